@@ -1,0 +1,71 @@
+"""Registry totals and role scope, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from voting.models import Role
+from voting.services import registry, scope
+from voting.services.errors import Conflict, NotFound
+
+ROLL = (
+    "楼栋,房号,房屋类型,专有部分面积,业主姓名,手机号,共有人,是否已售/交付\n"
+    "1栋,0101,住宅,100.50,张三,13800000001,,是\n"
+    "1栋,0102,住宅,80.25,李四,13800000002,王五(13800000003),是\n"
+    "车库,B-001,车位,12.00,李四,13800000002,王五(13800000003),是\n"
+    "车库,B-002,车位,13.00,赵六,13800000004,,是\n"
+)
+
+
+def test_totals_follow_the_parking_setting(app, make):
+    from voting.services.roll_import import import_roll
+
+    counted = make.community(is_parking_counted=True)
+    excluded = make.community()
+    for community in (counted, excluded):
+        make.buildings(community, "1栋", "车库")
+        assert not import_roll(community, "roll.csv", ROLL.encode()).errors
+
+    with_parking = registry.community_totals(counted)
+    assert (with_parking.area, with_parking.headcount, with_parking.units) == (20575, 3, 4)
+    # 赵六 holds only a parking space: no counted part, so no vote there.
+    without = registry.community_totals(excluded)
+    assert (without.area, without.headcount, without.units) == (18075, 2, 2)
+    rows = registry.roll(excluded)
+    assert sorted(row.area for row in rows) == [8025, 10050]
+    assert [row.public_id for row in rows] == sorted(row.public_id for row in rows)
+
+
+def test_duplicate_names_are_refused(app, make):
+    community = make.community("同名小区")
+    with pytest.raises(Conflict):
+        registry.add_community(community.street_office_id, "同名小区")
+    with pytest.raises(NotFound):
+        registry.add_community(99999, "任意")
+
+
+def test_committee_sees_only_its_own_community(app, make):
+    mine, other = make.community(), make.community()
+    member = make.user("committee", mine)
+    assert scope.visible_communities(member) == [mine]
+    assert scope.community_for(member, mine.id, manage=True) is mine
+    with pytest.raises(NotFound):
+        scope.community_for(member, other.id)
+
+
+def test_street_office_sees_its_street_and_manages_nothing(app, make):
+    mine, other = make.community(), make.community()
+    auditor = make.user("street", mine.street_office)
+    assert scope.visible_communities(auditor) == [mine]
+    assert scope.community_for(auditor, mine.id) is mine
+    with pytest.raises(NotFound):
+        scope.community_for(auditor, mine.id, manage=True)
+    with pytest.raises(NotFound):
+        scope.community_for(auditor, other.id)
+
+
+def test_bureau_sees_every_community(app, make):
+    first, second = make.community(), make.community()
+    admin = make.user("bureau")
+    assert scope.has_role(admin, Role.bureau)
+    assert {c.id for c in scope.visible_communities(admin)} == {first.id, second.id}

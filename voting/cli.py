@@ -1,0 +1,118 @@
+"""``flask --app wsgi …`` commands: demo data, roll import, staff accounts, registry."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from voting.domain.canonical import format_area
+from voting.extensions import db
+from voting.models import Community, Role
+from voting.services import accounts, registry, roll_import
+from voting.services.errors import ServiceError
+
+demo_cli = AppGroup("demo", help="Demo data.")
+roll_cli = AppGroup("roll", help="The voter roll of a community.")
+users_cli = AppGroup("users", help="Staff accounts.")
+registry_cli = AppGroup("registry", help="Districts, street offices, communities, buildings.")
+
+
+def register_cli(app: Flask) -> None:
+    for group in (demo_cli, roll_cli, users_cli, registry_cli):
+        app.cli.add_command(group)
+
+
+def _community(reference: str) -> Community:
+    """A community by id or by exact name."""
+    if reference.isdigit():
+        condition = Community.id == int(reference)
+    else:
+        condition = Community.name == reference
+    found = db.session.scalars(select(Community).where(condition)).all()
+    if len(found) != 1:
+        raise click.ClickException(f"no single community matches {reference!r}")
+    return found[0]
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo estate and accounts (idempotent)."""
+    from voting.services import demo
+
+    for line in demo.load():
+        click.echo(line)
+
+
+@roll_cli.command("import")
+@click.argument("community")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def roll_import_command(community: str, file: Path, dry_run: bool, as_json: bool) -> None:
+    """Import a roll spreadsheet (CSV in UTF-8 or GBK, or XLSX) into COMMUNITY."""
+    report = roll_import.import_roll(
+        _community(community), file.name, file.read_bytes(), dry_run=dry_run
+    )
+    if as_json:
+        click.echo(json.dumps(report.summary(), ensure_ascii=False))
+    else:
+        for error in report.errors:
+            click.echo(f"第 {error.row} 行 [{error.column}]: {error.message}", err=True)
+        if not report.errors:
+            state = "checked, nothing written (dry run)" if dry_run else "imported"
+            click.echo(
+                f"{state}: {report.units} units, {report.holders} holders, "
+                f"area {format_area(report.area)} m², headcount {report.headcount}; "
+                f"added {len(report.added)}, changed {len(report.changed)}, "
+                f"removed {len(report.removed)}, holders retired {report.retired_holders}"
+            )
+            for line in report.changed:
+                click.echo(f"  changed {line}")
+    if report.errors:
+        sys.exit(1)
+
+
+@users_cli.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--name", required=True)
+@click.password_option(envvar="ADMIN_PASSWORD")
+def create_admin(username: str, name: str, password: str) -> None:
+    """Create a housing-bureau administrator (the first account)."""
+    try:
+        user = accounts.create_user(username, name, password)
+        accounts.grant_role(user, Role.bureau)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"created bureau admin {user.username}")
+
+
+@registry_cli.command("add-buildings")
+@click.argument("community")
+@click.argument("names", nargs=-1, required=True)
+def add_buildings(community: str, names: tuple[str, ...]) -> None:
+    """Declare buildings of COMMUNITY (the roll import accepts only declared ones)."""
+    try:
+        added = registry.add_buildings(_community(community), names)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"added {len(added)} buildings")
+
+
+@registry_cli.command("list")
+def list_registry() -> None:
+    """Districts, street offices and communities with their ids and totals."""
+    communities = list(db.session.scalars(select(Community).order_by(Community.id)))
+    totals = registry.totals_by_community(c.id for c in communities)
+    for community in communities:
+        office = community.street_office
+        total = totals.get(community.id, registry.Totals())
+        click.echo(
+            f"{community.id}\t{office.district.city}{office.district.name}\t{office.name}\t"
+            f"{community.name}\tholders {total.holders}\tarea {format_area(total.area)}"
+        )

@@ -1,0 +1,133 @@
+"""Settings from the environment, read and checked in one place.
+
+Every knob the operator can turn is a field here with its environment
+variable; nothing else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the app refuses to start."""
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    id_hash_key: str
+    instance_path: Path
+    redis_url: str
+    display_timezone: str = "Asia/Shanghai"
+    session_idle_minutes: int = 30
+    secure_cookies: bool = False
+    public_base_url: str = ""
+    sms_gateway: str = "outbox"
+    sms_http_url: str = ""
+    sms_http_secret: str = ""
+    sms_http_timeout: float = 5.0
+    sms_http_retries: int = 2
+    testing: bool = False
+
+    @property
+    def key_dir(self) -> Path:
+        return self.instance_path / "keys"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.instance_path / "uploads"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str], instance_path: Path) -> Settings:
+        secret = environ.get("SECRET_KEY", "")
+        default_db = f"sqlite:///{instance_path / 'voting.db'}"
+        return cls(
+            database_url=environ.get("DATABASE_URL") or default_db,
+            secret_key=secret,
+            # Derived from SECRET_KEY unless set, so a demo needs one secret;
+            # production sets it apart because rotating SECRET_KEY must not
+            # break matching of stored ID-number hashes.
+            id_hash_key=environ.get("ID_HASH_KEY") or _derive(secret, "id-number-hash"),
+            instance_path=instance_path,
+            redis_url=environ.get("REDIS_URL", ""),
+            display_timezone=environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai"),
+            session_idle_minutes=int(environ.get("SESSION_IDLE_MINUTES", "30")),
+            secure_cookies=_flag(environ.get("SECURE_COOKIES")),
+            public_base_url=environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            sms_gateway=environ.get("SMS_GATEWAY", "outbox"),
+            sms_http_url=environ.get("SMS_HTTP_URL", ""),
+            sms_http_secret=environ.get("SMS_HTTP_SECRET", ""),
+            sms_http_timeout=float(environ.get("SMS_HTTP_TIMEOUT", "5")),
+            sms_http_retries=int(environ.get("SMS_HTTP_RETRIES", "2")),
+        )
+
+    def replace(self, **changes: Any) -> Settings:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+    def check(self) -> None:
+        """Refuse settings that would make the deployment unsafe."""
+        if not self.testing and (
+            self.secret_key.lower() in WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH
+        ):
+            raise ConfigError(
+                f"SECRET_KEY must be set to a random string of at least {MIN_SECRET_LENGTH} "
+                'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        if self.sms_gateway not in {"outbox", "http"}:
+            raise ConfigError("SMS_GATEWAY must be 'outbox' or 'http'")
+        if self.sms_gateway == "http" and not (self.sms_http_url and self.sms_http_secret):
+            raise ConfigError("SMS_GATEWAY=http needs SMS_HTTP_URL and SMS_HTTP_SECRET")
+
+    def flask_config(self) -> dict[str, Any]:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "BABEL_DEFAULT_LOCALE": "zh",
+            "BABEL_DEFAULT_TIMEZONE": self.display_timezone,
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+            "TESTING": self.testing,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "SETTINGS": self,
+        }
+
+
+def engine_options(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _derive(secret: str, label: str) -> str:
+    return hmac.new(secret.encode(), label.encode(), hashlib.sha256).hexdigest()
+
+
+def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) -> Settings:
+    settings = Settings.from_env(dict(os.environ), instance_path)
+    if overrides:
+        settings = settings.replace(**overrides)
+    settings.check()
+    return settings

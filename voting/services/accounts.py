@@ -1,0 +1,93 @@
+"""Staff accounts: creating them, granting roles in scope, checking passwords."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from voting.extensions import db
+from voting.models import Community, Role, RoleGrant, StreetOffice, User
+from voting.services.errors import Conflict, InvalidInput, NotFound
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+MIN_PASSWORD_LENGTH = 10
+# A dummy hash checked when the username is unknown, so that the answer takes
+# the same time whether or not the account exists.
+_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def create_user(username: str, name: str, password: str) -> User:
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise InvalidInput(_("用户名须为 3–40 个小写字母、数字、点、横线或下划线"))
+    if not name.strip():
+        raise InvalidInput(_("请填写姓名"))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(_("密码至少 %(n)d 个字符", n=MIN_PASSWORD_LENGTH))
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(_("用户名 %(name)s 已被使用", name=username))
+    user = User(username=username, name=name.strip(), password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def grant_role(
+    user: User,
+    role: Role,
+    *,
+    granted_by: User | None = None,
+    street_office_id: int | None = None,
+    community_id: int | None = None,
+) -> RoleGrant:
+    """Give ``user`` a role; the scope must fit the role (a street, a community or none)."""
+    if role is Role.street:
+        if db.session.get(StreetOffice, street_office_id or 0) is None:
+            raise NotFound(_("找不到该街道办事处"))
+        community_id = None
+    elif role is Role.committee:
+        if db.session.get(Community, community_id or 0) is None:
+            raise NotFound(_("找不到该小区"))
+        street_office_id = None
+    else:
+        street_office_id = community_id = None
+    for grant in user.grants:
+        if (grant.role, grant.street_office_id, grant.community_id) == (
+            role,
+            street_office_id,
+            community_id,
+        ):
+            return grant
+    grant = RoleGrant(
+        user=user,
+        role=role,
+        street_office_id=street_office_id,
+        community_id=community_id,
+        granted_by_id=granted_by.id if granted_by else None,
+    )
+    db.session.add(grant)
+    db.session.commit()
+    return grant
+
+
+def revoke_grant(grant_id: int) -> None:
+    grant = db.session.get(RoleGrant, grant_id)
+    if grant is None:
+        raise NotFound(_("找不到该授权"))
+    db.session.delete(grant)
+    db.session.commit()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.is_active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None

@@ -1,0 +1,214 @@
+"""The demo estate: a Chongqing community with three buildings, shops and parking.
+
+The roll is generated as the spreadsheet a committee would get and goes
+through the real import, so the demo exercises the same path as real data.
+Everything is seeded, so loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from voting.domain.canonical import format_area
+from voting.domain.identifiers import id_number_check_char
+from voting.extensions import db
+from voting.models import Community, District, Role, StreetOffice, User
+from voting.services import accounts, registry, roll_import
+
+CITY, DISTRICT, STREET = "重庆市", "渝中区", "大坪街道办事处"
+COMMUNITY, ADDRESS = "嘉陵雅苑", "重庆市渝中区大坪正街 118 号"
+DEVELOPER = "重庆嘉陵置业有限公司"
+BUILDINGS = ("1栋", "2栋", "3栋", "地下车库")
+FLOORS, ROOMS_PER_FLOOR, ENTRANCES = 24, 2, ("1单元", "2单元")
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂华建国红梅玉志海燕晓东春文"
+PREFIXES = (
+    "138",
+    "139",
+    "135",
+    "136",
+    "150",
+    "151",
+    "158",
+    "159",
+    "187",
+    "188",
+    "177",
+    "180",
+    "189",
+)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    name: str
+    password: str
+    role: Role
+
+
+ACCOUNTS = (
+    DemoAccount("bureau", "市住建委 管理员", "demo-bureau-2026", Role.bureau),
+    DemoAccount("daping", "大坪街道 审核员", "demo-street-2026", Role.street),
+    DemoAccount("committee1", "业委会 主任 陈立新", "demo-committee-2026", Role.committee),
+    DemoAccount("committee2", "业委会 委员 刘雅琴", "demo-committee-2026", Role.committee),
+)
+
+
+def load() -> list[str]:
+    """Create (or find) the demo estate and accounts; returns what to tell the user."""
+    community = _community()
+    registry_names = {b.name for b in community.buildings}
+    missing = [name for name in BUILDINGS if name not in registry_names]
+    if missing:
+        registry.add_buildings(community, missing)
+    report = roll_import.import_roll(community, "demo-roll.csv", roll_csv())
+    if report.errors:
+        raise RuntimeError(f"demo roll rejected: {report.errors[:3]}")
+    for account in ACCOUNTS:
+        _account(account, community)
+    totals = registry.community_totals(community)
+    return [
+        f"demo estate: {CITY}{DISTRICT} {STREET} {COMMUNITY} (community id {community.id})",
+        f"  {report.units} units, {totals.holders} holders with a vote,"
+        f" voting area {format_area(totals.area)} m²",
+        *(
+            f"  sign in as {a.role.value}: username {a.username}  password {a.password}"
+            for a in ACCOUNTS
+        ),
+    ]
+
+
+def _community() -> Community:
+    district = db.session.scalar(
+        select(District).where(District.city == CITY, District.name == DISTRICT)
+    ) or registry.add_district(CITY, DISTRICT)
+    office = db.session.scalar(
+        select(StreetOffice).where(
+            StreetOffice.district_id == district.id, StreetOffice.name == STREET
+        )
+    ) or registry.add_street_office(district.id, STREET)
+    return db.session.scalar(
+        select(Community).where(
+            Community.street_office_id == office.id, Community.name == COMMUNITY
+        )
+    ) or registry.add_community(office.id, COMMUNITY, ADDRESS)
+
+
+def _account(account: DemoAccount, community: Community) -> None:
+    user = db.session.scalar(select(User).where(User.username == account.username))
+    if user is None:
+        user = accounts.create_user(account.username, account.name, account.password)
+    accounts.grant_role(
+        user,
+        account.role,
+        street_office_id=community.street_office_id,
+        community_id=community.id,
+    )
+
+
+def roll_csv() -> bytes:
+    """The demo roll as a UTF-8 CSV with the headers committees use."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(roll_import.TEMPLATE_HEADER)
+    for row in _rows(random.Random(20260301)):
+        writer.writerow(row)
+    return out.getvalue().encode("utf-8")
+
+
+class _People:
+    """Deterministic made-up people with valid ID numbers and unique phones."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.phones: set[str] = set()
+
+    def person(self) -> tuple[str, str, str]:
+        name = self.rng.choice(SURNAMES) + "".join(
+            self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2)))
+        )
+        phone = self._phone()
+        year, month, day = (self.rng.randint(*span) for span in ((1950, 2000), (1, 12), (1, 28)))
+        first17 = f"500103{year}{month:02d}{day:02d}{self.rng.randint(0, 999):03d}"
+        return name, phone, first17 + id_number_check_char(first17)
+
+    def _phone(self) -> str:
+        while True:
+            phone = self.rng.choice(PREFIXES) + f"{self.rng.randint(0, 99_999_999):08d}"
+            if phone not in self.phones:
+                self.phones.add(phone)
+                return phone
+
+
+def _rows(rng: random.Random) -> Iterator[list[str]]:
+    people = _People(rng)
+    multi_owner = people.person()  # 周 buys several units: one holder
+    multi_owner = ("周建国", *multi_owner[1:])
+    multi_units = {("1栋", "1单元", "1201"), ("2栋", "2单元", "0502"), ("2栋", "", "商铺3")}
+    for building in BUILDINGS[:3]:
+        for entrance in ENTRANCES:
+            for floor in range(1, FLOORS + 1):
+                for number in range(1, ROOMS_PER_FLOOR + 1):
+                    room = f"{floor:02d}{number:02d}"
+                    unsold = building == "3栋" and floor >= 20 and entrance == "2单元"
+                    area = rng.randint(7_500, 14_500) if number == 1 else rng.randint(6_000, 9_800)
+                    owner = multi_owner if (building, entrance, room) in multi_units else None
+                    yield _unit_row(
+                        rng, people, building, entrance, room, "住宅", area, unsold, owner
+                    )
+        if building != "3栋":
+            for shop in range(1, 5):
+                room = f"商铺{shop}"
+                owner = multi_owner if (building, "", room) in multi_units else None
+                area = rng.randint(4_500, 16_000)
+                yield _unit_row(rng, people, building, "", room, "商铺", area, shop == 4, owner)
+    for space in range(1, 31):
+        owner = multi_owner if space == 5 else None
+        area = rng.randint(1_200, 1_450)
+        room = f"B-{space:03d}"
+        yield _unit_row(rng, people, "地下车库", "", room, "车位", area, space > 18, owner)
+
+
+def _unit_row(
+    rng: random.Random,
+    people: _People,
+    building: str,
+    entrance: str,
+    room: str,
+    kind: str,
+    area: int,
+    unsold: bool,
+    owner: tuple[str, str, str] | None,
+) -> list[str]:
+    source = rng.choices(("不动产登记", "实测", "合同"), weights=(85, 10, 5))[0]
+    area_text = f"{area // 100}.{area % 100:02d}"
+    if unsold:
+        return [building, entrance, room, kind, area_text, source, DEVELOPER, "", "", "", "", "否"]
+    name, phone, id_number = owner or people.person()
+    co_owners = voter = ""
+    if owner is None and rng.random() < 0.35:
+        spouse, spouse_phone, _ = people.person()
+        co_owners = f"{spouse}({spouse_phone})"
+        voter = rng.choice((name, spouse))
+    return [
+        building,
+        entrance,
+        room,
+        kind,
+        area_text,
+        source,
+        name,
+        phone,
+        id_number,
+        co_owners,
+        voter,
+        "是",
+    ]

@@ -1,0 +1,38 @@
+"""Errors the use cases raise; ``voting.web.errors`` maps them to pages and JSON."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A refusal the user can understand; ``message`` is shown as is."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(ServiceError):
+    code = "invalid"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class TooManyAttempts(ServiceError):
+    status = 429
+    code = "rate_limited"

@@ -1,0 +1,222 @@
+"""The registry's use cases: places, buildings, totals and the roll of holders.
+
+Totals are always derived from the units and their holders (RULES.md: the
+sums over all holders, developer included), never stored beside them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from voting.extensions import db
+from voting.models import (
+    Building,
+    Community,
+    District,
+    Holder,
+    Owner,
+    StreetOffice,
+    Unit,
+    UnitKind,
+)
+from voting.services.errors import Conflict, InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Voting weight of a community: ``area`` in hundredths of m²."""
+
+    units: int = 0
+    holders: int = 0
+    area: int = 0
+    headcount: int = 0
+
+
+@dataclass(frozen=True)
+class RollRow:
+    holder_id: int
+    public_id: str
+    units: int
+    area: int
+    headcount: int = 1
+
+
+def normalize_name(text: str) -> str:
+    """Fold full-width letters and digits and squeeze spaces: ``１栋 `` is ``1栋``."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def counted(community: type[Community] = Community) -> ColumnElement[bool]:
+    """Whether a unit's area counts: parking only where the community's rules say so."""
+    return or_(Unit.kind != UnitKind.parking.value, community.is_parking_counted)
+
+
+def _counted_units() -> Select:
+    return (
+        select(Unit)
+        .join(Holder, Unit.holder_id == Holder.id)
+        .join(Community, Holder.community_id == Community.id)
+        .where(counted(), Holder.is_active)
+    )
+
+
+def totals_by_community(community_ids: Iterable[int]) -> dict[int, Totals]:
+    """Totals for many communities in one query (the bureau's overview)."""
+    rows = db.session.execute(
+        _counted_units()
+        .with_only_columns(
+            Holder.community_id,
+            func.count(Unit.id),
+            func.count(func.distinct(Holder.id)),
+            func.coalesce(func.sum(Unit.area), 0),
+        )
+        .where(Holder.community_id.in_(list(community_ids)))
+        .group_by(Holder.community_id)
+    )
+    return {cid: Totals(units, holders, int(area), holders) for cid, units, holders, area in rows}
+
+
+def community_totals(community: Community) -> Totals:
+    return totals_by_community([community.id]).get(community.id, Totals())
+
+
+def roll(community: Community) -> list[RollRow]:
+    """The current roll: one row per holder with a counted unit, sorted by public id."""
+    rows = db.session.execute(
+        _counted_units()
+        .with_only_columns(Holder.id, Holder.public_id, func.count(Unit.id), func.sum(Unit.area))
+        .where(Holder.community_id == community.id)
+        .group_by(Holder.id, Holder.public_id)
+        .order_by(Holder.public_id)
+    )
+    return [RollRow(hid, public_id, units, int(area)) for hid, public_id, units, area in rows]
+
+
+def add_district(city: str, name: str) -> District:
+    city, name = city.strip(), name.strip()
+    if not city or not name:
+        raise InvalidInput(_("请填写城市和区县名称"))
+    _refuse_duplicate(select(District.id).where(District.city == city, District.name == name))
+    district = District(city=city, name=name)
+    db.session.add(district)
+    db.session.commit()
+    return district
+
+
+def add_street_office(district_id: int, name: str) -> StreetOffice:
+    name = name.strip()
+    if db.session.get(District, district_id) is None:
+        raise NotFound(_("找不到该区县"))
+    if not name:
+        raise InvalidInput(_("请填写街道办事处名称"))
+    _refuse_duplicate(
+        select(StreetOffice.id).where(
+            StreetOffice.district_id == district_id, StreetOffice.name == name
+        )
+    )
+    office = StreetOffice(district_id=district_id, name=name)
+    db.session.add(office)
+    db.session.commit()
+    return office
+
+
+def add_community(
+    street_office_id: int,
+    name: str,
+    address: str = "",
+    *,
+    is_parking_counted: bool = False,
+    notice_days: int = 15,
+    proxy_cap: int = 3,
+) -> Community:
+    name = name.strip()
+    if db.session.get(StreetOffice, street_office_id) is None:
+        raise NotFound(_("找不到该街道办事处"))
+    if not name:
+        raise InvalidInput(_("请填写小区名称"))
+    if notice_days < 1 or proxy_cap < 1:
+        raise InvalidInput(_("公告天数和代理人上限须为正整数"))
+    _refuse_duplicate(
+        select(Community.id).where(
+            Community.street_office_id == street_office_id, Community.name == name
+        )
+    )
+    community = Community(
+        street_office_id=street_office_id,
+        name=name,
+        address=address.strip(),
+        is_parking_counted=is_parking_counted,
+        notice_days=notice_days,
+        proxy_cap=proxy_cap,
+    )
+    db.session.add(community)
+    db.session.commit()
+    return community
+
+
+def add_buildings(community: Community, names: Iterable[str]) -> list[Building]:
+    """Declare buildings; the roll import accepts only declared ones (typos show)."""
+    wanted = [normalize_name(name) for name in names if normalize_name(name)]
+    if not wanted:
+        raise InvalidInput(_("请至少填写一个楼栋名称"))
+    if any(len(name) > 40 for name in wanted):
+        raise InvalidInput(_("楼栋名称不能超过 40 个字符"))
+    existing = {b.name for b in community.buildings}
+    added = [
+        Building(community=community, name=n) for n in dict.fromkeys(wanted) if n not in existing
+    ]
+    db.session.add_all(added)
+    db.session.commit()
+    return added
+
+
+def search_units(community: Community, query: str = "", limit: int = 200) -> list[Unit]:
+    """Units by room label or owner name, for the committee's roll page."""
+    statement = (
+        select(Unit)
+        .join(Building)
+        .join(Holder, Unit.holder_id == Holder.id)
+        .where(Building.community_id == community.id)
+        .options(selectinload(Unit.holder).selectinload(Holder.owners), selectinload(Unit.building))
+        .order_by(Building.name, Unit.entrance, Unit.room)
+        .limit(limit)
+    )
+    query = normalize_name(query)
+    if query:
+        pattern = f"%{_escape_like(query)}%"
+        owner_match = select(Owner.holder_id).where(Owner.name.like(pattern, escape="\\"))
+        statement = statement.where(
+            or_(
+                Unit.room.like(pattern, escape="\\"),
+                (Building.name + Unit.entrance + Unit.room).like(pattern, escape="\\"),
+                Unit.holder_id.in_(owner_match),
+            )
+        )
+    return list(db.session.scalars(statement))
+
+
+def holders_page(community: Community) -> list[Holder]:
+    return list(
+        db.session.scalars(
+            select(Holder)
+            .where(Holder.community_id == community.id)
+            .options(selectinload(Holder.owners), selectinload(Holder.units))
+            .order_by(Holder.kind.desc(), Holder.id)
+        )
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _refuse_duplicate(statement: Select) -> None:
+    if db.session.scalar(statement) is not None:
+        raise Conflict(_("同名记录已存在"))

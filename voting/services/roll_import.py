@@ -1,0 +1,543 @@
+"""Roll import: a committee's spreadsheet of units and owners → units and holders.
+
+Every row is checked and every problem reported with its row and column; if
+there is any problem nothing is written. A file is the community's complete
+roll: units it no longer lists are removed, holders left without a unit are
+kept inactive (never dropped) so their history still resolves.
+
+Holders follow RULES.md: all the developer's unsold or undelivered units are
+one holder; one buyer with several units is one holder; co-owners of a unit
+are one holder and name one voter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from voting.domain.canonical import format_area
+from voting.domain.identifiers import normalize_id_number, normalize_mobile
+from voting.extensions import db
+from voting.models import (
+    AreaSource,
+    Building,
+    Community,
+    Holder,
+    HolderKind,
+    Owner,
+    Unit,
+    UnitKind,
+)
+from voting.services.registry import normalize_name
+from voting.services.roll_table import CellError, Table, read_table
+
+DEVELOPER_KEY = "developer"
+Choice = TypeVar("Choice", UnitKind, AreaSource)
+
+# Column names as found in the wild, after normalize_header().
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "building": ("楼栋", "楼栋号", "楼号", "栋号", "楼栋名称", "幢号", "楼幢"),
+    "entrance": ("单元", "单元号"),
+    "room": ("房号", "房间号", "室号", "户号", "门牌号"),
+    "area": ("专有部分面积", "建筑面积", "面积", "产权面积", "房屋面积"),
+    "area_source": ("面积来源",),
+    "kind": ("房屋类型", "类型", "用途", "房屋用途", "物业类型"),
+    "owner": ("业主姓名", "业主", "姓名", "产权人", "权利人", "业主名称"),
+    "phone": ("手机号", "手机", "手机号码", "联系电话", "电话"),
+    "id_number": ("身份证号", "身份证", "身份证号码", "证件号码", "证件号"),
+    "co_owners": ("共有人", "共有权人"),
+    "voter": ("表决人", "投票人", "指定表决人"),
+    "sold": ("是否已售/交付", "是否已售", "是否交付", "是否已交付", "已售", "销售状态", "交付状态"),
+}
+REQUIRED = ("building", "room", "area", "owner")
+TEMPLATE_HEADER = (
+    "楼栋", "单元", "房号", "房屋类型", "专有部分面积", "面积来源",
+    "业主姓名", "手机号", "身份证号", "共有人", "表决人", "是否已售/交付",
+)  # fmt: skip
+
+KIND_WORDS = {
+    UnitKind.residence: ("住宅", "住房", "公寓", "residence"),
+    UnitKind.shop: ("商铺", "商业", "门面", "底商", "商业用房", "shop"),
+    UnitKind.office: ("办公", "写字楼", "office"),
+    UnitKind.parking: ("车位", "车库", "停车位", "产权车位", "parking"),
+    UnitKind.other: ("储藏室", "杂物间", "其他", "other"),
+}
+SOURCE_WORDS = {
+    AreaSource.register: ("不动产登记", "登记", "产权登记", "不动产权证", "产权证", "register"),
+    AreaSource.survey: ("实测", "测绘", "实测面积", "survey"),
+    AreaSource.contract: ("合同", "预售合同", "购房合同", "合同面积", "预测", "contract"),
+}
+SOLD_WORDS = ("是", "已售", "已交付", "已售已交付", "y", "yes", "1", "true")
+UNSOLD_WORDS = ("否", "未售", "未交付", "待售", "n", "no", "0", "false")
+_CO_OWNER_SPLIT = re.compile(r"[、,，;；/]+")
+_CO_OWNER_ITEM = re.compile(
+    r"^(?P<name>[^()（）0-9+]+?)\s*[(（]?\s*(?P<phone>[+0-9 -]{11,})?\s*[)）]?$"
+)
+
+
+@dataclass(frozen=True)
+class OwnerIn:
+    name: str
+    phone: str | None = None
+    id_hash: str | None = None
+    id_last4: str | None = None
+    # A keyed hash of who this is (ID number, else name and phone, else name):
+    # stable across imports and revealing nothing.
+    key: str = ""
+
+
+@dataclass
+class UnitRow:
+    row: int
+    building: str
+    entrance: str
+    room: str
+    kind: UnitKind
+    area: int
+    source: AreaSource
+    owners: tuple[OwnerIn, ...]
+    voter: str
+    holder_key: str
+
+    @property
+    def unit_key(self) -> tuple[str, str, str]:
+        return (self.building, self.entrance, self.room)
+
+    @property
+    def label(self) -> str:
+        return "-".join(part for part in self.unit_key if part)
+
+
+@dataclass
+class ImportReport:
+    units: int = 0
+    holders: int = 0
+    area: int = 0
+    headcount: int = 0
+    errors: list[CellError] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    retired_holders: int = 0
+    is_written: bool = False
+
+    def summary(self) -> dict[str, object]:
+        """The ``--json`` shape, exactly as the issue fixes it."""
+        return {
+            "units": self.units,
+            "holders": self.holders,
+            "area": format_area(self.area),
+            "headcount": self.headcount,
+            "errors": [
+                {"row": e.row, "column": e.column, "message": e.message} for e in self.errors
+            ],
+        }
+
+
+def import_roll(
+    community: Community, filename: str, content: bytes, *, dry_run: bool = False
+) -> ImportReport:
+    """Check every row and, if all is well and not a dry run, apply the roll."""
+    table = read_table(filename, content)
+    report = ImportReport(errors=list(table.errors))
+    if table.header and not report.errors:
+        rows = _RowReader(table, community, report.errors).read()
+        _check_across_rows(rows, report.errors)
+        _check_buildings(community, rows, report.errors)
+        _count(community, rows, report)
+        if not report.errors:
+            _apply(community, rows, report)
+    report.errors.sort(key=lambda e: (e.row, e.column))
+    if report.errors or dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        report.is_written = True
+    return report
+
+
+def template_csv() -> bytes:
+    """A UTF-8 (with BOM, so Excel opens it right) template with two example rows."""
+    lines = [
+        ",".join(TEMPLATE_HEADER),
+        "1栋,1单元,0101,住宅,89.45,不动产登记,张三,13800000000,,李四(13900000000),张三,是",
+        "车库,,B-001,车位,12.50,实测,重庆某某房地产开发有限公司,,,,,否",
+    ]
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def normalize_header(text: str) -> str:
+    """``建筑面积（㎡）*`` → ``建筑面积``: units, marks and spaces dropped."""
+    text = normalize_name(text)
+    text = re.sub(r"[(（\[【][^)）\]】]*[)）\]】]", "", text)
+    return text.strip("*:：")
+
+
+class _RowReader:
+    """Turns each table row into a ``UnitRow`` or errors naming row and column."""
+
+    def __init__(self, table: Table, community: Community, errors: list[CellError]) -> None:
+        self.table = table
+        self.errors = errors
+        self.community = community
+        self.secret = current_app.config["SETTINGS"].id_hash_key.encode()
+        self.index: dict[str, int] = {}
+        for position, name in enumerate(table.header):
+            normalized = normalize_header(name)
+            for column, aliases in COLUMNS.items():
+                if normalized in aliases and column not in self.index:
+                    self.index[column] = position
+        for column in REQUIRED:
+            if column not in self.index:
+                self.errors.append(
+                    CellError(
+                        table.header_row,
+                        COLUMNS[column][0],
+                        _("缺少必需的列“%(name)s”", name=COLUMNS[column][0]),
+                    )
+                )
+
+    def read(self) -> list[UnitRow]:
+        if any(e.row == self.table.header_row for e in self.errors):
+            return []
+        rows = []
+        for number, cells in self.table.rows:
+            parsed = self._row(number, cells)
+            if parsed is not None:
+                rows.append(parsed)
+        return rows
+
+    def _cell(self, cells: list[str], column: str) -> str:
+        position = self.index.get(column)
+        return cells[position] if position is not None else ""
+
+    def _fail(self, row: int, column: str, message: str) -> None:
+        position = self.index.get(column)
+        name = self.table.header[position] if position is not None else COLUMNS[column][0]
+        self.errors.append(CellError(row, name, message))
+
+    def _row(self, row: int, cells: list[str]) -> UnitRow | None:
+        before = len(self.errors)
+        building = normalize_name(self._cell(cells, "building"))
+        entrance = normalize_name(self._cell(cells, "entrance"))
+        room = normalize_name(self._cell(cells, "room"))
+        if not building:
+            self._fail(row, "building", _("楼栋不能为空"))
+        if not room:
+            self._fail(row, "room", _("房号不能为空"))
+        if len(entrance) > 20 or len(room) > 40:
+            self._fail(row, "room", _("单元或房号过长"))
+        area = self._area(row, self._cell(cells, "area"))
+        kind = self._choice(row, cells, "kind", KIND_WORDS, _("房屋类型"))
+        source = self._choice(row, cells, "area_source", SOURCE_WORDS, _("面积来源"))
+        sold = self._sold(row, self._cell(cells, "sold"))
+        owners, voter = self._owners(row, cells, sold)
+        if len(self.errors) > before or area is None or kind is None or source is None:
+            return None
+        assert owners is not None
+        holder_key = DEVELOPER_KEY if not sold else _holder_key(owners)
+        return UnitRow(row, building, entrance, room, kind, area, source, owners, voter, holder_key)
+
+    def _area(self, row: int, text: str) -> int | None:
+        text = text.replace(",", "").replace("，", "")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if not text or value is None or not value.is_finite():
+            self._fail(row, "area", _("面积“%(value)s”不是数字", value=text))
+            return None
+        if value < 0:
+            self._fail(row, "area", _("面积不能为负数"))
+            return None
+        if value == 0:
+            self._fail(row, "area", _("面积必须大于 0"))
+            return None
+        if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
+            self._fail(row, "area", _("面积最多保留两位小数（单位：平方米）"))
+            return None
+        hundredths = int(value * 100)
+        if hundredths > 10**12:
+            self._fail(row, "area", _("面积过大"))
+            return None
+        return hundredths
+
+    def _choice(
+        self,
+        row: int,
+        cells: list[str],
+        column: str,
+        words: dict[Choice, tuple[str, ...]],
+        label: str,
+    ) -> Choice | None:
+        """A word from a closed list; an empty cell means the list's first entry."""
+        text = normalize_name(self._cell(cells, column)).lower()
+        if not text:
+            return next(iter(words))
+        for value, accepted in words.items():
+            if text in accepted:
+                return value
+        allowed = "、".join(accepted[0] for accepted in words.values())
+        message = _(
+            "%(label)s“%(value)s”无法识别，可填：%(allowed)s",
+            label=label,
+            value=text,
+            allowed=allowed,
+        )
+        self._fail(row, column, message)
+        return None
+
+    def _sold(self, row: int, text: str) -> bool:
+        text = normalize_name(text).lower()
+        if not text or text in SOLD_WORDS:
+            return True
+        if text in UNSOLD_WORDS:
+            return False
+        self._fail(row, "sold", _("“%(value)s”无法识别，请填“是”或“否”", value=text))
+        return True
+
+    def _owners(
+        self, row: int, cells: list[str], sold: bool
+    ) -> tuple[tuple[OwnerIn, ...] | None, str]:
+        name = self._cell(cells, "owner").strip()
+        if not name:
+            if sold:
+                self._fail(row, "owner", _("业主姓名不能为空"))
+                return None, ""
+            name = _("开发建设单位")
+        if len(name) > 80:
+            self._fail(row, "owner", _("业主姓名过长"))
+            return None, ""
+        phone = self._phone(row, "phone", self._cell(cells, "phone"))
+        id_hash, last4 = self._id_number(row, cells)
+        if sold and not phone and not id_hash:
+            self._fail(row, "phone", _("需要手机号或身份证号，才能认出同一位业主"))
+        main = self._owner(name, phone, id_hash, last4)
+        owners = [main]
+        for item in _CO_OWNER_SPLIT.split(self._cell(cells, "co_owners")):
+            item = item.strip()
+            if not item:
+                continue
+            match = _CO_OWNER_ITEM.match(item)
+            if match is None:
+                self._fail(
+                    row,
+                    "co_owners",
+                    _("共有人“%(value)s”格式应为 姓名 或 姓名(手机号)", value=item),
+                )
+                continue
+            co_phone = None
+            if match.group("phone"):
+                co_phone = self._phone(row, "co_owners", match.group("phone"))
+            owners.append(self._owner(match.group("name").strip(), co_phone, None, None))
+        voter = self._cell(cells, "voter").strip() or name
+        if voter not in {owner.name for owner in owners}:
+            self._fail(row, "voter", _("表决人“%(name)s”不是该房屋的业主或共有人", name=voter))
+        if len({owner.key for owner in owners}) != len(owners):
+            self._fail(row, "co_owners", _("同一人在业主和共有人中出现了两次"))
+        return tuple(owners), voter
+
+    def _owner(
+        self, name: str, phone: str | None, id_hash: str | None, last4: str | None
+    ) -> OwnerIn:
+        key = f"id:{id_hash}" if id_hash else "np:" + self._keyed(f"{name}|{phone or ''}")
+        return OwnerIn(name=name, phone=phone, id_hash=id_hash, id_last4=last4, key=key)
+
+    def _phone(self, row: int, column: str, text: str) -> str | None:
+        if not text.strip():
+            return None
+        phone = normalize_mobile(text)
+        if phone is None:
+            self._fail(row, column, _("“%(value)s”不是有效的大陆手机号", value=text.strip()))
+        return phone
+
+    def _id_number(self, row: int, cells: list[str]) -> tuple[str | None, str | None]:
+        text = self._cell(cells, "id_number").strip()
+        if not text:
+            return None, None
+        if (row, self.index["id_number"]) in self.table.numeric_cells:
+            self._fail(
+                row,
+                "id_number",
+                _("身份证号被 Excel 存成了数字，末几位已丢失；请把该列设为文本后重新填写"),
+            )
+            return None, None
+        number = normalize_id_number(text)
+        if number is None:
+            self._fail(
+                row,
+                "id_number",
+                _("身份证号不正确（长度、格式或校验位不符，尾号 %(last4)s）", last4=text[-4:]),
+            )
+            return None, None
+        return self._keyed(number), number[-4:]
+
+    def _keyed(self, text: str) -> str:
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _holder_key(owners: tuple[OwnerIn, ...]) -> str:
+    return hashlib.sha256("\n".join(sorted(o.key for o in owners)).encode()).hexdigest()
+
+
+def _owner_facts(owners: tuple[OwnerIn, ...], voter: str) -> list[tuple[str, ...]]:
+    return sorted((o.key, o.name, o.phone or "", str(o.name == voter)) for o in owners)
+
+
+def _check_across_rows(rows: list[UnitRow], errors: list[CellError]) -> None:
+    """Duplicates, and one holder described two ways in two rows."""
+    by_unit: dict[tuple[str, str, str], UnitRow] = {}
+    by_holder: dict[str, UnitRow] = {}
+    for row in rows:
+        first = by_unit.setdefault(row.unit_key, row)
+        if first is not row:
+            if first.holder_key == row.holder_key:
+                message = _("与第 %(row)d 行是同一套房屋（重复）", row=first.row)
+            else:
+                message = _("与第 %(row)d 行是同一套房屋，但业主不同", row=first.row)
+            errors.append(CellError(row.row, COLUMNS["room"][0], message))
+            continue
+        if row.holder_key == DEVELOPER_KEY:
+            continue
+        earlier = by_holder.setdefault(row.holder_key, row)
+        if _owner_facts(earlier.owners, earlier.voter) != _owner_facts(row.owners, row.voter):
+            errors.append(
+                CellError(
+                    row.row,
+                    COLUMNS["owner"][0],
+                    _(
+                        "与第 %(row)d 行是同一业主，但姓名、手机号或表决人不一致",
+                        row=earlier.row,
+                    ),
+                )
+            )
+
+
+def _check_buildings(community: Community, rows: list[UnitRow], errors: list[CellError]) -> None:
+    known = {building.name for building in community.buildings}
+    for row in rows:
+        if row.building not in known:
+            message = _(
+                "楼栋“%(name)s”不在本小区的楼栋名单中（请先在小区页面添加楼栋）",
+                name=row.building,
+            )
+            errors.append(CellError(row.row, COLUMNS["building"][0], message))
+
+
+def _count(community: Community, rows: list[UnitRow], report: ImportReport) -> None:
+    """The file is the complete roll, so its sums are the community's totals."""
+    report.units = len(rows)
+    report.holders = len({row.holder_key for row in rows})
+    voting = [
+        row for row in rows if row.kind is not UnitKind.parking or community.is_parking_counted
+    ]
+    report.area = sum(row.area for row in voting)
+    report.headcount = len({row.holder_key for row in voting})
+
+
+def _apply(community: Community, rows: list[UnitRow], report: ImportReport) -> None:
+    buildings = {building.name: building for building in community.buildings}
+    units = {
+        (unit.building.name, unit.entrance, unit.room): unit
+        for unit in db.session.scalars(
+            select(Unit)
+            .join(Building)
+            .where(Building.community_id == community.id)
+            .options(selectinload(Unit.building), selectinload(Unit.holder))
+        )
+    }
+    holders = {
+        holder.match_key: holder
+        for holder in db.session.scalars(
+            select(Holder)
+            .where(Holder.community_id == community.id)
+            .options(selectinload(Holder.owners))
+        )
+    }
+    groups: dict[str, list[UnitRow]] = {}
+    for row in rows:
+        groups.setdefault(row.holder_key, []).append(row)
+    for key, group in groups.items():
+        holder = holders.get(key)
+        if holder is None:
+            holder = Holder(community_id=community.id, match_key=key, public_id=_new_public_id())
+            db.session.add(holder)
+            holders[key] = holder
+        holder.is_active = True
+        if key == DEVELOPER_KEY:
+            holder.kind = HolderKind.developer
+            _sync_owners(holder, (_developer(group),), "")
+        else:
+            holder.kind = HolderKind.co_owners if len(group[0].owners) > 1 else HolderKind.person
+            _sync_owners(holder, group[0].owners, group[0].voter)
+    for row in rows:
+        unit = units.pop(row.unit_key, None)
+        holder = holders[row.holder_key]
+        if unit is None:
+            unit = Unit(building=buildings[row.building], entrance=row.entrance, room=row.room)
+            db.session.add(unit)
+            report.added.append(row.label)
+        else:
+            changes = _describe_changes(unit, row, holder)
+            if changes:
+                report.changed.append(f"{row.label}：{changes}")
+        unit.kind, unit.area, unit.area_source, unit.holder = row.kind, row.area, row.source, holder
+    for key, unit in units.items():
+        report.removed.append("-".join(part for part in key if part))
+        db.session.delete(unit)
+    for key, holder in holders.items():
+        if key not in groups and holder.is_active:
+            holder.is_active = False
+            report.retired_holders += 1
+    db.session.flush()
+
+
+def _describe_changes(unit: Unit, row: UnitRow, holder: Holder) -> str:
+    changes = []
+    if unit.area != row.area:
+        changes.append(
+            _("面积 %(old)s → %(new)s", old=format_area(unit.area), new=format_area(row.area))
+        )
+    if unit.area_source != row.source:
+        changes.append(_("面积来源变更"))
+    if unit.kind != row.kind:
+        changes.append(_("房屋类型变更"))
+    if unit.holder is not holder:
+        changes.append(_("业主变更"))
+    return "；".join(changes)
+
+
+def _developer(group: list[UnitRow]) -> OwnerIn:
+    """All unsold units are one holder, named as most rows name the developer."""
+    name = Counter(row.owners[0].name for row in group).most_common(1)[0][0]
+    phone = next((row.owners[0].phone for row in group if row.owners[0].phone), None)
+    return OwnerIn(name=name, phone=phone, key=DEVELOPER_KEY)
+
+
+def _sync_owners(holder: Holder, owners: tuple[OwnerIn, ...], voter: str) -> None:
+    voter = voter or owners[0].name
+    wanted = [(o.name, o.phone, o.id_hash, o.id_last4, o.name == voter) for o in owners]
+    current = [(o.name, o.phone, o.id_hash, o.id_last4, o.is_voter) for o in holder.owners]
+    if wanted == current:
+        return
+    holder.owners.clear()
+    for name, phone, id_hash, last4, is_voter in wanted:
+        holder.owners.append(
+            Owner(name=name, phone=phone, id_hash=id_hash, id_last4=last4, is_voter=is_voter)
+        )
+
+
+def _new_public_id() -> str:
+    """Random, so that the bundle's holder ids reveal no name, phone or unit."""
+    return "h-" + secrets.token_hex(8)

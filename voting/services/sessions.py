@@ -1,0 +1,60 @@
+"""Sign-in sessions kept on the server: revocable, idle-limited, one token each."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from voting.extensions import db
+from voting.models import LoginSession
+from voting.models.base import utcnow
+
+# Touching the row on every request would turn reads into writes; a minute's
+# slack on the idle clock is harmless.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(*, user_id: int | None = None, owner_phone: str | None = None) -> str:
+    """Open a session and return its token (the only copy is the browser's)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(token_hash=_digest(token), user_id=user_id, owner_phone=owner_phone)
+    )
+    db.session.commit()
+    return token
+
+
+def resolve(token: str | None, idle_minutes: int) -> LoginSession | None:
+    """The live session behind ``token``; an idle one is ended on the spot."""
+    if not token:
+        return None
+    found = db.session.get(LoginSession, _digest(token))
+    if found is None:
+        return None
+    now = utcnow()
+    if now - found.last_seen_at > timedelta(minutes=idle_minutes):
+        db.session.delete(found)
+        db.session.commit()
+        return None
+    if now - found.last_seen_at > TOUCH_INTERVAL:
+        found.last_seen_at = now
+        db.session.commit()
+    return found
+
+
+def end(token: str | None) -> None:
+    if token:
+        db.session.execute(delete(LoginSession).where(LoginSession.token_hash == _digest(token)))
+        db.session.commit()
+
+
+def end_all_for_user(user_id: int) -> None:
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+    db.session.commit()

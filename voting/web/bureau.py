@@ -1,0 +1,130 @@
+"""The housing bureau's pages: the city's districts, streets and communities, and staff."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from voting.extensions import db
+from voting.models import Community, District, Role, StreetOffice, User
+from voting.services import accounts, registry
+from voting.web.forms import attempt, form_int
+from voting.web.guards import staff_required
+
+bp = Blueprint("bureau", __name__, url_prefix="/bureau")
+
+
+@bp.get("/")
+@staff_required(Role.bureau)
+def overview():  # type: ignore[no-untyped-def]
+    districts = list(
+        db.session.scalars(
+            select(District)
+            .options(selectinload(District.street_offices).selectinload(StreetOffice.communities))
+            .order_by(District.city, District.name)
+        )
+    )
+    totals = registry.totals_by_community(db.session.scalars(select(Community.id)))
+    return render_template("bureau/overview.html", districts=districts, totals=totals)
+
+
+@bp.post("/districts")
+@staff_required(Role.bureau)
+def add_district():  # type: ignore[no-untyped-def]
+    return attempt(
+        lambda: registry.add_district(request.form.get("city", ""), request.form.get("name", "")),
+        _("已添加区县"),
+        url_for("bureau.overview"),
+    )
+
+
+@bp.post("/street-offices")
+@staff_required(Role.bureau)
+def add_street_office():  # type: ignore[no-untyped-def]
+    return attempt(
+        lambda: registry.add_street_office(
+            form_int(request.form.get("district_id")), request.form.get("name", "")
+        ),
+        _("已添加街道办事处"),
+        url_for("bureau.overview"),
+    )
+
+
+@bp.post("/communities")
+@staff_required(Role.bureau)
+def add_community():  # type: ignore[no-untyped-def]
+    form = request.form
+    return attempt(
+        lambda: registry.add_community(
+            form_int(form.get("street_office_id")),
+            form.get("name", ""),
+            form.get("address", ""),
+            is_parking_counted=form.get("is_parking_counted") == "on",
+            notice_days=form_int(form.get("notice_days"), 15),
+            proxy_cap=form_int(form.get("proxy_cap"), 3),
+        ),
+        _("已添加小区"),
+        url_for("bureau.overview"),
+    )
+
+
+@bp.get("/staff")
+@staff_required(Role.bureau)
+def staff():  # type: ignore[no-untyped-def]
+    users = list(
+        db.session.scalars(select(User).options(selectinload(User.grants)).order_by(User.username))
+    )
+    offices = list(db.session.scalars(select(StreetOffice).order_by(StreetOffice.name)))
+    communities = list(db.session.scalars(select(Community).order_by(Community.name)))
+    return render_template(
+        "bureau/staff.html",
+        users=users,
+        offices={office.id: office for office in offices},
+        communities={community.id: community for community in communities},
+    )
+
+
+@bp.post("/staff")
+@staff_required(Role.bureau)
+def create_staff():  # type: ignore[no-untyped-def]
+    form = request.form
+    return attempt(
+        lambda: accounts.create_user(
+            form.get("username", ""), form.get("name", ""), form.get("password", "")
+        ),
+        _("已创建账号"),
+        url_for("bureau.staff"),
+    )
+
+
+@bp.post("/staff/<int:user_id>/grants")
+@staff_required(Role.bureau)
+def grant(user_id: int):  # type: ignore[no-untyped-def]
+    user = db.get_or_404(User, user_id)
+    role_text = request.form.get("role", "")
+    if role_text not in {Role.street.value, Role.committee.value, Role.bureau.value}:
+        flash(_("请选择角色"), "error")
+        return redirect(url_for("bureau.staff"))
+    role = Role(role_text)
+    scope_id = form_int(request.form.get("scope_id"))
+    return attempt(
+        lambda: accounts.grant_role(
+            user,
+            role,
+            granted_by=g.user,
+            street_office_id=scope_id if role is Role.street else None,
+            community_id=scope_id if role is Role.committee else None,
+        ),
+        _("已授权"),
+        url_for("bureau.staff"),
+    )
+
+
+@bp.post("/grants/<int:grant_id>/revoke")
+@staff_required(Role.bureau)
+def revoke(grant_id: int):  # type: ignore[no-untyped-def]
+    return attempt(
+        lambda: accounts.revoke_grant(grant_id), _("已撤销授权"), url_for("bureau.staff")
+    )

@@ -1,0 +1,95 @@
+"""Community pages: the roll (buildings, units, holders, totals) and its import.
+
+Any staff member in scope may look; only the community's committee may change
+its roll.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from voting.services import registry, roll_import, scope
+from voting.web.forms import attempt
+from voting.web.guards import staff_required
+
+bp = Blueprint("committee", __name__, url_prefix="/communities")
+
+
+@bp.get("/")
+@staff_required()
+def communities():  # type: ignore[no-untyped-def]
+    visible = scope.visible_communities(g.user)
+    totals = registry.totals_by_community(c.id for c in visible)
+    return render_template("committee/communities.html", communities=visible, totals=totals)
+
+
+@bp.get("/<int:community_id>")
+@staff_required()
+def community(community_id: int):  # type: ignore[no-untyped-def]
+    found = scope.community_for(g.user, community_id)
+    query = request.args.get("q", "").strip()[:40]
+    return render_template(
+        "committee/community.html",
+        community=found,
+        totals=registry.community_totals(found),
+        units=registry.search_units(found, query),
+        query=query,
+        can_manage=scope.can_manage(g.user, found),
+    )
+
+
+@bp.get("/<int:community_id>/holders")
+@staff_required()
+def holders(community_id: int):  # type: ignore[no-untyped-def]
+    found = scope.community_for(g.user, community_id)
+    return render_template(
+        "committee/holders.html",
+        community=found,
+        holders=registry.holders_page(found),
+        totals=registry.community_totals(found),
+    )
+
+
+@bp.post("/<int:community_id>/buildings")
+@staff_required()
+def add_buildings(community_id: int):  # type: ignore[no-untyped-def]
+    found = scope.community_for(g.user, community_id, manage=True)
+    names = request.form.get("names", "").replace("，", ",").replace("、", ",").split(",")
+    return attempt(
+        lambda: registry.add_buildings(found, names),
+        _("已添加楼栋"),
+        url_for("committee.community", community_id=found.id),
+    )
+
+
+@bp.route("/<int:community_id>/roll", methods=["GET", "POST"])
+@staff_required()
+def roll(community_id: int):  # type: ignore[no-untyped-def]
+    found = scope.community_for(g.user, community_id, manage=True)
+    report = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("请选择要导入的文件"), "error")
+            return redirect(url_for("committee.roll", community_id=found.id))
+        report = roll_import.import_roll(
+            found,
+            upload.filename,
+            upload.read(),
+            dry_run=request.form.get("dry_run") == "on",
+        )
+        status = 200 if not report.errors else 422
+        return render_template("committee/roll.html", community=found, report=report), status
+    return render_template("committee/roll.html", community=found, report=report)
+
+
+@bp.get("/<int:community_id>/roll/template.csv")
+@staff_required()
+def roll_template(community_id: int):  # type: ignore[no-untyped-def]
+    scope.community_for(g.user, community_id)
+    return Response(
+        roll_import.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=roll-template.csv"},
+    )

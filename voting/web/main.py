@@ -1,0 +1,44 @@
+"""Public pages: the front page and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+
+from voting.extensions import LANGUAGES
+from voting.models import Role
+from voting.services import scope
+from voting.web.guards import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    if g.user is not None:
+        return redirect(home_for_staff())
+    return render_template("home.html")
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):  # type: ignore[no-untyped-def]
+    """Remember the choice in a cookie; pages work the same without JavaScript."""
+    response = redirect(safe_next(request.args.get("next"), url_for("main.home")))
+    if code in LANGUAGES:
+        session["lang"] = code
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.get("/healthz")
+def health():  # type: ignore[no-untyped-def]
+    return {"status": "ok"}
+
+
+def home_for_staff() -> str:
+    user = g.user
+    if scope.has_role(user, Role.bureau):
+        return url_for("bureau.overview")
+    managed = scope.managed_communities(user)
+    if len(managed) == 1 and not scope.has_role(user, Role.street):
+        return url_for("committee.community", community_id=managed[0].id)
+    return url_for("committee.communities")
