@@ -8,41 +8,30 @@ server); when it is unreachable the PostgreSQL runs are skipped, except under
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import Builders
-from voting import create_app
+from tests.helpers import IS_CI, PG_URL, Builders, make_app, psycopg_url, schema_url
 from voting.extensions import db
 from voting.models import Base
-
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-IS_CI = os.environ.get("CI", "").lower() == "true"
-SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
 def _pg_reachable() -> str | None:
     try:
-        engine = sa.create_engine(_psycopg(PG_URL))
+        engine = sa.create_engine(psycopg_url(PG_URL))
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
         engine.dispose()
     except Exception as error:  # any failure to connect means "not available"
         return str(error).splitlines()[0]
     return None
-
-
-def _psycopg(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 @pytest.fixture(scope="session")
@@ -54,21 +43,16 @@ def pg_schema() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required under CI=true: {problem}")
         pytest.skip(f"PostgreSQL not reachable: {problem}")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(_psycopg(PG_URL))
+    engine = sa.create_engine(psycopg_url(PG_URL))
     with engine.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    scoped = sa.create_engine(_schema_url(schema))
+    scoped = sa.create_engine(schema_url(schema))
     Base.metadata.create_all(scoped)
     scoped.dispose()
     yield schema
     with engine.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
-
-
-def _schema_url(schema: str) -> str:
-    separator = "&" if "?" in PG_URL else "?"
-    return _psycopg(PG_URL) + f"{separator}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session")
@@ -94,25 +78,13 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield f"sqlite:///{path}"
         return
     schema = request.getfixturevalue("pg_schema")
-    url = _schema_url(schema)
+    url = schema_url(schema)
     yield url
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-
-
-def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
-    settings = {
-        "testing": True,
-        "database_url": database_url,
-        "secret_key": SECRET,
-        "id_hash_key": "test-id-hash-key",
-        "instance_path": instance,
-    }
-    settings.update(overrides)
-    return create_app(settings)
 
 
 @pytest.fixture

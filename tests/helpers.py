@@ -1,10 +1,40 @@
-"""Builders and request helpers shared by the tests."""
+"""Builders, database URLs and request helpers shared by the tests."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+
+from voting import create_app
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IS_CI = os.environ.get("CI", "").lower() == "true"
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def psycopg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def schema_url(schema: str) -> str:
+    separator = "&" if "?" in PG_URL else "?"
+    return psycopg_url(PG_URL) + f"{separator}options=-csearch_path%3D{schema}"
+
+
+def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    settings = {
+        "testing": True,
+        "database_url": database_url,
+        "secret_key": SECRET,
+        "id_hash_key": "test-id-hash-key",
+        "instance_path": instance,
+    }
+    settings.update(overrides)
+    return create_app(settings)
 
 
 class Builders:

@@ -321,7 +321,8 @@ class _RowReader:
             return None, ""
         phone = self._phone(row, "phone", self._cell(cells, "phone"))
         id_hash, last4 = self._id_number(row, cells)
-        if sold and not phone and not id_hash:
+        given = self._cell(cells, "phone").strip() or self._cell(cells, "id_number").strip()
+        if sold and not given:
             self._fail(row, "phone", _("需要手机号或身份证号，才能认出同一位业主"))
         main = self._owner(name, phone, id_hash, last4)
         owners = [main]

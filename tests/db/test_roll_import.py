@@ -1,0 +1,360 @@
+"""Roll import: each kind of bad input is reported and writes nothing; the
+holder and headcount rules of RULES.md hold on real-looking sheets."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from voting.domain.identifiers import id_number_check_char
+from voting.extensions import db
+from voting.models import Holder, HolderKind, Owner, Unit
+from voting.services import registry
+from voting.services.roll_import import import_roll, template_csv
+
+HEADER = "楼栋,单元,房号,房屋类型,专有部分面积,面积来源,业主姓名,手机号,身份证号,共有人,表决人,是否已售/交付"
+GOOD_ID = "50010319800101123" + id_number_check_char("50010319800101123")
+OTHER_ID = "50010319900202456" + id_number_check_char("50010319900202456")
+
+
+def sheet(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join((header, *rows)) + "\n").encode("utf-8")
+
+
+def row(
+    room: str = "0101",
+    area: str = "89.45",
+    owner: str = "张三",
+    phone: str = "13800000001",
+    *,
+    building: str = "1栋",
+    entrance: str = "1单元",
+    kind: str = "住宅",
+    source: str = "不动产登记",
+    id_number: str = "",
+    co_owners: str = "",
+    voter: str = "",
+    sold: str = "是",
+) -> str:
+    cells = (building, entrance, room, kind, area, source, owner, phone, id_number, co_owners, voter, sold)
+    return ",".join(cells)
+
+
+@pytest.fixture
+def estate(make):  # type: ignore[no-untyped-def]
+    community = make.community()
+    make.buildings(community, "1栋", "2栋", "车库")
+    return community
+
+
+def written() -> tuple[int, int]:
+    return (
+        db.session.scalar(select(func.count(Unit.id))),
+        db.session.scalar(select(func.count(Holder.id))),
+    )
+
+
+def errors_of(report) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    return [(e.row, e.column, e.message) for e in report.errors]
+
+
+# --- bad input: one test per kind, each showing its message and that nothing was written
+
+
+BAD_ROWS = [
+    ("negative area", row(area="-3.50"), 2, "专有部分面积", "面积不能为负数"),
+    ("non-numeric area", row(area="八十九"), 2, "专有部分面积", "面积“八十九”不是数字"),
+    ("three decimals", row(area="89.455"), 2, "专有部分面积", "面积最多保留两位小数（单位：平方米）"),
+    ("zero area", row(area="0"), 2, "专有部分面积", "面积必须大于 0"),
+    ("bad mobile", row(phone="1380000000"), 2, "手机号", "“1380000000”不是有效的大陆手机号"),
+    ("landline as mobile", row(phone="023-6388 1234"), 2, "手机号", "“023-6388 1234”不是有效的大陆手机号"),
+    ("unknown building", row(building="9栋"), 2, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+    ("unknown unit kind", row(kind="别墅"), 2, "房屋类型", "房屋类型“别墅”无法识别，可填：住宅、商铺、办公、车位、储藏室"),
+    ("unknown area source", row(source="估计"), 2, "面积来源", "面积来源“估计”无法识别，可填：不动产登记、实测、合同"),
+    ("no way to identify", row(phone=""), 2, "手机号", "需要手机号或身份证号，才能认出同一位业主"),
+    ("voter not an owner", row(voter="路人甲"), 2, "表决人", "表决人“路人甲”不是该房屋的业主或共有人"),
+    ("empty owner", row(owner=""), 2, "业主姓名", "业主姓名不能为空"),
+]
+
+
+@pytest.mark.parametrize(("case", "line", "at_row", "column", "message"), BAD_ROWS, ids=[c[0] for c in BAD_ROWS])
+def test_bad_row_is_reported_and_nothing_written(app, estate, case, line, at_row, column, message):
+    report = import_roll(estate, "roll.csv", sheet(row(room="0201", phone="13800000009", owner="甲"), line))
+    assert (at_row + 1, column, message) in errors_of(report)
+    assert not report.is_written
+    assert written() == (0, 0)
+
+
+def test_bad_id_check_digit(app, estate):
+    wrong = GOOD_ID[:17] + ("0" if GOOD_ID[17] != "0" else "1")
+    report = import_roll(estate, "roll.csv", sheet(row(id_number=wrong)))
+    assert errors_of(report) == [
+        (2, "身份证号", f"身份证号不正确（长度、格式或校验位不符，尾号 {wrong[-4:]}）")
+    ]
+    assert GOOD_ID not in str(report.summary()) and wrong not in str(report.summary())
+    assert written() == (0, 0)
+
+
+def test_duplicate_unit(app, estate):
+    report = import_roll(estate, "roll.csv", sheet(row(), row()))
+    assert errors_of(report) == [(3, "房号", "与第 2 行是同一套房屋（重复）")]
+    assert written() == (0, 0)
+
+
+def test_same_unit_with_two_owners(app, estate):
+    report = import_roll(
+        estate, "roll.csv", sheet(row(), row(owner="李四", phone="13800000002"))
+    )
+    assert errors_of(report) == [(3, "房号", "与第 2 行是同一套房屋，但业主不同")]
+    assert written() == (0, 0)
+
+
+def test_same_owner_described_two_ways(app, estate):
+    report = import_roll(
+        estate,
+        "roll.csv",
+        sheet(row(id_number=GOOD_ID), row(room="0102", owner="张叁", id_number=GOOD_ID)),
+    )
+    assert errors_of(report) == [(3, "业主姓名", "与第 2 行是同一业主，但姓名、手机号或表决人不一致")]
+    assert written() == (0, 0)
+
+
+def test_empty_file(app, estate):
+    for content in (b"", b"\xef\xbb\xbf", b"\n\n ,,\n"):
+        report = import_roll(estate, "roll.csv", content)
+        assert errors_of(report) == [(0, "", "文件是空的")]
+    assert written() == (0, 0)
+
+
+def test_header_only(app, estate):
+    report = import_roll(estate, "roll.csv", sheet())
+    assert errors_of(report) == [(0, "", "文件只有表头，没有数据行")]
+
+
+def test_missing_required_column(app, estate):
+    report = import_roll(estate, "roll.csv", sheet("1栋,0101,张三", header="楼栋,房号,业主姓名"))
+    assert errors_of(report) == [(1, "专有部分面积", "缺少必需的列“专有部分面积”")]
+    assert written() == (0, 0)
+
+
+def test_wrong_encoding(app, estate):
+    for content in (sheet(row()).decode().encode("utf-16"), b"\xff\xfe\x00\x01binary"):
+        report = import_roll(estate, "roll.csv", content)
+        assert errors_of(report) == [
+            (0, "", "无法识别文件编码：请另存为 CSV（UTF-8 或 GBK）或 XLSX")
+        ]
+    assert written() == (0, 0)
+
+
+def test_row_too_long(app, estate):
+    report = import_roll(estate, "roll.csv", sheet(row() + ",多余,内容"))
+    assert errors_of(report) == [(2, "", "这一行有 14 列，比表头多")]
+    assert written() == (0, 0)
+
+
+def test_formula_cell_in_csv(app, estate):
+    report = import_roll(estate, "roll.csv", sheet(row(area="=80+9.45")))
+    assert (2, "专有部分面积", "单元格是公式，请先复制并“粘贴为数值”后再导入") in errors_of(report)
+    assert written() == (0, 0)
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    ws = book.active
+    for values in rows:
+        ws.append(values)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_formula_cell_in_xlsx(app, estate):
+    content = xlsx([["楼栋", "房号", "建筑面积（㎡）", "业主姓名", "手机号"], ["1栋", "0101", "=80+9.45", "张三", "13800000001"]])
+    report = import_roll(estate, "roll.xlsx", content)
+    assert errors_of(report) == [(2, "建筑面积（㎡）", "单元格是公式，请先复制并“粘贴为数值”后再导入")]
+    assert written() == (0, 0)
+
+
+def test_id_number_stored_as_excel_number(app, estate):
+    content = xlsx([["楼栋", "房号", "面积", "业主", "身份证号"], ["1栋", "0101", 89.45, "张三", 500103198001011230]])
+    report = import_roll(estate, "roll.xlsx", content)
+    assert errors_of(report) == [
+        (2, "身份证号", "身份证号被 Excel 存成了数字，末几位已丢失；请把该列设为文本后重新填写")
+    ]
+
+
+def test_broken_xlsx(app, estate):
+    report = import_roll(estate, "roll.xlsx", b"PK\x03\x04 not really a zip")
+    assert errors_of(report) == [(0, "", "无法读取该 Excel 文件：请确认是 .xlsx 格式")]
+
+
+def test_one_bad_row_among_good_ones_writes_nothing(app, estate):
+    good = [row(room=f"01{n:02d}", phone=f"138000001{n:02d}", owner=f"业主{n}") for n in range(1, 30)]
+    report = import_roll(estate, "roll.csv", sheet(*good, row(room="0999", area="abc")))
+    assert [e.row for e in report.errors] == [31]
+    assert written() == (0, 0)
+
+
+def test_dry_run_reports_without_writing(app, estate):
+    report = import_roll(estate, "roll.csv", sheet(row(), row(room="0102", area="100.00", owner="李四", phone="13800000002")), dry_run=True)
+    assert report.summary() == {"units": 2, "holders": 2, "area": "189.45", "headcount": 2, "errors": []}
+    assert not report.is_written
+    assert written() == (0, 0)
+
+
+# --- formats committees really have
+
+
+def test_gbk_csv_as_excel_saves_it(app, estate):
+    content = sheet(row(), row(room="0102", owner="李四", phone="13800000002")).decode().encode("gbk")
+    report = import_roll(estate, "名册.csv", content)
+    assert report.errors == []
+    assert {o.name for o in db.session.scalars(select(Owner))} == {"张三", "李四"}
+
+
+def test_utf8_with_bom_and_aliased_headers(app, estate):
+    content = "\ufeff楼号,房间号,建筑面积(平方米),产权人,手机号码\r\n1栋,0101,89.45,张三,138 0000 0001\r\n".encode()
+    report = import_roll(estate, "roll.csv", content)
+    assert report.summary()["area"] == "89.45"
+    owner = db.session.scalar(select(Owner))
+    assert (owner.name, owner.phone) == ("张三", "13800000001")
+
+
+def test_xlsx_with_numeric_cells(app, estate):
+    content = xlsx([["楼栋", "房号", "专有部分面积", "业主姓名", "手机号"], ["1栋", 101, 89.45, "张三", 13800000001], ["1栋", 102, 100, "李四", 13800000002]])
+    report = import_roll(estate, "roll.xlsx", content)
+    assert report.summary() == {"units": 2, "holders": 2, "area": "189.45", "headcount": 2, "errors": []}
+    assert sorted(db.session.scalars(select(Unit.area))) == [8945, 10000]
+
+
+def test_template_imports_cleanly(app, estate):
+    report = import_roll(estate, "template.csv", template_csv())
+    assert report.errors == []
+    assert report.units == 2
+
+
+# --- holder and headcount rules (RULES.md)
+
+
+def test_developer_unsold_units_are_one_holder(app, estate):
+    report = import_roll(
+        estate,
+        "roll.csv",
+        sheet(
+            row("0101", "90.00", "重庆某开发公司", "", sold="否"),
+            row("0102", "80.00", "", "", sold="未售"),
+            row("B-001", "12.00", "重庆某开发公司", "", building="车库", entrance="", kind="车位", sold="否"),
+            row("0201", "100.00", "张三", "13800000001"),
+        ),
+    )
+    assert report.errors == []
+    developer = db.session.scalar(select(Holder).where(Holder.kind == HolderKind.developer))
+    assert len(developer.units) == 3
+    assert developer.owners[0].name == "重庆某开发公司"
+    # 2 holders, one vote each; parking not counted by default.
+    assert report.summary()["headcount"] == 2
+    assert report.summary()["area"] == "270.00"
+
+
+def test_buyer_with_several_units_is_one_holder(app, estate):
+    report = import_roll(
+        estate,
+        "roll.csv",
+        sheet(
+            row("0101", "90.00", id_number=GOOD_ID),
+            row("0102", "80.50", id_number=GOOD_ID),
+            row("0201", "100.00", "李四", "13800000002"),
+        ),
+    )
+    assert report.summary() == {"units": 3, "holders": 2, "area": "270.50", "headcount": 2, "errors": []}
+    totals = registry.community_totals(estate)
+    assert (totals.area, totals.headcount) == (27050, 2)
+    weights = sorted((r.units, r.area, r.headcount) for r in registry.roll(estate))
+    assert weights == [(1, 10000, 1), (2, 17050, 1)]
+
+
+def test_same_person_matched_by_name_and_phone_without_id(app, estate):
+    report = import_roll(estate, "roll.csv", sheet(row("0101"), row("0102")))
+    assert (report.holders, report.headcount) == (1, 1)
+
+
+def test_co_owners_are_one_holder_with_one_voter(app, estate):
+    report = import_roll(
+        estate,
+        "roll.csv",
+        sheet(row(co_owners="李四(13900000002)、王五", voter="李四"), row("0102", owner="赵六", phone="13800000006")),
+    )
+    assert report.errors == []
+    assert report.headcount == 2
+    holder = db.session.scalar(select(Holder).where(Holder.kind == HolderKind.co_owners))
+    assert [(o.name, o.phone, o.is_voter) for o in holder.owners] == [
+        ("张三", "13800000001", False),
+        ("李四", "13900000002", True),
+        ("王五", None, False),
+    ]
+    assert holder.voter.name == "李四"
+
+
+def test_owner_alone_and_as_co_owner_are_two_holders(app, estate):
+    report = import_roll(estate, "roll.csv", sheet(row("0101"), row("0102", co_owners="李四(13900000002)")))
+    assert (report.holders, report.headcount) == (2, 2)
+
+
+def test_parking_counts_where_the_community_says_so(app, make):
+    community = make.community(is_parking_counted=True)
+    make.buildings(community, "1栋", "车库")
+    report = import_roll(
+        community,
+        "roll.csv",
+        sheet(row("0101", "90.00"), row("B-001", "12.50", "李四", "13800000002", building="车库", entrance="", kind="车位")),
+    )
+    assert report.summary()["area"] == "102.50"
+    assert report.headcount == 2
+
+
+def test_id_number_is_never_stored_in_clear(app, estate):
+    import_roll(estate, "roll.csv", sheet(row(id_number=GOOD_ID)))
+    owner = db.session.scalar(select(Owner))
+    assert owner.id_last4 == GOOD_ID[-4:]
+    assert owner.id_hash and GOOD_ID not in owner.id_hash
+    dumped = " ".join(str(v) for v in db.session.execute(select(Owner.__table__)).one())
+    assert GOOD_ID not in dumped
+
+
+# --- updated lists
+
+
+def test_reimport_reports_changes_and_keeps_holders(app, estate):
+    first = sheet(row("0101", "90.00"), row("0102", "80.00", "李四", "13800000002"), row("0103", "70.00", "王五", "13800000003"))
+    assert import_roll(estate, "roll.csv", first).is_written
+    old_holders = {h.public_id for h in db.session.scalars(select(Holder))}
+
+    second = sheet(
+        row("0101", "90.50"),  # area corrected
+        row("0102", "80.00", "赵六", "13800000006"),  # sold on to 赵六
+        row("0104", "60.00", "王五", "13800000003"),  # 王五 moved; 0103 gone
+    )
+    report = import_roll(estate, "roll.csv", second)
+    assert report.errors == []
+    assert report.added == ["1栋-1单元-0104"]
+    assert report.removed == ["1栋-1单元-0103"]
+    assert report.changed == ["1栋-1单元-0101：面积 90.00 → 90.50", "1栋-1单元-0102：业主变更"]
+    assert report.retired_holders == 1  # 李四 holds nothing now but is kept
+
+    holders = {h.public_id: h for h in db.session.scalars(select(Holder))}
+    assert old_holders <= set(holders)
+    li_si = next(h for h in holders.values() if h.display_name == "李四")
+    assert not li_si.is_active and li_si.units == []
+    assert registry.community_totals(estate).headcount == 3
+
+
+def test_reimporting_the_same_list_changes_nothing(app, estate):
+    content = sheet(row("0101"), row("0102", "80.00", "李四", "13800000002", co_owners="王五"))
+    import_roll(estate, "roll.csv", content)
+    before = [(h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))]
+    report = import_roll(estate, "roll.csv", content)
+    assert (report.added, report.changed, report.removed, report.retired_holders) == ([], [], [], 0)
+    assert [(h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))] == before
