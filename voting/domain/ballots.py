@@ -1,0 +1,135 @@
+"""Which ballots count (spec §3.2): valid choices, the voting window, supersession.
+
+``BallotBox`` takes a meeting's ballots in log order and keeps, per holder,
+only what later ballots need (its effective ballot id and the shared key of
+its choices), so the app's tally and the verifier follow the same rules and a
+million holders fit in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from typing import Any
+
+from voting.domain.roll import Roll
+from voting.domain.rules import RuleSet
+from voting.domain.tally import (
+    APPROVAL_OPTIONS,
+    ChoiceKey,
+    ChoiceTotals,
+    choice_key,
+    results,
+    turnout,
+)
+
+
+def choice_problems(
+    motions: Mapping[str, Mapping[str, Any]], choices: Mapping[str, Any]
+) -> list[str]:
+    """What makes ``choices`` invalid for the motions (by id); empty when it is a valid ballot."""
+    if not choices:
+        return ["choices name no motion"]
+    problems = []
+    for motion_id, choice in choices.items():
+        motion = motions.get(motion_id)
+        if motion is None:
+            problems.append(f"choices name unknown motion {motion_id!r}")
+        elif motion["kind"] == "approval":
+            if choice not in APPROVAL_OPTIONS:
+                problems.append(f"choice for {motion_id} must be agree, oppose or abstain")
+        else:
+            problems += _election_problems(motion, choice)
+    return problems
+
+
+def _election_problems(motion: Mapping[str, Any], choice: Any) -> list[str]:
+    motion_id = motion["id"]
+    if type(choice) is not list:
+        return [f"choice for election {motion_id} must be a list of candidate ids"]
+    problems = []
+    if any(a >= b for a, b in pairwise(choice)):
+        problems.append(f"candidates chosen in {motion_id} must be distinct and sorted")
+    if len(choice) > motion["seats"]:
+        problems.append(
+            f"{len(choice)} candidates chosen in {motion_id}, which has {motion['seats']} seats"
+        )
+    known = {candidate["id"] for candidate in motion["candidates"]}
+    problems += [f"{c!r} is not a candidate in {motion_id}" for c in choice if c not in known]
+    return problems
+
+
+class BallotBox:
+    """A meeting's ballots, fed in log order; knows each holder's effective ballot."""
+
+    def __init__(
+        self, meeting: Mapping[str, Any], motions: Sequence[Mapping[str, Any]], roll: Roll
+    ):
+        self.meeting = meeting
+        self.motions = motions
+        self.roll = roll
+        self._motions_by_id = {motion["id"]: motion for motion in motions}
+        self._ballot_ids: set[str] = set()
+        self._effective: list[str | None] = [None] * len(roll)
+        self._keys: list[ChoiceKey | None] = [None] * len(roll)
+        self.totals = ChoiceTotals()
+        self.effective_count = 0
+
+    def cast(self, ballot: Mapping[str, Any]) -> list[str]:
+        """Count a ballot entry's fields, or say why it cannot count (nothing changes then)."""
+        problems = self._ballot_problems(ballot)
+        holder = self.roll.index(ballot["holder"])
+        if holder is None:
+            problems.append(f"holder {ballot['holder']!r} is not on the roll")
+        else:
+            problems += self._supersession_problems(ballot, holder)
+        self._ballot_ids.add(ballot["ballot"])
+        if problems or holder is None:
+            return problems
+        weight = self.roll.weight(holder)
+        earlier = self._keys[holder]
+        if earlier is None:
+            self.effective_count += 1
+        else:
+            self.totals.remove(earlier, weight)
+        self._keys[holder] = self.totals.add(choice_key(ballot["choices"]), weight)
+        self._effective[holder] = ballot["ballot"]
+        return []
+
+    def _ballot_problems(self, ballot: Mapping[str, Any]) -> list[str]:
+        problems = choice_problems(self._motions_by_id, ballot["choices"])
+        if ballot["ballot"] in self._ballot_ids:
+            problems.append(f"ballot id {ballot['ballot']!r} is used twice")
+        online = ballot["channel"] == "online"
+        if online != (ballot["evidence"] is None):
+            problems.append("evidence must be null online and a hash for paper and proxy ballots")
+        if ballot["at"] < self.meeting["opens_at"]:
+            problems.append("cast before the meeting opened")
+        elif online and ballot["at"] >= self.meeting["closes_at"]:
+            problems.append("online ballot cast after the meeting closed")
+        return problems
+
+    def _supersession_problems(self, ballot: Mapping[str, Any], holder: int) -> list[str]:
+        replaced, effective = ballot["supersedes"], self._effective[holder]
+        if replaced is None:
+            return [] if effective is None else [f"a second effective ballot (after {effective!r})"]
+        if not self.meeting["revote"]:
+            return ["supersedes a ballot, but this meeting does not allow revoting"]
+        if replaced == effective:
+            return []
+        if replaced not in self._ballot_ids:
+            return [f"supersedes unknown ballot {replaced!r}"]
+        return [f"supersedes {replaced!r}, which is not this holder's effective ballot"]
+
+    def is_effective(self, ballot_id: str, holder: str) -> bool:
+        index = self.roll.index(holder)
+        return index is not None and self._effective[index] == ballot_id
+
+    def everyone_voted(self) -> bool:
+        return self.effective_count == len(self.roll)
+
+    def results(self, rules: RuleSet) -> list[dict[str, Any]]:
+        return results(self.motions, rules, self.roll.total, self.totals)
+
+    def turnout(self, rules: RuleSet) -> list[dict[str, Any]]:
+        return turnout(self.motions, rules, self.roll.total, self.totals)

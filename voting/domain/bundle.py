@@ -1,0 +1,349 @@
+"""The audit bundle (spec ``owner-assembly-bundle/1``): build its parts, write it, verify it.
+
+Building and verifying share every rule (``schema``, ``ballots``,
+``tally``), so whatever the app appends is what the verifier accepts. A
+bundle is read as a stream: a million ballots verify in bounded memory.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from datetime import datetime
+from typing import IO, Any, BinaryIO
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from voting.domain.canonical import EncodingError, format_time
+from voting.domain.jsonstream import JsonStream, JsonSyntaxError, Unreadable
+from voting.domain.logcheck import LogChecker
+from voting.domain.problems import Problems
+from voting.domain.receipts import Receipt, ReceiptBook
+from voting.domain.report import Report, motion_summaries
+from voting.domain.roll import Roll, RollReader
+from voting.domain.schema import ATTESTATION, ENTRY, PUBLIC_KEY, Obj, shape_problems
+from voting.domain.sigcheck import SignatureChecker
+from voting.domain.signing import (
+    ATTESTATION_TAG,
+    ENTRY_TAG,
+    body_hash,
+    public_key_raw,
+    public_key_text,
+    seal_entry,
+    sign_hash,
+    signature_raw,
+    signature_valid,
+)
+
+FORMAT = "owner-assembly-bundle/1"
+TOP_FIELDS = ("format", "keys", "roll", "log", "attestations")
+ROLES = ("street-office", "bureau", "committee")
+KEYS = Obj({"log": PUBLIC_KEY})
+
+
+class BundleError(ValueError):
+    """Something the app asked to build that the spec does not allow."""
+
+
+# --- building -------------------------------------------------------------------
+
+
+def make_entry(
+    seq: int, prev: str, kind: str, at: datetime, fields: Mapping[str, Any], key: Ed25519PrivateKey
+) -> dict[str, Any]:
+    """A signed log entry of type ``kind``; raises BundleError if its fields are not the spec's."""
+    body = {"seq": seq, "prev": prev, "at": format_time(at), "type": kind, **fields}
+    try:
+        entry = seal_entry(body, key)
+    except EncodingError as error:
+        raise BundleError(str(error)) from error
+    problems = shape_problems(entry, ENTRY)
+    if problems:
+        raise BundleError("; ".join(problems))
+    return entry
+
+
+def make_attestation(
+    role: str, name: str, head: str, at: datetime, key: Ed25519PrivateKey
+) -> dict[str, Any]:
+    """A party's signature over a bundle's head (spec §4)."""
+    body = {
+        "role": role,
+        "name": name,
+        "at": format_time(at),
+        "head": head,
+        "key": public_key_text(key),
+    }
+    try:
+        attestation = {**body, "sig": sign_hash(key, ATTESTATION_TAG, body_hash(body, ()))}
+    except EncodingError as error:
+        raise BundleError(str(error)) from error
+    problems = shape_problems(attestation, ATTESTATION) or [
+        message for _, message in check_attestation(attestation, head, None, "")
+    ]
+    if problems:
+        raise BundleError("; ".join(problems))
+    return attestation
+
+
+def check_attestation(
+    attestation: Any, head: str | None, head_at: str | None, log_key: str
+) -> list[tuple[int, str]]:
+    """(check, message) problems of an attestation of the entry ``head`` written at ``head_at``.
+
+    Shape is check 1, everything else check 8; ``None`` for what the log could not tell.
+    """
+    shape = shape_problems(attestation, ATTESTATION)
+    if shape:
+        return [(1, message) for message in shape]
+    problems = []
+    if attestation["role"] not in ROLES:
+        problems.append(f"role {attestation['role']!r} is not one of {', '.join(ROLES)}")
+    if attestation["key"] == log_key:
+        problems.append("signed with the log key; an attestation needs the party's own key")
+    if attestation["head"] != head:
+        problems.append("head is not the hash of the last log entry")
+    if head_at is not None and attestation["at"] < head_at:
+        problems.append(f"at {attestation['at']} is before the last entry's {head_at}")
+    try:
+        digest = bytes.fromhex(body_hash(attestation, ("sig",)))
+    except EncodingError as error:
+        return [(1, str(error))]
+    key, sig = public_key_raw(attestation["key"]), signature_raw(attestation["sig"])
+    if not signature_valid(key, ATTESTATION_TAG, digest, sig):
+        problems.append("signature does not verify under its key")
+    return [(8, message) for message in problems]
+
+
+def write_bundle(
+    out: BinaryIO,
+    log_key: str,
+    roll: Iterable[Mapping[str, Any]],
+    log: Iterable[Mapping[str, Any]],
+    attestations: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    """Write a bundle, one roll row or entry per line, streaming (a meeting may be huge)."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
+    try:
+        text.write(f'{{"format":"{FORMAT}","keys":{{"log":{json.dumps(log_key)}}},\n"roll":[')
+        _write_lines(text, roll)
+        text.write('],\n"log":[')
+        _write_lines(text, log)
+        text.write('],\n"attestations":[')
+        _write_lines(text, attestations)
+        text.write("]}\n")
+    finally:
+        text.detach()
+
+
+def _write_lines(text: IO[str], items: Iterable[Mapping[str, Any]]) -> None:
+    separator = "\n"
+    for item in items:
+        text.write(separator)
+        text.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+        separator = ",\n"
+
+
+# --- verifying ------------------------------------------------------------------
+
+
+def verify_bundle(
+    source: str | os.PathLike[str] | BinaryIO,
+    *,
+    receipts: Iterable[str] = (),
+    pinned_key: str | None = None,
+    workers: int | None = None,
+) -> Report:
+    """Every check of spec §5 on a bundle file (path or seekable binary file).
+
+    Raises ValueError for a malformed receipt or pinned key and OSError when
+    the file cannot be read; anything wrong with the bundle itself is a
+    problem in the report. ``workers`` defaults to every core.
+    """
+    book = ReceiptBook(Receipt.parse(text) for text in receipts)
+    if pinned_key is not None:
+        public_key_raw(pinned_key)
+    path = isinstance(source, str | os.PathLike)
+    with open(source, "rb") if path else nullcontext(source) as raw:
+        verification = _Verification(book, pinned_key, workers)
+        verification.read(JsonStream(raw), first_pass=True)
+        if verification.log_deferred:
+            raw.seek(0)
+            verification.read(JsonStream(raw), first_pass=False)
+        return verification.report()
+
+
+def verify_bundle_data(bundle: Any, **options: Any) -> Report:
+    """``verify_bundle`` on a bundle already in memory (e.g. the app's export before writing)."""
+    data = json.dumps(bundle, ensure_ascii=True).encode("ascii")
+    return verify_bundle(io.BytesIO(data), **options)
+
+
+class _Verification:
+    """One verification run: the top-level walk and what it collects along the way."""
+
+    def __init__(self, receipts: ReceiptBook, pinned_key: str | None, workers: int | None) -> None:
+        self._receipts = receipts
+        self._pinned_key = pinned_key
+        self._workers = workers
+        self.problems = Problems()
+        self.log_deferred = False
+        self._first_pass = True
+        self._seen: set[str] = set()
+        self._format: Any = None
+        self._log_key: str | None = None
+        self._roll: Roll | None = None
+        self._log: LogChecker | None = None
+        self._attestations: list[Any] = []
+
+    def read(self, stream: JsonStream, first_pass: bool) -> None:
+        """Walk the top-level object; the second pass only reads a log that came too early."""
+        self._first_pass = first_pass
+        try:
+            for key in stream.members():
+                if not first_pass:
+                    if key == "log":
+                        self._read_log(stream)
+                        return
+                    stream.skip()
+                elif key in self._seen or key not in TOP_FIELDS:
+                    what = "repeated" if key in self._seen else "unknown"
+                    self.problems.add(1, None, f"{what} top-level field {key!r}")
+                    stream.skip()
+                else:
+                    self._seen.add(key)
+                    getattr(self, "_read_" + key)(stream)
+            stream.end()
+        except JsonSyntaxError as error:
+            self.problems.add(1, None, f"the file is not valid JSON: {error}")
+            self.log_deferred = False
+            return
+        for key in TOP_FIELDS:
+            if key not in self._seen:
+                self.problems.add(1, None, f"missing top-level field {key!r}")
+
+    def _read_format(self, stream: JsonStream) -> None:
+        self._format = stream.value()
+        if self._format != FORMAT:
+            self.problems.add(1, None, f"format is not {FORMAT!r}")
+
+    def _read_keys(self, stream: JsonStream) -> None:
+        keys = stream.value()
+        problems = (
+            [keys.message] if isinstance(keys, Unreadable) else shape_problems(keys, KEYS, "keys")
+        )
+        for message in problems:
+            self.problems.add(1, None, message)
+        if problems:
+            return
+        self._log_key = keys["log"]
+        if self._pinned_key is not None and self._log_key != self._pinned_key:
+            self.problems.add(
+                2, None, f"keys.log is {self._log_key}, not the expected {self._pinned_key}"
+            )
+
+    def _read_roll(self, stream: JsonStream) -> None:
+        if not self._is_array(stream, "roll"):
+            return
+        reader = RollReader()
+        for row in stream.items():
+            found = [(1, row.message)] if isinstance(row, Unreadable) else reader.add(row)
+            for check, message in found:
+                self.problems.add(check, None, message)
+        self._roll = reader.finish()
+
+    def _read_log(self, stream: JsonStream) -> None:
+        if self._first_pass and not {"roll", "keys"} <= self._seen:
+            self.log_deferred = True
+            stream.skip()
+            return
+        if not self._is_array(stream, "log"):
+            return
+        signatures = None
+        if self._log_key is not None:
+            signatures = SignatureChecker(public_key_raw(self._log_key), ENTRY_TAG, self._workers)
+        self._log = LogChecker(self._roll, signatures, self._receipts, self.problems)
+        try:
+            for element in stream.items():
+                if isinstance(element, Unreadable):
+                    self._log.unreadable(element.message)
+                else:
+                    self._log.entry(element)
+        except BaseException:
+            if signatures is not None:
+                signatures.close()
+            raise
+        for seq in signatures.finish() if signatures is not None else ():
+            self.problems.add(2, seq, "signature does not verify under keys.log")
+
+    def _read_attestations(self, stream: JsonStream) -> None:
+        if not self._is_array(stream, "attestations"):
+            return
+        for index, attestation in enumerate(stream.items()):
+            if isinstance(attestation, Unreadable):
+                self.problems.add(1, None, f"attestations[{index}]: {attestation.message}")
+            else:
+                self._attestations.append(attestation)
+
+    def _is_array(self, stream: JsonStream, field: str) -> bool:
+        if stream.peek() == "[":
+            return True
+        self.problems.add(1, None, f"{field} must be an array")
+        stream.skip()
+        return False
+
+    def report(self) -> Report:
+        log = self._log
+        if log is not None and log.count == 0:
+            self.problems.add(3, None, "the log is empty")
+        head, head_at = (log.head, log.head_at) if log is not None else (None, None)
+        for index, attestation in enumerate(self._attestations):
+            for check, message in check_attestation(
+                attestation, head, head_at, self._log_key or ""
+            ):
+                self.problems.add(check, None, f"attestations[{index}]: {message}")
+        receipts = [self._receipt_status(receipt) for receipt in self._receipts.receipts]
+        report = Report(
+            problems=self.problems.sorted(),
+            omitted=self.problems.omitted(),
+            log_key=self._log_key,
+            roll=self._roll.commitment() if self._roll is not None else None,
+            attestations=[_attestation_summary(a) for a in self._attestations],
+            receipts=receipts,
+        )
+        if log is not None:
+            self._describe_log(report, log)
+        return report
+
+    def _describe_log(self, report: Report, log: LogChecker) -> None:
+        report.entries, report.head, report.stage = log.count, log.head, log.stage
+        if log.opening is None:
+            return
+        report.meeting, report.rules = log.opening["meeting"], log.opening["rules"]
+        if log.box is not None and log.rules is not None:
+            report.motions = motion_summaries(
+                log.box.motions, log.rules, log.box.roll.total, log.box.results(log.rules)
+            )
+
+    def _receipt_status(self, receipt: Receipt) -> dict[str, Any]:
+        found = self._receipts.found.get(receipt)
+        if found is None:
+            self.problems.add(9, None, f"receipt {receipt.text} is not in the log")
+            return {"receipt": receipt.text, "found": False}
+        box = self._log.box if self._log is not None else None
+        return {
+            "receipt": receipt.text,
+            "found": True,
+            "seq": found.seq,
+            "ballot": found.ballot,
+            "superseded": None if box is None else not box.is_effective(found.ballot, found.holder),
+        }
+
+
+def _attestation_summary(attestation: Any) -> dict[str, Any]:
+    if type(attestation) is not dict:
+        return {}
+    return {field: attestation.get(field) for field in ("role", "name", "at", "key", "head")}

@@ -1,0 +1,163 @@
+"""Reading one huge JSON object piece by piece, in bounded memory.
+
+A million-ballot bundle is about half a gigabyte; ``json.load`` would need
+several times that. This reader walks the top-level object and its arrays
+itself and hands each member or element to ``json.JSONDecoder.raw_decode``
+over a sliding text buffer, so only one element is ever decoded at a time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO, NoReturn
+
+from voting.domain.canonical import STRICT_DECODER, EncodingError
+
+CHUNK = 1 << 20
+_BOM = codecs.BOM_UTF8
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_LENIENT = json.JSONDecoder()
+# A decoding error this far before the end of the buffer cannot be caused by the cut.
+_CUT_MARGIN = 16
+
+
+class JsonSyntaxError(ValueError):
+    """The file is not (or stops being) one well-formed UTF-8 JSON text; reading cannot go on."""
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A complete JSON value outside the spec's value domain (a float, a duplicate key, ...).
+
+    Reading goes on after it, so one bad entry does not hide the rest.
+    """
+
+    message: str
+
+
+class JsonStream:
+    def __init__(self, raw: BinaryIO, chunk: int = CHUNK) -> None:
+        self._raw = raw
+        self._chunk = chunk
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._buf = ""
+        self._pos = 0
+        self._offset = 0  # characters dropped from the front of the buffer
+        self._eof = False
+        self._started = False
+
+    # --- structure ---------------------------------------------------------
+
+    def members(self) -> Iterator[str]:
+        """Walk an object: yields each key; the caller must then read or skip its value."""
+        self._expect("{")
+        if self.peek() == "}":
+            self._pos += 1
+            return
+        while True:
+            if self.peek() != '"':
+                self._fail("expected a field name")
+            key = self._decode(_LENIENT)
+            self._expect(":")
+            yield key
+            if self._next_of(",}") == "}":
+                return
+
+    def items(self, strict: bool = True) -> Iterator[Any | Unreadable]:
+        """Walk an array: yields each element, decoded strictly unless only skipping."""
+        self._expect("[")
+        if self.peek() == "]":
+            self._pos += 1
+            return
+        while True:
+            yield self.value() if strict else self._decode(_LENIENT)
+            if self._next_of(",]") == "]":
+                return
+
+    def value(self) -> Any | Unreadable:
+        """The next value, strictly in the spec's value domain, or Unreadable and skipped."""
+        try:
+            return self._decode(STRICT_DECODER)
+        except EncodingError as error:
+            # A failed decode leaves the position at the value's start.
+            at = self._offset + self._pos
+            self._decode(_LENIENT)
+            return Unreadable(f"{error} (in the value at character {at})")
+
+    def skip(self) -> None:
+        """Pass over the next value; an array goes element by element, to bound memory."""
+        if self.peek() == "[":
+            for _ in self.items(strict=False):
+                pass
+        else:
+            self._decode(_LENIENT)
+
+    def end(self) -> None:
+        """Only whitespace may follow the top-level value."""
+        if self.peek() != "":
+            self._fail("unexpected data after the bundle object")
+
+    # --- the buffer --------------------------------------------------------
+
+    def _decode(self, decoder: json.JSONDecoder) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = decoder.raw_decode(self._buf, self._pos)
+            except json.JSONDecodeError as error:
+                if self._eof or self._is_final(error):
+                    self._fail(error.msg, self._offset + error.pos)
+                self._fill()
+                continue
+            if end == len(self._buf) and not self._eof:
+                self._fill()  # a number may go on in the next chunk
+                continue
+            self._pos = end
+            return value
+
+    def _is_final(self, error: json.JSONDecodeError) -> bool:
+        cut_short = error.msg.startswith("Unterminated string")
+        return not cut_short and error.pos < len(self._buf) - _CUT_MARGIN
+
+    def peek(self) -> str:
+        """Skip whitespace; the next character, or '' at the end of the file."""
+        while True:
+            self._pos = _WHITESPACE.match(self._buf, self._pos).end()
+            if self._pos < len(self._buf) or self._eof:
+                return self._buf[self._pos : self._pos + 1]
+            self._fill()
+
+    def _expect(self, char: str) -> None:
+        if self.peek() != char:
+            self._fail(f"expected {char!r}")
+        self._pos += 1
+
+    def _next_of(self, chars: str) -> str:
+        char = self.peek()
+        if char == "" or char not in chars:
+            self._fail(f"expected one of {' '.join(repr(c) for c in chars)}")
+        self._pos += 1
+        return char
+
+    def _fill(self) -> None:
+        data = self._raw.read(self._chunk)
+        if not self._started:
+            self._started = True
+            if data.startswith(_BOM):
+                self._fail("the file starts with a byte-order mark")
+        try:
+            text = self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError as error:
+            self._fail(f"not UTF-8 ({error.reason})")
+        self._eof = not data
+        self._buf = self._buf[self._pos :] + text
+        self._offset += self._pos
+        self._pos = 0
+
+    def _fail(self, message: str, offset: int | None = None) -> NoReturn:
+        at = self._offset + self._pos if offset is None else offset
+        raise JsonSyntaxError(f"{message} at character {at}")
