@@ -96,8 +96,18 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+class RequestScopedClient(FlaskClient):
+    """Each request gets its own app context, hence its own ``g`` and database
+    session, as in production; the test's own context stays untouched."""
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = RequestScopedClient
     return app.test_client()
 
 

@@ -43,6 +43,7 @@ class Settings:
     sms_http_secret: str = ""
     sms_http_timeout: float = 5.0
     sms_http_retries: int = 2
+    max_upload_bytes: int = 20 * 1024 * 1024
     testing: bool = False
 
     @property
@@ -75,6 +76,7 @@ class Settings:
             sms_http_secret=environ.get("SMS_HTTP_SECRET", ""),
             sms_http_timeout=float(environ.get("SMS_HTTP_TIMEOUT", "5")),
             sms_http_retries=int(environ.get("SMS_HTTP_RETRIES", "2")),
+            max_upload_bytes=int(environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         )
 
     def replace(self, **changes: Any) -> Settings:
@@ -108,7 +110,7 @@ class Settings:
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.secure_cookies,
-            "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+            "MAX_CONTENT_LENGTH": self.max_upload_bytes,
             "TESTING": self.testing,
             "WTF_CSRF_TIME_LIMIT": None,
             "SETTINGS": self,

@@ -1,0 +1,259 @@
+"""Staff pages through HTTP: sign-in, sessions, CSRF, scope, roll upload, errors."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import func, select
+
+from tests.helpers import Builders, csrf_from, sign_in
+from voting.extensions import db
+from voting.models import LoginSession, Unit
+from voting.services.roll_import import import_roll
+
+ROLL = (
+    "楼栋,房号,专有部分面积,业主姓名,手机号,共有人\n"
+    "1栋,0101,89.45,张三,13812345678,李四(13987654321)\n"
+    "1栋,0102,100.00,王五,13800000005,\n"
+).encode()
+
+
+def estate(make: Builders):  # type: ignore[no-untyped-def]
+    community = make.community("嘉陵雅苑")
+    make.buildings(community, "1栋")
+    return community
+
+
+def post_form(client, url: str, data: dict, page: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get(page or url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token}, **kwargs)
+
+
+def test_home_is_chinese_by_default_and_switches_to_english(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and "工作人员登录" in page
+    switched = client.get("/lang/en?next=/", follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="en">' in switched
+    assert "Staff sign-in" in switched
+    # The switch is on every page, including errors.
+    assert "/lang/zh" in client.get("/no/such/page").get_data(as_text=True)
+
+
+def test_language_follows_the_browser_when_not_chosen(client):
+    page = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+
+
+def test_wrong_password_is_refused(client, make):
+    user = make.user("bureau")
+    response = sign_in(client, user, password="wrong-password-1")
+    assert response.status_code == 401
+    assert "用户名或密码不正确" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
+
+
+def test_sign_in_makes_a_new_server_session_and_sign_out_revokes_it(client, make):
+    user = make.user("bureau")
+    client.get("/lang/zh")
+    before = client.get_cookie("session")
+    assert sign_in(client, user).status_code == 302
+    after = client.get_cookie("session")
+    assert after is not None and (before is None or after.value != before.value)
+    assert client.get("/bureau/").status_code == 200
+
+    stolen = after.value
+    post_form(client, "/logout", {}, page="/bureau/")
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
+    # Replaying the old cookie does not bring the session back.
+    client.set_cookie("session", stolen)
+    assert client.get("/bureau/").status_code == 302
+
+
+def test_idle_session_expires(app, client, make):
+    import time_machine
+
+    user = make.user("bureau")
+    with time_machine.travel("2026-11-25 10:00:00+00:00", tick=False):
+        sign_in(client, user)
+        assert client.get("/bureau/").status_code == 200
+    with time_machine.travel("2026-11-25 10:31:00+00:00", tick=False):
+        assert client.get("/bureau/").status_code == 302
+
+
+def test_cookies_are_httponly_and_samesite(client, make):
+    response = sign_in(client, make.user("bureau"))
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_form_without_csrf_token_is_refused_and_writes_nothing(client, make):
+    community = estate(make)
+    sign_in(client, make.user("committee", community))
+    response = client.post(
+        f"/communities/{community.id}/roll",
+        data={"file": (io.BytesIO(ROLL), "roll.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "页面已过期或来源不明" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Unit.id))) == 0
+
+
+def test_committee_uploads_the_roll_and_sees_it(client, make):
+    community = estate(make)
+    sign_in(client, make.user("committee", community))
+    url = f"/communities/{community.id}/roll"
+    checked = post_form(
+        client,
+        url,
+        {"file": (io.BytesIO(ROLL), "roll.csv"), "dry_run": "on"},
+        content_type="multipart/form-data",
+    )
+    assert "检查通过（试导入，未写入）" in checked.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Unit.id))) == 0
+
+    done = post_form(
+        client, url, {"file": (io.BytesIO(ROLL), "roll.csv")}, content_type="multipart/form-data"
+    )
+    assert "导入完成" in done.get_data(as_text=True)
+    page = client.get(f"/communities/{community.id}").get_data(as_text=True)
+    assert "1栋-0101" in page and "189.45" in page
+    found = client.get(f"/communities/{community.id}?q=王").get_data(as_text=True)
+    assert "1栋-0102" in found and "1栋-0101" not in found
+
+
+def test_upload_errors_are_listed_with_row_and_column(client, make):
+    community = estate(make)
+    sign_in(client, make.user("committee", community))
+    bad = "楼栋,房号,专有部分面积,业主姓名,手机号\n1栋,0101,-1,张三,13812345678\n".encode()
+    response = post_form(
+        client,
+        f"/communities/{community.id}/roll",
+        {"file": (io.BytesIO(bad), "roll.csv")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "发现 1 处问题，未写入任何数据" in page
+    assert "<td class=\"num\">2</td><td>专有部分面积</td><td>面积不能为负数</td>" in page
+    assert db.session.scalar(select(func.count(Unit.id))) == 0
+
+
+def test_phones_are_masked_and_id_numbers_absent_on_roll_pages(client, make):
+    community = estate(make)
+    import_roll(community, "roll.csv", ROLL)
+    sign_in(client, make.user("committee", community))
+    page = client.get(f"/communities/{community.id}/holders").get_data(as_text=True)
+    assert "138****5678" in page and "139****4321" in page
+    assert "13812345678" not in page and "13987654321" not in page
+
+
+def test_committee_of_one_community_sees_nothing_of_another(client, make):
+    mine, other = estate(make), make.community("别人的小区")
+    import_roll(mine, "roll.csv", ROLL)
+    sign_in(client, make.user("committee", other))
+    for url in (
+        f"/communities/{mine.id}",
+        f"/communities/{mine.id}/holders",
+        f"/communities/{mine.id}/roll",
+        f"/communities/{mine.id}/roll/template.csv",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "嘉陵雅苑" not in response.get_data(as_text=True)
+    assert client.get("/bureau/").status_code == 403
+    listing = client.get("/communities/").get_data(as_text=True)
+    assert "别人的小区" in listing and "嘉陵雅苑" not in listing
+
+
+def test_street_office_reads_but_does_not_change_the_roll(client, make):
+    community = estate(make)
+    sign_in(client, make.user("street", community.street_office))
+    assert client.get(f"/communities/{community.id}").status_code == 200
+    assert client.get(f"/communities/{community.id}/roll").status_code == 404
+
+
+def test_bureau_sees_city_totals_and_grants_roles(client, make):
+    community = estate(make)
+    import_roll(community, "roll.csv", ROLL)
+    sign_in(client, make.user("bureau"))
+    overview = client.get("/bureau/").get_data(as_text=True)
+    assert "嘉陵雅苑" in overview and "189.45" in overview
+
+    created = post_form(
+        client,
+        "/bureau/staff",
+        {"username": "weiyuan", "name": "委员甲", "password": "long-enough-pass"},
+    )
+    assert created.status_code == 302
+    from voting.models import User
+
+    new_user = db.session.scalar(select(User).where(User.username == "weiyuan"))
+    post_form(
+        client,
+        f"/bureau/staff/{new_user.id}/grants",
+        {"role": "committee", "scope_id": str(community.id)},
+        page="/bureau/staff",
+    )
+    db.session.refresh(new_user)
+    assert [(g.role, g.community_id) for g in new_user.grants] == [("committee", community.id)]
+
+
+def test_staff_without_the_role_get_403(client, make):
+    sign_in(client, make.user("committee", make.community()))
+    assert client.get("/bureau/staff").status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, make):
+    community = make.community()
+    response = client.get(f"/communities/{community.id}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_login_is_rate_limited(client, make):
+    user = make.user("bureau")
+    responses = [sign_in(client, user, password="wrong-password-x") for _ in range(11)]
+    assert [r.status_code for r in responses[:10]] == [401] * 10
+    assert responses[10].status_code == 429
+    assert "操作太频繁" in responses[10].get_data(as_text=True)
+
+
+def test_open_redirect_is_refused(client, make):
+    user = make.user("bureau")
+    page = client.get("/login?next=//evil.example/")
+    token = csrf_from(page.get_data(as_text=True))
+    response = client.post(
+        "/login?next=//evil.example/",
+        data={"username": user.username, "password": Builders.password, "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/bureau/"
+
+
+def test_errors_show_friendly_pages_without_traces(app, client):
+    @app.get("/boom")
+    def boom():  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret internals")
+
+    response = client.get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "服务器出错了" in page
+    assert "secret internals" not in page and "Traceback" not in page
+
+    missing = client.get("/nowhere", headers={"Accept-Language": "en"})
+    assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
+
+
+def test_oversized_upload_gets_a_clear_page(app, client, make):
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    community = estate(make)
+    sign_in(client, make.user("committee", community))
+    big = b"x" * (100 * 1024)
+    response = post_form(
+        client,
+        f"/communities/{community.id}/roll",
+        {"file": (io.BytesIO(big), "roll.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "文件太大" in response.get_data(as_text=True)
