@@ -1,7 +1,20 @@
 """Typed SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
-from voting.models.accounts import LoginSession, Role, RoleGrant, User
+from voting.models.accounts import LoginSession, OtpChallenge, RateCounter, Role, RoleGrant, User
 from voting.models.base import Base
+from voting.models.credit import Firm
+from voting.models.ledger import Ballot, BallotConflict, Channel, LogEntry, MeetingHead, PaperBallot
+from voting.models.meetings import (
+    Candidate,
+    Meeting,
+    MeetingForm,
+    MeetingState,
+    MeetingTransition,
+    Motion,
+    MotionDocument,
+    MotionKind,
+    RollEntry,
+)
 from voting.models.registry import (
     AreaSource,
     Building,
@@ -14,21 +27,43 @@ from voting.models.registry import (
     Unit,
     UnitKind,
 )
+from voting.models.sms import SmsMessage
+from voting.models.uploads import Upload
 
 __all__ = [
     "AreaSource",
+    "Ballot",
+    "BallotConflict",
     "Base",
     "Building",
+    "Candidate",
+    "Channel",
     "Community",
     "District",
+    "Firm",
     "Holder",
     "HolderKind",
+    "LogEntry",
     "LoginSession",
+    "Meeting",
+    "MeetingForm",
+    "MeetingHead",
+    "MeetingState",
+    "MeetingTransition",
+    "Motion",
+    "MotionDocument",
+    "MotionKind",
+    "OtpChallenge",
     "Owner",
+    "PaperBallot",
+    "RateCounter",
     "Role",
     "RoleGrant",
+    "RollEntry",
+    "SmsMessage",
     "StreetOffice",
     "Unit",
     "UnitKind",
+    "Upload",
     "User",
 ]

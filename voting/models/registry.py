@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -90,6 +91,9 @@ class Community(Base):
     is_parking_counted: Mapped[bool] = mapped_column(Boolean, default=False)
     notice_days: Mapped[int] = mapped_column(Integer, default=15)
     proxy_cap: Mapped[int] = mapped_column(Integer, default=3)
+    # A rule set of the community's own (spec JSON) where its rules of
+    # procedure set higher thresholds; None means civil-code-2021.
+    rules_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     street_office: Mapped[StreetOffice] = relationship(back_populates="communities")
