@@ -43,6 +43,8 @@ from voting.services.registry import normalize_name
 from voting.services.roll_table import CellError, Table, read_table
 
 DEVELOPER_KEY = "developer"
+# Stored data, so never translated: the roll names the developer in Chinese.
+DEVELOPER_NAME = "开发建设单位"
 Choice = TypeVar("Choice", UnitKind, AreaSource)
 
 # Column names as found in the wild, after normalize_header().
@@ -315,7 +317,7 @@ class _RowReader:
             if sold:
                 self._fail(row, "owner", _("业主姓名不能为空"))
                 return None, ""
-            name = _("开发建设单位")
+            name = DEVELOPER_NAME
         if len(name) > 80:
             self._fail(row, "owner", _("业主姓名过长"))
             return None, ""

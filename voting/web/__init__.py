@@ -14,9 +14,9 @@ from voting.services import sessions
 
 
 def register_web(app: Flask) -> None:
-    from voting.web import auth, bureau, committee, errors, main
+    from voting.web import auth, bureau, committee, errors, main, owner
 
-    for module in (main, auth, bureau, committee):
+    for module in (main, auth, bureau, committee, owner):
         app.register_blueprint(module.bp)
     errors.register(app)
     app.before_request(_load_principal)

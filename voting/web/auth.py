@@ -62,3 +62,9 @@ def begin_session(*, user_id: int | None = None, owner_phone: str | None = None)
         session["lang"] = lang
     session.permanent = False
     current_app.logger.info("sign-in: %s", f"user {user_id}" if user_id else "owner")
+
+
+@bp.get("/sign-in")
+def owner_sign_in():  # type: ignore[no-untyped-def]
+    """Owners sign in with their mobile number and a code sent by SMS."""
+    return render_template("auth/owner_sign_in.html")
