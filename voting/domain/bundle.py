@@ -300,18 +300,17 @@ class _Verification:
         if log is not None and log.count == 0:
             self.problems.add(3, None, "the log is empty")
         head, head_at = (log.head, log.head_at) if log is not None else (None, None)
-        for index, attestation in enumerate(self._attestations):
-            for check, message in check_attestation(
-                attestation, head, head_at, self._log_key or ""
-            ):
-                self.problems.add(check, None, f"attestations[{index}]: {message}")
+        attestations = [
+            self._attestation_status(index, attestation, head, head_at)
+            for index, attestation in enumerate(self._attestations)
+        ]
         receipts = [self._receipt_status(receipt) for receipt in self._receipts.receipts]
         report = Report(
             problems=self.problems.sorted(),
             omitted=self.problems.omitted(),
             log_key=self._log_key,
             roll=self._roll.commitment() if self._roll is not None else None,
-            attestations=[_attestation_summary(a) for a in self._attestations],
+            attestations=attestations,
             receipts=receipts,
         )
         if log is not None:
@@ -328,6 +327,16 @@ class _Verification:
                 log.box.motions, log.rules, log.box.roll.total, log.box.results(log.rules)
             )
 
+    def _attestation_status(
+        self, index: int, attestation: Any, head: str | None, head_at: str | None
+    ) -> dict[str, Any]:
+        problems = check_attestation(attestation, head, head_at, self._log_key or "")
+        for check, message in problems:
+            self.problems.add(check, None, f"attestations[{index}]: {message}")
+        shown = attestation if type(attestation) is dict else {}
+        fields = ("role", "name", "at", "key", "head")
+        return {**{field: shown.get(field) for field in fields}, "valid": not problems}
+
     def _receipt_status(self, receipt: Receipt) -> dict[str, Any]:
         found = self._receipts.found.get(receipt)
         if found is None:
@@ -341,9 +350,3 @@ class _Verification:
             "ballot": found.ballot,
             "superseded": None if box is None else not box.is_effective(found.ballot, found.holder),
         }
-
-
-def _attestation_summary(attestation: Any) -> dict[str, Any]:
-    if type(attestation) is not dict:
-        return {}
-    return {field: attestation.get(field) for field in ("role", "name", "at", "key", "head")}
