@@ -21,10 +21,12 @@ demo_cli = AppGroup("demo", help="Demo data.")
 roll_cli = AppGroup("roll", help="The voter roll of a community.")
 users_cli = AppGroup("users", help="Staff accounts.")
 registry_cli = AppGroup("registry", help="Districts, street offices, communities, buildings.")
+keys_cli = AppGroup("keys", help="The log signing keys (on disk, never in the database).")
+meetings_cli = AppGroup("meetings", help="Owners' assembly meetings.")
 
 
 def register_cli(app: Flask) -> None:
-    for group in (demo_cli, roll_cli, users_cli, registry_cli):
+    for group in (demo_cli, roll_cli, users_cli, registry_cli, keys_cli, meetings_cli):
         app.cli.add_command(group)
 
 
@@ -116,3 +118,45 @@ def list_registry() -> None:
             f"{community.id}\t{office.district.city}{office.district.name}\t{office.name}\t"
             f"{community.name}\tholders {total.holders}\tarea {format_area(total.area)}"
         )
+
+
+@keys_cli.command("init")
+def keys_init() -> None:
+    """Make the log signing key if there is none (idempotent)."""
+    from voting.services import keys
+
+    name, made = keys.init()
+    click.echo(f"{'created' if made else 'exists'}: log key {name}")
+    click.echo(f"public key: {keys.public_text(name)}")
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Make a new log key for meetings opened from now on; open meetings keep theirs."""
+    from voting.services import keys
+
+    name = keys.rotate()
+    click.echo(f"new current log key {name}")
+    click.echo(f"public key: {keys.public_text(name)}")
+
+
+@keys_cli.command("show")
+def keys_show() -> None:
+    """List the log keys with their public keys; * marks the current one."""
+    from voting.services import keys
+
+    current = keys.current_fingerprint()
+    for name in keys.all_fingerprints():
+        click.echo(f"{'*' if name == current else ' '} {name} {keys.public_text(name)}")
+
+
+@meetings_cli.command("close-due")
+def meetings_close_due() -> None:
+    """Open and close the meetings whose time has come (run it from cron every minute)."""
+    from voting.services import meetings
+
+    for meeting in meetings.due():
+        before = meeting.state
+        after = meetings.advance(meeting).state
+        if after != before:
+            click.echo(f"{meeting.public_id}: {before} -> {after}")

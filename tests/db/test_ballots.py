@@ -1,0 +1,205 @@
+"""Casting ballots on both databases: receipts, revotes, conflicts, and integrity
+under concurrency."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from voting.domain.bundle import verify_bundle
+from voting.extensions import db
+from voting.models import Ballot, BallotConflict, Channel, LogEntry, MeetingHead, SmsMessage
+from voting.services import ballots, export, meetings
+from voting.services.ballots import AlreadyVoted, VotingClosed
+from voting.services.errors import Forbidden, InvalidInput
+
+EVIDENCE = "e3c5db299cade0bd658c9219f3a3aebfa7c26be4882d34c53e5221987f1588e1"
+
+
+def bundle_report(meeting, receipts=()):  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    export.write(meeting, out)
+    out.seek(0)
+    return verify_bundle(out, receipts=receipts, workers=1)
+
+
+def log_count(meeting) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(
+        select(func.count()).select_from(LogEntry).where(LogEntry.meeting_id == meeting.id)
+    )
+
+
+def test_cast_gives_a_receipt_the_verifier_finds(app, make):
+    home = estate(make, ["100.00", "80.00"], co_owned=True)
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    receipt = ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS + timedelta(minutes=5))
+    assert (receipt.seq, receipt.ballot, receipt.area, receipt.headcount) == (
+        1,
+        "b000001",
+        10000,
+        1,
+    )
+    assert receipt.text == f"{meeting.public_id}:1:{receipt.hash}"
+    report = bundle_report(meeting, receipts=[receipt.text])
+    assert report.valid, report.problems
+
+    # Every owner of the unit, co-owner included, is told: an impersonation shows.
+    texts = db.session.scalars(select(SmsMessage).where(SmsMessage.purpose == "receipt")).all()
+    assert sorted(m.phone for m in texts) == ["13700000001", home.phones[0]]
+    assert all(receipt.hash[:12] in m.body and "agree" not in m.body for m in texts)
+
+
+def test_second_ballot_is_refused_without_revote(app, make):
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
+    with pytest.raises(AlreadyVoted, match="不允许改票"):
+        ballots.cast(meeting.id, holder.id, {"m1": "oppose"}, now=OPENS)
+    assert log_count(meeting) == 2
+
+
+def test_revote_supersedes_the_earlier_ballot(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, is_revote_allowed=True)
+    holder = home.holder(home.phones[0])
+    ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
+    second = ballots.cast(meeting.id, holder.id, {"m1": "oppose"}, now=OPENS + timedelta(hours=1))
+    assert second.seq == 2
+    rows = db.session.scalars(select(Ballot).order_by(Ballot.seq)).all()
+    assert [(b.public_id, b.is_effective) for b in rows] == [("b000001", False), ("b000002", True)]
+    assert rows[1].supersedes_id == rows[0].id
+    ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    result = meetings.results(meeting)[0]
+    assert result["oppose"]["area"] == "100.00" and result["agree"]["area"] == "80.00"
+    assert bundle_report(meeting).valid
+
+
+def test_online_and_paper_conflict_both_ways(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, is_revote_allowed=True)
+    online, paper = home.holder(home.phones[0]), home.holder(home.phones[1])
+    ballots.cast(meeting.id, online.id, {"m1": "agree"}, now=OPENS)
+    with pytest.raises(AlreadyVoted, match="已在网上投票"):
+        ballots.cast(
+            meeting.id, online.id, {"m1": "oppose"}, channel=Channel.paper, evidence=EVIDENCE,
+            entered_by=home.committee, now=OPENS,
+        )  # fmt: skip
+    ballots.cast(
+        meeting.id, paper.id, {"m1": "oppose"}, channel=Channel.paper, evidence=EVIDENCE,
+        entered_by=home.committee, now=OPENS,
+    )  # fmt: skip
+    with pytest.raises(AlreadyVoted, match="纸质或委托表决票"):
+        ballots.cast(meeting.id, paper.id, {"m1": "agree"}, now=OPENS)
+    conflicts = db.session.scalars(select(BallotConflict).order_by(BallotConflict.id)).all()
+    assert [(c.holder_id, c.attempted_channel, c.existing_channel) for c in conflicts] == [
+        (online.id, "paper", "online"),
+        (paper.id, "online", "paper"),
+    ]
+    assert log_count(meeting) == 3
+
+
+def test_refusals_write_nothing(app, make):
+    home = estate(make, ["100.00"])
+    outsider = estate(make, ["70.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    with pytest.raises(InvalidInput):
+        ballots.cast(meeting.id, holder.id, {"m1": "maybe"}, now=OPENS)
+    with pytest.raises(InvalidInput):
+        ballots.cast(meeting.id, holder.id, {"m9": "agree"}, now=OPENS)
+    with pytest.raises(InvalidInput):
+        ballots.cast(meeting.id, holder.id, {}, now=OPENS)
+    with pytest.raises(Forbidden):
+        ballots.cast(meeting.id, outsider.holder(outsider.phones[0]).id, {"m1": "agree"}, now=OPENS)
+    with pytest.raises(VotingClosed):
+        ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=CLOSES)
+    assert log_count(meeting) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(SmsMessage).where(SmsMessage.purpose == "receipt")
+        )
+        == 0
+    )
+    head = db.session.get(MeetingHead, meeting.id)
+    assert (head.seq, head.ballots) == (0, 0)
+
+
+def test_paper_ballots_may_arrive_after_the_close_time(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    late = CLOSES + timedelta(hours=2)
+    receipt = ballots.cast(
+        meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, channel=Channel.paper,
+        evidence=EVIDENCE, entered_by=home.committee, now=late,
+    )  # fmt: skip
+    assert receipt.seq == 1
+    meetings.close(meeting.id, now=late)
+    assert bundle_report(meeting).valid
+
+
+def _cast_in_threads(app, jobs):  # type: ignore[no-untyped-def]
+    """Run each (holder_id, choice) cast in its own thread, app context and session."""
+    start = threading.Barrier(len(jobs))
+    outcomes: list[str] = []
+
+    def run(meeting_id: int, holder_id: int, choice: str) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                ballots.cast(meeting_id, holder_id, {"m1": choice}, now=OPENS + timedelta(hours=1))
+                outcomes.append("ok")
+            except AlreadyVoted:
+                outcomes.append("already")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def test_fifty_concurrent_casts_for_one_holder_give_one_ballot(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    meeting_id, holder_id = meeting.id, holder.id
+    db.session.commit()
+    outcomes = _cast_in_threads(app, [(meeting_id, holder_id, "agree")] * 50)
+    assert sorted(outcomes) == ["already"] * 49 + ["ok"]
+    effective = db.session.scalar(
+        select(func.count())
+        .select_from(Ballot)
+        .where(Ballot.holder_id == holder_id, Ballot.is_effective)
+    )
+    assert effective == 1
+    assert bundle_report(meeting).valid
+
+
+def test_concurrent_casts_by_many_holders_never_fork_the_chain(app, make):
+    areas = [f"{60 + n}.00" for n in range(30)]
+    home = estate(make, areas)
+    meeting = open_meeting(home, is_revote_allowed=True)
+    jobs = [(meeting.id, home.holder(p).id, "agree") for p in home.phones]
+    jobs += [(meeting.id, home.holder(p).id, "oppose") for p in home.phones[:10]]
+    db.session.commit()
+    outcomes = _cast_in_threads(app, jobs)
+    assert outcomes.count("ok") == 40
+    seqs = db.session.scalars(
+        select(LogEntry.seq).where(LogEntry.meeting_id == meeting.id).order_by(LogEntry.seq)
+    ).all()
+    assert seqs == list(range(41))
+    meetings.close(meeting.id, now=CLOSES)
+    report = bundle_report(meeting)
+    assert report.valid, report.problems
+    assert meetings.results(meeting)[0]["participating"]["holders"] == 30

@@ -1,0 +1,218 @@
+"""A meeting's lifecycle on both databases: draft → announced → open → closed → tallied."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meeting
+from voting.domain.bundle import verify_bundle
+from voting.domain.identifiers import uscc_check_char
+from voting.extensions import db
+from voting.models import Firm, LogEntry, MeetingState, RollEntry, SmsMessage
+from voting.services import ballots, export, meetings
+from voting.services.errors import InvalidInput
+from voting.services.meetings import WrongState
+from voting.services.roll_import import import_roll
+
+
+def verified(meeting):  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    export.write(meeting, out)
+    out.seek(0)
+    return verify_bundle(out, workers=1)
+
+
+def test_the_whole_life_of_a_meeting(app, make):
+    home = estate(make, ["100.00", "80.00", "60.00"])
+    meeting = draft(home)
+    assert meeting.state == MeetingState.draft and meeting.public_id.startswith("c")
+
+    meetings.announce(meeting.id, home.committee, now=T0)
+    assert meeting.state == MeetingState.announced and meeting.announced_at == T0
+    notices = db.session.scalars(select(SmsMessage.phone).where(SmsMessage.purpose == "notice"))
+    assert sorted(notices) == home.phones
+
+    meetings.open_voting(meeting.id, home.committee, now=OPENS)
+    first = db.session.scalar(select(LogEntry).where(LogEntry.meeting_id == meeting.id))
+    assert (first.seq, first.type, first.prev) == (0, "open", "0" * 64)
+    assert db.session.scalar(select(func.count()).select_from(RollEntry)) == 3
+
+    for phone, choice in zip(home.phones, ("agree", "agree", "oppose"), strict=True):
+        ballots.cast(
+            meeting.id, home.holder(phone).id, {"m1": choice}, now=OPENS + timedelta(hours=1)
+        )
+    meetings.close(meeting.id, home.committee, now=CLOSES)
+    assert meeting.state == MeetingState.tallied
+
+    result = meetings.results(meeting)[0]
+    assert result["participating"] == {"area": "240.00", "headcount": 3, "holders": 3}
+    assert result["agree"]["area"] == "180.00" and result["passed"] is True
+    states = [(t.from_state, t.to_state, t.actor_id) for t in meeting.transitions]
+    assert states == [
+        ("draft", "announced", home.committee.id),
+        ("announced", "open", home.committee.id),
+        ("open", "closed", home.committee.id),
+        ("closed", "tallied", home.committee.id),
+    ]
+    report = verified(meeting)
+    assert report.valid, report.problems
+
+
+def test_motions_are_frozen_at_announcement(app, make):
+    home = estate(make, ["100.00"])
+    meeting = draft(home)
+    meetings.announce(meeting.id, home.committee, now=T0)
+    with pytest.raises(WrongState):
+        meetings.add_motion(meeting, kind="approval", item=9, title="临时动议")
+    with pytest.raises(WrongState):
+        meetings.remove_motion(meeting, meeting.motions[0].id)
+    assert [m.title for m in meeting.motions] == ["使用维修资金更换电梯"]
+
+
+def test_notice_period_is_enforced(app, make):
+    home = estate(make, ["100.00"], notice_days=20)
+    meeting = draft(home)  # opens 16 days after T0
+    with pytest.raises(InvalidInput, match="至少 20 天后"):
+        meetings.announce(meeting.id, home.committee, now=T0)
+    assert meeting.state == MeetingState.draft
+    assert db.session.scalar(select(func.count()).select_from(SmsMessage)) == 0
+
+
+def test_only_allowed_transitions(app, make):
+    home = estate(make, ["100.00"])
+    meeting = draft(home)
+    with pytest.raises(WrongState):
+        meetings.open_voting(meeting.id, now=OPENS)
+    with pytest.raises(WrongState):
+        meetings.close(meeting.id, now=CLOSES)
+    meetings.announce(meeting.id, home.committee, now=T0)
+    with pytest.raises(WrongState):
+        meetings.announce(meeting.id, home.committee, now=T0)
+    with pytest.raises(WrongState, match="还未到投票开始时间"):
+        meetings.open_voting(meeting.id, now=OPENS - timedelta(seconds=1))
+    meetings.open_voting(meeting.id, now=OPENS)
+    with pytest.raises(WrongState):
+        meetings.close(meeting.id, now=CLOSES - timedelta(seconds=1))
+
+
+def test_closing_early_is_allowed_once_everyone_voted(app, make):
+    home = estate(make, ["100.00", "50.00"])
+    meeting = open_meeting(home)
+    for phone in home.phones:
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
+    meetings.close(meeting.id, home.committee, now=OPENS + timedelta(hours=1))
+    assert meeting.state == MeetingState.tallied
+    assert verified(meeting).valid
+
+
+def test_the_clock_opens_and_closes_meetings(app, make, runner):
+    home = estate(make, ["100.00", "50.00"])
+    meeting = draft(home)
+    meetings.announce(meeting.id, home.committee, now=T0)
+    assert meetings.advance(meeting, now=OPENS - timedelta(minutes=1)).state == "announced"
+    assert meetings.advance(meeting, now=OPENS).state == "open"
+    ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=OPENS)
+    assert meetings.due(now=CLOSES - timedelta(seconds=1)) == []
+    assert meetings.due(now=CLOSES) == [meeting]
+    assert meetings.advance(meeting, now=CLOSES).state == "tallied"
+    assert [t.actor_id for t in meeting.transitions[1:]] == [None, None, None]
+    result = meetings.results(meeting)[0]
+    assert result["participating"]["headcount"] == 1
+    assert result["quorum"] is False  # 1 of 2 holders is short of 2/3
+
+
+def test_close_due_command(app, make, runner):
+    import time_machine
+
+    home = estate(make, ["100.00"])
+    meeting = draft(home)
+    meetings.announce(meeting.id, home.committee, now=T0)
+    with time_machine.travel(CLOSES + timedelta(minutes=1), tick=False):
+        result = runner.invoke(args=["meetings", "close-due"])
+    assert result.exit_code == 0, result.output
+    assert f"{meeting.public_id}: announced -> tallied" in result.output
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.tallied
+
+
+def test_election_and_firm_motions(app, make):
+    home = estate(make, ["100.00", "90.00", "80.00"])
+    firm = Firm(
+        name="重庆诚信物业服务有限公司",
+        uscc="91500103MA5U0X1X2" + uscc_check_char("91500103MA5U0X1X2"),
+    )
+    db.session.add(firm)
+    db.session.commit()
+    meeting = draft(home, [])
+    with pytest.raises(InvalidInput, match="须选定一家企业"):
+        meetings.add_motion(meeting, kind="approval", item=4, title="续聘物业")
+    meetings.add_motion(meeting, kind="approval", item=4, title="续聘物业", firm_id=firm.id)
+    with pytest.raises(InvalidInput):
+        meetings.add_motion(
+            meeting, kind="election", item=3, title="选举委员", seats=2, candidates=[]
+        )
+    meetings.add_motion(
+        meeting,
+        kind="election",
+        item=3,
+        title="选举委员",
+        seats=2,
+        candidates=["张三", "李四", "王五"],
+    )
+    data = meetings.motions_data(meeting)
+    assert data[1]["candidates"] == [
+        {"id": "c1", "name": "张三"},
+        {"id": "c2", "name": "李四"},
+        {"id": "c3", "name": "王五"},
+    ]
+    meetings.announce(meeting.id, home.committee, now=T0)
+    meetings.open_voting(meeting.id, now=OPENS)
+    votes = [["c1", "c2"], ["c2", "c1"], ["c3"]]
+    for phone, chosen in zip(home.phones, votes, strict=True):
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree", "m2": chosen}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    election = meetings.results(meeting)[1]
+    assert [(c["candidate"], c["elected"]) for c in election["candidates"]] == [
+        ("c1", True),
+        ("c2", True),
+        ("c3", False),
+    ]
+    assert verified(meeting).valid
+
+
+def test_a_community_with_higher_thresholds_uses_its_own_rules(app, make):
+    stricter = {
+        "name": "jialing-2025",
+        "quorum": {"area": "2/3", "headcount": "2/3", "strict": False},
+        "major": {"area": "4/5", "headcount": "4/5", "strict": False, "base": "participating"},
+        "ordinary": {"area": "2/3", "headcount": "2/3", "strict": False, "base": "participating"},
+        "major_items": [5, 6, 7, 8],
+    }
+    home = estate(make, ["100.00", "100.00", "100.00", "100.00"])
+    home.community.rules_json = json.dumps(stricter)
+    db.session.commit()
+    meeting = open_meeting(home)  # item 5: major under these rules, ordinary under the Civil Code
+    for phone, choice in zip(home.phones, ("agree", "agree", "agree", "oppose"), strict=True):
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": choice}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    result = meetings.results(meeting)[0]
+    assert result["class"] == "major"
+    assert result["passed"] is False  # 3/4 agree is short of 4/5
+    assert json.loads(meeting.rules_json)["name"] == "jialing-2025"
+    assert verified(meeting).valid
+
+
+def test_the_roll_is_frozen_when_voting_opens(app, make):
+    home = estate(make, ["100.00", "50.00"])
+    meeting = open_meeting(home)
+    bigger = f"楼栋,房号,专有部分面积,业主姓名,手机号\n1栋,0001,999.00,业主1,{home.phones[0]}\n"
+    assert import_roll(home.community, "roll.csv", bigger.encode()).is_written
+    frozen = db.session.scalars(select(RollEntry.area).where(RollEntry.meeting_id == meeting.id))
+    assert sorted(frozen) == [5000, 10000]
+    holder = home.holder(home.phones[1])  # no longer on the current roll, still on the frozen one
+    assert ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS).seq == 1

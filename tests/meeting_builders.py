@@ -1,0 +1,79 @@
+"""Builders for meetings: an estate with a roll, a meeting through its states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from voting.extensions import db
+from voting.models import Community, Holder, Meeting, Owner, User
+from voting.services import keys, meetings
+from voting.services.roll_import import import_roll
+
+T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)  # when the committee announces
+OPENS = T0 + timedelta(days=16)
+CLOSES = OPENS + timedelta(days=10)
+
+
+@dataclass
+class Estate:
+    community: Community
+    committee: User
+    second: User  # a second committee member, for two-person entry
+    phones: list[str] = field(default_factory=list)
+
+    def holder(self, phone: str) -> Holder:
+        owner = db.session.scalar(select(Owner).where(Owner.phone == phone))
+        assert owner is not None
+        return owner.holder
+
+
+def estate(make: Any, areas: list[str], co_owned: bool = False, **settings: Any) -> Estate:
+    """One holder per area, owner phones 139CCCNNNNN (C: community id); the first with a
+    co-owner if asked."""
+    community = make.community(**settings)
+    make.buildings(community, "1栋")
+    lines = ["楼栋,房号,专有部分面积,业主姓名,手机号,共有人"]
+    phones = []
+    for n, area in enumerate(areas, 1):
+        phone = f"139{community.id:03d}{n:05d}"
+        phones.append(phone)
+        co_owner = "配偶甲(13700000001)" if co_owned and n == 1 else ""
+        lines.append(f"1栋,{n:04d},{area},业主{n},{phone},{co_owner}")
+    report = import_roll(community, "roll.csv", ("\n".join(lines) + "\n").encode())
+    assert report.is_written, report.errors
+    return Estate(
+        community,
+        make.user("committee", community),
+        make.user("committee", community),
+        phones,
+    )
+
+
+def draft(estate: Estate, motions: list[dict[str, Any]] | None = None, **details: Any) -> Meeting:
+    keys.init()
+    meeting = meetings.create(
+        estate.community,
+        estate.committee,
+        title=details.pop("title", "2026年第一次业主大会会议"),
+        form=details.pop("form", "written"),
+        opens_at=details.pop("opens_at", OPENS),
+        closes_at=details.pop("closes_at", CLOSES),
+        **details,
+    )
+    default = [{"kind": "approval", "item": 5, "title": "使用维修资金更换电梯"}]
+    for motion in default if motions is None else motions:
+        meetings.add_motion(meeting, **motion)
+    return meeting
+
+
+def open_meeting(
+    estate: Estate, motions: list[dict[str, Any]] | None = None, **details: Any
+) -> Meeting:
+    meeting = draft(estate, motions, **details)
+    meetings.announce(meeting.id, estate.committee, now=T0)
+    meetings.open_voting(meeting.id, estate.committee, now=meeting.opens_at)
+    return meeting

@@ -1,0 +1,99 @@
+"""The log signing keys: Ed25519, on disk outside the database, mode 0600.
+
+A database dump must never be enough to forge a ballot, so the private key
+is a file in ``instance/keys``. ``current`` names the key new meetings use;
+a meeting records its key's fingerprint when it opens and keeps it, so a
+rotated key only affects meetings opened afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
+from flask_babel import gettext as _
+
+from voting.domain.signing import public_key_text
+from voting.services.errors import Conflict
+
+CURRENT = "current"
+
+
+def _directory() -> Path:
+    return current_app.config["SETTINGS"].key_dir
+
+
+def fingerprint(key: Ed25519PrivateKey) -> str:
+    """SHA-256 of the raw public key, the name under which a key is published."""
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def init() -> tuple[str, bool]:
+    """Make the first key if there is none; returns (fingerprint, whether made now)."""
+    existing = current_fingerprint()
+    if existing is not None:
+        return existing, False
+    return rotate(), True
+
+
+def rotate() -> str:
+    """Make a new key and use it for meetings opened from now on."""
+    directory = _directory()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = Ed25519PrivateKey.generate()
+    name = fingerprint(key)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    descriptor = os.open(directory / f"log-{name}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    pointer = directory / f"{CURRENT}.tmp"
+    pointer.write_text(name + "\n")
+    pointer.replace(directory / CURRENT)
+    return name
+
+
+def current_fingerprint() -> str | None:
+    path = _directory() / CURRENT
+    return path.read_text().strip() if path.exists() else None
+
+
+def require_current() -> str:
+    found = current_fingerprint()
+    if found is None:
+        raise Conflict(_("尚未生成日志签名密钥：请运维人员运行 flask --app wsgi keys init"))
+    return found
+
+
+def load(name: str) -> Ed25519PrivateKey:
+    return _load(str(_directory() / f"log-{name}.pem"))
+
+
+@cache
+def _load(path: str) -> Ed25519PrivateKey:
+    with open(path, "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 key")
+    return key
+
+
+def public_text(name: str) -> str:
+    """The public key as the bundle writes it (unpadded base64url of the raw 32 bytes)."""
+    return public_key_text(load(name))
+
+
+def all_fingerprints() -> list[str]:
+    directory = _directory()
+    if not directory.exists():
+        return []
+    return sorted(path.stem.removeprefix("log-") for path in directory.glob("log-*.pem"))

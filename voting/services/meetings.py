@@ -1,0 +1,507 @@
+"""A meeting's life: draft → announced → open → closed → tallied.
+
+Motions can change only in the draft: announcing freezes them (nothing not
+announced may be voted on). Opening freezes the roll and writes the ``open``
+entry; closing writes ``close`` and then ``tally``, computed by the same
+domain code the auditors' verifier runs. Each transition is recorded with who
+made it (nobody: the clock) and when.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from voting.domain.ballots import BallotBox
+from voting.domain.canonical import format_area, format_time
+from voting.domain.meeting import meeting_problems, motions_problems
+from voting.domain.roll import roll_from_rows
+from voting.domain.rules import DEFAULT_RULES, RuleSet
+from voting.extensions import db
+from voting.models import (
+    Candidate,
+    Community,
+    Firm,
+    Holder,
+    LogEntry,
+    Meeting,
+    MeetingForm,
+    MeetingHead,
+    MeetingState,
+    MeetingTransition,
+    Motion,
+    MotionDocument,
+    MotionKind,
+    Owner,
+    PaperBallot,
+    RollEntry,
+    Upload,
+    User,
+)
+from voting.models.base import utcnow
+from voting.services import keys, ledger, registry, sms
+from voting.services.errors import Conflict, InvalidInput, NotFound
+
+MAX_MOTIONS = 30
+MAX_CANDIDATES = 50
+
+
+class WrongState(Conflict):
+    """The meeting is not in a state that allows this."""
+
+
+def rules_for(community: Community) -> RuleSet:
+    return (
+        RuleSet.from_data(json.loads(community.rules_json))
+        if community.rules_json
+        else DEFAULT_RULES
+    )
+
+
+def rules_of(meeting: Meeting) -> RuleSet:
+    return RuleSet.from_data(json.loads(meeting.rules_json))
+
+
+def get(meeting_id: int) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(_("找不到该会议"))
+    return meeting
+
+
+# --- the draft ---------------------------------------------------------------------------
+
+
+def create(
+    community: Community,
+    actor: User,
+    *,
+    title: str,
+    form: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    place: str = "",
+    is_revote_allowed: bool = False,
+) -> Meeting:
+    meeting = Meeting(
+        community_id=community.id,
+        created_by_id=actor.id,
+        rules_json=json.dumps(rules_for(community).to_data(), ensure_ascii=False),
+        state=MeetingState.draft,
+    )
+    _set_details(meeting, title, form, opens_at, closes_at, place, is_revote_allowed)
+    year = opens_at.year
+    count = db.session.scalar(
+        select(func.count(Meeting.id)).where(
+            Meeting.community_id == community.id,
+            Meeting.public_id.like(f"c{community.id}-{year}-%"),
+        )
+    )
+    meeting.public_id = f"c{community.id}-{year}-{count + 1:02d}"
+    db.session.add(meeting)
+    db.session.commit()
+    return meeting
+
+
+def update(
+    meeting: Meeting,
+    *,
+    title: str,
+    form: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    place: str = "",
+    is_revote_allowed: bool = False,
+) -> None:
+    _require(meeting, MeetingState.draft)
+    _set_details(meeting, title, form, opens_at, closes_at, place, is_revote_allowed)
+    db.session.commit()
+
+
+def _set_details(
+    meeting: Meeting,
+    title: str,
+    form: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    place: str,
+    is_revote_allowed: bool,
+) -> None:
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise InvalidInput(_("请填写会议名称（不超过 200 字）"))
+    if form not in {f.value for f in MeetingForm}:
+        raise InvalidInput(_("请选择会议形式"))
+    if not opens_at < closes_at:
+        raise InvalidInput(_("投票截止时间须晚于开始时间"))
+    meeting.title, meeting.form, meeting.place = title, MeetingForm(form), place.strip()[:200]
+    meeting.opens_at, meeting.closes_at = _whole_seconds(opens_at), _whole_seconds(closes_at)
+    meeting.is_revote_allowed = is_revote_allowed
+
+
+def add_motion(
+    meeting: Meeting,
+    *,
+    kind: str,
+    item: int,
+    title: str,
+    text: str = "",
+    seats: int | None = None,
+    candidates: list[str] | None = None,
+    firm_id: int | None = None,
+) -> Motion:
+    _require(meeting, MeetingState.draft)
+    if len(meeting.motions) >= MAX_MOTIONS:
+        raise InvalidInput(_("一次会议最多 %(n)d 项议题", n=MAX_MOTIONS))
+    if kind not in {k.value for k in MotionKind}:
+        raise InvalidInput(_("请选择议题类型"))
+    if not 1 <= item <= 9:
+        raise InvalidInput(_("请选择民法典第二百七十八条所列的事项（第 1 至 9 项）"))
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise InvalidInput(_("请填写议题标题（不超过 200 字）"))
+    motion = Motion(
+        position=len(meeting.motions) + 1,
+        kind=MotionKind(kind),
+        item=item,
+        title=title,
+        text=text.strip(),
+    )
+    if kind == MotionKind.election:
+        names = [name.strip() for name in candidates or [] if name.strip()]
+        if not names or len(names) > MAX_CANDIDATES or any(len(n) > 80 for n in names):
+            raise InvalidInput(
+                _("选举须至少有一名候选人（每行一名，最多 %(n)d 名）", n=MAX_CANDIDATES)
+            )
+        if seats is None or seats < 1:
+            raise InvalidInput(_("应选人数须为正整数"))
+        motion.seats = seats
+        motion.candidates = [
+            Candidate(position=n, public_id=f"c{n}", name=name) for n, name in enumerate(names, 1)
+        ]
+    if item == 4 and kind == MotionKind.approval:
+        if firm_id is None or db.session.get(Firm, firm_id) is None:
+            raise InvalidInput(_("选聘或解聘物业服务企业的议题须选定一家企业"))
+        motion.firm_id = firm_id
+    motion.public_id = f"m{motion.position}"
+    meeting.motions.append(motion)
+    db.session.commit()
+    return motion
+
+
+def remove_motion(meeting: Meeting, motion_id: int) -> None:
+    _require(meeting, MeetingState.draft)
+    motion = next((m for m in meeting.motions if m.id == motion_id), None)
+    if motion is None:
+        raise NotFound(_("找不到该议题"))
+    meeting.motions.remove(motion)
+    db.session.flush()
+    for position, remaining in enumerate(meeting.motions, 1):
+        remaining.position, remaining.public_id = position, f"m{position}"
+    db.session.commit()
+
+
+def attach_document(meeting: Meeting, motion: Motion, upload: Upload) -> None:
+    _require(meeting, MeetingState.draft)
+    if any(d.upload.sha256 == upload.sha256 for d in motion.documents):
+        raise Conflict(_("该文件已附在此议题上"))
+    motion.documents.append(MotionDocument(position=len(motion.documents) + 1, upload=upload))
+    db.session.commit()
+
+
+# --- transitions -------------------------------------------------------------------------
+
+
+def announce(meeting_id: int, actor: User, now: datetime | None = None) -> Meeting:
+    """Freeze the motions, publish the notice, and text every owner."""
+    now = now or utcnow()
+    meeting, _head = _lock(meeting_id)
+    _require(meeting, MeetingState.draft)
+    community = meeting.community
+    earliest = now + timedelta(days=community.notice_days)
+    if meeting.opens_at < earliest:
+        raise InvalidInput(
+            _(
+                "投票开始时间须在公告之日起至少 %(days)d 天后（不早于 %(date)s）",
+                days=community.notice_days,
+                date=format_time(earliest),
+            )
+        )
+    problems = motions_problems(motions_data(meeting))
+    if problems:
+        raise InvalidInput(_("议题不完整：%(problems)s", problems="；".join(problems)))
+    meeting.announced_at = now
+    _transition(meeting, MeetingState.announced, actor, now)
+    body = _(
+        "【业主大会电子投票】%(community)s业主大会会议公告：%(title)s。"
+        "投票时间 %(opens)s 至 %(closes)s（北京时间）。"
+        "详见小区公告栏，或用本手机号登录投票系统查看。",
+        community=community.name,
+        title=meeting.title,
+        opens=_local(meeting.opens_at),
+        closes=_local(meeting.closes_at),
+    )
+    for phone in _owner_phones(community.id):
+        sms.queue(phone, body, "notice", community.id)
+    db.session.commit()
+    return meeting
+
+
+def open_voting(meeting_id: int, actor: User | None = None, now: datetime | None = None) -> Meeting:
+    """Freeze the roll and write the ``open`` entry (at or after ``opens_at``)."""
+    now = now or utcnow()
+    meeting, head = _lock(meeting_id)
+    _require(meeting, MeetingState.announced)
+    if now < meeting.opens_at:
+        raise WrongState(_("还未到投票开始时间"))
+    rows = registry.roll(meeting.community)
+    if not rows:
+        raise Conflict(_("业主名册为空，无法开始投票"))
+    meeting.key_fingerprint = keys.require_current()
+    db.session.add_all(
+        RollEntry(
+            meeting_id=meeting.id,
+            holder_id=row.holder_id,
+            public_id=row.public_id,
+            units=row.units,
+            area=row.area,
+            headcount=row.headcount,
+        )
+        for row in rows
+    )
+    roll = roll_from_rows(roll_rows(rows))
+    fields = {
+        "meeting": meeting_data(meeting),
+        "rules": rules_of(meeting).to_data(),
+        "motions": motions_data(meeting),
+        "roll": roll.commitment(),
+    }
+    ledger.append(meeting, head, "open", fields, now)
+    _transition(meeting, MeetingState.open, actor, now)
+    db.session.commit()
+    return meeting
+
+
+def close(meeting_id: int, actor: User | None = None, now: datetime | None = None) -> Meeting:
+    """Write ``close`` and then ``tally``; the meeting is then tallied."""
+    now = now or utcnow()
+    meeting, head = _lock(meeting_id)
+    _require(meeting, MeetingState.open)
+    box = ballot_box(meeting)
+    if now < meeting.closes_at and not box.everyone_voted():
+        raise WrongState(_("投票截止前不能结束投票（除非全体业主均已投票）"))
+    if _pending_paper(meeting):
+        raise WrongState(_("还有纸质或委托表决票等待第二人复核，复核后才能结束投票"))
+    assert head is not None
+    ledger.append(
+        meeting, head, "close", {"meeting": meeting.public_id, "ballots": box.effective_count}, now
+    )
+    _transition(meeting, MeetingState.closed, actor, now)
+    fields = {"meeting": meeting.public_id, "results": box.results(rules_of(meeting))}
+    ledger.append(meeting, head, "tally", fields, now)
+    _transition(meeting, MeetingState.tallied, actor, now)
+    db.session.commit()
+    return meeting
+
+
+def publish_results(meeting_id: int, actor: User, now: datetime | None = None) -> Meeting:
+    """Record the day the committee published the decision (within 3 days of the close)."""
+    meeting, _head = _lock(meeting_id)
+    _require(meeting, MeetingState.tallied)
+    if meeting.results_published_at is None:
+        meeting.results_published_at = now or utcnow()
+    db.session.commit()
+    return meeting
+
+
+def advance(meeting: Meeting, now: datetime | None = None) -> Meeting:
+    """What the clock says should have happened: open when due, close when due.
+
+    Called on access and by ``flask meetings close-due`` (cron). A meeting with
+    paper ballots still awaiting confirmation is left for the committee to close.
+    """
+    now = now or utcnow()
+    if meeting.state == MeetingState.announced and now >= meeting.opens_at:
+        try:
+            meeting = open_voting(meeting.id, now=now)
+        except WrongState:
+            db.session.rollback()
+    if meeting.state == MeetingState.open and now >= meeting.closes_at:
+        try:
+            meeting = close(meeting.id, now=now)
+        except WrongState:
+            db.session.rollback()
+    return meeting
+
+
+def due(now: datetime | None = None) -> list[Meeting]:
+    """Meetings the clock should move: to open, or to close."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                ((Meeting.state == MeetingState.announced) & (Meeting.opens_at <= now))
+                | ((Meeting.state == MeetingState.open) & (Meeting.closes_at <= now))
+            )
+            .order_by(Meeting.id)
+        )
+    )
+
+
+# --- reading the log ---------------------------------------------------------------------
+
+
+def ballot_box(meeting: Meeting) -> BallotBox:
+    """The meeting's ballots replayed from its log through the domain's rules."""
+    rows = db.session.scalars(
+        select(RollEntry).where(RollEntry.meeting_id == meeting.id).order_by(RollEntry.public_id)
+    )
+    roll = roll_from_rows(roll_rows(rows))
+    box = BallotBox(meeting_data(meeting), motions_data(meeting), roll)
+    for row in db.session.scalars(
+        select(LogEntry)
+        .where(LogEntry.meeting_id == meeting.id, LogEntry.type == "ballot")
+        .order_by(LogEntry.seq)
+    ):
+        problems = box.cast(json.loads(row.body))
+        if problems:  # the app only appends ballots the rules accept
+            raise RuntimeError(f"log of meeting {meeting.id} holds an invalid ballot: {problems}")
+    return box
+
+
+def results(meeting: Meeting) -> list[dict[str, Any]] | None:
+    """The results of the ``tally`` entry, once there is one."""
+    row = db.session.scalar(
+        select(LogEntry).where(LogEntry.meeting_id == meeting.id, LogEntry.type == "tally")
+    )
+    return json.loads(row.body)["results"] if row is not None else None
+
+
+def head(meeting: Meeting) -> MeetingHead | None:
+    return db.session.get(MeetingHead, meeting.id)
+
+
+def roll_rows(rows: Any) -> list[dict[str, Any]]:
+    """Roll rows as the spec writes them (from RollEntry or registry rows, sorted by id)."""
+    return [
+        {
+            "holder": r.public_id,
+            "units": r.units,
+            "area": format_area(r.area),
+            "headcount": r.headcount,
+        }
+        for r in rows
+    ]
+
+
+def meeting_data(meeting: Meeting) -> dict[str, Any]:
+    """The ``open`` entry's ``meeting`` object."""
+    data = {
+        "id": meeting.public_id,
+        "community": meeting.community.name,
+        "title": meeting.title,
+        "form": str(meeting.form),
+        "announced_at": format_time(meeting.announced_at or meeting.opens_at),
+        "opens_at": format_time(meeting.opens_at),
+        "closes_at": format_time(meeting.closes_at),
+        "revote": meeting.is_revote_allowed,
+    }
+    problems = meeting_problems(data)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    return data
+
+
+def motions_data(meeting: Meeting) -> list[dict[str, Any]]:
+    """The ``open`` entry's motions: exactly what was put to the vote."""
+    motions = []
+    for motion in meeting.motions:
+        data: dict[str, Any] = {
+            "id": motion.public_id,
+            "item": motion.item,
+            "kind": str(motion.kind),
+            "title": motion.title,
+            "text": motion.text,
+            "documents": [document.upload.sha256 for document in motion.documents],
+        }
+        if motion.kind == MotionKind.election:
+            data["seats"] = motion.seats
+            data["candidates"] = [{"id": c.public_id, "name": c.name} for c in motion.candidates]
+        motions.append(data)
+    return motions
+
+
+def for_community(community: Community) -> list[Meeting]:
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.community_id == community.id)
+            .options(selectinload(Meeting.motions))
+            .order_by(Meeting.opens_at.desc())
+        )
+    )
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _lock(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
+    meeting, head = ledger.lock(meeting_id)
+    if meeting is None:
+        raise NotFound(_("找不到该会议"))
+    return meeting, head
+
+
+def _require(meeting: Meeting, *states: MeetingState) -> None:
+    if meeting.state not in states:
+        raise WrongState(_("会议当前状态不允许该操作"))
+
+
+def _transition(meeting: Meeting, to: MeetingState, actor: User | None, now: datetime) -> None:
+    db.session.add(
+        MeetingTransition(
+            meeting_id=meeting.id,
+            from_state=str(meeting.state),
+            to_state=str(to),
+            actor_id=actor.id if actor else None,
+            at=now,
+        )
+    )
+    meeting.state = to
+
+
+def _pending_paper(meeting: Meeting) -> bool:
+    return (
+        db.session.scalar(
+            select(func.count(PaperBallot.id)).where(
+                PaperBallot.meeting_id == meeting.id, PaperBallot.status == "pending"
+            )
+        )
+        > 0
+    )
+
+
+def _owner_phones(community_id: int) -> list[str]:
+    phones = db.session.scalars(
+        select(Owner.phone)
+        .join(Holder)
+        .where(Holder.community_id == community_id, Holder.is_active, Owner.phone.is_not(None))
+        .distinct()
+    )
+    return sorted(phone for phone in phones if phone)
+
+
+def _local(moment: datetime) -> str:
+    from flask_babel import format_datetime
+
+    return format_datetime(moment, "yyyy-MM-dd HH:mm")
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)

@@ -1,0 +1,350 @@
+"""Text messages: queued in the caller's transaction, handed to the gateway after it commits.
+
+A use case calls ``queue()`` next to the change a message announces and then
+commits as usual. Nothing else is needed and nothing can be sent early:
+
+- ``after_flush`` notes the ids of the ``SmsMessage`` rows the session inserted;
+- ``after_commit`` hands exactly those ids to the configured gateway;
+- a rollback forgets them, and the gateway only ever takes rows that are still
+  ``pending`` in the database, so a message rolled back with a savepoint is
+  not there to take either.
+
+The gateway is picked by ``SMS_GATEWAY`` from a small registry of classes
+(``GATEWAYS``): ``outbox`` keeps the message in the table for the bureau to
+read; ``http`` POSTs it, signed, to the operator's provider. Slow gateways run
+on a background thread, so a page never waits on a provider and an answer
+never takes longer because a message was sent (sign-in must answer alike for
+known and unknown numbers). Rows left ``pending`` (a crash, a commit outside
+the app) are picked up by ``dispatch_pending()`` (``flask --app wsgi sms dispatch``).
+
+Full phone numbers are never logged; only masked ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from flask import current_app, has_app_context
+from sqlalchemy import Engine, event, select, update
+from sqlalchemy.orm import Session
+
+from voting.config import Settings
+from voting.domain.identifiers import mask_mobile
+from voting.extensions import db
+from voting.models import SmsMessage
+from voting.models.base import utcnow
+
+log = logging.getLogger("voting.sms")
+
+PENDING = "pending"  # queued, waiting for its transaction's commit (or the sweep)
+SENDING = "sending"  # claimed by one process, with the gateway now
+SENT = "sent"  # accepted by the http gateway
+FAILED = "failed"  # the http gateway gave up; ``error`` says why
+OUTBOX = "outbox"  # kept for the bureau to read (the outbox gateway)
+
+_QUEUED = "sms_queued_ids"  # key in Session.info
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a gateway needs of a message: plain values, safe to hand to another thread."""
+
+    id: int
+    phone: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: str
+    attempts: int = 0
+    error: str = ""
+
+
+class Gateway:
+    """One way of delivering messages; subclasses register under ``name``."""
+
+    name: ClassVar[str]
+    in_background: ClassVar[bool] = False
+    batch_size: ClassVar[int] = 1  # messages claimed and recorded per commit
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def deliver(self, message: Outgoing) -> Delivery:
+        raise NotImplementedError
+
+
+GATEWAYS: dict[str, type[Gateway]] = {}
+
+
+def gateway(cls: type[Gateway]) -> type[Gateway]:
+    GATEWAYS[cls.name] = cls
+    return cls
+
+
+@gateway
+class OutboxGateway(Gateway):
+    """Keeps messages in ``sms_messages`` (status ``outbox``): demo and development."""
+
+    name = "outbox"
+    batch_size = 500
+
+    def deliver(self, message: Outgoing) -> Delivery:
+        return Delivery(OUTBOX)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would turn the POST into a GET and drop the body; treat it as an error."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@gateway
+class HttpGateway(Gateway):
+    """POSTs ``{"phone", "message", "id"}`` as JSON, signed with HMAC-SHA256 of the raw body
+    in ``X-Signature: sha256=<hex>``. 2xx is success; timeouts, connection errors, 408, 429
+    and 5xx are tried again (at most ``SMS_HTTP_RETRIES`` more times, with a short backoff);
+    any other answer fails at once. ``id`` is the same on every retry so the receiver can
+    drop duplicates."""
+
+    name = "http"
+    in_background = True
+    backoff_seconds: ClassVar[float] = 0.5  # doubled after each failed try
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        if not settings.sms_http_url.startswith(("http://", "https://")):
+            raise ValueError("SMS_HTTP_URL must be an http:// or https:// address")
+        self._opener = urllib.request.build_opener(_NoRedirects)
+
+    @staticmethod
+    def payload(message: Outgoing) -> bytes:
+        document = {"phone": message.phone, "message": message.body, "id": message.id}
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def signature(self, body: bytes) -> str:
+        digest = hmac.new(self.settings.sms_http_secret.encode(), body, hashlib.sha256)
+        return "sha256=" + digest.hexdigest()
+
+    def deliver(self, message: Outgoing) -> Delivery:
+        body = self.payload(message)
+        request = urllib.request.Request(
+            self.settings.sms_http_url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "X-Signature": self.signature(body),
+                "User-Agent": "owner-assembly-voting-sms/1",
+            },
+        )
+        error = ""
+        tries = self.settings.sms_http_retries + 1
+        for attempt in range(1, tries + 1):
+            if attempt > 1:
+                time.sleep(self.backoff_seconds * 2 ** (attempt - 2))
+            error, retry = self._post(request)
+            if not error:
+                masked = mask_mobile(message.phone)
+                log.info("sms %d to %s sent (try %d)", message.id, masked, attempt)
+                return Delivery(SENT, attempt)
+            if not retry:
+                break
+        log.warning(
+            "sms %d to %s failed after %d tries: %s",
+            message.id,
+            mask_mobile(message.phone),
+            attempt,
+            error,
+        )
+        return Delivery(FAILED, attempt, error[:200])
+
+    def _post(self, request: urllib.request.Request) -> tuple[str, bool]:
+        """'' on success, else a short error and whether another try may help."""
+        try:
+            with self._opener.open(request, timeout=self.settings.sms_http_timeout) as response:
+                response.read(4096)
+            return "", False
+        except urllib.error.HTTPError as failure:
+            failure.close()
+            code = failure.code
+            return f"HTTP {code}", code in (408, 429) or code >= 500
+        except urllib.error.URLError as failure:
+            if isinstance(failure.reason, TimeoutError):
+                return "timeout", True
+            return f"unreachable: {failure.reason}", True
+        except TimeoutError:
+            return "timeout", True
+        except OSError as failure:
+            return f"connection: {failure}", True
+
+
+def queue(phone: str, body: str, purpose: str, community_id: int | None = None) -> SmsMessage:
+    """Add a message to the current transaction; it goes out only if that transaction commits.
+
+    Does not commit: the caller does, together with whatever the message is about.
+    """
+    if not (len(phone) == 11 and phone.isdigit()):
+        raise ValueError("queue() takes a normalised 11-digit mobile number")
+    message = SmsMessage(
+        phone=phone, body=body, purpose=purpose, community_id=community_id, status=PENDING
+    )
+    db.session.add(message)
+    return message
+
+
+def dispatch_pending(limit: int | None = None) -> int:
+    """Hand every ``pending`` message to the gateway now (the sweep for leftovers).
+
+    Runs in the foreground, in its own session; returns how many were taken.
+    """
+    query = select(SmsMessage.id).where(SmsMessage.status == PENDING).order_by(SmsMessage.id)
+    if limit is not None:
+        query = query.limit(limit)
+    ids = list(db.session.scalars(query))
+    db.session.commit()
+    settings: Settings = current_app.config["SETTINGS"]
+    return _deliver(db.engine, make_gateway(settings), ids)
+
+
+def make_gateway(settings: Settings) -> Gateway:
+    return GATEWAYS[settings.sms_gateway](settings)
+
+
+def recent(limit: int = 100, status: str | None = None) -> list[SmsMessage]:
+    """The newest messages, for the bureau's outbox page and ``flask sms outbox``."""
+    query = select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(SmsMessage.status == status)
+    return list(db.session.scalars(query))
+
+
+def readable_body(message: SmsMessage) -> str:
+    """The text as staff may read it: a sign-in code that really went out is hidden,
+    since whoever reads it could sign in as that owner. In the outbox the bureau
+    relays codes by hand, so there it is shown."""
+    if message.purpose == "code" and message.status != OUTBOX:
+        return "".join("•" if char.isdigit() else char for char in message.body)
+    return message.body
+
+
+# --- after-commit dispatch ------------------------------------------------------------
+
+
+@event.listens_for(Session, "after_flush")
+def _note_inserted(session: Session, _context: Any) -> None:
+    inserted = [obj.id for obj in session.new if isinstance(obj, SmsMessage)]
+    if inserted:
+        session.info.setdefault(_QUEUED, []).extend(inserted)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: Any) -> None:
+    # A savepoint's rollback leaves the outer transaction's messages queued; the
+    # rows it undid are simply not in the table when the gateway looks for them.
+    if not previous_transaction.nested:
+        session.info.pop(_QUEUED, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_committed(session: Session) -> None:
+    ids = session.info.pop(_QUEUED, None)
+    if not ids:
+        return
+    if not has_app_context():
+        log.warning("%d sms committed outside the app; left pending for the sweep", len(ids))
+        return
+    try:
+        settings: Settings = current_app.config["SETTINGS"]
+        engine = session.get_bind(mapper=SmsMessage.__mapper__)
+        chosen = make_gateway(settings)
+        if chosen.in_background:
+            _run_in_background(engine, chosen, ids)
+        else:
+            _deliver(engine, chosen, ids)
+    except Exception:  # the caller's commit has happened; never undo it with an error here
+        log.exception("sms dispatch after commit failed; %d left for the sweep", len(ids))
+
+
+def _deliver(engine: Engine, chosen: Gateway, ids: Sequence[int]) -> int:
+    """Claim each still-pending message (so no two processes send it), deliver, record."""
+    taken = 0
+    with Session(engine) as session:
+        for chunk in _chunks(ids, chosen.batch_size):
+            claimed = session.execute(
+                update(SmsMessage)
+                .where(SmsMessage.id.in_(chunk), SmsMessage.status == PENDING)
+                .values(status=SENDING, gateway=chosen.name)
+                .returning(SmsMessage.id, SmsMessage.phone, SmsMessage.body)
+            ).all()
+            session.commit()
+            results = [
+                (message.id, chosen.deliver(Outgoing(*message))) for message in claimed
+            ]
+            for message_id, delivery in results:
+                session.execute(
+                    update(SmsMessage)
+                    .where(SmsMessage.id == message_id)
+                    .values(
+                        status=delivery.status,
+                        attempts=SmsMessage.attempts + delivery.attempts,
+                        error=delivery.error,
+                        sent_at=utcnow() if delivery.status == SENT else None,
+                    )
+                )
+            session.commit()
+            taken += len(claimed)
+    return taken
+
+
+def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_pid = 0
+_running: set[Future[Any]] = set()
+_lock = threading.Lock()
+
+
+def _run_in_background(engine: Engine, chosen: Gateway, ids: Sequence[int]) -> None:
+    global _executor, _executor_pid
+    with _lock:
+        # Threads do not survive a fork: a gunicorn worker makes its own pool.
+        if _executor is None or _executor_pid != os.getpid():
+            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sms")
+            _executor_pid = os.getpid()
+            _running.clear()
+        future = _executor.submit(_deliver_logged, engine, chosen, list(ids))
+        _running.add(future)
+    future.add_done_callback(_running.discard)
+
+
+def _deliver_logged(engine: Engine, chosen: Gateway, ids: list[int]) -> None:
+    try:
+        _deliver(engine, chosen, ids)
+    except Exception:
+        log.exception("sms delivery failed; messages left for the sweep")
+
+
+def drain(timeout: float = 30.0) -> None:
+    """Wait for background deliveries started so far (tests, and clean shutdowns)."""
+    with _lock:
+        running = list(_running)
+    wait_for(running, timeout=timeout)
