@@ -248,12 +248,17 @@ class _Verification:
     def _read_roll(self, stream: JsonStream) -> None:
         if not self._is_array(stream, "roll"):
             return
-        reader = RollReader()
-        for row in stream.items():
-            found = [(1, row.message)] if isinstance(row, Unreadable) else reader.add(row)
-            for check, message in found:
+        reader, readable = RollReader(), True
+        for index, row in enumerate(stream.items()):
+            if isinstance(row, Unreadable):
+                self.problems.add(1, None, f"roll[{index}]: {row.message}")
+                readable = False
+                continue
+            for check, message in reader.add(row):
                 self.problems.add(check, None, message)
-        self._roll = reader.finish()
+        roll = reader.finish()
+        # Ballots are not judged against a roll that could not be read whole.
+        self._roll = roll if readable and reader.readable else None
 
     def _read_log(self, stream: JsonStream) -> None:
         if self._first_pass and not {"roll", "keys"} <= self._seen:
@@ -269,7 +274,7 @@ class _Verification:
         try:
             for element in stream.items():
                 if isinstance(element, Unreadable):
-                    self._log.unreadable(element.message)
+                    self._log.entry(element.value, unreadable=element.message)
                 else:
                     self._log.entry(element)
         except BaseException:

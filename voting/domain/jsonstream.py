@@ -33,16 +33,19 @@ class JsonSyntaxError(ValueError):
 class Unreadable:
     """A complete JSON value outside the spec's value domain (a float, a duplicate key, ...).
 
-    Reading goes on after it, so one bad entry does not hide the rest.
+    Reading goes on after it, so one bad entry does not hide the rest; ``value``
+    is what a lenient reading made of it, for what can still be learnt from it
+    (an entry's type and hash keep the order and the chain checkable).
     """
 
     message: str
+    value: Any
 
 
 class JsonStream:
-    def __init__(self, raw: BinaryIO, chunk: int = CHUNK) -> None:
+    def __init__(self, raw: BinaryIO, chunk: int | None = None) -> None:
         self._raw = raw
-        self._chunk = chunk
+        self._chunk = chunk or CHUNK
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self._buf = ""
         self._pos = 0
@@ -85,8 +88,7 @@ class JsonStream:
         except EncodingError as error:
             # A failed decode leaves the position at the value's start.
             at = self._offset + self._pos
-            self._decode(_LENIENT)
-            return Unreadable(f"{error} (in the value at character {at})")
+            return Unreadable(f"{error} (in the value at character {at})", self._decode(_LENIENT))
 
     def skip(self) -> None:
         """Pass over the next value; an array goes element by element, to bound memory."""
@@ -144,11 +146,13 @@ class JsonStream:
         return char
 
     def _fill(self) -> None:
-        data = self._raw.read(self._chunk)
         if not self._started:
             self._started = True
+            data = self._raw.read(max(self._chunk, len(_BOM)))
             if data.startswith(_BOM):
                 self._fail("the file starts with a byte-order mark")
+        else:
+            data = self._raw.read(self._chunk)
         try:
             text = self._decoder.decode(data, final=not data)
         except UnicodeDecodeError as error:

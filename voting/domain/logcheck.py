@@ -53,23 +53,18 @@ class LogChecker:
         self._prev: str | None = ZERO_HASH  # what the next entry's prev must be; None if unknown
         self._last_at: str | None = None
 
-    def unreadable(self, message: str) -> None:
-        """An element that could not be decoded still takes a seq."""
-        self._problems.add(1, self.count, message)
-        self.count += 1
-        self._prev = self.head = self.head_at = None
-
-    def entry(self, entry: Any) -> None:
+    def entry(self, entry: Any, unreadable: str | None = None) -> None:
+        """Check the next entry (``unreadable``: why a leniently read one is outside the domain)."""
         seq = self.count
         self.count += 1
         if type(entry) is not dict:
-            self._problems.add(1, seq, "an entry must be an object")
+            self._problems.add(1, seq, unreadable or "an entry must be an object")
             self._prev = self.head = self.head_at = None
             return
-        self._chain(seq, entry)
-        shape = shape_problems(entry, ENTRY)
+        shape = [unreadable] if unreadable else shape_problems(entry, ENTRY)
         for message in shape:
             self._problems.add(1, seq, message)
+        self._chain(seq, entry, hashable=not unreadable)
         in_order = self._order(seq, entry)
         self._clock(seq, entry)
         if in_order and not shape:
@@ -77,20 +72,21 @@ class LogChecker:
 
     # --- check 2: the chain ---------------------------------------------------
 
-    def _chain(self, seq: int, entry: dict[str, Any]) -> None:
+    def _chain(self, seq: int, entry: dict[str, Any], hashable: bool) -> None:
         if is_uint(entry.get("seq")) and entry["seq"] != seq:
             self._problems.add(2, seq, f"seq is {entry['seq']}, expected {seq}")
         prev = entry.get("prev")
         if is_hash(prev) and self._prev is not None and prev != self._prev:
             self._problems.add(2, seq, "prev is not the hash of the entry before")
         written = entry.get("hash")
-        try:
-            computed = body_hash(entry, SEALS)
-        except EncodingError as error:
-            self._problems.add(1, seq, str(error))
-        else:
-            if is_hash(written) and written != computed:
-                self._problems.add(2, seq, "hash does not match the entry's contents")
+        if hashable:
+            try:
+                computed = body_hash(entry, SEALS)
+            except EncodingError as error:
+                self._problems.add(1, seq, str(error))
+            else:
+                if is_hash(written) and written != computed:
+                    self._problems.add(2, seq, "hash does not match the entry's contents")
         self._queue_signature(seq, written, entry.get("sig"))
         self._prev = self.head = written if is_hash(written) else None
 
@@ -146,10 +142,12 @@ class LogChecker:
         rules_problems = major_items_problems(entry["rules"]["major_items"])
         for message in problems + rules_problems:
             self._problems.add(3, seq, message)
-        if not rules_problems:
-            self.rules = RuleSet.from_data(entry["rules"])
         if self._roll is not None:
             self._commitment(seq, entry["roll"], self._roll.commitment())
+        if problems or rules_problems:
+            return  # ballots cannot be judged against a malformed meeting; it is reported
+        self.rules = RuleSet.from_data(entry["rules"])
+        if self._roll is not None:
             self.box = BallotBox(entry["meeting"], entry["motions"], self._roll)
 
     def _commitment(self, seq: int, written: dict[str, Any], actual: dict[str, Any]) -> None:

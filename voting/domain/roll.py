@@ -73,7 +73,7 @@ class RollReader:
         self._areas: list[int] = []
         self._headcounts: list[int] = []
         self._rows = 0
-        self._hashable = True
+        self.readable = True  # every row had the spec's shape and encoding
 
     def add(self, row: Any) -> list[tuple[int, str]]:
         at = f"roll[{self._rows}]"
@@ -84,9 +84,9 @@ class RollReader:
         try:
             self._hasher.update(canonical_json(row))
         except EncodingError as error:
-            self._hashable = False
             problems.append((1, f"{at}: {error}"))
         if problems:
+            self.readable = False
             return problems
         return self._row_problems(row, at) or self._keep(row)
 
@@ -110,10 +110,9 @@ class RollReader:
         return []
 
     def finish(self) -> Roll:
-        """The roll of the rows kept; its digest is empty if a row could not be encoded."""
+        """The roll of the rows kept; meaningful only while ``readable``."""
         self._hasher.update(b"]")
-        digest = self._hasher.hexdigest() if self._hashable else ""
-        return Roll(self._holders, self._areas, self._headcounts, digest)
+        return Roll(self._holders, self._areas, self._headcounts, self._hasher.hexdigest())
 
 
 def roll_from_rows(rows: Iterable[dict[str, Any]]) -> Roll:

@@ -82,8 +82,9 @@ def _object_problems(value: dict[str, Any], shape: Obj, path: str) -> list[str]:
     else:
         missing = [key for key in shape.fields if key not in value]
         unknown = [key for key in value if key not in shape.fields]
-        problems = [f"{path or 'object'}: missing field {key!r}" for key in missing]
-        problems += [f"{path or 'object'}: unknown field {key!r}" for key in unknown]
+        where = f"{path}: " if path else ""
+        problems = [f"{where}missing field {key!r}" for key in missing]
+        problems += [f"{where}unknown field {key!r}" for key in unknown]
     for key, field_shape in shape.fields.items():
         if key in value:
             problems += shape_problems(value[key], field_shape, f"{path}.{key}" if path else key)
