@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -23,10 +23,11 @@ users_cli = AppGroup("users", help="Staff accounts.")
 registry_cli = AppGroup("registry", help="Districts, street offices, communities, buildings.")
 keys_cli = AppGroup("keys", help="The log signing keys (on disk, never in the database).")
 meetings_cli = AppGroup("meetings", help="Owners' assembly meetings.")
+sms_cli = AppGroup("sms", help="Text messages: the outbox and the gateway.")
 
 
 def register_cli(app: Flask) -> None:
-    for group in (demo_cli, roll_cli, users_cli, registry_cli, keys_cli, meetings_cli):
+    for group in (demo_cli, roll_cli, users_cli, registry_cli, keys_cli, meetings_cli, sms_cli):
         app.cli.add_command(group)
 
 
@@ -92,6 +93,20 @@ def create_admin(username: str, name: str, password: str) -> None:
     except ServiceError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"created bureau admin {user.username}")
+
+
+@users_cli.command("totp-reset")
+@click.argument("username")
+def totp_reset(username: str) -> None:
+    """Forget USERNAME's authenticator secret and end their sessions; they enrol again."""
+    from voting.models import User
+    from voting.services import totp
+
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    totp.reset(user)
+    click.echo(f"{user.username}: authenticator reset; the next sign-in enrols a new one")
 
 
 @registry_cli.command("add-buildings")
@@ -160,3 +175,32 @@ def meetings_close_due() -> None:
         after = meetings.advance(meeting).state
         if after != before:
             click.echo(f"{meeting.public_id}: {before} -> {after}")
+
+
+@sms_cli.command("outbox")
+@click.option("--limit", default=20, show_default=True, help="How many of the newest to show.")
+def sms_outbox(limit: int) -> None:
+    """The newest messages kept in the outbox (SMS_GATEWAY=outbox), numbers masked."""
+    from zoneinfo import ZoneInfo
+
+    from voting.domain.identifiers import mask_mobile
+    from voting.services import sms
+
+    zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
+    for message in sms.recent(limit, status=sms.OUTBOX):
+        moment = message.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(
+            f"#{message.id}\t{moment}\t{mask_mobile(message.phone)}\t{message.purpose}\t"
+            f"{message.body}"
+        )
+
+
+@sms_cli.command("dispatch")
+@click.option("--limit", type=int, default=None, help="Hand over at most this many.")
+def sms_dispatch(limit: int | None) -> None:
+    """Hand messages still pending (e.g. after a crash) to the configured gateway."""
+    from voting.services import sms
+
+    taken = sms.dispatch_pending(limit)
+    sms.drain()
+    click.echo(f"handed {taken} pending messages to the gateway")
