@@ -77,3 +77,12 @@ def open_meeting(
     meetings.announce(meeting.id, estate.committee, now=T0)
     meetings.open_voting(meeting.id, estate.committee, now=meeting.opens_at)
     return meeting
+
+
+def as_owner(client: Any, phone: str) -> None:
+    """A signed-in owner session for ``phone`` (the SMS sign-in itself is tested elsewhere)."""
+    from voting.services import sessions
+
+    token = sessions.start(owner_phone=phone)
+    with client.session_transaction() as session:
+        session["sid"] = token

@@ -216,3 +216,25 @@ def test_the_roll_is_frozen_when_voting_opens(app, make):
     assert sorted(frozen) == [5000, 10000]
     holder = home.holder(home.phones[1])  # no longer on the current roll, still on the frozen one
     assert ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS).seq == 1
+
+
+def test_turnout_counts_participation_per_motion_without_choices(app, make):
+    home = estate(make, ["100.00", "100.00", "100.00"])
+    meeting = open_meeting(
+        home,
+        [
+            {"kind": "approval", "item": 5, "title": "维修资金"},
+            {"kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["张三"]},
+        ],
+    )
+    ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree", "m2": ["c1"]}, now=OPENS)
+    ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "oppose"}, now=OPENS)
+    lines = meetings.turnout(meeting)
+    assert [line["participating"] for line in lines] == [
+        {"area": "200.00", "headcount": 2, "holders": 2},
+        {"area": "100.00", "headcount": 1, "holders": 1},
+    ]
+    assert lines[0]["needed"] == {"area": "200.00", "headcount": 2}
+    assert [line["quorum"] for line in lines] == [True, False]
+    assert "agree" not in str(lines) and "oppose" not in str(lines)
+    assert [h.id for h in meetings.non_voters(meeting)] == [home.holder(home.phones[2]).id]

@@ -214,3 +214,9 @@ def _text_the_owners(meeting: Meeting, holder_id: int, receipt: Receipt) -> None
 def voters_for(phone: str) -> list[Owner]:
     """The owner rows behind a phone that may cast (the named voter of each holder)."""
     return list(db.session.scalars(select(Owner).where(Owner.phone == phone, Owner.is_voter)))
+
+
+def holder_of(meeting: Meeting, seq: int) -> int | None:
+    return db.session.scalar(
+        select(Ballot.holder_id).where(Ballot.meeting_id == meeting.id, Ballot.seq == seq)
+    )

@@ -13,6 +13,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -20,10 +21,13 @@ from sqlalchemy.orm import selectinload
 from voting.domain.ballots import BallotBox
 from voting.domain.canonical import format_area, format_time
 from voting.domain.meeting import meeting_problems, motions_problems
-from voting.domain.roll import roll_from_rows
-from voting.domain.rules import DEFAULT_RULES, RuleSet
+from voting.domain.roll import Weight, roll_from_rows
+from voting.domain.rules import DEFAULT_RULES, RuleSet, explain_item
+from voting.domain.tally import ChoiceTotals
+from voting.domain.tally import turnout as domain_turnout
 from voting.extensions import db
 from voting.models import (
+    Ballot,
     Candidate,
     Community,
     Firm,
@@ -45,7 +49,7 @@ from voting.models import (
 )
 from voting.models.base import utcnow
 from voting.services import keys, ledger, registry, sms
-from voting.services.errors import Conflict, InvalidInput, NotFound
+from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 
 MAX_MOTIONS = 30
 MAX_CANDIDATES = 50
@@ -222,6 +226,7 @@ def announce(meeting_id: int, actor: User, now: datetime | None = None) -> Meeti
     now = now or utcnow()
     meeting, _head = _lock(meeting_id)
     _require(meeting, MeetingState.draft)
+    keys.require_current()  # voting could not open without a signing key
     community = meeting.community
     earliest = now + timedelta(days=community.notice_days)
     if meeting.opens_at < earliest:
@@ -326,16 +331,14 @@ def advance(meeting: Meeting, now: datetime | None = None) -> Meeting:
     paper ballots still awaiting confirmation is left for the committee to close.
     """
     now = now or utcnow()
-    if meeting.state == MeetingState.announced and now >= meeting.opens_at:
-        try:
+    try:
+        if meeting.state == MeetingState.announced and now >= meeting.opens_at:
             meeting = open_voting(meeting.id, now=now)
-        except WrongState:
-            db.session.rollback()
-    if meeting.state == MeetingState.open and now >= meeting.closes_at:
-        try:
+        if meeting.state == MeetingState.open and now >= meeting.closes_at:
             meeting = close(meeting.id, now=now)
-        except WrongState:
-            db.session.rollback()
+    except ServiceError as refusal:  # e.g. paper ballots still pending: the committee decides
+        db.session.rollback()
+        current_app.logger.info("meeting %s not advanced: %s", meeting.public_id, refusal.message)
     return meeting
 
 
@@ -373,6 +376,55 @@ def ballot_box(meeting: Meeting) -> BallotBox:
         if problems:  # the app only appends ballots the rules accept
             raise RuntimeError(f"log of meeting {meeting.id} holds an invalid ballot: {problems}")
     return box
+
+
+def turnout(meeting: Meeting) -> list[dict[str, Any]]:
+    """Participation per motion against the quorum line, with no choice revealed.
+
+    Built from the ballot index (which motions each effective ballot answers),
+    with a placeholder choice: participation does not depend on the choice, and
+    the count goes through the same domain code as the tally.
+    """
+    kinds = {motion.public_id: motion.kind for motion in meeting.motions}
+    totals = ChoiceTotals()
+    rows = db.session.execute(
+        select(Ballot.motions, RollEntry.area, RollEntry.headcount)
+        .join(
+            RollEntry,
+            (RollEntry.meeting_id == Ballot.meeting_id) & (RollEntry.holder_id == Ballot.holder_id),
+        )
+        .where(Ballot.meeting_id == meeting.id, Ballot.is_effective)
+    )
+    for answered, area, headcount in rows:
+        key = tuple(
+            (m, "abstain" if kinds[m] == MotionKind.approval else ()) for m in answered.split(",")
+        )
+        totals.add(key, Weight(area, headcount))
+    return domain_turnout(motions_data(meeting), rules_of(meeting), roll_total(meeting), totals)
+
+
+def roll_total(meeting: Meeting) -> Weight:
+    area, headcount = db.session.execute(
+        select(
+            func.coalesce(func.sum(RollEntry.area), 0),
+            func.coalesce(func.sum(RollEntry.headcount), 0),
+        ).where(RollEntry.meeting_id == meeting.id)
+    ).one()
+    return Weight(int(area), int(headcount))
+
+
+def non_voters(meeting: Meeting) -> list[Holder]:
+    """Holders on the frozen roll with no effective ballot yet (for door-to-door reminders)."""
+    voted = select(Ballot.holder_id).where(Ballot.meeting_id == meeting.id, Ballot.is_effective)
+    return list(
+        db.session.scalars(
+            select(Holder)
+            .join(RollEntry, RollEntry.holder_id == Holder.id)
+            .where(RollEntry.meeting_id == meeting.id, Holder.id.not_in(voted))
+            .options(selectinload(Holder.owners), selectinload(Holder.units))
+            .order_by(Holder.id)
+        )
+    )
 
 
 def results(meeting: Meeting) -> list[dict[str, Any]] | None:
@@ -435,6 +487,12 @@ def motions_data(meeting: Meeting) -> list[dict[str, Any]]:
             data["candidates"] = [{"id": c.public_id, "name": c.name} for c in motion.candidates]
         motions.append(data)
     return motions
+
+
+def explanations(meeting: Meeting, lang: str) -> dict[int, str]:
+    """For each motion (by row id), which threshold applies and why, in words."""
+    rules = rules_of(meeting)
+    return {motion.id: explain_item(rules, motion.item, lang) for motion in meeting.motions}
 
 
 def for_community(community: Community) -> list[Meeting]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from voting.extensions import db
-from voting.models import Holder, Owner
+from voting.models import Holder, Meeting, MeetingState, Owner
 
 
 @dataclass(frozen=True)
@@ -34,3 +34,40 @@ def holdings(phone: str) -> list[Holding]:
         .order_by(Owner.id)
     )
     return [Holding(owner.holder, owner) for owner in rows]
+
+
+def belongs(phone: str, community_id: int) -> bool:
+    """Whether the phone is an owner's in the community (for its notices and results)."""
+    return (
+        db.session.scalar(
+            select(Owner.id)
+            .join(Holder)
+            .where(Owner.phone == phone, Holder.community_id == community_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def holding(phone: str, holder_id: int) -> Holding | None:
+    """The phone's place in one holder, or None if it has none there."""
+    owner = db.session.scalar(
+        select(Owner).where(Owner.phone == phone, Owner.holder_id == holder_id).limit(1)
+    )
+    return Holding(owner.holder, owner) if owner is not None else None
+
+
+def visible_meetings(phone: str) -> list[tuple[Holding, list[Meeting]]]:
+    """Each holding with the announced (and later) meetings of its community."""
+    found = []
+    for held in holdings(phone):
+        meetings = db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.community_id == held.holder.community_id,
+                Meeting.state != MeetingState.draft,
+            )
+            .order_by(Meeting.opens_at.desc())
+        )
+        found.append((held, list(meetings)))
+    return found

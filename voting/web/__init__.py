@@ -9,14 +9,22 @@ from flask_babel import gettext as _
 from voting.domain.canonical import format_area
 from voting.domain.identifiers import mask_mobile
 from voting.extensions import LANGUAGES, db
-from voting.models import AreaSource, HolderKind, UnitKind, User
+from voting.models import (
+    AreaSource,
+    Channel,
+    HolderKind,
+    MeetingForm,
+    MeetingState,
+    UnitKind,
+    User,
+)
 from voting.services import sessions
 
 
 def register_web(app: Flask) -> None:
-    from voting.web import auth, bureau, committee, errors, main, owner
+    from voting.web import auth, bureau, committee, credit, errors, main, meetings, owner, public
 
-    for module in (main, auth, bureau, committee, owner):
+    for module in (main, auth, bureau, committee, credit, meetings, owner, public):
         app.register_blueprint(module.bp)
     errors.register(app)
     app.before_request(_load_principal)
@@ -71,6 +79,36 @@ def labels() -> dict[str, dict[str, str]]:
             AreaSource.register: _("不动产登记"),
             AreaSource.survey: _("实测"),
             AreaSource.contract: _("合同"),
+        },
+        "meeting_states": {
+            MeetingState.draft: _("草稿"),
+            MeetingState.announced: _("已公告"),
+            MeetingState.open: _("投票中"),
+            MeetingState.closed: _("已截止"),
+            MeetingState.tallied: _("已统计"),
+        },
+        "meeting_forms": {
+            MeetingForm.written: _("书面征求意见"),
+            MeetingForm.collective: _("集体讨论"),
+        },
+        "entry_types": {
+            "open": _("开始投票"),
+            "ballot": _("表决票"),
+            "close": _("截止"),
+            "tally": _("统计结果"),
+        },
+        "options": {"agree": _("同意"), "oppose": _("反对"), "abstain": _("弃权")},
+        "channels": {Channel.online: _("网上"), Channel.paper: _("纸质"), Channel.proxy: _("委托")},
+        "art278_items": {
+            1: _("制定和修改业主大会议事规则"),
+            2: _("制定和修改管理规约"),
+            3: _("选举业主委员会或者更换业主委员会成员"),
+            4: _("选聘和解聘物业服务企业或者其他管理人"),
+            5: _("使用建筑物及其附属设施的维修资金"),
+            6: _("筹集建筑物及其附属设施的维修资金"),
+            7: _("改建、重建建筑物及其附属设施"),
+            8: _("改变共有部分的用途或者利用共有部分从事经营活动"),
+            9: _("有关共有和共同管理权利的其他重大事项"),
         },
         "holder_kinds": {
             HolderKind.person: _("个人"),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import flash, redirect
+from flask import current_app, flash, redirect
 
 from voting.services.errors import ServiceError
 
@@ -26,3 +28,23 @@ def form_int(text: str | None, default: int = 0) -> int:
         return int(text or "")
     except ValueError:
         return default
+
+
+def local_datetime(text: str | None) -> datetime | None:
+    """A ``datetime-local`` form value, read in the display time zone, as aware UTC."""
+    try:
+        naive = datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    if naive.tzinfo is not None:
+        return None
+    zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+def local_input(moment: datetime | None) -> str:
+    """The value a ``datetime-local`` input shows for a stored UTC time."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")

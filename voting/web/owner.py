@@ -1,4 +1,9 @@
-"""Owners' pages: their meetings, the ballot, receipts (signed in by SMS code)."""
+"""Owners' pages: their meetings, the ballot, the confirmation, the receipt.
+
+Signed in by SMS code. A ballot is cast for one holder; only that holder's
+named voter may cast it (co-owners see the meeting and get the receipt SMS).
+Everything works as plain forms, without JavaScript.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
-from voting.services import owners
+from voting.extensions import db
+from voting.models import Meeting, MeetingState, MotionKind
+from voting.services import ballots, meetings, owners
+from voting.services.errors import ServiceError
+from voting.web.qr import qr_svg, receipt_check_url
 
 bp = Blueprint("owner", __name__, url_prefix="/owner")
 
@@ -26,4 +38,128 @@ def owner_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.get("/")
 @owner_required
 def home():  # type: ignore[no-untyped-def]
-    return render_template("owner/home.html", holdings=owners.holdings(g.owner_phone))
+    visible = owners.visible_meetings(g.owner_phone)
+    for _held, found in visible:
+        for meeting in found:
+            meetings.advance(meeting)
+    status = {
+        (held.holder.id, meeting.id): ballots.effective_ballot(meeting, held.holder.id)
+        for held, found in visible
+        for meeting in found
+    }
+    return render_template("owner/home.html", visible=visible, status=status)
+
+
+def _context(meeting_id: int, holder_id: int) -> tuple[Meeting, owners.Holding]:
+    held = owners.holding(g.owner_phone, holder_id)
+    meeting = db.session.get(Meeting, meeting_id)
+    if held is None or meeting is None or meeting.community_id != held.holder.community_id:
+        abort(404)
+    if meeting.state == MeetingState.draft:
+        abort(404)
+    return meetings.advance(meeting), held
+
+
+@bp.route("/meetings/<int:meeting_id>/holders/<int:holder_id>", methods=["GET", "POST"])
+@owner_required
+def ballot(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
+    """The ballot (GET), or the ballot again with the choices to change (POST from confirm)."""
+    meeting, held = _context(meeting_id, holder_id)
+    earlier = ballots.effective_ballot(meeting, held.holder.id)
+    return render_template(
+        "owner/ballot.html",
+        meeting=meeting,
+        held=held,
+        earlier=earlier,
+        earlier_choices=ballots.choices_of(meeting, earlier) if earlier else {},
+        can_vote=_can_vote(meeting, held, earlier),
+        chosen=_parse(meeting, request.form)[0] if request.method == "POST" else {},
+        explain=meetings.explanations(meeting, str(get_locale())),
+        results=meetings.results(meeting),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/holders/<int:holder_id>/confirm")
+@owner_required
+def confirm(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
+    meeting, held = _context(meeting_id, holder_id)
+    chosen, problem = _parse(meeting, request.form)
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("owner.ballot", meeting_id=meeting.id, holder_id=held.holder.id))
+    return render_template(
+        "owner/confirm.html", meeting=meeting, held=held, chosen=chosen, fields=request.form
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/holders/<int:holder_id>/cast")
+@owner_required
+def cast(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
+    meeting, held = _context(meeting_id, holder_id)
+    if not held.is_voter:
+        abort(403)
+    chosen, problem = _parse(meeting, request.form)
+    back = url_for("owner.ballot", meeting_id=meeting.id, holder_id=held.holder.id)
+    if problem:
+        flash(problem, "error")
+        return redirect(back)
+    try:
+        receipt = ballots.cast(meeting.id, held.holder.id, chosen)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(back)
+    return redirect(url_for("owner.receipt", meeting_id=meeting.id, seq=receipt.seq))
+
+
+@bp.get("/meetings/<int:meeting_id>/receipts/<int:seq>")
+@owner_required
+def receipt(meeting_id: int, seq: int):  # type: ignore[no-untyped-def]
+    meeting = db.session.get(Meeting, meeting_id)
+    found = ballots.receipt_for(meeting, seq) if meeting else None
+    if found is None:
+        abort(404)
+    holder_id = ballots.holder_of(meeting, seq)
+    if owners.holding(g.owner_phone, holder_id) is None:
+        abort(404)
+    check_url = receipt_check_url(found.text)
+    return render_template(
+        "owner/receipt.html",
+        meeting=meeting,
+        receipt=found,
+        holder_id=holder_id,
+        check_url=check_url,
+        qr=qr_svg(check_url),
+    )
+
+
+def _can_vote(meeting: Meeting, held: owners.Holding, earlier: Any) -> bool:
+    if meeting.state != MeetingState.open or not held.is_voter:
+        return False
+    return earlier is None or (meeting.is_revote_allowed and earlier.channel == "online")
+
+
+def _parse(meeting: Meeting, form: MultiDict[str, str]) -> tuple[dict[str, Any], str | None]:
+    """Choices from the form: ``m1=agree``; ``m2=c1&m2=c3``; ``m2-abstain`` for an empty list."""
+    chosen: dict[str, Any] = {}
+    for motion in meeting.motions:
+        key = motion.public_id
+        if motion.kind == MotionKind.approval:
+            value = form.get(key)
+            if value in ("agree", "oppose", "abstain"):
+                chosen[key] = value
+            elif value:
+                return {}, _("选票内容无效，请重新填写")
+            continue
+        picked = [c for c in form.getlist(key) if c]
+        known = {c.public_id for c in motion.candidates}
+        if any(c not in known for c in picked):
+            return {}, _("选票内容无效，请重新填写")
+        if len(set(picked)) > (motion.seats or 0):
+            return {}, _("“%(title)s”最多选 %(n)d 人", title=motion.title, n=motion.seats)
+        if picked:
+            chosen[key] = sorted(set(picked))
+        elif form.get(f"{key}-abstain"):
+            chosen[key] = []
+    if not chosen:
+        return {}, _("请至少对一项议题作出选择")
+    return chosen, None

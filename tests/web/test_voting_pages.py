@@ -1,0 +1,176 @@
+"""Owners vote through the pages; the committee runs a meeting through its pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from tests.helpers import csrf_from, sign_in
+from tests.meeting_builders import CLOSES, OPENS, T0, as_owner, estate, open_meeting
+from voting.extensions import db
+from voting.models import Ballot, Meeting, MeetingState
+from voting.services import ballots, keys, meetings
+
+ELECTION = {"kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["张三", "李四"]}
+
+
+def test_owner_votes_confirms_and_gets_a_receipt(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, [{"kind": "approval", "item": 5, "title": "更换电梯"}, ELECTION])
+    holder = home.holder(home.phones[0])
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        as_owner(client, home.phones[0])
+        listing = client.get("/owner/").get_data(as_text=True)
+        assert meeting.title in listing and "待投票" in listing
+        url = f"/owner/meetings/{meeting.id}/holders/{holder.id}"
+        page = client.get(url).get_data(as_text=True)
+        assert "更换电梯" in page and "超过参与表决专有部分面积的 1/2" in page
+        token = csrf_from(page)
+        confirm = client.post(url + "/confirm", data={"csrf_token": token, "m1": "agree", "m2": "c2"})
+        text = confirm.get_data(as_text=True)
+        assert "请确认您的选择" in text and "同意" in text and "李四" in text
+        assert db.session.scalar(select(Ballot.id)) is None  # nothing cast before confirming
+        cast = client.post(url + "/cast", data={"csrf_token": token, "m1": "agree", "m2": "c2"})
+        assert cast.status_code == 302
+        receipt_page = client.get(cast.headers["Location"]).get_data(as_text=True)
+    assert "投票回执" in receipt_page and "<svg" in receipt_page
+    seq_hash = re.search(r"(c\d+-2026-\d+):(\d+):([0-9a-f]{64})", receipt_page)
+    assert seq_hash is not None
+    check = client.get(f"/check?r={seq_hash.group(0)}").get_data(as_text=True)
+    assert f"找到了：第 {seq_hash.group(2)} 条记录，哈希一致" in check
+    assert "同意" not in receipt_page.split("<svg")[1]  # the QR text never holds the choice
+    assert ballots.choices_of(meeting, db.session.scalar(select(Ballot))) == {"m1": "agree", "m2": ["c2"]}
+
+
+def test_an_unknown_receipt_is_not_found(client):
+    page = client.get("/check?r=" + "ab" * 32).get_data(as_text=True)
+    assert "没有找到该回执" in page
+    assert "回执格式不正确" in client.get("/check?r=nonsense").get_data(as_text=True)
+
+
+def test_over_selection_and_empty_ballots_are_refused(app, client, make):
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home, [ELECTION])
+    holder = home.holder(home.phones[0])
+    url = f"/owner/meetings/{meeting.id}/holders/{holder.id}"
+    with time_machine.travel(OPENS, tick=False):
+        as_owner(client, home.phones[0])
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        too_many = client.post(url + "/cast", data={"csrf_token": token, "m1": ["c1", "c2"]}, follow_redirects=True)
+        assert "最多选 1 人" in too_many.get_data(as_text=True)
+        empty = client.post(url + "/cast", data={"csrf_token": token}, follow_redirects=True)
+        assert "请至少对一项议题作出选择" in empty.get_data(as_text=True)
+        abstain = client.post(url + "/cast", data={"csrf_token": token, "m1-abstain": "1"})
+        assert abstain.status_code == 302
+    assert ballots.choices_of(meeting, db.session.scalar(select(Ballot))) == {"m1": []}
+
+
+def test_only_the_named_voter_of_co_owners_casts(app, client, make):
+    home = estate(make, ["100.00"], co_owned=True)
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    url = f"/owner/meetings/{meeting.id}/holders/{holder.id}"
+    with time_machine.travel(OPENS, tick=False):
+        as_owner(client, "13700000001")  # the co-owner, not the voter
+        page = client.get(url).get_data(as_text=True)
+        assert "由共有人中指定的表决人投票" in page
+        response = client.post(url + "/cast", data={"csrf_token": csrf_from(client.get("/owner/").get_data(as_text=True)), "m1": "agree"})
+    assert response.status_code == 403
+    assert db.session.scalar(select(Ballot.id)) is None
+
+
+def test_owners_see_nothing_of_other_holders(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    other = home.holder(home.phones[1])
+    with time_machine.travel(OPENS, tick=False):
+        as_owner(client, home.phones[0])
+        assert client.get(f"/owner/meetings/{meeting.id}/holders/{other.id}").status_code == 404
+        receipt = ballots.cast(meeting.id, other.id, {"m1": "agree"}, now=OPENS)
+        assert client.get(f"/owner/meetings/{meeting.id}/receipts/{receipt.seq}").status_code == 404
+
+
+def test_bulletin_board_shows_hashes_but_no_holder_or_choice(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    receipt = ballots.cast(meeting.id, holder.id, {"m1": "oppose"}, now=OPENS)
+    with time_machine.travel(OPENS, tick=False):
+        as_owner(client, home.phones[1])
+        board = client.get(f"/meetings/{meeting.id}/board").get_data(as_text=True)
+    assert receipt.hash in board and "表决票" in board
+    assert holder.public_id not in board and "oppose" not in board and "反对" not in board
+    stranger = app.test_client()
+    assert stranger.get(f"/meetings/{meeting.id}/board").status_code == 404
+
+
+def test_committee_runs_a_meeting_through_its_pages(app, client, make):
+    home = estate(make, ["100.00", "80.00", "60.00"])
+    keys.init()
+    base = f"/communities/{home.community.id}/meetings"
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        token = csrf_from(client.get(base).get_data(as_text=True))
+        created = client.post(
+            base,
+            data={
+                "csrf_token": token, "title": "2026年第一次业主大会会议", "form": "written",
+                "opens_at": "2026-03-17T09:00", "closes_at": "2026-03-27T18:00",
+            },
+        )  # fmt: skip
+        meeting_url = created.headers["Location"]
+        meeting = db.session.scalar(select(Meeting))
+        assert meeting.opens_at.isoformat() == "2026-03-17T01:00:00+00:00"  # Beijing time in, UTC stored
+        client.post(meeting_url + "/motions", data={"csrf_token": token, "kind": "approval", "item": "7", "title": "外墙翻新"})
+        page = client.get(meeting_url).get_data(as_text=True)
+        assert "外墙翻新" in page and "不少于参与表决专有部分面积的 3/4" in page
+        client.post(meeting_url + "/announce", data={"csrf_token": token})
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.announced
+    with time_machine.travel(meeting.opens_at + timedelta(minutes=1), tick=False):
+        sign_in(client, home.committee)  # a session does not outlive two idle weeks
+        page = client.get(meeting_url).get_data(as_text=True)  # opened on access
+        assert "实时参与情况" in page
+    db.session.refresh(meeting)
+    for phone in home.phones[:2]:
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=meeting.opens_at)
+    with time_machine.travel(meeting.opens_at + timedelta(hours=1), tick=False):
+        page = client.get(meeting_url).get_data(as_text=True)
+        assert "180.00 / 160.00" in page  # participation against the 2/3 line
+        assert "同意" not in page.split("实时参与情况")[1].split("议题")[0]
+        csv_text = client.get(meeting_url + "/non-voters.csv").get_data(as_text=True)
+        assert "业主3" in csv_text and "139****" in csv_text and home.phones[2] not in csv_text
+    with time_machine.travel(meeting.closes_at, tick=False):
+        sign_in(client, home.committee)
+        token = csrf_from(client.get(meeting_url).get_data(as_text=True))
+        client.post(meeting_url + "/close", data={"csrf_token": token})
+        page = client.get(meeting_url).get_data(as_text=True)
+    assert "表决结果" in page and "表决通过" in page
+
+
+def test_street_office_follows_but_cannot_run_meetings(app, client, make):
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home)
+    auditor = make.user("street", home.community.street_office)
+    with time_machine.travel(OPENS, tick=False):
+        sign_in(client, auditor)
+        assert "实时参与情况" in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        token = csrf_from(client.get(f"/meetings/{meeting.id}").get_data(as_text=True))
+        assert client.post(f"/meetings/{meeting.id}/close", data={"csrf_token": token}).status_code == 404
+
+
+def test_csv_export_neutralises_formulas(app, client, make):
+    home = estate(make, ["100.00"])
+    holder = home.holder(home.phones[0])
+    holder.owners[0].name = "=HYPERLINK(\"http://evil\")"
+    db.session.commit()
+    meeting = open_meeting(home)
+    with time_machine.travel(OPENS, tick=False):
+        sign_in(client, home.committee)
+        text = client.get(f"/meetings/{meeting.id}/non-voters.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in text
+    assert meetings.non_voters(meeting)[0].id == holder.id
+    assert CLOSES > OPENS

@@ -1,0 +1,89 @@
+"""Pages for the community at large: the bulletin board of a meeting's log, its
+results, attached documents, the receipt check, and the published keys."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, render_template, request
+from flask_babel import get_locale
+
+from voting.domain.receipts import Receipt
+from voting.extensions import db
+from voting.models import Meeting, MeetingState
+from voting.services import keys, ledger, meetings, owners, receipts, scope
+from voting.services.errors import NotFound
+from voting.web.meetings import send_document
+
+bp = Blueprint("public", __name__)
+PAGE = 200
+
+
+def _readable(meeting_id: int) -> Meeting:
+    """A meeting the visitor may read: staff in scope, or an owner of its community."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.state == MeetingState.draft:
+        abort(404)
+    if g.user is not None:
+        try:
+            scope.community_for(g.user, meeting.community_id)
+        except NotFound:
+            abort(404)
+    elif g.owner_phone is None or not owners.belongs(g.owner_phone, meeting.community_id):
+        abort(404)
+    return meetings.advance(meeting)
+
+
+@bp.get("/meetings/<int:meeting_id>/board")
+def board(meeting_id: int):  # type: ignore[no-untyped-def]
+    """Every entry's seq, type, time and hash: no holder, no choice."""
+    meeting = _readable(meeting_id)
+    after = request.args.get("after", -1, type=int)
+    entries = ledger.entries(meeting.id, after=after, limit=PAGE)
+    return render_template(
+        "public/board.html",
+        meeting=meeting,
+        entries=entries,
+        head=meetings.head(meeting),
+        next_after=entries[-1].seq if len(entries) == PAGE else None,
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/results")
+def results(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _readable(meeting_id)
+    found = meetings.results(meeting)
+    if found is None:
+        abort(404)
+    return render_template(
+        "public/results.html",
+        meeting=meeting,
+        results=found,
+        explain=meetings.explanations(meeting, str(get_locale())),
+        head=meetings.head(meeting),
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/files/<int:upload_id>")
+def document(meeting_id: int, upload_id: int):  # type: ignore[no-untyped-def]
+    return send_document(_readable(meeting_id), upload_id)
+
+
+@bp.get("/check")
+def check():  # type: ignore[no-untyped-def]
+    """Type or scan a receipt: is it in the log, and is it still the holder's ballot?"""
+    text = request.args.get("r", "").strip()[:200]
+    outcome = None
+    if text:
+        try:
+            outcome = receipts.check(Receipt.parse(text))
+        except ValueError:
+            outcome = receipts.Outcome(found=False, malformed=True)
+    return render_template("public/check.html", text=text, outcome=outcome)
+
+
+@bp.get("/about")
+def about():  # type: ignore[no-untyped-def]
+    current = keys.current_fingerprint()
+    published = [
+        (name, keys.public_text(name), name == current) for name in keys.all_fingerprints()
+    ]
+    return render_template("public/about.html", published=published)
