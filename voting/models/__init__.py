@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
 from voting.models.accounts import LoginSession, OtpChallenge, RateCounter, Role, RoleGrant, User
+from voting.models.audit import Attestation, AuditRun, OfficeKey
 from voting.models.base import Base
 from voting.models.credit import Firm
 from voting.models.ledger import Ballot, BallotConflict, Channel, LogEntry, MeetingHead, PaperBallot
@@ -32,6 +33,8 @@ from voting.models.uploads import Upload
 
 __all__ = [
     "AreaSource",
+    "Attestation",
+    "AuditRun",
     "Ballot",
     "BallotConflict",
     "Base",
@@ -53,6 +56,7 @@ __all__ = [
     "Motion",
     "MotionDocument",
     "MotionKind",
+    "OfficeKey",
     "OtpChallenge",
     "Owner",
     "PaperBallot",
