@@ -13,13 +13,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
 
 from voting.extensions import db
-from voting.models import Meeting, MeetingState, MotionKind
+from voting.models import Meeting, MeetingState
 from voting.services import ballots, meetings, owners
 from voting.services.errors import ServiceError
+from voting.web.ballot_form import parse_choices
 from voting.web.qr import qr_svg, receipt_check_url
 
 bp = Blueprint("owner", __name__, url_prefix="/owner")
@@ -73,7 +72,7 @@ def ballot(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
         earlier=earlier,
         earlier_choices=ballots.choices_of(meeting, earlier) if earlier else {},
         can_vote=_can_vote(meeting, held, earlier),
-        chosen=_parse(meeting, request.form)[0] if request.method == "POST" else {},
+        chosen=parse_choices(meeting, request.form)[0] if request.method == "POST" else {},
         explain=meetings.explanations(meeting, str(get_locale())),
         results=meetings.results(meeting),
     )
@@ -83,7 +82,7 @@ def ballot(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
 @owner_required
 def confirm(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
     meeting, held = _context(meeting_id, holder_id)
-    chosen, problem = _parse(meeting, request.form)
+    chosen, problem = parse_choices(meeting, request.form)
     if problem:
         flash(problem, "error")
         return redirect(url_for("owner.ballot", meeting_id=meeting.id, holder_id=held.holder.id))
@@ -98,7 +97,7 @@ def cast(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
     meeting, held = _context(meeting_id, holder_id)
     if not held.is_voter:
         abort(403)
-    chosen, problem = _parse(meeting, request.form)
+    chosen, problem = parse_choices(meeting, request.form)
     back = url_for("owner.ballot", meeting_id=meeting.id, holder_id=held.holder.id)
     if problem:
         flash(problem, "error")
@@ -136,30 +135,3 @@ def _can_vote(meeting: Meeting, held: owners.Holding, earlier: Any) -> bool:
     if meeting.state != MeetingState.open or not held.is_voter:
         return False
     return earlier is None or (meeting.is_revote_allowed and earlier.channel == "online")
-
-
-def _parse(meeting: Meeting, form: MultiDict[str, str]) -> tuple[dict[str, Any], str | None]:
-    """Choices from the form: ``m1=agree``; ``m2=c1&m2=c3``; ``m2-abstain`` for an empty list."""
-    chosen: dict[str, Any] = {}
-    for motion in meeting.motions:
-        key = motion.public_id
-        if motion.kind == MotionKind.approval:
-            value = form.get(key)
-            if value in ("agree", "oppose", "abstain"):
-                chosen[key] = value
-            elif value:
-                return {}, _("选票内容无效，请重新填写")
-            continue
-        picked = [c for c in form.getlist(key) if c]
-        known = {c.public_id for c in motion.candidates}
-        if any(c not in known for c in picked):
-            return {}, _("选票内容无效，请重新填写")
-        if len(set(picked)) > (motion.seats or 0):
-            return {}, _("“%(title)s”最多选 %(n)d 人", title=motion.title, n=motion.seats)
-        if picked:
-            chosen[key] = sorted(set(picked))
-        elif form.get(f"{key}-abstain"):
-            chosen[key] = []
-    if not chosen:
-        return {}, _("请至少对一项议题作出选择")
-    return chosen, None
