@@ -29,6 +29,7 @@ sms_cli = AppGroup("sms", help="Text messages: the outbox and the gateway.")
 def register_cli(app: Flask) -> None:
     for group in (demo_cli, roll_cli, users_cli, registry_cli, keys_cli, meetings_cli, sms_cli):
         app.cli.add_command(group)
+    app.cli.add_command(audit_command)
 
 
 def _community(reference: str) -> Community:
@@ -40,6 +41,19 @@ def _community(reference: str) -> Community:
     found = db.session.scalars(select(Community).where(condition)).all()
     if len(found) != 1:
         raise click.ClickException(f"no single community matches {reference!r}")
+    return found[0]
+
+
+def _meeting(reference: str):  # type: ignore[no-untyped-def]
+    """A meeting by its public id (as in the bundle) or its number."""
+    from voting.models import Meeting
+
+    condition = Meeting.public_id == reference
+    if reference.isdigit():
+        condition = condition | (Meeting.id == int(reference))
+    found = db.session.scalars(select(Meeting).where(condition)).all()
+    if len(found) != 1:
+        raise click.ClickException(f"no single meeting matches {reference!r}")
     return found[0]
 
 
@@ -204,3 +218,64 @@ def sms_dispatch(limit: int | None) -> None:
     taken = sms.dispatch_pending(limit)
     sms.drain()
     click.echo(f"handed {taken} pending messages to the gateway")
+
+
+@meetings_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def meetings_list(as_json: bool) -> None:
+    """Meetings with their ids, communities and states."""
+    from voting.domain.canonical import format_time
+    from voting.models import Meeting
+
+    rows = [
+        {
+            "id": meeting.public_id,
+            "number": meeting.id,
+            "community": meeting.community.name,
+            "title": meeting.title,
+            "state": str(meeting.state),
+            "opens_at": format_time(meeting.opens_at),
+            "closes_at": format_time(meeting.closes_at),
+        }
+        for meeting in db.session.scalars(select(Meeting).order_by(Meeting.id))
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\t{row['state']}\t{row['community']}\t{row['title']}")
+
+
+@meetings_cli.command("export")
+@click.argument("meeting")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def meetings_export(meeting: str, out: Path) -> None:
+    """Write MEETING's audit bundle (spec bundle-v1) to --out, streamed."""
+    from voting.services import export
+
+    found = _meeting(meeting)
+    temporary = out.with_name(out.name + ".part")
+    try:
+        with temporary.open("wb") as handle:
+            export.write(found, handle)
+    except ServiceError as error:
+        temporary.unlink(missing_ok=True)
+        raise click.ClickException(error.message) from error
+    temporary.replace(out)
+    click.echo(f"wrote {out} ({out.stat().st_size} bytes)")
+
+
+@click.command("audit")
+@click.argument("meeting")
+def audit_command(meeting: str) -> None:
+    """Re-check MEETING's live log in the database; name every row changed behind our back."""
+    from voting.services import audit
+
+    report = audit.audit(_meeting(meeting))
+    if report.is_clean:
+        click.echo(f"clean: {report.meeting.public_id}, head {report.head}")
+        return
+    for problem in report.problems:
+        click.echo(problem)
+    click.echo(f"NOT CLEAN: {len(report.problems)} problems", err=True)
+    sys.exit(1)

@@ -160,3 +160,6 @@ class RollEntry(Base):
     units: Mapped[int] = mapped_column(Integer)
     area: Mapped[int] = mapped_column(BigInteger)
     headcount: Mapped[int] = mapped_column(Integer, default=1)
+    # HMAC of the row under a key derived from the meeting's signing key (on
+    # disk, not in the database): the audit can name any row edited later.
+    mac: Mapped[str] = mapped_column(String(64), default="")

@@ -9,6 +9,7 @@ rotated key only affects meetings opened afterwards.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from functools import cache
 from pathlib import Path
@@ -97,3 +98,13 @@ def all_fingerprints() -> list[str]:
     if not directory.exists():
         return []
     return sorted(path.stem.removeprefix("log-") for path in directory.glob("log-*.pem"))
+
+
+def row_mac(name: str, data: bytes) -> str:
+    """HMAC-SHA256 under a key derived from log key ``name``: stored beside rows that the
+    log only commits to as a whole (the roll), so an audit can name an edited row."""
+    secret = load(name).private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    key = hashlib.sha256(b"oab-row-mac:" + secret).digest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()

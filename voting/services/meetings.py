@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from voting.domain.ballots import BallotBox
-from voting.domain.canonical import format_area, format_time
+from voting.domain.canonical import canonical_json, format_area, format_time
 from voting.domain.meeting import meeting_problems, motions_problems
 from voting.domain.roll import Weight, roll_from_rows
 from voting.domain.rules import DEFAULT_RULES, RuleSet, explain_item
@@ -268,6 +268,7 @@ def open_voting(meeting_id: int, actor: User | None = None, now: datetime | None
     if not rows:
         raise Conflict(_("业主名册为空，无法开始投票"))
     meeting.key_fingerprint = keys.require_current()
+    spec_rows = roll_rows(rows)
     db.session.add_all(
         RollEntry(
             meeting_id=meeting.id,
@@ -276,10 +277,11 @@ def open_voting(meeting_id: int, actor: User | None = None, now: datetime | None
             units=row.units,
             area=row.area,
             headcount=row.headcount,
+            mac=roll_row_mac(meeting, row.holder_id, spec),
         )
-        for row in rows
+        for row, spec in zip(rows, spec_rows, strict=True)
     )
-    roll = roll_from_rows(roll_rows(rows))
+    roll = roll_from_rows(spec_rows)
     fields = {
         "meeting": meeting_data(meeting),
         "rules": rules_of(meeting).to_data(),
@@ -450,6 +452,13 @@ def roll_rows(rows: Any) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def roll_row_mac(meeting: Meeting, holder_id: int, row: dict[str, Any]) -> str:
+    """The MAC of a frozen roll row, binding it to its meeting and internal holder."""
+    assert meeting.key_fingerprint is not None
+    data = canonical_json({"meeting": meeting.public_id, "holder_id": holder_id, "row": row})
+    return keys.row_mac(meeting.key_fingerprint, data)
 
 
 def meeting_data(meeting: Meeting) -> dict[str, Any]:
