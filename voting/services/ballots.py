@@ -9,6 +9,7 @@ pass; the unique index on effective ballots is the backstop.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,8 +69,14 @@ def cast(
     evidence: str | None = None,
     entered_by: User | None = None,
     now: datetime | None = None,
+    on_append: Callable[[Ballot], None] | None = None,
 ) -> Receipt:
-    """Append a ballot for ``holder_id``; raises a ServiceError saying why not."""
+    """Append a ballot for ``holder_id``; raises a ServiceError saying why not.
+
+    ``on_append`` is called with the new ballot row under the meeting's lock, before the
+    commit, so that what records the ballot elsewhere (a confirmed paper entry) commits with
+    it; it may raise to abandon the ballot (the caller then rolls back).
+    """
     now = now or utcnow()
     meeting, head = ledger.lock(meeting_id)
     if meeting is None:
@@ -108,20 +115,22 @@ def cast(
         "evidence": evidence,
     }
     row, _entry = ledger.append(meeting, head, "ballot", fields, now)
-    db.session.add(
-        Ballot(
-            meeting_id=meeting.id,
-            public_id=ballot_id,
-            seq=row.seq,
-            holder_id=holder_id,
-            channel=channel,
-            motions=",".join(choices),
-            supersedes_id=earlier.id if earlier else None,
-            is_effective=True,
-            entered_by_id=entered_by.id if entered_by else None,
-            cast_at=row.at,
-        )
+    ballot = Ballot(
+        meeting_id=meeting.id,
+        public_id=ballot_id,
+        seq=row.seq,
+        holder_id=holder_id,
+        channel=channel,
+        motions=",".join(choices),
+        supersedes_id=earlier.id if earlier else None,
+        is_effective=True,
+        entered_by_id=entered_by.id if entered_by else None,
+        cast_at=row.at,
     )
+    db.session.add(ballot)
+    if on_append is not None:
+        db.session.flush()  # the ballot's id, for the caller to refer to
+        on_append(ballot)
     receipt = Receipt(
         meeting.public_id, row.seq, row.hash, row.at, ballot_id, roll.area, roll.headcount
     )

@@ -1,0 +1,293 @@
+"""Paper and proxy ballots on both databases: two-person entry, mandates and their cap,
+conflicts with online ballots, upload checks, and refusals that write nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from flask import current_app
+from sqlalchemy import func, select
+
+from tests.meeting_builders import CLOSES, OPENS, draft, estate, open_meeting
+from voting.domain.bundle import verify_bundle
+from voting.extensions import db
+from voting.models import (
+    Ballot,
+    BallotConflict,
+    Channel,
+    LogEntry,
+    MeetingState,
+    PaperBallot,
+    Upload,
+)
+from voting.services import ballots, export, meetings, paper
+from voting.services.ballots import AlreadyVoted, VotingClosed
+from voting.services.errors import Conflict, Forbidden, InvalidInput
+from voting.services.meetings import WrongState
+
+SCAN = b"%PDF-1.4\n% a scanned paper ballot\n"
+MANDATE = b"\x89PNG\r\n\x1a\n" + b"a written mandate" * 10
+AGENT = {"agent_name": "王受托", "agent_phone_or_id": "13812345678"}
+
+
+def count(model) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def state() -> tuple[int, ...]:
+    """What a refusal must leave as it was."""
+    return tuple(count(m) for m in (PaperBallot, Upload, LogEntry, Ballot, BallotConflict))
+
+
+def stored_files() -> list[str]:
+    folder = current_app.config["SETTINGS"].upload_dir
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def enter_paper(home, meeting, phone_index=0, choices=None, **kwargs):  # type: ignore[no-untyped-def]
+    arguments = {
+        "channel": Channel.paper,
+        "scan_filename": "ballot.pdf",
+        "scan_bytes": SCAN,
+        "entered_by": home.committee,
+        "now": OPENS + timedelta(hours=1),
+    } | kwargs
+    holder = home.holder(home.phones[phone_index])
+    return paper.enter(meeting, holder.id, choices or {"m1": "agree"}, **arguments)
+
+
+def enter_proxy(home, meeting, phone_index=0, **kwargs):  # type: ignore[no-untyped-def]
+    arguments = {"channel": Channel.proxy, "scan_filename": "委托书.png", "scan_bytes": MANDATE}
+    return enter_paper(home, meeting, phone_index, **(arguments | AGENT | kwargs))
+
+
+def log_entry(meeting, seq):  # type: ignore[no-untyped-def]
+    row = db.session.scalar(
+        select(LogEntry).where(LogEntry.meeting_id == meeting.id, LogEntry.seq == seq)
+    )
+    return json.loads(row.body)
+
+
+def bundle_report(meeting):  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    export.write(meeting, out)
+    out.seek(0)
+    return verify_bundle(out, workers=1)
+
+
+def test_a_second_member_confirms_and_only_the_scans_hash_goes_in_the_log(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    entry = enter_paper(home, meeting)
+    assert entry.status == "pending" and entry.evidence.purpose == "paper"
+    assert count(LogEntry) == 1  # nothing in the log before the second member confirms
+
+    before = state()
+    with pytest.raises(Forbidden, match="不能复核自己录入"):
+        paper.confirm(entry.id, home.committee)
+    other_estate = estate(make, ["50.00"])
+    street = make.user("street", home.community.street_office)
+    for outsider in (other_estate.committee, street):
+        with pytest.raises(Forbidden):
+            paper.confirm(entry.id, outsider)
+    assert state() == before
+
+    receipt = paper.confirm(entry.id, home.second, now=OPENS + timedelta(hours=2))
+    db.session.refresh(entry)
+    ballot = db.session.get(Ballot, entry.ballot_id)
+    assert (entry.status, entry.reviewed_by_id) == ("appended", home.second.id)
+    assert (ballot.seq, ballot.channel, ballot.entered_by_id) == (receipt.seq, "paper", home.committee.id)
+    logged = log_entry(meeting, receipt.seq)
+    assert logged["channel"] == "paper" and logged["choices"] == {"m1": "agree"}
+    assert logged["evidence"] == hashlib.sha256(SCAN).hexdigest()
+    with pytest.raises(Conflict, match="已经处理过"):
+        paper.confirm(entry.id, home.second)
+
+
+def test_a_proxy_needs_the_mandate_and_an_agent_kept_only_as_a_keyed_hash(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    before = state()
+    with pytest.raises(InvalidInput, match="受托人姓名"):
+        enter_proxy(home, meeting, agent_name=" ")
+    with pytest.raises(InvalidInput, match="手机号或身份证号"):
+        enter_proxy(home, meeting, agent_phone_or_id="12345")
+    with pytest.raises(InvalidInput, match="请上传委托书"):
+        enter_proxy(home, meeting, scan_bytes=b"")
+    assert state() == before and stored_files() == []
+
+    entry = enter_proxy(home, meeting, agent_phone_or_id="11010519491231002X")
+    assert entry.evidence.purpose == "mandate" and entry.agent_name == "王受托"
+    assert len(entry.agent_key) == 64 and "11010519491231002X" not in entry.agent_key
+    row = db.session.execute(select(PaperBallot.__table__)).one()
+    assert not any("11010519491231002X" in str(value) for value in row)
+    receipt = paper.confirm(entry.id, home.second)
+    assert log_entry(meeting, receipt.seq)["channel"] == "proxy"
+    assert log_entry(meeting, receipt.seq)["evidence"] == hashlib.sha256(MANDATE).hexdigest()
+
+
+def test_one_agent_holds_at_most_the_communitys_cap_of_mandates(app, make):
+    home = estate(make, ["10.00", "20.00", "30.00", "40.00"], proxy_cap=2)
+    meeting = open_meeting(home)
+    first = enter_proxy(home, meeting, 0)
+    # The same person, typed another way: spaces, full-width characters, a +86 prefix.
+    enter_proxy(home, meeting, 1, agent_name="王 受托", agent_phone_or_id="+86 138-1234-5678")
+    before = state()
+    with pytest.raises(Conflict, match="已持有 2 份委托，已达本小区上限（2 份）"):
+        enter_proxy(home, meeting, 2, agent_name="王受托")
+    assert state() == before
+    enter_proxy(home, meeting, 2, agent_name="李受托")  # another agent
+    paper.reject(first.id, home.second, "委托书缺少业主签名")  # a set-aside mandate frees a place
+    enter_proxy(home, meeting, 3)
+    assert count(PaperBallot) == 4
+
+
+def test_default_cap_is_three(app, make):
+    home = estate(make, ["10.00", "20.00", "30.00", "40.00"])
+    meeting = open_meeting(home)
+    for index in range(3):
+        enter_proxy(home, meeting, index)
+    with pytest.raises(Conflict, match="上限（3 份）"):
+        enter_proxy(home, meeting, 3)
+
+
+def test_online_then_paper_is_refused_and_listed(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
+    before = state()
+    with pytest.raises(AlreadyVoted, match="该户已在网上投票，不能再以纸质或委托方式投票"):
+        enter_paper(home, meeting)
+    conflicts = paper.conflicts(meeting)
+    assert [(c.holder_id, c.attempted_channel, c.existing_channel) for c in conflicts] == [
+        (holder.id, "paper", "online")
+    ]
+    assert state()[:4] == before[:4] and stored_files() == []  # only the conflict is written
+
+
+def test_paper_entered_then_online_vote_sets_the_entry_aside_at_confirmation(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    entry = enter_paper(home, meeting, choices={"m1": "oppose"})
+    ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS + timedelta(hours=2))
+    with pytest.raises(AlreadyVoted, match="已在网上投票"):
+        paper.confirm(entry.id, home.second)
+    db.session.refresh(entry)
+    assert entry.status == "rejected" and "已在网上投票" in entry.note
+    assert entry.ballot_id is None and entry.reviewed_by_id == home.second.id
+    assert [(c.attempted_channel, c.existing_channel) for c in paper.conflicts(meeting)] == [
+        ("paper", "online")
+    ]
+    assert count(LogEntry) == 2  # open and the online ballot
+    meetings.close(meeting.id, now=CLOSES)  # nothing pending any more
+
+
+def test_paper_then_online_is_refused_and_listed(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    paper.confirm(enter_paper(home, meeting).id, home.second)
+    with pytest.raises(AlreadyVoted, match="已由业委会录入纸质或委托表决票"):
+        ballots.cast(meeting.id, holder.id, {"m1": "oppose"}, now=OPENS + timedelta(hours=3))
+    assert [(c.attempted_channel, c.existing_channel) for c in paper.conflicts(meeting)] == [
+        ("online", "paper")
+    ]
+    with pytest.raises(AlreadyVoted, match="不允许改票"):  # nor a second paper ballot
+        enter_paper(home, meeting)
+
+
+def test_refusals_write_nothing(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    outsider = estate(make, ["70.00"])
+    meeting = open_meeting(home)
+    street = make.user("street", home.community.street_office)
+    text_named_pdf = b"just some text, not a PDF at all\n"
+    refusals = [
+        (InvalidInput, "只接受 PDF、JPEG 或 PNG", {"scan_bytes": text_named_pdf}),
+        (InvalidInput, "不能超过 10 MB", {"scan_bytes": b"%PDF-" + b"0" * (10 * 1024 * 1024)}),
+        (InvalidInput, "请上传纸质表决票", {"scan_bytes": b""}),
+        (InvalidInput, "选票内容无效", {"choices": {"m1": "maybe"}}),
+        (InvalidInput, "选票内容无效", {"choices": {"m9": "agree"}}),
+        (InvalidInput, "请选择纸质表决票或委托表决票", {"channel": "online"}),
+        (Forbidden, "只有本小区业主委员会", {"entered_by": street}),
+        (Forbidden, "只有本小区业主委员会", {"entered_by": outsider.committee}),
+    ]
+    for error, message, change in refusals:
+        before = state()
+        with pytest.raises(error, match=message):
+            enter_paper(home, meeting, **change)
+        assert state() == before, message
+    with pytest.raises(Forbidden, match="不在本次会议开始时冻结的业主名册中"):
+        paper.enter(
+            meeting, outsider.holder(outsider.phones[0]).id, {"m1": "agree"}, Channel.paper,
+            "x.pdf", SCAN, home.committee,
+        )  # fmt: skip
+    assert stored_files() == []
+
+    entry = enter_paper(home, meeting)
+    before = state()
+    with pytest.raises(Conflict, match="待复核"):
+        enter_paper(home, meeting)
+    with pytest.raises(InvalidInput, match="退回的理由"):
+        paper.reject(entry.id, home.second, "  ")
+    assert state() == before
+
+
+def test_nothing_is_entered_when_the_meeting_is_not_open(app, make):
+    home = estate(make, ["100.00"])
+    not_yet = draft(home)
+    with pytest.raises(VotingClosed):
+        enter_paper(home, not_yet)
+    closed = open_meeting(home, title="第二次会议")
+    meetings.close(closed.id, now=CLOSES)
+    with pytest.raises(VotingClosed):
+        enter_paper(home, closed)
+    assert count(PaperBallot) == 0 and stored_files() == []
+
+
+def test_a_member_may_withdraw_their_own_entry(app, make):
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home)
+    entry = enter_paper(home, meeting)
+    paper.reject(entry.id, home.committee, "录错了房号")
+    db.session.refresh(entry)
+    assert (entry.status, entry.note) == ("rejected", "录错了房号")
+    with pytest.raises(Conflict):
+        paper.confirm(entry.id, home.second)
+    enter_paper(home, meeting)  # the holder can be entered again
+
+
+def test_a_paper_ballot_confirmed_after_the_close_time_counts_and_the_bundle_verifies(app, make):
+    home = estate(make, ["100.00", "80.00", "60.00"])
+    meeting = open_meeting(home, [{"kind": "approval", "item": 5, "title": "更换电梯"},
+                                  {"kind": "election", "item": 3, "title": "增补委员", "seats": 2,
+                                   "candidates": ["张三", "李四", "王五"]}])  # fmt: skip
+    ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=OPENS)
+    on_paper = enter_paper(home, meeting, 1, {"m1": "agree", "m2": ["c3", "c1"]},
+                           now=CLOSES - timedelta(hours=1))  # fmt: skip
+    by_proxy = enter_proxy(home, meeting, 2, choices={"m1": "oppose", "m2": []},
+                           now=CLOSES - timedelta(hours=1))  # fmt: skip
+    meetings.advance(meeting, now=CLOSES + timedelta(minutes=1))  # the clock leaves it open
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.open
+    with pytest.raises(WrongState, match="等待第二人复核"):
+        meetings.close(meeting.id, now=CLOSES + timedelta(hours=1))
+
+    late = CLOSES + timedelta(hours=2)
+    first = paper.confirm(on_paper.id, home.second, now=late)
+    second = paper.confirm(by_proxy.id, home.second, now=late)
+    assert log_entry(meeting, first.seq)["choices"] == {"m1": "agree", "m2": ["c1", "c3"]}
+    meetings.close(meeting.id, home.committee, now=late + timedelta(minutes=5))
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.tallied
+    result = meetings.results(meeting)[0]
+    assert (result["agree"]["area"], result["oppose"]["area"]) == ("180.00", "60.00")
+    report = bundle_report(meeting)
+    assert report.valid, report.problems
+    assert log_entry(meeting, second.seq)["evidence"] == hashlib.sha256(MANDATE).hexdigest()

@@ -1,0 +1,391 @@
+"""Paper and proxy ballots: one committee member enters, a second confirms (two-person entry).
+
+``enter`` keeps the scan of the paper ballot (纸质表决票) or the written mandate (委托书)
+and a pending ``PaperBallot``; nothing reaches the log yet. ``confirm``, by a different
+member of the same committee, casts it through ``ballots.cast`` with the scan's sha256 as
+the entry's ``evidence`` and marks the draft appended in the same transaction. ``reject``
+sets a draft aside with a reason. Each call owns its transaction: a refusal writes nothing,
+except the conflict row that lists a holder who tried to vote twice across channels.
+
+A proxy's agent is identified by a keyed hash of their normalized name and mobile or ID
+number (never kept in clear), so that one agent holds at most the community's
+``proxy_cap`` mandates per meeting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from voting.domain.ballots import choice_problems
+from voting.domain.identifiers import normalize_id_number, normalize_mobile
+from voting.extensions import db
+from voting.models import (
+    Ballot,
+    BallotConflict,
+    Channel,
+    Holder,
+    Meeting,
+    MeetingState,
+    PaperBallot,
+    RollEntry,
+    User,
+)
+from voting.models.base import utcnow
+from voting.services import ballots, ledger, meetings, scope, uploads
+from voting.services.ballots import AlreadyVoted, Receipt, VotingClosed
+from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+
+PENDING, APPENDED, REJECTED = "pending", "appended", "rejected"
+PURPOSES = {Channel.paper: "paper", Channel.proxy: "mandate"}
+MAX_NOTE = 200
+MAX_AGENT_NAME = 80
+
+
+def enter(
+    meeting: Meeting,
+    holder_id: int,
+    choices: dict[str, Any],
+    channel: Channel | str,
+    scan_filename: str,
+    scan_bytes: bytes,
+    entered_by: User,
+    agent_name: str | None = None,
+    agent_phone_or_id: str | None = None,
+    now: datetime | None = None,
+) -> PaperBallot:
+    """Keep a paper or proxy ballot and its scan, pending a second member's confirmation."""
+    if channel not in (Channel.paper, Channel.proxy):
+        raise InvalidInput(_("请选择纸质表决票或委托表决票"))
+    channel = Channel(channel)
+    agent = _agent(agent_name, agent_phone_or_id) if channel == Channel.proxy else None
+    if not scan_bytes:
+        raise InvalidInput(
+            _("请上传委托书（PDF、JPEG 或 PNG）")
+            if channel == Channel.proxy
+            else _("请上传纸质表决票的扫描件（PDF、JPEG 或 PNG）")
+        )
+    meeting, _head = ledger.lock(meeting.id)  # entries of one meeting, one at a time (the cap)
+    try:
+        draft = _checked_draft(meeting, holder_id, choices, channel, entered_by, agent)
+        scan = uploads.store(
+            meeting.community, scan_filename, scan_bytes, PURPOSES[channel], entered_by
+        )
+        db.session.flush()
+    except ServiceError:
+        db.session.rollback()
+        raise
+    draft.evidence_id, draft.entered_at = scan.id, now or utcnow()
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def _checked_draft(
+    meeting: Meeting | None,
+    holder_id: int,
+    choices: dict[str, Any],
+    channel: Channel,
+    entered_by: User,
+    agent: tuple[str, str] | None,
+) -> PaperBallot:
+    """The entry, once everything but the scan has been checked (under the meeting's lock)."""
+    _require_open(meeting)
+    assert meeting is not None
+    _require_committee(entered_by, meeting)
+    _require_on_roll(meeting, holder_id)
+    choices = _valid_choices(meeting, choices)
+    refusal = _earlier_ballot_refusal(meeting, holder_id, channel)
+    if refusal is not None:
+        db.session.commit()  # the conflict is listed for the committee even though we refuse
+        raise refusal
+    if _pending_for(meeting, holder_id):
+        raise Conflict(_("该户已有一张待复核的纸质或委托表决票，请先复核或退回"))
+    if agent is not None:
+        _check_cap(meeting, agent[1], agent[0])
+    return PaperBallot(
+        meeting_id=meeting.id,
+        holder_id=holder_id,
+        channel=channel,
+        choices_json=json.dumps(choices, ensure_ascii=False, sort_keys=True),
+        agent_name=agent[0] if agent else "",
+        agent_key=agent[1] if agent else "",
+        status=PENDING,
+        entered_by_id=entered_by.id,
+    )
+
+
+def confirm(paper_id: int, reviewer: User, now: datetime | None = None) -> Receipt:
+    """A second committee member appends the entry to the log, as its entering member's."""
+    now = now or utcnow()
+    draft = _reviewable(paper_id, reviewer)
+    if draft.entered_by_id == reviewer.id:
+        raise Forbidden(_("不能复核自己录入的表决票，须由另一名业委会委员复核"))
+    meeting, _head = ledger.lock(draft.meeting_id)
+    draft = _reload(paper_id)
+    if draft.status != PENDING:
+        raise Conflict(_("该录入已经处理过了"))
+    _require_open(meeting)
+    refusal = _earlier_ballot_refusal(meeting, draft.holder_id, Channel(draft.channel))
+    if refusal is not None:  # refused for good: listed, and the entry set aside, together
+        _set_aside(draft, reviewer, refusal.message, now)
+        db.session.commit()
+        raise refusal
+
+    def mark_appended(ballot: Ballot) -> None:
+        row = _reload(paper_id)  # read again under the lock ``cast`` holds
+        if row.status != PENDING:
+            raise Conflict(_("该录入已经处理过了"))
+        row.status, row.ballot_id = APPENDED, ballot.id
+        row.reviewed_by_id, row.reviewed_at = reviewer.id, now
+
+    entered_by = db.session.get(User, draft.entered_by_id)
+    try:
+        return ballots.cast(
+            meeting.id,
+            draft.holder_id,
+            json.loads(draft.choices_json),
+            channel=Channel(draft.channel),
+            evidence=draft.evidence.sha256,
+            entered_by=entered_by,
+            now=now,
+            on_append=mark_appended,
+        )
+    except (AlreadyVoted, Forbidden, InvalidInput) as refusal:
+        # A ballot that arrived between our check and the append: ``cast`` has listed the
+        # conflict; the entry is set aside with the reason.
+        db.session.rollback()
+        row = _reload(paper_id)
+        if row.status == PENDING:
+            _set_aside(row, reviewer, refusal.message, now)
+            db.session.commit()
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def reject(paper_id: int, reviewer: User, note: str, now: datetime | None = None) -> PaperBallot:
+    """Set a pending entry aside with a reason (its own member may withdraw it too)."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise InvalidInput(_("请填写退回的理由"))
+    _reviewable(paper_id, reviewer)
+    ledger.lock(_reload(paper_id).meeting_id)
+    draft = _reload(paper_id)
+    if draft.status != PENDING:
+        raise Conflict(_("该录入已经处理过了"))
+    _set_aside(draft, reviewer, note, now or utcnow())
+    db.session.commit()
+    return draft
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def entries(meeting: Meeting, *statuses: str) -> list[PaperBallot]:
+    """The meeting's entries with these statuses (all when none are named), oldest first."""
+    query = (
+        select(PaperBallot)
+        .where(PaperBallot.meeting_id == meeting.id)
+        .options(
+            selectinload(PaperBallot.holder).selectinload(Holder.units),
+            selectinload(PaperBallot.holder).selectinload(Holder.owners),
+            selectinload(PaperBallot.evidence),
+        )
+        .order_by(PaperBallot.id)
+    )
+    if statuses:
+        query = query.where(PaperBallot.status.in_(statuses))
+    return list(db.session.scalars(query))
+
+
+def choices_of(draft: PaperBallot) -> dict[str, Any]:
+    return json.loads(draft.choices_json)
+
+
+def conflicts(meeting: Meeting) -> list[BallotConflict]:
+    return list(
+        db.session.scalars(
+            select(BallotConflict)
+            .where(BallotConflict.meeting_id == meeting.id)
+            .order_by(BallotConflict.id)
+        )
+    )
+
+
+def roll_holder(meeting: Meeting, holder_id: int) -> Holder | None:
+    """The holder if it is on the meeting's frozen roll."""
+    on_roll = db.session.get(RollEntry, (meeting.id, holder_id))
+    return db.session.get(Holder, holder_id) if on_roll is not None else None
+
+
+def find_holders(meeting: Meeting, query: str, limit: int = 30) -> list[tuple[Holder, bool]]:
+    """Holders of the frozen roll who have not voted, whose room or name contains ``query``;
+    each with whether an entry for them already waits for review."""
+    needle = _squeeze(query)
+    if not needle:
+        return []
+    waiting = set(
+        db.session.scalars(
+            select(PaperBallot.holder_id).where(
+                PaperBallot.meeting_id == meeting.id, PaperBallot.status == PENDING
+            )
+        )
+    )
+    found = []
+    for holder in meetings.non_voters(meeting):
+        texts = [unit.label for unit in holder.units] + [o.name for o in holder.owners]
+        if any(needle in _squeeze(text) for text in texts):
+            found.append((holder, holder.id in waiting))
+            if len(found) == limit:
+                break
+    return found
+
+
+def agent_key(name: str, phone_or_id: str) -> str:
+    """The keyed hash that identifies an agent; raises InvalidInput when either is unusable."""
+    return _agent(name, phone_or_id)[1]
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+def _agent(name: str | None, phone_or_id: str | None) -> tuple[str, str]:
+    """(the agent's name as entered, tidied; the keyed hash of who they are)."""
+    shown = " ".join((name or "").split())
+    normalized_name = _squeeze(shown)
+    if not normalized_name or len(shown) > MAX_AGENT_NAME:
+        raise InvalidInput(_("委托表决须填写受托人姓名（不超过 80 字）"))
+    text = phone_or_id or ""
+    identity = normalize_mobile(text) or normalize_id_number(_squeeze(text))
+    if identity is None:
+        raise InvalidInput(_("请填写受托人正确的手机号或身份证号"))
+    secret = current_app.config["SETTINGS"].id_hash_key.encode()
+    message = f"proxy-agent\n{normalized_name}\n{identity}".encode()
+    return shown, hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _squeeze(text: str) -> str:
+    """Full-width to half-width, no spaces, upper case: how people type names and rooms."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).upper()
+
+
+def _check_cap(meeting: Meeting, key: str, name: str) -> None:
+    held = db.session.scalar(
+        select(func.count(PaperBallot.id)).where(
+            PaperBallot.meeting_id == meeting.id,
+            PaperBallot.agent_key == key,
+            PaperBallot.status != REJECTED,
+        )
+    )
+    cap = meeting.community.proxy_cap
+    if held >= cap:
+        raise Conflict(
+            _(
+                "受托人 %(name)s 在本次会议已持有 %(held)d 份委托，已达本小区上限（%(cap)d 份）",
+                name=name,
+                held=held,
+                cap=cap,
+            )
+        )
+
+
+def _require_open(meeting: Meeting | None) -> None:
+    if meeting is None:
+        raise NotFound(_("找不到该会议"))
+    if meeting.state != MeetingState.open:
+        raise VotingClosed(_("本次会议现在不接受投票"))
+
+
+def _require_committee(user: User, meeting: Meeting) -> None:
+    if not scope.can_manage(user, meeting.community):
+        raise Forbidden(_("只有本小区业主委员会的委员可以录入或复核纸质表决票"))
+
+
+def _require_on_roll(meeting: Meeting, holder_id: int) -> None:
+    if db.session.get(RollEntry, (meeting.id, holder_id)) is None:
+        raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
+
+
+def _valid_choices(meeting: Meeting, choices: dict[str, Any]) -> dict[str, Any]:
+    choices = ballots.normalize_choices(choices or {})
+    motions = {motion["id"]: motion for motion in meetings.motions_data(meeting)}
+    if choice_problems(motions, choices):
+        raise InvalidInput(_("选票内容无效，请重新填写"))
+    return choices
+
+
+def _earlier_ballot_refusal(
+    meeting: Meeting, holder_id: int, channel: Channel
+) -> AlreadyVoted | None:
+    """Why an earlier ballot bars this one (as ``ballots.cast`` would judge), or None.
+
+    Across channels the conflict row is added to the session: the caller commits it.
+    """
+    earlier = ballots.effective_ballot(meeting, holder_id)
+    if earlier is None:
+        return None
+    if earlier.channel == Channel.online:
+        db.session.add(
+            BallotConflict(
+                meeting_id=meeting.id,
+                holder_id=holder_id,
+                attempted_channel=str(channel),
+                existing_channel=str(earlier.channel),
+            )
+        )
+        return AlreadyVoted(_("该户已在网上投票，不能再以纸质或委托方式投票"))
+    if not meeting.is_revote_allowed:
+        return AlreadyVoted(_("该户已经投过票，本次会议不允许改票"))
+    return None
+
+
+def _pending_for(meeting: Meeting, holder_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(func.count(PaperBallot.id)).where(
+                PaperBallot.meeting_id == meeting.id,
+                PaperBallot.holder_id == holder_id,
+                PaperBallot.status == PENDING,
+            )
+        )
+        > 0
+    )
+
+
+def _reviewable(paper_id: int, reviewer: User) -> PaperBallot:
+    draft = db.session.get(PaperBallot, paper_id)
+    if draft is None:
+        raise NotFound(_("找不到该录入"))
+    meeting = db.session.get(Meeting, draft.meeting_id)
+    assert meeting is not None
+    _require_committee(reviewer, meeting)
+    if draft.status != PENDING:
+        raise Conflict(_("该录入已经处理过了"))
+    return draft
+
+
+def _reload(paper_id: int) -> PaperBallot:
+    draft = db.session.scalar(
+        select(PaperBallot)
+        .where(PaperBallot.id == paper_id)
+        .execution_options(populate_existing=True)
+    )
+    assert draft is not None
+    return draft
+
+
+def _set_aside(draft: PaperBallot, reviewer: User, note: str, now: datetime) -> None:
+    draft.status, draft.note = REJECTED, note[:MAX_NOTE]
+    draft.reviewed_by_id, draft.reviewed_at = reviewer.id, now
