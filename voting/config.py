@@ -37,7 +37,12 @@ class Settings:
     display_timezone: str = "Asia/Shanghai"
     session_idle_minutes: int = 30
     secure_cookies: bool = False
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app and
+    # set X-Forwarded-For/-Proto; 0 trusts none. The per-address sign-in limits and
+    # the Secure cookie flag depend on it being right.
+    proxy_hops: int = 0
     public_base_url: str = ""
+    bureau_name: str = "住房和城乡建设委员会"
     sms_gateway: str = "outbox"
     sms_http_url: str = ""
     sms_http_secret: str = ""
@@ -70,7 +75,9 @@ class Settings:
             display_timezone=environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai"),
             session_idle_minutes=int(environ.get("SESSION_IDLE_MINUTES", "30")),
             secure_cookies=_flag(environ.get("SECURE_COOKIES")),
+            proxy_hops=int(environ.get("PROXY_HOPS", "0")),
             public_base_url=environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            bureau_name=environ.get("BUREAU_NAME", "住房和城乡建设委员会"),
             sms_gateway=environ.get("SMS_GATEWAY", "outbox"),
             sms_http_url=environ.get("SMS_HTTP_URL", ""),
             sms_http_secret=environ.get("SMS_HTTP_SECRET", ""),

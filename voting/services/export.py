@@ -17,7 +17,7 @@ from sqlalchemy import select
 from voting.domain.bundle import write_bundle
 from voting.extensions import db
 from voting.models import LogEntry, Meeting, RollEntry
-from voting.services import keys
+from voting.services import certify, keys
 from voting.services.errors import Conflict
 from voting.services.meetings import roll_rows
 
@@ -27,7 +27,13 @@ BATCH = 2000
 def write(meeting: Meeting, out: BinaryIO) -> None:
     if meeting.key_fingerprint is None:
         raise Conflict(_("会议尚未开始投票，还没有可导出的日志"))
-    write_bundle(out, keys.public_text(meeting.key_fingerprint), _roll(meeting), _log(meeting))
+    write_bundle(
+        out,
+        keys.public_text(meeting.key_fingerprint),
+        _roll(meeting),
+        _log(meeting),
+        certify.attestations(meeting),
+    )
 
 
 def _roll(meeting: Meeting) -> Iterator[dict[str, Any]]:

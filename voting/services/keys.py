@@ -100,6 +100,29 @@ def all_fingerprints() -> list[str]:
     return sorted(path.stem.removeprefix("log-") for path in directory.glob("log-*.pem"))
 
 
+def party_key(role: str) -> Ed25519PrivateKey:
+    """This deployment's own attestation key for ``role`` (the bureau's), made on first use.
+
+    Never a log key: an attestation must come from a party other than the log signer.
+    """
+    directory = _directory()
+    path = directory / f"{role}.pem"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return _load(str(path))  # made meanwhile by another worker
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+    return _load(str(path))
+
+
 def row_mac(name: str, data: bytes) -> str:
     """HMAC-SHA256 under a key derived from log key ``name``: stored beside rows that the
     log only commits to as a whole (the roll), so an audit can name an edited row."""

@@ -1,0 +1,148 @@
+"""Street-office attestation round trip with a real key pair, and the bureau's certification."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from voting.domain.bundle import make_attestation, verify_bundle
+from voting.domain.signing import public_key_text
+from voting.services import ballots, certify, export, meetings
+from voting.services.errors import Conflict, InvalidInput
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = {"ATTEST_PASSPHRASE": "a long passphrase"}
+
+
+def attest_py(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **PASSPHRASE}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "attest.py"), *args],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def tallied(app, make):  # type: ignore[no-untyped-def]
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    for phone in home.phones:
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    return home, meeting
+
+
+def write_bundle(meeting, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    with path.open("wb") as handle:
+        export.write(meeting, handle)
+    return path
+
+
+def test_attest_certify_round_trip(tallied, make, tmp_path):
+    home, meeting = tallied
+    made = attest_py("--new-key", str(tmp_path / "office.pem"))
+    assert made.returncode == 0, made.stderr
+    public = made.stdout.strip().splitlines()[-1]
+    assert oct((tmp_path / "office.pem").stat().st_mode)[-3:] == "600"
+    assert b"ENCRYPTED" in (tmp_path / "office.pem").read_bytes()
+
+    bureau = make.user("bureau")
+    certify.register_key(home.community.street_office, public, bureau)
+    bundle = write_bundle(meeting, tmp_path / "meeting.json")
+    signed = attest_py(str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "大坪街道办事处")
+    assert signed.returncode == 0, signed.stderr
+    attestation_file = tmp_path / "meeting.attestation.json"
+    auditor = make.user("street", home.community.street_office)
+    certify.accept(meeting, attestation_file.read_bytes(), auditor)
+    assert certify.state(meeting) == "attested"
+
+    certify.certify(meeting, bureau)
+    assert certify.state(meeting) == "certified"
+    final = write_bundle(meeting, tmp_path / "certified.json")
+    report = verify_bundle(final, workers=1)
+    assert report.valid, report.problems
+    roles = [a["role"] for a in json.loads(final.read_text())["attestations"]]
+    assert roles == ["street-office", "bureau"]
+
+
+def test_attest_refuses_a_tampered_bundle(tallied, tmp_path):
+    _home, meeting = tallied
+    attest_py("--new-key", str(tmp_path / "k.pem"))
+    bundle = write_bundle(meeting, tmp_path / "b.json")
+    data = json.loads(bundle.read_text())
+    data["roll"][0]["area"] = "999.00"
+    bundle.write_text(json.dumps(data, ensure_ascii=False))
+    result = attest_py(str(bundle), "--key", str(tmp_path / "k.pem"), "--name", "x")
+    assert result.returncode == 1 and "NOT valid" in result.stderr
+    assert not (tmp_path / "b.attestation.json").exists()
+
+
+def test_attest_with_a_wrong_passphrase(tallied, tmp_path):
+    _home, meeting = tallied
+    attest_py("--new-key", str(tmp_path / "k.pem"))
+    bundle = write_bundle(meeting, tmp_path / "b.json")
+    env = {**os.environ, "ATTEST_PASSPHRASE": "wrong one"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/attest.py"), str(bundle), "--key", str(tmp_path / "k.pem"), "--name", "x"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and "cannot use the key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _attestation(meeting, key, *, role="street-office", head=None, at=None) -> bytes:  # type: ignore[no-untyped-def]
+    from voting.services import meetings as m
+
+    current = m.head(meeting)
+    signed = make_attestation(role, "大坪街道办事处", head or current.hash, at or current.at + timedelta(minutes=5), key)
+    return json.dumps(signed).encode()
+
+
+def test_refusals(tallied, make):
+    home, meeting = tallied
+    bureau = make.user("bureau")
+    auditor = make.user("street", home.community.street_office)
+    key, stranger = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    registered = certify.register_key(home.community.street_office, public_key_text(key), bureau)
+
+    with pytest.raises(InvalidInput, match="未由住建部门登记"):
+        certify.accept(meeting, _attestation(meeting, stranger), auditor)
+    with pytest.raises(InvalidInput, match="head is not the hash of the last log entry"):
+        certify.accept(meeting, _attestation(meeting, key, head="ab" * 32), auditor)
+    forged = json.loads(_attestation(meeting, key))
+    forged["name"] = "别的街道"
+    with pytest.raises(InvalidInput, match="signature does not verify"):
+        certify.accept(meeting, json.dumps(forged).encode(), auditor)
+    with pytest.raises(InvalidInput, match="不是街道办事处"):
+        certify.accept(meeting, _attestation(meeting, key, role="committee"), auditor)
+    with pytest.raises(InvalidInput, match="无法读取"):
+        certify.accept(meeting, b"\xff\xfe not json", auditor)
+    with pytest.raises(Conflict, match="须先有街道办事处的审核签名"):
+        certify.certify(meeting, bureau)
+    with pytest.raises(InvalidInput):
+        certify.register_key(home.community.street_office, "not-a-key", bureau)
+
+    other = make.community()
+    certify.revoke_key(registered.id)
+    with pytest.raises(InvalidInput, match="未由住建部门登记"):
+        certify.accept(meeting, _attestation(meeting, key), auditor)
+    elsewhere = Ed25519PrivateKey.generate()
+    certify.register_key(other.street_office, public_key_text(elsewhere), bureau)
+    with pytest.raises(InvalidInput, match="未由住建部门登记"):
+        certify.accept(meeting, _attestation(meeting, elsewhere), auditor)
+    assert certify.state(meeting) == "tallied"
+
+
+def test_open_meetings_cannot_be_attested(app, make):
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home)
+    with pytest.raises(Conflict):
+        certify.accept(meeting, b"{}", make.user("street", home.community.street_office))

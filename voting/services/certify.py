@@ -1,0 +1,184 @@
+"""Certification: street-office keys, their attestations, and the bureau's certification.
+
+A tallied meeting is attested when its street office uploads an attestation
+that verifies under a key the bureau registered for that street and covers
+the meeting's final head; the bureau then certifies it, signing a ``bureau``
+attestation with its own key (on disk, never the log key). The exported
+bundle carries both (spec §4).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from voting.domain.bundle import check_attestation, make_attestation
+from voting.domain.canonical import EncodingError, canonical_json, format_time
+from voting.domain.signing import public_key_raw
+from voting.extensions import db
+from voting.models import (
+    Attestation,
+    Meeting,
+    MeetingHead,
+    MeetingState,
+    OfficeKey,
+    StreetOffice,
+    User,
+)
+from voting.models.base import utcnow
+from voting.services import keys
+from voting.services.errors import Conflict, InvalidInput, NotFound
+
+STREET, BUREAU = "street-office", "bureau"
+MAX_ATTESTATION_BYTES = 4096
+
+
+class Certification(enum.StrEnum):
+    """Where a meeting stands after its tally."""
+
+    pending = "pending"  # not tallied yet
+    tallied = "tallied"
+    attested = "attested"  # by its street office
+    certified = "certified"  # by the bureau
+
+
+def state(meeting: Meeting) -> Certification:
+    if meeting.state != MeetingState.tallied:
+        return Certification.pending
+    if meeting.certified_at is not None:
+        return Certification.certified
+    if attestation(meeting, STREET) is not None:
+        return Certification.attested
+    return Certification.tallied
+
+
+def register_key(office: StreetOffice, public_key: str, by: User) -> OfficeKey:
+    """The bureau records a street office's public key (unpadded base64url, 32 bytes)."""
+    text = public_key.strip()
+    try:
+        public_key_raw(text)
+    except (ValueError, EncodingError):
+        raise InvalidInput(
+            _("公钥格式不正确：应为 43 个字符的 base64url（attest.py --new-key 输出）")
+        ) from None
+    if text in {keys.public_text(name) for name in keys.all_fingerprints()}:
+        raise InvalidInput(_("不能登记日志签名公钥"))
+    if db.session.scalar(select(OfficeKey.id).where(OfficeKey.public_key == text)) is not None:
+        raise Conflict(_("该公钥已登记"))
+    key = OfficeKey(street_office_id=office.id, public_key=text, registered_by_id=by.id)
+    db.session.add(key)
+    db.session.commit()
+    return key
+
+
+def revoke_key(key_id: int) -> None:
+    key = db.session.get(OfficeKey, key_id)
+    if key is None:
+        raise NotFound(_("找不到该公钥"))
+    key.revoked_at = key.revoked_at or utcnow()
+    db.session.commit()
+
+
+def office_keys(office_id: int | None = None) -> list[OfficeKey]:
+    statement = select(OfficeKey).order_by(OfficeKey.id)
+    if office_id is not None:
+        statement = statement.where(OfficeKey.street_office_id == office_id)
+    return list(db.session.scalars(statement))
+
+
+def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
+    """Take a street office's attestation file if it verifies, under a registered key of the
+    meeting's street, over the meeting's final head."""
+    if meeting.state != MeetingState.tallied:
+        raise Conflict(_("只有已统计的会议才能签署审核意见"))
+    if len(content) > MAX_ATTESTATION_BYTES:
+        raise InvalidInput(_("文件太大，不是审核签名文件"))
+    try:
+        data = json.loads(content.decode("utf-8"), parse_float=_no_float)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput(_("无法读取：请上传 attest.py 生成的 JSON 文件")) from None
+    head = db.session.get(MeetingHead, meeting.id)
+    assert head is not None and meeting.key_fingerprint is not None
+    problems = check_attestation(
+        data, head.hash, format_time(head.at), keys.public_text(meeting.key_fingerprint)
+    )
+    if problems:
+        raise InvalidInput(
+            _("审核签名无效：%(problems)s", problems="；".join(message for _, message in problems))
+        )
+    if data["role"] != STREET:
+        raise InvalidInput(_("这不是街道办事处的审核签名"))
+    registered = db.session.scalar(
+        select(OfficeKey).where(
+            OfficeKey.public_key == data["key"],
+            OfficeKey.street_office_id == meeting.community.street_office_id,
+            OfficeKey.revoked_at.is_(None),
+        )
+    )
+    if registered is None:
+        raise InvalidInput(_("签名所用的公钥未由住建部门登记为本街道办事处的公钥"))
+    if attestation(meeting, STREET) is not None:
+        raise Conflict(_("本会议已有街道办事处的审核签名"))
+    return _keep(meeting, data, by)
+
+
+def certify(meeting: Meeting, by: User, now: datetime | None = None) -> Attestation:
+    """The bureau certifies an attested meeting by signing its head with the bureau key."""
+    if state(meeting) != Certification.attested:
+        raise Conflict(_("须先有街道办事处的审核签名，才能认证"))
+    head = db.session.get(MeetingHead, meeting.id)
+    assert head is not None
+    signed = make_attestation(
+        BUREAU, _bureau_name(), head.hash, max(now or utcnow(), head.at), bureau_key()
+    )
+    record = _keep(meeting, signed, by, commit=False)
+    meeting.certified_at = now or utcnow()
+    meeting.certified_by_id = by.id
+    db.session.commit()
+    return record
+
+
+def attestation(meeting: Meeting, role: str) -> Attestation | None:
+    return db.session.scalar(
+        select(Attestation).where(Attestation.meeting_id == meeting.id, Attestation.role == role)
+    )
+
+
+def attestations(meeting: Meeting) -> list[dict[str, Any]]:
+    """The attestation objects, as the bundle carries them."""
+    rows = db.session.scalars(
+        select(Attestation).where(Attestation.meeting_id == meeting.id).order_by(Attestation.id)
+    )
+    return [json.loads(row.body) for row in rows]
+
+
+def bureau_key() -> Ed25519PrivateKey:
+    return keys.party_key("bureau")
+
+
+def _keep(meeting: Meeting, data: dict[str, Any], by: User, *, commit: bool = True) -> Attestation:
+    record = Attestation(
+        meeting_id=meeting.id,
+        role=data["role"],
+        body=canonical_json(data).decode(),
+        uploaded_by_id=by.id,
+    )
+    db.session.add(record)
+    if commit:
+        db.session.commit()
+    return record
+
+
+def _bureau_name() -> str:
+    return current_app.config["SETTINGS"].bureau_name
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"float {text} in an attestation")
