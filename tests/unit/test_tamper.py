@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,8 +25,8 @@ from tests.unit.builders import (
     reattest,
     reseal,
 )
-from voting.domain.bundle import make_entry, verify_bundle, verify_bundle_data
-from voting.domain.canonical import parse_time
+from voting.domain.bundle import make_entry, verify_bundle
+from voting.domain.canonical import canonical_json, parse_time
 from voting.domain.signing import (
     ATTESTATION_TAG,
     ENTRY_TAG,
@@ -38,8 +39,34 @@ from voting.domain.signing import (
 Path = tuple[str | int, ...]
 
 
+def general_text(bundle: dict[str, Any]) -> bytes:
+    return json.dumps(bundle, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def canonical_text(bundle: dict[str, Any]) -> bytes:
+    """Rows and entries as canonical text, as write_bundle writes them: the verbatim path."""
+    parts = []
+    for key, value in bundle.items():
+        if key in ("roll", "log") and isinstance(value, list):
+            lines = ",\n".join(canonical_json(item).decode("utf-8") for item in value)
+            parts.append(f'"{key}":[\n{lines}]')
+        else:
+            parts.append(f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=False)}")
+    return ("{" + ",\n".join(parts) + "}").encode("utf-8")
+
+
+@pytest.fixture(autouse=True, params=[general_text, canonical_text], ids=["general", "verbatim"])
+def serialize(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here runs on both ways the verifier reads an entry."""
+    monkeypatch.setattr(sys.modules[__name__], "_serialize", request.param)
+
+
+_serialize = general_text
+
+
 def found(bundle: dict[str, Any], **options: Any) -> set[tuple[int, int | None]]:
-    return {(p.check, p.seq) for p in verify_bundle_data(bundle, **options).problems}
+    report = verify_bundle(io.BytesIO(_serialize(bundle)), **options)
+    return {(p.check, p.seq) for p in report.problems}
 
 
 def checks(bundle: dict[str, Any], **options: Any) -> set[int]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
 from datetime import datetime
 from typing import IO, Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from voting.domain.canonical import EncodingError, format_time
-from voting.domain.jsonstream import JsonStream, JsonSyntaxError, Unreadable
+from voting.domain import verbatim
+from voting.domain.canonical import EncodingError, canonical_json, format_time
+from voting.domain.jsonstream import JsonStream, JsonSyntaxError, Unreadable, decode_element
 from voting.domain.logcheck import LogChecker
 from voting.domain.problems import Problems
 from voting.domain.receipts import Receipt, ReceiptBook
@@ -123,9 +125,12 @@ def write_bundle(
     log_key: str,
     roll: Iterable[Mapping[str, Any]],
     log: Iterable[Mapping[str, Any]],
-    attestations: Sequence[Mapping[str, Any]] = (),
+    attestations: Iterable[Mapping[str, Any]] = (),
 ) -> None:
-    """Write a bundle, one roll row or entry per line, streaming (a meeting may be huge)."""
+    """Write a bundle, one roll row or entry per line, streaming (a meeting may be huge).
+
+    Each iterable is consumed in turn, so attestations may be made once the log is written.
+    """
     text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
     try:
         text.write(f'{{"format":"{FORMAT}","keys":{{"log":{json.dumps(log_key)}}},\n"roll":[')
@@ -140,10 +145,11 @@ def write_bundle(
 
 
 def _write_lines(text: IO[str], items: Iterable[Mapping[str, Any]]) -> None:
+    """Each item as its canonical text, which lets the verifier hash it as it stands."""
     separator = "\n"
     for item in items:
         text.write(separator)
-        text.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+        text.write(canonical_json(item).decode("utf-8"))
         separator = ",\n"
 
 
@@ -248,13 +254,18 @@ class _Verification:
     def _read_roll(self, stream: JsonStream) -> None:
         if not self._is_array(stream, "roll"):
             return
-        reader, readable = RollReader(), True
-        for index, row in enumerate(stream.items()):
+        reader, readable = RollReader(decoded=True), True
+        for index, row in enumerate(stream.items(verbatim=verbatim.ROW)):
             if isinstance(row, Unreadable):
                 self.problems.add(1, None, f"roll[{index}]: {row.message}")
                 readable = False
                 continue
-            for check, message in reader.add(row):
+            found = (
+                reader.add(*verbatim.row_from_text(row))
+                if isinstance(row, re.Match)
+                else reader.add(row)
+            )
+            for check, message in found:
                 self.problems.add(check, None, message)
         roll = reader.finish()
         # Ballots are not judged against a roll that could not be read whole.
@@ -272,17 +283,27 @@ class _Verification:
             signatures = SignatureChecker(public_key_raw(self._log_key), ENTRY_TAG, self._workers)
         self._log = LogChecker(self._roll, signatures, self._receipts, self.problems)
         try:
-            for element in stream.items():
-                if isinstance(element, Unreadable):
-                    self._log.entry(element.value, unreadable=element.message)
-                else:
-                    self._log.entry(element)
+            for element in stream.items(verbatim=verbatim.BALLOT):
+                self._entry(self._log, element)
         except BaseException:
             if signatures is not None:
                 signatures.close()
             raise
         for seq in signatures.finish() if signatures is not None else ():
             self.problems.add(2, seq, "signature does not verify under keys.log")
+
+    @staticmethod
+    def _entry(log: LogChecker, element: Any) -> None:
+        if isinstance(element, re.Match):
+            found = verbatim.ballot_from_text(element)
+            if found is not None:
+                log.entry(found[0], known_hash=found[1])
+                return
+            element = decode_element(element[0])
+        if isinstance(element, Unreadable):
+            log.entry(element.value, unreadable=element.message)
+        else:
+            log.entry(element)
 
     def _read_attestations(self, stream: JsonStream) -> None:
         if not self._is_array(stream, "attestations"):

@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 MAX_INT = 2**53 - 1
@@ -25,6 +26,7 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 _AREA = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{2}")
 _FRACTION = re.compile(r"([1-9][0-9]*)/([1-9][0-9]*)")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -69,6 +71,16 @@ _ENCODER = json.JSONEncoder(
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 (JCS) bytes of ``value``; for this value domain JCS is sorted, compact JSON."""
     check_value(value)
+    return canonical_json_decoded(value)
+
+
+def canonical_json_decoded(value: Any) -> bytes:
+    """``canonical_json`` of a value that ``STRICT_DECODER`` produced.
+
+    The decoder has already refused everything outside the domain except lone
+    surrogates, which encoding refuses; walking the value again would double
+    the verifier's cost per entry for nothing.
+    """
     try:
         return _ENCODER.encode(value).encode("utf-8")
     except UnicodeEncodeError as error:
@@ -95,9 +107,9 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             if key in seen:
                 raise EncodingError(f"duplicate key {key!r}")
             seen.add(key)
-    for key in obj:
-        if not key.isascii():
-            raise EncodingError(f"object key {key!r} is not ASCII")
+    if not "".join(obj).isascii():
+        key = next(key for key in obj if not key.isascii())
+        raise EncodingError(f"object key {key!r} is not ASCII")
     return obj
 
 
@@ -137,6 +149,26 @@ def is_uint(value: Any) -> bool:
 
 def b64url_encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+@cache
+def _b64url_exact(size: int) -> re.Pattern[str]:
+    """The texts that are unpadded canonical base64url of exactly ``size`` bytes.
+
+    Canonical means the bits beyond the last byte are zero, so the last
+    character may only take some values.
+    """
+    length, spare = divmod(size * 8, 6)
+    if not spare:
+        return re.compile(f"[A-Za-z0-9_-]{{{length}}}")
+    unused = 6 - spare
+    last = "".join(c for i, c in enumerate(_B64URL_ALPHABET) if i % (1 << unused) == 0)
+    return re.compile(f"[A-Za-z0-9_-]{{{length}}}[{re.escape(last)}]")
+
+
+def is_b64url(value: Any, size: int) -> bool:
+    """Whether ``b64url_decode(value)`` would give exactly ``size`` bytes, without decoding."""
+    return type(value) is str and _b64url_exact(size).fullmatch(value) is not None
 
 
 def b64url_decode(text: str) -> bytes:
@@ -179,12 +211,19 @@ def format_fraction(numerator: int, denominator: int) -> str:
 
 def parse_time(text: str) -> datetime:
     """A spec time as an aware UTC datetime; the calendar must be real (no second 60)."""
-    if type(text) is not str or _TIME.fullmatch(text) is None:
-        raise EncodingError(f"{text!r} is not a time YYYY-MM-DDTHH:MM:SSZ")
+    if not is_time(text):
+        raise EncodingError(f"{text!r} is not a real UTC time YYYY-MM-DDTHH:MM:SSZ")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+def is_time(value: Any) -> bool:
+    if type(value) is not str or _TIME.fullmatch(value) is None:
+        return False
     try:
-        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
-    except ValueError as error:
-        raise EncodingError(f"{text!r} is not a real calendar time") from error
+        datetime.fromisoformat(value[:-1])
+    except ValueError:
+        return False
+    return True
 
 
 def format_time(moment: datetime) -> str:

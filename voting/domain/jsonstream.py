@@ -42,6 +42,14 @@ class Unreadable:
     value: Any
 
 
+def decode_element(text: str) -> Any | Unreadable:
+    """A complete element's text, decoded as ``JsonStream.value`` decodes it."""
+    try:
+        return STRICT_DECODER.decode(text)
+    except EncodingError as error:
+        return Unreadable(str(error), _LENIENT.decode(text))
+
+
 class JsonStream:
     def __init__(self, raw: BinaryIO, chunk: int | None = None) -> None:
         self._raw = raw
@@ -70,14 +78,26 @@ class JsonStream:
             if self._next_of(",}") == "}":
                 return
 
-    def items(self, strict: bool = True) -> Iterator[Any | Unreadable]:
-        """Walk an array: yields each element, decoded strictly unless only skipping."""
+    def items(
+        self, strict: bool = True, verbatim: re.Pattern[str] | None = None
+    ) -> Iterator[Any | Unreadable | re.Match[str]]:
+        """Walk an array: yields each element, decoded strictly unless only skipping.
+
+        An element that ``verbatim`` matches as it stands is yielded as the
+        match, undecoded (see ``verbatim.py``); one cut by the end of the
+        buffer is simply decoded.
+        """
         self._expect("[")
         if self.peek() == "]":
             self._pos += 1
             return
         while True:
-            yield self.value() if strict else self._decode(_LENIENT)
+            match = verbatim.match(self._buf, self._pos) if verbatim and self.peek() else None
+            if match is not None:
+                self._pos = match.end()
+                yield match
+            else:
+                yield self.value() if strict else self._decode(_LENIENT)
             if self._next_of(",]") == "]":
                 return
 
@@ -128,6 +148,8 @@ class JsonStream:
     def peek(self) -> str:
         """Skip whitespace; the next character, or '' at the end of the file."""
         while True:
+            if self._pos < len(self._buf) and self._buf[self._pos] not in " \t\n\r":
+                return self._buf[self._pos]
             self._pos = _WHITESPACE.match(self._buf, self._pos).end()
             if self._pos < len(self._buf) or self._eof:
                 return self._buf[self._pos : self._pos + 1]

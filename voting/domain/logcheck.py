@@ -53,26 +53,40 @@ class LogChecker:
         self._prev: str | None = ZERO_HASH  # what the next entry's prev must be; None if unknown
         self._last_at: str | None = None
 
-    def entry(self, entry: Any, unreadable: str | None = None) -> None:
-        """Check the next entry (``unreadable``: why a leniently read one is outside the domain)."""
+    def entry(
+        self, entry: Any, unreadable: str | None = None, known_hash: str | None = None
+    ) -> None:
+        """Check the next entry.
+
+        ``unreadable``: why a leniently read entry is outside the value domain;
+        ``known_hash``: the hash of an entry recognised as canonical text, whose
+        shape that recognition has already checked.
+        """
         seq = self.count
         self.count += 1
         if type(entry) is not dict:
             self._problems.add(1, seq, unreadable or "an entry must be an object")
             self._prev = self.head = self.head_at = None
             return
-        shape = [unreadable] if unreadable else shape_problems(entry, ENTRY)
+        if unreadable:
+            shape = [unreadable]
+        elif known_hash:
+            shape = []
+        else:
+            shape = shape_problems(entry, ENTRY)
         for message in shape:
             self._problems.add(1, seq, message)
-        self._chain(seq, entry, hashable=not unreadable)
+        self._chain(seq, entry, hashable=not unreadable, known_hash=known_hash)
         in_order = self._order(seq, entry)
-        self._clock(seq, entry)
+        self._clock(seq, entry["at"] if not shape or TIME.test(entry.get("at")) else None)
         if in_order and not shape:
             getattr(self, "_" + entry["type"])(seq, entry)
 
     # --- check 2: the chain ---------------------------------------------------
 
-    def _chain(self, seq: int, entry: dict[str, Any], hashable: bool) -> None:
+    def _chain(
+        self, seq: int, entry: dict[str, Any], hashable: bool, known_hash: str | None
+    ) -> None:
         if is_uint(entry.get("seq")) and entry["seq"] != seq:
             self._problems.add(2, seq, f"seq is {entry['seq']}, expected {seq}")
         prev = entry.get("prev")
@@ -81,7 +95,7 @@ class LogChecker:
         written = entry.get("hash")
         if hashable:
             try:
-                computed = body_hash(entry, SEALS)
+                computed = known_hash or body_hash(entry, SEALS, decoded=True)
             except EncodingError as error:
                 self._problems.add(1, seq, str(error))
             else:
@@ -118,10 +132,10 @@ class LogChecker:
             self._problems.add(3, seq, f"a {kind} entry cannot come {_AFTER[self.stage]}")
         return False
 
-    def _clock(self, seq: int, entry: dict[str, Any]) -> None:
-        at = entry.get("at")
-        self.head_at = at if TIME.test(at) else None
-        if self.head_at is None:
+    def _clock(self, seq: int, at: str | None) -> None:
+        """``at`` never decreases; None when the entry's is not a valid time."""
+        self.head_at = at
+        if at is None:
             return
         if self._last_at is not None and at < self._last_at:
             self._problems.add(3, seq, f"at {at} is before the previous entry's {self._last_at}")

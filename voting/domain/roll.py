@@ -12,7 +12,13 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from voting.domain.canonical import EncodingError, canonical_json, format_area, parse_area
+from voting.domain.canonical import (
+    EncodingError,
+    canonical_json,
+    canonical_json_decoded,
+    format_area,
+    parse_area,
+)
 from voting.domain.schema import ROLL_ROW, shape_problems
 
 
@@ -67,7 +73,9 @@ class RollReader:
     fixes (units at least 1, headcount 1) are check 4.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, decoded: bool = False) -> None:
+        """``decoded``: rows come from ``STRICT_DECODER`` (the verifier), not from the app."""
+        self._encode = canonical_json_decoded if decoded else canonical_json
         self._hasher = hashlib.sha256(b"[")
         self._holders: list[str] = []
         self._areas: list[int] = []
@@ -75,14 +83,15 @@ class RollReader:
         self._rows = 0
         self.readable = True  # every row had the spec's shape and encoding
 
-    def add(self, row: Any) -> list[tuple[int, str]]:
+    def add(self, row: Any, canonical: bytes | None = None) -> list[tuple[int, str]]:
+        """Take the next row; ``canonical``: its canonical bytes, when already known."""
         at = f"roll[{self._rows}]"
         if self._rows:
             self._hasher.update(b",")
         self._rows += 1
         problems = [(1, message) for message in shape_problems(row, ROLL_ROW, at)]
         try:
-            self._hasher.update(canonical_json(row))
+            self._hasher.update(canonical or self._encode(row))
         except EncodingError as error:
             problems.append((1, f"{at}: {error}"))
         if problems:

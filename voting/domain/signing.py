@@ -13,7 +13,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from voting.domain.canonical import EncodingError, b64url_decode, b64url_encode, digest
+from voting.domain.canonical import (
+    EncodingError,
+    b64url_decode,
+    b64url_encode,
+    canonical_json_decoded,
+    digest,
+    sha256_hex,
+)
 
 ENTRY_TAG = b"oab1-entry:"
 ATTESTATION_TAG = b"oab1-attest:"
@@ -46,9 +53,13 @@ def signature_raw(text: str) -> bytes:
     return raw
 
 
-def body_hash(obj: Mapping[str, Any], excluded: tuple[str, ...]) -> str:
-    """The hash of an object without its seals (an entry's hash and sig, an attestation's sig)."""
-    return digest({key: value for key, value in obj.items() if key not in excluded})
+def body_hash(obj: Mapping[str, Any], excluded: tuple[str, ...], decoded: bool = False) -> str:
+    """The hash of an object without its seals (an entry's hash and sig, an attestation's sig).
+
+    ``decoded``: the object came from ``STRICT_DECODER``, so its domain is already checked.
+    """
+    body = {key: value for key, value in obj.items() if key not in excluded}
+    return sha256_hex(canonical_json_decoded(body)) if decoded else digest(body)
 
 
 def sign_hash(key: Ed25519PrivateKey, tag: bytes, hash_hex: str) -> str:

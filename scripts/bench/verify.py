@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Benchmark the bundle verifier against the machine's raw Ed25519 verification rate.
+
+    python scripts/bench/verify.py [--n 100000] [--keep FILE]
+
+Builds a bundle of N ballots in a temporary file (streamed, signatures made
+on every core), verifies it in a child process (so building does not count
+towards the verifier's memory), and prints in the same run: the verifier's
+entries per second, the raw verification rate of the same ``cryptography``
+on one core and on all cores, their ratio, and the verifier's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from voting.domain.ballots import BallotBox  # noqa: E402
+from voting.domain.bundle import make_attestation, verify_bundle, write_bundle  # noqa: E402
+from voting.domain.canonical import ZERO_HASH, b64url_encode, format_area, format_time  # noqa: E402
+from voting.domain.parallel import OrderedPool, cpu_count  # noqa: E402
+from voting.domain.roll import roll_from_rows  # noqa: E402
+from voting.domain.rules import CIVIL_CODE_2021  # noqa: E402
+from voting.domain.signing import (  # noqa: E402
+    ENTRY_TAG,
+    SEALS,
+    body_hash,
+    private_key_from_seed,
+    public_key_text,
+)
+
+SEED = hashlib.sha256(b"benchmark log key").digest()
+OFFICE_SEED = hashlib.sha256(b"benchmark street office key").digest()
+BATCH = 2048
+OPENS_AT = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+MOTIONS = [
+    {"id": "m1", "item": 4, "kind": "approval", "title": "续聘物业服务企业", "text": "续聘三年。",
+     "documents": [hashlib.sha256(b"contract").hexdigest()]},
+    {"id": "m2", "item": 6, "kind": "approval", "title": "筹集维修资金", "text": "",
+     "documents": []},
+    {"id": "m3", "item": 3, "kind": "election", "title": "选举业主委员会委员", "text": "",
+     "documents": [], "seats": 3,
+     "candidates": [{"id": f"c{i}", "name": f"候选人{i}"} for i in range(1, 6)]},
+]  # fmt: skip
+OPTIONS = ("agree", "agree", "oppose", "abstain")
+
+
+# --- building ----------------------------------------------------------------------
+
+
+def roll_rows(holders: int) -> list[dict[str, Any]]:
+    return [
+        {"holder": f"h-{i:07d}", "units": 1 + i % 3, "area": format_area(6000 + i % 9000),
+         "headcount": 1}
+        for i in range(holders)
+    ]  # fmt: skip
+
+
+def ballot_fields(number: int, holders: int, meeting_id: str) -> dict[str, Any]:
+    """Ballot ``number``: one per holder, then revotes by the first tenth of the holders."""
+    holder = number % holders
+    revote = number >= holders
+    channel = "paper" if number % 50 == 7 else "online"
+    picks = sorted({f"c{1 + (number + k) % 5}" for k in range(number % 4)})
+    return {
+        "meeting": meeting_id,
+        "ballot": f"b{number:08d}",
+        "holder": f"h-{holder:07d}",
+        "channel": channel,
+        "choices": {"m1": OPTIONS[number % 4], "m2": OPTIONS[(number // 4) % 4], "m3": picks},
+        "supersedes": f"b{number - holders:08d}" if revote else None,
+        "evidence": hashlib.sha256(b"%d" % number).hexdigest() if channel == "paper" else None,
+    }
+
+
+def _start_signer(seed: bytes) -> None:
+    global _signer
+    _signer = private_key_from_seed(seed)
+
+
+def _sign_batch(hashes: bytes) -> list[str]:
+    return [
+        b64url_encode(_signer.sign(ENTRY_TAG + hashes[i : i + 32]))
+        for i in range(0, len(hashes), 32)
+    ]
+
+
+_signer: Ed25519PrivateKey
+
+
+class LogBuilder:
+    """Chains entry bodies in the main process and signs them in batches on every core."""
+
+    def __init__(self, pool: OrderedPool[bytes, list[str]]) -> None:
+        self._pool = pool
+        self._prev = ZERO_HASH
+        self._waiting: list[list[dict[str, Any]]] = []
+        self._batch: list[dict[str, Any]] = []
+        self.seq = 0
+        self.last: dict[str, Any] = {}
+
+    def add(self, kind: str, at: datetime, fields: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        body = {"seq": self.seq, "prev": self._prev, "at": format_time(at), "type": kind, **fields}
+        body["hash"] = self._prev = body_hash(body, SEALS)
+        self.seq += 1
+        self._batch.append(body)
+        if len(self._batch) >= BATCH:
+            yield from self._submit()
+
+    def finish(self) -> Iterator[dict[str, Any]]:
+        if self._batch:
+            yield from self._submit()
+        yield from self._signed(self._pool.finish())
+
+    def _submit(self) -> Iterator[dict[str, Any]]:
+        hashes = b"".join(bytes.fromhex(body["hash"]) for body in self._batch)
+        self._waiting.append(self._batch)
+        self._batch = []
+        yield from self._signed(self._pool.submit(hashes))
+
+    def _signed(self, done: list[list[str]]) -> Iterator[dict[str, Any]]:
+        for signatures in done:
+            for body, signature in zip(self._waiting.pop(0), signatures, strict=True):
+                body["sig"] = signature
+                self.last = body
+                yield body
+
+
+def build(path: Path, ballots: int, workers: int) -> None:
+    holders = max(1, ballots - ballots // 10)
+    rows = roll_rows(holders)
+    roll = roll_from_rows(rows)
+    meeting = {
+        "id": "bench-2026-01", "community": "基准测试小区", "title": "基准测试会议",
+        "form": "written", "announced_at": format_time(OPENS_AT - timedelta(days=15)),
+        "opens_at": format_time(OPENS_AT), "closes_at": format_time(OPENS_AT + timedelta(days=30)),
+        "revote": True,
+    }  # fmt: skip
+    box = BallotBox(meeting, MOTIONS, roll)
+    key = private_key_from_seed(SEED)
+    with OrderedPool(_sign_batch, workers, _start_signer, (SEED,)) as pool:
+        log = LogBuilder(pool)
+
+        def entries() -> Iterator[dict[str, Any]]:
+            opening = {"meeting": meeting, "rules": CIVIL_CODE_2021.to_data(),
+                       "motions": MOTIONS, "roll": roll.commitment()}  # fmt: skip
+            yield from log.add("open", OPENS_AT, opening)
+            for number in range(ballots):
+                fields = ballot_fields(number, holders, meeting["id"])
+                at = OPENS_AT + timedelta(seconds=number // 2)
+                problems = box.cast({**fields, "at": format_time(at)})
+                assert not problems, problems
+                yield from log.add("ballot", at, fields)
+            closes = OPENS_AT + timedelta(days=30)
+            closing = {"meeting": meeting["id"], "ballots": box.effective_count}
+            yield from log.add("close", closes, closing)
+            tally = {"meeting": meeting["id"], "results": box.results(CIVIL_CODE_2021)}
+            yield from log.add("tally", closes, tally)
+            yield from log.finish()
+
+        def attestations() -> Iterator[dict[str, Any]]:
+            """Signed once the whole log is written and its head known."""
+            at = datetime.fromisoformat(log.last["at"][:-1]).replace(tzinfo=UTC)
+            office = private_key_from_seed(OFFICE_SEED)
+            yield make_attestation("street-office", "基准街道办", log.last["hash"], at, office)
+
+        with path.open("wb") as out:
+            write_bundle(out, public_key_text(key), rows, entries(), attestations())
+
+
+# --- measuring ----------------------------------------------------------------------
+
+
+def _raw_rate_worker(count: int) -> float:
+    """Verifications per second of ``count`` distinct signatures in this process."""
+    key = Ed25519PrivateKey.from_private_bytes(SEED)
+    public = key.public_key()
+    messages = [ENTRY_TAG + hashlib.sha256(b"%d" % i).digest() for i in range(count)]
+    signatures = [key.sign(message) for message in messages]
+    start = time.perf_counter()
+    for message, signature in zip(messages, signatures, strict=True):
+        public.verify(signature, message)
+    return count / (time.perf_counter() - start)
+
+
+def raw_rates(workers: int, count: int) -> tuple[float, float]:
+    single = _raw_rate_worker(count)
+    with OrderedPool(_raw_rate_worker, workers) as pool:
+        for _ in range(workers):
+            pool.submit(count)
+        per_worker = pool.finish()
+    return single, sum(per_worker)
+
+
+def verify_in_child(path: Path) -> dict[str, Any]:
+    """Run ``--verify-only`` in a fresh process: its memory is the verifier's alone."""
+    command = [sys.executable, __file__, "--verify-only", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def verify_only(path: str) -> None:
+    start = time.perf_counter()
+    report = verify_bundle(path)
+    elapsed = time.perf_counter() - start
+    if not report.valid:
+        raise SystemExit(f"the benchmark bundle did not verify: {report.problems[:5]}")
+    kib = 1024
+    print(json.dumps({
+        "entries": report.entries,
+        "seconds": elapsed,
+        "peak_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kib,
+        "peak_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / kib,
+    }))  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="ballots in the bundle")
+    parser.add_argument("--keep", type=Path, help="write the bundle here and keep it")
+    parser.add_argument("--raw", type=int, default=20_000, help="signatures per raw-rate worker")
+    parser.add_argument("--verify-only", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.verify_only:
+        verify_only(arguments.verify_only)
+        return
+    workers = cpu_count()
+    with tempfile.TemporaryDirectory() as scratch:
+        path = arguments.keep or Path(scratch) / "bundle.json"
+        start = time.perf_counter()
+        build(path, arguments.n, workers)
+        built = time.perf_counter() - start
+        size = path.stat().st_size
+        measured = verify_in_child(path)
+        single, all_cores = raw_rates(workers, arguments.raw)
+    rate = measured["entries"] / measured["seconds"]
+    print(f"ballots            {arguments.n:>12,}   (cores: {workers})")
+    print(f"entries            {measured['entries']:>12,}")
+    print(f"bundle size        {size / 2**20:>12.1f} MiB   built in {built:.1f} s")
+    print(f"verify time        {measured['seconds']:>12.2f} s")
+    print(f"verifier           {rate:>12,.0f} entries/s")
+    print(f"raw Ed25519, 1 core{single:>12,.0f} verifies/s")
+    print(f"raw Ed25519, all   {all_cores:>12,.0f} verifies/s")
+    print(f"ratio              {rate / all_cores:>12.1%}   (goal ≥ 75%)")
+    print(f"peak memory        {measured['peak_main_mib']:>12.0f} MiB main process"
+          f" + {measured['peak_worker_mib']:.0f} MiB per signature worker"
+          " (goal < 1 GiB)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

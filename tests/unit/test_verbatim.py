@@ -1,0 +1,127 @@
+"""Canonical text read verbatim must give exactly what decoding it would give, or be declined."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.unit.builders import APPROVAL, MeetingBuilder, election
+from voting.domain import verbatim
+from voting.domain.bundle import verify_bundle, verify_bundle_data, write_bundle
+from voting.domain.canonical import STRICT_DECODER, EncodingError, canonical_json
+from voting.domain.roll import RollReader
+from voting.domain.schema import ENTRY, shape_problems
+from voting.domain.signing import SEALS, body_hash
+
+
+def sample_meeting() -> MeetingBuilder:
+    meeting = MeetingBuilder(
+        [10000, 20050, 30000], [APPROVAL, election(2, ["a", "b", "c"])], revote=True
+    )
+    first = meeting.ballot(0, {"e1": ["a", "c"], "m1": "agree"})
+    meeting.ballot(1, {"m1": "abstain"}, channel="paper")
+    meeting.ballot(0, {"e1": [], "m1": "oppose"}, supersedes=first["ballot"], channel="proxy")
+    return meeting
+
+
+MEETING = sample_meeting()
+BALLOT_TEXTS = [canonical_json(e).decode() for e in MEETING.log if e["type"] == "ballot"]
+ROW_TEXTS = [canonical_json(row).decode() for row in MEETING.rows]
+
+
+def decoded(text: str) -> Any:
+    try:
+        return STRICT_DECODER.decode(text)
+    except (ValueError, EncodingError):
+        return None
+
+
+def test_canonical_ballots_and_rows_are_read_verbatim() -> None:
+    for text in BALLOT_TEXTS:
+        match = verbatim.BALLOT.fullmatch(text)
+        assert match is not None
+        found = verbatim.ballot_from_text(match)
+        assert found is not None
+        entry, entry_hash = found
+        assert entry == STRICT_DECODER.decode(text)
+        assert entry_hash == entry["hash"]
+    for text in ROW_TEXTS:
+        match = verbatim.ROW.fullmatch(text)
+        assert match is not None
+        row, raw = verbatim.row_from_text(match)
+        assert row == STRICT_DECODER.decode(text)
+        assert raw == canonical_json(row)
+
+
+def edits() -> st.SearchStrategy[tuple[int, int, str]]:
+    alphabet = st.sampled_from([*'"{}[],:0123456789abcdefAQgw_-. \\\n', "é", "\\u0041", "null"])
+    return st.tuples(st.integers(0, 600), st.integers(0, 3), alphabet)
+
+
+def edited(text: str, changes: list[tuple[int, int, str]]) -> str:
+    for at, cut, insert in changes:
+        at %= len(text) + 1
+        text = text[:at] + insert + text[at + cut :]
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(BALLOT_TEXTS), st.lists(edits(), max_size=3))
+def test_an_edited_ballot_is_read_verbatim_only_when_decoding_agrees(
+    text: str, changes: list[tuple[int, int, str]]
+) -> None:
+    text = edited(text, changes)
+    match = verbatim.BALLOT.fullmatch(text)
+    found = verbatim.ballot_from_text(match) if match else None
+    if found is None:
+        return
+    entry, entry_hash = found
+    value = decoded(text)
+    assert value == entry
+    assert [type(value[k]) for k in value] == [type(entry[k]) for k in value]
+    assert shape_problems(value, ENTRY) == []
+    assert body_hash(value, SEALS) == entry_hash
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(ROW_TEXTS), st.lists(edits(), max_size=3))
+def test_an_edited_row_is_read_verbatim_only_when_decoding_agrees(
+    text: str, changes: list[tuple[int, int, str]]
+) -> None:
+    text = edited(text, changes)
+    match = verbatim.ROW.fullmatch(text)
+    if match is None:
+        return
+    row, raw = verbatim.row_from_text(match)
+    assert decoded(text) == row
+    assert raw == canonical_json(row)
+    general, fast = RollReader(decoded=True), RollReader(decoded=True)
+    assert general.add(decoded(text)) == fast.add(row, raw)
+    assert general.finish().sha256 == fast.finish().sha256
+
+
+def test_choice_keys_twice_or_unsorted_are_left_to_the_general_path() -> None:
+    text = BALLOT_TEXTS[0]
+    assert '"choices":{"e1":["a","c"],"m1":"agree"}' in text
+    for choices in ('{"m1":"agree","e1":["a","c"]}', '{"m1":"agree","m1":"agree"}'):
+        bad = text.replace('{"e1":["a","c"],"m1":"agree"}', choices)
+        match = verbatim.BALLOT.fullmatch(bad)
+        assert match is not None and verbatim.ballot_from_text(match) is None
+
+
+def test_a_written_bundle_takes_the_verbatim_path_and_catches_the_same_problems() -> None:
+    meeting = sample_meeting()
+    bundle = meeting.finish()
+    bundle["log"][2]["choices"]["m1"] = "agree"  # outsider edit: the hash no longer matches
+    bundle["roll"][1]["units"] = 5  # and the roll no longer matches its commitment
+    out = io.BytesIO()
+    write_bundle(out, bundle["keys"]["log"], bundle["roll"], bundle["log"], bundle["attestations"])
+    text = out.getvalue().decode()
+    assert sum(1 for line in text.splitlines() if verbatim.BALLOT.match(line)) == 3
+    fast = verify_bundle(io.BytesIO(out.getvalue()))
+    general = verify_bundle_data(bundle)  # written with json.dumps: not canonical text
+    assert fast.problems == general.problems
+    assert {(p.check, p.seq) for p in fast.problems} == {(2, 2), (4, 0), (7, 5)}
