@@ -224,6 +224,13 @@ def conflicts(meeting: Meeting) -> list[BallotConflict]:
     )
 
 
+def staff_names(drafts: list[PaperBallot]) -> dict[int, str]:
+    """The names of the members who entered or reviewed these entries, by user id."""
+    ids = {d.entered_by_id for d in drafts} | {d.reviewed_by_id for d in drafts if d.reviewed_by_id}
+    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
 def roll_holder(meeting: Meeting, holder_id: int) -> Holder | None:
     """The holder if it is on the meeting's frozen roll."""
     on_roll = db.session.get(RollEntry, (meeting.id, holder_id))

@@ -22,9 +22,20 @@ from voting.services import sessions
 
 
 def register_web(app: Flask) -> None:
-    from voting.web import auth, bureau, committee, credit, errors, main, meetings, owner, public
+    from voting.web import (
+        auth,
+        bureau,
+        committee,
+        credit,
+        errors,
+        main,
+        meetings,
+        owner,
+        paper,
+        public,
+    )
 
-    for module in (main, auth, bureau, committee, credit, meetings, owner, public):
+    for module in (main, auth, bureau, committee, credit, meetings, paper, owner, public):
         app.register_blueprint(module.bp)
     errors.register(app)
     app.before_request(_load_principal)

@@ -1,0 +1,153 @@
+"""Paper and proxy ballots through the committee's pages: entry, the second member's
+confirmation, refusals with their messages, and who may fetch a scan."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import func, select
+
+from tests.helpers import csrf_from, sign_in
+from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
+from voting.extensions import db
+from voting.models import LogEntry, PaperBallot, Upload
+from voting.services import ballots, paper
+
+SCAN = b"%PDF-1.4\n% a scanned paper ballot\n"
+MANDATE = b"\xff\xd8\xff\xe0" + b"a photographed mandate" * 10
+ELECTION = {"kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["张三", "李四"]}
+NOW = OPENS + timedelta(hours=1)
+
+
+def count(model) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def post_entry(client, meeting, holder, token, scan=SCAN, name="ballot.pdf", **fields):  # type: ignore[no-untyped-def]
+    data = {"csrf_token": token, "holder_id": str(holder.id), "channel": "paper", "m1": "agree"}
+    data.update(fields)
+    data["scan"] = (io.BytesIO(scan), name)
+    return client.post(
+        f"/meetings/{meeting.id}/paper", data=data, content_type="multipart/form-data"
+    )
+
+
+def test_one_member_enters_and_another_confirms(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, [{"kind": "approval", "item": 5, "title": "更换电梯"}, ELECTION])
+    holder = home.holder(home.phones[1])
+    base = f"/meetings/{meeting.id}/paper"
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, home.committee)
+        assert "录入纸质/委托表决票" in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        found = client.get(base + "?q=0002").get_data(as_text=True)
+        assert "业主2" in found and "业主1" not in found
+        assert f"{base}/new?holder={holder.id}" in found
+        form = client.get(f"{base}/new?holder={holder.id}").get_data(as_text=True)
+        assert 'type="file" name="scan"' in form and 'value="c2"' in form
+        token = csrf_from(form)
+        entered = post_entry(client, meeting, holder, token, m2="c2")
+        assert entered.status_code == 302
+        listing = client.get(base).get_data(as_text=True)
+        assert "须由另一名委员复核" in listing and "核对无误" not in listing
+        assert "同意" in listing and "李四" in listing
+        entry = db.session.scalar(select(PaperBallot))
+        refused = client.post(f"{base}/{entry.id}/confirm", data={"csrf_token": token}, follow_redirects=True)
+        assert "不能复核自己录入的表决票" in refused.get_data(as_text=True)
+        assert count(LogEntry) == 1
+
+        other = app.test_client()
+        sign_in(other, home.second)
+        listing = other.get(base).get_data(as_text=True)
+        assert "核对无误，确认写入日志" in listing
+        done = other.post(f"{base}/{entry.id}/confirm", data={"csrf_token": csrf_from(listing)}, follow_redirects=True)
+        assert "已复核，表决票已写入日志" in done.get_data(as_text=True)
+        with other.get(f"{base}/{entry.id}/scan") as scan:
+            assert scan.mimetype == "application/pdf" and scan.data == SCAN
+            assert scan.headers["Cache-Control"] == "no-store"
+    logged = json.loads(db.session.scalar(select(LogEntry.body).where(LogEntry.seq == 1)))
+    assert (logged["channel"], logged["choices"]) == ("paper", {"m1": "agree", "m2": ["c2"]})
+    assert logged["evidence"] == hashlib.sha256(SCAN).hexdigest()
+
+
+def test_refusals_are_shown_and_write_nothing(app, client, make):
+    home = estate(make, ["100.00", "80.00", "60.00", "40.00", "20.00"], proxy_cap=1)
+    meeting = open_meeting(home)
+    online = home.holder(home.phones[0])
+    ballots.cast(meeting.id, online.id, {"m1": "oppose"}, now=OPENS)
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, home.committee)
+        token = csrf_from(client.get(f"/meetings/{meeting.id}/paper").get_data(as_text=True))
+        second = home.holder(home.phones[1])
+        fake = post_entry(client, meeting, second, token, scan=b"not a pdf, only text\n", name="scan.pdf", m1="abstain")
+        page = fake.get_data(as_text=True)
+        assert fake.status_code == 400 and "只接受 PDF、JPEG 或 PNG 文件" in page
+        assert 'value="abstain" checked' in page  # the choices are kept for another try
+        assert count(PaperBallot) == 0 and count(Upload) == 0
+
+        twice = post_entry(client, meeting, online, token).get_data(as_text=True)
+        assert "该户已在网上投票，不能再以纸质或委托方式投票" in twice
+        assert count(PaperBallot) == 0 and count(Upload) == 0
+        listing = client.get(f"/meetings/{meeting.id}/paper").get_data(as_text=True)
+        assert "已有 网上 表决票，又尝试 纸质" in listing
+        assert "已有 网上 表决票，又尝试 纸质" in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+
+        no_agent = post_entry(client, meeting, second, token, channel="proxy", scan=MANDATE, name="m.jpg")
+        assert "受托人姓名" in no_agent.get_data(as_text=True)
+        agent = {"channel": "proxy", "agent_name": "赵代理", "agent_phone_or_id": "13600000001"}
+        assert post_entry(client, meeting, second, token, scan=MANDATE, name="m.jpg", **agent).status_code == 302
+        over = post_entry(client, meeting, home.holder(home.phones[2]), token, scan=MANDATE, name="m.jpg", **agent)
+        assert "已达本小区上限（1 份）" in over.get_data(as_text=True)
+        assert count(PaperBallot) == 1
+        empty = post_entry(client, meeting, home.holder(home.phones[3]), token, m1="")
+        assert "请至少对一项议题作出选择" in empty.get_data(as_text=True)
+        assert count(PaperBallot) == 1 and count(LogEntry) == 2
+
+
+def test_scans_are_served_only_to_staff_of_the_community(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    elsewhere = estate(make, ["50.00"])
+    meeting = open_meeting(home)
+    entry = paper.enter(
+        meeting, home.holder(home.phones[0]).id, {"m1": "agree"}, "proxy", "委托书.jpg", MANDATE,
+        home.committee, agent_name="赵代理", agent_phone_or_id="13600000001", now=NOW,
+    )  # fmt: skip
+    scan_url = f"/meetings/{meeting.id}/paper/{entry.id}/scan"
+    street = make.user("street", home.community.street_office)
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, home.second)
+        with client.get(scan_url) as response:
+            assert response.status_code == 200 and response.mimetype == "image/jpeg"
+            assert response.data == MANDATE
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+        auditor = app.test_client()
+        sign_in(auditor, street)
+        with auditor.get(scan_url) as response:
+            assert response.status_code == 200
+        listing = auditor.get(f"/meetings/{meeting.id}/paper").get_data(as_text=True)
+        assert "赵代理" in listing and "核对无误" not in listing and "退回" not in listing
+        token = csrf_from(listing)
+        assert auditor.post(f"/meetings/{meeting.id}/paper/{entry.id}/confirm", data={"csrf_token": token}).status_code == 404
+        assert auditor.get(f"/meetings/{meeting.id}/paper/new?holder={entry.holder_id}").status_code == 404
+
+        stranger = app.test_client()
+        sign_in(stranger, elsewhere.committee)
+        assert stranger.get(scan_url).status_code == 404
+        assert stranger.get(f"/meetings/{meeting.id}/paper").status_code == 404
+
+        owner = app.test_client()
+        as_owner(owner, home.phones[0])
+        for url in (scan_url, f"/meetings/{meeting.id}/files/{entry.evidence_id}"):
+            answer = owner.get(url)
+            assert answer.status_code in (302, 404) and answer.data != MANDATE
+
+        anonymous = app.test_client()
+        answer = anonymous.get(scan_url)
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    db.session.refresh(entry)
+    assert entry.status == "pending"

@@ -1,0 +1,156 @@
+"""Paper and proxy ballots for staff: the committee enters them and a second member confirms;
+the street office and the bureau may follow the list, read-only. The scans and mandates are
+served only to staff with a role in the meeting's community."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from voting.extensions import db
+from voting.models import Channel, Meeting, MeetingState, PaperBallot
+from voting.services import meetings, paper, scope, uploads
+from voting.services.errors import ServiceError
+from voting.web.ballot_form import parse_choices
+from voting.web.forms import attempt, form_int
+from voting.web.guards import staff_required
+
+bp = Blueprint("paper", __name__)
+
+
+def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
+    """The meeting if its community is in the user's scope (and managed by them, if asked)."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.state == MeetingState.draft:
+        abort(404)
+    scope.community_for(g.user, meeting.community_id, manage=manage)
+    return meetings.advance(meeting)
+
+
+@bp.get("/meetings/<int:meeting_id>/paper")
+@staff_required()
+def index(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    can_manage = scope.can_manage(g.user, meeting.community)
+    can_enter = can_manage and meeting.state == MeetingState.open
+    query = request.args.get("q", "").strip()[:40]
+    pending = paper.entries(meeting, paper.PENDING)
+    done = paper.entries(meeting, paper.APPENDED, paper.REJECTED)
+    return render_template(
+        "paper/index.html",
+        meeting=meeting,
+        can_manage=can_manage,
+        can_enter=can_enter,
+        query=query,
+        found=paper.find_holders(meeting, query) if can_enter and query else [],
+        pending=pending,
+        done=done,
+        names=paper.staff_names(pending + done),
+        conflicts=paper.conflicts(meeting),
+        choices_of=paper.choices_of,
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/paper/new")
+@staff_required()
+def new(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id, manage=True)
+    holder = paper.roll_holder(meeting, request.args.get("holder", 0, type=int))
+    if holder is None or meeting.state != MeetingState.open:
+        abort(404)
+    return _entry_form(meeting, holder)
+
+
+@bp.post("/meetings/<int:meeting_id>/paper")
+@staff_required()
+def enter(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id, manage=True)
+    form = request.form
+    back = url_for("paper.index", meeting_id=meeting.id)
+    holder = paper.roll_holder(meeting, form_int(form.get("holder_id")))
+    if holder is None:
+        flash(_("该户不在本次会议开始时冻结的业主名册中"), "error")
+        return redirect(back)
+    chosen, problem = parse_choices(meeting, form)
+    scan = request.files.get("scan")
+    try:
+        if problem:
+            raise ServiceError(problem)
+        paper.enter(
+            meeting,
+            holder.id,
+            chosen,
+            form.get("channel", ""),
+            (scan.filename or "") if scan else "",
+            scan.read() if scan else b"",
+            g.user,
+            agent_name=form.get("agent_name"),
+            agent_phone_or_id=form.get("agent_phone_or_id"),
+        )
+    except ServiceError as error:
+        flash(error.message, "error")
+        return _entry_form(meeting, holder, chosen, status=400)
+    flash(_("已录入，等待另一名委员复核后写入日志"), "info")
+    return redirect(back)
+
+
+@bp.post("/meetings/<int:meeting_id>/paper/<int:paper_id>/confirm")
+@staff_required()
+def confirm(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id, manage=True)
+    _entry(meeting, paper_id)
+    return attempt(
+        lambda: paper.confirm(paper_id, g.user),
+        _("已复核，表决票已写入日志"),
+        url_for("paper.index", meeting_id=meeting.id),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/paper/<int:paper_id>/reject")
+@staff_required()
+def reject(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id, manage=True)
+    _entry(meeting, paper_id)
+    return attempt(
+        lambda: paper.reject(paper_id, g.user, request.form.get("note", "")),
+        _("已退回该录入"),
+        url_for("paper.index", meeting_id=meeting.id),
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/paper/<int:paper_id>/scan")
+@staff_required()
+def scan(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
+    """The scan or mandate, to staff with a role in the community (never to owners)."""
+    meeting = _meeting(meeting_id)
+    upload = _entry(meeting, paper_id).evidence
+    return send_file(
+        uploads.path_of(upload.sha256),
+        mimetype=upload.content_type,
+        download_name=upload.filename,
+        as_attachment=upload.content_type == "application/pdf",
+    )
+
+
+def _entry(meeting: Meeting, paper_id: int) -> PaperBallot:
+    entry = db.session.get(PaperBallot, paper_id)
+    if entry is None or entry.meeting_id != meeting.id:
+        abort(404)
+    return entry
+
+
+def _entry_form(meeting: Meeting, holder, chosen=None, status: int = 200):  # type: ignore[no-untyped-def]
+    form = request.form
+    return (
+        render_template(
+            "paper/new.html",
+            meeting=meeting,
+            holder=holder,
+            chosen=chosen or {},
+            channel=form.get("channel", Channel.paper),
+            agent_name=form.get("agent_name", ""),
+            explain=meetings.explanations(meeting, str(get_locale())),
+        ),
+        status,
+    )
