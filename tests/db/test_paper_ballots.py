@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from voting.models import (
     MeetingState,
     PaperBallot,
     Upload,
+    User,
 )
 from voting.services import ballots, export, meetings, paper
 from voting.services.ballots import AlreadyVoted, VotingClosed
@@ -291,3 +293,34 @@ def test_a_paper_ballot_confirmed_after_the_close_time_counts_and_the_bundle_ver
     report = bundle_report(meeting)
     assert report.valid, report.problems
     assert log_entry(meeting, second.seq)["evidence"] == hashlib.sha256(MANDATE).hexdigest()
+
+
+def test_concurrent_confirmations_append_one_ballot(app, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, is_revote_allowed=True)  # so only the entry's status stops a twin
+    entry_id = enter_paper(home, meeting).id
+    reviewer_ids = [home.second.id] + [make.user("committee", home.community).id for _ in range(5)]
+    db.session.commit()
+    start = threading.Barrier(len(reviewer_ids))
+    outcomes: list[str] = []
+
+    def run(user_id: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                paper.confirm(entry_id, db.session.get(User, user_id), now=OPENS + timedelta(hours=2))
+                outcomes.append("ok")
+            except Conflict:
+                outcomes.append("conflict")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(user_id,)) for user_id in reviewer_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes) == ["conflict"] * 5 + ["ok"]
+    assert count(Ballot) == 1 and count(LogEntry) == 2
+    assert db.session.get(PaperBallot, entry_id).status == "appended"
+    assert bundle_report(meeting).valid

@@ -11,9 +11,7 @@ from werkzeug.datastructures import MultiDict
 from voting.models import Meeting, MotionKind
 
 
-def parse_choices(
-    meeting: Meeting, form: MultiDict[str, str]
-) -> tuple[dict[str, Any], str | None]:
+def parse_choices(meeting: Meeting, form: MultiDict[str, str]) -> tuple[dict[str, Any], str | None]:
     """Choices from the form: ``m1=agree``; ``m2=c1&m2=c3``; ``m2-abstain`` for an empty list.
 
     Returns the choices and ``None``, or an empty dict and what is wrong.
