@@ -15,6 +15,7 @@ from typing import Any
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test"}
 MIN_SECRET_LENGTH = 32
+DEFAULT_CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # Debian fonts-wqy-microhei
 
 
 class ConfigError(RuntimeError):
@@ -49,6 +50,8 @@ class Settings:
     sms_http_timeout: float = 5.0
     sms_http_retries: int = 2
     max_upload_bytes: int = 20 * 1024 * 1024
+    # A CJK TrueType font the certified result PDF embeds (a .ttc: its first face).
+    cjk_font: str = DEFAULT_CJK_FONT
     testing: bool = False
 
     @property
@@ -84,6 +87,7 @@ class Settings:
             sms_http_timeout=float(environ.get("SMS_HTTP_TIMEOUT", "5")),
             sms_http_retries=int(environ.get("SMS_HTTP_RETRIES", "2")),
             max_upload_bytes=int(environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+            cjk_font=environ.get("CJK_FONT") or DEFAULT_CJK_FONT,
         )
 
     def replace(self, **changes: Any) -> Settings:
