@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         help="an owner's receipt, MEETING:SEQ:HASH or the hash alone (repeatable)",
     )
-    parser.add_argument("--key", help="the log public key the bundle must be signed with")
+    parser.add_argument(
+        "--key", help="the log public key the bundle must be signed with (write --key=KEY)"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report")
     return parser.parse_args(argv)
@@ -186,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         report = verify_bundle(
             arguments.bundle, receipts=arguments.receipt, pinned_key=arguments.key
         )
+        data = report.to_data()
+        if arguments.json:
+            output = json.dumps(data, ensure_ascii=False, indent=2)
+        else:
+            output = "\n".join(render(data, arguments.bundle, TEXT[lang]))
     except SystemExit as exit_:  # argparse has printed the usage
         return UNREADABLE if exit_.code else VALID
     except OSError as error:
@@ -198,10 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(TEXT[lang]["failed"], "interrupted")
     except Exception as error:  # an auditor must never meet a traceback
         return _fail(TEXT[lang]["failed"], f"{type(error).__name__}: {error}")
-    if arguments.json:
-        print(json.dumps(report.to_data(), ensure_ascii=False, indent=2))
-    else:
-        print("\n".join(render(report.to_data(), arguments.bundle, TEXT[lang])))
+    try:
+        print(output, flush=True)
+    except BrokenPipeError:  # the reader (say, `| head`) stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return VALID if report.valid else INVALID
 
 

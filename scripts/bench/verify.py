@@ -186,25 +186,34 @@ def build(path: Path, ballots: int, workers: int) -> None:
 # --- measuring ----------------------------------------------------------------------
 
 
-def _raw_rate_worker(count: int) -> float:
-    """Verifications per second of ``count`` distinct signatures in this process."""
+def _raw_rate_worker(window: tuple[float, float]) -> float:
+    """Verifications per second in this process between two wall-clock times.
+
+    Every worker gets the same window, so all cores are measured working at once.
+    """
+    start_at, stop_at = window
     key = Ed25519PrivateKey.from_private_bytes(SEED)
     public = key.public_key()
-    messages = [ENTRY_TAG + hashlib.sha256(b"%d" % i).digest() for i in range(count)]
-    signatures = [key.sign(message) for message in messages]
-    start = time.perf_counter()
-    for message, signature in zip(messages, signatures, strict=True):
-        public.verify(signature, message)
-    return count / (time.perf_counter() - start)
+    messages = [ENTRY_TAG + hashlib.sha256(b"%d" % i).digest() for i in range(1000)]
+    pairs = [(key.sign(message), message) for message in messages]
+    time.sleep(max(0.0, start_at - time.time()))
+    count = 0
+    while time.time() < stop_at:
+        for signature, message in pairs:
+            public.verify(signature, message)
+        count += len(pairs)
+    return count / (time.time() - start_at)
 
 
-def raw_rates(workers: int, count: int) -> tuple[float, float]:
-    single = _raw_rate_worker(count)
+def raw_rates(workers: int, seconds: float) -> tuple[float, float]:
+    """Raw Ed25519 verifications per second: one core, then every core at once."""
+    now = time.time()
+    single = _raw_rate_worker((now, now + seconds))
+    start_at = time.time() + 3  # time for the workers to start
     with OrderedPool(_raw_rate_worker, workers) as pool:
         for _ in range(workers):
-            pool.submit(count)
-        per_worker = pool.finish()
-    return single, sum(per_worker)
+            pool.submit((start_at, start_at + seconds))
+        return single, sum(pool.finish())
 
 
 def verify_in_child(path: Path) -> dict[str, Any]:
@@ -233,7 +242,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="ballots in the bundle")
     parser.add_argument("--keep", type=Path, help="write the bundle here and keep it")
-    parser.add_argument("--raw", type=int, default=20_000, help="signatures per raw-rate worker")
+    parser.add_argument("--raw", type=float, default=10, help="seconds to measure raw rates")
     parser.add_argument("--verify-only", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.verify_only:

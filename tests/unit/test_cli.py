@@ -126,3 +126,18 @@ def test_an_unexpected_error_is_reported_not_raised(
     monkeypatch.setattr("voting.domain.bundle.verify_bundle", explode)
     assert cli.main([str(EXAMPLE)]) == 2
     assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    """`verify_bundle.py BUNDLE | head` must not end in a traceback."""
+    child = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(EXAMPLE)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # before the verifier has written anything
+    _, errors = child.communicate(timeout=60)
+    assert child.returncode == 0
+    assert "Traceback" not in errors

@@ -22,13 +22,13 @@ from tests.unit.builders import (
     OFFICE_KEY,
     OTHER_KEY,
     MeetingBuilder,
+    attestation_signed_by,
     reattest,
     reseal,
 )
 from voting.domain.bundle import make_entry, verify_bundle
 from voting.domain.canonical import canonical_json, parse_time
 from voting.domain.signing import (
-    ATTESTATION_TAG,
     ENTRY_TAG,
     SEALS,
     body_hash,
@@ -310,17 +310,9 @@ def test_a_replaced_key_needs_the_pinned_key_to_be_caught(example: dict[str, Any
 
 
 def attestation_with(example: dict[str, Any], key: Any = OFFICE_KEY, **fields: Any) -> dict:
-    """An attestation signed by ``key`` whatever its fields (make_attestation refuses bad ones)."""
     head = example["log"][-1]
-    body = {
-        "role": "street-office",
-        "name": "街道办",
-        "at": head["at"],
-        "head": head["hash"],
-        "key": public_key_text(key),
-        **fields,
-    }
-    return {**body, "sig": sign_hash(key, ATTESTATION_TAG, body_hash(body, ()))}
+    at = fields.pop("at", head["at"])
+    return attestation_signed_by(key, fields.pop("head", head["hash"]), at, **fields)
 
 
 @pytest.mark.parametrize(

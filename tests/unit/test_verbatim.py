@@ -50,8 +50,9 @@ def test_canonical_ballots_and_rows_are_read_verbatim() -> None:
         assert entry_hash == entry["hash"]
     for text in ROW_TEXTS:
         match = verbatim.ROW.fullmatch(text)
-        assert match is not None
-        row, raw = verbatim.row_from_text(match)
+        found = verbatim.row_from_text(match) if match else None
+        assert found is not None
+        row, raw = found
         assert row == STRICT_DECODER.decode(text)
         assert raw == canonical_json(row)
 
@@ -93,9 +94,10 @@ def test_an_edited_row_is_read_verbatim_only_when_decoding_agrees(
 ) -> None:
     text = edited(text, changes)
     match = verbatim.ROW.fullmatch(text)
-    if match is None:
+    found = verbatim.row_from_text(match) if match else None
+    if found is None:
         return
-    row, raw = verbatim.row_from_text(match)
+    row, raw = found
     assert decoded(text) == row
     assert raw == canonical_json(row)
     general, fast = RollReader(decoded=True), RollReader(decoded=True)

@@ -11,7 +11,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from datetime import datetime
 from typing import IO, Any, BinaryIO
@@ -255,17 +255,13 @@ class _Verification:
         if not self._is_array(stream, "roll"):
             return
         reader, readable = RollReader(decoded=True), True
-        for index, row in enumerate(stream.items(verbatim=verbatim.ROW)):
+        for index, element in enumerate(stream.items(verbatim=verbatim.ROW)):
+            row, canonical = _recognised(element, verbatim.row_from_text)
             if isinstance(row, Unreadable):
                 self.problems.add(1, None, f"roll[{index}]: {row.message}")
                 readable = False
                 continue
-            found = (
-                reader.add(*verbatim.row_from_text(row))
-                if isinstance(row, re.Match)
-                else reader.add(row)
-            )
-            for check, message in found:
+            for check, message in reader.add(row, canonical):
                 self.problems.add(check, None, message)
         roll = reader.finish()
         # Ballots are not judged against a roll that could not be read whole.
@@ -294,16 +290,11 @@ class _Verification:
 
     @staticmethod
     def _entry(log: LogChecker, element: Any) -> None:
-        if isinstance(element, re.Match):
-            found = verbatim.ballot_from_text(element)
-            if found is not None:
-                log.entry(found[0], known_hash=found[1])
-                return
-            element = decode_element(element[0])
-        if isinstance(element, Unreadable):
-            log.entry(element.value, unreadable=element.message)
+        entry, known_hash = _recognised(element, verbatim.ballot_from_text)
+        if isinstance(entry, Unreadable):
+            log.entry(entry.value, unreadable=entry.message)
         else:
-            log.entry(element)
+            log.entry(entry, known_hash=known_hash)
 
     def _read_attestations(self, stream: JsonStream) -> None:
         if not self._is_array(stream, "attestations"):
@@ -376,3 +367,14 @@ class _Verification:
             "ballot": found.ballot,
             "superseded": None if box is None else not box.is_effective(found.ballot, found.holder),
         }
+
+
+def _recognised(element: Any, recognise: Callable[[re.Match[str]], Any]) -> tuple[Any, Any]:
+    """An array element as (value, what recognising its canonical text gave, or None).
+
+    A match that ``recognise`` declines is decoded like any other element.
+    """
+    if not isinstance(element, re.Match):
+        return element, None
+    found = recognise(element)
+    return found if found is not None else (decode_element(element[0]), None)

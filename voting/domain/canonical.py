@@ -171,8 +171,16 @@ def is_b64url(value: Any, size: int) -> bool:
     return type(value) is str and _b64url_exact(size).fullmatch(value) is not None
 
 
-def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url, refusing any text that does not re-encode to itself."""
+def b64url_decode(text: str, size: int | None = None) -> bytes:
+    """Decode unpadded base64url, refusing any text that does not re-encode to itself.
+
+    With ``size``, also refuse any other length; the pattern for that size
+    settles canonicity without encoding back.
+    """
+    if size is not None:
+        if not is_b64url(text, size):
+            raise EncodingError(f"not {size} bytes in unpadded canonical base64url")
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     if type(text) is not str or _B64URL.fullmatch(text) is None or len(text) % 4 == 1:
         raise EncodingError("not unpadded base64url")
     try:

@@ -93,19 +93,22 @@ class LogChecker:
         if is_hash(prev) and self._prev is not None and prev != self._prev:
             self._problems.add(2, seq, "prev is not the hash of the entry before")
         written = entry.get("hash")
+        if not is_hash(written):
+            written = None  # check 1 reports it
         if hashable:
             try:
                 computed = known_hash or body_hash(entry, SEALS, decoded=True)
             except EncodingError as error:
                 self._problems.add(1, seq, str(error))
             else:
-                if is_hash(written) and written != computed:
+                if written is not None and written != computed:
                     self._problems.add(2, seq, "hash does not match the entry's contents")
-        self._queue_signature(seq, written, entry.get("sig"))
-        self._prev = self.head = written if is_hash(written) else None
+        if written is not None:
+            self._queue_signature(seq, written, entry.get("sig"))
+        self._prev = self.head = written
 
-    def _queue_signature(self, seq: int, written: Any, sig: Any) -> None:
-        if self._signatures is None or not is_hash(written):
+    def _queue_signature(self, seq: int, written: str, sig: Any) -> None:
+        if self._signatures is None:
             return
         try:
             signature = signature_raw(sig)

@@ -84,19 +84,25 @@ class RollReader:
         self.readable = True  # every row had the spec's shape and encoding
 
     def add(self, row: Any, canonical: bytes | None = None) -> list[tuple[int, str]]:
-        """Take the next row; ``canonical``: its canonical bytes, when already known."""
+        """Take the next row.
+
+        ``canonical``: the row's canonical bytes, from text recognised as a
+        well-formed row (``verbatim.row_from_text``), so its shape is known.
+        """
         at = f"roll[{self._rows}]"
         if self._rows:
             self._hasher.update(b",")
         self._rows += 1
-        problems = [(1, message) for message in shape_problems(row, ROLL_ROW, at)]
-        try:
-            self._hasher.update(canonical or self._encode(row))
-        except EncodingError as error:
-            problems.append((1, f"{at}: {error}"))
-        if problems:
-            self.readable = False
-            return problems
+        if canonical is None:
+            problems = [(1, message) for message in shape_problems(row, ROLL_ROW, at)]
+            try:
+                canonical = self._encode(row)
+            except EncodingError as error:
+                problems.append((1, f"{at}: {error}"))
+            if problems:
+                self.readable = False
+                return problems
+        self._hasher.update(canonical)
         return self._row_problems(row, at) or self._keep(row)
 
     def _row_problems(self, row: dict[str, Any], at: str) -> list[tuple[int, str]]:

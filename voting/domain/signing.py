@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from voting.domain.canonical import (
-    EncodingError,
     b64url_decode,
     b64url_encode,
     canonical_json_decoded,
@@ -40,17 +39,11 @@ def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
 
 def public_key_raw(text: str) -> bytes:
     """The 32 raw bytes of a key written as the spec writes it."""
-    raw = b64url_decode(text)
-    if len(raw) != 32:
-        raise EncodingError("a public key is 32 bytes")
-    return raw
+    return b64url_decode(text, 32)
 
 
 def signature_raw(text: str) -> bytes:
-    raw = b64url_decode(text)
-    if len(raw) != 64:
-        raise EncodingError("a signature is 64 bytes")
-    return raw
+    return b64url_decode(text, 64)
 
 
 def body_hash(obj: Mapping[str, Any], excluded: tuple[str, ...], decoded: bool = False) -> str:

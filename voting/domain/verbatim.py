@@ -50,14 +50,12 @@ BALLOT = re.compile(
 )
 
 
-def row_from_text(match: re.Match[str]) -> tuple[dict[str, Any], bytes]:
-    """A roll row and its canonical bytes (the text itself); its shape is checked as usual."""
-    row = {
-        "holder": match["holder"],
-        "units": int(match["units"]),
-        "area": match["area"],
-        "headcount": int(match["headcount"]),
-    }
+def row_from_text(match: re.Match[str]) -> tuple[dict[str, Any], bytes] | None:
+    """A roll row and its canonical bytes (the text itself), or None for the general path."""
+    units, headcount = int(match["units"]), int(match["headcount"])
+    if units > MAX_INT or headcount > MAX_INT:
+        return None
+    row = {"holder": match["holder"], "units": units, "area": match["area"], "headcount": headcount}
     return row, match[0].encode("ascii")
 
 
