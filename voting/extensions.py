@@ -21,10 +21,13 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def select_locale() -> str:
     """The language the visitor chose (cookie), else the browser's, else Chinese.
 
-    Outside a request (CLI, jobs) messages are in Chinese.
+    Outside a request (CLI, jobs) messages are in Chinese. The JSON API reads no
+    cookie: there only Accept-Language counts.
     """
     if not has_request_context():
         return "zh"
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES) or "zh"
     chosen = request.cookies.get("lang") or session.get("lang")
     if chosen in LANGUAGES:
         return chosen

@@ -23,6 +23,7 @@ from voting.services import sessions
 
 def register_web(app: Flask) -> None:
     from voting.web import (
+        api,
         auth,
         bureau,
         committee,
@@ -37,6 +38,7 @@ def register_web(app: Flask) -> None:
 
     for module in (main, auth, bureau, committee, credit, meetings, paper, owner, public):
         app.register_blueprint(module.bp)
+    app.register_blueprint(api.bp)
     errors.register(app)
     app.before_request(_load_principal)
     app.after_request(_security_headers)

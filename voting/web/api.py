@@ -1,0 +1,567 @@
+"""The JSON API ``/api/v1``: what an owner does, and the committee's meeting management.
+
+Thin like every blueprint: parse, call a service, serialize. The routes come
+from the OpenAPI document (``voting.web.openapi``): each view names its
+operationId, and the path, the method, who may call it (its ``security``) and
+the request body's schema are taken from there.
+
+Authentication is ``Authorization: Bearer <token>``, a server-held session
+(``services.sessions``): owners get one from an SMS code, staff from password
+plus authenticator code. Cookies are never read here, so a cross-site page
+cannot borrow anyone's authority and CSRF tokens have nothing to protect:
+bearer-authenticated requests are exempt, and the only endpoints reachable
+without a bearer token are the sign-ins, which take ``application/json`` only
+(a cross-site form cannot send that without a CORS preflight, which this app
+never grants) and set no cookie.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from voting.domain.canonical import EncodingError, format_area, format_time, parse_time
+from voting.domain.identifiers import mask_mobile
+from voting.domain.rules import RuleSet, explain_quorum
+from voting.extensions import csrf, db, limiter
+from voting.models import Community, Meeting, MeetingState, Motion, User
+from voting.services import accounts, ballots, meetings, otp, owners, scope, sessions, totp
+from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from voting.web import jsonbody
+from voting.web.openapi import DOCUMENT, MAX_ID, operations
+from voting.web.qr import receipt_check_url
+
+bp = Blueprint("api", __name__, url_prefix=DOCUMENT["servers"][0]["url"])
+csrf.exempt(bp)  # see the module's docstring: no cookie is ever read here
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid_token"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class WrongAudience(Forbidden):
+    code = "wrong_audience"
+
+
+class NotVoter(Forbidden):
+    code = "not_voter"
+
+
+class NotEnrolled(Forbidden):
+    code = "totp_not_enrolled"
+
+
+class NotYet(Conflict):
+    code = "not_yet"
+
+
+# --- routes from the document ------------------------------------------------------------
+
+_AUDIENCES = {
+    frozenset({"ownerToken"}): "owner",
+    frozenset({"staffToken"}): "staff",
+    frozenset({"ownerToken", "staffToken"}): "any",
+}
+
+
+def operation(operation_id: str, limit: str | None = None) -> Callable[[Callable[..., Any]], Any]:
+    """Register ``view`` for the document's operation ``operation_id``.
+
+    The wrapper authenticates as the operation's ``security`` says and passes the
+    checked request body as ``body`` when the operation has one.
+    """
+    path, method, spec = next(
+        (p, m, o) for p, m, o in operations() if o["operationId"] == operation_id
+    )
+    schemes = frozenset(name for option in spec.get("security", []) for name in option)
+    audience = _AUDIENCES.get(schemes) if schemes else None
+    body = spec.get("requestBody")
+    rule = re.sub(r"\{(\w+)\}", rf"<int(min=1, max={MAX_ID}):\1>", path)
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def run(**kwargs: Any) -> Any:
+            if audience is not None:
+                _authenticate(audience)
+            if body is not None:
+                kwargs["body"] = jsonbody.read(
+                    request,
+                    body["content"]["application/json"]["schema"],
+                    required=body.get("required", False),
+                )
+            return view(**kwargs)
+
+        handler = limiter.limit(limit)(run) if limit else run
+        bp.add_url_rule(rule, endpoint=operation_id, view_func=handler, methods=[method.upper()])
+        return view
+
+    return register
+
+
+@bp.before_request
+def _ignore_cookies() -> None:
+    """Whoever the cookie names, the API knows only the bearer token."""
+    g.user = None
+    g.owner_phone = None
+    g.token = None
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _bearer() -> str | None:
+    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _authenticate(audience: str) -> None:
+    token = _bearer()
+    if token is None:
+        raise Unauthorized(_("请先登录：在 Authorization 头中提供 Bearer 令牌"))
+    found = sessions.resolve(token, current_app.config["SETTINGS"].session_idle_minutes)
+    if found is None:
+        raise InvalidToken(_("登录已失效或已退出，请重新登录"))
+    if found.user_id is not None:
+        user = db.session.get(User, found.user_id)
+        if user is None or not user.is_active:
+            raise InvalidToken(_("登录已失效或已退出，请重新登录"))
+        g.user = user
+    g.owner_phone = found.owner_phone
+    g.token = token
+    if audience == "owner" and g.owner_phone is None:
+        raise WrongAudience(_("此接口供业主使用，请使用业主登录获得的令牌"))
+    if audience == "staff" and g.user is None:
+        raise WrongAudience(_("此接口供工作人员使用，请使用工作人员登录获得的令牌"))
+
+
+# --- answers and refusals ----------------------------------------------------------------
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        mimetype="application/json",
+        headers=headers,
+    )
+
+
+def _refusal(status: int, code: str, message: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+    return _json({"error": code, "message": message}, status, headers)
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return _refusal(error.status, error.code, error.message, headers)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    status = error.code or 500
+    known = {
+        400: ("bad_request", _("请求有误")),
+        404: ("not_found", _("找不到该资源")),
+        405: ("method_not_allowed", _("该接口不支持这种请求方法")),
+        413: ("too_large", _("请求体过大（上限 64 KiB）")),
+        429: ("rate_limited", _("操作太频繁，请稍后再试")),
+    }
+    code, message = known.get(status, (str(status), _("出错了")))
+    headers = {}
+    if error.response is not None and "Retry-After" in error.response.headers:
+        headers["Retry-After"] = error.response.headers["Retry-After"]
+    return _refusal(status, code, message, headers)
+
+
+# --- meta --------------------------------------------------------------------------------
+
+
+@operation("getOpenApiDocument")
+def openapi_document():  # type: ignore[no-untyped-def]
+    return _json(DOCUMENT)
+
+
+# --- signing in and out ------------------------------------------------------------------
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _token(token: str) -> dict[str, Any]:
+    return {
+        "token": token,
+        "token_type": "Bearer",
+        "idle_minutes": current_app.config["SETTINGS"].session_idle_minutes,
+    }
+
+
+@operation("requestOwnerCode", limit="20/minute")
+def request_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    sent = otp.request_code(body["phone"], _client_address())
+    return _json(
+        {
+            "phone": mask_mobile(sent.phone),
+            "expires_at": format_time(sent.expires_at),
+            "resend_at": format_time(sent.resend_at),
+        },
+        202,
+    )
+
+
+@operation("verifyOwnerCode", limit="30/minute")
+def verify_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    phone = otp.verify_code(body["phone"], body["code"], _client_address())
+    token = sessions.start(owner_phone=phone)
+    current_app.logger.info("api sign-in: owner")
+    return _json(_token(token), 201)
+
+
+@operation("signInStaff", limit="10/minute;60/hour")
+def sign_in_staff(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    user = accounts.authenticate(body["username"], body["password"])
+    if user is None:
+        raise InvalidCredentials(_("用户名或密码不正确"))
+    if not totp.is_enrolled(user):
+        raise NotEnrolled(_("该账号还没有绑定验证器：请先在网页上登录并绑定"))
+    totp.verify(user, body["code"])
+    token = sessions.start(user_id=user.id)
+    current_app.logger.info("api sign-in: user %s", user.id)
+    return _json(_token(token), 201)
+
+
+@operation("signOut")
+def sign_out():  # type: ignore[no-untyped-def]
+    sessions.end(g.token)
+    return Response(status=204)
+
+
+# --- serializing -------------------------------------------------------------------------
+
+
+def _time(moment: Any) -> str | None:
+    return format_time(moment) if moment is not None else None
+
+
+def _lang() -> str:
+    return "en" if str(get_locale()) == "en" else "zh"
+
+
+def _summary(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "public_id": meeting.public_id,
+        "community": meeting.community.name,
+        "community_id": meeting.community_id,
+        "title": meeting.title,
+        "form": str(meeting.form),
+        "state": str(meeting.state),
+        "opens_at": format_time(meeting.opens_at),
+        "closes_at": format_time(meeting.closes_at),
+        "announced_at": _time(meeting.announced_at),
+        "revote_allowed": meeting.is_revote_allowed,
+    }
+
+
+def _quorum(rules: RuleSet) -> dict[str, Any]:
+    return {**rules.quorum.to_data(), "explanation": explain_quorum(rules, _lang())}
+
+
+def _motion(motion: Motion, rules: RuleSet, explanation: str) -> dict[str, Any]:
+    firm = motion.firm
+    data: dict[str, Any] = {
+        "id": motion.public_id,
+        "kind": str(motion.kind),
+        "item": motion.item,
+        "title": motion.title,
+        "text": motion.text,
+        "threshold": {
+            "class": rules.class_for_item(motion.item),
+            **rules.bar_for_item(motion.item).to_data(),
+            "explanation": explanation,
+        },
+        "documents": [document.upload.sha256 for document in motion.documents],
+        "firm": {"id": firm.id, "name": firm.name, "uscc": firm.uscc} if firm else None,
+    }
+    if str(motion.kind) == "election":
+        data["seats"] = motion.seats
+        data["candidates"] = [{"id": c.public_id, "name": c.name} for c in motion.candidates]
+    return data
+
+
+def _meeting(meeting: Meeting) -> dict[str, Any]:
+    rules = meetings.rules_of(meeting)
+    explain = meetings.explanations(meeting, _lang())
+    return {
+        "meeting": _summary(meeting),
+        "place": meeting.place,
+        "rules": {"name": rules.name, "quorum": _quorum(rules)},
+        "motions": [_motion(m, rules, explain[m.id]) for m in meeting.motions],
+    }
+
+
+def _ballot_status(meeting: Meeting, held: owners.Holding) -> dict[str, Any]:
+    ballot = ballots.effective_ballot(meeting, held.holder.id)
+    return {
+        "holder": held.holder.id,
+        "is_voter": held.is_voter,
+        "has_voted": ballot is not None,
+        "receipt_seq": ballot.seq if ballot else None,
+        "channel": str(ballot.channel) if ballot else None,
+    }
+
+
+def _receipt(meeting: Meeting, receipt: ballots.Receipt) -> dict[str, Any]:
+    return {
+        "meeting_id": meeting.id,
+        "meeting": receipt.meeting,
+        "seq": receipt.seq,
+        "hash": receipt.hash,
+        "at": format_time(receipt.at),
+        "ballot": receipt.ballot,
+        "weight": {"area": format_area(receipt.area), "headcount": receipt.headcount},
+        "text": receipt.text,
+        "check_url": receipt_check_url(receipt.text),
+    }
+
+
+# --- owners ------------------------------------------------------------------------------
+
+
+@operation("listOwnerMeetings")
+def owner_meetings():  # type: ignore[no-untyped-def]
+    listing = []
+    for held, found in owners.visible_meetings(g.owner_phone):
+        holder = held.holder
+        items = []
+        for meeting in found:
+            meeting = meetings.advance(meeting)
+            items.append({"meeting": _summary(meeting), "ballot": _ballot_status(meeting, held)})
+        listing.append(
+            {
+                "holder": {
+                    "id": holder.id,
+                    "name": holder.display_name,
+                    "units": [unit.label for unit in holder.units],
+                    "is_voter": held.is_voter,
+                },
+                "community": {
+                    "id": holder.community_id,
+                    "name": db.session.get(Community, holder.community_id).name,
+                },
+                "meetings": items,
+            }
+        )
+    return _json({"holders": listing})
+
+
+def _owners_meeting(meeting_id: int) -> tuple[Meeting, list[owners.Holding]]:
+    """The meeting, if announced and in a community where this phone holds; and those holdings."""
+    meeting = db.session.get(Meeting, meeting_id)
+    held = [
+        h
+        for h in owners.holdings(g.owner_phone)
+        if meeting is not None and h.holder.community_id == meeting.community_id
+    ]
+    if meeting is None or not held or meeting.state == MeetingState.draft:
+        raise NotFound(_("找不到该会议"))
+    return meetings.advance(meeting), held
+
+
+@operation("getOwnerMeeting")
+def owner_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting, held = _owners_meeting(meeting_id)
+    return _json(
+        {
+            **_meeting(meeting),
+            "ballots": [_ballot_status(meeting, h) for h in held],
+            "results": meetings.results(meeting),
+        }
+    )
+
+
+@operation("castBallot")
+def cast_ballot(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    meeting, held = _owners_meeting(meeting_id)
+    holding = next((h for h in held if h.holder.id == body["holder"]), None)
+    if holding is None:
+        raise NotFound(_("找不到该户，或该户不属于本会议的小区"))
+    if not holding.is_voter:
+        raise NotVoter(_("该户由共有人中指定的表决人投票，您不是该户的表决人"))
+    receipt = ballots.cast(meeting.id, holding.holder.id, body["choices"])
+    return _json(
+        _receipt(meeting, receipt),
+        201,
+        {"Location": url_for("api.getReceipt", meeting_id=meeting.id, seq=receipt.seq)},
+    )
+
+
+@operation("getReceipt")
+def receipt(meeting_id: int, seq: int):  # type: ignore[no-untyped-def]
+    meeting = db.session.get(Meeting, meeting_id)
+    found = ballots.receipt_for(meeting, seq) if meeting is not None else None
+    if found is None or owners.holding(g.owner_phone, ballots.holder_of(meeting, seq)) is None:
+        raise NotFound(_("找不到该回执"))
+    return _json(_receipt(meeting, found))
+
+
+# --- the committee -----------------------------------------------------------------------
+
+
+def _staff_meeting(meeting_id: int, *, manage: bool = False, advance: bool = True) -> Meeting:
+    """The meeting if its community is in the user's scope (and managed by them, if asked)."""
+    meeting = db.session.get(Meeting, meeting_id)
+    try:
+        if meeting is None:
+            raise NotFound("")
+        scope.community_for(g.user, meeting.community_id, manage=manage)
+    except NotFound:
+        raise NotFound(_("找不到该会议，或您无权查看")) from None
+    return meetings.advance(meeting) if advance else meeting
+
+
+@operation("listCommunities")
+def communities():  # type: ignore[no-untyped-def]
+    return _json(
+        {
+            "communities": [
+                {"id": c.id, "name": c.name, "can_manage": scope.can_manage(g.user, c)}
+                for c in scope.visible_communities(g.user)
+            ]
+        }
+    )
+
+
+@operation("listMeetings")
+def community_meetings(community_id: int):  # type: ignore[no-untyped-def]
+    community = scope.community_for(g.user, community_id)
+    found = [meetings.advance(m) for m in meetings.for_community(community)]
+    return _json({"meetings": [_summary(m) for m in found]})
+
+
+def _parse_time(body: dict[str, Any], field: str) -> Any:
+    try:
+        return parse_time(body[field])
+    except EncodingError:
+        raise InvalidInput(_("%(field)s 不是有效的时间", field=field)) from None
+
+
+@operation("createMeeting")
+def create_meeting(community_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    community = scope.community_for(g.user, community_id, manage=True)
+    meeting = meetings.create(
+        community,
+        g.user,
+        title=body["title"],
+        form=body["form"],
+        opens_at=_parse_time(body, "opens_at"),
+        closes_at=_parse_time(body, "closes_at"),
+        place=body.get("place", ""),
+        is_revote_allowed=body.get("revote_allowed", False),
+    )
+    return _json(
+        _meeting(meeting), 201, {"Location": url_for("api.getMeeting", meeting_id=meeting.id)}
+    )
+
+
+@operation("getMeeting")
+def staff_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
+    return _json(_meeting(_staff_meeting(meeting_id)))
+
+
+@operation("addMotion")
+def add_motion(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    meeting = _staff_meeting(meeting_id, manage=True)
+    motion = meetings.add_motion(
+        meeting,
+        kind=body["kind"],
+        item=body["item"],
+        title=body["title"],
+        text=body.get("text", ""),
+        seats=body.get("seats"),
+        candidates=body.get("candidates"),
+        firm_id=body.get("firm"),
+    )
+    rules = meetings.rules_of(meeting)
+    return _json(_motion(motion, rules, meetings.explanations(meeting, _lang())[motion.id]), 201)
+
+
+def _step(meeting_id: int, step: Callable[..., Meeting]):  # type: ignore[no-untyped-def]
+    # No advance first: the clock must not take the step the committee is asking for.
+    meeting = _staff_meeting(meeting_id, manage=True, advance=False)
+    return _json(_meeting(step(meeting.id, g.user)))
+
+
+@operation("announceMeeting")
+def announce(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return _step(meeting_id, meetings.announce)
+
+
+@operation("openVoting")
+def open_voting(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return _step(meeting_id, meetings.open_voting)
+
+
+@operation("closeVoting")
+def close_voting(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return _step(meeting_id, meetings.close)
+
+
+@operation("getTurnout")
+def turnout(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _staff_meeting(meeting_id)
+    if meeting.state in (MeetingState.draft, MeetingState.announced):
+        raise NotYet(_("投票尚未开始，还没有参与情况"))
+    total = meetings.roll_total(meeting)
+    return _json(
+        {
+            "meeting": _summary(meeting),
+            "roll": {"area": format_area(total.area), "headcount": total.headcount},
+            "quorum": _quorum(meetings.rules_of(meeting)),
+            "motions": meetings.turnout(meeting),
+        }
+    )
+
+
+@operation("getResults")
+def results(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _staff_meeting(meeting_id)
+    found = meetings.results(meeting)
+    if found is None:
+        raise NotYet(_("投票截止并统计后才有结果"))
+    return _json(
+        {
+            "meeting": _summary(meeting),
+            "published_at": _time(meeting.results_published_at),
+            "results": found,
+        }
+    )

@@ -1,0 +1,752 @@
+"""The OpenAPI 3.1 document of the JSON API ``/api/v1``: the one source of truth.
+
+It is plain data. ``voting.web.api`` registers each route from its operation
+here (path, method, operationId) and checks each request body against the
+operation's schema before a view sees it; the tests validate every response
+they receive against the declared responses (JSON Schema 2020-12). So what the
+document says is what the API does.
+
+Conventions: times are UTC ``YYYY-MM-DDTHH:MM:SSZ``; areas are decimal strings
+with two decimals (square metres), never numbers; ids in paths are the row ids,
+``public_id`` is the meeting's id in the signed log and on receipts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1
+MAX_BODY_BYTES = 64 * 1024
+
+TIME = {
+    "type": "string",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+    "description": "UTC time, seconds precision: YYYY-MM-DDTHH:MM:SSZ",
+    "examples": ["2026-03-17T01:00:00Z"],
+}
+AREA = {
+    "type": "string",
+    "pattern": r"^(0|[1-9][0-9]*)\.[0-9]{2}$",
+    "description": "Square metres as a decimal string with exactly two decimals",
+    "examples": ["89.50"],
+}
+FRACTION = {"type": "string", "pattern": r"^[1-9][0-9]*/[1-9][0-9]*$", "examples": ["2/3"]}
+HASH = {"type": "string", "pattern": r"^[0-9a-f]{64}$"}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+COUNT = {"type": "integer", "minimum": 0}
+STATES = ["draft", "announced", "open", "closed", "tallied"]
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def array(items: dict[str, Any], **limits: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **limits}
+
+
+def record(required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any):  # type: ignore[no-untyped-def]
+    """An object with exactly these properties (``required`` always present)."""
+    return {
+        "type": "object",
+        "properties": {**required, **(optional or {})},
+        "required": list(required),
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def text(max_length: int, min_length: int = 0, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length, **extra}
+    if min_length:
+        schema["minLength"] = min_length
+    return schema
+
+
+# --- schemas -----------------------------------------------------------------------------
+
+_COUNTS = record({"area": AREA, "headcount": COUNT, "holders": COUNT})
+_BAR = {
+    "area": FRACTION,
+    "headcount": FRACTION,
+    "strict": {"type": "boolean", "description": "true: more than (过半数); false: at least"},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": record(
+        {
+            "error": {"type": "string", "description": "A stable machine code, e.g. not_found"},
+            "message": {
+                "type": "string",
+                "description": "For people: Chinese, or English with Accept-Language: en",
+            },
+        }
+    ),
+    # Requests
+    "CodeRequest": record({"phone": text(20, 1, description="Mainland mobile number")}),
+    "CodeVerification": record(
+        {"phone": text(20, 1), "code": text(20, 1, description="The 6 digits sent by SMS")}
+    ),
+    "StaffSignIn": record(
+        {
+            "username": text(40, 1),
+            "password": text(200, 1),
+            "code": text(20, 1, description="The 6 digits the authenticator app shows"),
+        }
+    ),
+    "CastRequest": record(
+        {
+            "holder": {**ID, "description": "The holder (户) voting: one of the owner's own"},
+            "choices": {
+                "type": "object",
+                "description": (
+                    "By motion id: agree / oppose / abstain for an approval motion, a list of "
+                    "candidate ids (at most seats; empty to abstain) for an election. At least "
+                    "one motion; motions left out are not voted on."
+                ),
+                "minProperties": 1,
+                "maxProperties": 30,
+                "propertyNames": {"maxLength": 64},
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": "string", "enum": ["agree", "oppose", "abstain"]},
+                        array(text(64), maxItems=50),
+                    ]
+                },
+                "examples": [{"m1": "agree", "m2": ["c1", "c3"]}],
+            },
+        }
+    ),
+    "MeetingDraft": record(
+        {
+            "title": text(200, 1),
+            "form": {
+                "type": "string",
+                "enum": ["written", "collective"],
+                "description": "written: 书面征求意见; collective: 集体讨论",
+            },
+            "opens_at": TIME,
+            "closes_at": TIME,
+        },
+        {"place": text(200), "revote_allowed": {"type": "boolean", "default": False}},
+    ),
+    "MotionDraft": record(
+        {
+            "kind": {"type": "string", "enum": ["approval", "election"]},
+            "item": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 9,
+                "description": "The Civil Code art. 278 item the motion falls under",
+            },
+            "title": text(200, 1),
+        },
+        {
+            "text": text(20000),
+            "seats": {"type": "integer", "minimum": 1, "maximum": 50, "description": "Elections"},
+            "candidates": array(text(80), maxItems=50, description="Elections: names in order"),
+            "firm": {**ID, "description": "Item 4 approvals: the property-service firm's id"},
+        },
+    ),
+    "NoBody": {"type": "object", "maxProperties": 0, "description": "Nothing, or {}"},
+    # Answers
+    "CodeSent": record(
+        {
+            "phone": {"type": "string", "description": "The number, masked: 139****0001"},
+            "expires_at": TIME,
+            "resend_at": TIME,
+        },
+        description=(
+            "The same answer whether or not the number is on a roll; an SMS goes out only "
+            "when it is."
+        ),
+    ),
+    "Token": record(
+        {
+            "token": {"type": "string", "minLength": 20},
+            "token_type": {"const": "Bearer"},
+            "idle_minutes": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The session ends after this long without a request",
+            },
+        }
+    ),
+    "Community": record({"id": ID, "name": {"type": "string"}, "can_manage": {"type": "boolean"}}),
+    "CommunityList": record({"communities": array(ref("Community"))}),
+    "Threshold": record(
+        {
+            "class": {"type": "string", "enum": ["major", "ordinary"]},
+            **_BAR,
+            "base": {"type": "string", "enum": ["participating", "total"]},
+            "explanation": {"type": "string", "description": "The bar in words"},
+        }
+    ),
+    "Quorum": record({**_BAR, "explanation": {"type": "string"}}),
+    "Firm": record({"id": ID, "name": {"type": "string"}, "uscc": {"type": "string"}}),
+    "Motion": record(
+        {
+            "id": {"type": "string", "description": "The motion's id in the log: m1, m2, …"},
+            "kind": {"type": "string", "enum": ["approval", "election"]},
+            "item": {"type": "integer", "minimum": 1, "maximum": 9},
+            "title": {"type": "string"},
+            "text": {"type": "string"},
+            "threshold": ref("Threshold"),
+            "documents": array(HASH, description="sha256 of each attached file"),
+            "firm": nullable(ref("Firm")),
+        },
+        {
+            "seats": {"type": "integer", "minimum": 1},
+            "candidates": array(record({"id": {"type": "string"}, "name": {"type": "string"}})),
+        },
+        allOf=[
+            {
+                "if": {"properties": {"kind": {"const": "election"}}},
+                "then": {"required": ["seats", "candidates"]},
+                "else": {"not": {"anyOf": [{"required": ["seats"]}, {"required": ["candidates"]}]}},
+            }
+        ],
+    ),
+    "MeetingSummary": record(
+        {
+            "id": ID,
+            "public_id": {"type": "string", "description": "The meeting's id in the signed log"},
+            "community": {"type": "string"},
+            "community_id": ID,
+            "title": {"type": "string"},
+            "form": {"type": "string", "enum": ["written", "collective"]},
+            "state": {"type": "string", "enum": STATES},
+            "opens_at": TIME,
+            "closes_at": TIME,
+            "announced_at": nullable(TIME),
+            "revote_allowed": {"type": "boolean"},
+        }
+    ),
+    "MeetingList": record({"meetings": array(ref("MeetingSummary"))}),
+    "HolderSummary": record(
+        {
+            "id": ID,
+            "name": {"type": "string"},
+            "units": array({"type": "string"}, description="Labels such as 1栋-1单元-0101"),
+            "is_voter": {
+                "type": "boolean",
+                "description": "Whether this phone is the named voter (co-owners name one)",
+            },
+        }
+    ),
+    "BallotStatus": record(
+        {
+            "holder": ID,
+            "is_voter": {"type": "boolean"},
+            "has_voted": {"type": "boolean"},
+            "receipt_seq": nullable(COUNT),
+            "channel": nullable({"type": "string", "enum": ["online", "paper", "proxy"]}),
+        }
+    ),
+    "OwnerMeetingList": record(
+        {
+            "holders": array(
+                record(
+                    {
+                        "holder": ref("HolderSummary"),
+                        "community": record({"id": ID, "name": {"type": "string"}}),
+                        "meetings": array(
+                            record(
+                                {"meeting": ref("MeetingSummary"), "ballot": ref("BallotStatus")}
+                            )
+                        ),
+                    }
+                )
+            )
+        }
+    ),
+    "Rules": record({"name": {"type": "string"}, "quorum": ref("Quorum")}),
+    "Meeting": record(
+        {
+            "meeting": ref("MeetingSummary"),
+            "place": {"type": "string"},
+            "rules": ref("Rules"),
+            "motions": array(ref("Motion")),
+        }
+    ),
+    "OwnerMeeting": record(
+        {
+            "meeting": ref("MeetingSummary"),
+            "place": {"type": "string"},
+            "rules": ref("Rules"),
+            "motions": array(ref("Motion")),
+            "ballots": array(ref("BallotStatus"), description="One per holder of this phone"),
+            "results": nullable(array(ref("MotionResult"))),
+        }
+    ),
+    "Receipt": record(
+        {
+            "meeting_id": ID,
+            "meeting": {"type": "string", "description": "The meeting's public id"},
+            "seq": {"type": "integer", "minimum": 1},
+            "hash": HASH,
+            "at": TIME,
+            "ballot": {"type": "string"},
+            "weight": record({"area": AREA, "headcount": COUNT}),
+            "text": {
+                "type": "string",
+                "pattern": r"^[A-Za-z0-9._-]{1,64}:[1-9][0-9]*:[0-9a-f]{64}$",
+                "description": "MEETING:SEQ:HASH, for the receipt check page and the verifier",
+            },
+            "check_url": {"type": "string"},
+        }
+    ),
+    "Counts": _COUNTS,
+    "Turnout": record(
+        {
+            "meeting": ref("MeetingSummary"),
+            "roll": record({"area": AREA, "headcount": COUNT}),
+            "quorum": ref("Quorum"),
+            "motions": array(
+                record(
+                    {
+                        "motion": {"type": "string"},
+                        "participating": ref("Counts"),
+                        "needed": record({"area": AREA, "headcount": COUNT}),
+                        "quorum": {"type": "boolean"},
+                    }
+                )
+            ),
+        },
+        description="Participation only: no choice is shown before the tally.",
+    ),
+    "MotionResult": {
+        "oneOf": [
+            record(
+                {
+                    "motion": {"type": "string"},
+                    "class": {"type": "string", "enum": ["major", "ordinary"]},
+                    "participating": ref("Counts"),
+                    "agree": ref("Counts"),
+                    "oppose": ref("Counts"),
+                    "abstain": ref("Counts"),
+                    "quorum": {"type": "boolean"},
+                    "passed": {"type": "boolean"},
+                }
+            ),
+            record(
+                {
+                    "motion": {"type": "string"},
+                    "class": {"type": "string", "enum": ["major", "ordinary"]},
+                    "participating": ref("Counts"),
+                    "candidates": array(
+                        record(
+                            {
+                                "candidate": {"type": "string"},
+                                "votes": ref("Counts"),
+                                "elected": {"type": "boolean"},
+                            }
+                        )
+                    ),
+                    "quorum": {"type": "boolean"},
+                }
+            ),
+        ],
+        "description": "As in the tally entry of the signed log (spec §3.3)",
+    },
+    "Results": record(
+        {
+            "meeting": ref("MeetingSummary"),
+            "published_at": nullable(TIME),
+            "results": array(ref("MotionResult")),
+        }
+    ),
+}
+
+
+# --- responses ---------------------------------------------------------------------------
+
+
+def _error(description: str, headers: dict[str, tuple[str, bool]] | None = None) -> dict[str, Any]:
+    """An error response; ``headers`` maps a name to (description, always present)."""
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": ref("Error")}},
+    }
+    if headers:
+        response["headers"] = {
+            name: {"description": about, "required": required, "schema": {"type": "string"}}
+            for name, (about, required) in headers.items()
+        }
+    return response
+
+
+RESPONSES = {
+    "400": _error("Malformed JSON, wrong types, unknown fields, or refused input"),
+    "401": _error(
+        "No bearer token, an unknown or expired one, or wrong credentials",
+        {"WWW-Authenticate": ("Bearer", True)},
+    ),
+    "403": _error("Not allowed: a token of the other audience, or not the named voter"),
+    "404": _error("Not found, or outside what this token may see"),
+    "409": _error("Conflicts with the current state (e.g. voting closed, already voted)"),
+    "413": _error("Request body larger than 64 KiB"),
+    "415": _error("The request body must be application/json"),
+    "429": _error("Too many attempts", {"Retry-After": ("Seconds to wait, when known", False)}),
+}
+_ERROR_NAMES = {
+    "400": "BadRequest",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "NotFound",
+    "409": "Conflict",
+    "413": "TooLarge",
+    "415": "UnsupportedMediaType",
+    "429": "TooManyRequests",
+}
+
+
+# --- operations --------------------------------------------------------------------------
+
+OWNER, STAFF, ANY = "owner", "staff", "any"
+_SECURITY = {
+    OWNER: [{"ownerToken": []}],
+    STAFF: [{"staffToken": []}],
+    ANY: [{"ownerToken": []}, {"staffToken": []}],
+}
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    tag: str,
+    ok: tuple[int, str, str | dict[str, Any] | None],
+    errors: tuple[int, ...] = (),
+    *,
+    auth: str | None = None,
+    body: str | None = None,
+    body_required: bool = True,
+    description: str = "",
+) -> dict[str, Any]:
+    status, ok_text, ok_schema = ok
+    answer: dict[str, Any] = {"description": ok_text}
+    if ok_schema is not None:
+        shape = ref(ok_schema) if isinstance(ok_schema, str) else ok_schema
+        answer["content"] = {"application/json": {"schema": shape}}
+    codes = set(errors)
+    if auth:
+        codes |= {401, 403}
+    if body:
+        codes |= {400, 413, 415}
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            str(status): answer,
+            **{
+                str(code): {"$ref": f"#/components/responses/{_ERROR_NAMES[str(code)]}"}
+                for code in sorted(codes)
+            },
+        },
+    }
+    if description:
+        operation["description"] = description
+    if auth:
+        operation["security"] = _SECURITY[auth]
+    if body:
+        operation["requestBody"] = {
+            "required": body_required,
+            "content": {"application/json": {"schema": ref(body)}},
+        }
+    return operation
+
+
+def _transition(operation_id: str, summary: str, description: str) -> dict[str, Any]:
+    return _operation(
+        operation_id,
+        summary,
+        "committee",
+        (200, "The meeting after the step", "Meeting"),
+        (404, 409),
+        auth=STAFF,
+        body="NoBody",
+        body_required=False,
+        description=description,
+    )
+
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/openapi.json": {
+        "get": _operation(
+            "getOpenApiDocument",
+            "This document",
+            "meta",
+            (200, "The OpenAPI 3.1 document", {"type": "object", "required": ["openapi"]}),
+        )
+    },
+    "/owner/codes": {
+        "post": _operation(
+            "requestOwnerCode",
+            "Text a sign-in code to a mobile number",
+            "owner",
+            (202, "Accepted; the same answer for numbers on a roll and others", "CodeSent"),
+            (429,),
+            body="CodeRequest",
+            description=(
+                "A 6-digit code valid for 5 minutes. At most 1 per 60 s and 10 per day per "
+                "number, 30 per hour per address; a new code replaces the last one."
+            ),
+        )
+    },
+    "/owner/sessions": {
+        "post": _operation(
+            "verifyOwnerCode",
+            "Exchange the SMS code for a bearer token",
+            "owner",
+            (201, "Signed in", "Token"),
+            (429,),
+            body="CodeVerification",
+            description=(
+                "5 tries per code; 20 wrong codes in a row lock the number for an hour. "
+                "Refusals: 400 wrong_code, code_expired or invalid; 429 locked or rate_limited."
+            ),
+        )
+    },
+    "/staff/sessions": {
+        "post": _operation(
+            "signInStaff",
+            "Staff sign-in: username, password and authenticator code",
+            "committee",
+            (201, "Signed in", "Token"),
+            (401, 403, 429),
+            body="StaffSignIn",
+            description=(
+                "401 invalid_credentials for a wrong username or password; 400 wrong_code for "
+                "a wrong authenticator code; 403 totp_not_enrolled until the account has "
+                "enrolled an authenticator on the web sign-in."
+            ),
+        )
+    },
+    "/session": {
+        "delete": _operation(
+            "signOut",
+            "Sign out: the token is revoked at once",
+            "owner",
+            (204, "Signed out", None),
+            auth=ANY,
+        )
+    },
+    "/owner/meetings": {
+        "get": _operation(
+            "listOwnerMeetings",
+            "My holders and the announced (and later) meetings of their communities",
+            "owner",
+            (200, "Holders with their meetings and whether each has voted", "OwnerMeetingList"),
+            auth=OWNER,
+        )
+    },
+    "/owner/meetings/{meeting_id}": {
+        "get": _operation(
+            "getOwnerMeeting",
+            "A meeting: motions, candidates, which threshold applies, my ballots",
+            "owner",
+            (200, "The meeting as owners see it", "OwnerMeeting"),
+            (404,),
+            auth=OWNER,
+        )
+    },
+    "/owner/meetings/{meeting_id}/ballots": {
+        "post": _operation(
+            "castBallot",
+            "Cast (or, where the meeting allows it, recast) a holder's ballot",
+            "owner",
+            (201, "Recorded in the signed log; the receipt", "Receipt"),
+            (404, 409),
+            auth=OWNER,
+            body="CastRequest",
+            description=(
+                "Only the holder's named voter casts (403 not_voter). 409 when voting is not "
+                "open or the holder has voted and revoting is off (or was by paper)."
+            ),
+        )
+    },
+    "/owner/meetings/{meeting_id}/receipts/{seq}": {
+        "get": _operation(
+            "getReceipt",
+            "The receipt of a ballot of one of my holders",
+            "owner",
+            (200, "The receipt", "Receipt"),
+            (404,),
+            auth=OWNER,
+        )
+    },
+    "/committee/communities": {
+        "get": _operation(
+            "listCommunities",
+            "The communities this account may see, and which it manages",
+            "committee",
+            (200, "Communities", "CommunityList"),
+            auth=STAFF,
+        )
+    },
+    "/committee/communities/{community_id}/meetings": {
+        "get": _operation(
+            "listMeetings",
+            "A community's meetings, newest window first",
+            "committee",
+            (200, "Meetings", "MeetingList"),
+            (404,),
+            auth=STAFF,
+        ),
+        "post": _operation(
+            "createMeeting",
+            "Create a meeting draft (the community's committee only)",
+            "committee",
+            (201, "The draft", "Meeting"),
+            (404,),
+            auth=STAFF,
+            body="MeetingDraft",
+        ),
+    },
+    "/committee/meetings/{meeting_id}": {
+        "get": _operation(
+            "getMeeting",
+            "A meeting with its motions and thresholds",
+            "committee",
+            (200, "The meeting", "Meeting"),
+            (404,),
+            auth=STAFF,
+        )
+    },
+    "/committee/meetings/{meeting_id}/motions": {
+        "post": _operation(
+            "addMotion",
+            "Add a motion to a draft: an approval (item 4 names a firm) or an election",
+            "committee",
+            (201, "The motion", "Motion"),
+            (404, 409),
+            auth=STAFF,
+            body="MotionDraft",
+        )
+    },
+    "/committee/meetings/{meeting_id}/announce": {
+        "post": _transition(
+            "announceMeeting",
+            "Announce: freeze the motions, publish the notice, text every owner",
+            "Voting must open at least the community's notice period (default 15 days) later.",
+        )
+    },
+    "/committee/meetings/{meeting_id}/open": {
+        "post": _transition(
+            "openVoting",
+            "Open voting: freeze the roll and write the open entry",
+            "Not before opens_at (the clock also opens it on the first access after).",
+        )
+    },
+    "/committee/meetings/{meeting_id}/close": {
+        "post": _transition(
+            "closeVoting",
+            "Close voting and tally",
+            "At or after closes_at, or earlier once every holder has voted; not while paper "
+            "ballots await their second check.",
+        )
+    },
+    "/committee/meetings/{meeting_id}/turnout": {
+        "get": _operation(
+            "getTurnout",
+            "Live participation per motion against the quorum line (no choices)",
+            "committee",
+            (200, "Participation", "Turnout"),
+            (404, 409),
+            auth=STAFF,
+        )
+    },
+    "/committee/meetings/{meeting_id}/results": {
+        "get": _operation(
+            "getResults",
+            "Results from the tally entry",
+            "committee",
+            (200, "Results", "Results"),
+            (404, 409),
+            auth=STAFF,
+        )
+    },
+}
+
+
+def _with_path_parameters(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each ``{name}`` in a path is a row id (a positive integer)."""
+    import re
+
+    for path, item in paths.items():
+        names = re.findall(r"\{(\w+)\}", path)
+        if names:
+            item["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": ID} for name in names
+            ]
+    return paths
+
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+    "info": {
+        "title": "业主大会电子投票 API",
+        "version": "1.0.0",
+        "summary": "Owners'-assembly e-voting: owners sign in and vote; committees run meetings",
+        "description": (
+            "Authenticate with `Authorization: Bearer <token>` (cookies are not accepted). "
+            "Owners get a token from an SMS code, staff from username, password and an "
+            'authenticator code. Errors are `{"error": code, "message": text}`; messages '
+            "are in Chinese, or in English with `Accept-Language: en`."
+        ),
+    },
+    "servers": [{"url": PREFIX}],
+    "tags": [
+        {"name": "owner", "description": "What an owner does: sign in, see meetings, vote"},
+        {"name": "committee", "description": "The owners' committee runs its meetings"},
+        {"name": "meta"},
+    ],
+    "paths": _with_path_parameters(PATHS),
+    "components": {
+        "schemas": SCHEMAS,
+        "responses": {_ERROR_NAMES[code]: response for code, response in RESPONSES.items()},
+        "securitySchemes": {
+            "ownerToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "From POST /owner/sessions",
+            },
+            "staffToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "From POST /staff/sessions",
+            },
+        },
+    },
+}
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    """(path, method, operation) for every operation, in document order."""
+    return [
+        (path, method, operation)
+        for path, item in DOCUMENT["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "put", "post", "delete", "patch"}
+    ]
+
+
+def schema(name: str) -> dict[str, Any]:
+    return SCHEMAS[name]
+
+
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local ``$ref`` ("#/components/...") to what it names."""
+    while "$ref" in node:
+        target: Any = DOCUMENT
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
