@@ -28,6 +28,7 @@ _FRACTION = re.compile(r"([1-9][0-9]*)/([1-9][0-9]*)")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 class EncodingError(ValueError):
@@ -180,7 +181,8 @@ def b64url_decode(text: str, size: int | None = None) -> bytes:
     if size is not None:
         if not is_b64url(text, size):
             raise EncodingError(f"not {size} bytes in unpadded canonical base64url")
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        padded = (text + "=" * (-len(text) % 4)).encode("ascii")
+        return binascii.a2b_base64(padded.translate(_TO_STANDARD))
     if type(text) is not str or _B64URL.fullmatch(text) is None or len(text) % 4 == 1:
         raise EncodingError("not unpadded base64url")
     try:

@@ -24,7 +24,6 @@ _ID = r"[A-Za-z0-9._-]{1,64}"
 _UINT = r"0|[1-9][0-9]{0,15}"
 _HASH = r"[0-9a-f]{64}"
 _CHOICE = rf'"{_ID}":(?:"(?:agree|oppose|abstain)"|\[(?:"{_ID}"(?:,"{_ID}")*)?\])'
-_CHOICE_KEY = re.compile(rf'"({_ID})":')
 
 ROW = re.compile(
     r'\{"area":"(?P<area>(?:0|[1-9][0-9]*)\.[0-9]{2})",'
@@ -64,32 +63,43 @@ def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
 
     The pattern fixes the fields and their forms; what it cannot express is
     checked here: a real calendar time, the integer range, and choice keys in
-    strictly ascending order (canonical, and so no key twice).
+    strictly ascending order (canonical, and so no key twice: values never
+    hold ``":``, so that count is the number of keys written).
     """
-    keys = _CHOICE_KEY.findall(match["choices"])
-    seq = int(match["seq"])
-    if seq > MAX_INT or not is_time(match["at"]) or any(a >= b for a, b in pairwise(keys)):
+    at, seq_text, choices_text = match.group("at", "seq", "choices")
+    seq = int(seq_text)
+    choices = json.loads(choices_text)
+    keys = list(choices)
+    if (
+        seq > MAX_INT
+        or not is_time(at)
+        or len(keys) != choices_text.count('":')
+        or any(a >= b for a, b in pairwise(keys))
+    ):
         return None
-    text = match[0]
-    start = match.start()
-    body = (
-        text[: match.start("hash_field") - start]
-        + text[match.end("hash_field") - start : match.start("sig_field") - start]
-        + text[match.end("sig_field") - start :]
+    start, (hash_start, hash_end), (sig_start, sig_end) = (
+        match.start(),
+        match.span("hash_field"),
+        match.span("sig_field"),
+    )
+    text = match.string
+    body = text[start:hash_start] + text[hash_end:sig_start] + text[sig_end : match.end()]
+    meeting, ballot, holder, channel, supersedes, evidence, prev, entry_hash, sig = match.group(
+        "meeting", "ballot", "holder", "channel", "supersedes", "evidence", "prev", "hash", "sig"
     )
     entry = {
         "seq": seq,
-        "prev": match["prev"],
-        "at": match["at"],
+        "prev": prev,
+        "at": at,
         "type": "ballot",
-        "meeting": match["meeting"],
-        "ballot": match["ballot"],
-        "holder": match["holder"],
-        "channel": match["channel"],
-        "choices": json.loads(match["choices"]),
-        "supersedes": match["supersedes"],
-        "evidence": match["evidence"],
-        "hash": match["hash"],
-        "sig": match["sig"],
+        "meeting": meeting,
+        "ballot": ballot,
+        "holder": holder,
+        "channel": channel,
+        "choices": choices,
+        "supersedes": supersedes,
+        "evidence": evidence,
+        "hash": entry_hash,
+        "sig": sig,
     }
     return entry, hashlib.sha256(body.encode("ascii")).hexdigest()
