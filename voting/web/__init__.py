@@ -34,10 +34,12 @@ def register_web(app: Flask) -> None:
         owner,
         paper,
         public,
+        results,
     )
 
     for module in (main, auth, bureau, committee, credit, meetings, paper, owner, public):
         app.register_blueprint(module.bp)
+    app.register_blueprint(results.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
     app.before_request(_load_principal)

@@ -77,7 +77,8 @@ def check():  # type: ignore[no-untyped-def]
             outcome = receipts.check(Receipt.parse(text))
         except ValueError:
             outcome = receipts.Outcome(found=False, malformed=True)
-    return render_template("public/check.html", text=text, outcome=outcome)
+    final_head = meetings.head(outcome.meeting) if outcome and outcome.is_final else None
+    return render_template("public/check.html", text=text, outcome=outcome, final_head=final_head)
 
 
 @bp.get("/about")

@@ -1,0 +1,48 @@
+"""The bureau downloads the certified result on a phone; pdftotext reads the tally back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyotp
+
+from tests.certified_builders import EXPECTED, certified, pdf_text
+from tests.helpers import Builders
+from voting.services import meetings
+
+
+def test_bureau_downloads_the_certified_pdf_on_a_phone(app, live_server, phone, make, tmp_path):
+    done = certified(make)
+    meeting = done.meeting
+    head = meetings.head(meeting).hash
+
+    phone.goto(live_server + f"/meetings/{meeting.id}")  # not signed in: the sign-in form
+    phone.fill("input[name=username]", done.bureau.username)
+    phone.fill("input[name=password]", Builders.password)
+    phone.click("button[type=submit]")
+    phone.wait_for_selector("h1:has-text('绑定身份验证器')")
+    secret = phone.inner_text(".totp-secret").replace(" ", "")
+    phone.fill("input[name=code]", pyotp.TOTP(secret).now())
+    phone.click("button:has-text('完成绑定并登录')")
+
+    phone.wait_for_selector(f"h1:has-text('{meeting.title}')")
+    link = phone.locator("a:has-text('下载认证结果（PDF）')")
+    link.scroll_into_view_if_needed()
+    box = link.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360  # on screen
+    with phone.expect_download() as started:
+        link.click()
+    download = started.value
+    assert download.suggested_filename == f"{meeting.public_id}.certificate.pdf"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    pdf = Path(saved).read_bytes()
+    assert pdf.startswith(b"%PDF-")
+
+    text = pdf_text(pdf, tmp_path)
+    assert head in text and meeting.public_id in text
+    assert EXPECTED["participating"][0] in text and EXPECTED["quorum_needs"][0] in text
+    assert EXPECTED["m1"]["agree"][0] in text and EXPECTED["m1_needs"][0] in text
+    assert EXPECTED["m2"]["c1"][0] in text and "张晓明（当选）" in text
+    assert EXPECTED["m3_needs"][0] in text
+    assert f"{live_server}/meetings/{meeting.id}/results" in text  # the QR code's address

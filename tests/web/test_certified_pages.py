@@ -1,0 +1,167 @@
+"""The certified result for the bureau and the committee, the owners' notice of the decision,
+and the receipt check against the final count, through the pages."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from tests.certified_builders import EXPECTED, certified, pdf_text, tallied
+from tests.helpers import sign_in
+from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
+from voting.services import ballots, meetings
+
+PDF_LINK = "下载认证结果（PDF）"
+
+
+def test_bureau_and_committee_download_the_certified_result(app, client, make, tmp_path):
+    done = certified(make)
+    meeting = done.meeting
+    head = meetings.head(meeting)
+    for user in (done.bureau, done.home.committee):
+        client = app.test_client()
+        assert sign_in(client, user).status_code == 302
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        assert PDF_LINK in page and f"/meetings/{meeting.id}/certified.zip" in page
+
+        response = client.get(f"/meetings/{meeting.id}/certificate.pdf")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        disposition = response.headers["Content-Disposition"]
+        assert "attachment" in disposition and f"{meeting.public_id}.certificate.pdf" in disposition
+        text = pdf_text(response.data, tmp_path)
+        assert head.hash in text and EXPECTED["m1"]["agree"][0] in text
+        assert f"/meetings/{meeting.id}/results" in text  # the QR code's address, printed too
+
+        package = client.get(f"/meetings/{meeting.id}/certified.zip")
+        data = package.data
+        package.close()  # send_file's spooled file
+        assert package.status_code == 200 and package.mimetype == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            assert sorted(archive.namelist()) == sorted(
+                [f"{meeting.public_id}.bundle.json", f"{meeting.public_id}.certificate.pdf"]
+            )
+            assert head.hash.encode() in archive.read(f"{meeting.public_id}.bundle.json")
+
+
+def test_staff_without_the_right_get_not_found(app, client, make):
+    done = certified(make)
+    meeting = done.meeting
+    other = estate(make, ["50.00"])  # a committee elsewhere
+    for user in (other.committee, done.auditor):  # the street office sees it, may not download
+        client = app.test_client()
+        sign_in(client, user)
+        for path in ("certificate.pdf", "certified.zip"):
+            assert client.get(f"/meetings/{meeting.id}/{path}").status_code == 404
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert PDF_LINK not in page  # the auditor's view of the meeting
+    assert app.test_client().get(f"/meetings/{meeting.id}/certificate.pdf").status_code == 302
+
+
+def test_a_meeting_not_certified_is_refused(app, client, make):
+    _home, meeting = tallied(make)
+    bureau = make.user("bureau")
+    sign_in(client, bureau)
+    assert PDF_LINK not in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    for path in ("certificate.pdf", "certified.zip"):
+        response = client.get(f"/meetings/{meeting.id}/{path}")
+        assert response.status_code == 409
+        assert "住建部门认证后才能下载认证结果" in response.get_data(as_text=True)
+
+
+def test_a_missing_font_is_explained_not_a_500(app, client, make, monkeypatch, tmp_path):
+    done = certified(make)
+    settings = app.config["SETTINGS"]
+    missing = str(tmp_path / "gone.ttc")
+    monkeypatch.setitem(app.config, "SETTINGS", settings.replace(cjk_font=missing))
+    sign_in(client, done.bureau)
+    response = client.get(f"/meetings/{done.meeting.id}/certificate.pdf")
+    assert response.status_code == 503
+    text = response.get_data(as_text=True)
+    assert "fonts-wqy-microhei" in text and missing in text
+
+
+def test_owners_and_staff_read_the_printable_notice(app, client, make):
+    done = certified(make)
+    meeting = done.meeting
+    url = f"/meetings/{meeting.id}/notice"
+    as_owner(client, done.home.phones[5])  # F did not vote; still an owner of the community
+    page = client.get(url).get_data(as_text=True)
+    assert f"{meeting.community.name}业主大会决定公告" in page
+    for expected in (
+        meeting.title,
+        "2026-03-17 09:00",
+        "2026-03-27 09:00",
+        "civil-code-2021",
+        EXPECTED["total"][0],
+        EXPECTED["m1"]["agree"][0],
+        EXPECTED["m1_needs"][0],
+        EXPECTED["m3_needs"][0],
+        "结果：通过",
+        "结果：未通过",
+        "当选：张晓明（末位得票相同，须另行选举）",
+        meetings.head(meeting).hash,
+        "住建部门已认证",
+        "/check",
+        "<svg",
+    ):
+        assert expected in page, expected
+    assert "<script" not in page
+    css = (Path(app.static_folder) / "app.css").read_text(encoding="utf-8")
+    assert "@media print" in css and ".menu" in css.split("@media print")[1]
+
+    staff = app.test_client()
+    sign_in(staff, done.home.committee)
+    assert staff.get(url).status_code == 200
+    assert "决定公告（可打印）" in staff.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+
+    stranger = app.test_client()
+    assert stranger.get(url).status_code == 404
+    elsewhere = estate(make, ["70.00"])
+    as_owner(stranger, elsewhere.phones[0])
+    assert stranger.get(url).status_code == 404
+
+
+def test_notice_only_after_the_tally(app, client, make):
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home)
+    as_owner(client, home.phones[0])
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        assert client.get(f"/meetings/{meeting.id}/notice").status_code == 404
+
+
+def test_owner_ballot_page_links_results_and_notice(app, client, make):
+    home, meeting = tallied(make)
+    holder = home.holder(home.phones[0])
+    as_owner(client, home.phones[0])
+    page = client.get(f"/owner/meetings/{meeting.id}/holders/{holder.id}").get_data(as_text=True)
+    assert f"/meetings/{meeting.id}/notice" in page and f"/meetings/{meeting.id}/results" in page
+    results = client.get(f"/meetings/{meeting.id}/results").get_data(as_text=True)
+    assert f"/meetings/{meeting.id}/notice" in results
+
+
+@pytest.mark.parametrize("revote", [False, True])
+def test_receipt_check_says_in_the_final_count(app, client, make, revote):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, is_revote_allowed=revote)
+    holder = home.holder(home.phones[0]).id
+    first = ballots.cast(meeting.id, holder, {"m1": "agree"}, now=OPENS)
+    latest = ballots.cast(meeting.id, holder, {"m1": "oppose"}, now=OPENS) if revote else first
+    before = client.get(f"/check?r={latest.text}").get_data(as_text=True)
+    assert "哈希一致" in before and "统计后再次核对" in before
+    assert "您的表决票已计入最终结果。" not in before
+
+    meetings.close(meeting.id, now=CLOSES)
+    after = client.get(f"/check?r={latest.text}").get_data(as_text=True)
+    assert "您的表决票已计入最终结果。" in after
+    assert meetings.head(meeting).hash in after
+    if revote:
+        replaced = client.get(f"/check?r={first.text}").get_data(as_text=True)
+        assert "已被同一户后来的改票取代" in replaced
+        assert "您的表决票已计入最终结果。" not in replaced
+        assert re.search(r"第 \d+ 条记录，哈希一致", replaced)
