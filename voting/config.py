@@ -130,7 +130,9 @@ class Settings:
 
 def engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
+        # Writers queue on SQLite's lock (busy timeout), each holding a pooled
+        # connection meanwhile: the pool must not run out before the lock frees.
+        return {"connect_args": {"timeout": 30}, "pool_size": 10, "max_overflow": 90}
     return {"pool_pre_ping": True}
 
 
