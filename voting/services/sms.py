@@ -3,8 +3,11 @@
 A use case calls ``queue()`` next to the change a message announces and then
 commits as usual. Nothing else is needed and nothing can be sent early:
 
-- ``after_flush`` notes the ids of the ``SmsMessage`` rows the session inserted;
-- ``after_commit`` hands exactly those ids to the configured gateway;
+- with the ``outbox`` gateway the row is the delivery: it is written as ``outbox``
+  and appears when (and only if) the caller's transaction commits;
+- otherwise ``after_flush`` notes the ids of the pending rows the session inserted;
+- ``after_commit`` marks them committed, and once the transaction has ended
+  (its connection back in the pool) exactly those ids go to the gateway;
 - a rollback forgets them, and the gateway only ever takes rows that are still
   ``pending`` in the database, so a message rolled back with a savepoint is
   not there to take either.
@@ -55,7 +58,8 @@ SENT = "sent"  # accepted by the http gateway
 FAILED = "failed"  # the http gateway gave up; ``error`` says why
 OUTBOX = "outbox"  # kept for the bureau to read (the outbox gateway)
 
-_QUEUED = "sms_queued_ids"  # key in Session.info
+_QUEUED = "sms_queued_ids"  # keys in Session.info: inserted in this transaction,
+_COMMITTED = "sms_committed_ids"  # and committed, to dispatch once it has ended
 
 
 @dataclass(frozen=True)
@@ -201,8 +205,16 @@ def queue(phone: str, body: str, purpose: str, community_id: int | None = None) 
     """
     if not (len(phone) == 11 and phone.isdigit()):
         raise ValueError("queue() takes a normalised 11-digit mobile number")
+    # With the outbox as gateway the committed row is the delivery: no second
+    # transaction (and no second pooled connection per request) after the commit.
+    is_outbox = current_app.config["SETTINGS"].sms_gateway == OutboxGateway.name
     message = SmsMessage(
-        phone=phone, body=body, purpose=purpose, community_id=community_id, status=PENDING
+        phone=phone,
+        body=body,
+        purpose=purpose,
+        community_id=community_id,
+        status=OUTBOX if is_outbox else PENDING,
+        gateway=OutboxGateway.name if is_outbox else "",
     )
     db.session.add(message)
     return message
@@ -248,7 +260,9 @@ def readable_body(message: SmsMessage) -> str:
 
 @event.listens_for(Session, "after_flush")
 def _note_inserted(session: Session, _context: Any) -> None:
-    inserted = [obj.id for obj in session.new if isinstance(obj, SmsMessage)]
+    inserted = [
+        obj.id for obj in session.new if isinstance(obj, SmsMessage) and obj.status == PENDING
+    ]
     if inserted:
         session.info.setdefault(_QUEUED, []).extend(inserted)
 
@@ -262,8 +276,20 @@ def _forget_rolled_back(session: Session, previous_transaction: Any) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _dispatch_committed(session: Session) -> None:
+def _mark_committed(session: Session) -> None:
     ids = session.info.pop(_QUEUED, None)
+    if ids:
+        session.info.setdefault(_COMMITTED, []).extend(ids)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _dispatch_committed(session: Session, transaction: Any) -> None:
+    # Here rather than in after_commit: by now the session has given its connection
+    # back to the pool, so dispatch never holds two connections at once (under load
+    # that would exhaust the pool).
+    if transaction.parent is not None:
+        return
+    ids = session.info.pop(_COMMITTED, None)
     if not ids:
         return
     if not has_app_context():
