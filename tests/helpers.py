@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -79,13 +82,47 @@ class Builders:
         return user
 
 
-def sign_in(client: FlaskClient, user: Any, password: str = Builders.password):  # type: ignore[no-untyped-def]
-    """Sign in through the real form, CSRF token and all."""
-    page = client.get("/login")
-    token = csrf_from(page.get_data(as_text=True))
-    return client.post(
-        "/login", data={"username": user.username, "password": password, "csrf_token": token}
+def sign_in(client: FlaskClient, user: Any, password: str = Builders.password, next: str | None = None):  # type: ignore[no-untyped-def]
+    """Sign in through the real forms, CSRF tokens and all: the password, then a code from
+    the authenticator (enrolling first if needed, with the secret read off the page).
+
+    Returns the last response: the password step's when it is refused, else the code step's.
+    """
+    url = "/login" + (f"?next={quote(next, safe='')}" if next else "")
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    response = client.post(
+        url, data={"username": user.username, "password": password, "csrf_token": token}
     )
+    step = response.headers.get("Location", "")
+    if response.status_code != 302 or not step.startswith("/login/totp"):
+        return response
+    page = client.get(step).get_data(as_text=True)
+    secret = totp_secret_from(page) if step.endswith("/enrol") else _stored_totp_secret(user)
+    generator = pyotp.TOTP(secret)
+    # The current code, or the next step's when a test already spent this one (frozen time).
+    for code in (generator.now(), generator.at(time.time() + 30)):
+        token = csrf_from(page)
+        response = client.post(step, data={"code": code, "csrf_token": token})
+        if response.status_code == 302:
+            break
+        page = response.get_data(as_text=True)
+    return response
+
+
+def totp_secret_from(html: str) -> str:
+    """The base32 secret as the enrolment page prints it (in groups of four)."""
+    marker = 'class="mono totp-secret">'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index("<", start)].replace(" ", "")
+
+
+def _stored_totp_secret(user: Any) -> str:
+    from sqlalchemy import select
+
+    from voting.extensions import db
+    from voting.models import User
+
+    return db.session.scalar(select(User.totp_secret).where(User.username == user.username))
 
 
 def csrf_from(html: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voting.config import load_settings
 from voting.extensions import babel, csrf, db, limiter, migrate, select_locale
@@ -25,6 +26,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=str(instance_path),
     )
     app.config.update(settings.flask_config())
+    if settings.proxy_hops:
+        # Trust exactly that many proxies for the client's address and scheme.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pyotp
+
 from tests.helpers import Builders
 from voting.services.roll_import import import_roll
 
@@ -24,6 +26,12 @@ def test_committee_signs_in_on_a_phone_and_sees_the_roll(app, live_server, phone
     phone.fill("input[name=username]", member.username)
     phone.fill("input[name=password]", Builders.password)
     phone.click("button[type=submit]")
+    # First sign-in: enrol the authenticator (QR code and the secret as text).
+    phone.wait_for_selector("h1:has-text('绑定身份验证器')")
+    assert phone.is_visible(".qr svg")
+    secret = phone.inner_text(".totp-secret").replace(" ", "")
+    phone.fill("input[name=code]", pyotp.TOTP(secret).now())
+    phone.click("button:has-text('完成绑定并登录')")
 
     phone.wait_for_selector("h1:has-text('嘉陵雅苑')")
     totals = phone.inner_text(".totals")

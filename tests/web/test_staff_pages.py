@@ -219,13 +219,7 @@ def test_login_is_rate_limited(client, make):
 
 
 def test_open_redirect_is_refused(client, make):
-    user = make.user("bureau")
-    page = client.get("/login?next=//evil.example/")
-    token = csrf_from(page.get_data(as_text=True))
-    response = client.post(
-        "/login?next=//evil.example/",
-        data={"username": user.username, "password": Builders.password, "csrf_token": token},
-    )
+    response = sign_in(client, make.user("bureau"), next="//evil.example/")
     assert response.headers["Location"] == "/bureau/"
 
 

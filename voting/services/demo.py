@@ -7,7 +7,9 @@ Everything is seeded, so loading twice changes nothing.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import random
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from voting.domain.canonical import format_area
 from voting.domain.identifiers import id_number_check_char
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
+from voting.models.base import utcnow
 from voting.services import accounts, registry, roll_import
 
 CITY, DISTRICT, STREET = "重庆市", "渝中区", "大坪街道办事处"
@@ -81,9 +84,21 @@ def load() -> list[str]:
         f" voting area {format_area(totals.area)} m²",
         *(
             f"  sign in as {a.role.value}: username {a.username}  password {a.password}"
+            f"  authenticator secret {demo_totp_secret(a.username)}"
             for a in ACCOUNTS
         ),
+        "  staff sign-in asks for a 6-digit authenticator code after the password: add the",
+        "  secret to an authenticator app (time-based), or print the current code with",
+        "  .venv/bin/python -c 'import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())' SECRET",
+        "  owners sign in with their phone number; with SMS_GATEWAY=outbox read the code on",
+        "  /bureau/sms (as bureau) or with: flask --app wsgi sms outbox",
     ]
+
+
+def demo_totp_secret(username: str) -> str:
+    """A fixed, printed authenticator secret per demo account (never for real accounts)."""
+    digest = hashlib.sha256(f"demo-totp-{username}".encode()).digest()[:20]
+    return base64.b32encode(digest).decode()
 
 
 def _community() -> Community:
@@ -106,6 +121,11 @@ def _account(account: DemoAccount, community: Community) -> None:
     user = db.session.scalar(select(User).where(User.username == account.username))
     if user is None:
         user = accounts.create_user(account.username, account.name, account.password)
+    secret = demo_totp_secret(account.username)
+    if user.totp_secret != secret or user.totp_confirmed_at is None:
+        user.totp_secret = secret
+        user.totp_confirmed_at = utcnow()
+        db.session.commit()
     accounts.grant_role(
         user,
         account.role,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 from flask_babel import gettext as _
+from sqlalchemy import update
 
 from voting.extensions import db
 from voting.models import User
@@ -87,11 +88,15 @@ def verify(user: User, code: str) -> None:
 
 def reset(user: User) -> None:
     """Forget the secret and end the user's sessions: the next sign-in enrols again."""
-    user.totp_secret = None
-    user.totp_confirmed_at = None
+    # A statement, not attribute assignment: a stale ``user`` whose attributes
+    # already read None would otherwise write nothing.
+    db.session.execute(
+        update(User).where(User.id == user.id).values(totp_secret=None, totp_confirmed_at=None)
+    )
     counters.reset(_failures_key(user))
     counters.reset(_last_step_key(user))
     db.session.commit()
+    db.session.expire(user)
     sessions.end_all_for_user(user.id)
 
 

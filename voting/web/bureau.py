@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
-from voting.services import accounts, registry
+from voting.services import accounts, registry, sms, totp
 from voting.web.forms import attempt, form_int
 from voting.web.guards import staff_required
 
@@ -127,4 +136,28 @@ def grant(user_id: int):  # type: ignore[no-untyped-def]
 def revoke(grant_id: int):  # type: ignore[no-untyped-def]
     return attempt(
         lambda: accounts.revoke_grant(grant_id), _("已撤销授权"), url_for("bureau.staff")
+    )
+
+
+@bp.post("/staff/<int:user_id>/totp-reset")
+@staff_required(Role.bureau)
+def totp_reset(user_id: int):  # type: ignore[no-untyped-def]
+    """A lost phone: forget the authenticator; the next sign-in enrols a new one."""
+    user = db.get_or_404(User, user_id)
+    done = _("已重置验证器，该账号下次登录时重新绑定")
+    return attempt(lambda: totp.reset(user), done, url_for("bureau.staff"))
+
+
+@bp.get("/sms")
+@staff_required(Role.bureau)
+def sms_messages():  # type: ignore[no-untyped-def]
+    """The newest text messages: with SMS_GATEWAY=outbox this is where they are read."""
+    limit = min(max(form_int(request.args.get("limit"), 100), 1), 500)
+    messages = sms.recent(limit)
+    return render_template(
+        "bureau/sms.html",
+        messages=messages,
+        bodies={message.id: sms.readable_body(message) for message in messages},
+        limit=limit,
+        gateway=current_app.config["SETTINGS"].sms_gateway,
     )
