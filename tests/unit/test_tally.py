@@ -227,6 +227,7 @@ def test_no_supersedes_without_revote() -> None:
         ({"m1": "yes"}, "agree, oppose or abstain"),
         ({"m1": ["agree"]}, "agree, oppose or abstain"),
         ({"e1": "a"}, "must be a list"),
+        ({"e1": ["a", 1]}, "must be a list"),
         ({"e1": ["b", "a"]}, "distinct and sorted"),
         ({"e1": ["a", "a"]}, "distinct and sorted"),
         ({"e1": ["a", "b", "c"]}, "3 candidates chosen in e1, which has 2 seats"),

@@ -28,35 +28,51 @@ def choice_problems(
     motions: Mapping[str, Mapping[str, Any]], choices: Mapping[str, Any]
 ) -> list[str]:
     """What makes ``choices`` invalid for the motions (by id); empty when it is a valid ballot."""
-    if not choices:
-        return ["choices name no motion"]
-    problems = []
-    for motion_id, choice in choices.items():
-        motion = motions.get(motion_id)
-        if motion is None:
-            problems.append(f"choices name unknown motion {motion_id!r}")
-        elif motion["kind"] == "approval":
-            if choice not in APPROVAL_OPTIONS:
-                problems.append(f"choice for {motion_id} must be agree, oppose or abstain")
-        else:
-            problems += _election_problems(motion, choice)
-    return problems
+    return ChoiceRules(motions).problems(choices)
 
 
-def _election_problems(motion: Mapping[str, Any], choice: Any) -> list[str]:
-    motion_id = motion["id"]
-    if type(choice) is not list:
-        return [f"choice for election {motion_id} must be a list of candidate ids"]
-    problems = []
-    if any(a >= b for a, b in pairwise(choice)):
-        problems.append(f"candidates chosen in {motion_id} must be distinct and sorted")
-    if len(choice) > motion["seats"]:
-        problems.append(
-            f"{len(choice)} candidates chosen in {motion_id}, which has {motion['seats']} seats"
-        )
-    known = {candidate["id"] for candidate in motion["candidates"]}
-    problems += [f"{c!r} is not a candidate in {motion_id}" for c in choice if c not in known]
-    return problems
+class ChoiceRules:
+    """What each motion accepts, prepared once for the many ballots of a meeting."""
+
+    def __init__(self, motions: Mapping[str, Mapping[str, Any]]) -> None:
+        self._approvals = {key for key, motion in motions.items() if motion["kind"] == "approval"}
+        self._elections = {
+            key: (motion["seats"], frozenset(c["id"] for c in motion["candidates"]))
+            for key, motion in motions.items()
+            if motion["kind"] == "election"
+        }
+
+    def problems(self, choices: Mapping[str, Any]) -> list[str]:
+        if not choices:
+            return ["choices name no motion"]
+        problems = []
+        for motion_id, choice in choices.items():
+            if motion_id in self._approvals:
+                if choice not in APPROVAL_OPTIONS:
+                    problems.append(f"choice for {motion_id} must be agree, oppose or abstain")
+            elif motion_id in self._elections:
+                problems += self._election_problems(motion_id, choice)
+            else:
+                problems.append(f"choices name unknown motion {motion_id!r}")
+        return problems
+
+    def _election_problems(self, motion_id: str, choice: Any) -> list[str]:
+        seats, candidates = self._elections[motion_id]
+        if type(choice) is not list or any(type(c) is not str for c in choice):
+            return [f"choice for election {motion_id} must be a list of candidate ids"]
+        if len(choice) <= seats and candidates.issuperset(choice) and choice == sorted(set(choice)):
+            return []
+        problems = []
+        if any(a >= b for a, b in pairwise(choice)):
+            problems.append(f"candidates chosen in {motion_id} must be distinct and sorted")
+        if len(choice) > seats:
+            problems.append(
+                f"{len(choice)} candidates chosen in {motion_id}, which has {seats} seats"
+            )
+        problems += [
+            f"{c!r} is not a candidate in {motion_id}" for c in choice if c not in candidates
+        ]
+        return problems
 
 
 class BallotBox:
@@ -68,7 +84,7 @@ class BallotBox:
         self.meeting = meeting
         self.motions = motions
         self.roll = roll
-        self._motions_by_id = {motion["id"]: motion for motion in motions}
+        self._choice_rules = ChoiceRules({motion["id"]: motion for motion in motions})
         self._ballot_ids: set[str] = set()
         self._effective: list[str | None] = [None] * len(roll)
         self._keys: list[ChoiceKey | None] = [None] * len(roll)
@@ -97,7 +113,7 @@ class BallotBox:
         return []
 
     def _ballot_problems(self, ballot: Mapping[str, Any]) -> list[str]:
-        problems = choice_problems(self._motions_by_id, ballot["choices"])
+        problems = self._choice_rules.problems(ballot["choices"])
         if ballot["ballot"] in self._ballot_ids:
             problems.append(f"ballot id {ballot['ballot']!r} is used twice")
         online = ballot["channel"] == "online"

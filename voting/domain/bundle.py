@@ -44,6 +44,9 @@ FORMAT = "owner-assembly-bundle/1"
 TOP_FIELDS = ("format", "keys", "roll", "log", "attestations")
 ROLES = ("street-office", "bureau", "committee")
 KEYS = Obj({"log": PUBLIC_KEY})
+# From this size on, signature workers start as soon as the log key is read, so that
+# starting them overlaps with reading the roll; a small bundle is checked in-process.
+EARLY_WORKERS_BYTES = 4 << 20
 
 
 class BundleError(ValueError):
@@ -174,12 +177,17 @@ def verify_bundle(
         public_key_raw(pinned_key)
     path = isinstance(source, str | os.PathLike)
     with open(source, "rb") if path else nullcontext(source) as raw:
-        verification = _Verification(book, pinned_key, workers)
-        verification.read(JsonStream(raw), first_pass=True)
-        if verification.log_deferred:
-            raw.seek(0)
-            verification.read(JsonStream(raw), first_pass=False)
-        return verification.report()
+        large = raw.seek(0, os.SEEK_END) >= EARLY_WORKERS_BYTES
+        raw.seek(0)
+        verification = _Verification(book, pinned_key, workers, early_workers=large)
+        try:
+            verification.read(JsonStream(raw), first_pass=True)
+            if verification.log_deferred:
+                raw.seek(0)
+                verification.read(JsonStream(raw), first_pass=False)
+            return verification.report()
+        finally:
+            verification.close()
 
 
 def verify_bundle_data(bundle: Any, **options: Any) -> Report:
@@ -191,10 +199,18 @@ def verify_bundle_data(bundle: Any, **options: Any) -> Report:
 class _Verification:
     """One verification run: the top-level walk and what it collects along the way."""
 
-    def __init__(self, receipts: ReceiptBook, pinned_key: str | None, workers: int | None) -> None:
+    def __init__(
+        self,
+        receipts: ReceiptBook,
+        pinned_key: str | None,
+        workers: int | None,
+        early_workers: bool,
+    ) -> None:
         self._receipts = receipts
         self._pinned_key = pinned_key
         self._workers = workers
+        self._early_workers = early_workers
+        self._signatures: SignatureChecker | None = None
         self.problems = Problems()
         self.log_deferred = False
         self._first_pass = True
@@ -250,6 +266,9 @@ class _Verification:
             self.problems.add(
                 2, None, f"keys.log is {self._log_key}, not the expected {self._pinned_key}"
             )
+        self._signatures = SignatureChecker(public_key_raw(self._log_key), ENTRY_TAG, self._workers)
+        if self._early_workers:
+            self._signatures.start()
 
     def _read_roll(self, stream: JsonStream) -> None:
         if not self._is_array(stream, "roll"):
@@ -274,19 +293,17 @@ class _Verification:
             return
         if not self._is_array(stream, "log"):
             return
-        signatures = None
-        if self._log_key is not None:
-            signatures = SignatureChecker(public_key_raw(self._log_key), ENTRY_TAG, self._workers)
+        signatures = self._signatures
         self._log = LogChecker(self._roll, signatures, self._receipts, self.problems)
-        try:
-            for element in stream.items(verbatim=verbatim.BALLOT):
-                self._entry(self._log, element)
-        except BaseException:
-            if signatures is not None:
-                signatures.close()
-            raise
+        for element in stream.items(verbatim=verbatim.BALLOT):
+            self._entry(self._log, element)
         for seq in signatures.finish() if signatures is not None else ():
             self.problems.add(2, seq, "signature does not verify under keys.log")
+
+    def close(self) -> None:
+        """Stop any signature workers (after an error; finishing the log stops them too)."""
+        if self._signatures is not None:
+            self._signatures.close()
 
     @staticmethod
     def _entry(log: LogChecker, element: Any) -> None:

@@ -68,6 +68,13 @@ class SignatureChecker:
         self._failed: list[int] = []
         self._pool: OrderedPool[bytes, list[int]] | None = None
 
+    def start(self) -> None:
+        """Start the workers now, e.g. while the roll is still being read, instead of lazily."""
+        if self._workers > 1 and self._pool is None:
+            self._pool = OrderedPool(
+                _verify_in_worker, self._workers, _start_worker, self._key_args
+            )
+
     def add(self, seq: int, hash_raw: bytes, signature: bytes) -> None:
         self._batch += hash_raw
         self._batch += signature
@@ -95,10 +102,8 @@ class SignatureChecker:
         if not in_pool:
             self._failed += [seqs[i] for i in self._verifier(batch)]
             return
-        if self._pool is None:
-            self._pool = OrderedPool(
-                _verify_in_worker, self._workers, _start_worker, self._key_args
-            )
+        self.start()
+        assert self._pool is not None, "dispatched to a pool with one worker"
         self._queued.append(seqs)
         self._collect(self._pool.submit(batch))
 

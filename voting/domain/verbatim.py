@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from itertools import pairwise
 from typing import Any
 
 from voting.domain.canonical import MAX_INT, is_time
@@ -24,6 +23,8 @@ _ID = r"[A-Za-z0-9._-]{1,64}"
 _UINT = r"0|[1-9][0-9]{0,15}"
 _HASH = r"[0-9a-f]{64}"
 _CHOICE = rf'"{_ID}":(?:"(?:agree|oppose|abstain)"|\[(?:"{_ID}"(?:,"{_ID}")*)?\])'
+# The C scanner itself: the pattern has already made sure the text is plain JSON.
+_scan = json.JSONDecoder().scan_once
 
 ROW = re.compile(
     r'\{"area":"(?P<area>(?:0|[1-9][0-9]*)\.[0-9]{2})",'
@@ -63,18 +64,22 @@ def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
 
     The pattern fixes the fields and their forms; what it cannot express is
     checked here: a real calendar time, the integer range, and choice keys in
-    strictly ascending order (canonical, and so no key twice: values never
-    hold ``":``, so that count is the number of keys written).
+    ascending order, none twice (canonical; values never hold ``":``, so
+    counting it counts the keys written).
     """
-    at, seq_text, choices_text = match.group("at", "seq", "choices")
+    (at, seq_text, choices_text, meeting, ballot, holder, channel, supersedes, evidence, prev,
+     entry_hash, sig) = match.group(
+        "at", "seq", "choices", "meeting", "ballot", "holder", "channel", "supersedes",
+        "evidence", "prev", "hash", "sig",
+    )  # fmt: skip
     seq = int(seq_text)
-    choices = json.loads(choices_text)
+    choices = _scan(choices_text, 0)[0]
     keys = list(choices)
     if (
         seq > MAX_INT
         or not is_time(at)
         or len(keys) != choices_text.count('":')
-        or any(a >= b for a, b in pairwise(keys))
+        or keys != sorted(keys)
     ):
         return None
     start, (hash_start, hash_end), (sig_start, sig_end) = (
@@ -84,9 +89,6 @@ def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
     )
     text = match.string
     body = text[start:hash_start] + text[hash_end:sig_start] + text[sig_end : match.end()]
-    meeting, ballot, holder, channel, supersedes, evidence, prev, entry_hash, sig = match.group(
-        "meeting", "ballot", "holder", "channel", "supersedes", "evidence", "prev", "hash", "sig"
-    )
     entry = {
         "seq": seq,
         "prev": prev,
