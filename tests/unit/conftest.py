@@ -1,15 +1,12 @@
-"""Fixtures for the voting core's tests: the spec's example bundle and meeting builders."""
+"""Fixtures for the voting core's tests: the spec's example bundle."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.unit.builders import MeetingBuilder
 
 # The spec's test vector (shared/spec/example-bundle.json), copied byte for byte.
 EXAMPLE = Path(__file__).resolve().parents[1] / "bundles" / "valid-spec-example.json"
@@ -23,9 +20,3 @@ def example_path() -> Path:
 @pytest.fixture
 def example(example_path: Path) -> dict[str, Any]:
     return json.loads(example_path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def meeting() -> Callable[..., MeetingBuilder]:
-    """Returns the MeetingBuilder class, so each test states its own roll and motions."""
-    return MeetingBuilder
