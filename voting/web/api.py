@@ -195,6 +195,9 @@ def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         413: ("too_large", _("请求体过大（上限 64 KiB）")),
         429: ("rate_limited", _("操作太频繁，请稍后再试")),
     }
+    if status >= 500:
+        current_app.logger.error("api error %s on %s %s", status, request.method, request.path)
+        known[status] = ("server_error", _("服务器出错了"))
     code, message = known.get(status, (str(status), _("出错了")))
     headers = {}
     if error.response is not None and "Retry-After" in error.response.headers:

@@ -13,6 +13,7 @@ with two decimals (square metres), never numbers; ids in paths are the row ids,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 PREFIX = "/api/v1"
@@ -677,8 +678,6 @@ PATHS: dict[str, dict[str, Any]] = {
 
 def _with_path_parameters(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each ``{name}`` in a path is a row id (a positive integer)."""
-    import re
-
     for path, item in paths.items():
         names = re.findall(r"\{(\w+)\}", path)
         if names:
@@ -736,10 +735,6 @@ def operations() -> list[tuple[str, str, dict[str, Any]]]:
         for method, operation in item.items()
         if method in {"get", "put", "post", "delete", "patch"}
     ]
-
-
-def schema(name: str) -> dict[str, Any]:
-    return SCHEMAS[name]
 
 
 def resolve(node: dict[str, Any]) -> dict[str, Any]:
