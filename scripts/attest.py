@@ -57,7 +57,11 @@ def new_key(path: Path) -> int:
     if path.exists():
         print(f"{path} exists; not overwriting it", file=sys.stderr)
         return UNUSABLE
-    passphrase = _passphrase(confirm=True)
+    try:
+        passphrase = _passphrase(confirm=True)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return UNUSABLE
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -111,7 +115,8 @@ def attest(bundle: Path, key_path: Path, name: str, role: str, out: str | None) 
         print("that is the log key; attest with your own key", file=sys.stderr)
         return UNUSABLE
     target = Path(out) if out else bundle.with_name(bundle.stem + ".attestation.json")
-    target.write_text(json.dumps(attestation, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(attestation, ensure_ascii=False, indent=1) + "\n"
+    target.write_text(text, encoding="utf-8")
     meeting = (report.meeting or {}).get("id", "?")
     print(f"bundle valid; meeting {meeting}; head {report.head}")
     print(f"attestation written to {target}: upload it on the meeting's page")
@@ -124,9 +129,9 @@ def _passphrase(confirm: bool = False) -> bytes:
         return given.encode()
     first = getpass.getpass("passphrase: ")
     if confirm and getpass.getpass("again: ") != first:
-        raise SystemExit("passphrases differ")
+        raise ValueError("the passphrases differ")
     if confirm and len(first) < 8:
-        raise SystemExit("use a passphrase of at least 8 characters")
+        raise ValueError("use a passphrase of at least 8 characters")
     return first.encode()
 
 
