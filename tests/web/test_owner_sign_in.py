@@ -194,3 +194,13 @@ def test_behind_a_proxy_the_forwarded_scheme_and_address_count(database_url, tmp
         assert f"otp:ip-send:{counters.tag('198.51.100.9')}" in keys
         db.session.remove()
         db.engine.dispose()
+
+
+def test_without_proxy_hops_forwarded_headers_are_not_trusted(client):
+    headers = {"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"}
+    assert "Secure" not in session_cookie(client.get("/lang/zh", headers=headers))
+    token = csrf_from(client.get("/sign-in").get_data(as_text=True))
+    client.post("/sign-in", data={"phone": KNOWN, "csrf_token": token}, headers=headers)
+    keys = set(db.session.scalars(select(RateCounter.key)))
+    assert f"otp:ip-send:{counters.tag('127.0.0.1')}" in keys
+    assert f"otp:ip-send:{counters.tag('198.51.100.9')}" not in keys
