@@ -126,3 +126,14 @@ def test_bundles_exported_before_the_tally_verify(example: dict[str, Any]) -> No
         report = verify_bundle(io.BytesIO(json.dumps(partial).encode()))
         assert (report.problems, report.stage) == ([], stage)
         assert [m["motion"] for m in report.motions] == ["m1", "m2", "m3"]
+
+
+@pytest.mark.parametrize("depth", [990, 100_000])
+def test_deeply_nested_values_are_refused_not_crashed_on(
+    example: dict[str, Any], depth: int
+) -> None:
+    text = json.dumps(example).replace(
+        '"evidence": null', '"evidence": null, "deep": ' + "[" * depth + "]" * depth, 1
+    )
+    problems = verify_text(text)
+    assert (1, 1) in problems or (1, None) in problems

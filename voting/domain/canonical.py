@@ -71,7 +71,10 @@ _ENCODER = json.JSONEncoder(
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 (JCS) bytes of ``value``; for this value domain JCS is sorted, compact JSON."""
-    check_value(value)
+    try:
+        check_value(value)
+    except RecursionError as error:
+        raise EncodingError("values nested too deeply") from error
     return canonical_json_decoded(value)
 
 
@@ -86,6 +89,8 @@ def canonical_json_decoded(value: Any) -> bytes:
         return _ENCODER.encode(value).encode("utf-8")
     except UnicodeEncodeError as error:
         raise EncodingError("a string holds a lone surrogate") from error
+    except RecursionError as error:
+        raise EncodingError("values nested too deeply") from error
 
 
 def sha256_hex(data: bytes) -> str:

@@ -135,6 +135,8 @@ class JsonStream:
                     self._fail(error.msg, self._offset + error.pos)
                 self._fill()
                 continue
+            except RecursionError:
+                self._fail("values nested too deeply")
             if end == len(self._buf) and not self._eof:
                 self._fill()  # a number may go on in the next chunk
                 continue
