@@ -188,3 +188,10 @@ def test_an_inserted_entry_in_a_long_log_reports_a_bounded_list() -> None:
     report = verify_bundle(io.BytesIO(json.dumps(bundle).encode()), workers=1)
     assert report.omitted[2] > 0
     assert sum(1 for p in report.problems if p.check == 2) == 1000
+
+
+def test_problem_messages_quoting_the_bundle_stay_short() -> None:
+    problems = Problems()
+    problems.add(1, 0, "unknown field " + "x" * 10_000)
+    (problem,) = problems.sorted()
+    assert len(problem.message) == 500 and problem.message.endswith("...")

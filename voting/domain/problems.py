@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import NamedTuple
 
-CHECKS = range(1, 10)
+MESSAGE_LIMIT = 500
 
 
 class Problem(NamedTuple):
@@ -30,7 +30,11 @@ class Problems:
     def add(self, check: int, seq: int | None, message: str) -> None:
         self._per_check[check] += 1
         if self._per_check[check] <= self._limit:
-            self._kept.append(Problem(check, seq, message))
+            # A message may quote the bundle (an unknown field's name, say): keep it short.
+            shown = (
+                message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 3] + "..."
+            )
+            self._kept.append(Problem(check, seq, shown))
 
     def __bool__(self) -> bool:
         return bool(self._kept)
