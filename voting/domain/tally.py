@@ -23,8 +23,10 @@ APPROVAL_OPTIONS = ("agree", "oppose", "abstain")
 def choice_key(choices: Mapping[str, str | list[str]]) -> ChoiceKey:
     """A hashable form of a ballot's choices."""
     return tuple(
-        (motion, choice if type(choice) is str else tuple(choice))
-        for motion, choice in choices.items()
+        [  # a list first: cheaper than a generator, and this runs once per ballot
+            (motion, choice if type(choice) is str else tuple(choice))
+            for motion, choice in choices.items()
+        ]
     )
 
 
