@@ -137,7 +137,7 @@ def test_committee_runs_a_meeting_through_its_pages(app, client, make):
     db.session.refresh(meeting)
     for phone in home.phones[:2]:
         ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=meeting.opens_at)
-    with time_machine.travel(meeting.opens_at + timedelta(hours=1), tick=False):
+    with time_machine.travel(meeting.opens_at + timedelta(minutes=20), tick=False):
         page = client.get(meeting_url).get_data(as_text=True)
         assert "180.00 / 160.00" in page  # participation against the 2/3 line
         assert "同意" not in page.split("实时参与情况")[1].split("议题")[0]

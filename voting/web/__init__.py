@@ -106,6 +106,17 @@ def labels() -> dict[str, dict[str, str]]:
             MeetingForm.written: _("书面征求意见"),
             MeetingForm.collective: _("集体讨论"),
         },
+        "certification_states": {
+            "pending": _("尚未统计"),
+            "tallied": _("已统计，待街道办事处审核"),
+            "attested": _("街道办事处已审核，待住建部门认证"),
+            "certified": _("住建部门已认证"),
+        },
+        "attestation_roles": {
+            "street-office": _("街道办事处"),
+            "bureau": _("住建部门"),
+            "committee": _("业主委员会"),
+        },
         "entry_types": {
             "open": _("开始投票"),
             "ballot": _("表决票"),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
-from voting.services import accounts, registry, sms, totp
+from voting.services import accounts, certify, registry, sms, totp
 from voting.web.forms import attempt, form_int
 from voting.web.guards import staff_required
 
@@ -160,4 +160,30 @@ def sms_messages():  # type: ignore[no-untyped-def]
         bodies={message.id: sms.readable_body(message) for message in messages},
         limit=limit,
         gateway=current_app.config["SETTINGS"].sms_gateway,
+    )
+
+
+@bp.get("/keys")
+@staff_required(Role.bureau)
+def office_keys():  # type: ignore[no-untyped-def]
+    offices = list(db.session.scalars(select(StreetOffice).order_by(StreetOffice.name)))
+    return render_template("bureau/keys.html", keys=certify.office_keys(), offices=offices)
+
+
+@bp.post("/keys")
+@staff_required(Role.bureau)
+def register_key():  # type: ignore[no-untyped-def]
+    office = db.get_or_404(StreetOffice, form_int(request.form.get("street_office_id")))
+    return attempt(
+        lambda: certify.register_key(office, request.form.get("public_key", ""), g.user),
+        _("已登记街道办事处公钥"),
+        url_for("bureau.office_keys"),
+    )
+
+
+@bp.post("/keys/<int:key_id>/revoke")
+@staff_required(Role.bureau)
+def revoke_key(key_id: int):  # type: ignore[no-untyped-def]
+    return attempt(
+        lambda: certify.revoke_key(key_id), _("已停用该公钥"), url_for("bureau.office_keys")
     )

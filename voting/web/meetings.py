@@ -5,8 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import tempfile
 
-from flask import Blueprint, Response, abort, g, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -14,9 +27,9 @@ from sqlalchemy import select
 from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import explain_quorum
 from voting.extensions import db
-from voting.models import BallotConflict, Meeting, MeetingState, Upload
-from voting.services import credit, meetings, scope, uploads
-from voting.services.errors import InvalidInput
+from voting.models import BallotConflict, Meeting, MeetingState, Role, Upload
+from voting.services import audit, certify, credit, export, meetings, scope, uploads
+from voting.services.errors import InvalidInput, ServiceError
 from voting.web.forms import attempt, form_int, local_datetime, local_input
 from voting.web.guards import staff_required
 
@@ -84,6 +97,12 @@ def show(meeting_id: int):  # type: ignore[no-untyped-def]
         ).all(),
         local_input=local_input,
         rules_name=rules.name,
+        last_audit=audit.latest(meeting),
+        audit_problems=_problems(audit.latest(meeting)),
+        certification=certify.state(meeting),
+        attestations=certify.attestations(meeting),
+        is_street=scope.has_role(g.user, Role.street),
+        is_bureau=scope.has_role(g.user, Role.bureau),
         document_url=lambda upload_id: url_for(
             "meetings.document", meeting_id=meeting.id, upload_id=upload_id
         ),
@@ -171,6 +190,65 @@ def transition(meeting_id: int, action: str):  # type: ignore[no-untyped-def]
     )
 
 
+@bp.get("/meetings/<int:meeting_id>/bundle.json")
+@staff_required()
+def bundle(meeting_id: int):  # type: ignore[no-untyped-def]
+    """The audit bundle, spooled to a temporary file so memory stays bounded."""
+    return send_bundle(_meeting(meeting_id))
+
+
+def send_bundle(meeting: Meeting):  # type: ignore[no-untyped-def]
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it after the response
+    try:
+        export.write(meeting, spool)
+    except ServiceError:
+        spool.close()
+        raise
+    spool.seek(0)
+    return send_file(
+        spool,
+        mimetype="application/json",
+        as_attachment=True,
+        download_name=f"{meeting.public_id}.bundle.json",
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/audit")
+@staff_required(Role.committee, Role.street, Role.bureau)
+def run_audit(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    report = audit.audit(meeting, g.user)
+    if report.is_clean:
+        flash(_("数据库审计通过：日志、签名、名册和统计结果均一致"), "info")
+    else:
+        flash(_("数据库审计发现 %(n)d 处问题", n=len(report.problems)), "error")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id))
+
+
+@bp.post("/meetings/<int:meeting_id>/attestation")
+@staff_required(Role.street)
+def upload_attestation(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    upload = request.files.get("file")
+    content = upload.read(certify.MAX_ATTESTATION_BYTES + 1) if upload else b""
+    return attempt(
+        lambda: certify.accept(meeting, content, g.user),
+        _("已接受街道办事处的审核签名"),
+        url_for("meetings.show", meeting_id=meeting.id),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/certify")
+@staff_required(Role.bureau)
+def certify_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
+    meeting = _meeting(meeting_id)
+    return attempt(
+        lambda: certify.certify(meeting, g.user),
+        _("已认证表决结果"),
+        url_for("meetings.show", meeting_id=meeting.id),
+    )
+
+
 @bp.get("/meetings/<int:meeting_id>/non-voters")
 @staff_required()
 def non_voters(meeting_id: int):  # type: ignore[no-untyped-def]
@@ -223,6 +301,10 @@ def send_document(meeting: Meeting, upload_id: int):  # type: ignore[no-untyped-
         download_name=upload.filename,
         as_attachment=upload.content_type == "application/pdf",
     )
+
+
+def _problems(run) -> list[str]:  # type: ignore[no-untyped-def]
+    return json.loads(run.problems)[:50] if run is not None else []
 
 
 def safe_cells(cells: list[str]) -> list[str]:
