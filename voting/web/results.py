@@ -119,7 +119,6 @@ def overview_page():  # type: ignore[no-untyped-def]
         district_id=district_id,
         period=period,
         outcome_text=outcome_text,
-        certification_labels=_certification_labels(),
         export_args=_export_args(district_id, period),
     )
 
@@ -158,7 +157,7 @@ def _sheet() -> list[list[Any]]:
     """One row per motion (a meeting without motions: one row), text cells neutralised."""
     district_id, period = _filters()
     states = labels()["meeting_states"]
-    certification = _certification_labels()
+    certification = labels()["certification_states"]
     header = [
         _("区县"),
         _("街道办事处"),
@@ -258,15 +257,6 @@ def _export_args(district_id: int | None, period: overview.Period) -> dict[str, 
     return {key: value for key, value in args.items() if value}
 
 
-def _certification_labels() -> dict[str, str]:
-    return {
-        certify.Certification.pending: _("尚未统计"),
-        certify.Certification.tallied: _("已统计，待街道办事处审核"),
-        certify.Certification.attested: _("街道办事处已审核，待住建部门认证"),
-        certify.Certification.certified: _("住建部门已认证"),
-    }
-
-
 # --- the notice of the decision -----------------------------------------------------------
 
 
@@ -288,7 +278,6 @@ def notice(meeting_id: int):  # type: ignore[no-untyped-def]
         quorum_text=explain_quorum(found.rules, lang),
         today=utcnow(),
         certification=certify.state(meeting),
-        certification_labels=_certification_labels(),
         check_url=check_url,
         qr=qr_svg(check_url),
     )
