@@ -430,11 +430,16 @@ def non_voters(meeting: Meeting) -> list[Holder]:
 
 
 def results(meeting: Meeting) -> list[dict[str, Any]] | None:
-    """The results of the ``tally`` entry, once there is one."""
+    """The results of the ``tally`` entry (the log's last), once there is one."""
     row = db.session.scalar(
-        select(LogEntry).where(LogEntry.meeting_id == meeting.id, LogEntry.type == "tally")
+        select(LogEntry)
+        .where(LogEntry.meeting_id == meeting.id)
+        .order_by(LogEntry.seq.desc())
+        .limit(1)
     )
-    return json.loads(row.body)["results"] if row is not None else None
+    if row is None or row.type != "tally":
+        return None
+    return json.loads(row.body)["results"]
 
 
 def head(meeting: Meeting) -> MeetingHead | None:

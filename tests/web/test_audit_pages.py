@@ -1,0 +1,127 @@
+"""Audit and certification through the pages: bundle download, the audit verdict,
+street-office keys, the attestation upload and the bureau's certification."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+import time_machine
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+
+from tests.helpers import csrf_from, sign_in
+from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from voting.domain.bundle import make_attestation, verify_bundle
+from voting.domain.signing import public_key_text
+from voting.extensions import db
+from voting.services import ballots, certify, meetings
+
+LATER = CLOSES + timedelta(hours=1)
+
+
+def tallied(make):  # type: ignore[no-untyped-def]
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    for phone in home.phones:
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    return home, meeting
+
+
+def test_staff_download_a_bundle_that_verifies(app, client, make):
+    home, meeting = tallied(make)
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, home.committee)
+        response = client.get(f"/meetings/{meeting.id}/bundle.json")
+        content = response.data
+        response.close()  # the spooled file goes with the response
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith(f"{meeting.public_id}.bundle.json")
+    assert verify_bundle(io.BytesIO(content), workers=1).valid
+    outsider = make.user("committee", make.community())
+    with time_machine.travel(LATER, tick=False):
+        other = app.test_client()
+        sign_in(other, outsider)
+        refused = other.get(f"/meetings/{meeting.id}/bundle.json")
+        assert refused.status_code == 404
+
+
+def test_the_audit_verdict_shows_on_the_meeting_page(app, client, make):
+    home, meeting = tallied(make)
+    auditor = make.user("street", home.community.street_office)
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, auditor)
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        assert "尚未进行数据库审计" in page
+        clean = client.post(f"/meetings/{meeting.id}/audit", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        assert "数据库审计通过" in clean.get_data(as_text=True)
+        db.session.execute(text("UPDATE log_entries SET type = 'tally' WHERE seq = 1"))
+        db.session.commit()
+        dirty = client.post(f"/meetings/{meeting.id}/audit", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    body = dirty.get_data(as_text=True)
+    assert "数据库审计发现" in body and "(seq 1): column type differs from the signed entry" in body
+
+
+def test_attestation_and_certification_through_the_pages(app, client, make):
+    home, meeting = tallied(make)
+    office_key = Ed25519PrivateKey.generate()
+    bureau, auditor = make.user("bureau"), make.user("street", home.community.street_office)
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, bureau)
+        keys_page = client.get("/bureau/keys").get_data(as_text=True)
+        client.post(
+            "/bureau/keys",
+            data={
+                "csrf_token": csrf_from(keys_page),
+                "street_office_id": str(home.community.street_office_id),
+                "public_key": public_key_text(office_key),
+            },
+        )
+        assert public_key_text(office_key) in client.get("/bureau/keys").get_data(as_text=True)
+
+        street = app.test_client()
+        sign_in(street, auditor)
+        page = street.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        assert "上传审核签名" in page
+        head = meetings.head(meeting)
+        signed = make_attestation("street-office", "大坪街道办事处", head.hash, LATER, office_key)
+        uploaded = street.post(
+            f"/meetings/{meeting.id}/attestation",
+            data={"csrf_token": csrf_from(page), "file": (io.BytesIO(json.dumps(signed).encode()), "a.json")},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+        assert "已接受街道办事处的审核签名" in uploaded.get_data(as_text=True)
+        assert certify.state(meeting) == "attested"
+
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        certified = client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        assert "住建部门已认证" in certified.get_data(as_text=True)
+    db.session.refresh(meeting)
+    assert certify.state(meeting) == "certified"
+
+
+def test_a_bad_attestation_file_is_refused_on_the_page(app, client, make):
+    home, meeting = tallied(make)
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, make.user("street", home.community.street_office))
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        response = client.post(
+            f"/meetings/{meeting.id}/attestation",
+            data={"csrf_token": csrf_from(page), "file": (io.BytesIO(b"not json at all"), "a.json")},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+    assert "无法读取" in response.get_data(as_text=True)
+    assert certify.state(meeting) == "tallied"
+
+
+def test_only_the_bureau_registers_keys_and_certifies(app, client, make):
+    home, meeting = tallied(make)
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, home.committee)
+        assert client.get("/bureau/keys").status_code == 403
+        token = csrf_from(client.get(f"/meetings/{meeting.id}").get_data(as_text=True))
+        assert client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": token}).status_code == 403
