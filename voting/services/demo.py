@@ -22,7 +22,7 @@ from voting.domain.identifiers import id_number_check_char
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
 from voting.models.base import utcnow
-from voting.services import accounts, registry, roll_import
+from voting.services import accounts, demo_meetings, registry, roll_import
 
 CITY, DISTRICT, STREET = "重庆市", "渝中区", "大坪街道办事处"
 COMMUNITY, ADDRESS = "嘉陵雅苑", "重庆市渝中区大坪正街 118 号"
@@ -77,6 +77,11 @@ def load() -> list[str]:
         raise RuntimeError(f"demo roll rejected: {report.errors[:3]}")
     for account in ACCOUNTS:
         _account(account, community)
+    staff = {
+        a.username: db.session.scalar(select(User).where(User.username == a.username))
+        for a in ACCOUNTS
+    }
+    meeting_lines = demo_meetings.load(community, staff, utcnow())
     totals = registry.community_totals(community)
     return [
         f"demo estate: {CITY}{DISTRICT} {STREET} {COMMUNITY} (community id {community.id})",
@@ -92,6 +97,7 @@ def load() -> list[str]:
         "  .venv/bin/python -c 'import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())' SECRET",
         "  owners sign in with their phone number; with SMS_GATEWAY=outbox read the code on",
         "  /bureau/sms (as bureau) or with: flask --app wsgi sms outbox",
+        *meeting_lines,
     ]
 
 

@@ -1,0 +1,200 @@
+"""The demo estate's meetings: one finished and certified, one open now.
+
+The finished meeting has online, paper, proxy and revoted ballots and an
+election, and carries the street office's attestation and the bureau's
+certification, so a new user can export, verify and download the certified
+result at once. The open one lets them vote (and watch the turnout). Both go
+through the real services with explicit times relative to today; the seeded
+choices make a reload change nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
+from sqlalchemy import select
+
+from voting.domain.bundle import make_attestation
+from voting.domain.signing import public_key_text
+from voting.extensions import db
+from voting.models import Channel, Community, Firm, Meeting, Owner, RollEntry, User
+from voting.services import ballots, certify, credit, keys, meetings, paper
+
+FIRM = ("重庆诚信物业服务有限公司", "91500103MA5U7L8K2B")
+FIRST = "2026年第一次业主大会会议"
+SECOND = "2026年第二次业主大会会议（选聘物业服务企业）"
+CANDIDATES = ["陈立新", "刘雅琴", "王建华", "赵秀英", "孙晓东"]
+
+
+def load(community: Community, staff: dict[str, User], now: datetime) -> list[str]:
+    """Create the two meetings unless they exist; returns lines for the user."""
+    keys.init()
+    existing = {m.title: m for m in meetings.for_community(community)}
+    finished = existing.get(FIRST) or _finished(community, staff, now)
+    current = existing.get(SECOND) or _open(community, staff, now)
+    waiting = _a_voter_who_has_not_voted(current)
+    lines = [
+        f"  finished, certified meeting: {finished.public_id} ({finished.title})",
+        f"  open meeting: {current.public_id} ({current.title})",
+    ]
+    if waiting is not None:
+        lines.append(f"  an owner who has not voted yet: phone {waiting} (sign in at /sign-in)")
+    return lines
+
+
+def _finished(community: Community, staff: dict[str, User], now: datetime) -> Meeting:
+    opens = (now - timedelta(days=40)).replace(hour=1, minute=0, second=0, microsecond=0)
+    meeting = meetings.create(
+        community,
+        staff["committee1"],
+        title=FIRST,
+        form="written",
+        opens_at=opens,
+        closes_at=opens + timedelta(days=10),
+        place="小区会所",
+        is_revote_allowed=True,
+    )
+    meetings.add_motion(
+        meeting, kind="approval", item=5, title="使用专项维修资金更换1栋、2栋电梯",
+        text="更换1栋、2栋共4部电梯，预算 186.40 万元，从专项维修资金列支。",
+    )  # fmt: skip
+    meetings.add_motion(
+        meeting, kind="election", item=3, title="选举第二届业主委员会委员", seats=3,
+        candidates=CANDIDATES,
+    )  # fmt: skip
+    meetings.add_motion(
+        meeting, kind="approval", item=6, title="续筹专项维修资金",
+        text="按专有部分面积每平方米 30.00 元续筹。",
+    )  # fmt: skip
+    meetings.announce(meeting.id, staff["committee1"], now=opens - timedelta(days=20))
+    meetings.open_voting(meeting.id, staff["committee1"], now=opens)
+
+    rng = random.Random(2026_01)
+    holders = _roll(meeting)
+    clock = opens + timedelta(minutes=5)
+    paper_holders, proxy_holders = holders[1:9], holders[-3:]
+    for holder_id in holders:
+        clock += timedelta(minutes=rng.randint(5, 90))
+        if holder_id in paper_holders or holder_id in proxy_holders or rng.random() < 0.15:
+            continue
+        ballots.cast(meeting.id, holder_id, _choices(rng), now=clock)
+        if rng.random() < 0.08:  # a change of mind before the close
+            ballots.cast(meeting.id, holder_id, _choices(rng), now=clock + timedelta(hours=6))
+    scan = _scan()
+    for number, holder_id in enumerate([*paper_holders, *proxy_holders]):
+        is_proxy = holder_id in proxy_holders
+        entry = paper.enter(
+            meeting,
+            holder_id,
+            _choices(rng),
+            Channel.proxy if is_proxy else Channel.paper,
+            "委托书.png" if is_proxy else "表决票.png",
+            scan,
+            staff["committee1"],
+            agent_name="周建华" if is_proxy else None,
+            agent_phone_or_id="13983001234" if is_proxy else None,
+            now=opens + timedelta(days=9, minutes=number),
+        )
+        paper.confirm(entry.id, staff["committee2"], now=opens + timedelta(days=9, hours=2))
+    closes = meeting.closes_at
+    meetings.close(meeting.id, staff["committee1"], now=closes + timedelta(hours=1))
+    meetings.publish_results(meeting.id, staff["committee1"], now=closes + timedelta(days=1))
+    _attest_and_certify(meeting, community, staff, closes + timedelta(days=2))
+    return meeting
+
+
+def _attest_and_certify(
+    meeting: Meeting, community: Community, staff: dict[str, User], when: datetime
+) -> None:
+    """The street office signs with its own key (in real life on its own computer);
+    the bureau certifies."""
+    office_key = Ed25519PrivateKey.generate()
+    certify.register_key(community.street_office, public_key_text(office_key), staff["bureau"])
+    head = meetings.head(meeting)
+    assert head is not None
+    signed = make_attestation(
+        "street-office", community.street_office.name, head.hash, when, office_key
+    )
+    certify.accept(meeting, json.dumps(signed, ensure_ascii=False).encode(), staff["daping"])
+    certify.certify(meeting, staff["bureau"], now=when + timedelta(hours=3))
+
+
+def _open(community: Community, staff: dict[str, User], now: datetime) -> Meeting:
+    opens = (now - timedelta(days=2)).replace(microsecond=0)
+    meeting = meetings.create(
+        community,
+        staff["committee1"],
+        title=SECOND,
+        form="written",
+        opens_at=opens,
+        closes_at=opens + timedelta(days=14),
+        is_revote_allowed=True,
+    )
+    firm = db.session.scalar(select(Firm).where(Firm.uscc == FIRM[1])) or credit.add_firm(*FIRM)
+    meetings.add_motion(
+        meeting, kind="approval", item=4, title=f"选聘{firm.name}为本小区物业服务企业",
+        text="服务期三年，物业费 2.30 元/平方米·月，详见物业服务合同草案。", firm_id=firm.id,
+    )  # fmt: skip
+    meetings.add_motion(
+        meeting, kind="approval", item=7, title="2栋外墙翻新",
+        text="2栋外墙脱落部分翻新，预算 48.60 万元。",
+    )  # fmt: skip
+    meetings.announce(meeting.id, staff["committee1"], now=opens - timedelta(days=18))
+    meetings.open_voting(meeting.id, staff["committee1"], now=opens)
+    rng = random.Random(2026_02)
+    clock = opens + timedelta(minutes=3)
+    for holder_id in _roll(meeting):
+        clock += timedelta(minutes=rng.randint(1, 8))
+        if rng.random() < 0.45 and clock < now:
+            choice = {"m1": rng.choice(["agree"] * 6 + ["oppose", "abstain"])}
+            choice["m2"] = rng.choice(["agree", "agree", "oppose", "abstain"])
+            ballots.cast(meeting.id, holder_id, choice, now=clock)
+    return meeting
+
+
+def _roll(meeting: Meeting) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(RollEntry.holder_id)
+            .where(RollEntry.meeting_id == meeting.id)
+            .order_by(RollEntry.holder_id)
+        )
+    )
+
+
+def _choices(rng: random.Random) -> dict[str, Any]:
+    slate = (
+        ["c1", "c2", "c3"] if rng.random() < 0.7 else rng.sample(["c1", "c2", "c3", "c4", "c5"], 3)
+    )
+    chosen = sorted(slate[: rng.choice([2, 3, 3, 3])])
+    return {
+        "m1": rng.choice(["agree"] * 7 + ["oppose", "oppose", "abstain"]),
+        "m2": chosen,
+        "m3": rng.choice(["agree", "agree", "oppose", "abstain"]),
+    }
+
+
+def _scan() -> bytes:
+    """A stand-in for a scanned paper ballot or mandate (a small blank PNG)."""
+    out = io.BytesIO()
+    Image.new("L", (240, 320), color=255).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _a_voter_who_has_not_voted(meeting: Meeting) -> str | None:
+    for holder_id in _roll(meeting):
+        if ballots.effective_ballot(meeting, holder_id) is None:
+            phone = db.session.scalar(
+                select(Owner.phone).where(
+                    Owner.holder_id == holder_id, Owner.is_voter, Owner.phone.is_not(None)
+                )
+            )
+            if phone:
+                return phone
+    return None
