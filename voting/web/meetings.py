@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 
 from flask import (
     Blueprint,
@@ -29,7 +28,8 @@ from voting.domain.rules import explain_quorum
 from voting.extensions import db
 from voting.models import BallotConflict, Meeting, MeetingState, Role, Upload
 from voting.services import audit, certify, credit, export, meetings, scope, uploads
-from voting.services.errors import InvalidInput, ServiceError
+from voting.services.errors import InvalidInput
+from voting.web.downloads import send_spooled
 from voting.web.forms import attempt, form_int, local_datetime, local_input
 from voting.web.guards import staff_required
 
@@ -198,18 +198,10 @@ def bundle(meeting_id: int):  # type: ignore[no-untyped-def]
 
 
 def send_bundle(meeting: Meeting):  # type: ignore[no-untyped-def]
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it after the response
-    try:
-        export.write(meeting, spool)
-    except ServiceError:
-        spool.close()
-        raise
-    spool.seek(0)
-    return send_file(
-        spool,
-        mimetype="application/json",
-        as_attachment=True,
-        download_name=f"{meeting.public_id}.bundle.json",
+    return send_spooled(
+        lambda out: export.write(meeting, out),
+        "application/json",
+        f"{meeting.public_id}.bundle.json",
     )
 
 

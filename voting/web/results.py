@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,9 +30,9 @@ from voting.domain.rules import explain_quorum
 from voting.models import Meeting, MeetingState, Role, User
 from voting.models.base import utcnow
 from voting.services import certificate, certify, meetings, outcomes, overview, scope
-from voting.services.errors import ServiceError
 from voting.services.outcomes import MotionOutcome
 from voting.web import labels
+from voting.web.downloads import send_spooled
 from voting.web.forms import form_int
 from voting.web.guards import staff_required
 from voting.web.meetings import _meeting, safe_cells
@@ -88,20 +87,11 @@ def certificate_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
 def package(meeting_id: int):  # type: ignore[no-untyped-def]
     """The PDF and the bundle in one ZIP, spooled to a file so memory stays bounded."""
     meeting = _downloadable(meeting_id)
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it after the response
-    try:
-        certificate.write_package(
-            meeting, _absolute("public.results", meeting_id=meeting.id), spool
-        )
-    except ServiceError:
-        spool.close()
-        raise
-    spool.seek(0)
-    return send_file(
-        spool,
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"{meeting.public_id}.certified.zip",
+    url = _absolute("public.results", meeting_id=meeting.id)
+    return send_spooled(
+        lambda out: certificate.write_package(meeting, url, out),
+        "application/zip",
+        f"{meeting.public_id}.certified.zip",
     )
 
 
