@@ -87,14 +87,17 @@ class LogChecker:
     def _chain(
         self, seq: int, entry: dict[str, Any], hashable: bool, known_hash: str | None
     ) -> None:
-        if is_uint(entry.get("seq")) and entry["seq"] != seq:
-            self._problems.add(2, seq, f"seq is {entry['seq']}, expected {seq}")
+        # Each comparison comes first: a well-formed field is only checked for on a mismatch
+        # (a malformed one is check 1's to report), which keeps the usual case cheap.
+        written_seq = entry.get("seq")
+        if written_seq != seq and is_uint(written_seq):
+            self._problems.add(2, seq, f"seq is {written_seq}, expected {seq}")
         prev = entry.get("prev")
-        if is_hash(prev) and self._prev is not None and prev != self._prev:
+        if prev != self._prev and self._prev is not None and is_hash(prev):
             self._problems.add(2, seq, "prev is not the hash of the entry before")
         written = entry.get("hash")
-        if not is_hash(written):
-            written = None  # check 1 reports it
+        if written != known_hash and not is_hash(written):
+            written = None
         if hashable:
             try:
                 computed = known_hash or body_hash(entry, SEALS, decoded=True)

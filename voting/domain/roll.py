@@ -103,7 +103,13 @@ class RollReader:
                 self.readable = False
                 return problems
         self._hasher.update(canonical)
-        return self._row_problems(row, at) or self._keep(row)
+        holder, holders = row["holder"], self._holders
+        if row["units"] < 1 or row["headcount"] != 1 or (holders and holder <= holders[-1]):
+            return self._row_problems(row, at)  # the rare case, explained
+        holders.append(holder)
+        self._areas.append(parse_area(row["area"]))
+        self._headcounts.append(row["headcount"])
+        return []
 
     def _row_problems(self, row: dict[str, Any], at: str) -> list[tuple[int, str]]:
         problems = []
@@ -117,12 +123,6 @@ class RollReader:
                 (4, f"{at}: holder {row['holder']!r} " + ("repeats" if same else "is out of order"))
             )
         return problems
-
-    def _keep(self, row: dict[str, Any]) -> list[tuple[int, str]]:
-        self._holders.append(row["holder"])
-        self._areas.append(parse_area(row["area"]))
-        self._headcounts.append(row["headcount"])
-        return []
 
     def finish(self) -> Roll:
         """The roll of the rows kept; meaningful only while ``readable``."""
