@@ -82,6 +82,7 @@ class BallotBox:
         self, meeting: Mapping[str, Any], motions: Sequence[Mapping[str, Any]], roll: Roll
     ):
         self.meeting = meeting
+        self._window = (meeting["opens_at"], meeting["closes_at"])
         self.motions = motions
         self.roll = roll
         self._choice_rules = ChoiceRules({motion["id"]: motion for motion in motions})
@@ -119,9 +120,10 @@ class BallotBox:
         online = ballot["channel"] == "online"
         if online != (ballot["evidence"] is None):
             problems.append("evidence must be null online and a hash for paper and proxy ballots")
-        if ballot["at"] < self.meeting["opens_at"]:
+        opens_at, closes_at = self._window
+        if ballot["at"] < opens_at:
             problems.append("cast before the meeting opened")
-        elif online and ballot["at"] >= self.meeting["closes_at"]:
+        elif online and ballot["at"] >= closes_at:
             problems.append("online ballot cast after the meeting closed")
         return problems
 
