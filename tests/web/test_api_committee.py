@@ -293,3 +293,24 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
         assert short_notice.status_code == 400 and "至少 15 天后" in short_notice.json["message"]
         english = api.post(url + "/announce", headers={"Accept-Language": "en"})
         assert english.status_code == 400 and "15 days" in english.json["message"]
+
+
+def test_staff_export_the_bundle_through_the_api(app, api, make):
+    import io
+
+    from voting.domain.bundle import verify_bundle
+
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    waiting = draft(home, title="草稿")
+    ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=OPENS)
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        api.token = sessions.start(user_id=make.user("street", home.community.street_office).id)
+        answer = api.get(f"/committee/meetings/{meeting.id}/bundle")
+        content = answer.data
+        answer.close()  # the spooled file goes with the response
+        assert answer.status_code == 200
+        assert verify_bundle(io.BytesIO(content), workers=1).valid
+        assert api.get(f"/committee/meetings/{waiting.id}/bundle").status_code == 409
+        api.token = sessions.start(user_id=make.user("committee", make.community()).id)
+        assert api.get(f"/committee/meetings/{meeting.id}/bundle").status_code == 404

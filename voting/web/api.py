@@ -36,6 +36,7 @@ from voting.models import Community, Meeting, MeetingState, Motion, User
 from voting.services import accounts, ballots, meetings, otp, owners, scope, sessions, totp
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from voting.web import jsonbody
+from voting.web.meetings import send_bundle
 from voting.web.openapi import DOCUMENT, MAX_ID, operations
 from voting.web.qr import receipt_check_url
 
@@ -568,3 +569,8 @@ def results(meeting_id: int):  # type: ignore[no-untyped-def]
             "results": found,
         }
     )
+
+
+@operation("getBundle")
+def bundle(meeting_id: int):  # type: ignore[no-untyped-def]
+    return send_bundle(_staff_meeting(meeting_id))

@@ -673,6 +673,24 @@ PATHS: dict[str, dict[str, Any]] = {
             auth=STAFF,
         )
     },
+    "/committee/meetings/{meeting_id}/bundle": {
+        "get": _operation(
+            "getBundle",
+            "The meeting's audit bundle",
+            "committee",
+            (
+                200,
+                "The bundle, exactly as the spec owner-assembly-bundle/1 defines it (streamed)",
+                {"type": "object", "required": ["format", "keys", "roll", "log", "attestations"]},
+            ),
+            (404, 409),
+            auth=STAFF,
+            description=(
+                "Any meeting that has opened, open or finished; staff within their scope "
+                "(committee, street office, bureau). Check it with scripts/verify_bundle.py."
+            ),
+        )
+    },
 }
 
 
