@@ -8,6 +8,7 @@ server); when it is unreachable the PostgreSQL runs are skipped, except under
 
 from __future__ import annotations
 
+import io
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests.helpers import IS_CI, PG_URL, Builders, make_app, psycopg_url, schema_url
 from voting.extensions import db
@@ -89,12 +91,31 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
     application = make_app(database_url, tmp_path / "instance")
     with application.app_context():
         yield application
+        db.session.rollback()
+        if request.node.get_closest_marker("tampers") is None:
+            _every_meeting_verifies()
         db.session.remove()
         db.engine.dispose()
+
+
+def _every_meeting_verifies() -> None:
+    """Whatever a test did, each meeting it opened exports a bundle the verifier accepts
+    (issue 5: every meeting the tests create, of every kind)."""
+    from voting.domain.bundle import verify_bundle
+    from voting.models import Meeting
+    from voting.services import export
+
+    opened = db.session.scalars(select(Meeting).where(Meeting.key_fingerprint.is_not(None)))
+    for meeting in opened:
+        out = io.BytesIO()
+        export.write(meeting, out)
+        out.seek(0)
+        report = verify_bundle(out, workers=1)
+        assert report.valid, f"meeting {meeting.public_id}: {report.problems[:5]}"
 
 
 class RequestScopedClient(FlaskClient):

@@ -13,6 +13,8 @@ from voting.domain.bundle import verify_bundle
 from voting.extensions import db
 from voting.services import audit, ballots, meetings
 
+pytestmark = pytest.mark.tampers
+
 
 @pytest.fixture
 def tallied(app, make):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import timedelta
 
+import pytest
 import time_machine
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
@@ -48,6 +49,7 @@ def test_staff_download_a_bundle_that_verifies(app, client, make):
         assert refused.status_code == 404
 
 
+@pytest.mark.tampers
 def test_the_audit_verdict_shows_on_the_meeting_page(app, client, make):
     home, meeting = tallied(make)
     auditor = make.user("street", home.community.street_office)
