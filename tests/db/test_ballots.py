@@ -203,3 +203,23 @@ def test_concurrent_casts_by_many_holders_never_fork_the_chain(app, make):
     report = bundle_report(meeting)
     assert report.valid, report.problems
     assert meetings.results(meeting)[0]["participating"]["holders"] == 30
+
+
+def test_a_ballot_and_its_entry_commit_together_or_not_at_all(app, make, monkeypatch):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+
+    def broken_sms(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the database connection dropped")
+
+    monkeypatch.setattr("voting.services.ballots.sms.queue", broken_sms)
+    with pytest.raises(RuntimeError):
+        ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
+    db.session.rollback()
+    assert log_count(meeting) == 1
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+    head = db.session.get(MeetingHead, meeting.id)
+    assert (head.seq, head.ballots) == (0, 0)
+    monkeypatch.undo()
+    assert ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS).seq == 1

@@ -4,6 +4,7 @@ holder and headcount rules of RULES.md hold on real-looking sheets."""
 from __future__ import annotations
 
 import io
+import json
 
 import openpyxl
 import pytest
@@ -358,3 +359,28 @@ def test_reimporting_the_same_list_changes_nothing(app, estate):
     report = import_roll(estate, "roll.csv", content)
     assert (report.added, report.changed, report.removed, report.retired_holders) == ([], [], [], 0)
     assert [(h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))] == before
+
+
+# --- the command line
+
+
+def test_cli_import_json_dry_run_and_exit_codes(app, estate, runner, tmp_path):
+    good = tmp_path / "名册.csv"
+    good.write_bytes(sheet(row(), row("0102", "100.00", "李四", "13800000002")))
+    checked = runner.invoke(args=["roll", "import", str(estate.id), str(good), "--dry-run", "--json"])
+    assert checked.exit_code == 0
+    assert json.loads(checked.output) == {"units": 2, "holders": 2, "area": "189.45", "headcount": 2, "errors": []}
+    assert written() == (0, 0)
+
+    done = runner.invoke(args=["roll", "import", estate.name, str(good)])
+    assert done.exit_code == 0 and "imported: 2 units, 2 holders" in done.output
+    assert written() == (2, 2)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(sheet(row(area="-1")))
+    refused = runner.invoke(args=["roll", "import", str(estate.id), str(bad), "--json"])
+    assert refused.exit_code == 1
+    assert json.loads(refused.output)["errors"] == [{"row": 2, "column": "专有部分面积", "message": "面积不能为负数"}]
+    assert written() == (2, 2)
+    unknown = runner.invoke(args=["roll", "import", "没有这个小区", str(good)])
+    assert unknown.exit_code == 1 and "no single community" in unknown.output
