@@ -280,3 +280,12 @@ def test_turnout_against_the_quorum_line(box: BallotBox) -> None:
     assert e1["participating"]["holders"] == 1
     box.cast(ballot("b3", 2, {"m1": "abstain"}))
     assert box.turnout(CIVIL_CODE_2021)[0]["quorum"] is True
+
+
+def test_remembered_choices_are_never_confused_with_malformed_ones(box: BallotBox) -> None:
+    assert box.cast(ballot("b1", 0, {"e1": ["a"], "m1": "agree"})) == []
+    assert box.cast(ballot("b2", 1, {"e1": ["a"], "m1": "agree"})) == []
+    for number, malformed in enumerate([{"a": 1}, [["a"]], ("a",)], start=3):
+        found = box.cast(ballot(f"b{number}", 2, {"e1": malformed, "m1": "agree"}))
+        assert found == ["choice for election e1 must be a list of candidate ids"], malformed
+    assert box.effective_count == 2

@@ -75,6 +75,10 @@ class ChoiceRules:
         return problems
 
 
+CHECKED_CHOICES = 4096
+_REMEMBERED = {str, list}
+
+
 class BallotBox:
     """A meeting's ballots, fed in log order; knows each holder's effective ballot."""
 
@@ -89,6 +93,8 @@ class BallotBox:
         self._ballot_ids: set[str] = set()
         self._effective: list[str | None] = [None] * len(roll)
         self._keys: list[ChoiceKey | None] = [None] * len(roll)
+        # Most ballots repeat a few sets of choices: each is checked once (a bounded memo).
+        self._checked: dict[ChoiceKey, list[str]] = {}
         self.totals = ChoiceTotals()
         self.effective_count = 0
 
@@ -114,7 +120,7 @@ class BallotBox:
         return []
 
     def _ballot_problems(self, ballot: Mapping[str, Any]) -> list[str]:
-        problems = self._choice_rules.problems(ballot["choices"])
+        problems = list(self._choice_problems(ballot["choices"]))
         if ballot["ballot"] in self._ballot_ids:
             problems.append(f"ballot id {ballot['ballot']!r} is used twice")
         online = ballot["channel"] == "online"
@@ -126,6 +132,21 @@ class BallotBox:
         elif online and ballot["at"] >= closes_at:
             problems.append("online ballot cast after the meeting closed")
         return problems
+
+    def _choice_problems(self, choices: Mapping[str, Any]) -> list[str]:
+        # Only the value types a valid ballot has are remembered: choice_key turns a list
+        # into a tuple, so a tuple (or anything else) must not share a list's entry.
+        if not {type(choice) for choice in choices.values()} <= _REMEMBERED:
+            return self._choice_rules.problems(choices)
+        try:
+            found = self._checked.get(choice_key(choices))
+        except TypeError:  # a list in a list: unhashable, and not a valid ballot either
+            return self._choice_rules.problems(choices)
+        if found is None:
+            found = self._choice_rules.problems(choices)
+            if len(self._checked) < CHECKED_CHOICES:
+                self._checked[choice_key(choices)] = found
+        return found
 
     def _supersession_problems(self, ballot: Mapping[str, Any], holder: int) -> list[str]:
         replaced, effective = ballot["supersedes"], self._effective[holder]

@@ -19,7 +19,8 @@ from voting.domain.canonical import STRICT_DECODER, EncodingError
 
 CHUNK = 1 << 20
 _BOM = codecs.BOM_UTF8
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SPACE = " \t\n\r"
+_WHITESPACE = re.compile(f"[{_SPACE}]*")
 _LENIENT = json.JSONDecoder()
 # A decoding error this far before the end of the buffer cannot be caused by the cut.
 _CUT_MARGIN = 16
@@ -150,9 +151,14 @@ class JsonStream:
     def peek(self) -> str:
         """Skip whitespace; the next character, or '' at the end of the file."""
         while True:
-            if self._pos < len(self._buf) and self._buf[self._pos] not in " \t\n\r":
-                return self._buf[self._pos]
-            self._pos = _WHITESPACE.match(self._buf, self._pos).end()
+            buf, pos = self._buf, self._pos
+            # Most often there is no whitespace, or the one newline between entries.
+            if pos < len(buf) and buf[pos] not in _SPACE:
+                return buf[pos]
+            if pos + 1 < len(buf) and buf[pos + 1] not in _SPACE:
+                self._pos = pos + 1
+                return buf[pos + 1]
+            self._pos = _WHITESPACE.match(buf, pos).end()
             if self._pos < len(self._buf) or self._eof:
                 return self._buf[self._pos : self._pos + 1]
             self._fill()

@@ -21,10 +21,10 @@ APPROVAL_OPTIONS = ("agree", "oppose", "abstain")
 
 
 def choice_key(choices: Mapping[str, str | list[str]]) -> ChoiceKey:
-    """A hashable form of a ballot's choices."""
+    """A hashable form of a ballot's choices (lists become tuples)."""
     return tuple(
         [  # a list first: cheaper than a generator, and this runs once per ballot
-            (motion, choice if type(choice) is str else tuple(choice))
+            (motion, tuple(choice) if type(choice) is list else choice)
             for motion, choice in choices.items()
         ]
     )

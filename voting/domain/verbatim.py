@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from voting.domain.canonical import MAX_INT, is_time
@@ -59,13 +60,22 @@ def row_from_text(match: re.Match[str]) -> tuple[dict[str, Any], bytes] | None:
     return row, match[0].encode("ascii")
 
 
+@lru_cache(maxsize=4096)  # ballots repeat a few sets of choices; nothing changes the dicts
+def _canonical_choices(text: str) -> dict[str, Any] | None:
+    """The choices, if their keys are in ascending order and none twice (as canonical text has).
+
+    Values never hold ``":``, so counting it counts the keys written.
+    """
+    choices = _scan(text, 0)[0]
+    keys = list(choices)
+    return choices if len(keys) == text.count('":') and keys == sorted(keys) else None
+
+
 def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
     """A ballot entry and the hash of its body, or None for the general path to judge.
 
     The pattern fixes the fields and their forms; what it cannot express is
-    checked here: a real calendar time, the integer range, and choice keys in
-    ascending order, none twice (canonical; values never hold ``":``, so
-    counting it counts the keys written).
+    checked here: a real calendar time, the integer range, and canonical choices.
     """
     (at, seq_text, choices_text, meeting, ballot, holder, channel, supersedes, evidence, prev,
      entry_hash, sig) = match.group(
@@ -73,14 +83,8 @@ def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
         "evidence", "prev", "hash", "sig",
     )  # fmt: skip
     seq = int(seq_text)
-    choices = _scan(choices_text, 0)[0]
-    keys = list(choices)
-    if (
-        seq > MAX_INT
-        or not is_time(at)
-        or len(keys) != choices_text.count('":')
-        or keys != sorted(keys)
-    ):
+    choices = _canonical_choices(choices_text)
+    if choices is None or seq > MAX_INT or not is_time(at):
         return None
     start, (hash_start, hash_end), (sig_start, sig_end) = (
         match.start(),
