@@ -100,14 +100,15 @@ class BallotBox:
 
     def cast(self, ballot: Mapping[str, Any]) -> list[str]:
         """Count a ballot entry's fields, or say why it cannot count (nothing changes then)."""
-        problems = self._ballot_problems(ballot)
+        key, problems = self._checked_choices(ballot["choices"])
+        problems = [*problems, *self._ballot_problems(ballot)]
         holder = self.roll.index(ballot["holder"])
         if holder is None:
             problems.append(f"holder {ballot['holder']!r} is not on the roll")
         else:
             problems += self._supersession_problems(ballot, holder)
         self._ballot_ids.add(ballot["ballot"])
-        if problems or holder is None:
+        if problems or holder is None or key is None:
             return problems
         weight = self.roll.weight(holder)
         earlier = self._keys[holder]
@@ -115,12 +116,12 @@ class BallotBox:
             self.effective_count += 1
         else:
             self.totals.remove(earlier, weight)
-        self._keys[holder] = self.totals.add(choice_key(ballot["choices"]), weight)
+        self._keys[holder] = self.totals.add(key, weight)
         self._effective[holder] = ballot["ballot"]
         return []
 
     def _ballot_problems(self, ballot: Mapping[str, Any]) -> list[str]:
-        problems = list(self._choice_problems(ballot["choices"]))
+        problems = []
         if ballot["ballot"] in self._ballot_ids:
             problems.append(f"ballot id {ballot['ballot']!r} is used twice")
         online = ballot["channel"] == "online"
@@ -133,20 +134,24 @@ class BallotBox:
             problems.append("online ballot cast after the meeting closed")
         return problems
 
-    def _choice_problems(self, choices: Mapping[str, Any]) -> list[str]:
-        # Only the value types a valid ballot has are remembered: choice_key turns a list
-        # into a tuple, so a tuple (or anything else) must not share a list's entry.
+    def _checked_choices(self, choices: Mapping[str, Any]) -> tuple[ChoiceKey | None, list[str]]:
+        """The choices' key (None if they cannot be valid) and their problems, remembered.
+
+        Only the value types of a valid ballot are remembered: choice_key turns a
+        list into a tuple, so a tuple (or anything else) must not share a list's entry.
+        """
         if not {type(choice) for choice in choices.values()} <= _REMEMBERED:
-            return self._choice_rules.problems(choices)
+            return None, self._choice_rules.problems(choices) or ["choices are malformed"]
         try:
-            found = self._checked.get(choice_key(choices))
+            key = choice_key(choices)
+            found = self._checked.get(key)
         except TypeError:  # a list in a list: unhashable, and not a valid ballot either
-            return self._choice_rules.problems(choices)
+            return None, self._choice_rules.problems(choices)
         if found is None:
             found = self._choice_rules.problems(choices)
             if len(self._checked) < CHECKED_CHOICES:
-                self._checked[choice_key(choices)] = found
-        return found
+                self._checked[key] = found
+        return key, found
 
     def _supersession_problems(self, ballot: Mapping[str, Any], holder: int) -> list[str]:
         replaced, effective = ballot["supersedes"], self._effective[holder]

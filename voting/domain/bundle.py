@@ -293,7 +293,11 @@ class _Verification:
         signatures = self._signatures
         self._log = LogChecker(self._roll, signatures, self._receipts, self.problems)
         for element in stream.items(verbatim=verbatim.BALLOT):
-            self._entry(self._log, element)
+            entry, known_hash = _recognised(element, verbatim.ballot_from_text)
+            if isinstance(entry, Unreadable):
+                self._log.entry(entry.value, unreadable=entry.message)
+            else:
+                self._log.entry(entry, known_hash=known_hash)
         for seq in signatures.finish() if signatures is not None else ():
             self.problems.add(2, seq, "signature does not verify under keys.log")
 
@@ -301,14 +305,6 @@ class _Verification:
         """Stop any signature workers (after an error; finishing the log stops them too)."""
         if self._signatures is not None:
             self._signatures.close()
-
-    @staticmethod
-    def _entry(log: LogChecker, element: Any) -> None:
-        entry, known_hash = _recognised(element, verbatim.ballot_from_text)
-        if isinstance(entry, Unreadable):
-            log.entry(entry.value, unreadable=entry.message)
-        else:
-            log.entry(entry, known_hash=known_hash)
 
     def _read_attestations(self, stream: JsonStream) -> None:
         if not self._is_array(stream, "attestations"):
