@@ -12,6 +12,7 @@ from tests.unit.builders import APPROVAL, MeetingBuilder, election
 from voting.domain import verbatim
 from voting.domain.bundle import verify_bundle, verify_bundle_data, write_bundle
 from voting.domain.canonical import STRICT_DECODER, EncodingError, canonical_json
+from voting.domain.jsonstream import Unreadable
 from voting.domain.roll import RollReader
 from voting.domain.schema import ENTRY, shape_problems
 from voting.domain.signing import SEALS, body_hash
@@ -127,3 +128,17 @@ def test_a_written_bundle_takes_the_verbatim_path_and_catches_the_same_problems(
     general = verify_bundle_data(bundle)  # written with json.dumps: not canonical text
     assert fast.problems == general.problems
     assert {(p.check, p.seq) for p in fast.problems} == {(2, 2), (4, 0), (7, 5)}
+
+
+def test_a_run_of_rows_is_read_row_by_row_and_a_doubtful_row_decoded() -> None:
+    rows = list(ROW_TEXTS)
+    rows[1] = rows[1].replace('"units":1', '"units":9007199254740993')  # beyond 2^53-1
+    run = verbatim.ROWS.fullmatch(",\n".join(rows))
+    assert run is not None
+    found = list(verbatim.rows_from_text(run))
+    assert [canonical for _, canonical in found] == [
+        ROW_TEXTS[0].encode(),
+        None,
+        ROW_TEXTS[2].encode(),
+    ]
+    assert isinstance(found[1][0], Unreadable) and "outside" in found[1][0].message

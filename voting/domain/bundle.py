@@ -270,18 +270,19 @@ class _Verification:
     def _read_roll(self, stream: JsonStream) -> None:
         if not self._is_array(stream, "roll"):
             return
-        reader, readable = RollReader(decoded=True), True
-        for index, element in enumerate(stream.items(verbatim=verbatim.ROW)):
-            row, canonical = _recognised(element, verbatim.row_from_text)
-            if isinstance(row, Unreadable):
-                self.problems.add(1, None, f"roll[{index}]: {row.message}")
-                readable = False
-                continue
-            for check, message in reader.add(row, canonical):
-                self.problems.add(check, None, message)
+        reader = RollReader(decoded=True)
+        for element in stream.items(verbatim=verbatim.ROWS):
+            is_run = isinstance(element, re.Match)
+            for row, canonical in verbatim.rows_from_text(element) if is_run else [(element, None)]:
+                if isinstance(row, Unreadable):
+                    self.problems.add(1, None, f"roll[{reader.rows}]: {row.message}")
+                    reader.skip()
+                    continue
+                for check, message in reader.add(row, canonical):
+                    self.problems.add(check, None, message)
         roll = reader.finish()
         # Ballots are not judged against a roll that could not be read whole.
-        self._roll = roll if readable and reader.readable else None
+        self._roll = roll if reader.readable else None
 
     def _read_log(self, stream: JsonStream) -> None:
         if self._first_pass and not {"roll", "keys"} <= self._seen:

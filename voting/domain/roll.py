@@ -80,7 +80,7 @@ class RollReader:
         self._holders: list[str] = []
         self._areas: list[int] = []
         self._headcounts: list[int] = []
-        self._rows = 0
+        self.rows = 0
         self.readable = True  # every row had the spec's shape and encoding
 
     def add(self, row: Any, canonical: bytes | None = None) -> list[tuple[int, str]]:
@@ -89,10 +89,10 @@ class RollReader:
         ``canonical``: the row's canonical bytes, from text recognised as a
         well-formed row (``verbatim.row_from_text``), so its shape is known.
         """
-        at = f"roll[{self._rows}]"
-        if self._rows:
+        at = f"roll[{self.rows}]"
+        if self.rows:
             self._hasher.update(b",")
-        self._rows += 1
+        self.rows += 1
         if canonical is None:
             problems = [(1, message) for message in shape_problems(row, ROLL_ROW, at)]
             try:
@@ -110,6 +110,11 @@ class RollReader:
         self._areas.append(parse_area(row["area"]))
         self._headcounts.append(row["headcount"])
         return []
+
+    def skip(self) -> None:
+        """A row that could not be decoded: it takes its place, and the roll is unusable."""
+        self.rows += 1
+        self.readable = False
 
     def _row_problems(self, row: dict[str, Any], at: str) -> list[tuple[int, str]]:
         problems = []

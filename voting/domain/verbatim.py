@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from voting.domain.canonical import MAX_INT, is_time
+from voting.domain.jsonstream import decode_element
 
 _ID = r"[A-Za-z0-9._-]{1,64}"
 _UINT = r"0|[1-9][0-9]{0,15}"
@@ -27,12 +29,16 @@ _CHOICE = rf'"{_ID}":(?:"(?:agree|oppose|abstain)"|\[(?:"{_ID}"(?:,"{_ID}")*)?\]
 # The C scanner itself: the pattern has already made sure the text is plain JSON.
 _scan = json.JSONDecoder().scan_once
 
-ROW = re.compile(
+_ROW = (
     r'\{"area":"(?P<area>(?:0|[1-9][0-9]*)\.[0-9]{2})",'
     rf'"headcount":(?P<headcount>{_UINT}),'
     rf'"holder":"(?P<holder>{_ID})",'
     rf'"units":(?P<units>{_UINT})\}}'
 )
+ROW = re.compile(_ROW)
+_ROW_UNNAMED = re.sub(r"\?P<[a-z]+>", "?:", _ROW)
+# Rows as write_bundle writes them, one per line: the stream yields a whole run at once.
+ROWS = re.compile(f"{_ROW_UNNAMED}(?:,\n{_ROW_UNNAMED})*")
 
 BALLOT = re.compile(
     r'\{"at":"(?P<at>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)",'
@@ -49,6 +55,15 @@ BALLOT = re.compile(
     rf'"supersedes":(?:null|"(?P<supersedes>{_ID})"),'
     r'"type":"ballot"\}'
 )
+
+
+def rows_from_text(run: re.Match[str]) -> Iterator[tuple[Any, bytes | None]]:
+    """Each row of a run that ``ROWS`` matched, with its canonical bytes (the text itself).
+
+    A row the pattern cannot vouch for comes decoded, with None for its bytes.
+    """
+    for match in ROW.finditer(run[0]):
+        yield row_from_text(match) or (decode_element(match[0]), None)
 
 
 def row_from_text(match: re.Match[str]) -> tuple[dict[str, Any], bytes] | None:
