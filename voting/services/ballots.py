@@ -78,6 +78,10 @@ def cast(
     it; it may raise to abandon the ballot (the caller then rolls back).
     """
     now = now or utcnow()
+    # What cannot change while the meeting is open is read before the lock, so the
+    # lock is held only for what must be serialised: motions are frozen at
+    # announcement, and the receipt's recipients need no lock.
+    choices, recipients = _prepare(meeting_id, holder_id, choices)
     meeting, head = ledger.lock(meeting_id)
     if meeting is None:
         raise NotFound(_("找不到该会议"))
@@ -89,10 +93,6 @@ def cast(
     )
     if roll is None:
         raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
-    choices = normalize_choices(choices)
-    motions = {motion["id"]: motion for motion in motions_data(meeting)}
-    if choice_problems(motions, choices):
-        raise InvalidInput(_("选票内容无效，请重新填写"))
     earlier = db.session.scalar(
         select(Ballot).where(
             Ballot.meeting_id == meeting.id, Ballot.holder_id == holder_id, Ballot.is_effective
@@ -134,9 +134,27 @@ def cast(
     receipt = Receipt(
         meeting.public_id, row.seq, row.hash, row.at, ballot_id, roll.area, roll.headcount
     )
-    _text_the_owners(meeting, holder_id, receipt)
+    _text_the_owners(meeting, recipients, receipt)
     db.session.commit()
     return receipt
+
+
+def _prepare(
+    meeting_id: int, holder_id: int, choices: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[str, list[str]]]:
+    """The checked choices, and who gets the receipt (the units' names and the phones)."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(_("找不到该会议"))
+    choices = normalize_choices(choices)
+    motions = {motion["id"]: motion for motion in motions_data(meeting)}
+    if choice_problems(motions, choices):
+        raise InvalidInput(_("选票内容无效，请重新填写"))
+    holder = db.session.get(Holder, holder_id)
+    if holder is None:
+        raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
+    units = "、".join(unit.label for unit in holder.units) or holder.display_name
+    return choices, (units, sorted({owner.phone for owner in holder.owners if owner.phone}))
 
 
 def normalize_choices(choices: dict[str, Any]) -> dict[str, Any]:
@@ -202,11 +220,9 @@ def _check_revote(meeting: Meeting, earlier: Ballot, channel: Channel) -> None:
         raise AlreadyVoted(_("该户已经投过票，本次会议不允许改票"))
 
 
-def _text_the_owners(meeting: Meeting, holder_id: int, receipt: Receipt) -> None:
+def _text_the_owners(meeting: Meeting, recipients: tuple[str, list[str]], receipt: Receipt) -> None:
     """Every owner of the holder hears of every ballot, so an impersonation shows."""
-    holder = db.session.get(Holder, holder_id)
-    assert holder is not None
-    units = "、".join(unit.label for unit in holder.units) or holder.display_name
+    units, phones = recipients
     body = _(
         "【业主大会电子投票】您的房屋 %(units)s 在“%(title)s”中的表决票已记录，"
         "回执 %(seq)d:%(short)s。如非本户所投，请立即联系业委会或街道办事处。",
@@ -215,8 +231,7 @@ def _text_the_owners(meeting: Meeting, holder_id: int, receipt: Receipt) -> None
         seq=receipt.seq,
         short=receipt.hash[:12],
     )
-    phones = {owner.phone for owner in holder.owners if owner.phone}
-    for phone in sorted(phones):
+    for phone in phones:
         sms.queue(phone, body, "receipt", meeting.community_id)
 
 
