@@ -188,8 +188,8 @@ def build(path: Path, ballots: int, workers: int) -> None:
 # --- measuring ----------------------------------------------------------------------
 
 
-def _raw_rate_worker(window: tuple[float, float]) -> float:
-    """Verifications per second in this process between two wall-clock times.
+def _raw_rate_worker(window: tuple[float, float]) -> tuple[float, float]:
+    """Verifications per second in this process between two wall-clock times, and CPU per one.
 
     Every worker gets the same window, so all cores are measured working at once.
     """
@@ -199,23 +199,23 @@ def _raw_rate_worker(window: tuple[float, float]) -> float:
     messages = [ENTRY_TAG + hashlib.sha256(b"%d" % i).digest() for i in range(1000)]
     pairs = [(key.sign(message), message) for message in messages]
     time.sleep(max(0.0, start_at - time.time()))
-    count = 0
+    count, cpu = 0, time.process_time()
     while time.time() < stop_at:
         for signature, message in pairs:
             public.verify(signature, message)
         count += len(pairs)
-    return count / (time.time() - start_at)
+    return count / (time.time() - start_at), (time.process_time() - cpu) / count
 
 
-def raw_rates(workers: int, seconds: float) -> tuple[float, float]:
-    """Raw Ed25519 verifications per second: one core, then every core at once."""
+def raw_rates(workers: int, seconds: float) -> tuple[float, float, float]:
+    """Raw Ed25519 verifications per second, one core then every core at once; CPU per one."""
     now = time.time()
-    single = _raw_rate_worker((now, now + seconds))
+    single, cpu = _raw_rate_worker((now, now + seconds))
     start_at = time.time() + 3  # time for the workers to start
     with OrderedPool(_raw_rate_worker, workers) as pool:
         for _ in range(workers):
             pool.submit((start_at, start_at + seconds))
-        return single, sum(pool.finish())
+        return single, sum(rate for rate, _ in pool.finish()), cpu
 
 
 def verify_with_cli(path: Path) -> dict[str, Any]:
@@ -242,6 +242,7 @@ def verify_with_cli(path: Path) -> dict[str, Any]:
     return {
         "entries": report["entries"],
         "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "peak_total_mib": peak_total[0] / 1024,
         "peak_process_mib": usage.ru_maxrss / 1024,
     }
@@ -284,7 +285,7 @@ def main() -> None:
         built = time.perf_counter() - start
         size = path.stat().st_size
         measured = verify_with_cli(path)
-        single, all_cores = raw_rates(workers, arguments.raw)
+        single, all_cores, raw_cpu = raw_rates(workers, arguments.raw)
     rate = measured["entries"] / measured["seconds"]
     print(f"ballots            {arguments.n:>12,}   (cores: {workers})")
     print(f"entries            {measured['entries']:>12,}")
@@ -294,6 +295,9 @@ def main() -> None:
     print(f"raw Ed25519, 1 core{single:>12,.0f} verifies/s")
     print(f"raw Ed25519, all   {all_cores:>12,.0f} verifies/s")
     print(f"ratio              {rate / all_cores:>12.1%}   (goal ≥ 75%)")
+    cpu = measured["cpu_seconds"] / measured["entries"]
+    print(f"CPU per entry      {cpu * 1e6:>12.1f} µs, all verifier processes; raw verify"
+          f" {raw_cpu * 1e6:.1f} µs ({raw_cpu / cpu:.1%}: the ratio on idle cores)")  # fmt: skip
     print(f"peak memory        {measured['peak_total_mib']:>12.0f} MiB, all verifier"
           f" processes together (largest: {measured['peak_process_mib']:.0f} MiB;"
           " goal < 1 GiB)")  # fmt: skip
