@@ -101,6 +101,12 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         certified = client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
         assert "住建部门已认证" in certified.get_data(as_text=True)
+        signed_at = (LATER + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")  # Beijing time
+        assert f"大坪街道办事处 · {signed_at}" in certified.get_data(as_text=True)
+        client.set_cookie("lang", "en")
+        english = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        assert "Certification progress: " in english and "Signature: " in english
+        assert "Certification progress：" not in english
     db.session.refresh(meeting)
     assert certify.state(meeting) == "certified"
 

@@ -6,7 +6,7 @@ from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
-from voting.domain.canonical import format_area
+from voting.domain.canonical import format_area, parse_time
 from voting.domain.identifiers import mask_mobile
 from voting.extensions import LANGUAGES, db
 from voting.models import (
@@ -45,7 +45,9 @@ def register_web(app: Flask) -> None:
     app.before_request(_load_principal)
     app.after_request(_security_headers)
     app.jinja_env.filters.update(area=_area, masked=mask_mobile, localtime=_localtime)
-    app.jinja_env.globals.update(language_links=_language_links, current_locale=get_locale)
+    app.jinja_env.globals.update(
+        language_links=_language_links, current_locale=get_locale, colon=_colon
+    )
     app.context_processor(labels)
 
 
@@ -149,7 +151,15 @@ def _area(hundredths: int | None) -> str:
 
 
 def _localtime(moment, pattern: str = "yyyy-MM-dd HH:mm") -> str:  # type: ignore[no-untyped-def]
+    """Beijing time for people; bundle objects carry their times as spec text (UTC)."""
+    if isinstance(moment, str):
+        moment = parse_time(moment)
     return format_datetime(moment, pattern) if moment is not None else ""
+
+
+def _colon() -> str:
+    """The label colon: full width in Chinese, ASCII and a space in English."""
+    return "：" if str(get_locale()).startswith("zh") else ": "
 
 
 def _language_links() -> list[tuple[str, str, bool]]:
