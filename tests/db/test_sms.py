@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 from tests.helpers import make_app
 from voting.extensions import db
 from voting.models import SmsMessage
+from voting.models.base import utcnow
 from voting.services import sms
 
 PHONE = "13812345678"
@@ -191,6 +193,15 @@ def test_http_posts_signed_json_after_commit(http_app, provider):
     [sent] = stored()
     assert (sent.status, sent.gateway, sent.attempts, sent.error) == ("sent", "http", 1, "")
     assert sent.sent_at is not None
+    assert sent.body == "【业主大会电子投票】验证码 ••••••"  # the code is not kept once handed over
+
+
+def test_http_keeps_other_messages_whole(http_app, provider):
+    sms.queue(PHONE, "回执 12:3f9a", "receipt")
+    db.session.commit()
+    sms.drain()
+    [sent] = stored()
+    assert (sent.status, sent.body) == ("sent", "回执 12:3f9a")
 
 
 def test_http_retries_on_server_errors(http_app, provider):
@@ -275,3 +286,19 @@ def test_two_dispatchers_never_send_one_message_twice(http_app, provider):
         thread.join()
     assert sorted(results) == [0, 0, 1]
     assert len(provider.requests) == 1
+
+
+def test_a_message_left_sending_by_a_dead_process_is_marked_failed_not_resent(http_app, provider):
+    written = utcnow() - timedelta(hours=2)
+    db.session.add_all(
+        [
+            SmsMessage(phone=PHONE, body="旧", purpose="notice", status="sending", created_at=written),
+            SmsMessage(phone=PHONE, body="正在发", purpose="notice", status="sending"),
+        ]
+    )
+    db.session.commit()
+    assert sms.dispatch_pending() == 0
+    old, current = stored()
+    assert (old.status, old.error) == ("failed", "interrupted while sending; delivery unknown")
+    assert current.status == "sending"  # another process may be with the gateway right now
+    assert provider.requests == []

@@ -23,7 +23,7 @@ class SmsMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(String(20))  # code, notice, receipt
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
-    # pending → sent / failed (http gateway); "outbox" when the outbox is the gateway.
+    # pending → sending → sent / failed (http gateway); "outbox" when the outbox is the gateway.
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     gateway: Mapped[str] = mapped_column(String(10), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -38,6 +38,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from flask import current_app, has_app_context
@@ -57,6 +58,7 @@ SENDING = "sending"  # claimed by one process, with the gateway now
 SENT = "sent"  # accepted by the http gateway
 FAILED = "failed"  # the http gateway gave up; ``error`` says why
 OUTBOX = "outbox"  # kept for the bureau to read (the outbox gateway)
+STALE_CLAIM = timedelta(hours=1)  # far beyond any gateway's timeout × retries
 
 _QUEUED = "sms_queued_ids"  # keys in Session.info: inserted in this transaction,
 _COMMITTED = "sms_committed_ids"  # and committed, to dispatch once it has ended
@@ -224,7 +226,15 @@ def dispatch_pending(limit: int | None = None) -> int:
     """Hand every ``pending`` message to the gateway now (the sweep for leftovers).
 
     Runs in the foreground, in its own session; returns how many were taken.
+    A message still ``sending`` long after it was written belongs to a process
+    that died with the gateway: it is marked failed (delivery unknown) rather
+    than sent again, so the bureau sees it and no owner gets a message twice.
     """
+    db.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.status == SENDING, SmsMessage.created_at < utcnow() - STALE_CLAIM)
+        .values(status=FAILED, error="interrupted while sending; delivery unknown")
+    )
     query = select(SmsMessage.id).where(SmsMessage.status == PENDING).order_by(SmsMessage.id)
     if limit is not None:
         query = query.limit(limit)
@@ -251,8 +261,12 @@ def readable_body(message: SmsMessage) -> str:
     since whoever reads it could sign in as that owner. In the outbox the bureau
     relays codes by hand, so there it is shown."""
     if message.purpose == "code" and message.status != OUTBOX:
-        return "".join("•" if char.isdigit() else char for char in message.body)
+        return hide_digits(message.body)
     return message.body
+
+
+def hide_digits(text: str) -> str:
+    return "".join("•" if char.isdigit() else char for char in text)
 
 
 # --- after-commit dispatch ------------------------------------------------------------
@@ -316,18 +330,22 @@ def _deliver(engine: Engine, chosen: Gateway, ids: Sequence[int]) -> int:
                 update(SmsMessage)
                 .where(SmsMessage.id.in_(chunk), SmsMessage.status == PENDING)
                 .values(status=SENDING, gateway=chosen.name)
-                .returning(SmsMessage.id, SmsMessage.phone, SmsMessage.body)
+                .returning(SmsMessage.id, SmsMessage.phone, SmsMessage.body, SmsMessage.purpose)
             ).all()
             session.commit()
             results = [
-                (message.id, chosen.deliver(Outgoing(*message))) for message in claimed
+                (row, chosen.deliver(Outgoing(row.id, row.phone, row.body))) for row in claimed
             ]
-            for message_id, delivery in results:
+            for row, delivery in results:
+                # Once handed over, a sign-in code has no business in our database:
+                # whoever reads the table could otherwise sign in as that owner.
+                body = hide_digits(row.body) if row.purpose == "code" else row.body
                 session.execute(
                     update(SmsMessage)
-                    .where(SmsMessage.id == message_id)
+                    .where(SmsMessage.id == row.id)
                     .values(
                         status=delivery.status,
+                        body=body,
                         attempts=SmsMessage.attempts + delivery.attempts,
                         error=delivery.error,
                         sent_at=utcnow() if delivery.status == SENT else None,
