@@ -48,6 +48,7 @@ def test_owner_can_undo_a_choice_and_every_control_is_a_touch_target(app, live_s
     tag = phone.locator("a.meeting-link .tag.state-open")
     assert tag.evaluate("el => getComputedStyle(el).backgroundColor") != "rgb(238, 241, 245)"
     phone.click(f"text={meeting.title}")
+    phone.wait_for_url(re.compile(r"/holders/\d+$"))  # loaded, stylesheet applied, before measuring
 
     assert phone.evaluate(NARROWEST_CONTROL) >= 44
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
