@@ -51,6 +51,15 @@ def test_an_unknown_receipt_is_not_found(client):
     assert "回执格式不正确" in client.get("/check?r=nonsense").get_data(as_text=True)
 
 
+def test_a_receipt_with_a_huge_seq_is_refused_not_a_500(client):
+    """A seq beyond the spec's integers (and the database's) is malformed; up to 2^53-1 it is
+    looked up and simply not found."""
+    huge = client.get(f"/check?r=c1-2026-01:{'9' * 30}:{'ab' * 32}")
+    assert huge.status_code == 200 and "回执格式不正确" in huge.get_data(as_text=True)
+    largest = client.get(f"/check?r=c1-2026-01:{2**53 - 1}:{'ab' * 32}")
+    assert largest.status_code == 200 and "没有找到该回执" in largest.get_data(as_text=True)
+
+
 def test_over_selection_and_empty_ballots_are_refused(app, client, make):
     home = estate(make, ["100.00"])
     meeting = open_meeting(home, [ELECTION])

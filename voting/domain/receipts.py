@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from voting.domain.canonical import is_hash, is_identifier
+from voting.domain.canonical import MAX_INT, is_hash, is_identifier
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,11 @@ class Receipt:
 
     @classmethod
     def parse(cls, text: str) -> Receipt:
-        """``MEETING:SEQ:HASH`` or the hash alone; raises ValueError for anything else."""
+        """``MEETING:SEQ:HASH`` or the hash alone; raises ValueError for anything else.
+
+        A seq is a spec integer (0..2^53-1): a longer one names no entry of any log,
+        and would overflow the database's integer if looked up there.
+        """
         parts = text.strip().split(":")
         if len(parts) == 1 and is_hash(parts[0]):
             return cls(text, parts[0])
@@ -31,6 +35,8 @@ class Receipt:
             and is_identifier(parts[0])
             and parts[1].isascii()
             and parts[1].isdigit()
+            and len(parts[1]) <= len(str(MAX_INT))
+            and int(parts[1]) <= MAX_INT
             and is_hash(parts[2])
         ):
             return cls(text, parts[2], parts[0], int(parts[1]))

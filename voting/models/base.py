@@ -18,6 +18,11 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest value an ``Integer`` column (ids, seqs, counts) holds on every backend:
+# int4 on PostgreSQL. Anything larger from outside names no row and must not reach a query.
+MAX_INTEGER = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

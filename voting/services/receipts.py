@@ -9,6 +9,7 @@ from sqlalchemy import select
 from voting.domain.receipts import Receipt
 from voting.extensions import db
 from voting.models import Ballot, LogEntry, Meeting, MeetingState
+from voting.models.base import MAX_INTEGER
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Outcome:
 
 def check(receipt: Receipt) -> Outcome:
     """Look the receipt's hash up among ballot entries (and its meeting and seq, if given)."""
+    if receipt.seq is not None and receipt.seq > MAX_INTEGER:
+        return Outcome(found=False)  # no log holds it (and PostgreSQL could not compare it)
     statement = (
         select(LogEntry, Meeting)
         .join(Meeting, Meeting.id == LogEntry.meeting_id)
