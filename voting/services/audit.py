@@ -4,16 +4,18 @@ behind the application's back.
 Each log row carries its signed entry; the row's columns, the chain, the
 frozen roll (each row's MAC under a key derived from the signing key, which
 lives on disk, and the digest the ``open`` entry commits to), the ballot
-index, the head and the tally are all checked against it. Finally the whole
-meeting is exported and run through the auditors' verifier, so the audit is
-never looser than spec §5.
+index, the head and the tally are all checked against it; so are the meeting,
+its motions and rule set (which the pages and the certificate read) against
+the ``open`` entry, its state against the log, and each attestation against
+the key it must be signed with. Finally the whole meeting is exported and run
+through the auditors' verifier, so the audit is never looser than spec §5.
 """
 
 from __future__ import annotations
 
 import hmac
-import io
 import json
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,13 +28,32 @@ from voting.domain.signing import (
     ENTRY_TAG,
     body_hash,
     public_key_raw,
+    public_key_text,
     signature_raw,
     signature_valid,
 )
 from voting.extensions import db
-from voting.models import AuditRun, Ballot, LogEntry, Meeting, MeetingHead, RollEntry, User
-from voting.services import export, keys
-from voting.services.meetings import roll_row_mac, roll_rows
+from voting.models import (
+    Attestation,
+    AuditRun,
+    Ballot,
+    LogEntry,
+    Meeting,
+    MeetingHead,
+    MeetingState,
+    OfficeKey,
+    RollEntry,
+    User,
+)
+from voting.services import certify, export, keys
+from voting.services.errors import ServiceError
+from voting.services.meetings import (
+    meeting_data,
+    motions_data,
+    roll_row_mac,
+    roll_rows,
+    rules_of,
+)
 
 GENESIS = "0" * 64
 
@@ -57,6 +78,8 @@ def audit(meeting: Meeting, run_by: User | None = None) -> AuditReport:
     _check_head(meeting, entries, report)
     _check_roll(meeting, entries, report)
     _check_ballots(meeting, entries, report)
+    _check_meeting(meeting, entries, report)
+    _check_certification(meeting, report)
     _check_with_verifier(meeting, report)
     db.session.add(
         AuditRun(
@@ -232,12 +255,88 @@ def _check_ballots(
         report.problems.append(f"ballots: the ballot at seq {seq} has no index row (row deleted)")
 
 
+def _check_meeting(
+    meeting: Meeting, entries: dict[int, dict[str, Any]], report: AuditReport
+) -> None:
+    """What the pages, the notice and the certificate read from the meeting's rows must be
+    what the ``open`` entry put to the vote, and the state must be where the log is."""
+    opening = entries.get(0)
+    if opening is not None and opening["type"] == "open":
+        try:
+            live = {
+                "meeting": meeting_data(meeting),
+                "rules": rules_of(meeting).to_data(),
+                "motions": motions_data(meeting),
+            }
+        except (ServiceError, ValueError, KeyError, TypeError) as error:
+            report.problems.append(f"meetings row {meeting.id}: unreadable ({error})")
+            return
+        for name, signed in live.items():
+            if opening[name] != signed:
+                table = {"meeting": "meetings", "rules": "meetings.rules_json"}.get(name, name)
+                report.problems.append(
+                    f"{table}: differs from the signed open entry (changed after opening)"
+                )
+    last = entries[max(entries)]["type"] if entries else None
+    expected = {
+        MeetingState.open: {"open", "ballot"},
+        MeetingState.closed: {"close"},
+        MeetingState.tallied: {"tally"},
+    }.get(meeting.state, set())
+    if entries and last not in expected:
+        report.problems.append(
+            f"meetings row {meeting.id}: state {meeting.state} but the log ends with {last}"
+        )
+
+
+def _check_certification(meeting: Meeting, report: AuditReport) -> None:
+    """Each attestation under the key it must carry; a certified meeting has the bureau's."""
+    by_role = {}
+    for row in db.session.scalars(
+        select(Attestation).where(Attestation.meeting_id == meeting.id)
+    ):
+        where = f"attestations row {row.id}"
+        try:
+            data = json.loads(row.body)
+            by_role[data["role"]] = data
+            key = data["key"]
+        except (ValueError, KeyError, TypeError):
+            report.problems.append(f"{where}: unreadable (edited)")
+            continue
+        if row.role != data["role"]:
+            report.problems.append(f"{where}: column role differs from the signed attestation")
+        if data["role"] == certify.BUREAU and key != public_key_text(certify.bureau_key()):
+            report.problems.append(f"{where}: not signed with the bureau's key")
+        if data["role"] == certify.STREET and key not in _office_keys(meeting):
+            report.problems.append(
+                f"{where}: not signed with a key registered for the street office"
+            )
+    if meeting.certified_at is not None and certify.BUREAU not in by_role:
+        report.problems.append(
+            f"meetings row {meeting.id}: marked certified without the bureau's attestation"
+        )
+    if certify.BUREAU in by_role and certify.STREET not in by_role:
+        report.problems.append("attestations: the bureau's without the street office's")
+
+
+def _office_keys(meeting: Meeting) -> set[str]:
+    return set(
+        db.session.scalars(
+            select(OfficeKey.public_key).where(
+                OfficeKey.street_office_id == meeting.community.street_office_id
+            )
+        )
+    )
+
+
 def _check_with_verifier(meeting: Meeting, report: AuditReport) -> None:
-    """The exported bundle through the auditors' verifier: every check of spec §5."""
-    out = io.BytesIO()
-    export.write(meeting, out)
-    out.seek(0)
-    result = verify_bundle(out, workers=1)
+    """The exported bundle through the auditors' verifier: every check of spec §5.
+
+    Spooled to a temporary file: a large meeting's bundle stays off the worker's heap."""
+    with tempfile.TemporaryFile() as out:
+        export.write(meeting, out)
+        out.seek(0)
+        result = verify_bundle(out, workers=1)
     for problem in result.problems:
         where = f", seq {problem.seq}" if problem.seq is not None else ""
         report.problems.append(f"verifier check {problem.check}{where}: {problem.message}")
