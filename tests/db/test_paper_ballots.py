@@ -228,7 +228,7 @@ def test_refusals_write_nothing(app, make):
     with pytest.raises(Forbidden, match="不在本次会议开始时冻结的业主名册中"):
         paper.enter(
             meeting, outsider.holder(outsider.phones[0]).id, {"m1": "agree"}, Channel.paper,
-            "x.pdf", SCAN, home.committee,
+            "x.pdf", SCAN, home.committee, now=OPENS + timedelta(hours=1),
         )  # fmt: skip
     assert stored_files() == []
 
@@ -251,6 +251,32 @@ def test_nothing_is_entered_when_the_meeting_is_not_open(app, make):
     with pytest.raises(VotingClosed):
         enter_paper(home, closed)
     assert count(PaperBallot) == 0 and stored_files() == []
+
+
+def test_nothing_is_entered_after_the_close_time_but_earlier_entries_are_still_reviewed(app, make):
+    home = estate(make, ["100.00", "80.00", "60.00"])
+    meeting = open_meeting(home)
+    in_time = enter_paper(home, meeting, 0, now=CLOSES - timedelta(seconds=1))
+    to_reject = enter_proxy(home, meeting, 1, now=CLOSES - timedelta(minutes=5))
+    # One pending entry keeps the meeting open past closes_at (the clock waits for it) ...
+    meetings.advance(meeting, now=CLOSES + timedelta(days=3))
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.open
+    before = state()
+    # ... but no new paper or proxy ballot may be entered from closes_at on.
+    for late in (CLOSES, CLOSES + timedelta(days=3)):
+        with pytest.raises(VotingClosed, match=r"已过投票截止时间（2026-03-27 09:00）.*不能再录入"):
+            enter_paper(home, meeting, 2, now=late)
+        with pytest.raises(VotingClosed, match="已过投票截止时间"):
+            enter_proxy(home, meeting, 2, now=late)
+    assert state() == before and len(stored_files()) == 2  # the two scans entered in time
+
+    # Entries made in time are still confirmed or sent back after it.
+    paper.confirm(in_time.id, home.second, now=CLOSES + timedelta(days=3))
+    paper.reject(to_reject.id, home.second, "委托书缺少业主签名", now=CLOSES + timedelta(days=3))
+    meetings.close(meeting.id, home.committee, now=CLOSES + timedelta(days=3, minutes=5))
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.tallied
 
 
 def test_a_member_may_withdraw_their_own_entry(app, make):

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -64,7 +65,12 @@ def enter(
     agent_phone_or_id: str | None = None,
     now: datetime | None = None,
 ) -> PaperBallot:
-    """Keep a paper or proxy ballot and its scan, pending a second member's confirmation."""
+    """Keep a paper or proxy ballot and its scan, pending a second member's confirmation.
+
+    Only before ``closes_at``: a meeting with entries awaiting review stays open past it so
+    they can be confirmed, but that must not let new ballots in.
+    """
+    now = now or utcnow()
     if channel not in (Channel.paper, Channel.proxy):
         raise InvalidInput(_("请选择纸质表决票或委托表决票"))
     channel = Channel(channel)
@@ -77,7 +83,7 @@ def enter(
         )
     meeting, _head = ledger.lock(meeting.id)  # entries of one meeting, one at a time (the cap)
     try:
-        draft = _checked_draft(meeting, holder_id, choices, channel, entered_by, agent)
+        draft = _checked_draft(meeting, holder_id, choices, channel, entered_by, agent, now)
         scan = uploads.store(
             meeting.community, scan_filename, scan_bytes, PURPOSES[channel], entered_by
         )
@@ -85,7 +91,7 @@ def enter(
     except ServiceError:
         db.session.rollback()
         raise
-    draft.evidence_id, draft.entered_at = scan.id, now or utcnow()
+    draft.evidence_id, draft.entered_at = scan.id, now
     db.session.add(draft)
     db.session.commit()
     return draft
@@ -98,10 +104,12 @@ def _checked_draft(
     channel: Channel,
     entered_by: User,
     agent: tuple[str, str] | None,
+    now: datetime,
 ) -> PaperBallot:
     """The entry, once everything but the scan has been checked (under the meeting's lock)."""
     _require_open(meeting)
     assert meeting is not None
+    _require_before_close(meeting, now)
     _require_committee(entered_by, meeting)
     _require_on_roll(meeting, holder_id)
     choices = _valid_choices(meeting, choices)
@@ -313,6 +321,18 @@ def _require_open(meeting: Meeting | None) -> None:
         raise NotFound(_("找不到该会议"))
     if meeting.state != MeetingState.open:
         raise VotingClosed(_("本次会议现在不接受投票"))
+
+
+def _require_before_close(meeting: Meeting, now: datetime) -> None:
+    """New entries only before ``closes_at`` (confirming or rejecting earlier ones may follow)."""
+    if now >= meeting.closes_at:
+        raise VotingClosed(
+            _(
+                "已过投票截止时间（%(closes)s），不能再录入纸质或委托表决票；"
+                "截止前录入的表决票仍可复核或退回",
+                closes=format_datetime(meeting.closes_at, "yyyy-MM-dd HH:mm"),
+            )
+        )
 
 
 def _require_committee(user: User, meeting: Meeting) -> None:
