@@ -82,6 +82,7 @@ def attest(bundle: Path, key_path: Path, name: str, role: str, out: str | None) 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from voting.domain.bundle import BundleError, make_attestation, verify_bundle
+    from voting.domain.canonical import parse_time
 
     try:
         report = verify_bundle(bundle)
@@ -105,7 +106,11 @@ def attest(bundle: Path, key_path: Path, name: str, role: str, out: str | None) 
     if not isinstance(key, Ed25519PrivateKey):
         print(f"{key_path} is not an Ed25519 key", file=sys.stderr)
         return UNUSABLE
+    # Dated now, but never before the tally it attests (spec §4): a laptop clock that runs
+    # behind the server's must not make the upload fail.
     now = datetime.now(UTC).replace(microsecond=0)
+    if report.head_at is not None:
+        now = max(now, parse_time(report.head_at))
     try:
         attestation = make_attestation(role, name, report.head, now, key)
     except BundleError as error:

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.domain.bundle import make_attestation, verify_bundle
+from voting.domain.canonical import format_time
 from voting.domain.signing import public_key_text
 from voting.services import ballots, certify, export, meetings
 from voting.services.errors import Conflict, InvalidInput
@@ -71,6 +72,26 @@ def test_attest_certify_round_trip(tallied, make, tmp_path):
     assert report.valid, report.problems
     roles = [a["role"] for a in json.loads(final.read_text())["attestations"]]
     assert roles == ["street-office", "bureau"]
+
+
+def test_attest_dates_no_earlier_than_the_tally_when_the_laptop_clock_is_behind(app, make, tmp_path):
+    home = estate(make, ["100.00", "80.00"])
+    later = datetime.now(UTC).replace(microsecond=0) + timedelta(days=400)  # the server's "now"
+    meeting = open_meeting(
+        home, opens_at=later - timedelta(days=1), closes_at=later + timedelta(days=1)
+    )
+    for phone in home.phones:
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=later)
+    meetings.close(meeting.id, now=later)  # everyone voted: closed early, at `later`
+    made = attest_py("--new-key", str(tmp_path / "office.pem"))
+    certify.register_key(home.community.street_office, made.stdout.strip().splitlines()[-1], make.user("bureau"))
+    bundle = write_bundle(meeting, tmp_path / "meeting.json")
+    signed = attest_py(str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "大坪街道办事处")
+    assert signed.returncode == 0, signed.stderr
+    attestation = (tmp_path / "meeting.attestation.json").read_bytes()
+    assert json.loads(attestation)["at"] == format_time(later)
+    certify.accept(meeting, attestation, make.user("street", home.community.street_office))
+    assert certify.state(meeting) == "attested"
 
 
 def test_attest_refuses_a_tampered_bundle(tallied, tmp_path):

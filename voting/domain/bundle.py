@@ -347,6 +347,7 @@ class _Verification:
 
     def _describe_log(self, report: Report, log: LogChecker) -> None:
         report.entries, report.head, report.stage = log.count, log.head, log.stage
+        report.head_at = log.head_at
         if log.opening is None:
             return
         report.meeting, report.rules = log.opening["meeting"], log.opening["rules"]

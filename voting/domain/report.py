@@ -26,6 +26,7 @@ class Report:
     roll: dict[str, Any] | None = None
     entries: int = 0
     head: str | None = None
+    head_at: str | None = None  # the last entry's time: an attestation may not predate it
     stage: str = "empty"
     motions: list[dict[str, Any]] = field(default_factory=list)
     attestations: list[dict[str, Any]] = field(default_factory=list)
