@@ -156,6 +156,10 @@ def test_election_and_firm_motions(app, make):
         meetings.add_motion(
             meeting, kind="election", item=3, title="选举委员", seats=2, candidates=[]
         )
+    with pytest.raises(InvalidInput, match="第 3 项"):  # not under item 6's 3/4 bar
+        meetings.add_motion(
+            meeting, kind="election", item=6, title="选举委员", seats=2, candidates=["张三"]
+        )
     meetings.add_motion(
         meeting,
         kind="election",

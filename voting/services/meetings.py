@@ -53,6 +53,7 @@ from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceErro
 
 MAX_MOTIONS = 30
 MAX_CANDIDATES = 50
+ELECTION_ITEM = 3  # art. 278 (3): elect or replace committee members
 
 
 class WrongState(Conflict):
@@ -166,6 +167,12 @@ def add_motion(
         raise InvalidInput(_("请选择议题类型"))
     if not 1 <= item <= 9:
         raise InvalidInput(_("请选择民法典第二百七十八条所列的事项（第 1 至 9 项）"))
+    if kind == MotionKind.election and item != ELECTION_ITEM:
+        # Filed under another item, an election would be held to that item's bar (3/4 for
+        # items 6-8); the law holds committee elections to more than half.
+        raise InvalidInput(
+            _("选举业主委员会委员属于第 3 项事项（选举业主委员会或者更换业主委员会成员）")
+        )
     title = title.strip()
     if not title or len(title) > 200:
         raise InvalidInput(_("请填写议题标题（不超过 200 字）"))
