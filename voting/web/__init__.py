@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter, Map
 
 from voting.domain.canonical import format_area, parse_time
 from voting.domain.identifiers import mask_mobile
@@ -18,10 +19,28 @@ from voting.models import (
     UnitKind,
     User,
 )
+from voting.models.base import MAX_INTEGER
 from voting.services import sessions
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every URL: what it names is a database integer, so a larger number
+    names nothing and is a plain 404 (it would overflow the query: a 500 on SQLite)."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_INTEGER,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 def register_web(app: Flask) -> None:
+    # Before any blueprint: each rule picks its converter when it is added.
+    app.url_map.converters["int"] = RowIdConverter
     from voting.web import (
         api,
         auth,

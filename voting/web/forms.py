@@ -8,8 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect
+from flask_babel import gettext as _
 
-from voting.services.errors import ServiceError
+from voting.models.base import MAX_INTEGER
+from voting.services.errors import InvalidInput, ServiceError
 
 
 def attempt(action: Callable[[], Any], success: str, target: str):  # type: ignore[no-untyped-def]
@@ -24,10 +26,19 @@ def attempt(action: Callable[[], Any], success: str, target: str):  # type: igno
 
 
 def form_int(text: str | None, default: int = 0) -> int:
+    """An integer field; ``default`` when empty or not a number. A number no database
+    integer can hold (ids, counts, days) is refused with InvalidInput: it would overflow
+    the query or the column."""
+    text = (text or "").strip()
     try:
-        return int(text or "")
+        value = int(text)
     except ValueError:
-        return default
+        if not text.lstrip("+-").isdigit():
+            return default
+        value = MAX_INTEGER + 1  # digits beyond what int() converts: far too large anyway
+    if not -MAX_INTEGER - 1 <= value <= MAX_INTEGER:
+        raise InvalidInput(_("填写的数字超出允许范围（最大 %(max)d）", max=MAX_INTEGER))
+    return value
 
 
 def local_datetime(text: str | None) -> datetime | None:

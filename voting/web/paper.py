@@ -56,7 +56,7 @@ def index(meeting_id: int):  # type: ignore[no-untyped-def]
 @staff_required()
 def new(meeting_id: int):  # type: ignore[no-untyped-def]
     meeting = _meeting(meeting_id, manage=True)
-    holder = paper.roll_holder(meeting, request.args.get("holder", 0, type=int))
+    holder = paper.roll_holder(meeting, form_int(request.args.get("holder")))
     if holder is None or meeting.state != MeetingState.open:
         abort(404)
     return _entry_form(meeting, holder)

@@ -11,6 +11,7 @@ from voting.extensions import db
 from voting.models import Meeting, MeetingState
 from voting.services import keys, ledger, meetings, owners, receipts, scope
 from voting.services.errors import NotFound
+from voting.web.forms import form_int
 from voting.web.meetings import send_document
 
 bp = Blueprint("public", __name__)
@@ -36,7 +37,7 @@ def _readable(meeting_id: int) -> Meeting:
 def board(meeting_id: int):  # type: ignore[no-untyped-def]
     """Every entry's seq, type, time and hash: no holder, no choice."""
     meeting = _readable(meeting_id)
-    after = request.args.get("after", -1, type=int)
+    after = form_int(request.args.get("after"), -1)
     entries = ledger.entries(meeting.id, after=after, limit=PAGE)
     return render_template(
         "public/board.html",
