@@ -1,0 +1,49 @@
+"""Smoke tests of the benchmarks (scripts/bench/) in their smallest sizes: they run to the end
+and print the figures they exist for. The figures themselves are not judged (too small a run)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "scripts" / "bench"
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+def run(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def figure(output: str, pattern: str) -> str:
+    found = re.search(pattern, output, re.MULTILINE)
+    assert found is not None, f"no line matching {pattern!r} in:\n{output}"
+    return found.group(1)
+
+
+def test_verify_benchmark_prints_its_figures():
+    output = run("verify.py", "--n", "200", "--raw", "0.2")
+    assert int(figure(output, rf"^ballots\s+({NUMBER})").replace(",", "")) == 200
+    assert int(figure(output, rf"^entries\s+({NUMBER})$").replace(",", "")) > 200
+    assert float(figure(output, rf"^verifier\s+({NUMBER}) entries/s$").replace(",", "")) > 0
+    assert (
+        float(figure(output, rf"^raw Ed25519, all\s+({NUMBER}) verifies/s$").replace(",", "")) > 0
+    )
+    assert float(figure(output, rf"^ratio\s+({NUMBER})%")) > 0
+    assert float(figure(output, rf"^peak memory\s+({NUMBER}) MiB: main")) > 0
+
+
+def test_cast_benchmark_runs_a_tiny_sqlite_round():
+    output = run("cast.py", "--n", "5", "--db", "sqlite", "--workers", "1", "--concurrency", "1")
+    assert re.search(r"^  casts\s+5 ok, 0 failed", output, re.MULTILINE), output
+    assert float(figure(output, rf"^  ballots/s\s+({NUMBER})").replace(",", "")) > 0
+    assert float(figure(output, rf"^  GET /healthz\s+({NUMBER}) requests/s").replace(",", "")) > 0
+    assert float(figure(output, rf"^  raw insert\+commit\s+({NUMBER}) /s").replace(",", "")) > 0
+    assert figure(output, r"^  bundle\s+(valid), 6 entries") == "valid"

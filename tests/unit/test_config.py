@@ -1,0 +1,84 @@
+"""Outside tests the app refuses to start with a missing or weak SECRET_KEY (voting/config.py,
+README: "the app refuses to start with a weak one")."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voting import create_app
+from voting.config import MIN_SECRET_LENGTH, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG = "k3Jq9vX2mR7tL0pW5sZ8yB4nC6dF1gH"  # 31 characters; padded below as needed
+WEAK = [
+    "",
+    "dev",
+    "secret",
+    "changeme",
+    "CHANGEME",
+    "change-me",
+    "test",
+    "x" * (MIN_SECRET_LENGTH - 1),
+]
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The process environment without any setting the operator might have exported."""
+    for name in list(os.environ):
+        if name in {"SECRET_KEY", "ID_HASH_KEY", "SMS_GATEWAY", "DATABASE_URL"}:
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_a_missing_secret_key_is_refused(environ, tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("secret", WEAK)
+def test_a_weak_secret_key_is_refused(environ, tmp_path, secret):
+    environ.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match=f"at least {MIN_SECRET_LENGTH} characters"):
+        load_settings(tmp_path)
+
+
+def test_a_long_random_secret_key_is_accepted(environ, tmp_path):
+    secret = STRONG + "a"
+    assert len(secret) == MIN_SECRET_LENGTH
+    environ.setenv("SECRET_KEY", secret)
+    settings = load_settings(tmp_path)
+    assert settings.secret_key == secret and not settings.testing
+    app = create_app({"instance_path": tmp_path, "database_url": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert app.config["SECRET_KEY"] == secret and app.config["TESTING"] is False
+
+
+def test_create_app_refuses_a_weak_key_and_only_tests_may_use_one(environ, tmp_path):
+    environ.setenv("SECRET_KEY", "changeme")
+    database = f"sqlite:///{tmp_path / 'x.db'}"
+    with pytest.raises(ConfigError):
+        create_app({"instance_path": tmp_path, "database_url": database})
+    with pytest.raises(ConfigError):  # an override of the key itself is checked the same way
+        create_app({"instance_path": tmp_path, "database_url": database, "secret_key": "dev"})
+    tests_only = create_app({"instance_path": tmp_path, "database_url": database, "testing": True})
+    assert tests_only.config["TESTING"] is True
+
+
+def test_the_production_entry_point_will_not_start_without_a_key(tmp_path):
+    """``gunicorn wsgi:app`` and ``flask --app wsgi`` import wsgi.py: it must fail loudly."""
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
+    for secret in (None, "changeme"):
+        if secret is not None:
+            environment["SECRET_KEY"] = secret
+        result = subprocess.run(
+            [sys.executable, "-c", "import wsgi"],
+            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode != 0
+        assert "ConfigError: SECRET_KEY must be set" in result.stderr
