@@ -33,7 +33,9 @@ from voting.services.meetings import WrongState
 
 SCAN = b"%PDF-1.4\n% a scanned paper ballot\n"
 MANDATE = b"\x89PNG\r\n\x1a\n" + b"a written mandate" * 10
-AGENT = {"agent_name": "王受托", "agent_phone_or_id": "13812345678"}
+AGENT_ID = "11010519491231002X"
+AGENT = {"agent_name": "王受托", "agent_id_number": AGENT_ID}
+OTHER_AGENT_ID = "110105198001011238"
 
 
 def count(model) -> int:  # type: ignore[no-untyped-def]
@@ -116,17 +118,18 @@ def test_a_proxy_needs_the_mandate_and_an_agent_kept_only_as_a_keyed_hash(app, m
     before = state()
     with pytest.raises(InvalidInput, match="受托人姓名"):
         enter_proxy(home, meeting, agent_name=" ")
-    with pytest.raises(InvalidInput, match="手机号或身份证号"):
-        enter_proxy(home, meeting, agent_phone_or_id="12345")
+    for wrong in ("12345", "13812345678", "110105194912310021", ""):  # a mobile is not enough
+        with pytest.raises(InvalidInput, match="受托人正确的身份证号"):
+            enter_proxy(home, meeting, agent_id_number=wrong)
     with pytest.raises(InvalidInput, match="请上传委托书"):
         enter_proxy(home, meeting, scan_bytes=b"")
     assert state() == before and stored_files() == []
 
-    entry = enter_proxy(home, meeting, agent_phone_or_id="11010519491231002X")
+    entry = enter_proxy(home, meeting, agent_id_number="11010519491231002x")
     assert entry.evidence.purpose == "mandate" and entry.agent_name == "王受托"
-    assert len(entry.agent_key) == 64 and "11010519491231002X" not in entry.agent_key
+    assert len(entry.agent_key) == 64 and AGENT_ID not in entry.agent_key
     row = db.session.execute(select(PaperBallot.__table__)).one()
-    assert not any("11010519491231002X" in str(value) for value in row)
+    assert not any(AGENT_ID in str(value) for value in row)
     receipt = paper.confirm(entry.id, home.second)
     assert log_entry(meeting, receipt.seq)["channel"] == "proxy"
     assert log_entry(meeting, receipt.seq)["evidence"] == hashlib.sha256(MANDATE).hexdigest()
@@ -136,13 +139,16 @@ def test_one_agent_holds_at_most_the_communitys_cap_of_mandates(app, make):
     home = estate(make, ["10.00", "20.00", "30.00", "40.00"], proxy_cap=2)
     meeting = open_meeting(home)
     first = enter_proxy(home, meeting, 0)
-    # The same person, typed another way: spaces, full-width characters, a +86 prefix.
-    enter_proxy(home, meeting, 1, agent_name="王 受托", agent_phone_or_id="+86 138-1234-5678")
+    # The same person, typed another way: spaces, full-width characters, a lower-case x.
+    enter_proxy(home, meeting, 1, agent_name="王 受托", agent_id_number="１１０１０５ 19491231002x")
     before = state()
     with pytest.raises(Conflict, match="已持有 2 份委托，已达本小区上限（2 份）"):
         enter_proxy(home, meeting, 2, agent_name="王受托")
+    # The ID number is who the agent is: a name spelled another way is still them.
+    with pytest.raises(Conflict, match="受托人 王授托 在本次会议已持有 2 份委托"):
+        enter_proxy(home, meeting, 2, agent_name="王授托")
     assert state() == before
-    enter_proxy(home, meeting, 2, agent_name="李受托")  # another agent
+    enter_proxy(home, meeting, 2, agent_name="李受托", agent_id_number=OTHER_AGENT_ID)
     paper.reject(first.id, home.second, "委托书缺少业主签名")  # a set-aside mandate frees a place
     enter_proxy(home, meeting, 3)
     assert count(PaperBallot) == 4

@@ -49,6 +49,7 @@ def test_one_member_enters_and_another_confirms(app, client, make):
         assert f"{base}/new?holder={holder.id}" in found
         form = client.get(f"{base}/new?holder={holder.id}").get_data(as_text=True)
         assert 'type="file" name="scan"' in form and 'value="c2"' in form
+        assert 'name="agent_id_number"' in form and "受托人身份证号" in form
         token = csrf_from(form)
         entered = post_entry(client, meeting, holder, token, m2="c2")
         assert entered.status_code == 302
@@ -98,7 +99,7 @@ def test_refusals_are_shown_and_write_nothing(app, client, make):
 
         no_agent = post_entry(client, meeting, second, token, channel="proxy", scan=MANDATE, name="m.jpg")
         assert "受托人姓名" in no_agent.get_data(as_text=True)
-        agent = {"channel": "proxy", "agent_name": "赵代理", "agent_phone_or_id": "13600000001"}
+        agent = {"channel": "proxy", "agent_name": "赵代理", "agent_id_number": "110105198001011238"}
         assert post_entry(client, meeting, second, token, scan=MANDATE, name="m.jpg", **agent).status_code == 302
         over = post_entry(client, meeting, home.holder(home.phones[2]), token, scan=MANDATE, name="m.jpg", **agent)
         assert "已达本小区上限（1 份）" in over.get_data(as_text=True)
@@ -114,7 +115,7 @@ def test_scans_are_served_only_to_staff_of_the_community(app, client, make):
     meeting = open_meeting(home)
     entry = paper.enter(
         meeting, home.holder(home.phones[0]).id, {"m1": "agree"}, "proxy", "委托书.jpg", MANDATE,
-        home.committee, agent_name="赵代理", agent_phone_or_id="13600000001", now=NOW,
+        home.committee, agent_name="赵代理", agent_id_number="110105198001011238", now=NOW,
     )  # fmt: skip
     scan_url = f"/meetings/{meeting.id}/paper/{entry.id}/scan"
     street = make.user("street", home.community.street_office)

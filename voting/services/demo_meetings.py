@@ -98,7 +98,7 @@ def _finished(community: Community, staff: dict[str, User], now: datetime) -> Me
             scan,
             staff["committee1"],
             agent_name="周建华" if is_proxy else None,
-            agent_phone_or_id="13983001234" if is_proxy else None,
+            agent_id_number="500103198001011238" if is_proxy else None,
             now=opens + timedelta(days=9, minutes=number),
         )
         paper.confirm(entry.id, staff["committee2"], now=opens + timedelta(days=9, hours=2))

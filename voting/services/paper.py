@@ -7,9 +7,10 @@ the entry's ``evidence`` and marks the draft appended in the same transaction. `
 sets a draft aside with a reason. Each call owns its transaction: a refusal writes nothing,
 except the conflict row that lists a holder who tried to vote twice across channels.
 
-A proxy's agent is identified by a keyed hash of their normalized name and mobile or ID
-number (never kept in clear), so that one agent holds at most the community's
-``proxy_cap`` mandates per meeting.
+A proxy's agent is identified by a keyed hash of their resident ID number alone (never kept
+in clear), which the written mandate carries: one identifier per person, so that neither a
+mobile number nor a name spelled another way makes a second agent of the same person, and one
+agent holds at most the community's ``proxy_cap`` mandates per meeting.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from voting.domain.ballots import choice_problems
-from voting.domain.identifiers import normalize_id_number, normalize_mobile
+from voting.domain.identifiers import normalize_id_number
 from voting.extensions import db
 from voting.models import (
     Ballot,
@@ -62,7 +63,7 @@ def enter(
     scan_bytes: bytes,
     entered_by: User,
     agent_name: str | None = None,
-    agent_phone_or_id: str | None = None,
+    agent_id_number: str | None = None,
     now: datetime | None = None,
 ) -> PaperBallot:
     """Keep a paper or proxy ballot and its scan, pending a second member's confirmation.
@@ -74,7 +75,7 @@ def enter(
     if channel not in (Channel.paper, Channel.proxy):
         raise InvalidInput(_("请选择纸质表决票或委托表决票"))
     channel = Channel(channel)
-    agent = _agent(agent_name, agent_phone_or_id) if channel == Channel.proxy else None
+    agent = _agent(agent_name, agent_id_number) if channel == Channel.proxy else None
     if not scan_bytes:
         raise InvalidInput(
             _("请上传委托书（PDF、JPEG 或 PNG）")
@@ -268,27 +269,28 @@ def find_holders(meeting: Meeting, query: str, limit: int = 30) -> list[tuple[Ho
     return found
 
 
-def agent_key(name: str, phone_or_id: str) -> str:
-    """The keyed hash that identifies an agent; raises InvalidInput when either is unusable."""
-    return _agent(name, phone_or_id)[1]
+def agent_key(id_number: str) -> str:
+    """The keyed hash that identifies an agent; raises InvalidInput when the number is unusable."""
+    identity = normalize_id_number(_squeeze(id_number or ""))
+    if identity is None:
+        raise InvalidInput(_("请填写受托人正确的身份证号（18 位，见委托书）"))
+    secret = current_app.config["SETTINGS"].id_hash_key.encode()
+    return hmac.new(secret, f"proxy-agent-id\n{identity}".encode(), hashlib.sha256).hexdigest()
 
 
 # --- checks ------------------------------------------------------------------------------
 
 
-def _agent(name: str | None, phone_or_id: str | None) -> tuple[str, str]:
-    """(the agent's name as entered, tidied; the keyed hash of who they are)."""
+def _agent(name: str | None, id_number: str | None) -> tuple[str, str]:
+    """(the agent's name as entered, tidied; the keyed hash of who they are).
+
+    Only the ID number goes into the key: a mobile number would let one person count as two
+    agents (once by phone, once by ID), and so would their name typed two ways.
+    """
     shown = " ".join((name or "").split())
-    normalized_name = _squeeze(shown)
-    if not normalized_name or len(shown) > MAX_AGENT_NAME:
+    if not _squeeze(shown) or len(shown) > MAX_AGENT_NAME:
         raise InvalidInput(_("委托表决须填写受托人姓名（不超过 80 字）"))
-    text = phone_or_id or ""
-    identity = normalize_mobile(text) or normalize_id_number(_squeeze(text))
-    if identity is None:
-        raise InvalidInput(_("请填写受托人正确的手机号或身份证号"))
-    secret = current_app.config["SETTINGS"].id_hash_key.encode()
-    message = f"proxy-agent\n{normalized_name}\n{identity}".encode()
-    return shown, hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return shown, agent_key(id_number or "")
 
 
 def _squeeze(text: str) -> str:

@@ -86,7 +86,7 @@ def enter(meeting_id: int):  # type: ignore[no-untyped-def]
             scan.read() if scan else b"",
             g.user,
             agent_name=form.get("agent_name"),
-            agent_phone_or_id=form.get("agent_phone_or_id"),
+            agent_id_number=form.get("agent_id_number"),
         )
     except ServiceError as error:
         flash(error.message, "error")
