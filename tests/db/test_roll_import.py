@@ -156,6 +156,20 @@ def test_row_too_long(app, estate):
     assert written() == (0, 0)
 
 
+def test_unclosed_quote_is_reported_with_its_row(app, estate, runner, tmp_path):
+    """The quote swallows the rest of the file until the csv module gives up (field limit)."""
+    content = sheet(row(), row(room="0102", owner='"李四') + "x" * 200_000, row(room="0103"))
+    message = "从这一行起无法读取：引号没有成对（或单元格过长）。请检查这一行，或用 Excel 打开后重新另存为 CSV"
+    report = import_roll(estate, "roll.csv", content)
+    assert errors_of(report) == [(3, "", message)]
+    assert written() == (0, 0)
+    path = tmp_path / "roll.csv"
+    path.write_bytes(content)
+    result = runner.invoke(args=["roll", "import", str(estate.id), str(path), "--json"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert json.loads(result.output)["errors"] == [{"row": 3, "column": "", "message": message}]
+
+
 def test_formula_cell_in_csv(app, estate):
     report = import_roll(estate, "roll.csv", sheet(row(area="=80+9.45")))
     assert (2, "专有部分面积", "单元格是公式，请先复制并“粘贴为数值”后再导入") in errors_of(report)

@@ -48,7 +48,9 @@ def read_table(filename: str, content: bytes) -> Table:
         return Table(
             errors=[CellError(0, "", _("无法识别文件编码：请另存为 CSV（UTF-8 或 GBK）或 XLSX"))]
         )
-    rows = list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+    rows, broken = _csv_rows(text)
+    if broken is not None:
+        return Table(errors=[broken])
     formulas = [
         (number, index)
         for number, cells in rows
@@ -56,6 +58,22 @@ def read_table(filename: str, content: bytes) -> Table:
         if cell.strip().startswith("=")
     ]
     return _with_formula_errors(_from_rows(rows), formulas)
+
+
+def _csv_rows(text: str) -> tuple[list[tuple[int, list[str]]], CellError | None]:
+    """The records of a CSV file, numbered from 1, or the record the csv module gave up on
+    (in practice a quote never closed, which swallows the rest of the file as one cell)."""
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for cells in csv.reader(io.StringIO(text, newline="")):
+            rows.append((len(rows) + 1, cells))
+    except csv.Error:
+        message = _(
+            "从这一行起无法读取：引号没有成对（或单元格过长）。请检查这一行，"
+            "或用 Excel 打开后重新另存为 CSV"
+        )
+        return rows, CellError(len(rows) + 1, "", message)
+    return rows, None
 
 
 def _decode(content: bytes) -> str | None:
