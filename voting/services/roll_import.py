@@ -46,6 +46,7 @@ DEVELOPER_KEY = "developer"
 # Stored data, so never translated: the roll names the developer in Chinese.
 DEVELOPER_NAME = "开发建设单位"
 Choice = TypeVar("Choice", UnitKind, AreaSource)
+MAX_AREA_M2 = 10**10  # far beyond any estate; keeps every sum well inside 64 bits
 
 # Column names as found in the wild, after normalize_header().
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -266,14 +267,15 @@ class _RowReader:
         if value == 0:
             self._fail(row, "area", _("面积必须大于 0"))
             return None
+        # Size first: quantizing a number with more digits than the decimal context
+        # holds (28) raises InvalidOperation instead of answering.
+        if value > MAX_AREA_M2:
+            self._fail(row, "area", _("面积过大"))
+            return None
         if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
             self._fail(row, "area", _("面积最多保留两位小数（单位：平方米）"))
             return None
-        hundredths = int(value * 100)
-        if hundredths > 10**12:
-            self._fail(row, "area", _("面积过大"))
-            return None
-        return hundredths
+        return int(value * 100)
 
     def _choice(
         self,
