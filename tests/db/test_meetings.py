@@ -14,7 +14,7 @@ from voting.domain.bundle import verify_bundle
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
 from voting.models import Firm, LogEntry, MeetingState, RollEntry, SmsMessage
-from voting.services import ballots, export, meetings
+from voting.services import ballots, export, meetings, rulesets
 from voting.services.errors import InvalidInput
 from voting.services.meetings import WrongState
 from voting.services.roll_import import import_roll
@@ -198,8 +198,7 @@ def test_a_community_with_higher_thresholds_uses_its_own_rules(app, make):
         "major_items": [5, 6, 7, 8],
     }
     home = estate(make, ["100.00", "100.00", "100.00", "100.00"])
-    home.community.rules_json = json.dumps(stricter)
-    db.session.commit()
+    rulesets.adopt(home.community, json.dumps(stricter), home.committee)
     meeting = open_meeting(home)  # item 5: major under these rules, ordinary under the Civil Code
     for phone, choice in zip(home.phones, ("agree", "agree", "agree", "oppose"), strict=True):
         ballots.cast(meeting.id, home.holder(phone).id, {"m1": choice}, now=OPENS)

@@ -81,6 +81,10 @@ BAD_ROWS = [
     ("no way to identify", row(phone=""), 2, "手机号", "需要手机号或身份证号，才能认出同一位业主"),
     ("voter not an owner", row(voter="路人甲"), 2, "表决人", "表决人“路人甲”不是该房屋的业主或共有人"),
     ("empty owner", row(owner=""), 2, "业主姓名", "业主姓名不能为空"),
+    ("long entrance", row(entrance="1" * 21), 2, "单元", "单元过长（最多 20 个字符）"),
+    ("long room", row(room="1" * 41), 2, "房号", "房号过长（最多 40 个字符）"),
+    ("long owner name", row(owner="张" * 81), 2, "业主姓名", "业主姓名过长（最多 80 个字符）"),
+    ("long co-owner name", row(co_owners="王五、" + "李" * 81), 2, "共有人", "共有人姓名过长（最多 80 个字符）"),
 ]
 
 
@@ -90,6 +94,14 @@ def test_bad_row_is_reported_and_nothing_written(app, estate, case, line, at_row
     assert (at_row + 1, column, message) in errors_of(report)
     assert not report.is_written
     assert written() == (0, 0)
+
+
+def test_text_as_long_as_its_column_allows_is_written(app, estate):
+    """The limits the import checks are the columns' own (PostgreSQL refuses one more)."""
+    longest = row(entrance="1" * 20, room="1" * 40, owner="张" * 80, co_owners="李" * 80)
+    report = import_roll(estate, "roll.csv", sheet(longest))
+    assert report.errors == [] and report.is_written
+    assert sorted(len(name) for name in db.session.scalars(select(Owner.name))) == [80, 80]
 
 
 def test_bad_id_check_digit(app, estate):

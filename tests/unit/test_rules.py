@@ -16,6 +16,7 @@ from voting.domain.rules import (
     RuleSetError,
     explain_item,
     explain_quorum,
+    looser_than,
 )
 
 SPEC_RULES = {
@@ -125,3 +126,29 @@ def test_a_community_rule_set_is_data_and_changes_outcomes() -> None:
 def test_invalid_rule_sets_are_refused(change: dict[str, Any], message: str) -> None:
     with pytest.raises(RuleSetError, match=message):
         RuleSet.from_data({**SPEC_RULES, **change})
+
+
+def test_a_stricter_community_set_is_not_looser_than_the_law() -> None:
+    assert looser_than(RuleSet.from_data(json.loads(STRICTER_JSON))) == []
+    assert looser_than(CIVIL_CODE_2021) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"quorum": {"area": "1/2", "headcount": "2/3", "strict": True}}, "rules.quorum.area 1/2"),
+        # Exactly 1/2 "at least" is easier than the law's "more than 1/2".
+        (
+            {"ordinary": {"area": "1/2", "headcount": "1/2", "strict": False, "base": "participating"}},
+            "rules.ordinary.area 1/2",
+        ),
+        (
+            {"major": {"area": "3/4", "headcount": "2/3", "strict": False, "base": "participating"}},
+            "rules.major.headcount 2/3",
+        ),
+        ({"major_items": [6, 8]}, "must include items [7]"),
+    ],
+)
+def test_a_set_below_the_law_is_named(change: dict[str, Any], problem: str) -> None:
+    weaker = RuleSet.from_data({**SPEC_RULES, "name": "weaker", **change})
+    assert any(problem in found for found in looser_than(weaker))

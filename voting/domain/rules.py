@@ -134,6 +134,29 @@ CIVIL_CODE_2021 = RuleSet.from_data(
 DEFAULT_RULES = CIVIL_CODE_2021
 
 
+def looser_than(rules: RuleSet, floor: RuleSet = CIVIL_CODE_2021) -> list[str]:
+    """Where ``rules`` asks for less than ``floor``: a community's rules of procedure may
+    raise the law's bars, never lower them (RULES.md)."""
+    problems = []
+    for name in ("quorum", "major", "ordinary"):
+        bar, least = getattr(rules, name), getattr(floor, name)
+        for part in ("area", "headcount"):
+            if not _at_least_as_hard(getattr(bar, part), getattr(least, part)):
+                problems.append(f"rules.{name}.{part} {getattr(bar, part)} is below the law's")
+        if least.base == "total" and bar.base != "total":
+            problems.append(f"rules.{name}.base must be total, as the law's")
+    missing = sorted(set(floor.major_items) - set(rules.major_items))
+    if missing:
+        problems.append(f"rules.major_items must include items {missing}")
+    return problems
+
+
+def _at_least_as_hard(bar: Fraction, least: Fraction) -> bool:
+    """Compare p/q exactly; at an equal fraction "more than" is harder than "at least"."""
+    left, right = bar.numerator * least.denominator, least.numerator * bar.denominator
+    return left > right or (left == right and (bar.strict or not least.strict))
+
+
 _WORDS = {
     "zh": {
         "at_least": "不少于",

@@ -22,7 +22,7 @@ from voting.domain.ballots import BallotBox
 from voting.domain.canonical import canonical_json, format_area, format_time
 from voting.domain.meeting import meeting_problems, motions_problems
 from voting.domain.roll import Weight, roll_from_rows
-from voting.domain.rules import DEFAULT_RULES, RuleSet, explain_item
+from voting.domain.rules import RuleSet, explain_item
 from voting.domain.tally import ChoiceTotals
 from voting.domain.tally import turnout as domain_turnout
 from voting.extensions import db
@@ -48,7 +48,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import keys, ledger, registry, sms
+from voting.services import keys, ledger, registry, rulesets, sms
 from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 
 MAX_MOTIONS = 30
@@ -58,14 +58,6 @@ ELECTION_ITEM = 3  # art. 278 (3): elect or replace committee members
 
 class WrongState(Conflict):
     """The meeting is not in a state that allows this."""
-
-
-def rules_for(community: Community) -> RuleSet:
-    return (
-        RuleSet.from_data(json.loads(community.rules_json))
-        if community.rules_json
-        else DEFAULT_RULES
-    )
 
 
 def rules_of(meeting: Meeting) -> RuleSet:
@@ -96,7 +88,7 @@ def create(
     meeting = Meeting(
         community_id=community.id,
         created_by_id=actor.id,
-        rules_json=json.dumps(rules_for(community).to_data(), ensure_ascii=False),
+        rules_json=json.dumps(rulesets.for_community(community).to_data(), ensure_ascii=False),
         state=MeetingState.draft,
     )
     _set_details(meeting, title, form, opens_at, closes_at, place, is_revote_allowed)

@@ -47,6 +47,11 @@ DEVELOPER_KEY = "developer"
 DEVELOPER_NAME = "开发建设单位"
 Choice = TypeVar("Choice", UnitKind, AreaSource)
 MAX_AREA_M2 = 10**10  # far beyond any estate; keeps every sum well inside 64 bits
+# The text columns the import writes, as long as the database lets them be (PostgreSQL
+# refuses longer text outright): each cell is checked against its column.
+ENTRANCE_LENGTH = Unit.__table__.c.entrance.type.length
+ROOM_LENGTH = Unit.__table__.c.room.type.length
+NAME_LENGTH = Owner.__table__.c.name.type.length
 
 # Column names as found in the wild, after normalize_header().
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -239,8 +244,10 @@ class _RowReader:
             self._fail(row, "building", _("楼栋不能为空"))
         if not room:
             self._fail(row, "room", _("房号不能为空"))
-        if len(entrance) > 20 or len(room) > 40:
-            self._fail(row, "room", _("单元或房号过长"))
+        if len(entrance) > ENTRANCE_LENGTH:
+            self._fail(row, "entrance", _("单元过长（最多 %(n)d 个字符）", n=ENTRANCE_LENGTH))
+        if len(room) > ROOM_LENGTH:
+            self._fail(row, "room", _("房号过长（最多 %(n)d 个字符）", n=ROOM_LENGTH))
         area = self._area(row, self._cell(cells, "area"))
         kind = self._choice(row, cells, "kind", KIND_WORDS, _("房屋类型"))
         source = self._choice(row, cells, "area_source", SOURCE_WORDS, _("面积来源"))
@@ -320,8 +327,8 @@ class _RowReader:
                 self._fail(row, "owner", _("业主姓名不能为空"))
                 return None, ""
             name = DEVELOPER_NAME
-        if len(name) > 80:
-            self._fail(row, "owner", _("业主姓名过长"))
+        if len(name) > NAME_LENGTH:
+            self._fail(row, "owner", _("业主姓名过长（最多 %(n)d 个字符）", n=NAME_LENGTH))
             return None, ""
         phone = self._phone(row, "phone", self._cell(cells, "phone"))
         id_hash, last4 = self._id_number(row, cells)
@@ -342,10 +349,15 @@ class _RowReader:
                     _("共有人“%(value)s”格式应为 姓名 或 姓名(手机号)", value=item),
                 )
                 continue
+            co_name = match.group("name").strip()
+            if len(co_name) > NAME_LENGTH:
+                message = _("共有人姓名过长（最多 %(n)d 个字符）", n=NAME_LENGTH)
+                self._fail(row, "co_owners", message)
+                continue
             co_phone = None
             if match.group("phone"):
                 co_phone = self._phone(row, "co_owners", match.group("phone"))
-            owners.append(self._owner(match.group("name").strip(), co_phone, None, None))
+            owners.append(self._owner(co_name, co_phone, None, None))
         voter = self._cell(cells, "voter").strip() or name
         if voter not in {owner.name for owner in owners}:
             self._fail(row, "voter", _("表决人“%(name)s”不是该房屋的业主或共有人", name=voter))

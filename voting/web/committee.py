@@ -6,10 +6,15 @@ its roll.
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from voting.services import registry, roll_import, scope
+from voting.domain.rules import DEFAULT_RULES, explain_item, explain_quorum
+from voting.services import registry, roll_import, rulesets, scope
+from voting.services.errors import ServiceError
 from voting.web.forms import attempt
 from voting.web.guards import staff_required
 
@@ -93,3 +98,38 @@ def roll_template(community_id: int):  # type: ignore[no-untyped-def]
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=roll-template.csv"},
     )
+
+
+@bp.route("/<int:community_id>/rules", methods=["GET", "POST"])
+@staff_required()
+def rules(community_id: int):  # type: ignore[no-untyped-def]
+    """The community's rule set; its committee enters the rules of procedure it adopted.
+    A refused text comes back in the form with the reasons, not lost to a redirect."""
+    found = scope.community_for(g.user, community_id, manage=request.method == "POST")
+    text, status = None, 200
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "reset":
+                rulesets.reset(found, g.user)
+                flash(_("已恢复为民法典默认规则"), "info")
+            else:
+                text = request.form.get("rules", "")
+                adopted = rulesets.adopt(found, text, g.user)
+                done = _("已采用表决规则“%(name)s”，此后新建的会议使用该规则", name=adopted.name)
+                flash(done, "info")
+            return redirect(url_for("committee.rules", community_id=found.id))
+        except ServiceError as error:
+            flash(error.message, "error")
+            status = 422
+    current = rulesets.for_community(found)
+    lang = str(get_locale())
+    return render_template(
+        "committee/rules.html",
+        community=found,
+        rules=current,
+        is_default=current == DEFAULT_RULES,
+        quorum_text=explain_quorum(current, lang),
+        item_texts=[(item, explain_item(current, item, lang)) for item in range(1, 10)],
+        text=json.dumps(current.to_data(), ensure_ascii=False, indent=2) if text is None else text,
+        can_manage=scope.can_manage(g.user, found),
+    ), status

@@ -27,7 +27,7 @@ from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import explain_quorum
 from voting.extensions import db
 from voting.models import BallotConflict, Meeting, MeetingState, Role, Upload
-from voting.services import audit, certify, credit, export, meetings, scope, uploads
+from voting.services import audit, certify, credit, export, meetings, rulesets, scope, uploads
 from voting.services.errors import InvalidInput
 from voting.web.downloads import send_spooled
 from voting.web.forms import attempt, form_int, local_datetime, local_input
@@ -54,6 +54,7 @@ def index(community_id: int):  # type: ignore[no-untyped-def]
         community=community,
         meetings=meetings.for_community(community),
         can_manage=scope.can_manage(g.user, community),
+        rules_name=rulesets.for_community(community).name,
     )
 
 

@@ -1,0 +1,91 @@
+"""A community's rule set on its page: the committee adopts its rules of procedure
+(never below the law), the text survives a refusal, and new meetings use the set."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import csrf_from, sign_in
+from tests.meeting_builders import estate
+from voting.extensions import db
+from voting.services import rulesets
+from voting.services.errors import InvalidInput
+
+STRICTER = {
+    "name": "jialing-2025",
+    "quorum": {"area": "3/4", "headcount": "3/4", "strict": False},
+    "major": {"area": "4/5", "headcount": "4/5", "strict": False, "base": "participating"},
+    "ordinary": {"area": "2/3", "headcount": "2/3", "strict": False, "base": "participating"},
+    "major_items": [5, 6, 7, 8],
+}
+
+
+def test_the_committee_adopts_stricter_rules_and_new_meetings_use_them(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    sign_in(client, home.committee)
+    url = f"/communities/{home.community.id}/rules"
+    page = client.get(url).get_data(as_text=True)
+    assert "civil-code-2021" in page and "参与表决的专有部分面积不少于总面积的 2/3" in page
+    done = client.post(
+        url, data={"csrf_token": csrf_from(page), "rules": json.dumps(STRICTER)}, follow_redirects=True
+    )
+    body = done.get_data(as_text=True)
+    assert "已采用表决规则“jialing-2025”" in body
+    assert "4/5" in body  # the page now explains the community's own bars
+    db.session.expire_all()
+    assert rulesets.for_community(home.community).name == "jialing-2025"
+    meetings_page = client.get(f"/communities/{home.community.id}/meetings").get_data(as_text=True)
+    assert "jialing-2025" in meetings_page  # named on the form that creates the next meeting
+
+    page = client.get(url).get_data(as_text=True)
+    back = client.post(url, data={"csrf_token": csrf_from(page), "action": "reset"}, follow_redirects=True)
+    assert "已恢复为民法典默认规则" in back.get_data(as_text=True)
+    db.session.expire_all()
+    assert home.community.rules_json is None
+
+
+def test_rules_below_the_law_are_refused_and_the_text_is_kept(app, client, make):
+    home = estate(make, ["100.00"])
+    sign_in(client, home.committee)
+    url = f"/communities/{home.community.id}/rules"
+    page = client.get(url).get_data(as_text=True)
+    weaker = {**STRICTER, "quorum": {"area": "1/2", "headcount": "1/2", "strict": True}}
+    refused = client.post(url, data={"csrf_token": csrf_from(page), "rules": json.dumps(weaker)})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "表决规则不得低于民法典的要求" in body and "rules.quorum.area 1/2" in body
+    assert "jialing-2025" in body  # what they typed is still in the form
+    for text in ("{", '{"name": "x"}', json.dumps({**STRICTER, "quorum": {**STRICTER["quorum"], "area": 0.75}})):
+        response = client.post(url, data={"csrf_token": csrf_from(page), "rules": text})
+        assert response.status_code == 422
+        assert "表决规则" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert home.community.rules_json is None
+
+
+def test_the_law_s_name_cannot_be_borrowed(app, make):
+    home = estate(make, ["100.00"])
+    borrowed = {**STRICTER, "name": "civil-code-2021"}
+    with pytest.raises(InvalidInput, match="民法典默认规则的名称"):
+        rulesets.adopt(home.community, json.dumps(borrowed), home.committee)
+
+
+def test_only_the_community_s_committee_may_change_it(app, client, make):
+    home = estate(make, ["100.00"])
+    other = estate(make, ["50.00"])
+    auditor = make.user("street", home.community.street_office)
+    sign_in(client, other.committee)
+    assert client.get(f"/communities/{home.community.id}/rules").status_code == 404
+    street = app.test_client()
+    sign_in(street, auditor)
+    page = street.get(f"/communities/{home.community.id}/rules")
+    assert page.status_code == 200 and "采用此规则" not in page.get_data(as_text=True)
+    refused = street.post(
+        f"/communities/{home.community.id}/rules",
+        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "rules": json.dumps(STRICTER)},
+    )
+    assert refused.status_code == 404
+    db.session.expire_all()
+    assert home.community.rules_json is None
