@@ -45,4 +45,4 @@ def test_bureau_downloads_the_certified_pdf_on_a_phone(app, live_server, phone, 
     assert EXPECTED["m1"]["agree"][0] in text and EXPECTED["m1_needs"][0] in text
     assert EXPECTED["m2"]["c1"][0] in text and "张晓明（当选）" in text
     assert EXPECTED["m3_needs"][0] in text
-    assert f"{live_server}/meetings/{meeting.id}/results" in text  # the QR code's address
+    assert f"{live_server}/verify/{meeting.public_id}/{head}" in text  # the QR code's address

@@ -23,7 +23,7 @@ from voting.domain.bundle import verify_bundle
 from voting.services import certificate, certify, keys, meetings, outcomes
 from voting.services.errors import Conflict
 
-URL = "https://vote.example.cn/meetings/1/results"
+URL = "https://vote.example.cn/verify/c1-2026-01/" + "3a" * 32  # as long as a real one
 
 
 def numbers_row(text: str, label: str) -> list[str]:

@@ -36,7 +36,7 @@ def test_bureau_and_committee_download_the_certified_result(app, client, make, t
         assert "attachment" in disposition and f"{meeting.public_id}.certificate.pdf" in disposition
         text = pdf_text(response.data, tmp_path)
         assert head.hash in text and EXPECTED["m1"]["agree"][0] in text
-        assert f"/meetings/{meeting.id}/results" in text  # the QR code's address, printed too
+        assert f"/verify/{meeting.public_id}/{head.hash}" in text  # the QR code's address
 
         package = client.get(f"/meetings/{meeting.id}/certified.zip")
         data = package.data

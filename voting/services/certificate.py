@@ -6,7 +6,9 @@ pages around it are translated). Its text is real text in an embedded CJK
 TrueType font (``CJK_FONT``, Debian's fonts-wqy-microhei by default), so it
 can be searched, copied and read back by ``pdftotext``. Every number comes
 from the ``tally`` entry through ``services.outcomes``; the head hash and the
-key fingerprints tie the paper to the bundle that auditors verify.
+key fingerprints tie the paper to the bundle that auditors verify. Its QR code and
+printed address open the public verification page, ``/verify/<meeting id>/<head hash>``
+(``web/results.verify``), which anyone can read without signing in.
 """
 
 from __future__ import annotations
@@ -315,19 +317,30 @@ def _evidence(outcome: MeetingOutcome, styles: _Styles) -> list[Flowable]:
 
 def _verification(url: str, styles: _Styles) -> list[Flowable]:
     note = (
-        "扫描二维码在线查看表决结果，核对日志最终哈希；也可下载审计包，"
-        "用 scripts/verify_bundle.py 独立核验全部选票、统计结果和上述签名。"
+        "扫描二维码或访问下列网址（无需登录），可在线核对本认证书：网页说明上述日志最终"
+        "哈希是否为该会议日志的最终哈希，并列出认证进度、各方签名和各议题结果。独立核验："
+        "向业主委员会、街道办事处或住建部门索取审计包，用 scripts/verify_bundle.py 核验"
+        "全部选票、统计结果和上述签名。"
     )
     table = Table(
-        [[_Qr(url, 32 * mm), [_p(note, styles.body), Paragraph(escape(url), styles.code)]]],
-        colWidths=[36 * mm, None],
+        [[_Qr(url, 34 * mm), _p(note, styles.body)]],
+        colWidths=[38 * mm, None],
     )
     table.setStyle(
         TableStyle(
             [("FONTNAME", (0, 0), (-1, -1), styles.font), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
         )
     )
-    return [Paragraph("在线核验", styles.heading), table]
+    return [Paragraph("在线核验", styles.heading), table, _one_line(url, styles)]
+
+
+def _one_line(text: str, styles: _Styles) -> Paragraph:
+    """``text`` on one line of the full width (an address must read back whole), shrunk to fit."""
+    width = A4[0] - 36 * mm  # the margins
+    natural = pdfmetrics.stringWidth(text, styles.font, 1)
+    size = min(styles.code.fontSize, (width - 2) / natural)
+    style = ParagraphStyle("line", parent=styles.code, fontSize=size, leading=size * 1.4)
+    return Paragraph(escape(text), style)
 
 
 # --- drawing helpers ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Results once a meeting is over: the certified result (PDF, or a ZIP with the bundle) for
-the bureau and the meeting's committee, the bureau's overview of meetings with CSV and XLSX
-exports, and the notice of the decision (决定公告) that owners and staff print."""
+the bureau and the meeting's committee, the public page its QR code opens (no sign-in), the
+bureau's overview of meetings with CSV and XLSX exports, and the notice of the decision
+(决定公告) that owners and staff print."""
 
 from __future__ import annotations
 
@@ -29,7 +30,15 @@ from openpyxl import Workbook
 from voting.domain.rules import explain_quorum
 from voting.models import Meeting, MeetingState, Role, User
 from voting.models.base import utcnow
-from voting.services import certificate, certify, meetings, outcomes, overview, scope
+from voting.services import (
+    certificate,
+    certify,
+    meetings,
+    outcomes,
+    overview,
+    scope,
+    verification,
+)
 from voting.services.outcomes import MotionOutcome
 from voting.web import labels
 from voting.web.downloads import send_spooled
@@ -73,7 +82,8 @@ def _downloadable(meeting_id: int) -> Meeting:
 @staff_required()
 def certificate_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
     meeting = _downloadable(meeting_id)
-    pdf = certificate.render(meeting, _absolute("public.results", meeting_id=meeting.id))
+    certificate.require_certified(meeting)  # before its address: only a tallied one has a head
+    pdf = certificate.render(meeting, verify_url(meeting))
     return send_file(
         io.BytesIO(pdf),
         mimetype="application/pdf",
@@ -87,12 +97,60 @@ def certificate_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
 def package(meeting_id: int):  # type: ignore[no-untyped-def]
     """The PDF and the bundle in one ZIP, spooled to a file so memory stays bounded."""
     meeting = _downloadable(meeting_id)
-    url = _absolute("public.results", meeting_id=meeting.id)
+    certificate.require_certified(meeting)
+    url = verify_url(meeting)
     return send_spooled(
         lambda out: certificate.write_package(meeting, url, out),
         "application/zip",
         f"{meeting.public_id}.certified.zip",
     )
+
+
+def verify_url(meeting: Meeting) -> str:
+    """The public page of a tallied meeting's result, keyed by its final head (for the QR)."""
+    head = meetings.head(meeting)
+    assert head is not None  # tallied
+    return _absolute("results.verify", public_id=meeting.public_id, head_hash=head.hash)
+
+
+# --- the public verification page ---------------------------------------------------------
+
+
+@bp.get("/verify/<public_id>/<head_hash>")
+def verify(public_id: str, head_hash: str):  # type: ignore[no-untyped-def]
+    """Anyone, signed in or not: is this the meeting's final head, and what was decided.
+
+    Every miss (unknown meeting, wrong hash, not tallied) is the same 404 page.
+    """
+    found = verification.find(public_id, head_hash)
+    if found is None:
+        return render_template("public/verify_unknown.html"), 404
+    return render_template(
+        "public/verify.html",
+        found=found,
+        meeting=found.meeting,
+        outcome=found.outcome,
+        outcome_text=outcome_text,
+        zone=_zone_label(),
+        has_verifier=verification.has_verifier(),
+    )
+
+
+@bp.get("/verify/verifier.zip")
+def verifier():  # type: ignore[no-untyped-def]
+    """The bundle verifier and the auditors' guide, for those without the source."""
+    if not verification.has_verifier():
+        abort(404)
+    return Response(
+        verification.verifier_archive(),
+        mimetype="application/zip",
+        headers={"Content-Disposition": "attachment; filename=owner-assembly-verifier.zip"},
+    )
+
+
+def _zone_label() -> str:
+    name = current_app.config["SETTINGS"].display_timezone
+    return _("北京时间") if name in {"Asia/Shanghai", "Asia/Chongqing"} else name
 
 
 # --- the bureau's overview ----------------------------------------------------------------
