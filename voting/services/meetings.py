@@ -9,6 +9,7 @@ made it (nobody: the clock) and when.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,11 +45,10 @@ from voting.models import (
     Owner,
     PaperBallot,
     RollEntry,
-    Upload,
     User,
 )
 from voting.models.base import utcnow
-from voting.services import keys, ledger, registry, rulesets, sms
+from voting.services import keys, ledger, registry, rulesets, sms, uploads
 from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 
 MAX_MOTIONS = 30
@@ -209,12 +209,33 @@ def remove_motion(meeting: Meeting, motion_id: int) -> None:
     db.session.commit()
 
 
-def attach_document(meeting: Meeting, motion: Motion, upload: Upload) -> None:
-    _require(meeting, MeetingState.draft)
-    if any(d.upload.sha256 == upload.sha256 for d in motion.documents):
-        raise Conflict(_("该文件已附在此议题上"))
-    motion.documents.append(MotionDocument(position=len(motion.documents) + 1, upload=upload))
+def attach_document(
+    meeting: Meeting, motion_id: int, filename: str, content: bytes, actor: User
+) -> MotionDocument:
+    """Keep a file and attach it to a motion of a draft.
+
+    Everything is checked before the file is written, so a refusal keeps nothing: no row and
+    no file. Under the meeting's lock, so that nothing is attached to a meeting being
+    announced meanwhile (announcing freezes the motions).
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    meeting, _head = _lock(meeting.id)
+    try:
+        _require(meeting, MeetingState.draft)
+        motion = next((m for m in meeting.motions if m.id == motion_id), None)
+        if motion is None:
+            raise NotFound(_("找不到该议题"))
+        if any(d.upload.sha256 == digest for d in motion.documents):
+            raise Conflict(_("该文件已附在此议题上"))
+        stored = uploads.store(meeting.community, filename, content, "document", actor)
+        document = MotionDocument(position=len(motion.documents) + 1, upload=stored)
+        motion.documents.append(document)
+        db.session.flush()
+    except ServiceError:
+        db.session.rollback()
+        raise
     db.session.commit()
+    return document
 
 
 # --- transitions -------------------------------------------------------------------------

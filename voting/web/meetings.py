@@ -158,20 +158,14 @@ def remove_motion(meeting_id: int, motion_id: int):  # type: ignore[no-untyped-d
 @staff_required()
 def attach(meeting_id: int, motion_id: int):  # type: ignore[no-untyped-def]
     meeting = _meeting(meeting_id, manage=True)
-    motion = next((m for m in meeting.motions if m.id == motion_id), None)
-    if motion is None:
+    if not any(m.id == motion_id for m in meeting.motions):
         abort(404)
     upload = request.files.get("file")
-
-    def store_and_attach() -> None:
-        content = upload.read() if upload else b""
-        stored = uploads.store(
-            meeting.community, upload.filename if upload else "", content, "document", g.user
-        )
-        meetings.attach_document(meeting, motion, stored)
-
+    filename, content = (upload.filename or "", upload.read()) if upload else ("", b"")
     return attempt(
-        store_and_attach, _("已附上文件"), url_for("meetings.show", meeting_id=meeting.id)
+        lambda: meetings.attach_document(meeting, motion_id, filename, content, g.user),
+        _("已附上文件"),
+        url_for("meetings.show", meeting_id=meeting.id),
     )
 
 
