@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
-from voting.models import Role
-from voting.services import registry, scope
-from voting.services.errors import Conflict, NotFound
+from voting.extensions import db
+from voting.models import Community, District, Role, StreetOffice, User
+from voting.services import accounts, registry, scope
+from voting.services.errors import Conflict, InvalidInput, NotFound
 
 ROLL = (
     "楼栋,房号,房屋类型,专有部分面积,业主姓名,手机号,共有人,是否已售/交付\n"
@@ -69,3 +71,29 @@ def test_bureau_sees_every_community(app, make):
     admin = make.user("bureau")
     assert scope.has_role(admin, Role.bureau)
     assert {c.id for c in scope.visible_communities(admin)} == {first.id, second.id}
+
+
+def test_text_longer_than_its_column_is_refused_with_a_message(app, make):
+    """PostgreSQL refuses longer text with an error (a 500): the services say so first."""
+    office = make.community().street_office
+    before = [db.session.scalar(select(func.count()).select_from(t)) for t in (District, StreetOffice, Community, User)]
+    refused = [
+        (lambda: registry.add_district("城" * 41, "区"), "城市名称不能超过 40 个字符"),
+        (lambda: registry.add_district("重庆市", "区" * 41), "区县名称不能超过 40 个字符"),
+        (lambda: registry.add_street_office(office.district_id, "街" * 81), "街道办事处名称不能超过 80 个字符"),
+        (lambda: registry.add_community(office.id, "小" * 81), "小区名称不能超过 80 个字符"),
+        (lambda: registry.add_community(office.id, "小区", "址" * 201), "小区地址不能超过 200 个字符"),
+        (lambda: accounts.create_user("staff-long", "名" * 81, "long-enough-pass"), "姓名不能超过 80 个字符"),
+    ]
+    for call, message in refused:
+        with pytest.raises(InvalidInput) as caught:
+            call()
+        assert caught.value.message == message
+    after = [db.session.scalar(select(func.count()).select_from(t)) for t in (District, StreetOffice, Community, User)]
+    assert after == before
+    # Exactly as long as the column allows is written, on both databases.
+    district = registry.add_district("城" * 40, "区" * 40)
+    street = registry.add_street_office(district.id, "街" * 80)
+    community = registry.add_community(street.id, "小" * 80, "址" * 200)
+    user = accounts.create_user("s" * 40, "名" * 80, "long-enough-pass")
+    assert (len(community.name), len(community.address), len(user.name)) == (80, 200, 80)

@@ -199,6 +199,19 @@ def test_bureau_sees_city_totals_and_grants_roles(client, make):
     assert [(g.role, g.community_id) for g in new_user.grants] == [("committee", community.id)]
 
 
+def test_bureau_forms_refuse_text_longer_than_the_database_keeps(client, make):
+    office = make.community().street_office
+    sign_in(client, make.user("bureau"))
+    for url, data, message in (
+        ("/bureau/districts", {"city": "重庆市", "name": "区" * 41}, "区县名称不能超过 40 个字符"),
+        ("/bureau/street-offices", {"district_id": str(office.district_id), "name": "街" * 81}, "街道办事处名称不能超过 80 个字符"),
+        ("/bureau/communities", {"street_office_id": str(office.id), "name": "小区", "address": "址" * 201}, "小区地址不能超过 200 个字符"),
+        ("/bureau/staff", {"username": "weiyuan", "name": "名" * 81, "password": "long-enough-pass"}, "姓名不能超过 80 个字符"),
+    ):
+        response = post_form(client, url, data, page="/bureau/staff", follow_redirects=True)
+        assert response.status_code == 200 and message in response.get_data(as_text=True), url
+
+
 def test_staff_without_the_role_get_403(client, make):
     sign_in(client, make.user("committee", make.community()))
     assert client.get("/bureau/staff").status_code == 403

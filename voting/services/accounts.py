@@ -27,13 +27,16 @@ def create_user(username: str, name: str, password: str) -> User:
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise InvalidInput(_("用户名须为 3–40 个小写字母、数字、点、横线或下划线"))
-    if not name.strip():
+    name = name.strip()
+    if not name:
         raise InvalidInput(_("请填写姓名"))
+    if len(name) > User.name.type.length:
+        raise InvalidInput(_("姓名不能超过 %(n)d 个字符", n=User.name.type.length))
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(_("密码至少 %(n)d 个字符", n=MIN_PASSWORD_LENGTH))
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(_("用户名 %(name)s 已被使用", name=username))
-    user = User(username=username, name=name.strip(), password_hash=hash_password(password))
+    user = User(username=username, name=name, password_hash=hash_password(password))
     db.session.add(user)
     db.session.commit()
     return user

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -103,6 +104,8 @@ def add_district(city: str, name: str) -> District:
     city, name = city.strip(), name.strip()
     if not city or not name:
         raise InvalidInput(_("请填写城市和区县名称"))
+    _refuse_longer(city, District.city, _("城市名称不能超过 %(n)d 个字符"))
+    _refuse_longer(name, District.name, _("区县名称不能超过 %(n)d 个字符"))
     _refuse_duplicate(select(District.id).where(District.city == city, District.name == name))
     district = District(city=city, name=name)
     db.session.add(district)
@@ -116,6 +119,7 @@ def add_street_office(district_id: int, name: str) -> StreetOffice:
         raise NotFound(_("找不到该区县"))
     if not name:
         raise InvalidInput(_("请填写街道办事处名称"))
+    _refuse_longer(name, StreetOffice.name, _("街道办事处名称不能超过 %(n)d 个字符"))
     _refuse_duplicate(
         select(StreetOffice.id).where(
             StreetOffice.district_id == district_id, StreetOffice.name == name
@@ -136,11 +140,13 @@ def add_community(
     notice_days: int = 15,
     proxy_cap: int = 3,
 ) -> Community:
-    name = name.strip()
+    name, address = name.strip(), address.strip()
     if db.session.get(StreetOffice, street_office_id) is None:
         raise NotFound(_("找不到该街道办事处"))
     if not name:
         raise InvalidInput(_("请填写小区名称"))
+    _refuse_longer(name, Community.name, _("小区名称不能超过 %(n)d 个字符"))
+    _refuse_longer(address, Community.address, _("小区地址不能超过 %(n)d 个字符"))
     if notice_days < 1 or proxy_cap < 1:
         raise InvalidInput(_("公告天数和代理人上限须为正整数"))
     _refuse_duplicate(
@@ -151,7 +157,7 @@ def add_community(
     community = Community(
         street_office_id=street_office_id,
         name=name,
-        address=address.strip(),
+        address=address,
         is_parking_counted=is_parking_counted,
         notice_days=notice_days,
         proxy_cap=proxy_cap,
@@ -166,7 +172,7 @@ def add_buildings(community: Community, names: Iterable[str]) -> list[Building]:
     wanted = [normalize_name(name) for name in names if normalize_name(name)]
     if not wanted:
         raise InvalidInput(_("请至少填写一个楼栋名称"))
-    if any(len(name) > 40 for name in wanted):
+    if any(len(name) > Building.name.type.length for name in wanted):
         raise InvalidInput(_("楼栋名称不能超过 40 个字符"))
     existing = {b.name for b in community.buildings}
     added = [
@@ -215,6 +221,14 @@ def holders_page(community: Community) -> list[Holder]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _refuse_longer(text: str, column: Any, message: str) -> None:
+    """Text longer than its String column: refused here with ``message`` (which names the
+    limit as ``%(n)d``), since PostgreSQL would refuse it with an error, not a message."""
+    limit = column.type.length
+    if len(text) > limit:
+        raise InvalidInput(message % {"n": limit})
 
 
 def _refuse_duplicate(statement: Select) -> None:
