@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meeting
 from voting.domain.bundle import verify_bundle
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
-from voting.models import Firm, LogEntry, MeetingState, RollEntry, SmsMessage
+from voting.models import Firm, LogEntry, Meeting, MeetingState, RollEntry, SmsMessage, User
 from voting.services import ballots, export, meetings, rulesets
 from voting.services.errors import InvalidInput
 from voting.services.meetings import WrongState
@@ -25,6 +27,55 @@ def verified(meeting):  # type: ignore[no-untyped-def]
     export.write(meeting, out)
     out.seek(0)
     return verify_bundle(out, workers=1)
+
+
+def test_meetings_created_at_once_get_distinct_public_ids(app, make):
+    """Each creator counts the community's earlier meetings; a pause after the count (as a
+    busy server may make) lets every creator count before any inserts, unless numbering is
+    serialised."""
+    home = estate(make, ["100.00"])
+    creators = [home.committee.id, home.second.id, make.user("committee", home.community).id]
+    community_id = home.community.id
+    db.session.commit()
+
+    def pause_after_count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT COUNT(MEETINGS.ID)"):
+            time.sleep(0.3)
+
+    event.listen(db.engine, "after_cursor_execute", pause_after_count)
+    start = threading.Barrier(len(creators))
+    failures: list[BaseException] = []
+
+    def create(user_id: int) -> None:
+        from voting.models import Community
+
+        with app.app_context():
+            try:
+                start.wait()
+                meetings.create(
+                    db.session.get(Community, community_id),
+                    db.session.get(User, user_id),
+                    title="同时创建的会议",
+                    form="written",
+                    opens_at=OPENS,
+                    closes_at=CLOSES,
+                )
+            except Exception as error:  # reported below
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=create, args=(user_id,)) for user_id in creators]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", pause_after_count)
+    assert failures == []
+    ids = sorted(db.session.scalars(select(Meeting.public_id)))
+    assert ids == [f"c{community_id}-2026-{n:02d}" for n in (1, 2, 3)]
 
 
 def test_the_whole_life_of_a_meeting(app, make):

@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy import update as update_rows
 from sqlalchemy.orm import selectinload
 
 from voting.domain.ballots import BallotBox
@@ -93,6 +94,15 @@ def create(
     )
     _set_details(meeting, title, form, opens_at, closes_at, place, is_revote_allowed)
     year = opens_at.year
+    # Number it under a write lock on the community (a no-op update: its row on PostgreSQL,
+    # the database on SQLite, held until commit), so that two meetings created at once
+    # cannot count the same earlier ones and take the same public id.
+    db.session.execute(
+        update_rows(Community)
+        .where(Community.id == community.id)
+        .values(name=Community.name)
+        .execution_options(synchronize_session=False)
+    )
     count = db.session.scalar(
         select(func.count(Meeting.id)).where(
             Meeting.community_id == community.id,
