@@ -311,6 +311,30 @@ def test_same_person_matched_by_name_and_phone_without_id(app, estate):
     assert (report.holders, report.headcount) == (1, 1)
 
 
+def test_one_owner_with_and_without_an_id_number_is_refused(app, estate):
+    """Keyed once by ID and once by name and phone, one buyer would count as two holders."""
+    message = "与第 2 行的业主姓名、手机号相同，但只有一行填了身份证号：同一业主的每一行都应填写身份证号（或都不填）"
+    for first, second in (({"id_number": GOOD_ID}, {}), ({}, {"id_number": GOOD_ID})):
+        report = import_roll(estate, "roll.csv", sheet(row("0101", **first), row("0102", **second)))
+        assert errors_of(report) == [(3, "身份证号", message)]
+        assert written() == (0, 0)
+    consistent = import_roll(
+        estate, "roll.csv", sheet(row("0101", id_number=GOOD_ID), row("0102", id_number=GOOD_ID))
+    )
+    assert consistent.errors == [] and (consistent.holders, consistent.headcount) == (1, 1)
+
+
+def test_an_owner_with_an_id_number_may_co_own_another_unit(app, estate):
+    """A co-owner has no ID column: owning one unit alone and another with someone else
+    is two holders (RULES.md), not an inconsistency."""
+    report = import_roll(
+        estate,
+        "roll.csv",
+        sheet(row("0101", id_number=GOOD_ID), row("0102", "80.00", "李四", "13800000002", co_owners="张三(13800000001)")),
+    )
+    assert report.errors == [] and (report.holders, report.headcount) == (2, 2)
+
+
 def test_co_owners_are_one_holder_with_one_voter(app, estate):
     report = import_roll(
         estate,

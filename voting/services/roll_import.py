@@ -413,9 +413,11 @@ def _owner_facts(owners: tuple[OwnerIn, ...], voter: str) -> list[tuple[str, ...
 
 
 def _check_across_rows(rows: list[UnitRow], errors: list[CellError]) -> None:
-    """Duplicates, and one holder described two ways in two rows."""
+    """Duplicates, one holder described two ways in two rows, and one owner with an ID
+    number in one row and without in another."""
     by_unit: dict[tuple[str, str, str], UnitRow] = {}
     by_holder: dict[str, UnitRow] = {}
+    by_person: dict[tuple[str, str], UnitRow] = {}
     for row in rows:
         first = by_unit.setdefault(row.unit_key, row)
         if first is not row:
@@ -427,6 +429,7 @@ def _check_across_rows(rows: list[UnitRow], errors: list[CellError]) -> None:
             continue
         if row.holder_key == DEVELOPER_KEY:
             continue
+        _check_id_given_alike(row, by_person, errors)
         earlier = by_holder.setdefault(row.holder_key, row)
         if _owner_facts(earlier.owners, earlier.voter) != _owner_facts(row.owners, row.voter):
             errors.append(
@@ -439,6 +442,26 @@ def _check_across_rows(rows: list[UnitRow], errors: list[CellError]) -> None:
                     ),
                 )
             )
+
+
+def _check_id_given_alike(
+    row: UnitRow, by_person: dict[tuple[str, str], UnitRow], errors: list[CellError]
+) -> None:
+    """The same name and mobile with an ID number in one row and none in another would be
+    keyed two ways (ID; name and phone) and so count as two holders, where RULES.md counts
+    one buyer of several units once. Which rows are the same person only the committee
+    knows: it must give the ID number in every row of that owner or in none."""
+    owner = row.owners[0]
+    if owner.phone is None:
+        return
+    first = by_person.setdefault((owner.name, owner.phone), row)
+    if (first.owners[0].id_hash is None) != (owner.id_hash is None):
+        message = _(
+            "与第 %(row)d 行的业主姓名、手机号相同，但只有一行填了身份证号："
+            "同一业主的每一行都应填写身份证号（或都不填）",
+            row=first.row,
+        )
+        errors.append(CellError(row.row, COLUMNS["id_number"][0], message))
 
 
 def _check_buildings(community: Community, rows: list[UnitRow], errors: list[CellError]) -> None:
