@@ -14,6 +14,7 @@ from sqlalchemy import select
 from voting.domain.canonical import format_area
 from voting.extensions import db
 from voting.models import Community, Role
+from voting.models.base import MAX_INTEGER
 from voting.services import accounts, registry, roll_import
 from voting.services.errors import ServiceError
 
@@ -32,12 +33,18 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_command)
 
 
+def _row_id(reference: str) -> int | None:
+    """A number that can be a row's id; a larger one names no row (and would overflow)."""
+    if reference.isascii() and reference.isdigit() and len(reference) <= 10:
+        number = int(reference)
+        return number if number <= MAX_INTEGER else None
+    return None
+
+
 def _community(reference: str) -> Community:
     """A community by id or by exact name."""
-    if reference.isdigit():
-        condition = Community.id == int(reference)
-    else:
-        condition = Community.name == reference
+    number = _row_id(reference)
+    condition = Community.name == reference if number is None else Community.id == number
     found = db.session.scalars(select(Community).where(condition)).all()
     if len(found) != 1:
         raise click.ClickException(f"no single community matches {reference!r}")
@@ -49,8 +56,9 @@ def _meeting(reference: str):  # type: ignore[no-untyped-def]
     from voting.models import Meeting
 
     condition = Meeting.public_id == reference
-    if reference.isdigit():
-        condition = condition | (Meeting.id == int(reference))
+    number = _row_id(reference)
+    if number is not None:
+        condition = condition | (Meeting.id == number)
     found = db.session.scalars(select(Meeting).where(condition)).all()
     if len(found) != 1:
         raise click.ClickException(f"no single meeting matches {reference!r}")
@@ -89,8 +97,13 @@ def roll_import_command(community: str, file: Path, dry_run: bool, as_json: bool
                 f"added {len(report.added)}, changed {len(report.changed)}, "
                 f"removed {len(report.removed)}, holders retired {report.retired_holders}"
             )
-            for line in report.changed:
-                click.echo(f"  changed {line}")
+            for kind, lines in (
+                ("added", report.added),
+                ("changed", report.changed),
+                ("removed", report.removed),
+            ):
+                for line in lines:
+                    click.echo(f"  {kind} {line}")
     if report.errors:
         sys.exit(1)
 

@@ -437,3 +437,23 @@ def test_cli_import_json_dry_run_and_exit_codes(app, estate, runner, tmp_path):
     assert written() == (2, 2)
     unknown = runner.invoke(args=["roll", "import", "没有这个小区", str(good)])
     assert unknown.exit_code == 1 and "no single community" in unknown.output
+
+
+def test_cli_lists_added_changed_and_removed_units(app, estate, runner, tmp_path):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_bytes(sheet(row("0101", "90.00"), row("0103", "70.00", "王五", "13800000003")))
+    second.write_bytes(sheet(row("0101", "90.50"), row("0104", "60.00", "王五", "13800000003")))
+    assert runner.invoke(args=["roll", "import", str(estate.id), str(first)]).exit_code == 0
+    checked = runner.invoke(args=["roll", "import", str(estate.id), str(second), "--dry-run"])
+    assert checked.exit_code == 0
+    assert "added 1, changed 1, removed 1" in checked.output
+    assert checked.output.splitlines()[1:] == [
+        "  added 1栋-1单元-0104",
+        "  changed 1栋-1单元-0101：面积 90.00 → 90.50",
+        "  removed 1栋-1单元-0103",
+    ]
+    as_json = runner.invoke(args=["roll", "import", str(estate.id), str(second), "--json"])
+    assert json.loads(as_json.output) == {"units": 2, "holders": 2, "area": "150.50", "headcount": 2, "errors": []}
+    # A number no id can be is looked up as a name, not sent to overflow the query.
+    huge = runner.invoke(args=["roll", "import", "9" * 30, str(second)])
+    assert huge.exit_code == 1 and "no single community" in huge.output

@@ -122,6 +122,24 @@ def test_committee_uploads_the_roll_and_sees_it(client, make):
     assert "1栋-0102" in found and "1栋-0101" not in found
 
 
+def test_roll_page_lists_added_changed_and_removed_units(client, make):
+    community = estate(make)
+    import_roll(community, "roll.csv", ROLL)
+    sign_in(client, make.user("committee", community))
+    updated = ROLL.replace(b"100.00", b"100.50").replace(b"0101", b"0103")
+    response = post_form(
+        client,
+        f"/communities/{community.id}/roll",
+        {"file": (io.BytesIO(updated), "roll.csv"), "dry_run": "on"},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert "新增 1 套，变更 1 套，移除 1 套" in page
+    assert "<summary>新增的房屋</summary><ul><li>1栋-0103</li></ul>" in page
+    assert "<li>1栋-0102：面积 100.00 → 100.50</li>" in page
+    assert "<summary>移除的房屋</summary><ul><li>1栋-0101</li></ul>" in page
+
+
 def test_upload_errors_are_listed_with_row_and_column(client, make):
     community = estate(make)
     sign_in(client, make.user("committee", community))
