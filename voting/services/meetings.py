@@ -125,6 +125,7 @@ def update(
     place: str = "",
     is_revote_allowed: bool = False,
 ) -> None:
+    meeting, _head = _lock(meeting.id)  # announcing freezes the draft: not while it is edited
     _require(meeting, MeetingState.draft)
     _set_details(meeting, title, form, opens_at, closes_at, place, is_revote_allowed)
     db.session.commit()
@@ -162,6 +163,7 @@ def add_motion(
     candidates: list[str] | None = None,
     firm_id: int | None = None,
 ) -> Motion:
+    meeting, _head = _lock(meeting.id)  # announcing freezes the motions: not while one is added
     _require(meeting, MeetingState.draft)
     if len(meeting.motions) >= MAX_MOTIONS:
         raise InvalidInput(_("一次会议最多 %(n)d 项议题", n=MAX_MOTIONS))
@@ -208,6 +210,7 @@ def add_motion(
 
 
 def remove_motion(meeting: Meeting, motion_id: int) -> None:
+    meeting, _head = _lock(meeting.id)
     _require(meeting, MeetingState.draft)
     motion = next((m for m in meeting.motions if m.id == motion_id), None)
     if motion is None:
