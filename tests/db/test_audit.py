@@ -44,6 +44,17 @@ def test_an_untouched_meeting_is_clean(tallied):
     assert audit.latest(tallied).is_clean
 
 
+def test_times_given_to_the_microsecond_are_stored_as_signed(app, make):
+    """Log times have whole seconds; a caller's `now` with microseconds must not leave the
+    row's column a fraction of a second off its signed entry."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS.replace(microsecond=654321))
+    meetings.close(meeting.id, now=CLOSES.replace(microsecond=1))
+    assert audit.audit(meeting).problems == []
+
+
 def test_an_edited_entry_is_named(tallied):
     row = db.session.execute(text("SELECT id, body FROM log_entries WHERE seq = 3")).one()
     body = json.loads(row.body)

@@ -55,7 +55,8 @@ def append(
     now: datetime | None = None,
 ) -> tuple[LogEntry, dict[str, Any]]:
     """Sign and add the next entry; the caller holds the lock and commits."""
-    at = now or utcnow()
+    # The entry's `at` has whole seconds (spec §2); so must the column beside it.
+    at = (now or utcnow()).replace(microsecond=0)
     if head is None:
         seq, prev = 0, GENESIS
     else:
