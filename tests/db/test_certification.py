@@ -146,6 +146,8 @@ def test_refusals(tallied, make):
         certify.accept(meeting, _attestation(meeting, key, role="committee"), auditor)
     with pytest.raises(InvalidInput, match="无法读取"):
         certify.accept(meeting, b"\xff\xfe not json", auditor)
+    with pytest.raises(InvalidInput, match="无法读取"):
+        certify.accept(meeting, b"[" * 4000, auditor)  # nested past the parser's recursion
     with pytest.raises(Conflict, match="须先有街道办事处的审核签名"):
         certify.certify(meeting, bureau)
     with pytest.raises(InvalidInput):

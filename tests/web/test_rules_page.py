@@ -11,7 +11,7 @@ from tests.helpers import csrf_from, sign_in
 from tests.meeting_builders import estate
 from voting.extensions import db
 from voting.services import rulesets
-from voting.services.errors import InvalidInput
+from voting.services.errors import Forbidden, InvalidInput
 
 STRICTER = {
     "name": "jialing-2025",
@@ -55,9 +55,10 @@ def test_rules_below_the_law_are_refused_and_the_text_is_kept(app, client, make)
     refused = client.post(url, data={"csrf_token": csrf_from(page), "rules": json.dumps(weaker)})
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert "表决规则不得低于民法典的要求" in body and "rules.quorum.area 1/2" in body
+    assert "表决规则不得低于民法典的要求" in body
+    assert "参与表决的专有部分面积比例须不少于 2/3" in body and "参与表决的人数比例须不少于 2/3" in body
     assert "jialing-2025" in body  # what they typed is still in the form
-    for text in ("{", '{"name": "x"}', json.dumps({**STRICTER, "quorum": {**STRICTER["quorum"], "area": 0.75}})):
+    for text in ("{", "[" * 3000, '{"name": "x"}', json.dumps({**STRICTER, "quorum": {**STRICTER["quorum"], "area": 0.75}})):
         response = client.post(url, data={"csrf_token": csrf_from(page), "rules": text})
         assert response.status_code == 422
         assert "表决规则" in response.get_data(as_text=True)
@@ -88,4 +89,14 @@ def test_only_the_community_s_committee_may_change_it(app, client, make):
     )
     assert refused.status_code == 404
     db.session.expire_all()
+    assert home.community.rules_json is None
+
+
+def test_the_service_refuses_anyone_but_the_committee(app, make):
+    home = estate(make, ["100.00"])
+    auditor = make.user("street", home.community.street_office)
+    with pytest.raises(Forbidden):
+        rulesets.adopt(home.community, json.dumps(STRICTER), auditor)
+    with pytest.raises(Forbidden):
+        rulesets.reset(home.community, auditor)
     assert home.community.rules_json is None

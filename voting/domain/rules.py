@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from voting.domain.canonical import format_fraction, parse_fraction
 from voting.domain.schema import RULES, shape_problems
@@ -134,7 +134,15 @@ CIVIL_CODE_2021 = RuleSet.from_data(
 DEFAULT_RULES = CIVIL_CODE_2021
 
 
-def looser_than(rules: RuleSet, floor: RuleSet = CIVIL_CODE_2021) -> list[str]:
+class Shortfall(NamedTuple):
+    """Where a rule set asks for less than the law, and what the law asks there."""
+
+    bar: str  # "quorum", "major", "ordinary", or "major_items"
+    part: str  # "area", "headcount", "base"; "" for major_items
+    least: Fraction | str | tuple[int, ...]  # the law's fraction, base or major items
+
+
+def looser_than(rules: RuleSet, floor: RuleSet = CIVIL_CODE_2021) -> list[Shortfall]:
     """Where ``rules`` asks for less than ``floor``: a community's rules of procedure may
     raise the law's bars, never lower them (RULES.md)."""
     problems = []
@@ -142,12 +150,11 @@ def looser_than(rules: RuleSet, floor: RuleSet = CIVIL_CODE_2021) -> list[str]:
         bar, least = getattr(rules, name), getattr(floor, name)
         for part in ("area", "headcount"):
             if not _at_least_as_hard(getattr(bar, part), getattr(least, part)):
-                problems.append(f"rules.{name}.{part} {getattr(bar, part)} is below the law's")
+                problems.append(Shortfall(name, part, getattr(least, part)))
         if least.base == "total" and bar.base != "total":
-            problems.append(f"rules.{name}.base must be total, as the law's")
-    missing = sorted(set(floor.major_items) - set(rules.major_items))
-    if missing:
-        problems.append(f"rules.major_items must include items {missing}")
+            problems.append(Shortfall(name, "base", "total"))
+    if not set(floor.major_items) <= set(rules.major_items):
+        problems.append(Shortfall("major_items", "", floor.major_items))
     return problems
 
 

@@ -102,7 +102,7 @@ def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
         raise InvalidInput(_("文件太大，不是审核签名文件"))
     try:
         data = json.loads(content.decode("utf-8"), parse_float=_no_float)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidInput(_("无法读取：请上传 attest.py 生成的 JSON 文件")) from None
     head = db.session.get(MeetingHead, meeting.id)
     assert head is not None and meeting.key_fingerprint is not None

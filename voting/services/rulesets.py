@@ -14,10 +14,18 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from voting.domain.rules import DEFAULT_RULES, RuleSet, RuleSetError, looser_than
+from voting.domain.rules import (
+    DEFAULT_RULES,
+    Fraction,
+    RuleSet,
+    RuleSetError,
+    Shortfall,
+    looser_than,
+)
 from voting.extensions import db
 from voting.models import Community, User
-from voting.services.errors import InvalidInput
+from voting.services import scope
+from voting.services.errors import Forbidden, InvalidInput
 
 log = logging.getLogger("voting.rules")
 
@@ -32,10 +40,13 @@ def for_community(community: Community) -> RuleSet:
 
 def adopt(community: Community, text: str, actor: User) -> RuleSet:
     """Take the rule set written as JSON in ``text``; refuse it with every reason."""
+    _require_committee(community, actor)
     rules = _parse(text)
     problems = looser_than(rules)
     if problems:
-        raise InvalidInput(_("表决规则不得低于民法典的要求：%(p)s", p="；".join(problems)))
+        raise InvalidInput(
+            _("表决规则不得低于民法典的要求：%(p)s", p="；".join(map(_shortfall, problems)))
+        )
     if rules.name == DEFAULT_RULES.name and rules != DEFAULT_RULES:
         raise InvalidInput(_("“%(name)s”是民法典默认规则的名称，请另起名称", name=rules.name))
     community.rules_json = (
@@ -47,6 +58,7 @@ def adopt(community: Community, text: str, actor: User) -> RuleSet:
 
 
 def reset(community: Community, actor: User) -> None:
+    _require_committee(community, actor)
     community.rules_json = None
     db.session.commit()
     log.info("community %d back to %s by user %d", community.id, DEFAULT_RULES.name, actor.id)
@@ -60,9 +72,36 @@ def _parse(text: str) -> RuleSet:
         return RuleSet.from_data(data)
     except RuleSetError as error:
         raise InvalidInput(_("表决规则格式不正确：%(p)s", p=str(error))) from None
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         raise InvalidInput(_("表决规则须为 JSON 格式，比例写成分数，如 \"2/3\"")) from None
 
 
 def _no_float(text: str) -> Any:
     raise ValueError(f"float {text}")
+
+
+def _require_committee(community: Community, actor: User) -> None:
+    """The rules of procedure are the assembly's, entered by its committee."""
+    if not scope.can_manage(actor, community):
+        raise Forbidden(_("只有本小区业主委员会的委员可以修改表决规则"))
+
+
+def _shortfall(short: Shortfall) -> str:
+    """One shortfall in words: which bar, and what the law asks there."""
+    if short.bar == "major_items":
+        items = "、".join(str(item) for item in short.least)  # type: ignore[union-attr]
+        return _("第 %(items)s 项须按重大事项表决", items=items)
+    bars = {"quorum": _("参与表决"), "major": _("重大事项"), "ordinary": _("一般事项")}
+    if short.part == "base":
+        return _("%(bar)s的比例须以全体业主为基数", bar=bars[short.bar])
+    parts = {"area": _("专有部分面积"), "headcount": _("人数")}
+    least = short.least
+    assert isinstance(least, Fraction)
+    word = _("超过") if least.strict else _("不少于")
+    return _(
+        "%(bar)s的%(part)s比例须%(word)s %(fraction)s",
+        bar=bars[short.bar],
+        part=parts[short.part],
+        word=word,
+        fraction=str(least),
+    )
