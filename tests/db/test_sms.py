@@ -289,16 +289,33 @@ def test_two_dispatchers_never_send_one_message_twice(http_app, provider):
 
 
 def test_a_message_left_sending_by_a_dead_process_is_marked_failed_not_resent(http_app, provider):
-    written = utcnow() - timedelta(hours=2)
+    long_ago = utcnow() - timedelta(hours=2)
     db.session.add_all(
         [
-            SmsMessage(phone=PHONE, body="旧", purpose="notice", status="sending", created_at=written),
-            SmsMessage(phone=PHONE, body="正在发", purpose="notice", status="sending"),
+            SmsMessage(
+                phone=PHONE, body="验证码 123456", purpose="code", status="sending",
+                created_at=long_ago, claimed_at=long_ago,
+            ),
+            # Written long ago but only just claimed (a backlog): another process is
+            # with the gateway right now.
+            SmsMessage(
+                phone=PHONE, body="正在发", purpose="notice", status="sending",
+                created_at=long_ago, claimed_at=utcnow(),
+            ),
         ]
-    )
+    )  # fmt: skip
     db.session.commit()
     assert sms.dispatch_pending() == 0
     old, current = stored()
     assert (old.status, old.error) == ("failed", "interrupted while sending; delivery unknown")
-    assert current.status == "sending"  # another process may be with the gateway right now
+    assert old.body == "验证码 ••••••"
+    assert current.status == "sending"
     assert provider.requests == []
+
+
+def test_claiming_records_when(http_app, provider):
+    sms.queue(PHONE, "通知", "notice")
+    db.session.commit()
+    sms.drain()
+    [sent] = stored()
+    assert sent.status == "sent" and sent.claimed_at is not None

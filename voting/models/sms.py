@@ -29,4 +29,5 @@ class SmsMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it went "sending"
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

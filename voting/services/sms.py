@@ -226,15 +226,17 @@ def dispatch_pending(limit: int | None = None) -> int:
     """Hand every ``pending`` message to the gateway now (the sweep for leftovers).
 
     Runs in the foreground, in its own session; returns how many were taken.
-    A message still ``sending`` long after it was written belongs to a process
+    A message still ``sending`` long after it was claimed belongs to a process
     that died with the gateway: it is marked failed (delivery unknown) rather
     than sent again, so the bureau sees it and no owner gets a message twice.
     """
-    db.session.execute(
-        update(SmsMessage)
-        .where(SmsMessage.status == SENDING, SmsMessage.created_at < utcnow() - STALE_CLAIM)
-        .values(status=FAILED, error="interrupted while sending; delivery unknown")
-    )
+    for message in db.session.scalars(
+        select(SmsMessage).where(
+            SmsMessage.status == SENDING, SmsMessage.claimed_at < utcnow() - STALE_CLAIM
+        )
+    ):
+        message.status, message.error = FAILED, "interrupted while sending; delivery unknown"
+        message.body = _kept_body(message.purpose, message.body)
     query = select(SmsMessage.id).where(SmsMessage.status == PENDING).order_by(SmsMessage.id)
     if limit is not None:
         query = query.limit(limit)
@@ -267,6 +269,12 @@ def readable_body(message: SmsMessage) -> str:
 
 def hide_digits(text: str) -> str:
     return "".join("•" if char.isdigit() else char for char in text)
+
+
+def _kept_body(purpose: str, body: str) -> str:
+    """What stays of a message once it has left: a sign-in code has no business in our
+    database (whoever reads the table could sign in as that owner)."""
+    return hide_digits(body) if purpose == "code" else body
 
 
 # --- after-commit dispatch ------------------------------------------------------------
@@ -329,7 +337,7 @@ def _deliver(engine: Engine, chosen: Gateway, ids: Sequence[int]) -> int:
             claimed = session.execute(
                 update(SmsMessage)
                 .where(SmsMessage.id.in_(chunk), SmsMessage.status == PENDING)
-                .values(status=SENDING, gateway=chosen.name)
+                .values(status=SENDING, gateway=chosen.name, claimed_at=utcnow())
                 .returning(SmsMessage.id, SmsMessage.phone, SmsMessage.body, SmsMessage.purpose)
             ).all()
             session.commit()
@@ -337,15 +345,12 @@ def _deliver(engine: Engine, chosen: Gateway, ids: Sequence[int]) -> int:
                 (row, chosen.deliver(Outgoing(row.id, row.phone, row.body))) for row in claimed
             ]
             for row, delivery in results:
-                # Once handed over, a sign-in code has no business in our database:
-                # whoever reads the table could otherwise sign in as that owner.
-                body = hide_digits(row.body) if row.purpose == "code" else row.body
                 session.execute(
                     update(SmsMessage)
                     .where(SmsMessage.id == row.id)
                     .values(
                         status=delivery.status,
-                        body=body,
+                        body=_kept_body(row.purpose, row.body),
                         attempts=SmsMessage.attempts + delivery.attempts,
                         error=delivery.error,
                         sent_at=utcnow() if delivery.status == SENT else None,
