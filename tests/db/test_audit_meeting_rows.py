@@ -14,7 +14,7 @@ from tests.certified_builders import certified
 from voting.domain.bundle import make_attestation
 from voting.domain.canonical import canonical_json
 from voting.extensions import db
-from voting.services import audit, meetings
+from voting.services import audit, keys, meetings
 
 pytestmark = pytest.mark.tampers
 
@@ -138,4 +138,11 @@ def test_a_bureau_attestation_under_another_key_is_named(done):
         {"m": meeting.id},
     ).scalar_one()
     sql("UPDATE attestations SET body = :b WHERE id = :i", b=canonical_json(forged).decode(), i=row)
-    assert f"attestations row {row}: not signed with the bureau's key" in problems_of(meeting)
+    assert f"attestations row {row}: not signed with the bureau's key on this server" in problems_of(meeting)
+
+
+def test_the_audit_never_makes_a_bureau_key(done):
+    bureau_pem = keys._directory() / "bureau.pem"
+    bureau_pem.unlink()  # lost with a server, say
+    assert "not signed with the bureau's key on this server" in " ".join(problems_of(done.meeting))
+    assert not bureau_pem.exists()

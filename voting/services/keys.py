@@ -123,6 +123,13 @@ def party_key(role: str) -> Ed25519PrivateKey:
     return _load(str(path))
 
 
+def party_public_text(role: str) -> str | None:
+    """The public key of this deployment's ``role`` key, or None if there is none on disk
+    (read only: checking an attestation must never make a key)."""
+    path = _directory() / f"{role}.pem"
+    return public_key_text(_load(str(path))) if path.exists() else None
+
+
 def row_mac(name: str, data: bytes) -> str:
     """HMAC-SHA256 under a key derived from log key ``name``: stored beside rows that the
     log only commits to as a whole (the roll), so an audit can name an edited row."""
