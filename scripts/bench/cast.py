@@ -173,7 +173,7 @@ def roll_csv(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def build_meeting(app: Any, n: int) -> int:
+def build_meeting(app: Any, n: int, *, revote: bool = False) -> int:
     """A community of ``n`` holders (the real roll import) and a meeting open now."""
     from voting.services import accounts, keys, meetings, registry
     from voting.services.roll_import import import_roll
@@ -196,6 +196,7 @@ def build_meeting(app: Any, n: int) -> int:
             form="written",
             opens_at=opens,
             closes_at=opens + timedelta(days=1),
+            is_revote_allowed=revote,
         )
         for motion in MOTIONS:
             meetings.add_motion(meeting, **motion)
