@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hmac
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,15 +29,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from voting.domain.canonical import parse_time
+from voting.domain.canonical import is_hash, is_identifier, parse_time
 from voting.extensions import db
 from voting.models import Meeting, MeetingState
 from voting.services import certify, keys, meetings, outcomes
 from voting.services.certificate import fingerprint_of
 from voting.services.outcomes import MeetingOutcome
 
-HEAD_HASH = re.compile(r"[0-9a-f]{64}")
-MEETING_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 ROOT = Path(__file__).resolve().parents[2]  # the source tree: voting/, scripts/, docs/
 VERIFIER_FILES = ("scripts/verify_bundle.py", "voting/__init__.py", "docs/auditors.md")
 VERIFIER_FOLDER = "owner-assembly-verifier"
@@ -74,7 +71,7 @@ class Verification:
 def find(public_id: str, head_hash: str) -> Verification | None:
     """The tallied meeting ``public_id`` if ``head_hash`` is its final head; else None."""
     claimed = head_hash.strip().lower()
-    if not HEAD_HASH.fullmatch(claimed) or not MEETING_ID.fullmatch(public_id):
+    if not is_hash(claimed) or not is_identifier(public_id):
         return None
     meeting = db.session.scalar(select(Meeting).where(Meeting.public_id == public_id))
     if meeting is None or meeting.state != MeetingState.tallied:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from voting.models.base import MAX_INTEGER
+
 PREFIX = "/api/v1"
-MAX_ID = 2**31 - 1
 MAX_BODY_BYTES = 64 * 1024
 
 TIME = {
@@ -34,7 +35,7 @@ AREA = {
 }
 FRACTION = {"type": "string", "pattern": r"^[1-9][0-9]*/[1-9][0-9]*$", "examples": ["2/3"]}
 HASH = {"type": "string", "pattern": r"^[0-9a-f]{64}$"}
-ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}
 COUNT = {"type": "integer", "minimum": 0}
 STATES = ["draft", "announced", "open", "closed", "tallied"]
 
