@@ -1,10 +1,8 @@
 """Appending to a meeting's signed log, one writer at a time.
 
-Every change to a meeting's state or log first writes to the meeting's row,
-so that on PostgreSQL the row is locked until commit and on SQLite the
-database's write lock is held from the first statement (the effect of
-``BEGIN IMMEDIATE``): whatever is checked after that cannot change under it.
-The meeting row rather than the head row, because opening has no head yet.
+Every change to a meeting's state or log first takes the meeting row's write
+lock (``locks.lock_row``): whatever is checked after that cannot change under
+it. The meeting row rather than the head row, because opening has no head yet.
 The unique ``(meeting, seq)`` and ``(meeting, prev)`` are the backstop.
 """
 
@@ -14,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from voting.domain.bundle import make_entry
 from voting.domain.canonical import canonical_json
@@ -22,6 +20,7 @@ from voting.extensions import db
 from voting.models import LogEntry, Meeting, MeetingHead
 from voting.models.base import utcnow
 from voting.services import keys
+from voting.services.locks import lock_row
 
 GENESIS = "0" * 64
 
@@ -30,12 +29,7 @@ def lock(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
     """Start a fresh transaction holding the meeting's write lock; the meeting and its head,
     both read after the lock was taken."""
     db.session.commit()  # end any read transaction: the write below must come first
-    db.session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting_id)
-        .values(state=Meeting.state)
-        .execution_options(synchronize_session=False)
-    )
+    lock_row(Meeting.state, meeting_id)
     meeting = db.session.scalar(
         select(Meeting).where(Meeting.id == meeting_id).execution_options(populate_existing=True)
     )

@@ -17,7 +17,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy import update as update_rows
 from sqlalchemy.orm import selectinload
 
 from voting.domain.ballots import BallotBox
@@ -51,6 +50,7 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services import keys, ledger, registry, rulesets, sms, uploads
 from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from voting.services.locks import lock_row
 
 MAX_MOTIONS = 30
 MAX_CANDIDATES = 50
@@ -94,15 +94,9 @@ def create(
     )
     _set_details(meeting, title, form, opens_at, closes_at, place, is_revote_allowed)
     year = opens_at.year
-    # Number it under a write lock on the community (a no-op update: its row on PostgreSQL,
-    # the database on SQLite, held until commit), so that two meetings created at once
+    # Numbered under the community's write lock, so that two meetings created at once
     # cannot count the same earlier ones and take the same public id.
-    db.session.execute(
-        update_rows(Community)
-        .where(Community.id == community.id)
-        .values(name=Community.name)
-        .execution_options(synchronize_session=False)
-    )
+    lock_row(Community.name, community.id)
     count = db.session.scalar(
         select(func.count(Meeting.id)).where(
             Meeting.community_id == community.id,
