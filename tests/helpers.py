@@ -129,3 +129,22 @@ def csrf_from(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def sql(statement: str, **params: Any) -> None:
+    """Change rows behind the application's back, as tamper tests do."""
+    from sqlalchemy import text
+
+    from voting.extensions import db
+
+    db.session.execute(text(statement), params)
+    db.session.commit()
+
+
+def problems_of(meeting: Any) -> list[str]:
+    """A fresh database audit of ``meeting``: the problems it names."""
+    from voting.extensions import db
+    from voting.services import audit
+
+    db.session.expire_all()
+    return audit.audit(meeting).problems

@@ -79,6 +79,18 @@ def open_meeting(
     return meeting
 
 
+def agreed_and_tallied(make: Any) -> tuple[Estate, Meeting]:
+    """Two holders, both agree to the one motion; closed and tallied at CLOSES."""
+    from voting.services import ballots
+
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    for phone in home.phones:
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    return home, meeting
+
+
 def as_owner(client: Any, phone: str) -> None:
     """A signed-in owner session for ``phone`` (the SMS sign-in itself is tested elsewhere)."""
     from voting.services import sessions

@@ -8,6 +8,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from tests.helpers import problems_of, sql
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
@@ -26,16 +27,6 @@ def tallied(app, make):  # type: ignore[no-untyped-def]
     ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"}, now=OPENS)
     meetings.close(meeting.id, now=CLOSES)
     return meeting
-
-
-def sql(statement: str, **params) -> None:  # type: ignore[no-untyped-def]
-    db.session.execute(text(statement), params)
-    db.session.commit()
-
-
-def problems_of(meeting) -> list[str]:  # type: ignore[no-untyped-def]
-    db.session.expire_all()
-    return audit.audit(meeting).problems
 
 
 def test_an_untouched_meeting_is_clean(tallied):

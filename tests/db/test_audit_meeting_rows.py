@@ -11,10 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 from tests.certified_builders import certified
+from tests.helpers import problems_of, sql
 from voting.domain.bundle import make_attestation
 from voting.domain.canonical import canonical_json
 from voting.extensions import db
-from voting.services import audit, keys, meetings
+from voting.services import keys, meetings
 
 pytestmark = pytest.mark.tampers
 
@@ -22,16 +23,6 @@ pytestmark = pytest.mark.tampers
 @pytest.fixture
 def done(app, make):  # type: ignore[no-untyped-def]
     return certified(make)
-
-
-def sql(statement: str, **params) -> None:  # type: ignore[no-untyped-def]
-    db.session.execute(text(statement), params)
-    db.session.commit()
-
-
-def problems_of(meeting) -> list[str]:  # type: ignore[no-untyped-def]
-    db.session.expire_all()
-    return audit.audit(meeting).problems
 
 
 def test_a_certified_meeting_is_clean(done):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from tests.meeting_builders import agreed_and_tallied, estate, open_meeting
 from voting.domain.bundle import make_attestation, verify_bundle
 from voting.domain.canonical import format_time
 from voting.domain.signing import public_key_text
@@ -33,12 +33,7 @@ def attest_py(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def tallied(app, make):  # type: ignore[no-untyped-def]
-    home = estate(make, ["100.00", "80.00"])
-    meeting = open_meeting(home)
-    for phone in home.phones:
-        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
-    meetings.close(meeting.id, now=CLOSES)
-    return home, meeting
+    return agreed_and_tallied(make)
 
 
 def write_bundle(meeting, path: Path) -> Path:  # type: ignore[no-untyped-def]

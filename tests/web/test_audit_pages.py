@@ -13,22 +13,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 from tests.helpers import csrf_from, sign_in
-from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from tests.meeting_builders import CLOSES, agreed_and_tallied
 from voting.domain.bundle import make_attestation, verify_bundle
 from voting.domain.signing import public_key_text
 from voting.extensions import db
-from voting.services import ballots, certify, meetings
+from voting.services import certify, meetings
 
 LATER = CLOSES + timedelta(hours=1)
 
 
 def tallied(make):  # type: ignore[no-untyped-def]
-    home = estate(make, ["100.00", "80.00"])
-    meeting = open_meeting(home)
-    for phone in home.phones:
-        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
-    meetings.close(meeting.id, now=CLOSES)
-    return home, meeting
+    return agreed_and_tallied(make)
 
 
 def test_staff_download_a_bundle_that_verifies(app, client, make):

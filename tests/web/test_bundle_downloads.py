@@ -12,22 +12,17 @@ import time_machine
 from sqlalchemy import func, select, text
 
 from tests.helpers import csrf_from, sign_in
-from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from tests.meeting_builders import CLOSES, OPENS, agreed_and_tallied, estate
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
 from voting.models import LogEntry
-from voting.services import ballots, meetings
+from voting.services import meetings
 
 LATER = CLOSES + timedelta(hours=1)
 
 
 def tallied(make):  # type: ignore[no-untyped-def]
-    home = estate(make, ["100.00", "80.00"])
-    meeting = open_meeting(home)
-    for phone in home.phones:
-        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
-    meetings.close(meeting.id, now=CLOSES)
-    return home, meeting
+    return agreed_and_tallied(make)
 
 
 def download_from_page(client, meeting):  # type: ignore[no-untyped-def]
