@@ -12,10 +12,10 @@ import time_machine
 from sqlalchemy import func, select
 
 from tests.helpers import csrf_from, sign_in
-from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
+from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
 from voting.extensions import db
 from voting.models import LogEntry, PaperBallot, Upload
-from voting.services import ballots, paper
+from voting.services import ballots, meetings, paper
 
 SCAN = b"%PDF-1.4\n% a scanned paper ballot\n"
 MANDATE = b"\xff\xd8\xff\xe0" + b"a photographed mandate" * 10
@@ -65,11 +65,16 @@ def test_one_member_enters_and_another_confirms(app, client, make):
         sign_in(other, home.second)
         listing = other.get(base).get_data(as_text=True)
         assert "核对无误，确认写入日志" in listing
-        done = other.post(f"{base}/{entry.id}/confirm", data={"csrf_token": csrf_from(listing)}, follow_redirects=True)
-        assert "已复核，表决票已写入日志" in done.get_data(as_text=True)
-        with other.get(f"{base}/{entry.id}/scan") as scan:
+        with other.get(f"{base}/{entry.id}/scan") as scan:  # checked against the entry
             assert scan.mimetype == "application/pdf" and scan.data == SCAN
             assert scan.headers["Cache-Control"] == "no-store"
+        done = other.post(f"{base}/{entry.id}/confirm", data={"csrf_token": csrf_from(listing)}, follow_redirects=True)
+        page = done.get_data(as_text=True)
+        assert "已复核，表决票已写入日志" in page
+        # Written to the log, it is one ballot among others until the close: no choices,
+        # no scan (which shows them), for the committee as for anyone.
+        assert "李四" not in page and "投票结束前不显示表决内容和扫描件" in page
+        assert other.get(f"{base}/{entry.id}/scan").status_code == 404
     logged = json.loads(db.session.scalar(select(LogEntry.body).where(LogEntry.seq == 1)))
     assert (logged["channel"], logged["choices"]) == ("paper", {"m1": "agree", "m2": ["c2"]})
     assert logged["evidence"] == hashlib.sha256(SCAN).hexdigest()
@@ -128,10 +133,10 @@ def test_scans_are_served_only_to_staff_of_the_community(app, client, make):
 
         auditor = app.test_client()
         sign_in(auditor, street)
-        with auditor.get(scan_url) as response:
-            assert response.status_code == 200
+        assert auditor.get(scan_url).status_code == 404  # the street office: after the close
         listing = auditor.get(f"/meetings/{meeting.id}/paper").get_data(as_text=True)
         assert "赵代理" in listing and "核对无误" not in listing and "退回" not in listing
+        assert "投票结束前不显示表决内容和扫描件" in listing and "同意" not in listing
         token = csrf_from(listing)
         assert auditor.post(f"/meetings/{meeting.id}/paper/{entry.id}/confirm", data={"csrf_token": token}).status_code == 404
         assert auditor.get(f"/meetings/{meeting.id}/paper/new?holder={entry.holder_id}").status_code == 404
@@ -152,3 +157,11 @@ def test_scans_are_served_only_to_staff_of_the_community(app, client, make):
         assert answer.status_code == 302 and "/login" in answer.headers["Location"]
     db.session.refresh(entry)
     assert entry.status == "pending"
+    paper.confirm(entry.id, home.second, now=NOW)
+    meetings.close(meeting.id, now=CLOSES)
+    with time_machine.travel(CLOSES + timedelta(hours=1), tick=False):
+        auditor = app.test_client()
+        sign_in(auditor, street)  # the earlier session has long gone idle
+        with auditor.get(scan_url) as response:
+            assert response.status_code == 200 and response.data == MANDATE
+        assert "同意" in auditor.get(f"/meetings/{meeting.id}/paper").get_data(as_text=True)

@@ -49,7 +49,16 @@ def index(meeting_id: int):  # type: ignore[no-untyped-def]
         names=paper.staff_names(pending + done),
         conflicts=paper.conflicts(meeting),
         choices_of=paper.choices_of,
+        reveal=lambda entry: _may_see_choices(meeting, entry, can_manage),
     )
+
+
+def _may_see_choices(meeting: Meeting, entry: PaperBallot, can_manage: bool) -> bool:
+    """No one's choices before the close, except what the committee must check: an entry
+    waiting for its second member, against its scan."""
+    if meeting.state in (MeetingState.closed, MeetingState.tallied):
+        return True
+    return can_manage and entry.status == paper.PENDING
 
 
 @bp.get("/meetings/<int:meeting_id>/paper/new")
@@ -124,7 +133,10 @@ def reject(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
 def scan(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
     """The scan or mandate, to staff with a role in the community (never to owners)."""
     meeting = _meeting(meeting_id)
-    upload = _entry(meeting, paper_id).evidence
+    entry = _entry(meeting, paper_id)
+    if not _may_see_choices(meeting, entry, scope.can_manage(g.user, meeting.community)):
+        abort(404)  # a ballot's scan shows its choices
+    upload = entry.evidence
     return send_file(
         uploads.path_of(upload.sha256),
         mimetype=upload.content_type,
