@@ -144,9 +144,10 @@ class _Styles:
         base = {"fontName": font, "wordWrap": "CJK"}
         self.title = ParagraphStyle("title", fontSize=17, leading=24, alignment=1, **base)
         self.subtitle = ParagraphStyle("subtitle", fontSize=11, leading=16, alignment=1, **base)
-        self.heading = ParagraphStyle(
-            "heading", fontSize=12, leading=17, spaceBefore=8, spaceAfter=4, **base
-        )
+        self.heading = ParagraphStyle(  # never the last line of a page
+            "heading", fontSize=12, leading=17, spaceBefore=8, spaceAfter=4, keepWithNext=1,
+            **base,
+        )  # fmt: skip
         self.body = ParagraphStyle("body", fontSize=9.5, leading=14, **base)
         self.small = ParagraphStyle("small", fontSize=8, leading=11, **base)
         self.outcome = ParagraphStyle("outcome", fontSize=10.5, leading=15, spaceBefore=3, **base)
