@@ -157,3 +157,37 @@ def test_owners_of_the_community_download_attachments_others_get_404(app, client
         db.session.commit()
         assert owner.get(f"/meetings/{meeting.id}/files/{document.id}").status_code == 404
         assert client.get(f"/meetings/{meeting.id}/documents/{document.id}").status_code == 404
+
+
+def test_the_owner_ballot_page_links_to_the_attachment_before_and_during_voting(
+    app, client, make
+):
+    """The motion as owners read it (announced: the motion card; open: the ballot form) links
+    to the owners' download of its attachment, which serves the file."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = draft(home)
+    with time_machine.travel(BEFORE, tick=False):
+        sign_in(client, home.committee)
+        attach(client, meeting, PDF)
+    upload_id = db.session.scalar(select(MotionDocument.upload_id))
+    link = f'href="/meetings/{meeting.id}/files/{upload_id}"'
+    ballot_url = f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[0]).id}"
+    owner = app.test_client()
+
+    meetings.announce(meeting.id, home.committee, now=T0)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        as_owner(owner, home.phones[0])
+        announced = owner.get(ballot_url)
+        assert announced.status_code == 200
+        page = announced.get_data(as_text=True)
+        assert "投票尚未开始" in page and link in page and "合同.pdf" in page
+        with owner.get(f"/meetings/{meeting.id}/files/{upload_id}") as response:
+            assert response.data == PDF
+
+    meetings.open_voting(meeting.id, home.committee, now=OPENS)
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        as_owner(owner, home.phones[0])
+        voting = owner.get(ballot_url)
+        assert voting.status_code == 200
+        page = voting.get_data(as_text=True)
+        assert "下一步：确认" in page and link in page and "合同.pdf" in page

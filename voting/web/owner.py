@@ -75,6 +75,9 @@ def ballot(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
         chosen=parse_choices(meeting, request.form)[0] if request.method == "POST" else {},
         explain=meetings.explanations(meeting, str(get_locale())),
         results=meetings.results(meeting),
+        document_url=lambda upload_id: url_for(
+            "public.document", meeting_id=meeting.id, upload_id=upload_id
+        ),
     )
 
 
