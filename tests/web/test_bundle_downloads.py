@@ -56,6 +56,16 @@ def test_the_street_office_and_the_bureau_download_a_bundle_that_verifies(app, c
     assert report.entries == db.session.scalar(select(func.count(LogEntry.id)))
 
 
+def test_the_meeting_page_offers_the_verifier_beside_the_bundle(app, client, make):
+    home, meeting = tallied(make)
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, make.user("street", home.community.street_office))
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        assert 'href="/verify/verifier.zip"' in page
+        verifier = client.get("/verify/verifier.zip")
+    assert verifier.status_code == 200 and verifier.mimetype == "application/zip"
+
+
 def test_another_street_office_gets_no_bundle(app, client, make):
     _home, meeting = tallied(make)
     elsewhere = make.user("street", make.community().street_office)
