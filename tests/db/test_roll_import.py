@@ -151,8 +151,13 @@ def test_header_only(app, estate):
 
 
 def test_missing_required_column(app, estate):
-    report = import_roll(estate, "roll.csv", sheet("1栋,0101,张三", header="楼栋,房号,业主姓名"))
-    assert errors_of(report) == [(1, "专有部分面积", "缺少必需的列“专有部分面积”")]
+    """Reported once, at the header, not in every row; the rows' other cells are still checked."""
+    content = sheet("1栋,0101,张三,13800000001", "9栋,0102,李四,1380000", header="楼栋,房号,业主姓名,手机号")
+    assert errors_of(import_roll(estate, "roll.csv", content)) == [
+        (1, "专有部分面积", "缺少必需的列“专有部分面积”"),
+        (3, "手机号", "“1380000”不是有效的大陆手机号"),
+        (3, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+    ]
     assert written() == (0, 0)
 
 
@@ -226,6 +231,85 @@ def test_one_bad_row_among_good_ones_writes_nothing(app, estate):
     report = import_roll(estate, "roll.csv", sheet(*good, row(room="0999", area="abc")))
     assert [e.row for e in report.errors] == [31]
     assert written() == (0, 0)
+
+
+# --- every problem of every row, in one pass
+
+
+FORMULA = "单元格是公式，请先复制并“粘贴为数值”后再导入"
+
+
+def test_a_formula_cell_hides_no_other_problem(app, estate):
+    """The formula is reported once (not also as a bad area); the row's other cells and
+    every other row are still checked, and a duplicate of a bad row is a duplicate."""
+    content = sheet(
+        row("0101", area="=1+1", phone="1380000"),
+        row("0102", area="-1", owner="李四", phone="13800000002"),
+        row("0103", building="9栋", owner="王五", phone="13800000003"),
+        row("0104", kind="别墅", owner="赵六", phone="13800000004"),
+        row("0105", owner="孙七", phone="", id_number=GOOD_ID[:17] + "X"),
+        row("0102", owner="李四", phone="13800000002"),
+    )
+    assert errors_of(import_roll(estate, "roll.csv", content)) == [
+        (2, "专有部分面积", FORMULA),
+        (2, "手机号", "“1380000”不是有效的大陆手机号"),
+        (3, "专有部分面积", "面积不能为负数"),
+        (4, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+        (5, "房屋类型", "房屋类型“别墅”无法识别，可填：住宅、商铺、办公、车位、储藏室"),
+        (6, "身份证号", "身份证号不正确（长度、格式或校验位不符，尾号 123X）"),
+        (7, "房号", "与第 3 行是同一套房屋（重复）"),
+    ]
+    assert written() == (0, 0)
+
+
+def test_a_formula_cell_in_xlsx_hides_no_other_row(app, estate):
+    content = xlsx([
+        ["楼栋", "房号", "面积", "业主姓名", "手机号"],
+        ["1栋", "0101", "=80+9.45", "张三", "13800000001"],
+        ["9栋", "0102", 80, "李四", "1380000"],
+    ])  # fmt: skip
+    assert errors_of(import_roll(estate, "roll.xlsx", content)) == [
+        (2, "面积", FORMULA),
+        (3, "手机号", "“1380000”不是有效的大陆手机号"),
+        (3, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+    ]
+
+
+def test_a_formula_for_a_name_is_not_taken_as_the_name(app, estate):
+    report = import_roll(estate, "roll.csv", sheet(row(owner="=A1")))
+    assert errors_of(report) == [(2, "业主姓名", FORMULA)]
+    assert written() == (0, 0)
+
+
+def test_every_problem_of_one_row_is_reported(app, estate):
+    line = row(building="9栋", area="abc", phone="1380000", owner="", kind="别墅", voter="路人甲")
+    assert sorted(errors_of(import_roll(estate, "roll.csv", sheet(line)))) == sorted([
+        (2, "专有部分面积", "面积“abc”不是数字"),
+        (2, "房屋类型", "房屋类型“别墅”无法识别，可填：住宅、商铺、办公、车位、储藏室"),
+        (2, "手机号", "“1380000”不是有效的大陆手机号"),
+        (2, "业主姓名", "业主姓名不能为空"),
+        (2, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+    ])  # fmt: skip
+
+
+def test_a_duplicate_of_a_bad_row_is_reported(app, estate):
+    for first, second, message in (
+        (row(area="abc"), row(), "与第 2 行是同一套房屋（重复）"),
+        (row(area="abc"), row(owner="李四", phone="13800000002"), "与第 2 行是同一套房屋，但业主不同"),
+        (row(phone="1380000"), row(), "与第 2 行是同一套房屋（重复）"),
+        (row(), row(area="abc"), "与第 2 行是同一套房屋（重复）"),
+    ):
+        report = import_roll(estate, "roll.csv", sheet(first, second))
+        assert (3, "房号", message) in errors_of(report), (first, second)
+        assert written() == (0, 0)
+
+
+def test_rows_before_an_unreadable_one_are_checked(app, estate):
+    content = sheet(row(area="-1"), row(room="0102", owner='"李四') + "x" * 200_000)
+    assert [(e.row, e.column) for e in import_roll(estate, "roll.csv", content).errors] == [
+        (2, "专有部分面积"),
+        (3, ""),
+    ]
 
 
 def test_dry_run_reports_without_writing(app, estate):

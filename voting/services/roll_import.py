@@ -159,10 +159,10 @@ def import_roll(
     """Check every row and, if all is well and not a dry run, apply the roll."""
     table = read_table(filename, content)
     report = ImportReport(errors=list(table.errors))
-    if table.header and not report.errors:
-        rows = _RowReader(table, community, report.errors).read()
-        _check_across_rows(rows, report.errors)
-        _check_buildings(community, rows, report.errors)
+    if table.header:
+        parsed = _RowReader(table, community, report.errors).read()
+        _check_across_rows(parsed, report.errors)
+        rows = [row.unit for row in parsed if row.unit is not None]
         _count(community, rows, report)
         if not report.errors:
             _apply(community, rows, report)
@@ -192,15 +192,36 @@ def normalize_header(text: str) -> str:
     return text.strip("*:：")
 
 
+@dataclass
+class ParsedRow:
+    """What one row says, as far as it can be read: its unit where building, entrance and
+    room are readable, its holder where the owner cells are, the whole ``unit`` row only
+    where the row has no problem. Rows with problems still take part in the checks across
+    rows (a duplicate of a bad row is a duplicate too)."""
+
+    row: int
+    unit_key: tuple[str, str, str] | None = None
+    holder_key: str | None = None
+    owners: tuple[OwnerIn, ...] = ()
+    voter: str = ""
+    unit: UnitRow | None = None
+
+
+ADDRESS_COLUMNS = frozenset({"building", "entrance", "room"})
+OWNER_COLUMNS = frozenset({"owner", "phone", "id_number", "co_owners", "voter", "sold"})
+
+
 class _RowReader:
-    """Turns each table row into a ``UnitRow`` or errors naming row and column."""
+    """Turns each table row into a ``ParsedRow``, and every problem of every cell into an
+    error naming row and column."""
 
     def __init__(self, table: Table, community: Community, errors: list[CellError]) -> None:
         self.table = table
         self.errors = errors
-        self.community = community
+        self.buildings = {building.name for building in community.buildings}
         self.secret = current_app.config["SETTINGS"].id_hash_key.encode()
         self.index: dict[str, int] = {}
+        self.failed: set[str] = set()  # the columns with a problem in the current row
         for position, name in enumerate(table.header):
             normalized = normalize_header(name)
             for column, aliases in COLUMNS.items():
@@ -216,32 +237,44 @@ class _RowReader:
                     )
                 )
 
-    def read(self) -> list[UnitRow]:
-        if any(e.row == self.table.header_row for e in self.errors):
-            return []
-        rows = []
-        for number, cells in self.table.rows:
-            parsed = self._row(number, cells)
-            if parsed is not None:
-                rows.append(parsed)
-        return rows
+    def read(self) -> list[ParsedRow]:
+        return [self._row(number, cells) for number, cells in self.table.rows]
 
     def _cell(self, cells: list[str], column: str) -> str:
         position = self.index.get(column)
         return cells[position] if position is not None else ""
 
-    def _fail(self, row: int, column: str, message: str) -> None:
+    def _fail(self, row: int, column: str, message: str, *, name: str | None = None) -> None:
+        """Record a problem of ``column`` in ``row``, unless it was reported already: a
+        formula cell (reported as such) or a required column missing (reported once, at
+        the header)."""
+        self.failed.add(column)
         position = self.index.get(column)
-        name = self.table.header[position] if position is not None else COLUMNS[column][0]
+        if position is None and column in REQUIRED:
+            return
+        if position is not None and (row, position) in self.table.formula_cells:
+            return
+        if name is None:
+            name = self.table.header[position] if position is not None else COLUMNS[column][0]
         self.errors.append(CellError(row, name, message))
 
-    def _row(self, row: int, cells: list[str]) -> UnitRow | None:
-        before = len(self.errors)
+    def _row(self, row: int, cells: list[str]) -> ParsedRow:
+        self.failed = {
+            column
+            for column, position in self.index.items()
+            if (row, position) in self.table.formula_cells
+        }
         building = normalize_name(self._cell(cells, "building"))
         entrance = normalize_name(self._cell(cells, "entrance"))
         room = normalize_name(self._cell(cells, "room"))
         if not building:
             self._fail(row, "building", _("楼栋不能为空"))
+        elif building not in self.buildings:
+            message = _(
+                "楼栋“%(name)s”不在本小区的楼栋名单中（请先在小区页面添加楼栋）",
+                name=building,
+            )
+            self._fail(row, "building", message, name=COLUMNS["building"][0])
         if not room:
             self._fail(row, "room", _("房号不能为空"))
         if len(entrance) > ENTRANCE_LENGTH:
@@ -253,11 +286,19 @@ class _RowReader:
         source = self._choice(row, cells, "area_source", SOURCE_WORDS, _("面积来源"))
         sold = self._sold(row, self._cell(cells, "sold"))
         owners, voter = self._owners(row, cells, sold)
-        if len(self.errors) > before or area is None or kind is None or source is None:
-            return None
-        assert owners is not None
-        holder_key = DEVELOPER_KEY if not sold else _holder_key(owners)
-        return UnitRow(row, building, entrance, room, kind, area, source, owners, voter, holder_key)
+        parsed = ParsedRow(row)
+        if not self.failed & ADDRESS_COLUMNS:
+            parsed.unit_key = (building, entrance, room)
+        if not self.failed & OWNER_COLUMNS:
+            parsed.holder_key = DEVELOPER_KEY if not sold else _holder_key(owners)
+            parsed.owners, parsed.voter = owners, voter
+        if self.failed or parsed.holder_key is None:
+            return parsed
+        assert area is not None and kind is not None and source is not None
+        parsed.unit = UnitRow(
+            row, building, entrance, room, kind, area, source, owners, voter, parsed.holder_key
+        )
+        return parsed
 
     def _area(self, row: int, text: str) -> int | None:
         text = text.replace(",", "").replace("，", "")
@@ -318,18 +359,15 @@ class _RowReader:
         self._fail(row, "sold", _("“%(value)s”无法识别，请填“是”或“否”", value=text))
         return True
 
-    def _owners(
-        self, row: int, cells: list[str], sold: bool
-    ) -> tuple[tuple[OwnerIn, ...] | None, str]:
+    def _owners(self, row: int, cells: list[str], sold: bool) -> tuple[tuple[OwnerIn, ...], str]:
+        """The owner and co-owners; every cell is checked even when the name is wrong."""
         name = self._cell(cells, "owner").strip()
-        if not name:
-            if sold:
-                self._fail(row, "owner", _("业主姓名不能为空"))
-                return None, ""
+        if not name and not sold:
             name = DEVELOPER_NAME
-        if len(name) > NAME_LENGTH:
+        if not name:
+            self._fail(row, "owner", _("业主姓名不能为空"))
+        elif len(name) > NAME_LENGTH:
             self._fail(row, "owner", _("业主姓名过长（最多 %(n)d 个字符）", n=NAME_LENGTH))
-            return None, ""
         phone = self._phone(row, "phone", self._cell(cells, "phone"))
         id_hash, last4 = self._id_number(row, cells)
         given = self._cell(cells, "phone").strip() or self._cell(cells, "id_number").strip()
@@ -359,7 +397,8 @@ class _RowReader:
                 co_phone = self._phone(row, "co_owners", match.group("phone"))
             owners.append(self._owner(co_name, co_phone, None, None))
         voter = self._cell(cells, "voter").strip() or name
-        if voter not in {owner.name for owner in owners}:
+        # Whom the voter must be is unknown while the owner's name is wrong.
+        if "owner" not in self.failed and voter not in {owner.name for owner in owners}:
             self._fail(row, "voter", _("表决人“%(name)s”不是该房屋的业主或共有人", name=voter))
         if len({owner.key for owner in owners}) != len(owners):
             self._fail(row, "co_owners", _("同一人在业主和共有人中出现了两次"))
@@ -412,22 +451,25 @@ def _owner_facts(owners: tuple[OwnerIn, ...], voter: str) -> list[tuple[str, ...
     return sorted((o.key, o.name, o.phone or "", str(o.name == voter)) for o in owners)
 
 
-def _check_across_rows(rows: list[UnitRow], errors: list[CellError]) -> None:
+def _check_across_rows(rows: list[ParsedRow], errors: list[CellError]) -> None:
     """Duplicates, one holder described two ways in two rows, and one owner with an ID
-    number in one row and without in another."""
-    by_unit: dict[tuple[str, str, str], UnitRow] = {}
-    by_holder: dict[str, UnitRow] = {}
-    by_person: dict[tuple[str, str], UnitRow] = {}
+    number in one row and without in another; rows with problems of their own take part
+    as far as they can be read."""
+    by_unit: dict[tuple[str, str, str], ParsedRow] = {}
+    by_holder: dict[str, ParsedRow] = {}
+    by_person: dict[tuple[str, str], ParsedRow] = {}
     for row in rows:
-        first = by_unit.setdefault(row.unit_key, row)
-        if first is not row:
-            if first.holder_key == row.holder_key:
-                message = _("与第 %(row)d 行是同一套房屋（重复）", row=first.row)
-            else:
-                message = _("与第 %(row)d 行是同一套房屋，但业主不同", row=first.row)
-            errors.append(CellError(row.row, COLUMNS["room"][0], message))
-            continue
-        if row.holder_key == DEVELOPER_KEY:
+        if row.unit_key is not None:
+            first = by_unit.setdefault(row.unit_key, row)
+            if first is not row:
+                unknown = first.holder_key is None or row.holder_key is None
+                if unknown or first.holder_key == row.holder_key:
+                    message = _("与第 %(row)d 行是同一套房屋（重复）", row=first.row)
+                else:
+                    message = _("与第 %(row)d 行是同一套房屋，但业主不同", row=first.row)
+                errors.append(CellError(row.row, COLUMNS["room"][0], message))
+                continue
+        if row.holder_key is None or row.holder_key == DEVELOPER_KEY:
             continue
         _check_id_given_alike(row, by_person, errors)
         earlier = by_holder.setdefault(row.holder_key, row)
@@ -445,7 +487,7 @@ def _check_across_rows(rows: list[UnitRow], errors: list[CellError]) -> None:
 
 
 def _check_id_given_alike(
-    row: UnitRow, by_person: dict[tuple[str, str], UnitRow], errors: list[CellError]
+    row: ParsedRow, by_person: dict[tuple[str, str], ParsedRow], errors: list[CellError]
 ) -> None:
     """The same name and mobile with an ID number in one row and none in another would be
     keyed two ways (ID; name and phone) and so count as two holders, where RULES.md counts
@@ -462,17 +504,6 @@ def _check_id_given_alike(
             row=first.row,
         )
         errors.append(CellError(row.row, COLUMNS["id_number"][0], message))
-
-
-def _check_buildings(community: Community, rows: list[UnitRow], errors: list[CellError]) -> None:
-    known = {building.name for building in community.buildings}
-    for row in rows:
-        if row.building not in known:
-            message = _(
-                "楼栋“%(name)s”不在本小区的楼栋名单中（请先在小区页面添加楼栋）",
-                name=row.building,
-            )
-            errors.append(CellError(row.row, COLUMNS["building"][0], message))
 
 
 def _count(community: Community, rows: list[UnitRow], report: ImportReport) -> None:

@@ -36,6 +36,9 @@ class Table:
     # (row, column index) of cells Excel stored as numbers: an 18-digit ID
     # number stored so has already lost its last digits.
     numeric_cells: set[tuple[int, int]] = field(default_factory=set)
+    # (row, column index) of formula cells, already reported: the row's other cells are
+    # still checked, these are not checked twice.
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
 def read_table(filename: str, content: bytes) -> Table:
@@ -50,7 +53,8 @@ def read_table(filename: str, content: bytes) -> Table:
         )
     rows, broken = _csv_rows(text)
     if broken is not None:
-        return Table(errors=[broken])
+        # The rows before the one that cannot be read are still checked.
+        return _from_rows(rows, broken)
     formulas = [
         (number, index)
         for number, cells in rows
@@ -115,6 +119,7 @@ def _read_xlsx(content: bytes) -> Table:
 
 def _with_formula_errors(table: Table, formulas: list[tuple[int, int]]) -> Table:
     """A formula's value is whatever Excel last computed, if anything: refuse it."""
+    table.formula_cells.update(formulas)
     for number, index in formulas:
         column = table.header[index] if index < len(table.header) else ""
         table.errors.append(
@@ -134,12 +139,13 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _from_rows(rows: list[tuple[int, list[str]]]) -> Table:
-    table = Table()
+def _from_rows(rows: list[tuple[int, list[str]]], unreadable: CellError | None = None) -> Table:
+    """``unreadable``: where the file stops being readable (``rows`` are those before)."""
+    table = Table(errors=[unreadable] if unreadable else [])
     data = [(number, [cell.strip() for cell in cells]) for number, cells in rows]
     data = [(number, cells) for number, cells in data if any(cells)]
     if not data:
-        table.errors.append(CellError(0, "", _("文件是空的")))
+        table.errors = table.errors or [CellError(0, "", _("文件是空的"))]
         return table
     table.header_row, header = data[0]
     while header and not header[-1]:
