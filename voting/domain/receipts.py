@@ -6,11 +6,25 @@ log was changed, so it makes the whole bundle invalid (check 9).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from voting.domain.canonical import MAX_INT, is_hash, is_identifier
+
+HASH_DIGITS = 64
+SHORT_HASH_DIGITS = 12  # the SMS and the receipt page's short form: 48 bits
+# What an owner may paste from the SMS ("回执 125:bb95…。", "receipt 125:bb95…,"): the
+# label before the receipt and the punctuation after it are not part of it.
+_LABEL = re.compile(r"^(?:回执\s*:?|receipt(?:\s*:|\s))\s*")
+_TRAILING = re.compile(r"[\s。.,，;；]+$")
+_SEQ_DIGITS = len(str(MAX_INT))
+_TYPED = re.compile(
+    rf"(?:(?:(?P<meeting>[a-z0-9._-]{{1,64}})\s*:\s*)?(?P<seq>[0-9]{{1,{_SEQ_DIGITS}}})\s*:\s*)?"
+    rf"(?P<hash>[0-9a-f]{{{SHORT_HASH_DIGITS},{HASH_DIGITS}}})"
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,41 @@ class ReceiptFound:
     seq: int
     ballot: str
     holder: str
+
+
+@dataclass(frozen=True)
+class ReceiptQuery:
+    """A receipt as an owner types it on the check page, in any form we hand out.
+
+    ``MEETING:SEQ:HASH`` (the receipt page, its QR code), ``SEQ:SHORT`` (the SMS), the hash
+    or its short form alone (the receipt page); any letter case, full-width characters from a
+    Chinese keyboard, spaces around the parts. A hash shorter than 64 digits is a prefix
+    (at least ``SHORT_HASH_DIGITS``). The meeting is lower-cased: compare it so.
+    """
+
+    hash_prefix: str
+    meeting: str | None = None
+    seq: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ReceiptQuery:
+        """Raises ValueError for anything that is not one of the forms above."""
+        typed = unicodedata.normalize("NFKC", text).strip().lower()
+        typed = _TRAILING.sub("", _LABEL.sub("", typed))
+        match = _TYPED.fullmatch(typed)
+        if match is None or (match["seq"] is not None and int(match["seq"]) > MAX_INT):
+            raise ValueError(f"receipt {text!r} is not a receipt in any form we hand out")
+        seq = int(match["seq"]) if match["seq"] is not None else None
+        return cls(match["hash"], match["meeting"], seq)
+
+    @property
+    def is_short(self) -> bool:
+        return len(self.hash_prefix) < HASH_DIGITS
+
+    def hash_range(self) -> tuple[str, str]:
+        """The least and the greatest full hash with this prefix (an index range)."""
+        missing = HASH_DIGITS - len(self.hash_prefix)
+        return self.hash_prefix + "0" * missing, self.hash_prefix + "f" * missing
 
 
 class ReceiptBook:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, render_template, request
 from flask_babel import get_locale
 
-from voting.domain.receipts import Receipt
+from voting.domain.receipts import ReceiptQuery
 from voting.extensions import db
 from voting.models import Meeting, MeetingState
 from voting.services import keys, ledger, meetings, owners, receipts, scope
@@ -73,13 +73,18 @@ def check():  # type: ignore[no-untyped-def]
     """Type or scan a receipt: is it in the log, and is it still the holder's ballot?"""
     text = request.args.get("r", "").strip()[:200]
     outcome = None
+    query = None
     if text:
         try:
-            outcome = receipts.check(Receipt.parse(text))
+            query = ReceiptQuery.parse(text)
         except ValueError:
             outcome = receipts.Outcome(found=False, malformed=True)
+        else:
+            outcome = receipts.check(query)
     final_head = meetings.head(outcome.meeting) if outcome and outcome.is_final else None
-    return render_template("public/check.html", text=text, outcome=outcome, final_head=final_head)
+    return render_template(
+        "public/check.html", text=text, query=query, outcome=outcome, final_head=final_head
+    )
 
 
 @bp.get("/about")
