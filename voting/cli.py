@@ -79,16 +79,30 @@ def demo_load() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def roll_import_command(community: str, file: Path, dry_run: bool, as_json: bool) -> None:
+@click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Remove the community's units the file does not list (refused without this).",
+)
+def roll_import_command(
+    community: str, file: Path, dry_run: bool, as_json: bool, allow_removals: bool
+) -> None:
     """Import a roll spreadsheet (CSV in UTF-8 or GBK, or XLSX) into COMMUNITY."""
     report = roll_import.import_roll(
-        _community(community), file.name, file.read_bytes(), dry_run=dry_run
+        _community(community),
+        file.name,
+        file.read_bytes(),
+        dry_run=dry_run,
+        allowed_removals=None if allow_removals else 0,
     )
     if as_json:
         click.echo(json.dumps(report.summary(), ensure_ascii=False))
     else:
         for error in report.errors:
             click.echo(f"第 {error.row} 行 [{error.column}]: {error.message}", err=True)
+        if report.errors:
+            for line in report.removed:  # the units an import was refused for removing
+                click.echo(f"  would remove {line}", err=True)
         if not report.errors:
             state = "checked, nothing written (dry run)" if dry_run else "imported"
             click.echo(

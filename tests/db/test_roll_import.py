@@ -465,6 +465,41 @@ def test_id_number_is_never_stored_in_clear(app, estate):
 # --- updated lists
 
 
+def removal_refused(n: int, examples: str) -> str:
+    return (
+        f"本小区现有的 {n} 套房屋不在文件中（如 {examples}），导入会移除它们。"
+        "房屋很少真正消失：请先核对文件是否是完整名册；确需移除时，"
+        f"勾选“确认移除名单中没有的 {n} 套房屋”后重新上传（命令行加 --allow-removals）。"
+    )
+
+
+def test_a_file_that_would_remove_units_is_refused_unless_allowed(app, estate):
+    """A one-row file must not empty an eight-unit roll: refused, dry run or not, naming
+    how many units and a few of them, until that many removals are allowed."""
+    full = [row(f"01{n:02d}", owner=f"业主{n}", phone=f"138000001{n:02d}") for n in range(1, 9)]
+    assert import_roll(estate, "roll.csv", sheet(*full)).is_written
+    message = removal_refused(7, "1栋-1单元-0102、1栋-1单元-0103、1栋-1单元-0104、1栋-1单元-0105、1栋-1单元-0106……")
+    for options in ({}, {"dry_run": True}, {"allowed_removals": 6}):
+        report = import_roll(estate, "roll.csv", sheet(full[0]), **options)
+        assert errors_of(report) == [(0, "", message)], options
+        assert report.removed == [f"1栋-1单元-01{n:02d}" for n in range(2, 9)]
+        assert not report.is_written
+        assert written() == (8, 8)
+        assert db.session.scalar(select(func.count()).where(Holder.is_active)) == 8
+    checked = import_roll(estate, "roll.csv", sheet(full[0]), dry_run=True, allowed_removals=7)
+    assert checked.errors == [] and len(checked.removed) == 7 and written() == (8, 8)
+    done = import_roll(estate, "roll.csv", sheet(full[0]), allowed_removals=None)
+    assert done.is_written and len(done.removed) == 7 and done.retired_holders == 7
+    assert written() == (1, 8)
+
+
+def test_an_update_that_removes_nothing_needs_no_permission(app, estate):
+    assert import_roll(estate, "roll.csv", sheet(row("0101"))).is_written
+    report = import_roll(estate, "roll.csv", sheet(row("0101"), row("0102", owner="李四", phone="13800000002")))
+    assert report.is_written and report.added == ["1栋-1单元-0102"] and report.removed == []
+
+
+
 def test_reimport_reports_changes_and_keeps_holders(app, estate):
     first = sheet(row("0101", "90.00"), row("0102", "80.00", "李四", "13800000002"), row("0103", "70.00", "王五", "13800000003"))
     assert import_roll(estate, "roll.csv", first).is_written
@@ -475,7 +510,10 @@ def test_reimport_reports_changes_and_keeps_holders(app, estate):
         row("0102", "80.00", "赵六", "13800000006"),  # sold on to 赵六
         row("0104", "60.00", "王五", "13800000003"),  # 王五 moved; 0103 gone
     )
-    report = import_roll(estate, "roll.csv", second)
+    refused = import_roll(estate, "roll.csv", second)
+    assert [e.message for e in refused.errors] == [removal_refused(1, "1栋-1单元-0103")]
+    assert refused.removed == ["1栋-1单元-0103"] and not refused.is_written
+    report = import_roll(estate, "roll.csv", second, allowed_removals=1)
     assert report.errors == []
     assert report.added == ["1栋-1单元-0104"]
     assert report.removed == ["1栋-1单元-0103"]
@@ -528,7 +566,12 @@ def test_cli_lists_added_changed_and_removed_units(app, estate, runner, tmp_path
     first.write_bytes(sheet(row("0101", "90.00"), row("0103", "70.00", "王五", "13800000003")))
     second.write_bytes(sheet(row("0101", "90.50"), row("0104", "60.00", "王五", "13800000003")))
     assert runner.invoke(args=["roll", "import", str(estate.id), str(first)]).exit_code == 0
-    checked = runner.invoke(args=["roll", "import", str(estate.id), str(second), "--dry-run"])
+    for options in ([], ["--dry-run"], ["--json"]):
+        refused = runner.invoke(args=["roll", "import", str(estate.id), str(second), *options])
+        assert refused.exit_code == 1 and removal_refused(1, "1栋-1单元-0103") in refused.output
+        assert ("  would remove 1栋-1单元-0103" in refused.output) is ("--json" not in options)
+    assert written() == (2, 2)
+    checked = runner.invoke(args=["roll", "import", str(estate.id), str(second), "--dry-run", "--allow-removals"])
     assert checked.exit_code == 0
     assert "added 1, changed 1, removed 1" in checked.output
     assert checked.output.splitlines()[1:] == [
@@ -536,7 +579,7 @@ def test_cli_lists_added_changed_and_removed_units(app, estate, runner, tmp_path
         "  changed 1栋-1单元-0101：面积 90.00 → 90.50",
         "  removed 1栋-1单元-0103",
     ]
-    as_json = runner.invoke(args=["roll", "import", str(estate.id), str(second), "--json"])
+    as_json = runner.invoke(args=["roll", "import", str(estate.id), str(second), "--json", "--allow-removals"])
     assert json.loads(as_json.output) == {"units": 2, "holders": 2, "area": "150.50", "headcount": 2, "errors": []}
     # A number no id can be is looked up as a name, not sent to overflow the query.
     huge = runner.invoke(args=["roll", "import", "9" * 30, str(second)])

@@ -6,9 +6,11 @@ import io
 
 from sqlalchemy import func, select
 
+from tests import meeting_builders
 from tests.helpers import Builders, csrf_from, sign_in
 from voting.extensions import db
 from voting.models import LoginSession, Unit
+from voting.services import meetings
 from voting.services.roll_import import import_roll
 
 ROLL = (
@@ -130,7 +132,7 @@ def test_roll_page_lists_added_changed_and_removed_units(client, make):
     response = post_form(
         client,
         f"/communities/{community.id}/roll",
-        {"file": (io.BytesIO(updated), "roll.csv"), "dry_run": "on"},
+        {"file": (io.BytesIO(updated), "roll.csv"), "dry_run": "on", "allow_removals": "1"},
         content_type="multipart/form-data",
     )
     page = response.get_data(as_text=True)
@@ -138,6 +140,59 @@ def test_roll_page_lists_added_changed_and_removed_units(client, make):
     assert "<summary>新增的房屋</summary><ul><li>1栋-0103</li></ul>" in page
     assert "<li>1栋-0102：面积 100.00 → 100.50</li>" in page
     assert "<summary>移除的房屋</summary><ul><li>1栋-0101</li></ul>" in page
+
+
+def upload(client, community, content: bytes, **fields: str):  # type: ignore[no-untyped-def]
+    url = f"/communities/{community.id}/roll"
+    data = {"file": (io.BytesIO(content), "roll.csv"), **fields}
+    return post_form(client, url, data, content_type="multipart/form-data")
+
+
+def test_roll_page_removes_units_only_when_the_committee_ticks_the_box(client, make):
+    """Shown how many units a file would remove, the committee confirms that many; a
+    confirmation for fewer than the next file would remove is refused too."""
+    community = estate(make)
+    import_roll(community, "roll.csv", ROLL)
+    sign_in(client, make.user("committee", community))
+    one_row = ROLL.rsplit(b"\n", 2)[0] + b"\n"  # the header and 0101: 0102 would go
+    refused = upload(client, community, one_row)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "本小区现有的 1 套房屋不在文件中（如 1栋-0102），导入会移除它们。" in page
+    assert '<input type="checkbox" name="allow_removals" value="1"> 确认移除名单中没有的 1 套房屋' in page
+    assert "<summary>文件中没有、导入会移除的房屋（1 套）</summary><ul><li>1栋-0102</li></ul>" in page
+    assert db.session.scalar(select(func.count(Unit.id))) == 2
+
+    checked = upload(client, community, one_row, dry_run="on", allow_removals="1")
+    page = checked.get_data(as_text=True)
+    assert checked.status_code == 200 and "检查通过（试导入，未写入）" in page
+    assert "移除 1 套" in page and 'name="allow_removals" value="1"' in page  # tick again to apply
+    other = "楼栋,房号,专有部分面积,业主姓名,手机号\n1栋,0103,90.00,赵六,13800000006\n".encode()
+    stale = upload(client, community, other, allow_removals="1")  # would remove 2
+    assert stale.status_code == 422 and 'name="allow_removals" value="2"' in stale.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Unit.id))) == 2
+
+    done = upload(client, community, one_row, allow_removals="1")
+    assert done.status_code == 200 and "导入完成" in done.get_data(as_text=True)
+    assert 'name="allow_removals"' not in done.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Unit.id))) == 1
+
+
+def test_roll_page_warns_of_announced_and_open_meetings(client, make):
+    home = meeting_builders.estate(make, ["100.00", "80.00"])
+    sign_in(client, home.committee)
+    url = f"/communities/{home.community.id}/roll"
+    heading = "本小区有已公告或正在投票的会议"
+    meeting = meeting_builders.draft(home, title="电梯更换表决")
+    assert heading not in client.get(url).get_data(as_text=True)
+    meetings.announce(meeting.id, home.committee, now=meeting_builders.T0)
+    page = client.get(url).get_data(as_text=True)
+    assert heading in page
+    assert "“电梯更换表决”已公告，将于 2026-03-17 09:00 开始投票，并在那时冻结名册" in page
+    meetings.open_voting(meeting.id, home.committee, now=meeting.opens_at)
+    page = client.get(url).get_data(as_text=True)
+    assert "“电梯更换表决”正在投票：它的名册已在开始投票时冻结，本次导入不影响该会议" in page
+    assert "已公告，将于" not in page
 
 
 def test_upload_errors_are_listed_with_row_and_column(client, make):

@@ -2,8 +2,10 @@
 
 Every row is checked and every problem reported with its row and column; if
 there is any problem nothing is written. A file is the community's complete
-roll: units it no longer lists are removed, holders left without a unit are
-kept inactive (never dropped) so their history still resolves.
+roll: units it no longer lists are removed, but only when the caller says so
+(units rarely disappear from an estate; a partial file must not empty the
+roll); holders left without a unit are kept inactive (never dropped) so their
+history still resolves.
 
 Holders follow RULES.md: all the developer's unsold or undelivered units are
 one holder; one buyer with several units is one holder; co-owners of a unit
@@ -35,6 +37,8 @@ from voting.models import (
     Community,
     Holder,
     HolderKind,
+    Meeting,
+    MeetingState,
     Owner,
     Unit,
     UnitKind,
@@ -46,6 +50,7 @@ DEVELOPER_KEY = "developer"
 # Stored data, so never translated: the roll names the developer in Chinese.
 DEVELOPER_NAME = "开发建设单位"
 Choice = TypeVar("Choice", UnitKind, AreaSource)
+REMOVAL_EXAMPLES = 5  # units named in the refusal of an import that would remove units
 MAX_AREA_M2 = 10**10  # far beyond any estate; keeps every sum well inside 64 bits
 # The text columns the import writes, as long as the database lets them be (PostgreSQL
 # refuses longer text outright): each cell is checked against its column.
@@ -154,9 +159,18 @@ class ImportReport:
 
 
 def import_roll(
-    community: Community, filename: str, content: bytes, *, dry_run: bool = False
+    community: Community,
+    filename: str,
+    content: bytes,
+    *,
+    dry_run: bool = False,
+    allowed_removals: int | None = 0,
 ) -> ImportReport:
-    """Check every row and, if all is well and not a dry run, apply the roll."""
+    """Check every row and, if all is well and not a dry run, apply the roll.
+
+    A file that lacks more than ``allowed_removals`` of the community's units (``None``:
+    any number) is refused, dry run or not, with those units in ``report.removed``: the
+    committee confirms removals explicitly, for the number it was shown."""
     table = read_table(filename, content)
     report = ImportReport(errors=list(table.errors))
     if table.header:
@@ -165,7 +179,12 @@ def import_roll(
         rows = [row.unit for row in parsed if row.unit is not None]
         _count(community, rows, report)
         if not report.errors:
-            _apply(community, rows, report)
+            missing = _missing_units(community, rows)
+            if allowed_removals is not None and len(missing) > allowed_removals:
+                report.removed = missing
+                report.errors.append(_removals_refused(missing))
+            else:
+                _apply(community, rows, report)
     report.errors.sort(key=lambda e: (e.row, e.column))
     if report.errors or dry_run:
         db.session.rollback()
@@ -173,6 +192,22 @@ def import_roll(
         db.session.commit()
         report.is_written = True
     return report
+
+
+def current_meetings(community: Community) -> list[Meeting]:
+    """The community's announced and open meetings, for the import page to warn: an
+    announced meeting freezes the roll as it is when voting opens; an open one's roll is
+    frozen already and no import changes it."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.community_id == community.id,
+                Meeting.state.in_([MeetingState.announced, MeetingState.open]),
+            )
+            .order_by(Meeting.opens_at, Meeting.id)
+        )
+    )
 
 
 def template_csv() -> bytes:
@@ -515,6 +550,32 @@ def _count(community: Community, rows: list[UnitRow], report: ImportReport) -> N
     ]
     report.area = sum(row.area for row in voting)
     report.headcount = len({row.holder_key for row in voting})
+
+
+def _missing_units(community: Community, rows: list[UnitRow]) -> list[str]:
+    """The labels of the community's units the file does not list (it would remove them)."""
+    listed = {row.unit_key for row in rows}
+    existing = db.session.execute(
+        select(Building.name, Unit.entrance, Unit.room)
+        .join(Unit.building)
+        .where(Building.community_id == community.id)
+        .order_by(Building.name, Unit.entrance, Unit.room)
+    )
+    return ["-".join(part for part in key if part) for key in existing if tuple(key) not in listed]
+
+
+def _removals_refused(labels: list[str]) -> CellError:
+    examples = "、".join(labels[:REMOVAL_EXAMPLES])
+    if len(labels) > REMOVAL_EXAMPLES:
+        examples += "……"
+    message = _(
+        "本小区现有的 %(n)d 套房屋不在文件中（如 %(examples)s），导入会移除它们。"
+        "房屋很少真正消失：请先核对文件是否是完整名册；确需移除时，"
+        "勾选“确认移除名单中没有的 %(n)d 套房屋”后重新上传（命令行加 --allow-removals）。",
+        n=len(labels),
+        examples=examples,
+    )
+    return CellError(0, "", message)
 
 
 def _apply(community: Community, rows: list[UnitRow], report: ImportReport) -> None:

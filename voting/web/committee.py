@@ -71,8 +71,10 @@ def add_buildings(community_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:community_id>/roll", methods=["GET", "POST"])
 @staff_required()
 def roll(community_id: int):  # type: ignore[no-untyped-def]
+    """The import page. Removing units takes the checkbox the page shows once it knows how
+    many units a file would remove; ticking it allows that many, not more."""
     found = scope.community_for(g.user, community_id, manage=True)
-    report = None
+    report, status = None, 200
     if request.method == "POST":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
@@ -83,10 +85,15 @@ def roll(community_id: int):  # type: ignore[no-untyped-def]
             upload.filename,
             upload.read(),
             dry_run=request.form.get("dry_run") == "on",
+            allowed_removals=max(request.form.get("allow_removals", 0, type=int), 0),
         )
         status = 200 if not report.errors else 422
-        return render_template("committee/roll.html", community=found, report=report), status
-    return render_template("committee/roll.html", community=found, report=report)
+    return render_template(
+        "committee/roll.html",
+        community=found,
+        report=report,
+        meetings=roll_import.current_meetings(found),
+    ), status
 
 
 @bp.get("/<int:community_id>/roll/template.csv")
