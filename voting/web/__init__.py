@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from voting.domain.canonical import format_area, parse_time
@@ -181,12 +188,71 @@ def _colon() -> str:
     return "：" if str(get_locale()).startswith("zh") else ": "
 
 
-def _language_links() -> list[tuple[str, str, bool]]:
-    """(code, label, is_current) for the switch on every page."""
+def repostable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a POST view that only renders what was posted (it changes nothing), so the
+    language switch on its page may post the same form to it again. Only the view's own
+    page: an error page on its address (a refused form, a missing meeting) is not."""
+
+    @wraps(view)
+    def rendering(*args: Any, **kwargs: Any) -> Any:
+        g.may_repost = True
+        try:
+            return view(*args, **kwargs)
+        except BaseException:
+            g.may_repost = False
+            raise
+
+    rendering.is_repostable = True  # type: ignore[attr-defined]
+    return rendering
+
+
+def is_repostable(path: str) -> bool:
+    """Whether a POST to ``path`` (a local path) reaches a view marked ``repostable``."""
+    try:
+        endpoint, _values = current_app.url_map.bind("").match(urlsplit(path).path, "POST")
+    except HTTPException:  # no such URL, not for POST, or a redirect
+        return False
+    return getattr(current_app.view_functions.get(endpoint), "is_repostable", False)
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    href: str
+    label: str
+    is_current: bool
+    # On a page a form posted to: the form's fields, to post again in the other language
+    # (a link would GET a POST-only address). None: an ordinary link.
+    fields: list[tuple[str, str]] | None = None
+
+
+def _language_links() -> list[LanguageLink]:
+    """The switch on every page. A page rendered by a POST cannot be fetched again: if its
+    view is ``repostable`` the switch posts the same form to it again (through
+    ``main.set_language``, which re-posts with a 307), else it goes back to the page the
+    form was on."""
     current = str(get_locale())
     labels = {"zh": "中文", "en": "English"}
     back = request.full_path.rstrip("?")
+    fields = None
+    if request.method not in ("GET", "HEAD"):
+        if g.get("may_repost") and request.method == "POST":
+            fields = list(request.form.items(multi=True))
+        else:
+            back = _referring_page()
     return [
-        (url_for("main.set_language", code=code, next=back), labels[code], code == current)
+        LanguageLink(
+            url_for("main.set_language", code=code, next=back),
+            labels[code],
+            code == current,
+            fields,
+        )
         for code in LANGUAGES
     ]
+
+
+def _referring_page() -> str:
+    """The page on this site the submitted form was on; the front page if none is known."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("main.home")

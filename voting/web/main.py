@@ -7,6 +7,7 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from voting.extensions import LANGUAGES
 from voting.models import Role
 from voting.services import scope
+from voting.web import is_repostable
 from voting.web.guards import safe_next
 
 bp = Blueprint("main", __name__)
@@ -19,10 +20,16 @@ def home():  # type: ignore[no-untyped-def]
     return render_template("home.html")
 
 
-@bp.get("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code: str):  # type: ignore[no-untyped-def]
-    """Remember the choice in a cookie; pages work the same without JavaScript."""
-    response = redirect(safe_next(request.args.get("next"), url_for("main.home")))
+    """Remember the choice in a cookie; pages work the same without JavaScript.
+
+    POST comes from the switch on a page that a form posted to: the browser is sent to post
+    the same form again (307) when the page's view only renders it, else back with a GET.
+    """
+    target = safe_next(request.args.get("next"), url_for("main.home"))
+    repost = request.method == "POST" and is_repostable(target)
+    response = redirect(target, code=307 if repost else 303 if request.method == "POST" else 302)
     if code in LANGUAGES:
         session["lang"] = code
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)

@@ -18,6 +18,7 @@ from voting.extensions import db
 from voting.models import Meeting, MeetingState
 from voting.services import ballots, meetings, owners
 from voting.services.errors import ServiceError
+from voting.web import repostable
 from voting.web.ballot_form import parse_choices
 from voting.web.qr import qr_svg, receipt_check_url
 
@@ -61,6 +62,7 @@ def _context(meeting_id: int, holder_id: int) -> tuple[Meeting, owners.Holding]:
 
 @bp.route("/meetings/<int:meeting_id>/holders/<int:holder_id>", methods=["GET", "POST"])
 @owner_required
+@repostable
 def ballot(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
     """The ballot (GET), or the ballot again with the choices to change (POST from confirm)."""
     meeting, held = _context(meeting_id, holder_id)
@@ -83,6 +85,7 @@ def ballot(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/holders/<int:holder_id>/confirm")
 @owner_required
+@repostable
 def confirm(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
     meeting, held = _context(meeting_id, holder_id)
     chosen, problem = parse_choices(meeting, request.form)

@@ -1,0 +1,134 @@
+"""What owners meet around their ballot: the language switch on pages a form posted to, the
+receipt of a replaced ballot, the way back to their votes, and the English wording."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from tests.helpers import csrf_from
+from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
+from voting.extensions import db
+from voting.models import Ballot
+
+NOW = OPENS + timedelta(hours=1)
+
+
+def language_forms(page: str) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """The switch's forms by label: where each posts, and its hidden fields."""
+    found = {}
+    switch = page.split('<nav class="lang"', 1)[1].split("</nav>", 1)[0]
+    for action, inner, label in re.findall(
+        r'<form method="post" action="([^"]+)" class="inline">(.*?)<button[^>]*>([^<]+)</button>',
+        switch,
+    ):
+        fields = re.findall(r'name="([^"]+)" value="([^"]*)"', inner)
+        found[label] = (html.unescape(action), [(k, html.unescape(v)) for k, v in fields])
+    return found
+
+
+def language_links(page: str) -> list[str]:
+    switch = page.split('<nav class="lang"', 1)[1].split("</nav>", 1)[0]
+    return [html.unescape(href) for href in re.findall(r'<a href="([^"]+)"', switch)]
+
+
+def switch(client, form: tuple[str, list[tuple[str, str]]]):  # type: ignore[no-untyped-def]
+    """Submit a switch form as a browser does: the 307 posts the same body again (the test
+    client's own redirect following drops the body)."""
+    action, fields = form
+    answer = client.post(action, data=MultiDict(fields))
+    assert answer.status_code == 307
+    assert answer.headers["Set-Cookie"].startswith("lang=")
+    return client.post(answer.headers["Location"], data=MultiDict(fields))
+
+
+def test_switching_language_on_the_confirmation_keeps_the_ballot(app, client, make):
+    """The confirmation is the answer to a POST: a link would GET a POST-only address (405)
+    and lose the choices. The switch posts the choices again and the page comes back in the
+    other language, still ready to cast."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    url = f"/owner/meetings/{meeting.id}/holders/{holder.id}"
+    with time_machine.travel(NOW, tick=False):
+        as_owner(client, home.phones[0])
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        confirm = client.post(url + "/confirm", data={"csrf_token": token, "m1": "oppose"})
+        page = confirm.get_data(as_text=True)
+        assert "请确认您的选择" in page
+        assert not any(url + "/confirm" in link for link in language_links(page))
+        action, fields = language_forms(page)["English"]
+        assert action == f"/lang/en?next={url}/confirm"
+        assert ("m1", "oppose") in fields and ("csrf_token", token) in fields
+
+        switched = switch(client, (action, fields))
+        assert switched.status_code == 200 and switched.request.path == url + "/confirm"
+        english = switched.get_data(as_text=True)
+        assert '<html lang="en">' in english and "Please confirm your choices" in english
+        assert "Oppose" in english and 'name="m1" value="oppose"' in english
+        # …and back to Chinese the same way, then the ballot is cast from there.
+        action, fields = language_forms(english)["中文"]
+        back = switch(client, (action, fields)).get_data(as_text=True)
+        assert '<html lang="zh-CN">' in back and "请确认您的选择" in back and "反对" in back
+        cast = client.post(url + "/cast", data=MultiDict(fields))
+        assert cast.status_code == 302 and "/receipts/" in cast.headers["Location"]
+
+
+def test_switching_language_on_the_changed_ballot_keeps_the_choices(app, client, make):
+    """返回修改 posts the choices back to the ballot: its switch posts them again too."""
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home)
+    url = f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[0]).id}"
+    with time_machine.travel(NOW, tick=False):
+        as_owner(client, home.phones[0])
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        page = client.post(url, data={"csrf_token": token, "m1": "abstain"}).get_data(as_text=True)
+        action, fields = language_forms(page)["English"]
+        assert action == f"/lang/en?next={url}" and ("m1", "abstain") in fields
+        english = switch(client, (action, fields))
+        text = english.get_data(as_text=True)
+        assert english.status_code == 200 and '<html lang="en">' in text
+        assert re.search(r'value="abstain"[^>]*checked', text)
+
+
+def test_a_page_a_form_posted_to_otherwise_switches_back_to_the_form_page(app, client, make):
+    """A POST that is not safe to repeat (casting) is never posted again by the switch: it
+    links to the page the form was on (or the front page), and the switch itself refuses to
+    send a form on to it."""
+    home = estate(make, ["100.00"], co_owned=True)
+    meeting = open_meeting(home)
+    url = f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[0]).id}"
+    with time_machine.travel(NOW, tick=False):
+        as_owner(client, "13700000001")  # the co-owner, who may not cast: a 403 page
+        token = csrf_from(client.get("/owner/").get_data(as_text=True))
+        refused = client.post(
+            url + "/cast",
+            data={"csrf_token": token, "m1": "agree"},
+            headers={"Referer": f"http://localhost{url}"},
+        )
+        assert refused.status_code == 403
+        page = refused.get_data(as_text=True)
+        assert language_forms(page) == {}
+        assert f"/lang/en?next={url}" in language_links(page)
+        elsewhere = client.post(
+            url + "/cast",
+            data={"csrf_token": token, "m1": "agree"},
+            headers={"Referer": "https://evil.example/owner/"},
+        ).get_data(as_text=True)
+        assert "/lang/en?next=/" in language_links(elsewhere)
+
+        as_owner(client, home.phones[0])  # the voter: a forged switch must not cast
+        sent_on = client.post(
+            f"/lang/en?next={url}/cast", data={"csrf_token": token, "m1": "agree"}
+        )
+        assert sent_on.status_code == 303 and sent_on.headers["Location"] == f"{url}/cast"
+        assert db.session.scalar(select(Ballot.id)) is None
+        # A form refused before its view ran (an expired token) is not posted again either.
+        expired = client.post(url + "/confirm", data={"csrf_token": "stale", "m1": "agree"})
+        assert expired.status_code == 400
+        assert language_forms(expired.get_data(as_text=True)) == {}
