@@ -6,9 +6,10 @@ import io
 
 from sqlalchemy import func, select
 
+from tests.helpers import csrf_from, sign_in
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
-from voting.models import Ballot, Holder, Meeting, MeetingState
+from voting.models import Ballot, Community, Holder, Meeting, MeetingState, Unit, User
 from voting.services import certify, demo, export
 
 
@@ -40,3 +41,26 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
         report = verify_bundle(out, workers=1)
         assert report.valid, report.problems
     assert any("has not voted yet" in line for line in first)
+
+
+def test_the_template_uploaded_unchanged_on_the_demo_is_refused_for_what_it_lacks(app, client):
+    """Downloaded and uploaded as is, the template names no building the demo lacks; it is
+    refused only because it is not the demo's complete roll, saying how many units it lacks."""
+    demo.load()
+    community = db.session.scalar(select(Community).where(Community.name == demo.COMMUNITY))
+    units = db.session.scalar(select(func.count(Unit.id)))
+    member = db.session.scalar(select(User).where(User.username == "committee1"))
+    sign_in(client, member, password="demo-committee-2026")
+    url = f"/communities/{community.id}/roll"
+    template = client.get(f"{url}/template.csv").data
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    response = client.post(
+        url,
+        data={"file": (io.BytesIO(template), "roll-template.csv"), "dry_run": "on", "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "发现 1 处问题，未写入任何数据" in page
+    assert f"本小区现有的 {units - 2} 套房屋不在文件中（如 1栋-商铺1、" in page
+    assert f'name="allow_removals" value="{units - 2}"' in page
+    assert db.session.scalar(select(func.count(Unit.id))) == units

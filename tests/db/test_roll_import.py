@@ -344,10 +344,30 @@ def test_xlsx_with_numeric_cells(app, estate):
     assert sorted(db.session.scalars(select(Unit.area))) == [8945, 10000]
 
 
-def test_template_imports_cleanly(app, estate):
-    report = import_roll(estate, "template.csv", template_csv())
-    assert report.errors == []
-    assert report.units == 2
+@pytest.mark.parametrize(
+    ("buildings", "example_rows"),
+    [
+        (("1栋", "2栋", "地下车库"), ("1栋,1单元,0101,住宅", "地下车库,,B-001,车位")),
+        (("A座", "B座", "停车场"), ("A座,1单元,0101,住宅", "停车场,,B-001,车位")),
+        (("1幢",), ("1幢,1单元,0101,住宅", "1幢,1单元,0102,住宅")),
+    ],
+)
+def test_the_template_imports_cleanly_where_it_was_downloaded(app, make, buildings, example_rows):
+    """Its example rows are in the community's own buildings, so the template as downloaded
+    passes the building check (its first draft named a 车库 nobody declares)."""
+    community = make.community()
+    make.buildings(community, *buildings)
+    content = template_csv([b.name for b in community.buildings])
+    assert [line[: len(start)] for line, start in zip(content.decode("utf-8-sig").splitlines()[1:], example_rows, strict=True)] == list(example_rows)
+    report = import_roll(community, "template.csv", content)
+    assert report.errors == [] and report.units == 2 and report.is_written
+
+
+def test_the_template_without_buildings_names_those_of_the_readme():
+    assert template_csv().decode("utf-8-sig").splitlines()[1:] == [
+        "1栋,1单元,0101,住宅,89.45,不动产登记,张三,13800000000,,李四(13900000000),张三,是",
+        "地下车库,,B-001,车位,12.50,实测,重庆某某房地产开发有限公司,,,,,否",
+    ]
 
 
 # --- holder and headcount rules (RULES.md)

@@ -19,6 +19,7 @@ import hmac
 import re
 import secrets
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -50,6 +51,7 @@ DEVELOPER_KEY = "developer"
 # Stored data, so never translated: the roll names the developer in Chinese.
 DEVELOPER_NAME = "开发建设单位"
 Choice = TypeVar("Choice", UnitKind, AreaSource)
+PARKING_WORDS = ("车库", "车位", "停车")  # a building of parking spaces, by its name
 REMOVAL_EXAMPLES = 5  # units named in the refusal of an import that would remove units
 MAX_AREA_M2 = 10**10  # far beyond any estate; keeps every sum well inside 64 bits
 # The text columns the import writes, as long as the database lets them be (PostgreSQL
@@ -210,12 +212,22 @@ def current_meetings(community: Community) -> list[Meeting]:
     )
 
 
-def template_csv() -> bytes:
-    """A UTF-8 (with BOM, so Excel opens it right) template with two example rows."""
+def template_csv(buildings: Sequence[str] = ()) -> bytes:
+    """A UTF-8 (with BOM, so Excel opens it right) template with two example rows: a sold
+    flat and a developer's unsold parking space (or flat), in ``buildings``, the ones the
+    community declared, so the template as downloaded passes the building check; without
+    any, in 1栋 and 地下车库, as the README and the demo estate name them."""
+    garages = [name for name in buildings if any(word in name for word in PARKING_WORDS)]
+    homes = [name for name in buildings if name not in garages]
+    home = (homes or [*buildings, "1栋"])[0]
+    if garages or not buildings:
+        unsold = f"{garages[0] if garages else '地下车库'},,B-001,车位,12.50"
+    else:
+        unsold = f"{home},1单元,0102,住宅,76.30"
     lines = [
         ",".join(TEMPLATE_HEADER),
-        "1栋,1单元,0101,住宅,89.45,不动产登记,张三,13800000000,,李四(13900000000),张三,是",
-        "车库,,B-001,车位,12.50,实测,重庆某某房地产开发有限公司,,,,,否",
+        f"{home},1单元,0101,住宅,89.45,不动产登记,张三,13800000000,,李四(13900000000),张三,是",
+        f"{unsold},实测,重庆某某房地产开发有限公司,,,,,否",
     ]
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 

@@ -99,9 +99,9 @@ def roll(community_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/<int:community_id>/roll/template.csv")
 @staff_required()
 def roll_template(community_id: int):  # type: ignore[no-untyped-def]
-    scope.community_for(g.user, community_id)
+    found = scope.community_for(g.user, community_id)
     return Response(
-        roll_import.template_csv(),
+        roll_import.template_csv([building.name for building in found.buildings]),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=roll-template.csv"},
     )
