@@ -15,6 +15,7 @@ from tests.helpers import csrf_from
 from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot
+from voting.services import ballots
 
 NOW = OPENS + timedelta(hours=1)
 
@@ -132,3 +133,24 @@ def test_a_page_a_form_posted_to_otherwise_switches_back_to_the_form_page(app, c
         expired = client.post(url + "/confirm", data={"csrf_token": "stale", "m1": "agree"})
         assert expired.status_code == 400
         assert language_forms(expired.get_data(as_text=True)) == {}
+
+
+def test_the_receipt_of_a_replaced_ballot_says_so_and_links_to_the_latest(app, client, make):
+    home = estate(make, ["100.00", "80.00"], co_owned=True)
+    meeting = open_meeting(home, is_revote_allowed=True)
+    holder = home.holder(home.phones[0]).id
+    first = ballots.cast(meeting.id, holder, {"m1": "agree"}, now=OPENS)
+    other = ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"}, now=OPENS)
+    latest = ballots.cast(meeting.id, holder, {"m1": "oppose"}, now=OPENS)
+    receipts = f"/owner/meetings/{meeting.id}/receipts"
+    with time_machine.travel(NOW, tick=False):
+        for phone in (home.phones[0], "13700000001"):  # the voter and the co-owner
+            as_owner(client, phone)
+            old = client.get(f"{receipts}/{first.seq}").get_data(as_text=True)
+            assert "这张票已被同一户后来的改票取代，以最后一次为准。" in old
+            assert f'href="{receipts}/{latest.seq}"' in old
+            assert f"查看最新的回执（第 {latest.seq} 条）" in old
+            current = client.get(f"{receipts}/{latest.seq}").get_data(as_text=True)
+            assert "投票回执" in current and "改票取代" not in current
+        as_owner(client, home.phones[1])  # another holder's later ballot replaces nothing
+        assert "改票取代" not in client.get(f"{receipts}/{other.seq}").get_data(as_text=True)

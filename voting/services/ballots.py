@@ -244,3 +244,14 @@ def holder_of(meeting: Meeting, seq: int) -> int | None:
     return db.session.scalar(
         select(Ballot.holder_id).where(Ballot.meeting_id == meeting.id, Ballot.seq == seq)
     )
+
+
+def replaced_by(meeting: Meeting, holder_id: int, seq: int) -> Ballot | None:
+    """The holder's latest ballot if it came after the one at ``seq`` (which it replaced:
+    only a later ballot replaces one), else None: the one at ``seq`` still counts."""
+    return db.session.scalar(
+        select(Ballot)
+        .where(Ballot.meeting_id == meeting.id, Ballot.holder_id == holder_id, Ballot.seq > seq)
+        .order_by(Ballot.seq.desc())
+        .limit(1)
+    )

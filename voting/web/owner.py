@@ -132,6 +132,7 @@ def receipt(meeting_id: int, seq: int):  # type: ignore[no-untyped-def]
         meeting=meeting,
         receipt=found,
         holder_id=holder_id,
+        replaced_by=ballots.replaced_by(meeting, holder_id, seq),
         check_url=check_url,
         qr=qr_svg(check_url),
     )
