@@ -12,10 +12,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from tests.helpers import csrf_from
-from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
+from tests.meeting_builders import OPENS, T0, as_owner, draft, estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot
-from voting.services import ballots
+from voting.services import ballots, credit, meetings
 
 NOW = OPENS + timedelta(hours=1)
 
@@ -154,3 +154,29 @@ def test_the_receipt_of_a_replaced_ballot_says_so_and_links_to_the_latest(app, c
             assert "投票回执" in current and "改票取代" not in current
         as_owner(client, home.phones[1])  # another holder's later ballot replaces nothing
         assert "改票取代" not in client.get(f"{receipts}/{other.seq}").get_data(as_text=True)
+
+
+def test_an_owner_finds_the_way_back_and_the_bulletin_board(app, client, make):
+    firm = credit.add_firm("重庆诚信物业服务有限公司", "91350100M000100Y43")
+    home = estate(make, ["100.00"])
+    motions = [{"kind": "approval", "item": 4, "title": "续聘物业服务企业", "firm_id": firm.id}]
+    meeting = draft(home, motions)
+    meetings.announce(meeting.id, home.committee, now=T0)
+    ballot = f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[0]).id}"
+    back = '<a href="/owner/">← 我的投票</a>'
+    board = f'<a href="/meetings/{meeting.id}/board">公示栏（日志）</a>'
+    stranger = app.test_client()
+    for page in (f"/firms/{firm.id}", "/check", f"/check?r={'ab' * 32}"):
+        assert back not in stranger.get(page).get_data(as_text=True), page
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        as_owner(client, home.phones[0])
+        for page in (f"/firms/{firm.id}", "/check", f"/check?r={'ab' * 32}"):
+            assert back in client.get(page).get_data(as_text=True), page
+        assert board not in client.get(ballot).get_data(as_text=True)  # no log before voting
+
+    meetings.open_voting(meeting.id, home.committee, now=OPENS)
+    with time_machine.travel(NOW, tick=False):
+        as_owner(client, home.phones[0])
+        page = client.get(ballot).get_data(as_text=True)
+        assert board in page and "下一步：确认" in page
+        assert client.get(f"/meetings/{meeting.id}/board").status_code == 200
