@@ -97,3 +97,58 @@ def test_text_longer_than_its_column_is_refused_with_a_message(app, make):
     community = registry.add_community(street.id, "小" * 80, "址" * 200)
     user = accounts.create_user("s" * 40, "名" * 80, "long-enough-pass")
     assert (len(community.name), len(community.address), len(user.name)) == (80, 200, 80)
+
+
+def test_the_holders_page_shows_the_voting_area_the_roll_counts(app, make):
+    """Parking the community does not count is left out of a holder's area (and shown
+    apart); each holder's area is the roll's weight."""
+    from voting.services.roll_import import import_roll
+
+    counted = make.community(is_parking_counted=True)
+    excluded = make.community()
+    for community in (counted, excluded):
+        make.buildings(community, "1栋", "车库")
+        assert not import_roll(community, "roll.csv", ROLL.encode()).errors
+
+    def areas(community):  # type: ignore[no-untyped-def]
+        return {line.holder.display_name: (line.area, line.uncounted) for line in registry.holders_page(community).lines}
+
+    assert areas(counted) == {"张三": (10050, 0), "李四、王五": (9225, 0), "赵六": (1300, 0)}
+    assert areas(excluded) == {"张三": (10050, 0), "李四、王五": (8025, 1200), "赵六": (0, 1300)}
+    for community in (counted, excluded):
+        on_roll = {row.holder_id: row.area for row in registry.roll(community)}
+        shown = {line.holder.id: line.area for line in registry.holders_page(community).lines if line.area}
+        assert shown == on_roll
+
+
+def test_the_holders_page_is_searched_by_room_or_name_and_paged(app, make):
+    from voting.services.roll_import import import_roll
+
+    community = make.community()
+    make.buildings(community, "1栋", "2栋")
+    lines = ["楼栋,单元,房号,专有部分面积,业主姓名,手机号"]
+    for n in range(1, 121):
+        building, owner = ("1栋", f"业主{n}") if n <= 60 else ("2栋", f"住户{n}")
+        lines.append(f"{building},1单元,{n:04d},90.00,{owner},138{n:08d}")
+    lines.append("2栋,2单元,0001,80.00,张_三%,13900000001")  # LIKE's wildcards, as text
+    assert import_roll(community, "roll.csv", ("\n".join(lines) + "\n").encode()).is_written
+
+    first = registry.holders_page(community)
+    assert (first.total, first.page, first.pages, len(first.lines)) == (121, 1, 3, 50)
+    last = registry.holders_page(community, page=3)
+    assert (last.page, len(last.lines)) == (3, 21)
+    seen = [line.holder.id for n in (1, 2, 3) for line in registry.holders_page(community, page=n).lines]
+    assert len(seen) == len(set(seen)) == 121
+    assert registry.holders_page(community, page=10**30).page == 3  # clamped, never an overflow
+    assert registry.holders_page(community, page=-5).page == 1
+
+    def names(query: str) -> list[str]:
+        return sorted(line.holder.display_name for line in registry.holders_page(community, query).lines)
+
+    assert names("0061") == ["住户61"]
+    assert names("1栋1单元0005") == ["业主5"]
+    assert names("住户11") == ["住户110", "住户111", "住户112", "住户113", "住户114", "住户115", "住户116", "住户117", "住户118", "住户119"]
+    assert names("业主") == [f"业主{n}" for n in sorted(range(1, 51), key=lambda n: f"业主{n}")]  # one page
+    assert registry.holders_page(community, "业主").total == 60
+    assert names("_三%") == ["张_三%"] and names("%") == ["张_三%"]
+    assert names("没有这个人") == []

@@ -221,6 +221,35 @@ def test_phones_are_masked_and_id_numbers_absent_on_roll_pages(client, make):
     assert "13812345678" not in page and "13987654321" not in page
 
 
+def test_holders_page_shows_the_voting_area_and_is_searched_and_paged(client, make):
+    """Parking not counted is shown apart, not in the area (the roll's weight is 352.99, not
+    365.94); a long roll is searched by room or name and shown 50 holders a page."""
+    community = make.community("嘉陵雅苑")
+    make.buildings(community, "1栋", "地下车库")
+    lines = ["楼栋,房号,房屋类型,专有部分面积,业主姓名,手机号", "1栋,0101,住宅,352.99,张三,13812345678", "地下车库,B-001,车位,12.95,张三,13812345678"]
+    lines += [f"1栋,{n:04d},住宅,90.00,业主{n},138{n:08d}" for n in range(2, 62)]
+    assert import_roll(community, "roll.csv", ("\n".join(lines) + "\n").encode()).is_written
+    sign_in(client, make.user("committee", community))
+    url = f"/communities/{community.id}/holders"
+
+    page = client.get(url).get_data(as_text=True)
+    assert "表决面积（㎡）" in page and page.count('<tr class="') == 50
+    assert '352.99<br><span class="muted small">另有车位 12.95 ㎡，不计入</span>' in page
+    assert "365.94" not in page
+    assert "共 61 位表决权人（含已停用） · 第 1 / 2 页" in page
+    assert f'href="{url}?page=2"' in page and "上一页" not in page
+    second = client.get(f"{url}?page=2").get_data(as_text=True)
+    assert second.count('<tr class="') == 11 and f'href="{url}?page=1"' in second and "下一页" not in second
+
+    for query in ("张三", "B-001", "1栋0101"):
+        found = client.get(f"{url}?q={query}").get_data(as_text=True)
+        assert "找到 1 位表决权人" in found and found.count('<tr class="') == 1, query
+        assert "张三" in found and f'value="{query}"' in found
+    many = client.get(f"{url}?q=业主&page=2").get_data(as_text=True)
+    assert "找到 60 位表决权人 · 第 2 / 2 页" in many and f'href="{url}?q=%E4%B8%9A%E4%B8%BB&amp;page=1"' in many
+    assert "没有找到匹配的表决权人。" in client.get(f"{url}?q=没有这个人").get_data(as_text=True)
+
+
 def test_committee_of_one_community_sees_nothing_of_another(client, make):
     mine, other = estate(make), make.community("别人的小区")
     import_roll(mine, "roll.csv", ROLL)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from voting.extensions import db
@@ -47,6 +47,27 @@ class RollRow:
     units: int
     area: int
     headcount: int = 1
+
+
+HOLDERS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class HolderLine:
+    """A holder on the holders page: ``area`` is its voting area (hundredths of m²), as the
+    roll counts it; ``uncounted`` its parking area the community's rules leave out."""
+
+    holder: Holder
+    area: int
+    uncounted: int
+
+
+@dataclass(frozen=True)
+class HoldersPage:
+    lines: list[HolderLine]
+    total: int  # holders found, on all pages
+    page: int
+    pages: int
 
 
 def normalize_name(text: str) -> str:
@@ -208,15 +229,62 @@ def search_units(community: Community, query: str = "", limit: int = 200) -> lis
     return list(db.session.scalars(statement))
 
 
-def holders_page(community: Community) -> list[Holder]:
-    return list(
+def holders_page(
+    community: Community, query: str = "", page: int = 1, per_page: int = HOLDERS_PER_PAGE
+) -> HoldersPage:
+    """One page of the community's holders, or of those with a room or an owner's name
+    matching ``query``; each with its voting area as the roll counts it."""
+    statement = select(Holder).where(Holder.community_id == community.id)
+    query = normalize_name(query)
+    if query:
+        pattern = f"%{_escape_like(query)}%"
+        by_room = (
+            select(Unit.holder_id)
+            .join(Building)
+            .where(
+                Building.community_id == community.id,
+                or_(
+                    Unit.room.like(pattern, escape="\\"),
+                    (Building.name + Unit.entrance + Unit.room).like(pattern, escape="\\"),
+                ),
+            )
+        )
+        by_name = select(Owner.holder_id).where(Owner.name.like(pattern, escape="\\"))
+        statement = statement.where(or_(Holder.id.in_(by_room), Holder.id.in_(by_name)))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    holders = list(
         db.session.scalars(
-            select(Holder)
-            .where(Holder.community_id == community.id)
-            .options(selectinload(Holder.owners), selectinload(Holder.units))
+            statement.options(
+                selectinload(Holder.owners),
+                selectinload(Holder.units).selectinload(Unit.building),
+            )
             .order_by(Holder.kind.desc(), Holder.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
         )
     )
+    areas = _voting_areas([holder.id for holder in holders])
+    lines = [HolderLine(holder, *areas.get(holder.id, (0, 0))) for holder in holders]
+    return HoldersPage(lines, total, page, pages)
+
+
+def _voting_areas(holder_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each holder's area the roll counts and its parking area the community does not count,
+    by the same rule as the roll and the totals (``counted``)."""
+    rows = db.session.execute(
+        select(
+            Unit.holder_id,
+            func.sum(case((counted(), Unit.area), else_=0)),
+            func.sum(case((counted(), 0), else_=Unit.area)),
+        )
+        .join(Holder, Unit.holder_id == Holder.id)
+        .join(Community, Holder.community_id == Community.id)
+        .where(Unit.holder_id.in_(holder_ids))
+        .group_by(Unit.holder_id)
+    )
+    return {holder_id: (int(area), int(left_out)) for holder_id, area, left_out in rows}
 
 
 def _escape_like(text: str) -> str:

@@ -48,10 +48,12 @@ def community(community_id: int):  # type: ignore[no-untyped-def]
 @staff_required()
 def holders(community_id: int):  # type: ignore[no-untyped-def]
     found = scope.community_for(g.user, community_id)
+    query = request.args.get("q", "").strip()[:40]
     return render_template(
         "committee/holders.html",
         community=found,
-        holders=registry.holders_page(found),
+        listing=registry.holders_page(found, query, request.args.get("page", 1, type=int)),
+        query=query,
         totals=registry.community_totals(found),
     )
 
