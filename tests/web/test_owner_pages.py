@@ -8,11 +8,12 @@ import re
 from datetime import timedelta
 
 import time_machine
+from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from tests.helpers import csrf_from
-from tests.meeting_builders import OPENS, T0, as_owner, draft, estate, open_meeting
+from tests.meeting_builders import CLOSES, OPENS, T0, as_owner, draft, estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot
 from voting.services import ballots, credit, meetings
@@ -180,3 +181,42 @@ def test_an_owner_finds_the_way_back_and_the_bulletin_board(app, client, make):
         page = client.get(ballot).get_data(as_text=True)
         assert board in page and "下一步：确认" in page
         assert client.get(f"/meetings/{meeting.id}/board").status_code == 200
+
+
+def test_the_english_pages_read_as_english(app, client, make):
+    """Plural people, a space before an ASCII parenthesis and after a colon, no full-width
+    brackets around English words."""
+    firm = credit.add_firm("重庆诚信物业服务有限公司", "91350100M000100Y43")
+    home = estate(make, ["81.61", "80.00"])
+    election = {
+        "kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["陈立新", "李四"]
+    }  # fmt: skip
+    hiring = {"kind": "approval", "item": 4, "title": "续聘物业服务企业", "firm_id": firm.id}
+    meeting = open_meeting(home, [election, hiring])
+    holder = home.holder(home.phones[0])
+    receipt = ballots.cast(meeting.id, holder.id, {"m1": ["c1"]}, now=OPENS)
+    client.set_cookie("lang", "en")
+    with time_machine.travel(NOW, tick=False):
+        as_owner(client, home.phones[1])
+        ballot = client.get(
+            f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[1]).id}"
+        )
+        text = ballot.get_data(as_text=True)
+        assert f"{firm.name}</a> (view credit records)</p>" in text and "（" not in text
+        as_owner(client, home.phones[0])
+        page = client.get(f"/owner/meetings/{meeting.id}/receipts/{receipt.seq}")
+        assert "81.61 ㎡ · 1 person</dd>" in page.get_data(as_text=True)
+        checked = client.get("/check", query_string={"r": receipt.text}).get_data(as_text=True)
+        assert f"<p>{meeting.title} ({home.community.name})</p>" in checked
+    with app.test_request_context(), force_locale("en"):
+        assert ngettext("%(num)d 人", "%(num)d 人", 1) == "1 person"
+        assert ngettext("%(num)d 人", "%(num)d 人", 2) == "2 people"
+
+    ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": ["c1"]}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    with time_machine.travel(CLOSES + timedelta(hours=1), tick=False):
+        as_owner(client, home.phones[0])
+        notice = client.get(f"/meetings/{meeting.id}/notice").get_data(as_text=True)
+    head = meetings.head(meeting)
+    assert "<td>陈立新 (elected)</td>" in notice and "<td>李四</td>" in notice
+    assert f'Final log hash (entry {head.seq}): <span class="mono">{head.hash}' in notice
