@@ -292,3 +292,43 @@ def test_turnout_counts_participation_per_motion_without_choices(app, make):
     assert [line["quorum"] for line in lines] == [True, False]
     assert "agree" not in str(lines) and "oppose" not in str(lines)
     assert [h.id for h in meetings.non_voters(meeting)] == [home.holder(home.phones[2]).id]
+
+
+def test_an_election_naming_a_candidate_twice_is_refused(app, make):
+    """Owners could not tell two 李娜 apart on the ballot, nor in the count."""
+    home = estate(make, ["100.00"])
+    meeting = draft(home, [])
+    for names in (["张伟", "李娜", "王强", "李娜"], ["张伟", "李娜", " 李娜 "]):
+        with pytest.raises(InvalidInput, match="候选人名单有重名：李娜。每名候选人只列一次"):
+            meetings.add_motion(
+                meeting, kind="election", item=3, title="选举委员", seats=2, candidates=names
+            )
+    assert meeting.motions == []
+    # More seats than candidates stays allowed (the spec's rule, not a mistake).
+    meetings.add_motion(
+        meeting, kind="election", item=3, title="选举委员", seats=5, candidates=["张伟", "李娜"]
+    )
+    assert [c.name for c in meeting.motions[0].candidates] == ["张伟", "李娜"]
+
+
+def test_the_notice_refusal_gives_the_first_allowed_minute_in_local_time(app, make):
+    home = estate(make, ["100.00"], notice_days=20)
+    meeting = draft(home)  # opens 16 days after T0
+    now = T0 + timedelta(seconds=1)
+    with pytest.raises(InvalidInput) as refused:
+        meetings.announce(meeting.id, home.committee, now=now)
+    assert refused.value.message == (
+        "投票开始时间须在公告之日起至少 20 天后（不早于北京时间 2026-03-21 09:01）"
+    )
+    exact = T0 + timedelta(days=20)  # a whole minute already: shown as it is
+    with pytest.raises(InvalidInput, match="不早于北京时间 2026-03-21 09:00）"):
+        meetings.announce(meeting.id, home.committee, now=T0)
+    meetings.update(
+        meeting,
+        title=meeting.title,
+        form="written",
+        opens_at=exact,
+        closes_at=CLOSES + timedelta(days=5),
+    )
+    meetings.announce(meeting.id, home.committee, now=T0)
+    assert meeting.state == MeetingState.announced

@@ -187,6 +187,16 @@ def add_motion(
             raise InvalidInput(
                 _("选举须至少有一名候选人（每行一名，最多 %(n)d 名）", n=MAX_CANDIDATES)
             )
+        repeated = sorted({name for name in names if names.count(name) > 1}, key=names.index)
+        if repeated:
+            # Owners could not tell the two apart on the ballot, nor the count afterwards.
+            raise InvalidInput(
+                _(
+                    "候选人名单有重名：%(names)s。每名候选人只列一次；"
+                    "同名的不同候选人请加注以示区别（如楼栋房号）",
+                    names="、".join(repeated),
+                )
+            )
         if seats is None or seats < 1:
             raise InvalidInput(_("应选人数须为正整数"))
         motion.seats = seats
@@ -259,9 +269,9 @@ def announce(meeting_id: int, actor: User, now: datetime | None = None) -> Meeti
     if meeting.opens_at < earliest:
         raise InvalidInput(
             _(
-                "投票开始时间须在公告之日起至少 %(days)d 天后（不早于 %(date)s）",
+                "投票开始时间须在公告之日起至少 %(days)d 天后（不早于北京时间 %(date)s）",
                 days=community.notice_days,
-                date=format_time(earliest),
+                date=_local(_next_minute(earliest)),  # the form takes minutes: the first allowed
             )
         )
     problems = motions_problems(motions_data(meeting))
@@ -604,3 +614,9 @@ def _local(moment: datetime) -> str:
 
 def _whole_seconds(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
+
+
+def _next_minute(moment: datetime) -> datetime:
+    """``moment`` rounded up to a whole minute."""
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
