@@ -16,10 +16,11 @@ from __future__ import annotations
 import hmac
 import json
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from voting.domain.bundle import verify_bundle
 from voting.domain.canonical import parse_time
@@ -55,6 +56,7 @@ from voting.services.meetings import (
 )
 
 GENESIS = "0" * 64
+BATCH = 2000  # rows per fetch and seqs per window: memory stays flat at any size
 
 
 @dataclass
@@ -73,11 +75,11 @@ def audit(meeting: Meeting, run_by: User | None = None) -> AuditReport:
     report = AuditReport(meeting)
     if meeting.key_fingerprint is None:
         return report  # nothing signed yet
-    entries = _check_log(meeting, report)
-    _check_head(meeting, entries, report)
-    _check_roll(meeting, entries, report)
-    _check_ballots(meeting, entries, report)
-    _check_meeting(meeting, entries, report)
+    log = _check_log(meeting, report)
+    _check_head(meeting, log, report)
+    _check_roll(meeting, log, report)
+    _check_ballots(meeting, log, report)
+    _check_meeting(meeting, log, report)
     _check_certification(meeting, report)
     _check_with_verifier(meeting, report)
     db.session.add(
@@ -102,20 +104,33 @@ def latest(meeting: Meeting) -> AuditRun | None:
     )
 
 
-def _check_log(meeting: Meeting, report: AuditReport) -> dict[int, dict[str, Any]]:
+@dataclass
+class _Log:
+    """What the later checks need of the log, gathered in one streamed pass: the log is
+    never held whole (a meeting may have a million entries)."""
+
+    opening: dict[str, Any] | None = None
+    last: dict[str, Any] | None = None
+    superseded: set[str] = field(default_factory=set)  # ballot ids a later ballot replaced
+    unsigned: set[int] = field(default_factory=set)  # row ids not taken as signed entries
+
+
+def _check_log(meeting: Meeting, report: AuditReport) -> _Log:
     """Every log row: its entry signed by the meeting key, its columns as signed, the chain."""
     public = public_key_raw(keys.public_text(meeting.key_fingerprint or ""))
-    entries: dict[int, dict[str, Any]] = {}
+    log = _Log()
     expected_seq, previous = 0, GENESIS
     rows = db.session.scalars(
         select(LogEntry)
         .where(LogEntry.meeting_id == meeting.id)
         .order_by(LogEntry.seq, LogEntry.id)
+        .execution_options(yield_per=BATCH)
     )
     for row in rows:
         where = f"log_entries row {row.id} (seq {row.seq})"
         entry = _signed_entry(row, public, where, report)
         if entry is None:
+            log.unsigned.add(row.id)
             continue
         if row.seq > expected_seq:
             report.problems.append(
@@ -123,13 +138,18 @@ def _check_log(meeting: Meeting, report: AuditReport) -> dict[int, dict[str, Any
             )
         elif row.seq < expected_seq:
             report.problems.append(f"{where}: a second entry at this seq (row inserted)")
+            log.unsigned.add(row.id)
             continue
         if entry["prev"] != previous:
             report.problems.append(f"{where}: does not follow the previous entry (chain broken)")
-        entries[row.seq] = entry
+        if row.seq == 0:
+            log.opening = entry
+        if entry["type"] == "ballot" and entry["supersedes"] is not None:
+            log.superseded.add(entry["supersedes"])
+        log.last = entry
         expected_seq, previous = row.seq + 1, entry["hash"]
         report.head = entry["hash"]
-    return entries
+    return log
 
 
 def _signed_entry(
@@ -165,16 +185,15 @@ def _signed_entry(
     return entry
 
 
-def _check_head(meeting: Meeting, entries: dict[int, dict[str, Any]], report: AuditReport) -> None:
+def _check_head(meeting: Meeting, log: _Log, report: AuditReport) -> None:
     head = db.session.get(MeetingHead, meeting.id)
-    if not entries:
+    if log.last is None:
         return
-    last = entries[max(entries)]
-    if head is None or (head.seq, head.hash) != (last["seq"], last["hash"]):
+    if head is None or (head.seq, head.hash) != (log.last["seq"], log.last["hash"]):
         report.problems.append("meeting_heads: does not point at the last signed entry")
 
 
-def _check_roll(meeting: Meeting, entries: dict[int, dict[str, Any]], report: AuditReport) -> None:
+def _check_roll(meeting: Meeting, log: _Log, report: AuditReport) -> None:
     rows = list(
         db.session.scalars(
             select(RollEntry)
@@ -187,7 +206,7 @@ def _check_roll(meeting: Meeting, entries: dict[int, dict[str, Any]], report: Au
             report.problems.append(
                 f"roll_entries holder {row.public_id}: row changed after opening"
             )
-    opening = entries.get(0)
+    opening = log.opening
     if opening is None or opening.get("type") != "open":
         return
     try:
@@ -201,10 +220,9 @@ def _check_roll(meeting: Meeting, entries: dict[int, dict[str, Any]], report: Au
         )
 
 
-def _check_ballots(
-    meeting: Meeting, entries: dict[int, dict[str, Any]], report: AuditReport
-) -> None:
-    """The ballot index must say exactly what the signed ballot entries say."""
+def _check_ballots(meeting: Meeting, log: _Log, report: AuditReport) -> None:
+    """The ballot index must say exactly what the signed ballot entries say: compared a
+    window of seqs at a time, so memory stays bounded."""
     holders = dict(
         db.session.execute(
             select(RollEntry.public_id, RollEntry.holder_id).where(
@@ -212,54 +230,71 @@ def _check_ballots(
             )
         ).all()
     )
-    expected: dict[int, tuple[Any, ...]] = {}
-    effective_by_holder: dict[str, int] = {}
-    for seq in sorted(entries):
-        entry = entries[seq]
-        if entry["type"] != "ballot":
-            continue
-        if entry["supersedes"] is not None:
-            earlier = effective_by_holder.get(entry["holder"])
-            if earlier is not None:
-                expected[earlier] = (*expected[earlier][:4], False)
-        expected[seq] = (
-            entry["ballot"],
-            holders.get(entry["holder"]),
-            entry["channel"],
-            ",".join(entry["choices"]),
-            True,
-        )
-        effective_by_holder[entry["holder"]] = seq
-    indexed = {
-        ballot.seq: ballot
-        for ballot in db.session.scalars(select(Ballot).where(Ballot.meeting_id == meeting.id))
-    }
-    for seq, ballot in sorted(indexed.items()):
-        actual = (
-            ballot.public_id,
-            ballot.holder_id,
-            str(ballot.channel),
-            ballot.motions,
-            ballot.is_effective,
-        )
-        if seq not in expected:
-            report.problems.append(
-                f"ballots row {ballot.id} (seq {seq}): no such signed ballot (row inserted)"
+    top = max(
+        log.last["seq"] if log.last else -1,
+        db.session.scalar(select(func.max(Ballot.seq)).where(Ballot.meeting_id == meeting.id))
+        or -1,
+    )
+    for start in range(0, top + 1, BATCH):
+        window = (start, start + BATCH - 1)  # inclusive, as BETWEEN
+        expected = {
+            seq: (
+                entry["ballot"],
+                holders.get(entry["holder"]),
+                entry["channel"],
+                ",".join(entry["choices"]),
+                entry["ballot"] not in log.superseded,
             )
-        elif actual != expected[seq]:
-            report.problems.append(
-                f"ballots row {ballot.id} (seq {seq}): differs from the signed ballot"
+            for seq, entry in _signed_ballots(meeting, log, window)
+        }
+        indexed = db.session.scalars(
+            select(Ballot)
+            .where(Ballot.meeting_id == meeting.id, Ballot.seq.between(*window))
+            .order_by(Ballot.seq)
+        ).all()
+        for ballot in indexed:
+            actual = (
+                ballot.public_id,
+                ballot.holder_id,
+                str(ballot.channel),
+                ballot.motions,
+                ballot.is_effective,
             )
-    for seq in sorted(set(expected) - set(indexed)):
-        report.problems.append(f"ballots: the ballot at seq {seq} has no index row (row deleted)")
+            if ballot.seq not in expected:
+                report.problems.append(
+                    f"ballots row {ballot.id} (seq {ballot.seq}): no such signed ballot"
+                    " (row inserted)"
+                )
+            elif actual != expected[ballot.seq]:
+                report.problems.append(
+                    f"ballots row {ballot.id} (seq {ballot.seq}): differs from the signed ballot"
+                )
+        for seq in sorted(set(expected) - {ballot.seq for ballot in indexed}):
+            report.problems.append(
+                f"ballots: the ballot at seq {seq} has no index row (row deleted)"
+            )
 
 
-def _check_meeting(
-    meeting: Meeting, entries: dict[int, dict[str, Any]], report: AuditReport
-) -> None:
+def _signed_ballots(
+    meeting: Meeting, log: _Log, window: tuple[int, int]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The ballot entries in ``window`` (inclusive) that the first pass took as signed."""
+    rows = db.session.execute(
+        select(LogEntry.id, LogEntry.seq, LogEntry.body)
+        .where(LogEntry.meeting_id == meeting.id, LogEntry.seq.between(*window))
+        .order_by(LogEntry.seq, LogEntry.id)
+    )
+    for row_id, seq, body in rows:
+        if row_id not in log.unsigned:
+            entry = json.loads(body)
+            if entry.get("type") == "ballot":
+                yield seq, entry
+
+
+def _check_meeting(meeting: Meeting, log: _Log, report: AuditReport) -> None:
     """What the pages, the notice and the certificate read from the meeting's rows must be
     what the ``open`` entry put to the vote, and the state must be where the log is."""
-    opening = entries.get(0)
+    opening = log.opening
     if opening is not None and opening["type"] == "open":
         try:
             live = {
@@ -276,13 +311,13 @@ def _check_meeting(
                 report.problems.append(
                     f"{table}: differs from the signed open entry (changed after opening)"
                 )
-    last = entries[max(entries)]["type"] if entries else None
+    last = log.last["type"] if log.last else None
     expected = {
         MeetingState.open: {"open", "ballot"},
         MeetingState.closed: {"close"},
         MeetingState.tallied: {"tally"},
     }.get(meeting.state, set())
-    if entries and last not in expected:
+    if last is not None and last not in expected:
         report.problems.append(
             f"meetings row {meeting.id}: state {meeting.state} but the log ends with {last}"
         )
