@@ -94,7 +94,7 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
         assert certify.state(meeting) == "attested"
 
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-        certified = client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        certified = client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": csrf_from(page), "confirm": "yes"}, follow_redirects=True)
         assert "住建部门已认证" in certified.get_data(as_text=True)
         signed_at = (LATER + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")  # Beijing time
         assert f"大坪街道办事处 · {signed_at}" in certified.get_data(as_text=True)
@@ -127,4 +127,4 @@ def test_only_the_bureau_registers_keys_and_certifies(app, client, make):
         sign_in(client, home.committee)
         assert client.get("/bureau/keys").status_code == 403
         token = csrf_from(client.get(f"/meetings/{meeting.id}").get_data(as_text=True))
-        assert client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": token}).status_code == 403
+        assert client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": token, "confirm": "yes"}).status_code == 403

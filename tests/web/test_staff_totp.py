@@ -164,7 +164,7 @@ def test_bureau_resets_a_colleagues_authenticator(client, make):
     page = client.get("/bureau/staff").get_data(as_text=True)
     assert "已绑定验证器" in page
     token = csrf_from(page)
-    client.post(f"/bureau/staff/{colleague.id}/totp-reset", data={"csrf_token": token})
+    client.post(f"/bureau/staff/{colleague.id}/totp-reset", data={"csrf_token": token, "confirm": "yes"})
     db.session.expire_all()
     assert db.session.get(User, colleague.id).totp_confirmed_at is None
 

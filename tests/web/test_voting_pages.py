@@ -137,7 +137,7 @@ def test_committee_runs_a_meeting_through_its_pages(app, client, make):
         client.post(meeting_url + "/motions", data={"csrf_token": token, "kind": "approval", "item": "7", "title": "外墙翻新"})
         page = client.get(meeting_url).get_data(as_text=True)
         assert "外墙翻新" in page and "不少于参与表决专有部分面积的 3/4" in page
-        client.post(meeting_url + "/announce", data={"csrf_token": token})
+        client.post(meeting_url + "/announce", data={"csrf_token": token, "confirm": "yes"})
     db.session.refresh(meeting)
     assert meeting.state == MeetingState.announced
     with time_machine.travel(meeting.opens_at + timedelta(minutes=1), tick=False):
@@ -156,7 +156,7 @@ def test_committee_runs_a_meeting_through_its_pages(app, client, make):
     with time_machine.travel(meeting.closes_at, tick=False):
         sign_in(client, home.committee)
         token = csrf_from(client.get(meeting_url).get_data(as_text=True))
-        client.post(meeting_url + "/close", data={"csrf_token": token})
+        client.post(meeting_url + "/close", data={"csrf_token": token, "confirm": "yes"})
         page = client.get(meeting_url).get_data(as_text=True)
     assert "表决结果" in page and "表决通过" in page
 
@@ -169,7 +169,7 @@ def test_street_office_follows_but_cannot_run_meetings(app, client, make):
         sign_in(client, auditor)
         assert "实时参与情况" in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         token = csrf_from(client.get(f"/meetings/{meeting.id}").get_data(as_text=True))
-        assert client.post(f"/meetings/{meeting.id}/close", data={"csrf_token": token}).status_code == 404
+        assert client.post(f"/meetings/{meeting.id}/close", data={"csrf_token": token, "confirm": "yes"}).status_code == 404
 
 
 def test_csv_export_neutralises_formulas(app, client, make):

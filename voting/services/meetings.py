@@ -442,6 +442,20 @@ def turnout(meeting: Meeting) -> list[dict[str, Any]]:
     return domain_turnout(motions_data(meeting), rules_of(meeting), roll_total(meeting), totals)
 
 
+def is_everyone_voted(meeting: Meeting) -> bool:
+    """Every holder on the frozen roll has an effective ballot (so voting may close early).
+
+    Counted on the ballot index, for pages; ``close`` decides on the log itself.
+    """
+    on_roll = db.session.scalar(
+        select(func.count(RollEntry.holder_id)).where(RollEntry.meeting_id == meeting.id)
+    )
+    voted = db.session.scalar(
+        select(func.count(Ballot.id)).where(Ballot.meeting_id == meeting.id, Ballot.is_effective)
+    )
+    return bool(on_roll) and voted == on_roll
+
+
 def roll_total(meeting: Meeting) -> Weight:
     area, headcount = db.session.execute(
         select(

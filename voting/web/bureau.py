@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
 from voting.services import accounts, certify, registry, sms, totp
-from voting.web.forms import attempt, form_int
+from voting.web.forms import attempt, confirmed, form_int
 from voting.web.guards import staff_required
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
@@ -135,7 +135,7 @@ def grant(user_id: int):  # type: ignore[no-untyped-def]
 @staff_required(Role.bureau)
 def revoke(grant_id: int):  # type: ignore[no-untyped-def]
     return attempt(
-        lambda: accounts.revoke_grant(grant_id), _("已撤销授权"), url_for("bureau.staff")
+        confirmed(lambda: accounts.revoke_grant(grant_id)), _("已撤销授权"), url_for("bureau.staff")
     )
 
 
@@ -145,7 +145,7 @@ def totp_reset(user_id: int):  # type: ignore[no-untyped-def]
     """A lost phone: forget the authenticator; the next sign-in enrols a new one."""
     user = db.get_or_404(User, user_id)
     done = _("已重置验证器，该账号下次登录时重新绑定")
-    return attempt(lambda: totp.reset(user), done, url_for("bureau.staff"))
+    return attempt(confirmed(lambda: totp.reset(user)), done, url_for("bureau.staff"))
 
 
 @bp.get("/sms")
@@ -185,5 +185,7 @@ def register_key():  # type: ignore[no-untyped-def]
 @staff_required(Role.bureau)
 def revoke_key(key_id: int):  # type: ignore[no-untyped-def]
     return attempt(
-        lambda: certify.revoke_key(key_id), _("已停用该公钥"), url_for("bureau.office_keys")
+        confirmed(lambda: certify.revoke_key(key_id)),
+        _("已停用该公钥"),
+        url_for("bureau.office_keys"),
     )

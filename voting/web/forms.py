@@ -7,22 +7,53 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect
+from flask import current_app, flash, redirect, request
 from flask_babel import gettext as _
 
+from voting.extensions import db
 from voting.models.base import MAX_INTEGER
 from voting.services.errors import InvalidInput, ServiceError
 
 
-def attempt(action: Callable[[], Any], success: str, target: str):  # type: ignore[no-untyped-def]
-    """Run a service call and go back to ``target``, showing its refusal there (never a 500)."""
+def attempt(
+    action: Callable[[], Any],
+    success: str,
+    target: str,
+    again: Callable[[], str] | None = None,
+):  # type: ignore[no-untyped-def]
+    """Run a service call and go back to ``target``, showing its refusal there (never a 500).
+
+    With ``again`` (a form that was typed in), a refusal renders the form again with what
+    was submitted and the refusal, status 422, instead of going back: nothing typed is lost.
+    """
     try:
         action()
     except ServiceError as error:
+        db.session.rollback()  # the refused call's transaction (and its locks) ends here
         flash(error.message, "error")
+        if again is not None:
+            return again(), 422
     else:
         flash(success, "info")
     return redirect(target)
+
+
+CONFIRM_FIELD = "confirm"
+
+
+def confirmed(action: Callable[[], Any]) -> Callable[[], Any]:
+    """``action``, run only when the form's confirmation box (``confirm``) is ticked.
+
+    Irreversible steps carry a required box that states the consequence; the browser will
+    not submit without it, and this refuses a request that comes without it anyway.
+    """
+
+    def run() -> Any:
+        if request.form.get(CONFIRM_FIELD) != "yes":
+            raise InvalidInput(_("请先勾选确认框：该操作无法撤销，确认后才会执行"))
+        return action()
+
+    return run
 
 
 def form_int(text: str | None, default: int = 0) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -26,14 +27,18 @@ from sqlalchemy import select
 from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import explain_quorum
 from voting.extensions import db
-from voting.models import BallotConflict, Meeting, MeetingState, Role, Upload
+from voting.models import BallotConflict, Community, Meeting, MeetingState, Role, Upload
+from voting.models.base import utcnow
 from voting.services import audit, certify, credit, export, meetings, rulesets, scope, uploads
 from voting.services.errors import InvalidInput
 from voting.web.downloads import send_spooled
-from voting.web.forms import attempt, form_int, local_datetime, local_input
+from voting.web.forms import attempt, confirmed, form_int, local_datetime, local_input
 from voting.web.guards import staff_required
 
 bp = Blueprint("meetings", __name__)
+
+# Steps that cannot be undone: their forms carry a box to tick (``forms.confirmed``).
+IRREVERSIBLE = {"announce", "close"}
 
 
 def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
@@ -49,12 +54,18 @@ def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
 @staff_required()
 def index(community_id: int):  # type: ignore[no-untyped-def]
     community = scope.community_for(g.user, community_id)
+    return _index_page(community)
+
+
+def _index_page(community: Community, details: dict[str, Any] | None = None) -> str:
+    """The community's meetings and the form for a new one (``details``: as submitted)."""
     return render_template(
         "meetings/index.html",
         community=community,
         meetings=meetings.for_community(community),
         can_manage=scope.can_manage(g.user, community),
         rules_name=rulesets.for_community(community).name,
+        details=details or _blank_details(),
     )
 
 
@@ -62,15 +73,12 @@ def index(community_id: int):  # type: ignore[no-untyped-def]
 @staff_required()
 def create(community_id: int):  # type: ignore[no-untyped-def]
     community = scope.community_for(g.user, community_id, manage=True)
-    details = _details()
-    target = url_for("meetings.index", community_id=community.id)
-    if details is None:
-        return attempt(_refuse_times, "", target)
     created: list[Meeting] = []
     response = attempt(
-        lambda: created.append(meetings.create(community, g.user, **details)),
+        lambda: created.append(meetings.create(community, g.user, **_details())),
         _("已创建会议草稿"),
-        target,
+        url_for("meetings.index", community_id=community.id),
+        again=lambda: _index_page(community, _submitted_details()),
     )
     if created:
         response.location = url_for("meetings.show", meeting_id=created[0].id)
@@ -80,12 +88,27 @@ def create(community_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/meetings/<int:meeting_id>")
 @staff_required()
 def show(meeting_id: int):  # type: ignore[no-untyped-def]
-    meeting = _meeting(meeting_id)
+    return _show_page(_meeting(meeting_id))
+
+
+def _show_page(
+    meeting: Meeting,
+    details: dict[str, Any] | None = None,
+    motion_form: dict[str, Any] | None = None,
+) -> str:
+    """The meeting page; ``details`` and ``motion_form``: a refused form, as submitted."""
     rules = meetings.rules_of(meeting)
     lang = str(get_locale())
+    now = utcnow()
     return render_template(
         "meetings/show.html",
         meeting=meeting,
+        details=details or _stored_details(meeting),
+        motion_form=motion_form or _blank_motion(),
+        now=now,
+        may_open=now >= meeting.opens_at,
+        may_close=meeting.state == MeetingState.open
+        and (now >= meeting.closes_at or meetings.is_everyone_voted(meeting)),
         can_manage=scope.can_manage(g.user, meeting.community),
         explain=meetings.explanations(meeting, lang),
         quorum_text=explain_quorum(rules, lang),
@@ -96,7 +119,6 @@ def show(meeting_id: int):  # type: ignore[no-untyped-def]
         conflicts=db.session.scalars(
             select(BallotConflict).where(BallotConflict.meeting_id == meeting.id)
         ).all(),
-        local_input=local_input,
         rules_name=rules.name,
         last_audit=audit.latest(meeting),
         audit_problems=_problems(audit.latest(meeting)),
@@ -114,11 +136,12 @@ def show(meeting_id: int):  # type: ignore[no-untyped-def]
 @staff_required()
 def update(meeting_id: int):  # type: ignore[no-untyped-def]
     meeting = _meeting(meeting_id, manage=True)
-    details = _details()
-    target = url_for("meetings.show", meeting_id=meeting.id)
-    if details is None:
-        return attempt(_refuse_times, "", target)
-    return attempt(lambda: meetings.update(meeting, **details), _("已保存"), target)
+    return attempt(
+        lambda: meetings.update(meeting, **_details()),
+        _("已保存"),
+        url_for("meetings.show", meeting_id=meeting.id),
+        again=lambda: _show_page(meeting, details=_submitted_details()),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/motions")
@@ -140,6 +163,7 @@ def add_motion(meeting_id: int):  # type: ignore[no-untyped-def]
         ),
         _("已添加议题"),
         url_for("meetings.show", meeting_id=meeting.id),
+        again=lambda: _show_page(meeting, motion_form=_submitted_motion()),
     )
 
 
@@ -148,7 +172,7 @@ def add_motion(meeting_id: int):  # type: ignore[no-untyped-def]
 def remove_motion(meeting_id: int, motion_id: int):  # type: ignore[no-untyped-def]
     meeting = _meeting(meeting_id, manage=True)
     return attempt(
-        lambda: meetings.remove_motion(meeting, motion_id),
+        confirmed(lambda: meetings.remove_motion(meeting, motion_id)),
         _("已删除议题"),
         url_for("meetings.show", meeting_id=meeting.id),
     )
@@ -180,8 +204,14 @@ def transition(meeting_id: int, action: str):  # type: ignore[no-untyped-def]
         "publish": (meetings.publish_results, _("已记录结果公布日期")),
     }
     step, done = steps[action]
+
+    def run() -> Any:
+        return step(meeting.id, g.user)
+
     return attempt(
-        lambda: step(meeting.id, g.user), done, url_for("meetings.show", meeting_id=meeting.id)
+        confirmed(run) if action in IRREVERSIBLE else run,
+        done,
+        url_for("meetings.show", meeting_id=meeting.id),
     )
 
 
@@ -230,7 +260,7 @@ def upload_attestation(meeting_id: int):  # type: ignore[no-untyped-def]
 def certify_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
     meeting = _meeting(meeting_id)
     return attempt(
-        lambda: certify.certify(meeting, g.user),
+        confirmed(lambda: certify.certify(meeting, g.user)),
         _("已认证表决结果"),
         url_for("meetings.show", meeting_id=meeting.id),
     )
@@ -299,14 +329,15 @@ def safe_cells(cells: list[str]) -> list[str]:
     return ["'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in cells]
 
 
-def _details() -> dict | None:  # type: ignore[type-arg]
+def _details() -> dict[str, Any]:
+    """The meeting form's fields for the service; refused when a time is missing or unreadable."""
     form = request.form
     opens_at, closes_at = (
         local_datetime(form.get("opens_at")),
         local_datetime(form.get("closes_at")),
     )
     if opens_at is None or closes_at is None:
-        return None
+        raise InvalidInput(_("请填写投票开始和截止时间"))
     return {
         "title": form.get("title", ""),
         "form": form.get("form", ""),
@@ -317,5 +348,53 @@ def _details() -> dict | None:  # type: ignore[type-arg]
     }
 
 
-def _refuse_times() -> None:
-    raise InvalidInput(_("请填写投票开始和截止时间"))
+# What the meeting and motion forms show: text as the inputs hold it (times in the display
+# zone, as ``datetime-local`` writes them), from the database or from a refused submission.
+
+
+def _blank_details() -> dict[str, Any]:
+    return {
+        "title": "",
+        "form": "",
+        "place": "",
+        "opens_at": "",
+        "closes_at": "",
+        "is_revote_allowed": False,
+    }
+
+
+def _stored_details(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "title": meeting.title,
+        "form": str(meeting.form),
+        "place": meeting.place,
+        "opens_at": local_input(meeting.opens_at),
+        "closes_at": local_input(meeting.closes_at),
+        "is_revote_allowed": meeting.is_revote_allowed,
+    }
+
+
+def _submitted_details() -> dict[str, Any]:
+    form = request.form
+    return {
+        **{
+            name: form.get(name, "") for name in ("title", "form", "place", "opens_at", "closes_at")
+        },
+        "is_revote_allowed": form.get("is_revote_allowed") == "on",
+    }
+
+
+def _blank_motion() -> dict[str, str]:
+    return {
+        "kind": "approval",
+        "item": "",
+        "title": "",
+        "text": "",
+        "firm_id": "",
+        "seats": "1",
+        "candidates": "",
+    }
+
+
+def _submitted_motion() -> dict[str, str]:
+    return {name: request.form.get(name, "") for name in _blank_motion()}

@@ -1,0 +1,142 @@
+"""Steps that cannot be undone carry a required box that states the consequence; the browser
+will not submit without it, and the server refuses a request without it, changing nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from tests.certified_builders import attest, tallied
+from tests.helpers import csrf_from, sign_in
+from tests.html_forms import form_to
+from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meeting
+from voting.domain.signing import public_key_text
+from voting.extensions import db
+from voting.models import MeetingState, Motion, OfficeKey, RoleGrant, SmsMessage, User
+from voting.services import ballots, certify, meetings
+
+REFUSED = "请先勾选确认框"
+
+
+def confirm_box(page: str, action: str) -> dict[str, str | None]:
+    """The form's confirmation box: required, and saying what the step does."""
+    box = form_to(page, action).input("confirm")
+    assert box["type"] == "checkbox" and box["value"] == "yes" and "required" in box
+    return box
+
+
+def count(model) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_announcing_needs_the_box_ticked(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = draft(home)
+    url = f"/meetings/{meeting.id}"
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        page = client.get(url).get_data(as_text=True)
+        confirm_box(page, url + "/announce")
+        assert "确认发布：议题随即冻结，不能再修改，并短信通知全体业主" in page
+        refused = client.post(url + "/announce", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        assert REFUSED in refused.get_data(as_text=True)
+        db.session.refresh(meeting)
+        assert meeting.state == MeetingState.draft and count(SmsMessage) == 0
+        done = client.post(url + "/announce", data={"csrf_token": csrf_from(page), "confirm": "yes"}, follow_redirects=True)
+    assert "已发布会议公告" in done.get_data(as_text=True)
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.announced and count(SmsMessage) == 2
+
+
+def test_closing_needs_the_box_ticked(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    url = f"/meetings/{meeting.id}"
+    for phone in home.phones:
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        sign_in(client, home.committee)
+        page = client.get(url).get_data(as_text=True)
+        confirm_box(page, url + "/close")
+        refused = client.post(url + "/close", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        assert REFUSED in refused.get_data(as_text=True)
+        db.session.refresh(meeting)
+        assert meeting.state == MeetingState.open and meetings.results(meeting) is None
+        client.post(url + "/close", data={"csrf_token": csrf_from(page), "confirm": "yes"})
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.tallied
+
+
+def test_deleting_a_motion_needs_the_box_ticked(app, client, make):
+    home = estate(make, ["100.00"])
+    meeting = draft(home)
+    motion = meeting.motions[0]
+    url = f"/meetings/{meeting.id}"
+    action = f"{url}/motions/{motion.id}/delete"
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        page = client.get(url).get_data(as_text=True)
+        confirm_box(page, action)
+        refused = client.post(action, data={"csrf_token": csrf_from(page), "confirm": ""}, follow_redirects=True)
+        assert REFUSED in refused.get_data(as_text=True)
+        assert count(Motion) == 1
+        client.post(action, data={"csrf_token": csrf_from(page), "confirm": "yes"})
+    assert count(Motion) == 0
+
+
+def test_certifying_needs_the_box_ticked(app, client, make):
+    home, meeting = tallied(make)
+    bureau = make.user("bureau")
+    attest(meeting, make.user("street", home.community.street_office), bureau)
+    url = f"/meetings/{meeting.id}"
+    with time_machine.travel(CLOSES + timedelta(days=1), tick=False):
+        sign_in(client, bureau)
+        page = client.get(url).get_data(as_text=True)
+        confirm_box(page, url + "/certify")
+        refused = client.post(url + "/certify", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        assert REFUSED in refused.get_data(as_text=True)
+        db.session.refresh(meeting)
+        assert certify.state(meeting) == "attested" and meeting.certified_at is None
+        client.post(url + "/certify", data={"csrf_token": csrf_from(page), "confirm": "yes"})
+    db.session.refresh(meeting)
+    assert certify.state(meeting) == "certified"
+
+
+def test_revoking_a_role_resetting_an_authenticator_and_revoking_a_key_need_the_box(client, make):
+    community = make.community()
+    admin, member = make.user("bureau"), make.user("committee", community)
+    sign_in(client, member)  # enrols an authenticator
+    key = certify.register_key(community.street_office, public_key_text(Ed25519PrivateKey.generate()), admin)
+    grant_id = member.grants[0].id
+    sign_in(client, admin)
+    staff = client.get("/bureau/staff").get_data(as_text=True)
+    keys = client.get("/bureau/keys").get_data(as_text=True)
+    steps = (
+        (staff, f"/bureau/grants/{grant_id}/revoke", "确认撤销：该账号立即失去此权限"),
+        (staff, f"/bureau/staff/{member.id}/totp-reset", "确认重置：该账号立即退出登录，下次登录须重新绑定验证器"),
+        (keys, f"/bureau/keys/{key.id}/revoke", "确认停用：此后不再接受用该公钥签署的审核签名"),
+    )
+
+    def unchanged() -> bool:
+        db.session.expire_all()
+        return (
+            db.session.get(RoleGrant, grant_id) is not None
+            and db.session.get(User, member.id).totp_confirmed_at is not None
+            and db.session.get(OfficeKey, key.id).revoked_at is None
+        )
+
+    for page, action, consequence in steps:
+        confirm_box(page, action)
+        assert consequence in page
+        refused = client.post(action, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        assert REFUSED in refused.get_data(as_text=True), action
+        assert unchanged(), action
+    for page, action, _consequence in steps:
+        client.post(action, data={"csrf_token": csrf_from(page), "confirm": "yes"})
+    db.session.expire_all()
+    assert db.session.get(RoleGrant, grant_id) is None
+    assert db.session.get(User, member.id).totp_confirmed_at is None
+    assert db.session.get(OfficeKey, key.id).revoked_at is not None
