@@ -108,3 +108,21 @@ def pdf_fonts(pdf: bytes, tmp_path: Path) -> str:
     return subprocess.run(
         ["pdffonts", str(path)], capture_output=True, text=True, check=True, timeout=60
     ).stdout
+
+
+def short_of_the_quorum(make: Any) -> tuple[Estate, Meeting]:
+    """Three motions each short of the 2/3 quorum in its own way (roll: 320.00 m², 3 persons;
+    the quorum needs 213.34 m² and 2): m1 in headcount (only the 300.00 m² holder answers),
+    m2 in area (only the two 10.00 m² holders), m3 in both (nobody answers it)."""
+    home = estate(make, ["300.00", "10.00", "10.00"])
+    motions = [
+        {"kind": "approval", "item": 5, "title": "使用维修资金更换电梯"},
+        {"kind": "approval", "item": 9, "title": "调整停车收费标准"},
+        {"kind": "approval", "item": 1, "title": "修改业主大会议事规则"},
+    ]
+    meeting = open_meeting(home, motions)
+    answers = [{"m1": "agree"}, {"m2": "agree"}, {"m2": "agree"}]
+    for phone, choices in zip(home.phones, answers, strict=True):
+        ballots.cast(meeting.id, home.holder(phone).id, choices, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    return home, meeting

@@ -9,6 +9,7 @@ import re
 import zipfile
 
 import pytest
+from flask_babel import gettext
 
 from tests.certified_builders import (
     EXPECTED,
@@ -17,6 +18,7 @@ from tests.certified_builders import (
     certified,
     pdf_fonts,
     pdf_text,
+    short_of_the_quorum,
     tallied,
 )
 from voting.domain.bundle import verify_bundle
@@ -176,3 +178,21 @@ def test_package_holds_the_pdf_and_a_valid_bundle(app, make, tmp_path):
     assert report.valid, report.problems
     carried = json.loads((tmp_path / "b.json").read_text())["attestations"]
     assert [a["role"] for a in carried] == ["street-office", "bureau"]
+
+
+def test_a_motion_short_of_the_quorum_says_what_fell_short(app, make, tmp_path):
+    home, meeting = short_of_the_quorum(make)
+    bureau = make.user("bureau")
+    attest(meeting, make.user("street", home.community.street_office), bureau)
+    certify.certify(meeting, bureau)
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert gettext("未通过") == "Not passed"  # an English request; the PDF is Chinese anyway
+        pdf = certificate.render(meeting, URL)
+    squeezed = re.sub(r"\s+", "", pdf_text(pdf, tmp_path))
+    for verdict in (
+        "结果：未通过。参与表决的人数未达到法定比例。",
+        "结果：未通过。参与表决的专有部分面积未达到法定比例。",
+        "结果：未通过。参与表决的专有部分面积和人数均未达到法定比例。",
+    ):
+        assert squeezed.count(verdict) == 1, verdict
+    assert "未达法定参与比例" not in squeezed and "不足" not in squeezed

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from tests.certified_builders import EXPECTED, certified, pdf_text, tallied
+from tests.certified_builders import EXPECTED, certified, pdf_text, short_of_the_quorum, tallied
 from tests.helpers import sign_in
 from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
 from voting.services import ballots, meetings
@@ -165,3 +165,24 @@ def test_receipt_check_says_in_the_final_count(app, client, make, revote):
         assert "已被同一户后来的改票取代" in replaced
         assert "您的表决票已计入最终结果。" not in replaced
         assert re.search(r"第 \d+ 条记录，哈希一致", replaced)
+
+
+def test_the_notice_says_what_fell_short_of_the_quorum_in_either_language(app, client, make):
+    home, meeting = short_of_the_quorum(make)
+    as_owner(client, home.phones[0])
+    url = f"/meetings/{meeting.id}/notice"
+    page = client.get(url).get_data(as_text=True)
+    for verdict in (
+        "结果：未通过（参与表决的人数未达到法定比例）",
+        "结果：未通过（参与表决的专有部分面积未达到法定比例）",
+        "结果：未通过（参与表决的专有部分面积和人数均未达到法定比例）",
+    ):
+        assert page.count(verdict) == 1, verdict
+    client.set_cookie("lang", "en")
+    english = client.get(url).get_data(as_text=True)
+    for verdict in (
+        "Not passed (the number of owners taking part did not reach the legal share)",
+        "Not passed (the area taking part did not reach the legal share)",
+        "Not passed (neither the area nor the number of owners taking part reached the legal share)",
+    ):
+        assert english.count(verdict) == 1, verdict

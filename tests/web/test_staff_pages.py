@@ -366,3 +366,20 @@ def test_oversized_upload_gets_a_clear_page(app, client, make):
     )
     assert response.status_code == 413
     assert "文件太大" in response.get_data(as_text=True)
+
+
+def test_the_community_form_names_the_proxy_holder_as_the_paper_pages_do(client, make):
+    """受托人 (the agent of a written mandate) everywhere: the paper pages' word, not 代理人."""
+    office = make.community().street_office
+    sign_in(client, make.user("bureau"))
+    page = client.get("/bureau/").get_data(as_text=True)
+    assert "每名受托人最多持有的委托份数" in page and "代理人" not in page
+    refused = post_form(
+        client,
+        "/bureau/communities",
+        {"street_office_id": str(office.id), "name": "新小区", "address": "", "proxy_cap": "0"},
+        page="/bureau/",
+        follow_redirects=True,
+    )
+    text = refused.get_data(as_text=True)
+    assert "公告天数和每名受托人的委托份数上限须为正整数" in text and "代理人" not in text

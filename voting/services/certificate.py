@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import qrcode
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -274,16 +275,9 @@ def _row(label: str, line: Line) -> list[str]:
 def _verdict(motion: MotionOutcome) -> str:
     """The outcome in one sentence."""
     if not motion.is_quorum:
-        missing = "，".join(
-            part
-            for part, met in (
-                ("参与表决的面积", motion.participating.is_area_met),
-                ("参与表决的人数", motion.participating.is_headcount_met),
-            )
-            if not met
-        )
-        reason = f"未达法定参与比例（{missing}不足）"
-        return f"结果：{'无人当选' if motion.is_election else '未通过'}，{reason}。"
+        with force_locale("zh"):  # the certificate is in Chinese whatever the page's language
+            reason = motion.quorum_shortfall
+        return f"结果：{'无人当选' if motion.is_election else '未通过'}。{reason}。"
     if not motion.is_election:
         return "结果：表决通过。" if motion.is_passed else "结果：未通过（同意票未达到表决比例）。"
     elected = "、".join(candidate.name for candidate in motion.elected)

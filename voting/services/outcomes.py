@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from voting.domain.canonical import format_area, parse_area
 from voting.domain.rules import Bar, RuleSet
 from voting.models import Meeting, MeetingHead, Motion, MotionKind
@@ -78,6 +80,16 @@ class MotionOutcome:
     @property
     def is_election(self) -> bool:
         return self.motion.kind == MotionKind.election
+
+    @property
+    def quorum_shortfall(self) -> str:
+        """What kept participation below the quorum, in words (the current language)."""
+        area, headcount = self.participating.is_area_met, self.participating.is_headcount_met
+        if not area and not headcount:
+            return _("参与表决的专有部分面积和人数均未达到法定比例")
+        if not area:
+            return _("参与表决的专有部分面积未达到法定比例")
+        return _("参与表决的人数未达到法定比例")
 
     @property
     def elected(self) -> list[CandidateOutcome]:

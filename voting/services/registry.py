@@ -169,7 +169,7 @@ def add_community(
     _refuse_longer(name, Community.name, _("小区名称不能超过 %(n)d 个字符"))
     _refuse_longer(address, Community.address, _("小区地址不能超过 %(n)d 个字符"))
     if notice_days < 1 or proxy_cap < 1:
-        raise InvalidInput(_("公告天数和代理人上限须为正整数"))
+        raise InvalidInput(_("公告天数和每名受托人的委托份数上限须为正整数"))
     _refuse_duplicate(
         select(Community.id).where(
             Community.street_office_id == street_office_id, Community.name == name

@@ -271,7 +271,7 @@ def _neutralised(row: list[Any]) -> list[Any]:
 def outcome_text(motion: MotionOutcome) -> str:
     if motion.is_election:
         if not motion.is_quorum:
-            return _("无人当选（未达法定参与比例）")
+            return _("无人当选（%(reason)s）", reason=motion.quorum_shortfall)
         names = "、".join(candidate.name for candidate in motion.elected)
         text = _("当选：%(names)s", names=names) if names else _("无人当选")
         if motion.is_tied_at_last_seat:
@@ -280,7 +280,7 @@ def outcome_text(motion: MotionOutcome) -> str:
     if motion.is_passed:
         return _("通过")
     if not motion.is_quorum:
-        return _("未通过（未达法定参与比例）")
+        return _("未通过（%(reason)s）", reason=motion.quorum_shortfall)
     return _("未通过")
 
 
