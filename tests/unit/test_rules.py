@@ -81,9 +81,9 @@ def test_items_6_to_8_are_major() -> None:
 
 def test_explanations_for_owners() -> None:
     assert explain_item(CIVIL_CODE_2021, 6, "en") == (
-        "major matter: at least 3/4 of participating area and at least 3/4 of participating headcount"
+        "Major matter: at least 3/4 of participating area and at least 3/4 of participating headcount"
     )
-    assert explain_item(CIVIL_CODE_2021, 4, "en").startswith("ordinary matter: more than 1/2")
+    assert explain_item(CIVIL_CODE_2021, 4, "en").startswith("Ordinary matter: more than 1/2")
     assert explain_item(CIVIL_CODE_2021, 6) == (
         "重大事项：需不少于参与表决专有部分面积的 3/4，且不少于参与表决人数的 3/4"
     )

@@ -180,11 +180,11 @@ _WORDS = {
         "more_than": "more than",
         "participating": "participating",
         "total": "total",
-        "major": "major matter",
-        "ordinary": "ordinary matter",
+        "major": "Major matter",
+        "ordinary": "Ordinary matter",
         "bar": "{class_}: {word} {area} of {base} area and {word} {headcount} of {base} headcount",
         "quorum": (
-            "participation {word} {area} of the total area"
+            "Participation {word} {area} of the total area"
             " and {word} {headcount} of the total headcount"
         ),
     },
