@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyotp
-
+from tests.browser.signing_in import staff_sign_in
 from tests.certified_builders import EXPECTED, certified, pdf_text
-from tests.helpers import Builders
 from voting.services import meetings
 
 
@@ -16,14 +14,8 @@ def test_bureau_downloads_the_certified_pdf_on_a_phone(app, live_server, phone, 
     meeting = done.meeting
     head = meetings.head(meeting).hash
 
-    phone.goto(live_server + f"/meetings/{meeting.id}")  # not signed in: the sign-in form
-    phone.fill("input[name=username]", done.bureau.username)
-    phone.fill("input[name=password]", Builders.password)
-    phone.click("button[type=submit]")
-    phone.wait_for_selector("h1:has-text('绑定身份验证器')")
-    secret = phone.inner_text(".totp-secret").replace(" ", "")
-    phone.fill("input[name=code]", pyotp.TOTP(secret).now())
-    phone.click("button:has-text('完成绑定并登录')")
+    # Not signed in, the meeting's address shows the sign-in form.
+    staff_sign_in(phone, live_server, done.bureau.username, f"/meetings/{meeting.id}")
 
     phone.wait_for_selector(f"h1:has-text('{meeting.title}')")
     link = phone.locator("a:has-text('下载认证结果（PDF）')")

@@ -6,26 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pyotp
 from sqlalchemy import func, select
 
-from tests.helpers import Builders
+from tests.browser.signing_in import staff_sign_in
 from tests.meeting_builders import draft, estate
 from voting.extensions import db
 from voting.models import Meeting, MeetingState, SmsMessage
 from voting.models.base import utcnow
-
-
-def staff_sign_in(phone, live_server: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    phone.goto(live_server + "/login")
-    phone.fill("input[name=username]", username)
-    phone.fill("input[name=password]", Builders.password)
-    phone.click("button[type=submit]")
-    phone.wait_for_selector("h1:has-text('绑定身份验证器')")
-    secret = phone.inner_text(".totp-secret").replace(" ", "")
-    phone.fill("input[name=code]", pyotp.TOTP(secret).now())
-    phone.click("button:has-text('完成绑定并登录')")
-    phone.wait_for_load_state()
 
 
 def test_announcing_waits_for_the_box_and_a_refused_motion_keeps_its_text(app, live_server, phone, make):

@@ -3,14 +3,14 @@ ballot again (a 307 keeps the body), so the choices survive and can be cast."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from tests.browser.signing_in import owner_sign_in
 from tests.meeting_builders import estate, open_meeting
 from voting.extensions import db
-from voting.models import Ballot, SmsMessage
+from voting.models import Ballot
 from voting.models.base import utcnow
 from voting.services import ballots
 
@@ -22,14 +22,7 @@ def test_owner_switches_to_english_on_the_confirmation_and_casts(app, live_serve
         home, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
     )
 
-    phone.goto(live_server + "/sign-in")
-    phone.fill("input[name=phone]", home.phones[0])
-    phone.click("button:has-text('获取验证码')")
-    phone.wait_for_selector("input[name=code]")
-    db.session.expire_all()
-    body = db.session.scalar(select(SmsMessage.body).where(SmsMessage.purpose == "code"))
-    phone.fill("input[name=code]", re.search(r"\d{6}", body).group())  # type: ignore[arg-type,union-attr]
-    phone.click("button:has-text('登录')")
+    owner_sign_in(phone, live_server, home.phones[0])
 
     phone.click(f"text={meeting.title}")
     phone.check("input[name=m1][value=oppose]")

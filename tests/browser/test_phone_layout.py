@@ -6,13 +6,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pyotp
-from sqlalchemy import select
-
-from tests.helpers import Builders
+from tests.browser.signing_in import owner_sign_in, staff_sign_in
 from tests.meeting_builders import estate, open_meeting
-from voting.extensions import db
-from voting.models import SmsMessage
 from voting.models.base import utcnow
 
 MOTIONS = [
@@ -35,14 +30,7 @@ def test_owner_can_undo_a_choice_and_every_control_is_a_touch_target(app, live_s
         home, MOTIONS, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
     )
 
-    phone.goto(live_server + "/sign-in")
-    phone.fill("input[name=phone]", home.phones[0])
-    phone.click("button:has-text('获取验证码')")
-    phone.wait_for_selector("input[name=code]")
-    db.session.expire_all()
-    body = db.session.scalar(select(SmsMessage.body).where(SmsMessage.purpose == "code"))
-    phone.fill("input[name=code]", re.search(r"\d{6}", body).group())  # type: ignore[arg-type,union-attr]
-    phone.click("button:has-text('登录')")
+    owner_sign_in(phone, live_server, home.phones[0])
 
     # The owner's list: the open meeting is tagged in colour, not only in words.
     tag = phone.locator("a.meeting-link .tag.state-open")
@@ -69,14 +57,7 @@ def test_staff_tables_fold_into_cards_on_a_phone(app, live_server, phone, make):
         home, MOTIONS, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
     )
 
-    phone.goto(live_server + "/login")
-    phone.fill("input[name=username]", home.committee.username)
-    phone.fill("input[name=password]", Builders.password)
-    phone.click("button[type=submit]")
-    phone.wait_for_selector("h1:has-text('绑定身份验证器')")
-    secret = phone.inner_text(".totp-secret").replace(" ", "")
-    phone.fill("input[name=code]", pyotp.TOTP(secret).now())
-    phone.click("button:has-text('完成绑定并登录')")
+    staff_sign_in(phone, live_server, home.committee.username)
     phone.wait_for_selector(f"h1:has-text('{home.community.name}')")
 
     for path in (
