@@ -124,6 +124,35 @@ def fresh_database(kind: str, scratch: Path) -> Iterator[str]:
             pg.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def bench_app(kind: str, scratch: Path) -> Iterator[tuple[Any, str, dict[str, str]]]:
+    """A fresh database of ``kind``, migrated, and the app on it in this process: (app, its
+    database URL, the environment that gives processes started on it the same settings)."""
+    from voting import create_app
+
+    instance = scratch / "instance"
+    instance.mkdir()
+    (scratch / "bench_wsgi.py").write_text(SHIM.format(root=str(ROOT), instance=str(instance)))
+    with fresh_database(kind, scratch) as url:
+        settings = {
+            "database_url": url,
+            "secret_key": secrets.token_urlsafe(48),
+            "id_hash_key": secrets.token_hex(32),
+            "sms_gateway": "outbox",
+        }
+        environment = {**os.environ, "PROXY_HOPS": "0"}
+        environment.update({name.upper(): value for name, value in settings.items()})
+        migrate(scratch, environment)
+        app = create_app({"instance_path": instance, **settings})
+        try:
+            yield app, url, environment
+        finally:
+            with app.app_context():
+                from voting.extensions import db
+
+                db.engine.dispose()
+
+
 def raw_insert_rate(kind: str, url: str, scratch: Path, n: int) -> float:
     """Single-row inserts, each its own committed transaction, on one connection."""
     row = "x" * 64
@@ -462,8 +491,6 @@ def cast_requests(meeting_id: int, owners: list[tuple[str, int]]) -> list[bytes]
 
 
 def bench(kind: str, n: int, workers: int, concurrency: int) -> dict[str, Any]:
-    from voting import create_app
-
     print(
         f"\n== {kind}: {n:,} holders, gunicorn {workers} {WORKER_CLASS} workers, "
         f"{concurrency} concurrent clients, {os.cpu_count()} cores"
@@ -475,38 +502,18 @@ def bench(kind: str, n: int, workers: int, concurrency: int) -> dict[str, Any]:
         print("  on an idle machine (their share shows as 'other' in the CPU lines)")
     with tempfile.TemporaryDirectory(prefix="bench-cast-") as scratch_name:
         scratch = Path(scratch_name)
-        instance = scratch / "instance"
-        instance.mkdir()
-        (scratch / "bench_wsgi.py").write_text(SHIM.format(root=str(ROOT), instance=str(instance)))
-        with fresh_database(kind, scratch) as url:
-            # The same settings for gunicorn (environment) and this process (overrides).
-            settings = {
-                "database_url": url,
-                "secret_key": secrets.token_urlsafe(48),
-                "id_hash_key": secrets.token_hex(32),
-                "sms_gateway": "outbox",
-            }
-            environment = {**os.environ, "PROXY_HOPS": "0"}
-            environment.update({name.upper(): value for name, value in settings.items()})
-            started = time.perf_counter()
-            migrate(scratch, environment)
-            app = create_app({"instance_path": instance, **settings})
-            try:
-                meeting_id = build_meeting(app, n)
-                print(
-                    f"  prepared (migrate, roll import, open meeting) in "
-                    f"{time.perf_counter() - started:.1f} s"
-                )
-                result = serve_and_measure(
-                    app, scratch, environment, meeting_id, n, workers, concurrency
-                )
-                result["raw"] = raw_insert_rate(kind, url, scratch, n)
-                report = verify(app, meeting_id, scratch)
-            finally:
-                with app.app_context():
-                    from voting.extensions import db
-
-                    db.engine.dispose()
+        started = time.perf_counter()
+        with bench_app(kind, scratch) as (app, url, environment):
+            meeting_id = build_meeting(app, n)
+            print(
+                f"  prepared (migrate, roll import, open meeting) in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            result = serve_and_measure(
+                app, scratch, environment, meeting_id, n, workers, concurrency
+            )
+            result["raw"] = raw_insert_rate(kind, url, scratch, n)
+            report = verify(app, meeting_id, scratch)
     result["valid"], result["entries"] = report.valid, report.entries
     print_result(kind, n, result, report)
     return result

@@ -17,8 +17,6 @@ the baseline however large N is.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -28,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 # The estate and the fresh databases are cast.py's (this folder is on sys.path).
-from cast import MOTIONS, OPTIONS, ROOT, SHIM, build_meeting, fresh_database, migrate
+from cast import MOTIONS, OPTIONS, bench_app, build_meeting
 
 from voting.services.roll_table import MAX_ROWS
 
@@ -91,38 +89,18 @@ def measured(scratch: Path, environment: dict[str, str], *args: str) -> tuple[fl
 
 
 def bench(kind: str, n: int) -> dict[str, Any]:
-    from voting import create_app
     from voting.domain.bundle import verify_bundle
 
     holders = min(n, MAX_ROWS)
     print(f"\n== {kind}: {n:,} ballots from {holders:,} holders")
     with tempfile.TemporaryDirectory(prefix="bench-export-") as scratch_name:
         scratch = Path(scratch_name)
-        instance = scratch / "instance"
-        instance.mkdir()
-        (scratch / "bench_wsgi.py").write_text(SHIM.format(root=str(ROOT), instance=str(instance)))
-        with fresh_database(kind, scratch) as url:
-            settings = {
-                "database_url": url,
-                "secret_key": secrets.token_urlsafe(48),
-                "id_hash_key": secrets.token_hex(32),
-                "sms_gateway": "outbox",
-            }
-            environment = {**os.environ, "PROXY_HOPS": "0"}
-            environment.update({name.upper(): value for name, value in settings.items()})
-            migrate(scratch, environment)
-            app = create_app({"instance_path": instance, **settings})
-            try:
-                holders = min(n, MAX_ROWS)  # one roll file's limit; beyond it, revotes
-                meeting_id = build_meeting(app, holders, revote=n > holders)
-                rate = cast_all(app, meeting_id, n)
-                print(f"  cast in process  {rate:9,.0f} ballots/s")
-                close(app, meeting_id)
-            finally:
-                with app.app_context():
-                    from voting.extensions import db
-
-                    db.engine.dispose()
+        with bench_app(kind, scratch) as (app, _url, environment):
+            # One roll file's limit of holders; beyond it, the ballots are revotes.
+            meeting_id = build_meeting(app, holders, revote=n > holders)
+            rate = cast_all(app, meeting_id, n)
+            print(f"  cast in process  {rate:9,.0f} ballots/s")
+            close(app, meeting_id)
             bundle = scratch / "bundle.json"
             base = measured(scratch, environment, "meetings", "list")
             export = measured(

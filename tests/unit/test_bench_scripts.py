@@ -47,3 +47,11 @@ def test_cast_benchmark_runs_a_tiny_sqlite_round():
     assert float(figure(output, rf"^  GET /healthz\s+({NUMBER}) requests/s").replace(",", "")) > 0
     assert float(figure(output, rf"^  raw insert\+commit\s+({NUMBER}) /s").replace(",", "")) > 0
     assert figure(output, r"^  bundle\s+(valid), 6 entries") == "valid"
+
+
+def test_export_benchmark_exports_and_audits_a_tiny_meeting():
+    output = run("export.py", "--n", "12", "--db", "sqlite")
+    assert figure(output, r"^  bundle\s+[\d.]+ MiB, 15 entries, (valid)") == "valid"
+    assert float(figure(output, rf"^  baseline process\s+({NUMBER}) MiB peak")) > 0
+    for step in ("export", "audit"):
+        assert float(figure(output, rf"^  {step}\s+({NUMBER}) MiB peak")) > 0
