@@ -72,6 +72,14 @@ class NumberLocked(RateLimited):
     code = "locked"
 
 
+class SentJustNow(RateLimited):
+    """A code went to this number less than a minute ago: the owner may still enter it."""
+
+    def __init__(self, message: str, retry_after: int, phone: str) -> None:
+        super().__init__(message, retry_after)
+        self.phone = phone
+
+
 @dataclass(frozen=True)
 class CodeSent:
     """The answer to a code request: the same whether or not the number is on a roll."""
@@ -139,7 +147,9 @@ def request_code(phone_text: str, ip: str) -> CodeSent:
     if recent.count > 1:
         wait = _seconds_until(recent.window_start + SEND_INTERVAL, now)
         raise _refuse(
-            RateLimited(_("获取验证码过于频繁，请 %(seconds)d 秒后再试", seconds=wait), wait)
+            SentJustNow(
+                _("获取验证码过于频繁，请 %(seconds)d 秒后再试", seconds=wait), wait, phone
+            )
         )
     today = counters.hit(day_key, timedelta(days=1), now)
     if today.count > SENDS_PER_DAY:

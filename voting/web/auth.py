@@ -193,6 +193,12 @@ def owner_sign_in():  # type: ignore[no-untyped-def]
         phone_text = request.form.get("phone", "")
         try:
             sent = otp.request_code(phone_text, _client_address())
+        except otp.SentJustNow as error:
+            # A code went out a moment ago (from this browser or another): enter that one.
+            session["otp_phone"] = error.phone
+            flash(_("验证码刚刚发送过，请输入已收到的验证码；%(seconds)d 秒后可重新获取。",
+                    seconds=error.retry_after), "info")  # fmt: skip
+            return redirect(url_for("auth.owner_code"))
         except ServiceError as error:
             flash(error.message, "error")
             if request.form.get("resend") and session.get("otp_phone"):
