@@ -73,6 +73,7 @@ def test_the_page_lists_meetings_with_states_and_outcomes(city, client):
         ("to=2026-03-16", False, False),  # 16:30 UTC on the 16th is already the 17th
         ("from=2026-03-18", False, False),
         ("from=2026-01-01&to=bad-date", True, True),  # an unreadable date is no bound
+        ("from=2026-03-31&to=2026-03-01", True, True),  # the wrong way round: the same period
     ],
 )
 def test_the_period_is_in_beijing_time(city, client, query, certified_shown, draft_shown):

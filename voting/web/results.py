@@ -286,9 +286,10 @@ def outcome_text(motion: MotionOutcome) -> str:
 
 def _filters() -> tuple[int | None, overview.Period]:
     district_id = form_int(request.args.get("district")) or None
-    return district_id, overview.Period(
-        _date(request.args.get("from")), _date(request.args.get("to"))
-    )
+    start, end = _date(request.args.get("from")), _date(request.args.get("to"))
+    if start and end and start > end:
+        start, end = end, start  # typed the wrong way round: the period meant is plain
+    return district_id, overview.Period(start, end)
 
 
 def _date(text: str | None) -> date | None:
