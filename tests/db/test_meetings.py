@@ -249,7 +249,7 @@ def test_a_community_with_higher_thresholds_uses_its_own_rules(app, make):
         "major_items": [5, 6, 7, 8],
     }
     home = estate(make, ["100.00", "100.00", "100.00", "100.00"])
-    rulesets.adopt(home.community, json.dumps(stricter), home.committee)
+    rulesets.adopt(home.community, stricter, home.committee)
     meeting = open_meeting(home)  # item 5: major under these rules, ordinary under the Civil Code
     for phone, choice in zip(home.phones, ("agree", "agree", "agree", "oppose"), strict=True):
         ballots.cast(meeting.id, home.holder(phone).id, {"m1": choice}, now=OPENS)

@@ -1,9 +1,10 @@
 """A community's rule set: the Civil Code's by default, or its own rules of procedure.
 
-The set is data (spec §3.1): the committee enters the one its assembly adopted,
-which may raise the law's bars but never lower them. A meeting copies the set
-when it is created and the ``open`` entry records it, so changing the
-community's set later never changes a meeting already under way.
+The set is data (spec §3.1): the committee enters the one its assembly adopted
+(fractions in a form on the page), which may raise the law's bars but never
+lower them. A meeting copies the set when it is created and the ``open`` entry
+records it, so changing the community's set later never changes a meeting
+already under way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from voting.domain.canonical import EncodingError, is_identifier, parse_fraction
 from voting.domain.rules import (
     DEFAULT_RULES,
     Fraction,
@@ -29,7 +31,8 @@ from voting.services.errors import Forbidden, InvalidInput
 
 log = logging.getLogger("voting.rules")
 
-MAX_TEXT = 4000
+BARS = ("quorum", "major", "ordinary")
+PARTS = ("area", "headcount")
 
 
 def for_community(community: Community) -> RuleSet:
@@ -38,10 +41,10 @@ def for_community(community: Community) -> RuleSet:
     return RuleSet.from_data(json.loads(community.rules_json))
 
 
-def adopt(community: Community, text: str, actor: User) -> RuleSet:
-    """Take the rule set written as JSON in ``text``; refuse it with every reason."""
+def adopt(community: Community, data: dict[str, Any], actor: User) -> RuleSet:
+    """Take the rule set ``data`` (the spec's ``rules`` object); refuse it with every reason."""
     _require_committee(community, actor)
-    rules = _parse(text)
+    rules = _checked(data)
     problems = looser_than(rules)
     if problems:
         raise InvalidInput(
@@ -64,20 +67,29 @@ def reset(community: Community, actor: User) -> None:
     log.info("community %d back to %s by user %d", community.id, DEFAULT_RULES.name, actor.id)
 
 
-def _parse(text: str) -> RuleSet:
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(_("表决规则过长"))
+def _checked(data: dict[str, Any]) -> RuleSet:
+    """The set, or a refusal naming the field a committee member typed wrongly."""
+    if not is_identifier(data.get("name")):
+        raise InvalidInput(_("规则名称只能用字母、数字、点、横线和下划线，如 jialing-2025"))
+    problems = []
+    for bar in BARS:
+        for part in PARTS:
+            try:
+                parse_fraction(data.get(bar, {}).get(part))
+            except EncodingError:
+                problems.append(
+                    _(
+                        "%(bar)s的%(part)s比例应写成不大于 1 的分数，如 2/3",
+                        bar=_bar_name(bar),
+                        part=_part_name(part),
+                    )
+                )
+    if problems:
+        raise InvalidInput("；".join(problems))
     try:
-        data: Any = json.loads(text, parse_float=_no_float)
         return RuleSet.from_data(data)
     except RuleSetError as error:
         raise InvalidInput(_("表决规则格式不正确：%(p)s", p=str(error))) from None
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-        raise InvalidInput(_("表决规则须为 JSON 格式，比例写成分数，如 \"2/3\"")) from None
-
-
-def _no_float(text: str) -> Any:
-    raise ValueError(f"float {text}")
 
 
 def _require_committee(community: Community, actor: User) -> None:
@@ -91,17 +103,23 @@ def _shortfall(short: Shortfall) -> str:
     if short.bar == "major_items":
         items = "、".join(str(item) for item in short.least)  # type: ignore[union-attr]
         return _("第 %(items)s 项须按重大事项表决", items=items)
-    bars = {"quorum": _("参与表决"), "major": _("重大事项"), "ordinary": _("一般事项")}
     if short.part == "base":
-        return _("%(bar)s的比例须以全体业主为基数", bar=bars[short.bar])
-    parts = {"area": _("专有部分面积"), "headcount": _("人数")}
+        return _("%(bar)s的比例须以全体业主为基数", bar=_bar_name(short.bar))
     least = short.least
     assert isinstance(least, Fraction)
     word = _("超过") if least.strict else _("不少于")
     return _(
         "%(bar)s的%(part)s比例须%(word)s %(fraction)s",
-        bar=bars[short.bar],
-        part=parts[short.part],
+        bar=_bar_name(short.bar),
+        part=_part_name(short.part),
         word=word,
         fraction=str(least),
     )
+
+
+def _bar_name(bar: str) -> str:
+    return {"quorum": _("参与表决"), "major": _("重大事项"), "ordinary": _("一般事项")}[bar]
+
+
+def _part_name(part: str) -> str:
+    return {"area": _("专有部分面积"), "headcount": _("人数")}[part]

@@ -6,7 +6,7 @@ its roll.
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -19,6 +19,7 @@ from voting.web.forms import attempt
 from voting.web.guards import staff_required
 
 bp = Blueprint("committee", __name__, url_prefix="/communities")
+ITEMS = {str(item) for item in range(1, 10)}  # art. 278 items, as form values
 
 
 @bp.get("/")
@@ -113,17 +114,17 @@ def roll_template(community_id: int):  # type: ignore[no-untyped-def]
 @staff_required()
 def rules(community_id: int):  # type: ignore[no-untyped-def]
     """The community's rule set; its committee enters the rules of procedure it adopted.
-    A refused text comes back in the form with the reasons, not lost to a redirect."""
+    A refused form comes back with what was typed and the reasons, not lost to a redirect."""
     found = scope.community_for(g.user, community_id, manage=request.method == "POST")
-    text, status = None, 200
+    values, status = None, 200
     if request.method == "POST":
         try:
             if request.form.get("action") == "reset":
                 rulesets.reset(found, g.user)
                 flash(_("已恢复为民法典默认规则"), "info")
             else:
-                text = request.form.get("rules", "")
-                adopted = rulesets.adopt(found, text, g.user)
+                values = _rules_from_form()
+                adopted = rulesets.adopt(found, values, g.user)
                 done = _("已采用表决规则“%(name)s”，此后新建的会议使用该规则", name=adopted.name)
                 flash(done, "info")
             return redirect(url_for("committee.rules", community_id=found.id))
@@ -139,6 +140,21 @@ def rules(community_id: int):  # type: ignore[no-untyped-def]
         is_default=current == DEFAULT_RULES,
         quorum_text=explain_quorum(current, lang),
         item_texts=[(item, explain_item(current, item, lang)) for item in range(1, 10)],
-        text=json.dumps(current.to_data(), ensure_ascii=False, indent=2) if text is None else text,
+        values=current.to_data() if values is None else values,
         can_manage=scope.can_manage(g.user, found),
     ), status
+
+
+def _rules_from_form() -> dict[str, Any]:
+    """The spec's ``rules`` object from the form's fields (fractions stay text)."""
+    form = request.form
+    data: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "major_items": sorted({int(v) for v in form.getlist("major_items") if v in ITEMS}),
+    }
+    for bar in rulesets.BARS:
+        data[bar] = {part: form.get(f"{bar}_{part}", "").strip() for part in rulesets.PARTS}
+        data[bar]["strict"] = form.get(f"{bar}_strict") == "more-than"
+        if bar != "quorum":
+            data[bar]["base"] = "total" if form.get(f"{bar}_base") == "total" else "participating"
+    return data
