@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from tests import meeting_builders
@@ -333,9 +334,16 @@ def test_login_is_rate_limited(client, make):
     assert "操作太频繁" in responses[10].get_data(as_text=True)
 
 
-def test_open_redirect_is_refused(client, make):
-    response = sign_in(client, make.user("bureau"), next="//evil.example/")
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/\\evil.example/", "/\t/evil.example/", "/\n/evil.example", "https://evil.example/"],
+)
+def test_open_redirect_is_refused(client, make, target):
+    # A tab or newline is dropped by browsers ("/", tab, "/evil" is "//evil"): refused too.
+    response = sign_in(client, make.user("bureau"), next=target)
     assert response.headers["Location"] == "/bureau/"
+    switched = client.get("/lang/en", query_string={"next": target})
+    assert switched.status_code == 302 and switched.headers["Location"] == "/"
 
 
 def test_errors_show_friendly_pages_without_traces(app, client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -30,7 +31,12 @@ def staff_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...,
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site relative paths, so ``next=`` cannot send anyone elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site relative paths, so ``next=`` cannot send anyone elsewhere: printable
+    ASCII only, since browsers drop tabs and newlines ("/", a tab, "/evil.example" is
+    "//evil.example") and a newline in a header is an error."""
+    if target and _SAME_SITE_PATH.fullmatch(target):
         return target
     return fallback
+
+
+_SAME_SITE_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")
