@@ -71,6 +71,7 @@ def test_rules_below_the_law_are_refused_and_what_was_typed_is_kept(app, client,
     for field, typed, message in (
         ("major_area", "0.8", "重大事项的专有部分面积比例应写成不大于 1 的分数"),
         ("ordinary_headcount", "3/2", "一般事项的人数比例应写成不大于 1 的分数"),
+        ("quorum_area", "1" * 5000 + "/" + "2" * 5000, "参与表决的专有部分面积比例应写成不大于 1 的分数"),
         ("name", "嘉陵 2025", "规则名称只能用字母、数字"),
     ):
         response = client.post(url, data={**form_of(STRICTER, token), field: typed})

@@ -215,9 +215,14 @@ def format_area(hundredths: int) -> str:
 def parse_fraction(text: str) -> tuple[int, int]:
     """``"p/q"`` as ``(p, q)`` with ``0 < p <= q``."""
     match = _FRACTION.fullmatch(text) if type(text) is str else None
-    if match is None or int(match[1]) > int(match[2]):
-        raise EncodingError(f"{text!r} is not a fraction p/q with p <= q")
-    return int(match[1]), int(match[2])
+    try:
+        # int() refuses more than 4,300 digits with a ValueError: not a fraction either.
+        numerator, denominator = (int(match[1]), int(match[2])) if match else (1, 0)
+    except ValueError:
+        numerator, denominator = 1, 0
+    if match is None or numerator > denominator:
+        raise EncodingError(f"{text!r:.60} is not a fraction p/q with p <= q")
+    return numerator, denominator
 
 
 def format_fraction(numerator: int, denominator: int) -> str:
