@@ -139,7 +139,7 @@ class Shortfall(NamedTuple):
 
     bar: str  # "quorum", "major", "ordinary", or "major_items"
     part: str  # "area", "headcount", "base"; "" for major_items
-    least: Fraction | str | tuple[int, ...]  # the law's fraction, base or major items
+    least: Fraction | str | tuple[int, ...]  # the law's fraction, base, or missing major items
 
 
 def looser_than(rules: RuleSet, floor: RuleSet = CIVIL_CODE_2021) -> list[Shortfall]:
@@ -153,8 +153,9 @@ def looser_than(rules: RuleSet, floor: RuleSet = CIVIL_CODE_2021) -> list[Shortf
                 problems.append(Shortfall(name, part, getattr(least, part)))
         if least.base == "total" and bar.base != "total":
             problems.append(Shortfall(name, "base", "total"))
-    if not set(floor.major_items) <= set(rules.major_items):
-        problems.append(Shortfall("major_items", "", floor.major_items))
+    missing = tuple(sorted(set(floor.major_items) - set(rules.major_items)))
+    if missing:
+        problems.append(Shortfall("major_items", "", missing))
     return problems
 
 
