@@ -296,6 +296,11 @@ def test_a_message_left_sending_by_a_dead_process_is_marked_failed_not_resent(ht
                 phone=PHONE, body="验证码 123456", purpose="code", status="sending",
                 created_at=long_ago, claimed_at=long_ago,
             ),
+            # Claimed before the upgrade that added claimed_at: none recorded.
+            SmsMessage(
+                phone=PHONE, body="旧通知", purpose="notice", status="sending",
+                created_at=long_ago, claimed_at=None,
+            ),
             # Written long ago but only just claimed (a backlog): another process is
             # with the gateway right now.
             SmsMessage(
@@ -306,9 +311,10 @@ def test_a_message_left_sending_by_a_dead_process_is_marked_failed_not_resent(ht
     )  # fmt: skip
     db.session.commit()
     assert sms.dispatch_pending() == 0
-    old, current = stored()
+    old, legacy, current = stored()
     assert (old.status, old.error) == ("failed", "interrupted while sending; delivery unknown")
     assert old.body == "验证码 ••••••"
+    assert legacy.status == "failed" and legacy.body == "旧通知"
     assert current.status == "sending"
     assert provider.requests == []
 

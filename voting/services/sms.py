@@ -42,7 +42,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from flask import current_app, has_app_context
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session
 
 from voting.config import Settings
@@ -232,7 +232,9 @@ def dispatch_pending(limit: int | None = None) -> int:
     """
     for message in db.session.scalars(
         select(SmsMessage).where(
-            SmsMessage.status == SENDING, SmsMessage.claimed_at < utcnow() - STALE_CLAIM
+            SmsMessage.status == SENDING,
+            # Rows claimed before claimed_at existed have none: their writing time will do.
+            func.coalesce(SmsMessage.claimed_at, SmsMessage.created_at) < utcnow() - STALE_CLAIM,
         )
     ):
         message.status, message.error = FAILED, "interrupted while sending; delivery unknown"
