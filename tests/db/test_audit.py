@@ -100,6 +100,31 @@ def test_a_tampered_ballot_index_is_named(tallied):
     assert f"ballots row {ballot} (seq 1): differs from the signed ballot" in found
 
 
+@pytest.mark.parametrize("seq", [-1, 2**31 - 1, 99])
+def test_an_inserted_ballot_row_is_named_wherever_its_seq(tallied, seq):
+    sql(
+        "INSERT INTO ballots (meeting_id, public_id, seq, holder_id, channel, motions,"
+        " is_effective, cast_at) SELECT meeting_id, 'b999999', :s, holder_id, channel, motions,"
+        " false, cast_at FROM ballots WHERE seq = 1",
+        s=seq,
+    )
+    inserted = db.session.execute(text("SELECT id FROM ballots WHERE public_id = 'b999999'")).scalar_one()
+    assert f"ballots row {inserted} (seq {seq}): no such signed ballot (row inserted)" in problems_of(tallied)
+
+
+def test_the_index_is_compared_window_by_window(tallied, monkeypatch):
+    """Windows of one seq: every ballot still meets its own signed entry, and a replaced
+    ballot's flag is judged against a replacement in a later window."""
+    monkeypatch.setattr(audit, "BATCH", 1)
+    assert problems_of(tallied) == []
+    replaced = db.session.execute(text("SELECT id FROM ballots WHERE seq = 1")).scalar_one()
+    sql("UPDATE ballots SET is_effective = false WHERE seq = 2")  # one effective per holder
+    sql("UPDATE ballots SET is_effective = true WHERE id = :i", i=replaced)
+    found = problems_of(tallied)
+    assert f"ballots row {replaced} (seq 1): differs from the signed ballot" in found
+    assert any("(seq 2): differs from the signed ballot" in p for p in found)
+
+
 def test_a_moved_head_is_named(tallied):
     sql("UPDATE meeting_heads SET seq = 1")
     assert "meeting_heads: does not point at the last signed entry" in problems_of(tallied)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from voting.domain.bundle import verify_bundle
 from voting.domain.canonical import parse_time
@@ -230,11 +230,16 @@ def _check_ballots(meeting: Meeting, log: _Log, report: AuditReport) -> None:
             )
         ).all()
     )
-    top = max(
-        log.last["seq"] if log.last else -1,
-        db.session.scalar(select(func.max(Ballot.seq)).where(Ballot.meeting_id == meeting.id))
-        or -1,
+    top = log.last["seq"] if log.last else -1
+    outside = db.session.scalars(
+        select(Ballot)
+        .where(Ballot.meeting_id == meeting.id, (Ballot.seq < 0) | (Ballot.seq > top))
+        .order_by(Ballot.seq)
     )
+    for ballot in outside:  # beyond the log's seqs: nothing signed can stand behind them
+        report.problems.append(
+            f"ballots row {ballot.id} (seq {ballot.seq}): no such signed ballot (row inserted)"
+        )
     for start in range(0, top + 1, BATCH):
         window = (start, start + BATCH - 1)  # inclusive, as BETWEEN
         expected = {
