@@ -7,6 +7,7 @@ summed area of its counted units and a headcount of one.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -173,8 +174,7 @@ class Unit(Base):
 
     @property
     def label(self) -> str:
-        parts = [self.building.name, self.entrance, self.room]
-        return "-".join(part for part in parts if part)
+        return unit_label((self.building.name, self.entrance, self.room))
 
 
 class Owner(Base):
@@ -195,3 +195,8 @@ class Owner(Base):
     is_voter: Mapped[bool] = mapped_column(Boolean, default=False)
 
     holder: Mapped[Holder] = relationship(back_populates="owners")
+
+
+def unit_label(parts: Iterable[str]) -> str:
+    """Building, entrance and room as one label (1栋-1单元-0101), skipping empty parts."""
+    return "-".join(part for part in parts if part)

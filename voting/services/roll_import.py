@@ -44,6 +44,7 @@ from voting.models import (
     Unit,
     UnitKind,
 )
+from voting.models.registry import unit_label
 from voting.services.registry import normalize_name
 from voting.services.roll_table import CellError, Table, read_table
 
@@ -131,7 +132,7 @@ class UnitRow:
 
     @property
     def label(self) -> str:
-        return "-".join(part for part in self.unit_key if part)
+        return unit_label(self.unit_key)
 
 
 @dataclass
@@ -573,7 +574,7 @@ def _missing_units(community: Community, rows: list[UnitRow]) -> list[str]:
         .where(Building.community_id == community.id)
         .order_by(Building.name, Unit.entrance, Unit.room)
     )
-    return ["-".join(part for part in key if part) for key in existing if tuple(key) not in listed]
+    return [unit_label(key) for key in existing if tuple(key) not in listed]
 
 
 def _removals_refused(labels: list[str]) -> CellError:
@@ -638,7 +639,7 @@ def _apply(community: Community, rows: list[UnitRow], report: ImportReport) -> N
                 report.changed.append(f"{row.label}：{changes}")
         unit.kind, unit.area, unit.area_source, unit.holder = row.kind, row.area, row.source, holder
     for key, unit in units.items():
-        report.removed.append("-".join(part for part in key if part))
+        report.removed.append(unit_label(key))
         db.session.delete(unit)
     for key, holder in holders.items():
         if key not in groups and holder.is_active:
