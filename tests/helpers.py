@@ -82,7 +82,9 @@ class Builders:
         return user
 
 
-def sign_in(client: FlaskClient, user: Any, password: str = Builders.password, next: str | None = None):  # type: ignore[no-untyped-def]
+def sign_in(
+    client: FlaskClient, user: Any, password: str = Builders.password, next: str | None = None
+):  # type: ignore[no-untyped-def]
     """Sign in through the real forms, CSRF tokens and all: the password, then a code from
     the authenticator (enrolling first if needed, with the secret read off the page).
 

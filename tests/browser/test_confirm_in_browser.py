@@ -15,7 +15,9 @@ from voting.models import Meeting, MeetingState, SmsMessage
 from voting.models.base import utcnow
 
 
-def test_announcing_waits_for_the_box_and_a_refused_motion_keeps_its_text(app, live_server, phone, make):
+def test_announcing_waits_for_the_box_and_a_refused_motion_keeps_its_text(
+    app, live_server, phone, make
+):
     home = estate(make, ["100.00", "80.00"])
     now = utcnow()
     meeting = draft(home, opens_at=now + timedelta(days=20), closes_at=now + timedelta(days=30))

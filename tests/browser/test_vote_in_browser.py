@@ -16,14 +16,22 @@ from voting.services import ballots
 
 MOTIONS = [
     {"kind": "approval", "item": 5, "title": "使用维修资金更换2栋电梯"},
-    {"kind": "election", "item": 3, "title": "增补业主委员会委员", "seats": 1, "candidates": ["张三", "李四"]},
+    {
+        "kind": "election",
+        "item": 3,
+        "title": "增补业主委员会委员",
+        "seats": 1,
+        "candidates": ["张三", "李四"],
+    },
 ]
 
 
 def test_owner_votes_on_a_phone_and_checks_the_receipt(app, live_server, phone, make):
     home = estate(make, ["100.00", "80.00"])
     now = utcnow()
-    meeting = open_meeting(home, MOTIONS, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1))
+    meeting = open_meeting(
+        home, MOTIONS, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
+    )
 
     owner_sign_in(phone, live_server, home.phones[0])
 
@@ -41,10 +49,15 @@ def test_owner_votes_on_a_phone_and_checks_the_receipt(app, live_server, phone, 
     receipt_text = phone.inner_text("p.small.mono")
     db.session.expire_all()
     cast = db.session.scalar(select(Ballot))
-    assert receipt_text == f"{meeting.public_id}:{cast.seq}:" + ballots.receipt_for(meeting, cast.seq).hash
+    assert (
+        receipt_text
+        == f"{meeting.public_id}:{cast.seq}:" + ballots.receipt_for(meeting, cast.seq).hash
+    )
 
     phone.click("a:has-text('现在核对')")
     assert f"找到了：第 {cast.seq} 条记录，哈希一致" in phone.inner_text("main")
     assert ballots.choices_of(meeting, cast) == {"m1": "agree", "m2": ["c2"]}
-    receipts = db.session.scalars(select(SmsMessage.phone).where(SmsMessage.purpose == "receipt")).all()
+    receipts = db.session.scalars(
+        select(SmsMessage.phone).where(SmsMessage.purpose == "receipt")
+    ).all()
     assert receipts == [home.phones[0]]

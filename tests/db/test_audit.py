@@ -52,13 +52,18 @@ def test_an_edited_entry_is_named(tallied):
     body["choices"]["m1"] = "oppose"
     sql("UPDATE log_entries SET body = :b WHERE id = :i", b=json.dumps(body), i=row.id)
     found = problems_of(tallied)
-    assert f"log_entries row {row.id} (seq 3): entry does not match its signature (edited or forged)" in found
+    assert (
+        f"log_entries row {row.id} (seq 3): entry does not match its signature (edited or forged)"
+        in found
+    )
     assert not audit.latest(tallied).is_clean
 
 
 def test_an_edited_column_is_named(tallied):
     sql("UPDATE log_entries SET type = 'close' WHERE seq = 1")
-    assert any("(seq 1): column type differs from the signed entry" in p for p in problems_of(tallied))
+    assert any(
+        "(seq 1): column type differs from the signed entry" in p for p in problems_of(tallied)
+    )
 
 
 def test_a_deleted_entry_is_named(tallied):
@@ -81,7 +86,11 @@ def test_an_inserted_entry_is_named(tallied):
 
 
 def test_a_changed_roll_row_is_named(tallied):
-    holder = db.session.execute(text("SELECT public_id FROM roll_entries ORDER BY public_id")).scalars().first()
+    holder = (
+        db.session.execute(text("SELECT public_id FROM roll_entries ORDER BY public_id"))
+        .scalars()
+        .first()
+    )
     sql("UPDATE roll_entries SET area = area + 100000 WHERE public_id = :h", h=holder)
     found = problems_of(tallied)
     assert f"roll_entries holder {holder}: row changed after opening" in found
@@ -90,7 +99,10 @@ def test_a_changed_roll_row_is_named(tallied):
 
 def test_a_deleted_roll_row_is_named(tallied):
     sql("DELETE FROM roll_entries WHERE public_id = (SELECT MAX(public_id) FROM roll_entries)")
-    assert "roll_entries: rows added or deleted after opening (the committed roll differs)" in problems_of(tallied)
+    assert (
+        "roll_entries: rows added or deleted after opening (the committed roll differs)"
+        in problems_of(tallied)
+    )
 
 
 def test_a_tampered_ballot_index_is_named(tallied):
@@ -108,8 +120,13 @@ def test_an_inserted_ballot_row_is_named_wherever_its_seq(tallied, seq):
         " false, cast_at FROM ballots WHERE seq = 1",
         s=seq,
     )
-    inserted = db.session.execute(text("SELECT id FROM ballots WHERE public_id = 'b999999'")).scalar_one()
-    assert f"ballots row {inserted} (seq {seq}): no such signed ballot (row inserted)" in problems_of(tallied)
+    inserted = db.session.execute(
+        text("SELECT id FROM ballots WHERE public_id = 'b999999'")
+    ).scalar_one()
+    assert (
+        f"ballots row {inserted} (seq {seq}): no such signed ballot (row inserted)"
+        in problems_of(tallied)
+    )
 
 
 def test_the_index_is_compared_window_by_window(tallied, monkeypatch):
@@ -133,7 +150,10 @@ def test_a_moved_head_is_named(tallied):
 def test_audit_command(tallied, runner):
     clean = runner.invoke(args=["audit", tallied.public_id])
     assert clean.exit_code == 0 and clean.output.startswith("clean:")
-    sql("UPDATE log_entries SET at = :a WHERE seq = 2", a=OPENS.replace(tzinfo=None).replace(year=2025))
+    sql(
+        "UPDATE log_entries SET at = :a WHERE seq = 2",
+        a=OPENS.replace(tzinfo=None).replace(year=2025),
+    )
     dirty = runner.invoke(args=["audit", str(tallied.id)])
     assert dirty.exit_code == 1
     assert "(seq 2): column at differs from the signed entry" in dirty.output
@@ -147,6 +167,8 @@ def test_export_and_list_commands(tallied, runner, tmp_path):
     listed = runner.invoke(args=["meetings", "list", "--json"])
     assert json.loads(listed.output)[0]["id"] == tallied.public_id
     assert json.loads(listed.output)[0]["state"] == "tallied"
-    missing = runner.invoke(args=["meetings", "export", "no-such", "--out", str(tmp_path / "x.json")])
+    missing = runner.invoke(
+        args=["meetings", "export", "no-such", "--out", str(tmp_path / "x.json")]
+    )
     assert missing.exit_code == 1 and "no single meeting" in missing.output
     assert not (tmp_path / "x.json").exists()

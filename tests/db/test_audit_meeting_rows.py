@@ -78,7 +78,9 @@ def test_close_and_tally_deleted_with_the_head_moved_back_is_named(done):
         {"m": meeting.id},
     ).one()  # fmt: skip
     sql("DELETE FROM attestations WHERE meeting_id = :m", m=meeting.id)
-    sql("DELETE FROM log_entries WHERE meeting_id = :m AND type IN ('close', 'tally')", m=meeting.id)
+    sql(
+        "DELETE FROM log_entries WHERE meeting_id = :m AND type IN ('close', 'tally')", m=meeting.id
+    )
     sql(
         "UPDATE meeting_heads SET seq = :s, hash = :h, at = :a WHERE meeting_id = :m",
         s=last_ballot.seq, h=last_ballot.hash, a=last_ballot.at, m=meeting.id,
@@ -117,7 +119,9 @@ def test_an_attestation_under_an_unregistered_key_is_named(done):
     ).scalar_one()
     sql("UPDATE attestations SET body = :b WHERE id = :i", b=canonical_json(forged).decode(), i=row)
     found = problems_of(meeting)
-    assert f"attestations row {row}: not signed with a key registered for the street office" in found
+    assert (
+        f"attestations row {row}: not signed with a key registered for the street office" in found
+    )
 
 
 def test_a_bureau_attestation_under_another_key_is_named(done):
@@ -129,7 +133,10 @@ def test_a_bureau_attestation_under_another_key_is_named(done):
         {"m": meeting.id},
     ).scalar_one()
     sql("UPDATE attestations SET body = :b WHERE id = :i", b=canonical_json(forged).decode(), i=row)
-    assert f"attestations row {row}: not signed with the bureau's key on this server" in problems_of(meeting)
+    assert (
+        f"attestations row {row}: not signed with the bureau's key on this server"
+        in problems_of(meeting)
+    )
 
 
 def test_the_audit_never_makes_a_bureau_key(done):

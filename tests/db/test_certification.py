@@ -53,7 +53,9 @@ def test_attest_certify_round_trip(tallied, make, tmp_path):
     bureau = make.user("bureau")
     certify.register_key(home.community.street_office, public, bureau)
     bundle = write_bundle(meeting, tmp_path / "meeting.json")
-    signed = attest_py(str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "大坪街道办事处")
+    signed = attest_py(
+        str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "大坪街道办事处"
+    )
     assert signed.returncode == 0, signed.stderr
     attestation_file = tmp_path / "meeting.attestation.json"
     auditor = make.user("street", home.community.street_office)
@@ -69,7 +71,9 @@ def test_attest_certify_round_trip(tallied, make, tmp_path):
     assert roles == ["street-office", "bureau"]
 
 
-def test_attest_dates_no_earlier_than_the_tally_when_the_laptop_clock_is_behind(app, make, tmp_path):
+def test_attest_dates_no_earlier_than_the_tally_when_the_laptop_clock_is_behind(
+    app, make, tmp_path
+):
     home = estate(make, ["100.00", "80.00"])
     later = datetime.now(UTC).replace(microsecond=0) + timedelta(days=400)  # the server's "now"
     meeting = open_meeting(
@@ -79,9 +83,13 @@ def test_attest_dates_no_earlier_than_the_tally_when_the_laptop_clock_is_behind(
         ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=later)
     meetings.close(meeting.id, now=later)  # everyone voted: closed early, at `later`
     made = attest_py("--new-key", str(tmp_path / "office.pem"))
-    certify.register_key(home.community.street_office, made.stdout.strip().splitlines()[-1], make.user("bureau"))
+    certify.register_key(
+        home.community.street_office, made.stdout.strip().splitlines()[-1], make.user("bureau")
+    )
     bundle = write_bundle(meeting, tmp_path / "meeting.json")
-    signed = attest_py(str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "大坪街道办事处")
+    signed = attest_py(
+        str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "大坪街道办事处"
+    )
     assert signed.returncode == 0, signed.stderr
     attestation = (tmp_path / "meeting.attestation.json").read_bytes()
     assert json.loads(attestation)["at"] == format_time(later)
@@ -118,7 +126,9 @@ def _attestation(meeting, key, *, role="street-office", head=None, at=None) -> b
     from voting.services import meetings as m
 
     current = m.head(meeting)
-    signed = make_attestation(role, "大坪街道办事处", head or current.hash, at or current.at + timedelta(minutes=5), key)
+    signed = make_attestation(
+        role, "大坪街道办事处", head or current.hash, at or current.at + timedelta(minutes=5), key
+    )
     return json.dumps(signed).encode()
 
 

@@ -25,12 +25,16 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
     assert current.state == MeetingState.open
     channels = dict(
         db.session.execute(
-            select(Ballot.channel, func.count()).where(Ballot.meeting_id == finished.id).group_by(Ballot.channel)
+            select(Ballot.channel, func.count())
+            .where(Ballot.meeting_id == finished.id)
+            .group_by(Ballot.channel)
         ).all()
     )
     assert channels["paper"] == 8 and channels["proxy"] == 3 and channels["online"] > 150
     superseded = db.session.scalar(
-        select(func.count()).select_from(Ballot).where(Ballot.meeting_id == finished.id, ~Ballot.is_effective)
+        select(func.count())
+        .select_from(Ballot)
+        .where(Ballot.meeting_id == finished.id, ~Ballot.is_effective)
     )
     assert superseded > 0
     assert [m.kind for m in finished.motions] == ["approval", "election", "approval"]
@@ -56,7 +60,11 @@ def test_the_template_uploaded_unchanged_on_the_demo_is_refused_for_what_it_lack
     token = csrf_from(client.get(url).get_data(as_text=True))
     response = client.post(
         url,
-        data={"file": (io.BytesIO(template), "roll-template.csv"), "dry_run": "on", "csrf_token": token},
+        data={
+            "file": (io.BytesIO(template), "roll-template.csv"),
+            "dry_run": "on",
+            "csrf_token": token,
+        },
         content_type="multipart/form-data",
     )
     page = response.get_data(as_text=True)

@@ -278,10 +278,18 @@ def test_turnout_counts_participation_per_motion_without_choices(app, make):
         home,
         [
             {"kind": "approval", "item": 5, "title": "维修资金"},
-            {"kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["张三"]},
+            {
+                "kind": "election",
+                "item": 3,
+                "title": "增补委员",
+                "seats": 1,
+                "candidates": ["张三"],
+            },
         ],
     )
-    ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree", "m2": ["c1"]}, now=OPENS)
+    ballots.cast(
+        meeting.id, home.holder(home.phones[0]).id, {"m1": "agree", "m2": ["c1"]}, now=OPENS
+    )
     ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "oppose"}, now=OPENS)
     lines = meetings.turnout(meeting)
     assert [line["participating"] for line in lines] == [

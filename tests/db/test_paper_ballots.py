@@ -104,7 +104,11 @@ def test_a_second_member_confirms_and_only_the_scans_hash_goes_in_the_log(app, m
     db.session.refresh(entry)
     ballot = db.session.get(Ballot, entry.ballot_id)
     assert (entry.status, entry.reviewed_by_id) == ("appended", home.second.id)
-    assert (ballot.seq, ballot.channel, ballot.entered_by_id) == (receipt.seq, "paper", home.committee.id)
+    assert (ballot.seq, ballot.channel, ballot.entered_by_id) == (
+        receipt.seq,
+        "paper",
+        home.committee.id,
+    )
     logged = log_entry(meeting, receipt.seq)
     assert logged["channel"] == "paper" and logged["choices"] == {"m1": "agree"}
     assert logged["evidence"] == hashlib.sha256(SCAN).hexdigest()
@@ -340,7 +344,9 @@ def test_concurrent_confirmations_append_one_ballot(app, make):
         with app.app_context():
             start.wait()
             try:
-                paper.confirm(entry_id, db.session.get(User, user_id), now=OPENS + timedelta(hours=2))
+                paper.confirm(
+                    entry_id, db.session.get(User, user_id), now=OPENS + timedelta(hours=2)
+                )
                 outcomes.append("ok")
             except Conflict:
                 outcomes.append("conflict")

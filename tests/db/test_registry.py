@@ -76,20 +76,35 @@ def test_bureau_sees_every_community(app, make):
 def test_text_longer_than_its_column_is_refused_with_a_message(app, make):
     """PostgreSQL refuses longer text with an error (a 500): the services say so first."""
     office = make.community().street_office
-    before = [db.session.scalar(select(func.count()).select_from(t)) for t in (District, StreetOffice, Community, User)]
+    before = [
+        db.session.scalar(select(func.count()).select_from(t))
+        for t in (District, StreetOffice, Community, User)
+    ]
     refused = [
         (lambda: registry.add_district("城" * 41, "区"), "城市名称不能超过 40 个字符"),
         (lambda: registry.add_district("重庆市", "区" * 41), "区县名称不能超过 40 个字符"),
-        (lambda: registry.add_street_office(office.district_id, "街" * 81), "街道办事处名称不能超过 80 个字符"),
+        (
+            lambda: registry.add_street_office(office.district_id, "街" * 81),
+            "街道办事处名称不能超过 80 个字符",
+        ),
         (lambda: registry.add_community(office.id, "小" * 81), "小区名称不能超过 80 个字符"),
-        (lambda: registry.add_community(office.id, "小区", "址" * 201), "小区地址不能超过 200 个字符"),
-        (lambda: accounts.create_user("staff-long", "名" * 81, "long-enough-pass"), "姓名不能超过 80 个字符"),
+        (
+            lambda: registry.add_community(office.id, "小区", "址" * 201),
+            "小区地址不能超过 200 个字符",
+        ),
+        (
+            lambda: accounts.create_user("staff-long", "名" * 81, "long-enough-pass"),
+            "姓名不能超过 80 个字符",
+        ),
     ]
     for call, message in refused:
         with pytest.raises(InvalidInput) as caught:
             call()
         assert caught.value.message == message
-    after = [db.session.scalar(select(func.count()).select_from(t)) for t in (District, StreetOffice, Community, User)]
+    after = [
+        db.session.scalar(select(func.count()).select_from(t))
+        for t in (District, StreetOffice, Community, User)
+    ]
     assert after == before
     # Exactly as long as the column allows is written, on both databases.
     district = registry.add_district("城" * 40, "区" * 40)
@@ -111,13 +126,20 @@ def test_the_holders_page_shows_the_voting_area_the_roll_counts(app, make):
         assert not import_roll(community, "roll.csv", ROLL.encode()).errors
 
     def areas(community):  # type: ignore[no-untyped-def]
-        return {line.holder.display_name: (line.area, line.uncounted) for line in registry.holders_page(community).lines}
+        return {
+            line.holder.display_name: (line.area, line.uncounted)
+            for line in registry.holders_page(community).lines
+        }
 
     assert areas(counted) == {"张三": (10050, 0), "李四、王五": (9225, 0), "赵六": (1300, 0)}
     assert areas(excluded) == {"张三": (10050, 0), "李四、王五": (8025, 1200), "赵六": (0, 1300)}
     for community in (counted, excluded):
         on_roll = {row.holder_id: row.area for row in registry.roll(community)}
-        shown = {line.holder.id: line.area for line in registry.holders_page(community).lines if line.area}
+        shown = {
+            line.holder.id: line.area
+            for line in registry.holders_page(community).lines
+            if line.area
+        }
         assert shown == on_roll
 
 
@@ -137,18 +159,35 @@ def test_the_holders_page_is_searched_by_room_or_name_and_paged(app, make):
     assert (first.total, first.page, first.pages, len(first.lines)) == (121, 1, 3, 50)
     last = registry.holders_page(community, page=3)
     assert (last.page, len(last.lines)) == (3, 21)
-    seen = [line.holder.id for n in (1, 2, 3) for line in registry.holders_page(community, page=n).lines]
+    seen = [
+        line.holder.id for n in (1, 2, 3) for line in registry.holders_page(community, page=n).lines
+    ]
     assert len(seen) == len(set(seen)) == 121
     assert registry.holders_page(community, page=10**30).page == 3  # clamped, never an overflow
     assert registry.holders_page(community, page=-5).page == 1
 
     def names(query: str) -> list[str]:
-        return sorted(line.holder.display_name for line in registry.holders_page(community, query).lines)
+        return sorted(
+            line.holder.display_name for line in registry.holders_page(community, query).lines
+        )
 
     assert names("0061") == ["住户61"]
     assert names("1栋1单元0005") == ["业主5"]
-    assert names("住户11") == ["住户110", "住户111", "住户112", "住户113", "住户114", "住户115", "住户116", "住户117", "住户118", "住户119"]
-    assert names("业主") == [f"业主{n}" for n in sorted(range(1, 51), key=lambda n: f"业主{n}")]  # one page
+    assert names("住户11") == [
+        "住户110",
+        "住户111",
+        "住户112",
+        "住户113",
+        "住户114",
+        "住户115",
+        "住户116",
+        "住户117",
+        "住户118",
+        "住户119",
+    ]
+    assert names("业主") == [
+        f"业主{n}" for n in sorted(range(1, 51), key=lambda n: f"业主{n}")
+    ]  # one page
     assert registry.holders_page(community, "业主").total == 60
     assert names("_三%") == ["张_三%"] and names("%") == ["张_三%"]
     assert names("没有这个人") == []

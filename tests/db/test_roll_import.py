@@ -40,7 +40,20 @@ def row(
     voter: str = "",
     sold: str = "是",
 ) -> str:
-    cells = (building, entrance, room, kind, area, source, owner, phone, id_number, co_owners, voter, sold)
+    cells = (
+        building,
+        entrance,
+        room,
+        kind,
+        area,
+        source,
+        owner,
+        phone,
+        id_number,
+        co_owners,
+        voter,
+        sold,
+    )
     return ",".join(cells)
 
 
@@ -68,29 +81,75 @@ def errors_of(report) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-
 BAD_ROWS = [
     ("negative area", row(area="-3.50"), 2, "专有部分面积", "面积不能为负数"),
     ("non-numeric area", row(area="八十九"), 2, "专有部分面积", "面积“八十九”不是数字"),
-    ("three decimals", row(area="89.455"), 2, "专有部分面积", "面积最多保留两位小数（单位：平方米）"),
+    (
+        "three decimals",
+        row(area="89.455"),
+        2,
+        "专有部分面积",
+        "面积最多保留两位小数（单位：平方米）",
+    ),
     ("zero area", row(area="0"), 2, "专有部分面积", "面积必须大于 0"),
     ("huge area", row(area="1" * 11), 2, "专有部分面积", "面积过大"),
     ("huge area, three decimals", row(area="1" * 30 + ".123"), 2, "专有部分面积", "面积过大"),
     ("huge exponent", row(area="1E+99999"), 2, "专有部分面积", "面积过大"),
     ("bad mobile", row(phone="1380000000"), 2, "手机号", "“1380000000”不是有效的大陆手机号"),
-    ("landline as mobile", row(phone="023-6388 1234"), 2, "手机号", "“023-6388 1234”不是有效的大陆手机号"),
-    ("unknown building", row(building="9栋"), 2, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
-    ("unknown unit kind", row(kind="别墅"), 2, "房屋类型", "房屋类型“别墅”无法识别，可填：住宅、商铺、办公、车位、储藏室"),
-    ("unknown area source", row(source="估计"), 2, "面积来源", "面积来源“估计”无法识别，可填：不动产登记、实测、合同"),
+    (
+        "landline as mobile",
+        row(phone="023-6388 1234"),
+        2,
+        "手机号",
+        "“023-6388 1234”不是有效的大陆手机号",
+    ),
+    (
+        "unknown building",
+        row(building="9栋"),
+        2,
+        "楼栋",
+        "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）",
+    ),
+    (
+        "unknown unit kind",
+        row(kind="别墅"),
+        2,
+        "房屋类型",
+        "房屋类型“别墅”无法识别，可填：住宅、商铺、办公、车位、储藏室",
+    ),
+    (
+        "unknown area source",
+        row(source="估计"),
+        2,
+        "面积来源",
+        "面积来源“估计”无法识别，可填：不动产登记、实测、合同",
+    ),
     ("no way to identify", row(phone=""), 2, "手机号", "需要手机号或身份证号，才能认出同一位业主"),
-    ("voter not an owner", row(voter="路人甲"), 2, "表决人", "表决人“路人甲”不是该房屋的业主或共有人"),
+    (
+        "voter not an owner",
+        row(voter="路人甲"),
+        2,
+        "表决人",
+        "表决人“路人甲”不是该房屋的业主或共有人",
+    ),
     ("empty owner", row(owner=""), 2, "业主姓名", "业主姓名不能为空"),
     ("long entrance", row(entrance="1" * 21), 2, "单元", "单元过长（最多 20 个字符）"),
     ("long room", row(room="1" * 41), 2, "房号", "房号过长（最多 40 个字符）"),
     ("long owner name", row(owner="张" * 81), 2, "业主姓名", "业主姓名过长（最多 80 个字符）"),
-    ("long co-owner name", row(co_owners="王五、" + "李" * 81), 2, "共有人", "共有人姓名过长（最多 80 个字符）"),
+    (
+        "long co-owner name",
+        row(co_owners="王五、" + "李" * 81),
+        2,
+        "共有人",
+        "共有人姓名过长（最多 80 个字符）",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "line", "at_row", "column", "message"), BAD_ROWS, ids=[c[0] for c in BAD_ROWS])
+@pytest.mark.parametrize(
+    ("case", "line", "at_row", "column", "message"), BAD_ROWS, ids=[c[0] for c in BAD_ROWS]
+)
 def test_bad_row_is_reported_and_nothing_written(app, estate, case, line, at_row, column, message):
-    report = import_roll(estate, "roll.csv", sheet(row(room="0201", phone="13800000009", owner="甲"), line))
+    report = import_roll(
+        estate, "roll.csv", sheet(row(room="0201", phone="13800000009", owner="甲"), line)
+    )
     assert (at_row + 1, column, message) in errors_of(report)
     assert not report.is_written
     assert written() == (0, 0)
@@ -121,9 +180,7 @@ def test_duplicate_unit(app, estate):
 
 
 def test_same_unit_with_two_owners(app, estate):
-    report = import_roll(
-        estate, "roll.csv", sheet(row(), row(owner="李四", phone="13800000002"))
-    )
+    report = import_roll(estate, "roll.csv", sheet(row(), row(owner="李四", phone="13800000002")))
     assert errors_of(report) == [(3, "房号", "与第 2 行是同一套房屋，但业主不同")]
     assert written() == (0, 0)
 
@@ -134,7 +191,9 @@ def test_same_owner_described_two_ways(app, estate):
         "roll.csv",
         sheet(row(id_number=GOOD_ID), row(room="0102", owner="张叁", id_number=GOOD_ID)),
     )
-    assert errors_of(report) == [(3, "业主姓名", "与第 2 行是同一业主，但姓名、手机号或表决人不一致")]
+    assert errors_of(report) == [
+        (3, "业主姓名", "与第 2 行是同一业主，但姓名、手机号或表决人不一致")
+    ]
     assert written() == (0, 0)
 
 
@@ -152,7 +211,9 @@ def test_header_only(app, estate):
 
 def test_missing_required_column(app, estate):
     """Reported once, at the header, not in every row; the rows' other cells are still checked."""
-    content = sheet("1栋,0101,张三,13800000001", "9栋,0102,李四,1380000", header="楼栋,房号,业主姓名,手机号")
+    content = sheet(
+        "1栋,0101,张三,13800000001", "9栋,0102,李四,1380000", header="楼栋,房号,业主姓名,手机号"
+    )
     assert errors_of(import_roll(estate, "roll.csv", content)) == [
         (1, "专有部分面积", "缺少必需的列“专有部分面积”"),
         (3, "手机号", "“1380000”不是有效的大陆手机号"),
@@ -207,14 +268,26 @@ def xlsx(rows: list[list[object]]) -> bytes:
 
 
 def test_formula_cell_in_xlsx(app, estate):
-    content = xlsx([["楼栋", "房号", "建筑面积（㎡）", "业主姓名", "手机号"], ["1栋", "0101", "=80+9.45", "张三", "13800000001"]])
+    content = xlsx(
+        [
+            ["楼栋", "房号", "建筑面积（㎡）", "业主姓名", "手机号"],
+            ["1栋", "0101", "=80+9.45", "张三", "13800000001"],
+        ]
+    )
     report = import_roll(estate, "roll.xlsx", content)
-    assert errors_of(report) == [(2, "建筑面积（㎡）", "单元格是公式，请先复制并“粘贴为数值”后再导入")]
+    assert errors_of(report) == [
+        (2, "建筑面积（㎡）", "单元格是公式，请先复制并“粘贴为数值”后再导入")
+    ]
     assert written() == (0, 0)
 
 
 def test_id_number_stored_as_excel_number(app, estate):
-    content = xlsx([["楼栋", "房号", "面积", "业主", "身份证号"], ["1栋", "0101", 89.45, "张三", 500103198001011230]])
+    content = xlsx(
+        [
+            ["楼栋", "房号", "面积", "业主", "身份证号"],
+            ["1栋", "0101", 89.45, "张三", 500103198001011230],
+        ]
+    )
     report = import_roll(estate, "roll.xlsx", content)
     assert errors_of(report) == [
         (2, "身份证号", "身份证号被 Excel 存成了数字，末几位已丢失；请把该列设为文本后重新填写")
@@ -227,7 +300,9 @@ def test_broken_xlsx(app, estate):
 
 
 def test_one_bad_row_among_good_ones_writes_nothing(app, estate):
-    good = [row(room=f"01{n:02d}", phone=f"138000001{n:02d}", owner=f"业主{n}") for n in range(1, 30)]
+    good = [
+        row(room=f"01{n:02d}", phone=f"138000001{n:02d}", owner=f"业主{n}") for n in range(1, 30)
+    ]
     report = import_roll(estate, "roll.csv", sheet(*good, row(room="0999", area="abc")))
     assert [e.row for e in report.errors] == [31]
     assert written() == (0, 0)
@@ -295,7 +370,11 @@ def test_every_problem_of_one_row_is_reported(app, estate):
 def test_a_duplicate_of_a_bad_row_is_reported(app, estate):
     for first, second, message in (
         (row(area="abc"), row(), "与第 2 行是同一套房屋（重复）"),
-        (row(area="abc"), row(owner="李四", phone="13800000002"), "与第 2 行是同一套房屋，但业主不同"),
+        (
+            row(area="abc"),
+            row(owner="李四", phone="13800000002"),
+            "与第 2 行是同一套房屋，但业主不同",
+        ),
         (row(phone="1380000"), row(), "与第 2 行是同一套房屋（重复）"),
         (row(), row(area="abc"), "与第 2 行是同一套房屋（重复）"),
     ):
@@ -313,8 +392,19 @@ def test_rows_before_an_unreadable_one_are_checked(app, estate):
 
 
 def test_dry_run_reports_without_writing(app, estate):
-    report = import_roll(estate, "roll.csv", sheet(row(), row(room="0102", area="100.00", owner="李四", phone="13800000002")), dry_run=True)
-    assert report.summary() == {"units": 2, "holders": 2, "area": "189.45", "headcount": 2, "errors": []}
+    report = import_roll(
+        estate,
+        "roll.csv",
+        sheet(row(), row(room="0102", area="100.00", owner="李四", phone="13800000002")),
+        dry_run=True,
+    )
+    assert report.summary() == {
+        "units": 2,
+        "holders": 2,
+        "area": "189.45",
+        "headcount": 2,
+        "errors": [],
+    }
     assert not report.is_written
     assert written() == (0, 0)
 
@@ -323,7 +413,9 @@ def test_dry_run_reports_without_writing(app, estate):
 
 
 def test_gbk_csv_as_excel_saves_it(app, estate):
-    content = sheet(row(), row(room="0102", owner="李四", phone="13800000002")).decode().encode("gbk")
+    content = (
+        sheet(row(), row(room="0102", owner="李四", phone="13800000002")).decode().encode("gbk")
+    )
     report = import_roll(estate, "名册.csv", content)
     assert report.errors == []
     assert {o.name for o in db.session.scalars(select(Owner))} == {"张三", "李四"}
@@ -338,9 +430,21 @@ def test_utf8_with_bom_and_aliased_headers(app, estate):
 
 
 def test_xlsx_with_numeric_cells(app, estate):
-    content = xlsx([["楼栋", "房号", "专有部分面积", "业主姓名", "手机号"], ["1栋", 101, 89.45, "张三", 13800000001], ["1栋", 102, 100, "李四", 13800000002]])
+    content = xlsx(
+        [
+            ["楼栋", "房号", "专有部分面积", "业主姓名", "手机号"],
+            ["1栋", 101, 89.45, "张三", 13800000001],
+            ["1栋", 102, 100, "李四", 13800000002],
+        ]
+    )
     report = import_roll(estate, "roll.xlsx", content)
-    assert report.summary() == {"units": 2, "holders": 2, "area": "189.45", "headcount": 2, "errors": []}
+    assert report.summary() == {
+        "units": 2,
+        "holders": 2,
+        "area": "189.45",
+        "headcount": 2,
+        "errors": [],
+    }
     assert sorted(db.session.scalars(select(Unit.area))) == [8945, 10000]
 
 
@@ -358,7 +462,12 @@ def test_the_template_imports_cleanly_where_it_was_downloaded(app, make, buildin
     community = make.community()
     make.buildings(community, *buildings)
     content = template_csv([b.name for b in community.buildings])
-    assert [line[: len(start)] for line, start in zip(content.decode("utf-8-sig").splitlines()[1:], example_rows, strict=True)] == list(example_rows)
+    assert [
+        line[: len(start)]
+        for line, start in zip(
+            content.decode("utf-8-sig").splitlines()[1:], example_rows, strict=True
+        )
+    ] == list(example_rows)
     report = import_roll(community, "template.csv", content)
     assert report.errors == [] and report.units == 2 and report.is_written
 
@@ -380,7 +489,16 @@ def test_developer_unsold_units_are_one_holder(app, estate):
         sheet(
             row("0101", "90.00", "重庆某开发公司", "", sold="否"),
             row("0102", "80.00", "", "", sold="未售"),
-            row("B-001", "12.00", "重庆某开发公司", "", building="车库", entrance="", kind="车位", sold="否"),
+            row(
+                "B-001",
+                "12.00",
+                "重庆某开发公司",
+                "",
+                building="车库",
+                entrance="",
+                kind="车位",
+                sold="否",
+            ),
             row("0201", "100.00", "张三", "13800000001"),
         ),
     )
@@ -403,7 +521,13 @@ def test_buyer_with_several_units_is_one_holder(app, estate):
             row("0201", "100.00", "李四", "13800000002"),
         ),
     )
-    assert report.summary() == {"units": 3, "holders": 2, "area": "270.50", "headcount": 2, "errors": []}
+    assert report.summary() == {
+        "units": 3,
+        "holders": 2,
+        "area": "270.50",
+        "headcount": 2,
+        "errors": [],
+    }
     totals = registry.community_totals(estate)
     assert (totals.area, totals.headcount) == (27050, 2)
     weights = sorted((r.units, r.area, r.headcount) for r in registry.roll(estate))
@@ -434,7 +558,10 @@ def test_an_owner_with_an_id_number_may_co_own_another_unit(app, estate):
     report = import_roll(
         estate,
         "roll.csv",
-        sheet(row("0101", id_number=GOOD_ID), row("0102", "80.00", "李四", "13800000002", co_owners="张三(13800000001)")),
+        sheet(
+            row("0101", id_number=GOOD_ID),
+            row("0102", "80.00", "李四", "13800000002", co_owners="张三(13800000001)"),
+        ),
     )
     assert report.errors == [] and (report.holders, report.headcount) == (2, 2)
 
@@ -443,7 +570,10 @@ def test_co_owners_are_one_holder_with_one_voter(app, estate):
     report = import_roll(
         estate,
         "roll.csv",
-        sheet(row(co_owners="李四(13900000002)、王五", voter="李四"), row("0102", owner="赵六", phone="13800000006")),
+        sheet(
+            row(co_owners="李四(13900000002)、王五", voter="李四"),
+            row("0102", owner="赵六", phone="13800000006"),
+        ),
     )
     assert report.errors == []
     assert report.headcount == 2
@@ -457,7 +587,9 @@ def test_co_owners_are_one_holder_with_one_voter(app, estate):
 
 
 def test_owner_alone_and_as_co_owner_are_two_holders(app, estate):
-    report = import_roll(estate, "roll.csv", sheet(row("0101"), row("0102", co_owners="李四(13900000002)")))
+    report = import_roll(
+        estate, "roll.csv", sheet(row("0101"), row("0102", co_owners="李四(13900000002)"))
+    )
     assert (report.holders, report.headcount) == (2, 2)
 
 
@@ -467,7 +599,10 @@ def test_parking_counts_where_the_community_says_so(app, make):
     report = import_roll(
         community,
         "roll.csv",
-        sheet(row("0101", "90.00"), row("B-001", "12.50", "李四", "13800000002", building="车库", entrance="", kind="车位")),
+        sheet(
+            row("0101", "90.00"),
+            row("B-001", "12.50", "李四", "13800000002", building="车库", entrance="", kind="车位"),
+        ),
     )
     assert report.summary()["area"] == "102.50"
     assert report.headcount == 2
@@ -498,7 +633,9 @@ def test_a_file_that_would_remove_units_is_refused_unless_allowed(app, estate):
     how many units and a few of them, until that many removals are allowed."""
     full = [row(f"01{n:02d}", owner=f"业主{n}", phone=f"138000001{n:02d}") for n in range(1, 9)]
     assert import_roll(estate, "roll.csv", sheet(*full)).is_written
-    message = removal_refused(7, "1栋-1单元-0102、1栋-1单元-0103、1栋-1单元-0104、1栋-1单元-0105、1栋-1单元-0106……")
+    message = removal_refused(
+        7, "1栋-1单元-0102、1栋-1单元-0103、1栋-1单元-0104、1栋-1单元-0105、1栋-1单元-0106……"
+    )
     for options in ({}, {"dry_run": True}, {"allowed_removals": 6}):
         report = import_roll(estate, "roll.csv", sheet(full[0]), **options)
         assert errors_of(report) == [(0, "", message)], options
@@ -515,13 +652,18 @@ def test_a_file_that_would_remove_units_is_refused_unless_allowed(app, estate):
 
 def test_an_update_that_removes_nothing_needs_no_permission(app, estate):
     assert import_roll(estate, "roll.csv", sheet(row("0101"))).is_written
-    report = import_roll(estate, "roll.csv", sheet(row("0101"), row("0102", owner="李四", phone="13800000002")))
+    report = import_roll(
+        estate, "roll.csv", sheet(row("0101"), row("0102", owner="李四", phone="13800000002"))
+    )
     assert report.is_written and report.added == ["1栋-1单元-0102"] and report.removed == []
 
 
-
 def test_reimport_reports_changes_and_keeps_holders(app, estate):
-    first = sheet(row("0101", "90.00"), row("0102", "80.00", "李四", "13800000002"), row("0103", "70.00", "王五", "13800000003"))
+    first = sheet(
+        row("0101", "90.00"),
+        row("0102", "80.00", "李四", "13800000002"),
+        row("0103", "70.00", "王五", "13800000003"),
+    )
     assert import_roll(estate, "roll.csv", first).is_written
     old_holders = {h.public_id for h in db.session.scalars(select(Holder))}
 
@@ -550,10 +692,14 @@ def test_reimport_reports_changes_and_keeps_holders(app, estate):
 def test_reimporting_the_same_list_changes_nothing(app, estate):
     content = sheet(row("0101"), row("0102", "80.00", "李四", "13800000002", co_owners="王五"))
     import_roll(estate, "roll.csv", content)
-    before = [(h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))]
+    before = [
+        (h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))
+    ]
     report = import_roll(estate, "roll.csv", content)
     assert (report.added, report.changed, report.removed, report.retired_holders) == ([], [], [], 0)
-    assert [(h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))] == before
+    assert [
+        (h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))
+    ] == before
 
 
 # --- the command line
@@ -562,9 +708,17 @@ def test_reimporting_the_same_list_changes_nothing(app, estate):
 def test_cli_import_json_dry_run_and_exit_codes(app, estate, runner, tmp_path):
     good = tmp_path / "名册.csv"
     good.write_bytes(sheet(row(), row("0102", "100.00", "李四", "13800000002")))
-    checked = runner.invoke(args=["roll", "import", str(estate.id), str(good), "--dry-run", "--json"])
+    checked = runner.invoke(
+        args=["roll", "import", str(estate.id), str(good), "--dry-run", "--json"]
+    )
     assert checked.exit_code == 0
-    assert json.loads(checked.output) == {"units": 2, "holders": 2, "area": "189.45", "headcount": 2, "errors": []}
+    assert json.loads(checked.output) == {
+        "units": 2,
+        "holders": 2,
+        "area": "189.45",
+        "headcount": 2,
+        "errors": [],
+    }
     assert written() == (0, 0)
 
     done = runner.invoke(args=["roll", "import", estate.name, str(good)])
@@ -575,7 +729,9 @@ def test_cli_import_json_dry_run_and_exit_codes(app, estate, runner, tmp_path):
     bad.write_bytes(sheet(row(area="-1")))
     refused = runner.invoke(args=["roll", "import", str(estate.id), str(bad), "--json"])
     assert refused.exit_code == 1
-    assert json.loads(refused.output)["errors"] == [{"row": 2, "column": "专有部分面积", "message": "面积不能为负数"}]
+    assert json.loads(refused.output)["errors"] == [
+        {"row": 2, "column": "专有部分面积", "message": "面积不能为负数"}
+    ]
     assert written() == (2, 2)
     unknown = runner.invoke(args=["roll", "import", "没有这个小区", str(good)])
     assert unknown.exit_code == 1 and "no single community" in unknown.output
@@ -591,7 +747,9 @@ def test_cli_lists_added_changed_and_removed_units(app, estate, runner, tmp_path
         assert refused.exit_code == 1 and removal_refused(1, "1栋-1单元-0103") in refused.output
         assert ("  would remove 1栋-1单元-0103" in refused.output) is ("--json" not in options)
     assert written() == (2, 2)
-    checked = runner.invoke(args=["roll", "import", str(estate.id), str(second), "--dry-run", "--allow-removals"])
+    checked = runner.invoke(
+        args=["roll", "import", str(estate.id), str(second), "--dry-run", "--allow-removals"]
+    )
     assert checked.exit_code == 0
     assert "added 1, changed 1, removed 1" in checked.output
     assert checked.output.splitlines()[1:] == [
@@ -599,8 +757,16 @@ def test_cli_lists_added_changed_and_removed_units(app, estate, runner, tmp_path
         "  changed 1栋-1单元-0101：面积 90.00 → 90.50",
         "  removed 1栋-1单元-0103",
     ]
-    as_json = runner.invoke(args=["roll", "import", str(estate.id), str(second), "--json", "--allow-removals"])
-    assert json.loads(as_json.output) == {"units": 2, "holders": 2, "area": "150.50", "headcount": 2, "errors": []}
+    as_json = runner.invoke(
+        args=["roll", "import", str(estate.id), str(second), "--json", "--allow-removals"]
+    )
+    assert json.loads(as_json.output) == {
+        "units": 2,
+        "holders": 2,
+        "area": "150.50",
+        "headcount": 2,
+        "errors": [],
+    }
     # A number no id can be is looked up as a name, not sent to overflow the query.
     huge = runner.invoke(args=["roll", "import", "9" * 30, str(second)])
     assert huge.exit_code == 1 and "no single community" in huge.output

@@ -143,11 +143,25 @@ def test_a_stricter_community_set_is_not_looser_than_the_law() -> None:
         ),
         # Exactly 1/2 "at least" is easier than the law's "more than 1/2".
         (
-            {"ordinary": {"area": "1/2", "headcount": "1/2", "strict": False, "base": "participating"}},
+            {
+                "ordinary": {
+                    "area": "1/2",
+                    "headcount": "1/2",
+                    "strict": False,
+                    "base": "participating",
+                }
+            },
             Shortfall("ordinary", "area", CIVIL_CODE_2021.ordinary.area),
         ),
         (
-            {"major": {"area": "3/4", "headcount": "2/3", "strict": False, "base": "participating"}},
+            {
+                "major": {
+                    "area": "3/4",
+                    "headcount": "2/3",
+                    "strict": False,
+                    "base": "participating",
+                }
+            },
             Shortfall("major", "headcount", CIVIL_CODE_2021.major.headcount),
         ),
         ({"major_items": [6, 8]}, Shortfall("major_items", "", (7,))),

@@ -70,7 +70,9 @@ def test_the_committee_runs_a_meeting_through_the_api(app, api, make):
         row = db.session.scalar(select(LoginSession))
         assert row.user_id == home.committee.id and row.owner_phone is None
         assert api.get("/committee/communities").json == {
-            "communities": [{"id": home.community.id, "name": home.community.name, "can_manage": True}]
+            "communities": [
+                {"id": home.community.id, "name": home.community.name, "can_manage": True}
+            ]
         }
         created = api.post(base, json={**DETAILS, "place": "小区会所", "revote_allowed": True})
         assert created.status_code == 201
@@ -81,16 +83,38 @@ def test_the_committee_runs_a_meeting_through_the_api(app, api, make):
         assert created.headers["Location"].endswith(f"/committee/meetings/{meeting['id']}")
         url = f"/committee/meetings/{meeting['id']}"
 
-        walls = api.post(url + "/motions", json={"kind": "approval", "item": 7, "title": "外墙翻新", "text": "详见方案"})
+        walls = api.post(
+            url + "/motions",
+            json={"kind": "approval", "item": 7, "title": "外墙翻新", "text": "详见方案"},
+        )
         assert walls.status_code == 201
         assert walls.json["id"] == "m1" and walls.json["threshold"]["class"] == "major"
-        assert walls.json["threshold"]["area"] == "3/4" and walls.json["threshold"]["strict"] is False
+        assert (
+            walls.json["threshold"]["area"] == "3/4" and walls.json["threshold"]["strict"] is False
+        )
         assert "不少于参与表决专有部分面积的 3/4" in walls.json["threshold"]["explanation"]
-        election = api.post(url + "/motions", json={"kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["张三", "李四"]})
-        assert election.json["candidates"] == [{"id": "c1", "name": "张三"}, {"id": "c2", "name": "李四"}]
-        no_firm = api.post(url + "/motions", json={"kind": "approval", "item": 4, "title": "续聘物业"})
+        election = api.post(
+            url + "/motions",
+            json={
+                "kind": "election",
+                "item": 3,
+                "title": "增补委员",
+                "seats": 1,
+                "candidates": ["张三", "李四"],
+            },
+        )
+        assert election.json["candidates"] == [
+            {"id": "c1", "name": "张三"},
+            {"id": "c2", "name": "李四"},
+        ]
+        no_firm = api.post(
+            url + "/motions", json={"kind": "approval", "item": 4, "title": "续聘物业"}
+        )
         assert no_firm.status_code == 400 and "须选定一家企业" in no_firm.json["message"]
-        hire = api.post(url + "/motions", json={"kind": "approval", "item": 4, "title": "续聘物业", "firm": firm.id})
+        hire = api.post(
+            url + "/motions",
+            json={"kind": "approval", "item": 4, "title": "续聘物业", "firm": firm.id},
+        )
         assert hire.json["firm"] == {"id": firm.id, "name": firm.name, "uscc": USCC}
         listed = api.get(base).json["meetings"]
         assert [m["id"] for m in listed] == [meeting["id"]]
@@ -102,9 +126,13 @@ def test_the_committee_runs_a_meeting_through_the_api(app, api, make):
         assert announced.status_code == 200
         assert announced.json["meeting"]["state"] == "announced"
         assert announced.json["meeting"]["announced_at"] == "2026-03-01T01:00:00Z"
-        notices = db.session.scalar(select(func.count(SmsMessage.id)).where(SmsMessage.purpose == "notice"))
+        notices = db.session.scalar(
+            select(func.count(SmsMessage.id)).where(SmsMessage.purpose == "notice")
+        )
         assert notices == 3
-        frozen = api.post(url + "/motions", json={"kind": "approval", "item": 5, "title": "迟到的议题"})
+        frozen = api.post(
+            url + "/motions", json={"kind": "approval", "item": 5, "title": "迟到的议题"}
+        )
         assert frozen.status_code == 409 and frozen.json["error"] == "conflict"
         too_early = api.post(url + "/open", json={})
         assert too_early.status_code == 409 and "还未到投票开始时间" in too_early.json["message"]
@@ -127,7 +155,9 @@ def test_the_committee_runs_a_meeting_through_the_api(app, api, make):
             "needed": {"area": "160.00", "headcount": 2},
             "quorum": True,
         }
-        assert all(set(m) == {"motion", "participating", "needed", "quorum"} for m in turnout["motions"])
+        assert all(
+            set(m) == {"motion", "participating", "needed", "quorum"} for m in turnout["motions"]
+        )
         not_yet = api.get(url + "/results")
         assert not_yet.status_code == 409 and not_yet.json["error"] == "not_yet"
         early = api.post(url + "/close")
@@ -136,7 +166,9 @@ def test_the_committee_runs_a_meeting_through_the_api(app, api, make):
     with time_machine.travel(CLOSES, tick=False):
         staff_sign_in(api, home.committee, secret)
         closed = api.post(url + "/close")
-        assert closed.status_code == 200 and closed.json["meeting"]["state"] == "tallied", closed.json
+        assert closed.status_code == 200 and closed.json["meeting"]["state"] == "tallied", (
+            closed.json
+        )
         results = api.get(url + "/results").json
     assert results["published_at"] is None
     walls_result, election_result, hire_result = results["results"]
@@ -147,7 +179,9 @@ def test_the_committee_runs_a_meeting_through_the_api(app, api, make):
         "elected": True,
     }
     assert hire_result["participating"]["holders"] == 0 and hire_result["passed"] is False
-    steps = db.session.scalars(select(MeetingTransition.to_state).order_by(MeetingTransition.id)).all()
+    steps = db.session.scalars(
+        select(MeetingTransition.to_state).order_by(MeetingTransition.id)
+    ).all()
     assert steps == ["announced", "open", "closed", "tallied"]
     actors = set(db.session.scalars(select(MeetingTransition.actor_id)))
     assert actors == {home.committee.id}
@@ -158,29 +192,62 @@ def test_staff_sign_in_refusals(app, api, make):
     secret = enrol(home.committee)
     user = home.committee
     with time_machine.travel(T0, tick=False):
-        wrong_password = api.post("/staff/sessions", json={"username": user.username, "password": "nope-nope-nope", "code": "123456"})
-        assert wrong_password.status_code == 401 and wrong_password.json["error"] == "invalid_credentials"
-        unknown = api.post("/staff/sessions", json={"username": "nobody", "password": "x", "code": "123456"})
+        wrong_password = api.post(
+            "/staff/sessions",
+            json={"username": user.username, "password": "nope-nope-nope", "code": "123456"},
+        )
+        assert (
+            wrong_password.status_code == 401
+            and wrong_password.json["error"] == "invalid_credentials"
+        )
+        unknown = api.post(
+            "/staff/sessions", json={"username": "nobody", "password": "x", "code": "123456"}
+        )
         assert unknown.status_code == 401 and unknown.json == wrong_password.json
-        not_enrolled = api.post("/staff/sessions", json={"username": home.second.username, "password": Builders.password, "code": "123456"})
+        not_enrolled = api.post(
+            "/staff/sessions",
+            json={
+                "username": home.second.username,
+                "password": Builders.password,
+                "code": "123456",
+            },
+        )
         assert not_enrolled.status_code == 403 and not_enrolled.json["error"] == "totp_not_enrolled"
-        missing_code = api.post("/staff/sessions", json={"username": user.username, "password": Builders.password})
+        missing_code = api.post(
+            "/staff/sessions", json={"username": user.username, "password": Builders.password}
+        )
         assert missing_code.status_code == 400 and missing_code.json["error"] == "invalid_body"
         code = pyotp.TOTP(secret).now()
-        ok = api.post("/staff/sessions", json={"username": user.username, "password": Builders.password, "code": code})
+        ok = api.post(
+            "/staff/sessions",
+            json={"username": user.username, "password": Builders.password, "code": code},
+        )
         assert ok.status_code == 201
-        replayed = api.post("/staff/sessions", json={"username": user.username, "password": Builders.password, "code": code})
+        replayed = api.post(
+            "/staff/sessions",
+            json={"username": user.username, "password": Builders.password, "code": code},
+        )
         assert replayed.status_code == 400 and replayed.json["error"] == "wrong_code"
         assert "已经用过" in replayed.json["message"]
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
         wrong = f"{(int(pyotp.TOTP(secret).now()) + 500000) % 10**6:06d}"
         answers = [
-            api.post("/staff/sessions", json={"username": user.username, "password": Builders.password, "code": wrong})
+            api.post(
+                "/staff/sessions",
+                json={"username": user.username, "password": Builders.password, "code": wrong},
+            )
             for _ in range(5)
         ]
         # The replayed code above was the first of five failures in a row: the fifth locks.
         assert [a.status_code for a in answers] == [400, 400, 400, 429, 429]
-        locked = api.post("/staff/sessions", json={"username": user.username, "password": Builders.password, "code": pyotp.TOTP(secret).now()})
+        locked = api.post(
+            "/staff/sessions",
+            json={
+                "username": user.username,
+                "password": Builders.password,
+                "code": pyotp.TOTP(secret).now(),
+            },
+        )
         assert locked.status_code == 429 and locked.json["error"] == "rate_limited"
     assert db.session.scalar(select(func.count(LoginSession.token_hash))) == 1
 
@@ -189,7 +256,10 @@ def test_the_flask_limiter_caps_staff_sign_in_like_the_web(app, api, make):
     user = make.user("committee", make.community())
     with time_machine.travel(T0, tick=False):
         answers = [
-            api.post("/staff/sessions", json={"username": user.username, "password": "wrong-password", "code": "000000"}).status_code
+            api.post(
+                "/staff/sessions",
+                json={"username": user.username, "password": "wrong-password", "code": "000000"},
+            ).status_code
             for _ in range(11)
         ]
     assert answers == [401] * 10 + [429]
@@ -203,11 +273,18 @@ def test_staff_see_and_manage_only_their_scope(app, api, make):
     ours_in_draft = draft(home, title="草稿")
     with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
         api.token = sessions.start(user_id=home.committee.id)
-        assert api.get(f"/committee/communities/{elsewhere.community.id}/meetings").status_code == 404
+        assert (
+            api.get(f"/committee/communities/{elsewhere.community.id}/meetings").status_code == 404
+        )
         assert api.get(f"/committee/meetings/{theirs.id}").status_code == 404
         assert api.get(f"/committee/meetings/{theirs.id}/turnout").status_code == 404
         assert api.post(f"/committee/meetings/{theirs.id}/close").status_code == 404
-        assert api.post(f"/committee/communities/{elsewhere.community.id}/meetings", json=DETAILS).status_code == 404
+        assert (
+            api.post(
+                f"/committee/communities/{elsewhere.community.id}/meetings", json=DETAILS
+            ).status_code
+            == 404
+        )
         assert api.get("/committee/meetings/2147483647").status_code == 404
         assert api.get("/committee/meetings/2147483648").status_code == 404  # past any id
 
@@ -217,8 +294,19 @@ def test_staff_see_and_manage_only_their_scope(app, api, make):
         assert {m["id"] for m in listed} == {mine.id, ours_in_draft.id}
         assert api.get(f"/committee/meetings/{mine.id}/turnout").status_code == 200
         assert api.get("/committee/communities").json["communities"][0]["can_manage"] is False
-        assert api.post(f"/committee/communities/{home.community.id}/meetings", json=DETAILS).status_code == 404
-        assert api.post(f"/committee/meetings/{ours_in_draft.id}/motions", json={"kind": "approval", "item": 1, "title": "议事规则"}).status_code == 404
+        assert (
+            api.post(
+                f"/committee/communities/{home.community.id}/meetings", json=DETAILS
+            ).status_code
+            == 404
+        )
+        assert (
+            api.post(
+                f"/committee/meetings/{ours_in_draft.id}/motions",
+                json={"kind": "approval", "item": 1, "title": "议事规则"},
+            ).status_code
+            == 404
+        )
         assert api.post(f"/committee/meetings/{ours_in_draft.id}/announce").status_code == 404
 
         bureau = make.user("bureau")
@@ -248,18 +336,34 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
         cases = [
             ({**DETAILS, "opens_at": "2026-03-17 09:00"}, "invalid_body", "opens_at 的格式不正确"),
             ({**DETAILS, "opens_at": "2026-02-30T01:00:00Z"}, "invalid", "opens_at 不是有效的时间"),
-            ({**DETAILS, "closes_at": "2026-03-10T01:00:00Z"}, "invalid", "投票截止时间须晚于开始时间"),
-            ({**DETAILS, "form": "meeting"}, "invalid_body", 'form 的取值无效，可选："written", "collective"'),
+            (
+                {**DETAILS, "closes_at": "2026-03-10T01:00:00Z"},
+                "invalid",
+                "投票截止时间须晚于开始时间",
+            ),
+            (
+                {**DETAILS, "form": "meeting"},
+                "invalid_body",
+                'form 的取值无效，可选："written", "collective"',
+            ),
             ({**DETAILS, "title": ""}, "invalid_body", "title 不能为空"),
             ({**DETAILS, "title": "   "}, "invalid", "请填写会议名称（不超过 200 字）"),
             ({**DETAILS, "title": "长" * 201}, "invalid_body", "title 不能超过 200 个字符"),
-            ({**DETAILS, "revote_allowed": "yes"}, "invalid_body", "revote_allowed 应为布尔值（true 或 false）"),
+            (
+                {**DETAILS, "revote_allowed": "yes"},
+                "invalid_body",
+                "revote_allowed 应为布尔值（true 或 false）",
+            ),
             ({**DETAILS, "opens_at": None}, "invalid_body", "opens_at 应为字符串"),
             ({**DETAILS, "rules": "mine"}, "invalid_body", "未知字段 rules"),
         ]
         for body, error, message in cases:
             answer = api.post(base, json=body)
-            assert (answer.status_code, answer.json["error"], answer.json["message"]) == (400, error, message)
+            assert (answer.status_code, answer.json["error"], answer.json["message"]) == (
+                400,
+                error,
+                message,
+            )
 
         meeting = api.post(base, json=DETAILS).json["meeting"]
         url = f"/committee/meetings/{meeting['id']}"
@@ -268,8 +372,14 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
             ({"kind": "approval", "item": "7", "title": "x"}, "invalid_body"),
             ({"kind": "vote", "item": 7, "title": "x"}, "invalid_body"),
             ({"kind": "election", "item": 3, "title": "x", "seats": 1}, "invalid"),
-            ({"kind": "election", "item": 3, "title": "x", "seats": 0, "candidates": ["甲"]}, "invalid_body"),
-            ({"kind": "election", "item": 3, "title": "x", "seats": 1, "candidates": [1]}, "invalid_body"),
+            (
+                {"kind": "election", "item": 3, "title": "x", "seats": 0, "candidates": ["甲"]},
+                "invalid_body",
+            ),
+            (
+                {"kind": "election", "item": 3, "title": "x", "seats": 1, "candidates": [1]},
+                "invalid_body",
+            ),
             ({"kind": "approval", "item": 4, "title": "x", "firm": 999}, "invalid"),
         ]
         for body, error in motions:
@@ -286,7 +396,9 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
         assert stuffed.status_code == 400 and stuffed.json["message"] == "请求体应为空"
         assert api.post(url + "/announce").status_code == 200
 
-        hurried = api.post(base, json={**DETAILS, "opens_at": "2026-03-05T01:00:00Z"}).json["meeting"]
+        hurried = api.post(base, json={**DETAILS, "opens_at": "2026-03-05T01:00:00Z"}).json[
+            "meeting"
+        ]
         url = f"/committee/meetings/{hurried['id']}"
         api.post(url + "/motions", json={"kind": "approval", "item": 1, "title": "修改议事规则"})
         short_notice = api.post(url + "/announce")

@@ -19,7 +19,13 @@ from voting.extensions import db
 from voting.models import Ballot, LoginSession, SmsMessage
 from voting.services import ballots, meetings, sessions
 
-ELECTION = {"kind": "election", "item": 3, "title": "增补委员", "seats": 2, "candidates": ["张三", "李四", "王五"]}
+ELECTION = {
+    "kind": "election",
+    "item": 3,
+    "title": "增补委员",
+    "seats": 2,
+    "candidates": ["张三", "李四", "王五"],
+}
 LIFT = {"kind": "approval", "item": 5, "title": "使用维修资金更换电梯"}
 
 
@@ -56,11 +62,18 @@ def test_an_owner_signs_in_sees_the_meeting_casts_and_gets_the_receipt(app, api,
         sent = api.post("/owner/codes", json={"phone": home.phones[0]})
         assert sent.json["phone"] == home.phones[0][:3] + "****" + home.phones[0][-4:]
         assert sent.json["expires_at"] == "2026-03-17T02:05:00Z"
-        verified = api.post("/owner/sessions", json={"phone": home.phones[0], "code": code_from_outbox(home.phones[0])})
+        verified = api.post(
+            "/owner/sessions",
+            json={"phone": home.phones[0], "code": code_from_outbox(home.phones[0])},
+        )
         assert verified.status_code == 201 and verified.json["token_type"] == "Bearer"
         token = api.token = verified.json["token"]
         row = db.session.scalar(select(LoginSession))
-        assert row.owner_phone == home.phones[0] and row.user_id is None and token not in row.token_hash
+        assert (
+            row.owner_phone == home.phones[0]
+            and row.user_id is None
+            and token not in row.token_hash
+        )
 
         listing = api.get("/owner/meetings").json
         [entry] = listing["holders"]
@@ -69,14 +82,27 @@ def test_an_owner_signs_in_sees_the_meeting_casts_and_gets_the_receipt(app, api,
         assert entry["community"]["name"] == home.community.name
         [item] = entry["meetings"]
         assert item["meeting"]["state"] == "open" and item["meeting"]["title"] == meeting.title
-        assert item["ballot"] == {"holder": holder.id, "is_voter": True, "has_voted": False, "receipt_seq": None, "channel": None}
+        assert item["ballot"] == {
+            "holder": holder.id,
+            "is_voter": True,
+            "has_voted": False,
+            "receipt_seq": None,
+            "channel": None,
+        }
 
         shown = api.get(f"/owner/meetings/{meeting.id}").json
         lift, election = shown["motions"]
         assert lift["threshold"]["class"] == "ordinary" and lift["threshold"]["area"] == "1/2"
         assert "超过参与表决专有部分面积的 1/2" in lift["threshold"]["explanation"]
-        assert election["seats"] == 2 and [c["name"] for c in election["candidates"]] == ["张三", "李四", "王五"]
-        assert shown["rules"]["quorum"]["explanation"] == "参与表决的专有部分面积不少于总面积的 2/3，且人数不少于总人数的 2/3"
+        assert election["seats"] == 2 and [c["name"] for c in election["candidates"]] == [
+            "张三",
+            "李四",
+            "王五",
+        ]
+        assert (
+            shown["rules"]["quorum"]["explanation"]
+            == "参与表决的专有部分面积不少于总面积的 2/3，且人数不少于总人数的 2/3"
+        )
         assert shown["results"] is None and shown["ballots"][0]["has_voted"] is False
 
         cast = api.post(
@@ -91,7 +117,11 @@ def test_an_owner_signs_in_sees_the_meeting_casts_and_gets_the_receipt(app, api,
         assert cast.headers["Location"].endswith(f"/receipts/{receipt['seq']}")
         assert api.get(f"/owner/meetings/{meeting.id}/receipts/{receipt['seq']}").json == receipt
         after = api.get("/owner/meetings").json["holders"][0]["meetings"][0]["ballot"]
-        assert after["has_voted"] is True and after["receipt_seq"] == receipt["seq"] and after["channel"] == "online"
+        assert (
+            after["has_voted"] is True
+            and after["receipt_seq"] == receipt["seq"]
+            and after["channel"] == "online"
+        )
     ballot = db.session.scalar(select(Ballot))
     assert ballots.choices_of(meeting, ballot) == {"m1": "agree", "m2": ["c1", "c3"]}
     page = api.client.get(f"/check?r={receipt['text']}").get_data(as_text=True)
@@ -104,7 +134,10 @@ def test_the_code_answer_is_the_same_for_unknown_numbers(app, api, make):
         known = api.post("/owner/codes", json={"phone": home.phones[0]})
         unknown = api.post("/owner/codes", json={"phone": "13700009999"})
     assert known.status_code == unknown.status_code == 202
-    assert set(known.json) == set(unknown.json) and known.json["expires_at"] == unknown.json["expires_at"]
+    assert (
+        set(known.json) == set(unknown.json)
+        and known.json["expires_at"] == unknown.json["expires_at"]
+    )
     phones = set(db.session.scalars(select(SmsMessage.phone)))
     assert phones == {home.phones[0]}  # no SMS to a number on no roll
 
@@ -225,7 +258,13 @@ def test_refused_ballots(app, api, make):
         again = api.post(url, json={"holder": mine.id, "choices": {"m1": "agree"}})
         assert again.status_code == 409 and again.json["error"] == "conflict"
         assert "不允许改票" in again.json["message"]
-        assert api.post("/owner/meetings/999999/ballots", json={"holder": mine.id, "choices": {"m1": "agree"}}).status_code == 404
+        assert (
+            api.post(
+                "/owner/meetings/999999/ballots",
+                json={"holder": mine.id, "choices": {"m1": "agree"}},
+            ).status_code
+            == 404
+        )
     assert db.session.scalar(select(func.count(Ballot.id))) == 1
 
 
@@ -263,14 +302,19 @@ def test_owners_see_only_their_own(app, api, make):
     with time_machine.travel(OPENS, tick=False):
         theirs = ballots.cast(meeting.id, other.id, {"m1": "agree"}, now=OPENS)
         api.token = sessions.start(owner_phone=home.phones[0])
-        titles = [m["meeting"]["title"] for m in api.get("/owner/meetings").json["holders"][0]["meetings"]]
+        titles = [
+            m["meeting"]["title"] for m in api.get("/owner/meetings").json["holders"][0]["meetings"]
+        ]
         assert titles == [meeting.title]
         assert api.get(f"/owner/meetings/{hidden_draft.id}").status_code == 404
         assert api.get(f"/owner/meetings/{foreign.id}").status_code == 404
         assert api.get(f"/owner/meetings/{meeting.id}/receipts/{theirs.seq}").status_code == 404
         assert api.get(f"/owner/meetings/{meeting.id}/receipts/999").status_code == 404
         assert api.get("/owner/meetings/99999999999").status_code == 404  # beyond any id
-        stranger = api.post(f"/owner/meetings/{foreign.id}/ballots", json={"holder": other.id, "choices": {"m1": "agree"}})
+        stranger = api.post(
+            f"/owner/meetings/{foreign.id}/ballots",
+            json={"holder": other.id, "choices": {"m1": "agree"}},
+        )
         assert stranger.status_code == 404
         api.token = sessions.start(owner_phone="13700009999")  # on no roll
         assert api.get("/owner/meetings").json == {"holders": []}
@@ -286,14 +330,19 @@ def test_tokens_cookies_and_sign_out(app, api, make):
         assert missing.headers["WWW-Authenticate"].startswith("Bearer")
         bogus = api.get("/owner/meetings", token="not-a-real-token")
         assert bogus.status_code == 401 and bogus.json["error"] == "invalid_token"
-        basic = api.get("/owner/meetings", token=None, headers={"Authorization": "Basic dXNlcjpwYXNz"})
+        basic = api.get(
+            "/owner/meetings", token=None, headers={"Authorization": "Basic dXNlcjpwYXNz"}
+        )
         assert basic.status_code == 401
 
         # A signed-in browser's cookie means nothing to the API, so no page elsewhere can
         # borrow it (and CSRF cannot apply): without a bearer token the cast is refused.
         as_owner(api.client, home.phones[0])
         assert api.client.get("/owner/").status_code == 200
-        cookie_only = api.post(f"/owner/meetings/{meeting.id}/ballots", json={"holder": holder.id, "choices": {"m1": "agree"}})
+        cookie_only = api.post(
+            f"/owner/meetings/{meeting.id}/ballots",
+            json={"holder": holder.id, "choices": {"m1": "agree"}},
+        )
         assert cookie_only.status_code == 401
         assert db.session.scalar(select(func.count(Ballot.id))) == 0
 
@@ -348,13 +397,21 @@ def test_the_flask_limiter_caps_code_requests_per_address(app, api):
 def test_meeting_results_reach_owners_once_tallied(app, api, make):
     home = estate(make, ["100.00", "80.00"])
     meeting = open_meeting(home, [LIFT, ELECTION])
-    for phone, choices in zip(home.phones, ({"m1": "agree", "m2": ["c1"]}, {"m1": "agree", "m2": ["c1", "c2"]}), strict=True):
+    for phone, choices in zip(
+        home.phones,
+        ({"m1": "agree", "m2": ["c1"]}, {"m1": "agree", "m2": ["c1", "c2"]}),
+        strict=True,
+    ):
         ballots.cast(meeting.id, home.holder(phone).id, choices, now=OPENS)
     meetings.close(meeting.id, home.committee, now=CLOSES)
     with time_machine.travel(CLOSES + timedelta(hours=1), tick=False):
         api.token = sessions.start(owner_phone=home.phones[1])
         shown = api.get(f"/owner/meetings/{meeting.id}").json
     lift, election = shown["results"]
-    assert lift["passed"] is True and lift["participating"] == {"area": "180.00", "headcount": 2, "holders": 2}
+    assert lift["passed"] is True and lift["participating"] == {
+        "area": "180.00",
+        "headcount": 2,
+        "holders": 2,
+    }
     elected = {c["candidate"]: c["elected"] for c in election["candidates"]}
     assert elected == {"c1": True, "c2": False, "c3": False}

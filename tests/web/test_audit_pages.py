@@ -52,11 +52,19 @@ def test_the_audit_verdict_shows_on_the_meeting_page(app, client, make):
         sign_in(client, auditor)
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         assert "尚未进行数据库审计" in page
-        clean = client.post(f"/meetings/{meeting.id}/audit", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        clean = client.post(
+            f"/meetings/{meeting.id}/audit",
+            data={"csrf_token": csrf_from(page)},
+            follow_redirects=True,
+        )
         assert "数据库审计通过" in clean.get_data(as_text=True)
         db.session.execute(text("UPDATE log_entries SET type = 'tally' WHERE seq = 1"))
         db.session.commit()
-        dirty = client.post(f"/meetings/{meeting.id}/audit", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        dirty = client.post(
+            f"/meetings/{meeting.id}/audit",
+            data={"csrf_token": csrf_from(page)},
+            follow_redirects=True,
+        )
     body = dirty.get_data(as_text=True)
     assert "数据库审计发现" in body and "(seq 1): column type differs from the signed entry" in body
 
@@ -86,7 +94,10 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
         signed = make_attestation("street-office", "大坪街道办事处", head.hash, LATER, office_key)
         uploaded = street.post(
             f"/meetings/{meeting.id}/attestation",
-            data={"csrf_token": csrf_from(page), "file": (io.BytesIO(json.dumps(signed).encode()), "a.json")},
+            data={
+                "csrf_token": csrf_from(page),
+                "file": (io.BytesIO(json.dumps(signed).encode()), "a.json"),
+            },
             content_type="multipart/form-data",
             follow_redirects=True,
         )
@@ -94,7 +105,11 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
         assert certify.state(meeting) == "attested"
 
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-        certified = client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": csrf_from(page), "confirm": "yes"}, follow_redirects=True)
+        certified = client.post(
+            f"/meetings/{meeting.id}/certify",
+            data={"csrf_token": csrf_from(page), "confirm": "yes"},
+            follow_redirects=True,
+        )
         assert "住建部门已认证" in certified.get_data(as_text=True)
         signed_at = (LATER + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")  # Beijing time
         assert f"大坪街道办事处 · {signed_at}" in certified.get_data(as_text=True)
@@ -113,7 +128,10 @@ def test_a_bad_attestation_file_is_refused_on_the_page(app, client, make):
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         response = client.post(
             f"/meetings/{meeting.id}/attestation",
-            data={"csrf_token": csrf_from(page), "file": (io.BytesIO(b"not json at all"), "a.json")},
+            data={
+                "csrf_token": csrf_from(page),
+                "file": (io.BytesIO(b"not json at all"), "a.json"),
+            },
             content_type="multipart/form-data",
             follow_redirects=True,
         )
@@ -127,4 +145,9 @@ def test_only_the_bureau_registers_keys_and_certifies(app, client, make):
         sign_in(client, home.committee)
         assert client.get("/bureau/keys").status_code == 403
         token = csrf_from(client.get(f"/meetings/{meeting.id}").get_data(as_text=True))
-        assert client.post(f"/meetings/{meeting.id}/certify", data={"csrf_token": token, "confirm": "yes"}).status_code == 403
+        assert (
+            client.post(
+                f"/meetings/{meeting.id}/certify", data={"csrf_token": token, "confirm": "yes"}
+            ).status_code
+            == 403
+        )

@@ -41,11 +41,17 @@ def test_announcing_needs_the_box_ticked(app, client, make):
         page = client.get(url).get_data(as_text=True)
         confirm_box(page, url + "/announce")
         assert "确认发布：议题随即冻结，不能再修改，并短信通知全体业主" in page
-        refused = client.post(url + "/announce", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        refused = client.post(
+            url + "/announce", data={"csrf_token": csrf_from(page)}, follow_redirects=True
+        )
         assert REFUSED in refused.get_data(as_text=True)
         db.session.refresh(meeting)
         assert meeting.state == MeetingState.draft and count(SmsMessage) == 0
-        done = client.post(url + "/announce", data={"csrf_token": csrf_from(page), "confirm": "yes"}, follow_redirects=True)
+        done = client.post(
+            url + "/announce",
+            data={"csrf_token": csrf_from(page), "confirm": "yes"},
+            follow_redirects=True,
+        )
     assert "已发布会议公告" in done.get_data(as_text=True)
     db.session.refresh(meeting)
     assert meeting.state == MeetingState.announced and count(SmsMessage) == 2
@@ -61,7 +67,9 @@ def test_closing_needs_the_box_ticked(app, client, make):
         sign_in(client, home.committee)
         page = client.get(url).get_data(as_text=True)
         confirm_box(page, url + "/close")
-        refused = client.post(url + "/close", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        refused = client.post(
+            url + "/close", data={"csrf_token": csrf_from(page)}, follow_redirects=True
+        )
         assert REFUSED in refused.get_data(as_text=True)
         db.session.refresh(meeting)
         assert meeting.state == MeetingState.open and meetings.results(meeting) is None
@@ -80,7 +88,9 @@ def test_deleting_a_motion_needs_the_box_ticked(app, client, make):
         sign_in(client, home.committee)
         page = client.get(url).get_data(as_text=True)
         confirm_box(page, action)
-        refused = client.post(action, data={"csrf_token": csrf_from(page), "confirm": ""}, follow_redirects=True)
+        refused = client.post(
+            action, data={"csrf_token": csrf_from(page), "confirm": ""}, follow_redirects=True
+        )
         assert REFUSED in refused.get_data(as_text=True)
         assert count(Motion) == 1
         client.post(action, data={"csrf_token": csrf_from(page), "confirm": "yes"})
@@ -96,7 +106,9 @@ def test_certifying_needs_the_box_ticked(app, client, make):
         sign_in(client, bureau)
         page = client.get(url).get_data(as_text=True)
         confirm_box(page, url + "/certify")
-        refused = client.post(url + "/certify", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        refused = client.post(
+            url + "/certify", data={"csrf_token": csrf_from(page)}, follow_redirects=True
+        )
         assert REFUSED in refused.get_data(as_text=True)
         db.session.refresh(meeting)
         assert certify.state(meeting) == "attested" and meeting.certified_at is None
@@ -109,14 +121,20 @@ def test_revoking_a_role_resetting_an_authenticator_and_revoking_a_key_need_the_
     community = make.community()
     admin, member = make.user("bureau"), make.user("committee", community)
     sign_in(client, member)  # enrols an authenticator
-    key = certify.register_key(community.street_office, public_key_text(Ed25519PrivateKey.generate()), admin)
+    key = certify.register_key(
+        community.street_office, public_key_text(Ed25519PrivateKey.generate()), admin
+    )
     grant_id = member.grants[0].id
     sign_in(client, admin)
     staff = client.get("/bureau/staff").get_data(as_text=True)
     keys = client.get("/bureau/keys").get_data(as_text=True)
     steps = (
         (staff, f"/bureau/grants/{grant_id}/revoke", "确认撤销：该账号立即失去此权限"),
-        (staff, f"/bureau/staff/{member.id}/totp-reset", "确认重置：该账号立即退出登录，下次登录须重新绑定验证器"),
+        (
+            staff,
+            f"/bureau/staff/{member.id}/totp-reset",
+            "确认重置：该账号立即退出登录，下次登录须重新绑定验证器",
+        ),
         (keys, f"/bureau/keys/{key.id}/revoke", "确认停用：此后不再接受用该公钥签署的审核签名"),
     )
 

@@ -54,7 +54,11 @@ def test_a_refused_new_meeting_keeps_everything_typed(app, client, make):
         created = client.post(base, data={"csrf_token": token, **fixed})
     assert created.status_code == 302
     meeting = db.session.scalar(select(Meeting))
-    assert (meeting.title, meeting.place, meeting.is_revote_allowed) == ("2026年第一次业主大会会议", "小区会所二楼", True)
+    assert (meeting.title, meeting.place, meeting.is_revote_allowed) == (
+        "2026年第一次业主大会会议",
+        "小区会所二楼",
+        True,
+    )
 
 
 def test_refused_meeting_details_keep_what_was_typed_not_the_stored_values(app, client, make):
@@ -77,20 +81,44 @@ def test_refused_meeting_details_keep_what_was_typed_not_the_stored_values(app, 
     assert refused.status_code == 422 and "投票截止时间须晚于开始时间" in page
     assert form_to(page, url + "/details").values == NEW_MEETING
     db.session.refresh(meeting)
-    assert (meeting.title, meeting.form, meeting.place) == ("2026年第一次业主大会会议", "written", "")
-    assert (meeting.opens_at, meeting.closes_at, meeting.is_revote_allowed) == (OPENS, CLOSES, False)
+    assert (meeting.title, meeting.form, meeting.place) == (
+        "2026年第一次业主大会会议",
+        "written",
+        "",
+    )
+    assert (meeting.opens_at, meeting.closes_at, meeting.is_revote_allowed) == (
+        OPENS,
+        CLOSES,
+        False,
+    )
 
 
 def test_a_refused_motion_keeps_its_title_text_and_candidates(app, client, make):
     home = estate(make, ["100.00"])
-    firm = Firm(name="重庆诚信物业服务有限公司", uscc="91500103MA5U0X1X2" + uscc_check_char("91500103MA5U0X1X2"))
+    firm = Firm(
+        name="重庆诚信物业服务有限公司",
+        uscc="91500103MA5U0X1X2" + uscc_check_char("91500103MA5U0X1X2"),
+    )
     db.session.add(firm)
     db.session.commit()
     meeting = draft(home)
     url = f"/meetings/{meeting.id}"
     action = url + "/motions"
-    blank = {"kind": "approval", "item": "1", "title": "", "text": "", "firm_id": "", "seats": "1", "candidates": ""}
-    no_firm = {**blank, "item": "4", "title": "续聘物业服务企业", "text": "续聘三年，\n物业费不变。"}
+    blank = {
+        "kind": "approval",
+        "item": "1",
+        "title": "",
+        "text": "",
+        "firm_id": "",
+        "seats": "1",
+        "candidates": "",
+    }
+    no_firm = {
+        **blank,
+        "item": "4",
+        "title": "续聘物业服务企业",
+        "text": "续聘三年，\n物业费不变。",
+    }
     wrong_item = {
         **blank, "kind": "election", "item": "6", "title": "选举第二届业主委员会委员",
         "text": "差额选举", "seats": "2", "candidates": "张伟\n李娜\n王强",
@@ -126,13 +154,23 @@ def test_the_notice_refusal_names_the_first_allowed_time_in_beijing_time(app, cl
     with time_machine.travel(T0 + timedelta(seconds=59), tick=False):
         sign_in(client, home.committee)
         token = csrf_from(client.get(url).get_data(as_text=True))
-        refused = client.post(url + "/announce", data={"csrf_token": token, "confirm": "yes"}, follow_redirects=True)
+        refused = client.post(
+            url + "/announce", data={"csrf_token": token, "confirm": "yes"}, follow_redirects=True
+        )
     page = refused.get_data(as_text=True)
     # T0 + 20 days + 59 s is 09:00:59 in Beijing: the first minute a form can name is 09:01.
     assert "投票开始时间须在公告之日起至少 20 天后（不早于北京时间 2026-03-21 09:01）" in page
     assert "2026-03-21T01" not in page
-    meetings.update(meeting, title=meeting.title, form="written", opens_at=T0 + timedelta(days=20, minutes=1), closes_at=CLOSES + timedelta(days=5))
-    meetings.announce(meeting.id, home.committee, now=T0 + timedelta(seconds=59))  # that minute is allowed
+    meetings.update(
+        meeting,
+        title=meeting.title,
+        form="written",
+        opens_at=T0 + timedelta(days=20, minutes=1),
+        closes_at=CLOSES + timedelta(days=5),
+    )
+    meetings.announce(
+        meeting.id, home.committee, now=T0 + timedelta(seconds=59)
+    )  # that minute is allowed
     assert meeting.state == MeetingState.announced
 
 
@@ -153,7 +191,9 @@ def test_opening_shows_when_instead_of_a_button_that_would_be_refused(app, clien
         sign_in(client, home.committee)
         page = client.get(url).get_data(as_text=True)
         assert "投票将于" not in page and has_form_to(page, url + "/open")
-        tried = client.post(url + "/open", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        tried = client.post(
+            url + "/open", data={"csrf_token": csrf_from(page)}, follow_redirects=True
+        )
     assert "业主名册为空，无法开始投票" in tried.get_data(as_text=True)
 
 

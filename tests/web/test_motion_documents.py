@@ -59,7 +59,10 @@ def test_a_pdf_is_attached_and_the_open_entry_commits_to_its_hash(app, client, m
         assert "已附上文件" in page and "合同.pdf" in page
         assert "已附上文件" in attach(client, meeting, PNG, "平面图.png").get_data(as_text=True)
     documents = db.session.scalars(select(MotionDocument).order_by(MotionDocument.position)).all()
-    assert [(d.position, d.upload.filename) for d in documents] == [(1, "合同.pdf"), (2, "平面图.png")]
+    assert [(d.position, d.upload.filename) for d in documents] == [
+        (1, "合同.pdf"),
+        (2, "平面图.png"),
+    ]
     upload = documents[0].upload
     digest = hashlib.sha256(PDF).hexdigest()
     assert (upload.sha256, upload.content_type, upload.purpose, upload.size) == (
@@ -159,9 +162,7 @@ def test_owners_of_the_community_download_attachments_others_get_404(app, client
         assert client.get(f"/meetings/{meeting.id}/documents/{document.id}").status_code == 404
 
 
-def test_the_owner_ballot_page_links_to_the_attachment_before_and_during_voting(
-    app, client, make
-):
+def test_the_owner_ballot_page_links_to_the_attachment_before_and_during_voting(app, client, make):
     """The motion as owners read it (announced: the motion card; open: the ballot form) links
     to the owners' download of its attachment, which serves the file."""
     home = estate(make, ["100.00", "80.00"])

@@ -100,7 +100,11 @@ def test_every_api_route_is_documented_and_every_operation_routed(app):
             routed.add((template, method.lower()))
     documented = {(path, method) for path, method, _operation in operations()}
     assert routed == documented
-    assert all(rule.endpoint.startswith("api.") for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/"))
+    assert all(
+        rule.endpoint.startswith("api.")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+    )
 
 
 def test_the_served_document_is_the_document(app, client):
@@ -133,24 +137,51 @@ def test_the_validation_fixture_bites():
         check_exchange("PUT", url, fake(404, good))
     body = {"phone": 13900000000}
     with pytest.raises(ContractError, match="accepted a body the document refuses"):
-        check_exchange("POST", PREFIX + "/owner/codes", fake(202, {"phone": "139****0000", "expires_at": "2026-03-01T01:05:00Z", "resend_at": "2026-03-01T01:01:00Z"}), body)
+        check_exchange(
+            "POST",
+            PREFIX + "/owner/codes",
+            fake(
+                202,
+                {
+                    "phone": "139****0000",
+                    "expires_at": "2026-03-01T01:05:00Z",
+                    "resend_at": "2026-03-01T01:01:00Z",
+                },
+            ),
+            body,
+        )
     with pytest.raises(ContractError, match="refused as invalid_body"):
-        check_exchange("POST", PREFIX + "/owner/codes", fake(400, {"error": "invalid_body", "message": "x"}), {"phone": "13900000000"})
+        check_exchange(
+            "POST",
+            PREFIX + "/owner/codes",
+            fake(400, {"error": "invalid_body", "message": "x"}),
+            {"phone": "13900000000"},
+        )
 
 
 def test_times_and_areas_are_strings_never_numbers():
     for name in ("Receipt", "Counts", "Turnout", "MeetingSummary"):
         text = json.dumps(WIRE_DOCUMENT["components"]["schemas"][name])
         assert '"type": "number"' not in text
-    assert validator_at("/components/schemas/Counts").is_valid({"area": "1.50", "headcount": 1, "holders": 1})
-    assert not validator_at("/components/schemas/Counts").is_valid({"area": 1.5, "headcount": 1, "holders": 1})
+    assert validator_at("/components/schemas/Counts").is_valid(
+        {"area": "1.50", "headcount": 1, "holders": 1}
+    )
+    assert not validator_at("/components/schemas/Counts").is_valid(
+        {"area": 1.5, "headcount": 1, "holders": 1}
+    )
 
 
 # --- the body checker agrees with jsonschema -----------------------------------------------
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
 NEAR = {
@@ -159,15 +190,28 @@ NEAR = {
         optional={
             "choices": st.dictionaries(
                 st.sampled_from(["m1", "m2", "x" * 70]),
-                st.one_of(st.sampled_from(["agree", "oppose", "abstain", "no"]), st.lists(st.sampled_from(["c1", "c2", "y" * 70]), max_size=3), st.integers()),
+                st.one_of(
+                    st.sampled_from(["agree", "oppose", "abstain", "no"]),
+                    st.lists(st.sampled_from(["c1", "c2", "y" * 70]), max_size=3),
+                    st.integers(),
+                ),
                 max_size=3,
             ),
             "extra": JSON,
         },
     ),
     "MotionDraft": st.fixed_dictionaries(
-        {"kind": st.sampled_from(["approval", "election", "other"]), "item": st.integers(-1, 11), "title": st.text(max_size=3)},
-        optional={"seats": st.integers(-1, 60), "candidates": st.lists(st.one_of(st.text(max_size=3), st.integers()), max_size=3), "firm": st.one_of(st.integers(0, 3), st.none()), "text": JSON},
+        {
+            "kind": st.sampled_from(["approval", "election", "other"]),
+            "item": st.integers(-1, 11),
+            "title": st.text(max_size=3),
+        },
+        optional={
+            "seats": st.integers(-1, 60),
+            "candidates": st.lists(st.one_of(st.text(max_size=3), st.integers()), max_size=3),
+            "firm": st.one_of(st.integers(0, 3), st.none()),
+            "text": JSON,
+        },
     ),
     "MeetingDraft": st.fixed_dictionaries(
         {"title": st.text(max_size=3), "form": st.sampled_from(["written", "collective", "x"])},
@@ -178,7 +222,9 @@ NEAR = {
             "place": JSON,
         },
     ),
-    "CodeVerification": st.dictionaries(st.sampled_from(["phone", "code", "x"]), JSON | st.text(max_size=25)),
+    "CodeVerification": st.dictionaries(
+        st.sampled_from(["phone", "code", "x"]), JSON | st.text(max_size=25)
+    ),
     "NoBody": JSON,
 }
 
@@ -192,7 +238,9 @@ def request_context(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("name", sorted(NEAR))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_the_body_checker_agrees_with_jsonschema(request_context, name, data):
     body = data.draw(st.one_of(NEAR[name], JSON))

@@ -19,7 +19,13 @@ from voting.services import ballots, meetings, paper
 
 SCAN = b"%PDF-1.4\n% a scanned paper ballot\n"
 MANDATE = b"\xff\xd8\xff\xe0" + b"a photographed mandate" * 10
-ELECTION = {"kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["张三", "李四"]}
+ELECTION = {
+    "kind": "election",
+    "item": 3,
+    "title": "增补委员",
+    "seats": 1,
+    "candidates": ["张三", "李四"],
+}
 NOW = OPENS + timedelta(hours=1)
 
 
@@ -57,7 +63,9 @@ def test_one_member_enters_and_another_confirms(app, client, make):
         assert "须由另一名委员复核" in listing and "核对无误" not in listing
         assert "同意" in listing and "李四" in listing
         entry = db.session.scalar(select(PaperBallot))
-        refused = client.post(f"{base}/{entry.id}/confirm", data={"csrf_token": token}, follow_redirects=True)
+        refused = client.post(
+            f"{base}/{entry.id}/confirm", data={"csrf_token": token}, follow_redirects=True
+        )
         assert "不能复核自己录入的表决票" in refused.get_data(as_text=True)
         assert count(LogEntry) == 1
 
@@ -68,7 +76,11 @@ def test_one_member_enters_and_another_confirms(app, client, make):
         with other.get(f"{base}/{entry.id}/scan") as scan:  # checked against the entry
             assert scan.mimetype == "application/pdf" and scan.data == SCAN
             assert scan.headers["Cache-Control"] == "no-store"
-        done = other.post(f"{base}/{entry.id}/confirm", data={"csrf_token": csrf_from(listing)}, follow_redirects=True)
+        done = other.post(
+            f"{base}/{entry.id}/confirm",
+            data={"csrf_token": csrf_from(listing)},
+            follow_redirects=True,
+        )
         page = done.get_data(as_text=True)
         assert "已复核，表决票已写入日志" in page
         # Written to the log, it is one ballot among others until the close: no choices,
@@ -89,7 +101,15 @@ def test_refusals_are_shown_and_write_nothing(app, client, make):
         sign_in(client, home.committee)
         token = csrf_from(client.get(f"/meetings/{meeting.id}/paper").get_data(as_text=True))
         second = home.holder(home.phones[1])
-        fake = post_entry(client, meeting, second, token, scan=b"not a pdf, only text\n", name="scan.pdf", m1="abstain")
+        fake = post_entry(
+            client,
+            meeting,
+            second,
+            token,
+            scan=b"not a pdf, only text\n",
+            name="scan.pdf",
+            m1="abstain",
+        )
         page = fake.get_data(as_text=True)
         assert fake.status_code == 400 and "只接受 PDF、JPEG 或 PNG 文件" in page
         assert 'value="abstain" checked' in page  # the choices are kept for another try
@@ -100,13 +120,28 @@ def test_refusals_are_shown_and_write_nothing(app, client, make):
         assert count(PaperBallot) == 0 and count(Upload) == 0
         listing = client.get(f"/meetings/{meeting.id}/paper").get_data(as_text=True)
         assert "已有 网上 表决票，又尝试 纸质" in listing
-        assert "已有 网上 表决票，又尝试 纸质" in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        assert "已有 网上 表决票，又尝试 纸质" in client.get(f"/meetings/{meeting.id}").get_data(
+            as_text=True
+        )
 
-        no_agent = post_entry(client, meeting, second, token, channel="proxy", scan=MANDATE, name="m.jpg")
+        no_agent = post_entry(
+            client, meeting, second, token, channel="proxy", scan=MANDATE, name="m.jpg"
+        )
         assert "受托人姓名" in no_agent.get_data(as_text=True)
-        agent = {"channel": "proxy", "agent_name": "赵代理", "agent_id_number": "110105198001011238"}
-        assert post_entry(client, meeting, second, token, scan=MANDATE, name="m.jpg", **agent).status_code == 302
-        over = post_entry(client, meeting, home.holder(home.phones[2]), token, scan=MANDATE, name="m.jpg", **agent)
+        agent = {
+            "channel": "proxy",
+            "agent_name": "赵代理",
+            "agent_id_number": "110105198001011238",
+        }
+        assert (
+            post_entry(
+                client, meeting, second, token, scan=MANDATE, name="m.jpg", **agent
+            ).status_code
+            == 302
+        )
+        over = post_entry(
+            client, meeting, home.holder(home.phones[2]), token, scan=MANDATE, name="m.jpg", **agent
+        )
         assert "已达本小区上限（1 份）" in over.get_data(as_text=True)
         assert count(PaperBallot) == 1
         empty = post_entry(client, meeting, home.holder(home.phones[3]), token, m1="")
@@ -138,8 +173,16 @@ def test_scans_are_served_only_to_staff_of_the_community(app, client, make):
         assert "赵代理" in listing and "核对无误" not in listing and "退回" not in listing
         assert "投票结束前不显示表决内容和扫描件" in listing and "同意" not in listing
         token = csrf_from(listing)
-        assert auditor.post(f"/meetings/{meeting.id}/paper/{entry.id}/confirm", data={"csrf_token": token}).status_code == 404
-        assert auditor.get(f"/meetings/{meeting.id}/paper/new?holder={entry.holder_id}").status_code == 404
+        assert (
+            auditor.post(
+                f"/meetings/{meeting.id}/paper/{entry.id}/confirm", data={"csrf_token": token}
+            ).status_code
+            == 404
+        )
+        assert (
+            auditor.get(f"/meetings/{meeting.id}/paper/new?holder={entry.holder_id}").status_code
+            == 404
+        )
 
         stranger = app.test_client()
         sign_in(stranger, elsewhere.committee)

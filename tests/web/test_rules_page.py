@@ -23,7 +23,11 @@ STRICTER = {
 
 def form_of(rules: dict, token: str) -> dict:
     """The rules page's fields for the spec ``rules`` object ``rules``."""
-    fields = {"csrf_token": token, "name": rules["name"], "major_items": [str(i) for i in rules["major_items"]]}
+    fields = {
+        "csrf_token": token,
+        "name": rules["name"],
+        "major_items": [str(i) for i in rules["major_items"]],
+    }
     for bar in ("quorum", "major", "ordinary"):
         fields[f"{bar}_area"] = rules[bar]["area"]
         fields[f"{bar}_headcount"] = rules[bar]["headcount"]
@@ -50,7 +54,9 @@ def test_the_committee_adopts_stricter_rules_and_new_meetings_use_them(app, clie
     assert "jialing-2025" in meetings_page  # named on the form that creates the next meeting
 
     page = client.get(url).get_data(as_text=True)
-    back = client.post(url, data={"csrf_token": csrf_from(page), "action": "reset"}, follow_redirects=True)
+    back = client.post(
+        url, data={"csrf_token": csrf_from(page), "action": "reset"}, follow_redirects=True
+    )
     assert "已恢复为民法典默认规则" in back.get_data(as_text=True)
     db.session.expire_all()
     assert home.community.rules_json is None
@@ -66,18 +72,30 @@ def test_rules_below_the_law_are_refused_and_what_was_typed_is_kept(app, client,
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "表决规则不得低于民法典的要求" in body
-    assert "参与表决的专有部分面积比例须不少于 2/3" in body and "参与表决的人数比例须不少于 2/3" in body
-    assert 'value="jialing-2025"' in body and 'name="quorum_area" required maxlength="9" value="1/2"' in body
+    assert (
+        "参与表决的专有部分面积比例须不少于 2/3" in body
+        and "参与表决的人数比例须不少于 2/3" in body
+    )
+    assert (
+        'value="jialing-2025"' in body
+        and 'name="quorum_area" required maxlength="9" value="1/2"' in body
+    )
     for field, typed, message in (
         ("major_area", "0.8", "重大事项的专有部分面积比例应写成不大于 1 的分数"),
         ("ordinary_headcount", "3/2", "一般事项的人数比例应写成不大于 1 的分数"),
-        ("quorum_area", "1" * 5000 + "/" + "2" * 5000, "参与表决的专有部分面积比例应写成不大于 1 的分数"),
+        (
+            "quorum_area",
+            "1" * 5000 + "/" + "2" * 5000,
+            "参与表决的专有部分面积比例应写成不大于 1 的分数",
+        ),
         ("name", "嘉陵 2025", "规则名称只能用字母、数字"),
     ):
         response = client.post(url, data={**form_of(STRICTER, token), field: typed})
         assert response.status_code == 422 and message in response.get_data(as_text=True)
         assert typed in response.get_data(as_text=True)
-    without_item_7 = client.post(url, data={**form_of(STRICTER, token), "major_items": ["5", "6", "8"]})
+    without_item_7 = client.post(
+        url, data={**form_of(STRICTER, token), "major_items": ["5", "6", "8"]}
+    )
     assert "第 7 项须按重大事项表决" in without_item_7.get_data(as_text=True)
     db.session.expire_all()
     assert home.community.rules_json is None

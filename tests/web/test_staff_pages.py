@@ -160,8 +160,13 @@ def test_roll_page_removes_units_only_when_the_committee_ticks_the_box(client, m
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "本小区现有的 1 套房屋不在文件中（如 1栋-0102），导入会移除它们。" in page
-    assert '<input type="checkbox" name="allow_removals" value="1"> 确认移除名单中没有的 1 套房屋' in page
-    assert "<summary>文件中没有、导入会移除的房屋（1 套）</summary><ul><li>1栋-0102</li></ul>" in page
+    assert (
+        '<input type="checkbox" name="allow_removals" value="1"> 确认移除名单中没有的 1 套房屋'
+        in page
+    )
+    assert (
+        "<summary>文件中没有、导入会移除的房屋（1 套）</summary><ul><li>1栋-0102</li></ul>" in page
+    )
     assert db.session.scalar(select(func.count(Unit.id))) == 2
 
     checked = upload(client, community, one_row, dry_run="on", allow_removals="1")
@@ -170,7 +175,9 @@ def test_roll_page_removes_units_only_when_the_committee_ticks_the_box(client, m
     assert "移除 1 套" in page and 'name="allow_removals" value="1"' in page  # tick again to apply
     other = "楼栋,房号,专有部分面积,业主姓名,手机号\n1栋,0103,90.00,赵六,13800000006\n".encode()
     stale = upload(client, community, other, allow_removals="1")  # would remove 2
-    assert stale.status_code == 422 and 'name="allow_removals" value="2"' in stale.get_data(as_text=True)
+    assert stale.status_code == 422 and 'name="allow_removals" value="2"' in stale.get_data(
+        as_text=True
+    )
     assert db.session.scalar(select(func.count(Unit.id))) == 2
 
     done = upload(client, community, one_row, allow_removals="1")
@@ -209,7 +216,7 @@ def test_upload_errors_are_listed_with_row_and_column(client, make):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "发现 1 处问题，未写入任何数据" in page
-    assert "<td class=\"num\">2</td><td>专有部分面积</td><td>面积不能为负数</td>" in page
+    assert '<td class="num">2</td><td>专有部分面积</td><td>面积不能为负数</td>' in page
     assert db.session.scalar(select(func.count(Unit.id))) == 0
 
 
@@ -227,7 +234,11 @@ def test_holders_page_shows_the_voting_area_and_is_searched_and_paged(client, ma
     365.94); a long roll is searched by room or name and shown 50 holders a page."""
     community = make.community("嘉陵雅苑")
     make.buildings(community, "1栋", "地下车库")
-    lines = ["楼栋,房号,房屋类型,专有部分面积,业主姓名,手机号", "1栋,0101,住宅,352.99,张三,13812345678", "地下车库,B-001,车位,12.95,张三,13812345678"]
+    lines = [
+        "楼栋,房号,房屋类型,专有部分面积,业主姓名,手机号",
+        "1栋,0101,住宅,352.99,张三,13812345678",
+        "地下车库,B-001,车位,12.95,张三,13812345678",
+    ]
     lines += [f"1栋,{n:04d},住宅,90.00,业主{n},138{n:08d}" for n in range(2, 62)]
     assert import_roll(community, "roll.csv", ("\n".join(lines) + "\n").encode()).is_written
     sign_in(client, make.user("committee", community))
@@ -240,14 +251,21 @@ def test_holders_page_shows_the_voting_area_and_is_searched_and_paged(client, ma
     assert "共 61 位表决权人（含已停用） · 第 1 / 2 页" in page
     assert f'href="{url}?page=2"' in page and "上一页" not in page
     second = client.get(f"{url}?page=2").get_data(as_text=True)
-    assert second.count('<tr class="') == 11 and f'href="{url}?page=1"' in second and "下一页" not in second
+    assert (
+        second.count('<tr class="') == 11
+        and f'href="{url}?page=1"' in second
+        and "下一页" not in second
+    )
 
     for query in ("张三", "B-001", "1栋0101"):
         found = client.get(f"{url}?q={query}").get_data(as_text=True)
         assert "找到 1 位表决权人" in found and found.count('<tr class="') == 1, query
         assert "张三" in found and f'value="{query}"' in found
     many = client.get(f"{url}?q=业主&page=2").get_data(as_text=True)
-    assert "找到 60 位表决权人 · 第 2 / 2 页" in many and f'href="{url}?q=%E4%B8%9A%E4%B8%BB&amp;page=1"' in many
+    assert (
+        "找到 60 位表决权人 · 第 2 / 2 页" in many
+        and f'href="{url}?q=%E4%B8%9A%E4%B8%BB&amp;page=1"' in many
+    )
     assert "没有找到匹配的表决权人。" in client.get(f"{url}?q=没有这个人").get_data(as_text=True)
 
 
@@ -307,9 +325,21 @@ def test_bureau_forms_refuse_text_longer_than_the_database_keeps(client, make):
     sign_in(client, make.user("bureau"))
     for url, data, message in (
         ("/bureau/districts", {"city": "重庆市", "name": "区" * 41}, "区县名称不能超过 40 个字符"),
-        ("/bureau/street-offices", {"district_id": str(office.district_id), "name": "街" * 81}, "街道办事处名称不能超过 80 个字符"),
-        ("/bureau/communities", {"street_office_id": str(office.id), "name": "小区", "address": "址" * 201}, "小区地址不能超过 200 个字符"),
-        ("/bureau/staff", {"username": "weiyuan", "name": "名" * 81, "password": "long-enough-pass"}, "姓名不能超过 80 个字符"),
+        (
+            "/bureau/street-offices",
+            {"district_id": str(office.district_id), "name": "街" * 81},
+            "街道办事处名称不能超过 80 个字符",
+        ),
+        (
+            "/bureau/communities",
+            {"street_office_id": str(office.id), "name": "小区", "address": "址" * 201},
+            "小区地址不能超过 200 个字符",
+        ),
+        (
+            "/bureau/staff",
+            {"username": "weiyuan", "name": "名" * 81, "password": "long-enough-pass"},
+            "姓名不能超过 80 个字符",
+        ),
     ):
         response = post_form(client, url, data, page="/bureau/staff", follow_redirects=True)
         assert response.status_code == 200 and message in response.get_data(as_text=True), url
@@ -336,7 +366,13 @@ def test_login_is_rate_limited(client, make):
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example/", "/\\evil.example/", "/\t/evil.example/", "/\n/evil.example", "https://evil.example/"],
+    [
+        "//evil.example/",
+        "/\\evil.example/",
+        "/\t/evil.example/",
+        "/\n/evil.example",
+        "https://evil.example/",
+    ],
 )
 def test_open_redirect_is_refused(client, make, target):
     # A tab or newline is dropped by browsers ("/", tab, "/evil" is "//evil"): refused too.

@@ -101,7 +101,10 @@ def test_a_code_cannot_be_used_twice(client, make):
         # Nor can an older code once a newer one was spent.
         older = generator.at(T0 - timedelta(seconds=30))
         assert post_code(client, "/login/totp", older).status_code == 400
-        assert post_code(client, "/login/totp", generator.at(T0 + timedelta(seconds=30))).status_code == 302
+        assert (
+            post_code(client, "/login/totp", generator.at(T0 + timedelta(seconds=30))).status_code
+            == 302
+        )
 
 
 def test_five_wrong_codes_lock_the_second_step_for_fifteen_minutes(client, make):
@@ -164,7 +167,9 @@ def test_bureau_resets_a_colleagues_authenticator(client, make):
     page = client.get("/bureau/staff").get_data(as_text=True)
     assert "已绑定验证器" in page
     token = csrf_from(page)
-    client.post(f"/bureau/staff/{colleague.id}/totp-reset", data={"csrf_token": token, "confirm": "yes"})
+    client.post(
+        f"/bureau/staff/{colleague.id}/totp-reset", data={"csrf_token": token, "confirm": "yes"}
+    )
     db.session.expire_all()
     assert db.session.get(User, colleague.id).totp_confirmed_at is None
 

@@ -16,7 +16,13 @@ from voting.models import Ballot, LogEntry, Meeting, MeetingState
 from voting.services import ballots, keys, meetings
 from voting.web import owner as owner_views
 
-ELECTION = {"kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["张三", "李四"]}
+ELECTION = {
+    "kind": "election",
+    "item": 3,
+    "title": "增补委员",
+    "seats": 1,
+    "candidates": ["张三", "李四"],
+}
 
 
 def test_owner_votes_confirms_and_gets_a_receipt(app, client, make):
@@ -31,7 +37,9 @@ def test_owner_votes_confirms_and_gets_a_receipt(app, client, make):
         page = client.get(url).get_data(as_text=True)
         assert "更换电梯" in page and "超过参与表决专有部分面积的 1/2" in page
         token = csrf_from(page)
-        confirm = client.post(url + "/confirm", data={"csrf_token": token, "m1": "agree", "m2": "c2"})
+        confirm = client.post(
+            url + "/confirm", data={"csrf_token": token, "m1": "agree", "m2": "c2"}
+        )
         text = confirm.get_data(as_text=True)
         assert "请确认您的选择" in text and "同意" in text and "李四" in text
         assert db.session.scalar(select(Ballot.id)) is None  # nothing cast before confirming
@@ -43,7 +51,10 @@ def test_owner_votes_confirms_and_gets_a_receipt(app, client, make):
     assert seq_hash is not None
     check = client.get(f"/check?r={seq_hash.group(0)}").get_data(as_text=True)
     assert f"找到了：第 {seq_hash.group(2)} 条记录，哈希一致" in check
-    assert ballots.choices_of(meeting, db.session.scalar(select(Ballot))) == {"m1": "agree", "m2": ["c2"]}
+    assert ballots.choices_of(meeting, db.session.scalar(select(Ballot))) == {
+        "m1": "agree",
+        "m2": ["c2"],
+    }
 
 
 def test_an_unknown_receipt_is_not_found(client):
@@ -69,7 +80,9 @@ def test_over_selection_and_empty_ballots_are_refused(app, client, make):
     with time_machine.travel(OPENS, tick=False):
         as_owner(client, home.phones[0])
         token = csrf_from(client.get(url).get_data(as_text=True))
-        too_many = client.post(url + "/cast", data={"csrf_token": token, "m1": ["c1", "c2"]}, follow_redirects=True)
+        too_many = client.post(
+            url + "/cast", data={"csrf_token": token, "m1": ["c1", "c2"]}, follow_redirects=True
+        )
         assert "最多选 1 人" in too_many.get_data(as_text=True)
         empty = client.post(url + "/cast", data={"csrf_token": token}, follow_redirects=True)
         assert "请至少对一项议题作出选择" in empty.get_data(as_text=True)
@@ -87,7 +100,13 @@ def test_only_the_named_voter_of_co_owners_casts(app, client, make):
         as_owner(client, "13700000001")  # the co-owner, not the voter
         page = client.get(url).get_data(as_text=True)
         assert "由共有人中指定的表决人投票" in page
-        response = client.post(url + "/cast", data={"csrf_token": csrf_from(client.get("/owner/").get_data(as_text=True)), "m1": "agree"})
+        response = client.post(
+            url + "/cast",
+            data={
+                "csrf_token": csrf_from(client.get("/owner/").get_data(as_text=True)),
+                "m1": "agree",
+            },
+        )
     assert response.status_code == 403
     assert db.session.scalar(select(Ballot.id)) is None
 
@@ -133,8 +152,13 @@ def test_committee_runs_a_meeting_through_its_pages(app, client, make):
         )  # fmt: skip
         meeting_url = created.headers["Location"]
         meeting = db.session.scalar(select(Meeting))
-        assert meeting.opens_at.isoformat() == "2026-03-17T01:00:00+00:00"  # Beijing time in, UTC stored
-        client.post(meeting_url + "/motions", data={"csrf_token": token, "kind": "approval", "item": "7", "title": "外墙翻新"})
+        assert (
+            meeting.opens_at.isoformat() == "2026-03-17T01:00:00+00:00"
+        )  # Beijing time in, UTC stored
+        client.post(
+            meeting_url + "/motions",
+            data={"csrf_token": token, "kind": "approval", "item": "7", "title": "外墙翻新"},
+        )
         page = client.get(meeting_url).get_data(as_text=True)
         assert "外墙翻新" in page and "不少于参与表决专有部分面积的 3/4" in page
         client.post(meeting_url + "/announce", data={"csrf_token": token, "confirm": "yes"})
@@ -169,13 +193,18 @@ def test_street_office_follows_but_cannot_run_meetings(app, client, make):
         sign_in(client, auditor)
         assert "实时参与情况" in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         token = csrf_from(client.get(f"/meetings/{meeting.id}").get_data(as_text=True))
-        assert client.post(f"/meetings/{meeting.id}/close", data={"csrf_token": token, "confirm": "yes"}).status_code == 404
+        assert (
+            client.post(
+                f"/meetings/{meeting.id}/close", data={"csrf_token": token, "confirm": "yes"}
+            ).status_code
+            == 404
+        )
 
 
 def test_csv_export_neutralises_formulas(app, client, make):
     home = estate(make, ["100.00"])
     holder = home.holder(home.phones[0])
-    holder.owners[0].name = "=HYPERLINK(\"http://evil\")"
+    holder.owners[0].name = '=HYPERLINK("http://evil")'
     db.session.commit()
     meeting = open_meeting(home)
     with time_machine.travel(OPENS, tick=False):

@@ -331,9 +331,7 @@ def _check_meeting(meeting: Meeting, log: _Log, report: AuditReport) -> None:
 def _check_certification(meeting: Meeting, report: AuditReport) -> None:
     """Each attestation under the key it must carry; a certified meeting has the bureau's."""
     by_role = {}
-    for row in db.session.scalars(
-        select(Attestation).where(Attestation.meeting_id == meeting.id)
-    ):
+    for row in db.session.scalars(select(Attestation).where(Attestation.meeting_id == meeting.id)):
         where = f"attestations row {row.id}"
         try:
             data = json.loads(row.body)

@@ -147,9 +147,7 @@ def request_code(phone_text: str, ip: str) -> CodeSent:
     if recent.count > 1:
         wait = _seconds_until(recent.window_start + SEND_INTERVAL, now)
         raise _refuse(
-            SentJustNow(
-                _("获取验证码过于频繁，请 %(seconds)d 秒后再试", seconds=wait), wait, phone
-            )
+            SentJustNow(_("获取验证码过于频繁，请 %(seconds)d 秒后再试", seconds=wait), wait, phone)
         )
     today = counters.hit(day_key, timedelta(days=1), now)
     if today.count > SENDS_PER_DAY:
