@@ -1,0 +1,139 @@
+"""Ticket photos: only JPEG and PNG, re-encoded so no EXIF (GPS above all) is kept."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from flask import current_app
+from PIL import ExifTags, Image
+
+from voting.services.tickets import photos
+
+GPS = {
+    ExifTags.GPS.GPSLatitudeRef: "N",
+    ExifTags.GPS.GPSLatitude: (29.0, 33.0, 12.5),
+    ExifTags.GPS.GPSLongitudeRef: "E",
+    ExifTags.GPS.GPSLongitude: (106.0, 30.0, 5.25),
+}
+
+
+def jpeg_with_gps(size: tuple[int, int] = (64, 48), orientation: int | None = None) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    image.paste((20, 20, 220), (0, 0, size[0] // 2, size[1]))  # left half blue
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.Base.Model] = "Phone 12"
+    exif[ExifTags.Base.DateTime] = "2026:03:02 09:15:00"
+    if orientation:
+        exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.IFD.GPSInfo] = GPS
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
+
+
+def test_the_fixture_really_carries_gps() -> None:
+    original = Image.open(io.BytesIO(jpeg_with_gps()))
+    assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitudeRef] == "N"
+
+
+def test_a_stored_photo_has_no_exif(app, make) -> None:  # type: ignore[no-untyped-def]
+    community = make.community()
+    content = jpeg_with_gps()
+    [(full, thumb)] = photos.store_all(community, [("IMG_0001.jpg", content)], None, 4)
+    folder = current_app.config["SETTINGS"].upload_dir
+    for upload in (full, thumb):
+        stored = (folder / upload.sha256[:2] / upload.sha256).read_bytes()
+        assert upload.content_type == "image/jpeg" and stored.startswith(b"\xff\xd8\xff")
+        image = Image.open(io.BytesIO(stored))
+        assert dict(image.getexif()) == {}
+        assert image.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+        assert "exif" not in image.info and "icc_profile" not in image.info
+        # No APP1 segment at all, and none of the camera's words.
+        assert b"Exif\x00\x00" not in stored and b"PhoneMaker" not in stored
+    assert (full.purpose, thumb.purpose) == ("ticket-photo", "ticket-thumb")
+    assert full.sha256 != __import__("hashlib").sha256(content).hexdigest()
+
+
+def test_pixels_survive_upright(app) -> None:  # type: ignore[no-untyped-def]
+    # Orientation 6: the camera held sideways, to be turned 90° clockwise.
+    photo = photos.prepare(jpeg_with_gps((64, 48), orientation=6))
+    image = Image.open(io.BytesIO(photo.content))
+    assert image.size == (48, 64) == (photo.width, photo.height)
+    # The blue left half is now the top half.
+    red, _green, blue = image.getpixel((24, 8))
+    assert blue > 150 and red < 100
+
+
+def test_large_photos_are_scaled_and_get_a_small_thumbnail(app) -> None:  # type: ignore[no-untyped-def]
+    photo = photos.prepare(jpeg_with_gps((3000, 1500)))
+    assert (photo.width, photo.height) == (2560, 1280)
+    assert Image.open(io.BytesIO(photo.thumbnail)).size == (320, 160)
+
+
+def test_png_stays_png_with_its_transparency_and_no_text_chunks(app) -> None:  # type: ignore[no-untyped-def]
+    from PIL import PngImagePlugin
+
+    image = Image.new("RGBA", (40, 40), (0, 128, 0, 0))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "home at 29.55N 106.50E")
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    photo = photos.prepare(out.getvalue())
+    assert photo.content_type == "image/png"
+    assert b"29.55N" not in photo.content and b"tEXt" not in photo.content
+    assert Image.open(io.BytesIO(photo.content)).getpixel((1, 1))[3] == 0
+    assert Image.open(io.BytesIO(photo.thumbnail)).format == "JPEG"
+
+
+def gif() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "GIF")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "photo_empty"),
+        (b"This is a letter, not a photo.\n" * 10, "photo_not_image"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 200, "photo_not_image"),  # a JPEG start, then nothing
+        (b"%PDF-1.7\n" + b"x" * 100, "photo_not_image"),
+        (gif(), "photo_not_image"),
+        (b"\xff\xd8\xff" + b"0" * (10 * 1024 * 1024), "photo_too_large"),
+    ],
+    ids=["empty", "text", "broken-jpeg", "pdf", "gif", "over-10-mb"],
+)
+def test_anything_else_is_refused_and_leaves_no_file(app, make, content: bytes, code: str) -> None:  # type: ignore[no-untyped-def]
+    community = make.community()
+    folder = current_app.config["SETTINGS"].upload_dir
+    before = files_under(folder)
+    with pytest.raises(photos.PhotoRefused) as refused:
+        # A good photo first: it must not be written either.
+        photos.store_all(
+            community, [("ok.jpg", jpeg_with_gps()), ("IMG_0002.jpg", content)], None, 4
+        )
+    assert refused.value.code == code
+    assert "IMG_0002.jpg" in refused.value.message
+    assert files_under(folder) == before
+
+
+def test_an_image_bomb_is_refused_before_it_is_decoded(app) -> None:  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(out, "PNG")  # 100 megapixels in a few kilobytes
+    assert len(out.getvalue()) < 200_000
+    with pytest.raises(photos.PhotoRefused) as refused:
+        photos.prepare(out.getvalue())
+    assert refused.value.code == "photo_too_many_pixels"
+
+
+def test_at_most_four(app, make) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(photos.PhotoRefused) as refused:
+        photos.store_all(make.community(), [("a.jpg", jpeg_with_gps())] * 5, None, 4)
+    assert refused.value.code == "too_many_photos"

@@ -1,0 +1,1 @@
+"""Repair, complaint, inquiry and suggestion tickets: filing, handling, the sweep, figures."""
