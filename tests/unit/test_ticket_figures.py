@@ -8,16 +8,9 @@ from fractions import Fraction
 
 import pytest
 
+from voting.domain.credit import DEFAULT_SCHEME, ticket_verdicts
 from voting.domain.ticket_deadlines import BEIJING
-from voting.domain.ticket_figures import (
-    CreditThresholds,
-    Durations,
-    Month,
-    TicketFacts,
-    credit_findings,
-    monthly,
-    months,
-)
+from voting.domain.ticket_figures import Durations, Month, TicketFacts, monthly, months
 from voting.domain.tickets import Kind
 
 
@@ -134,20 +127,21 @@ def _figures(**counts: int):  # type: ignore[no-untyped-def]
     return replace(base, **counts)
 
 
-def test_credit_thresholds_at_their_boundaries() -> None:
+def verdicts(figures) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    found = ticket_verdicts(DEFAULT_SCHEME, figures.for_credit())
+    return [(v.record_class.value, v.category) for v in found]
+
+
+def test_a_month_becomes_credit_records_by_the_schemes_thresholds_at_their_boundaries() -> None:
     # 27 of 30 rated 4 or 5: exactly 90 %, over exactly 30 ratings: good.
-    good = _figures(rated=30, rated_well=27, rating_sum=130)
-    assert [(f.klass, f.reason) for f in credit_findings(good)] == [("good", "satisfaction")]
-    assert credit_findings(_figures(rated=30, rated_well=26, rating_sum=130)) == []
-    assert credit_findings(_figures(rated=29, rated_well=29, rating_sum=145)) == []
-    # 8 of 10 on time: exactly 80 %, not below: nothing; 7 of 10: bad.
-    assert credit_findings(_figures(due=10, on_time=8)) == []
-    late = credit_findings(_figures(due=10, on_time=7))
-    assert [(f.klass, f.reason) for f in late] == [("bad", "late")]
-    assert late[0].figures.on_time_rate == Fraction(7, 10)
-    # Too few answers due to judge.
-    assert credit_findings(_figures(due=9, on_time=0)) == []
-    # Thresholds are data.
-    strict = CreditThresholds(good_satisfaction=Fraction(95, 100), bad_min_due=1)
-    assert credit_findings(good, strict) == []
-    assert [f.reason for f in credit_findings(_figures(due=1, on_time=0), strict)] == ["late"]
+    assert verdicts(_figures(rated=30, rated_well=27, rating_sum=130)) == [
+        ("good", "G-SATISFACTION")
+    ]
+    assert verdicts(_figures(rated=30, rated_well=26, rating_sum=130)) == []
+    assert verdicts(_figures(rated=29, rated_well=29, rating_sum=145)) == []
+    # 8 of 10 on time: exactly 80 %, not below: nothing; 7 of 10: bad, handled late.
+    assert verdicts(_figures(due=10, on_time=8)) == []
+    assert verdicts(_figures(due=10, on_time=7)) == [("bad", "B-LATE")]
+    assert verdicts(_figures(due=9, on_time=0)) == []  # too few answers due to judge
+    # March of the fixture: 5 rated, 9 due: too few for either.
+    assert verdicts(monthly(list(FIXTURE.values()), Month(2026, 3), NOW)) == []

@@ -20,7 +20,8 @@ fell in that month:
 
 Medians of an even count are the mean of the two middle values (a half
 second at most); the 90th percentile is the nearest rank, ⌈0.9·n⌉-th smallest.
-No float anywhere: the credit thresholds compare fractions.
+No float anywhere. A firm's month becomes credit records by the scoring
+scheme's thresholds (``credit.ticket_verdicts`` on ``Figures.for_credit()``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
 
+from voting.domain.credit import TicketFigures
 from voting.domain.ticket_deadlines import BEIJING
 from voting.domain.tickets import Kind
 
@@ -159,6 +161,12 @@ class Figures:
     def reopen_rate(self) -> Fraction | None:
         return Fraction(self.reopened, self.resolved) if self.resolved else None
 
+    def for_credit(self) -> TicketFigures:
+        """What the scoring scheme's ticket thresholds judge (credit.ticket_verdicts)."""
+        return TicketFigures(
+            rated=self.rated, satisfied=self.rated_well, due=self.due, on_time=self.on_time
+        )
+
 
 def _seconds(start: datetime, end: datetime) -> int:
     return int((end - start).total_seconds())
@@ -201,52 +209,3 @@ def _answered_in_time(ticket: TicketFacts) -> bool:
         and ticket.resolve_by is not None
         and ticket.answered_at <= ticket.resolve_by
     )
-
-
-# --- credit ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CreditThresholds:
-    """When a firm's month of tickets becomes a credit record (the scoring scheme's data).
-
-    Defaults from the issue: satisfaction (share of 4–5) of at least 90 % over at
-    least 30 rated tickets is good; an on-time rate below 80 % is bad ("complaints
-    handled late"), once at least 10 answers were due, so one late ticket in a
-    quiet month does not make a record.
-    """
-
-    good_satisfaction: Fraction = Fraction(9, 10)
-    good_min_rated: int = 30
-    bad_on_time_below: Fraction = Fraction(4, 5)
-    bad_min_due: int = 10
-
-
-@dataclass(frozen=True)
-class CreditFinding:
-    """A record a month's figures call for: ``good`` or ``bad``, with its reason code."""
-
-    klass: str
-    reason: str  # satisfaction, late
-    figures: Figures
-
-
-def credit_findings(
-    figures: Figures, thresholds: CreditThresholds = CreditThresholds()
-) -> list[CreditFinding]:
-    found = []
-    satisfaction = figures.satisfaction
-    if (
-        satisfaction is not None
-        and figures.rated >= thresholds.good_min_rated
-        and satisfaction >= thresholds.good_satisfaction
-    ):
-        found.append(CreditFinding("good", "satisfaction", figures))
-    on_time = figures.on_time_rate
-    if (
-        on_time is not None
-        and figures.due >= thresholds.bad_min_due
-        and on_time < thresholds.bad_on_time_below
-    ):
-        found.append(CreditFinding("bad", "late", figures))
-    return found
