@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from voting.domain.tickets import (
     FINAL,
@@ -25,6 +27,7 @@ from voting.domain.tickets import (
     check_merge,
     due_action,
     is_duplicate,
+    next_wake,
     remind_at,
 )
 
@@ -401,3 +404,37 @@ def test_a_merge_joins_an_open_duplicate_only() -> None:
         with pytest.raises(Refused) as refused:
             check_merge(other, duplicate_state, one, into_state)
         assert refused.value.code == code
+
+
+# From the stage's start (reminders are forgotten when a stage begins).
+_moments = st.integers(min_value=0, max_value=20 * 86400).map(
+    lambda seconds: START + timedelta(seconds=seconds)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pair=st.sampled_from(PAIRS),
+    kind=st.sampled_from(list(Kind)),
+    due_in=st.one_of(st.none(), st.integers(min_value=60, max_value=15 * 86400)),
+    reminded=st.one_of(st.none(), _moments),
+    now=_moments,
+)
+def test_the_sweep_wakes_exactly_when_the_clock_has_something_to_do(
+    pair: tuple[State, Level],
+    kind: Kind,
+    due_in: int | None,
+    reminded: datetime | None,
+    now: datetime,
+) -> None:
+    state, level = pair
+    due = None if due_in is None else START + timedelta(seconds=due_in)
+    subject = ticket(state, level, kind, due_at=due, reminded_at=reminded)
+    wake = next_wake(subject)
+    if wake is None:
+        assert due_action(subject, now) is None
+        assert due_action(subject, START + timedelta(days=400)) is None
+        return
+    assert due_action(subject, wake) is not None
+    if now < wake:
+        assert due_action(subject, now) is None

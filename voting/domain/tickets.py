@@ -441,6 +441,22 @@ def due_action(ticket: Ticket, now: datetime) -> Action | None:
     return None
 
 
+def next_wake(ticket: Ticket) -> datetime | None:
+    """The first moment ``due_action`` has something to do for ``ticket`` as it is (None:
+    nothing until it changes). Kept on the row, so the sweep looks only at what is due."""
+    if ticket.state in WITH_OWNER:
+        return ticket.stage_at if goes_up_when_rejected(ticket) else ticket.due_at
+    point = remind_at(ticket)
+    if point is None or ticket.due_at is None:
+        return None
+    reminded = ticket.reminded_at
+    if reminded is None or reminded < point:
+        return point
+    if ticket.level in ABOVE or reminded < ticket.due_at:
+        return ticket.due_at
+    return reminded + BUREAU_REMINDER_EVERY
+
+
 # --- filing and duplicates ------------------------------------------------------------
 
 
