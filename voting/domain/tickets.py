@@ -225,6 +225,9 @@ class Details:
     photos: int = 0
 
 
+NO_DETAILS = Details()
+
+
 @dataclass(frozen=True)
 class Move:
     """The result of an action: the ticket's new state and level, and from when the
@@ -241,7 +244,7 @@ class Move:
 
 
 def apply(
-    ticket: Ticket, action: Action, actor: Actor, now: datetime, details: Details = Details()
+    ticket: Ticket, action: Action, actor: Actor, now: datetime, details: Details = NO_DETAILS
 ) -> Move:
     """The move ``actor`` makes by ``action`` at ``now``, or ``Refused``.
 
