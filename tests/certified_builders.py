@@ -17,7 +17,7 @@ from tests.meeting_builders import CLOSES, OPENS, Estate, estate, open_meeting
 from voting.domain.bundle import make_attestation
 from voting.domain.signing import public_key_text
 from voting.models import Meeting, User
-from voting.services import ballots, certify, meetings
+from voting.services.assembly import ballots, certify, meetings
 
 # Holders A-F; F never votes. c2 and c3 tie exactly (3 votes, 296.57 m² each).
 AREAS = ["120.50", "98.30", "98.30", "120.50", "77.77", "60.00"]

@@ -107,7 +107,7 @@ def _every_meeting_verifies() -> None:
     (issue 5: every meeting the tests create, of every kind)."""
     from voting.domain.bundle import verify_bundle
     from voting.models import Meeting
-    from voting.services import export
+    from voting.services.assembly import export
 
     opened = db.session.scalars(select(Meeting).where(Meeting.key_fingerprint.is_not(None)))
     for meeting in opened:

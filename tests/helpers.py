@@ -53,22 +53,22 @@ class Builders:
         return self._count
 
     def community(self, name: str | None = None, **settings: Any):  # type: ignore[no-untyped-def]
-        from voting.services import registry
+        from voting.services.registry import estates
 
         n = self._next()
-        district = registry.add_district("重庆市", f"测试区{n}")
-        office = registry.add_street_office(district.id, f"测试街道{n}")
-        community = registry.add_community(office.id, name or f"测试小区{n}", **settings)
+        district = estates.add_district("重庆市", f"测试区{n}")
+        office = estates.add_street_office(district.id, f"测试街道{n}")
+        community = estates.add_community(office.id, name or f"测试小区{n}", **settings)
         return community
 
     def buildings(self, community, *names: str):  # type: ignore[no-untyped-def]
-        from voting.services import registry
+        from voting.services.registry import estates
 
-        return registry.add_buildings(community, names or ("1栋", "2栋", "车库"))
+        return estates.add_buildings(community, names or ("1栋", "2栋", "车库"))
 
     def user(self, role: str | None = None, scope: Any = None, username: str | None = None):  # type: ignore[no-untyped-def]
         from voting.models import Role
-        from voting.services import accounts
+        from voting.services.access import accounts
 
         user = accounts.create_user(username or f"user{self._next()}", "测试用户", self.password)
         if role is not None:
@@ -146,7 +146,7 @@ def sql(statement: str, **params: Any) -> None:
 def problems_of(meeting: Any) -> list[str]:
     """A fresh database audit of ``meeting``: the problems it names."""
     from voting.extensions import db
-    from voting.services import audit
+    from voting.services.assembly import audit
 
     db.session.expire_all()
     return audit.audit(meeting).problems

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from voting.extensions import db
 from voting.models import Community, Holder, Meeting, Owner, User
-from voting.services import keys, meetings
-from voting.services.roll_import import import_roll
+from voting.services import keys
+from voting.services.assembly import meetings
+from voting.services.registry.roll_import import import_roll
 
 T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)  # when the committee announces
 OPENS = T0 + timedelta(days=16)
@@ -81,7 +82,7 @@ def open_meeting(
 
 def agreed_and_tallied(make: Any) -> tuple[Estate, Meeting]:
     """Two holders, both agree to the one motion; closed and tallied at CLOSES."""
-    from voting.services import ballots
+    from voting.services.assembly import ballots
 
     home = estate(make, ["100.00", "80.00"])
     meeting = open_meeting(home)
@@ -93,7 +94,7 @@ def agreed_and_tallied(make: Any) -> tuple[Estate, Meeting]:
 
 def as_owner(client: Any, phone: str) -> None:
     """A signed-in owner session for ``phone`` (the SMS sign-in itself is tested elsewhere)."""
-    from voting.services import sessions
+    from voting.services.access import sessions
 
     token = sessions.start(owner_phone=phone)
     with client.session_transaction() as session:

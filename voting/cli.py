@@ -15,8 +15,9 @@ from voting.domain.canonical import format_area
 from voting.extensions import db
 from voting.models import Community, Role
 from voting.models.base import MAX_INTEGER
-from voting.services import accounts, registry, roll_import
+from voting.services.access import accounts
 from voting.services.errors import ServiceError
+from voting.services.registry import estates, roll_import
 
 demo_cli = AppGroup("demo", help="Demo data.")
 roll_cli = AppGroup("roll", help="The voter roll of a community.")
@@ -68,9 +69,9 @@ def _meeting(reference: str):  # type: ignore[no-untyped-def]
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo estate and accounts (idempotent)."""
-    from voting.services import demo
+    from voting.services.demo import estate
 
-    for line in demo.load():
+    for line in estate.load():
         click.echo(line)
 
 
@@ -141,12 +142,12 @@ def create_admin(username: str, name: str, password: str) -> None:
 def totp_reset(username: str) -> None:
     """Forget USERNAME's authenticator secret and end their sessions; they enrol again."""
     from voting.models import User
-    from voting.services import totp
+    from voting.services.access import authenticators
 
     user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         raise click.ClickException(f"no user {username!r}")
-    totp.reset(user)
+    authenticators.reset(user)
     click.echo(f"{user.username}: authenticator reset; the next sign-in enrols a new one")
 
 
@@ -156,7 +157,7 @@ def totp_reset(username: str) -> None:
 def add_buildings(community: str, names: tuple[str, ...]) -> None:
     """Declare buildings of COMMUNITY (the roll import accepts only declared ones)."""
     try:
-        added = registry.add_buildings(_community(community), names)
+        added = estates.add_buildings(_community(community), names)
     except ServiceError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"added {len(added)} buildings")
@@ -166,10 +167,10 @@ def add_buildings(community: str, names: tuple[str, ...]) -> None:
 def list_registry() -> None:
     """Districts, street offices and communities with their ids and totals."""
     communities = list(db.session.scalars(select(Community).order_by(Community.id)))
-    totals = registry.totals_by_community(c.id for c in communities)
+    totals = estates.totals_by_community(c.id for c in communities)
     for community in communities:
         office = community.street_office
-        total = totals.get(community.id, registry.Totals())
+        total = totals.get(community.id, estates.Totals())
         click.echo(
             f"{community.id}\t{office.district.city}{office.district.name}\t{office.name}\t"
             f"{community.name}\tholders {total.holders}\tarea {format_area(total.area)}"
@@ -209,7 +210,7 @@ def keys_show() -> None:
 @meetings_cli.command("close-due")
 def meetings_close_due() -> None:
     """Open and close the meetings whose time has come (run it from cron every minute)."""
-    from voting.services import meetings
+    from voting.services.assembly import meetings
 
     for meeting in meetings.due():
         before = meeting.state
@@ -225,7 +226,7 @@ def sms_outbox(limit: int) -> None:
     from zoneinfo import ZoneInfo
 
     from voting.domain.identifiers import mask_mobile
-    from voting.services import sms
+    from voting.services.messaging import sms
 
     zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
     for message in sms.recent(limit, status=sms.OUTBOX):
@@ -240,7 +241,7 @@ def sms_outbox(limit: int) -> None:
 @click.option("--limit", type=int, default=None, help="Hand over at most this many.")
 def sms_dispatch(limit: int | None) -> None:
     """Hand messages still pending (e.g. after a crash) to the configured gateway."""
-    from voting.services import sms
+    from voting.services.messaging import sms
 
     taken = sms.dispatch_pending(limit)
     sms.drain()
@@ -278,7 +279,7 @@ def meetings_list(as_json: bool) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def meetings_export(meeting: str, out: Path) -> None:
     """Write MEETING's audit bundle (spec bundle-v1) to --out, streamed."""
-    from voting.services import export
+    from voting.services.assembly import export
 
     found = _meeting(meeting)
     temporary = out.with_name(out.name + ".part")
@@ -296,7 +297,7 @@ def meetings_export(meeting: str, out: Path) -> None:
 @click.argument("meeting")
 def audit_command(meeting: str) -> None:
     """Re-check MEETING's live log in the database; name every row changed behind our back."""
-    from voting.services import audit
+    from voting.services.assembly import audit
 
     report = audit.audit(_meeting(meeting))
     if report.is_clean:

@@ -204,14 +204,17 @@ def roll_csv(n: int) -> bytes:
 
 def build_meeting(app: Any, n: int, *, revote: bool = False) -> int:
     """A community of ``n`` holders (the real roll import) and a meeting open now."""
-    from voting.services import accounts, keys, meetings, registry
-    from voting.services.roll_import import import_roll
+    from voting.services import keys
+    from voting.services.access import accounts
+    from voting.services.assembly import meetings
+    from voting.services.registry import estates
+    from voting.services.registry.roll_import import import_roll
 
     with app.app_context():
-        district = registry.add_district("重庆市", "基准区")
-        office = registry.add_street_office(district.id, "基准街道")
-        community = registry.add_community(office.id, "基准小区")
-        registry.add_buildings(community, ["1栋"])
+        district = estates.add_district("重庆市", "基准区")
+        office = estates.add_street_office(district.id, "基准街道")
+        community = estates.add_community(office.id, "基准小区")
+        estates.add_buildings(community, ["1栋"])
         report = import_roll(community, "roll.csv", roll_csv(n))
         if not report.is_written:
             raise SystemExit(f"roll import refused: {report.errors[:3]}")
@@ -239,7 +242,7 @@ def owner_sessions(app: Any) -> list[tuple[str, int]]:
     """(bearer token, holder id) per owner, sessions made by ``sessions.start``."""
     from voting.extensions import db
     from voting.models import Owner
-    from voting.services import sessions
+    from voting.services.access import sessions
 
     with app.app_context():
         voters = db.session.execute(
@@ -252,7 +255,7 @@ def verify(app: Any, meeting_id: int, scratch: Path) -> Any:
     from voting.domain.bundle import verify_bundle
     from voting.extensions import db
     from voting.models import Meeting
-    from voting.services import export
+    from voting.services.assembly import export
 
     path = scratch / "bundle.json"
     with app.app_context():

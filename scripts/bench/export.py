@@ -28,7 +28,7 @@ from typing import Any
 # The estate and the fresh databases are cast.py's (this folder is on sys.path).
 from cast import MOTIONS, OPTIONS, bench_app, build_meeting
 
-from voting.services.roll_table import MAX_ROWS
+from voting.services.registry.roll_table import MAX_ROWS
 
 
 def cast_all(app: Any, meeting_id: int, n: int) -> float:
@@ -38,7 +38,7 @@ def cast_all(app: Any, meeting_id: int, n: int) -> float:
 
     from voting.extensions import db
     from voting.models import RollEntry
-    from voting.services import ballots
+    from voting.services.assembly import ballots
 
     with app.app_context():
         holders = list(
@@ -61,7 +61,7 @@ def cast_all(app: Any, meeting_id: int, n: int) -> float:
 
 
 def close(app: Any, meeting_id: int) -> None:
-    from voting.services import meetings
+    from voting.services.assembly import meetings
 
     with app.app_context():
         meetings.close(meeting_id, now=datetime.now(UTC) + timedelta(days=2))

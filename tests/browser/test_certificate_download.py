@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.browser.signing_in import staff_sign_in
 from tests.certified_builders import EXPECTED, certified, pdf_text
-from voting.services import meetings
+from voting.services.assembly import meetings
 
 
 def test_bureau_downloads_the_certified_pdf_on_a_phone(app, live_server, phone, make, tmp_path):

@@ -12,7 +12,7 @@ from tests.meeting_builders import estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot
 from voting.models.base import utcnow
-from voting.services import ballots
+from voting.services.assembly import ballots
 
 
 def test_owner_switches_to_english_on_the_confirmation_and_casts(app, live_server, phone, make):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from voting.extensions import db
 from voting.models import SmsMessage
-from voting.services.roll_import import import_roll
+from voting.services.registry.roll_import import import_roll
 
 ROLL = "楼栋,房号,专有部分面积,业主姓名,手机号\n1栋,0101,89.45,张三,13812345678\n".encode()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyotp
 
 from tests.helpers import Builders
-from voting.services.roll_import import import_roll
+from voting.services.registry.roll_import import import_roll
 
 ROLL = (
     "楼栋,单元,房号,专有部分面积,业主姓名,手机号,共有人,是否已售/交付\n"

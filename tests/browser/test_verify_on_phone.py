@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from tests.certified_builders import certified
-from voting.services import meetings
+from voting.services.assembly import meetings
 
 
 def test_the_verification_page_fits_a_phone(app, live_server, phone, make):

@@ -12,7 +12,7 @@ from tests.meeting_builders import estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot, SmsMessage
 from voting.models.base import utcnow
-from voting.services import ballots
+from voting.services.assembly import ballots
 
 MOTIONS = [
     {"kind": "approval", "item": 5, "title": "使用维修资金更换2栋电梯"},

@@ -12,7 +12,7 @@ from tests.helpers import problems_of, sql
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
-from voting.services import audit, ballots, meetings
+from voting.services.assembly import audit, ballots, meetings
 
 pytestmark = pytest.mark.tampers
 

@@ -15,7 +15,8 @@ from tests.helpers import problems_of, sql
 from voting.domain.bundle import make_attestation
 from voting.domain.canonical import canonical_json
 from voting.extensions import db
-from voting.services import keys, meetings
+from voting.services import keys
+from voting.services.assembly import meetings
 
 pytestmark = pytest.mark.tampers
 

@@ -14,8 +14,8 @@ from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
 from voting.models import Ballot, BallotConflict, Channel, LogEntry, MeetingHead, SmsMessage
-from voting.services import ballots, export, meetings
-from voting.services.ballots import AlreadyVoted, VotingClosed
+from voting.services.assembly import ballots, export, meetings
+from voting.services.assembly.ballots import AlreadyVoted, VotingClosed
 from voting.services.errors import Forbidden, InvalidInput
 
 EVIDENCE = "e3c5db299cade0bd658c9219f3a3aebfa7c26be4882d34c53e5221987f1588e1"
@@ -213,7 +213,7 @@ def test_a_ballot_and_its_entry_commit_together_or_not_at_all(app, make, monkeyp
     def broken_sms(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the database connection dropped")
 
-    monkeypatch.setattr("voting.services.ballots.sms.queue", broken_sms)
+    monkeypatch.setattr("voting.services.assembly.ballots.sms.queue", broken_sms)
     with pytest.raises(RuntimeError):
         ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
     db.session.rollback()

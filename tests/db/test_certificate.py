@@ -22,7 +22,8 @@ from tests.certified_builders import (
     tallied,
 )
 from voting.domain.bundle import verify_bundle
-from voting.services import certificate, certify, keys, meetings, outcomes
+from voting.services import keys
+from voting.services.assembly import certificate, certify, meetings, outcomes
 from voting.services.errors import Conflict
 
 URL = "https://vote.example.cn/verify/c1-2026-01/" + "3a" * 32  # as long as a real one

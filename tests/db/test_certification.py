@@ -16,7 +16,7 @@ from tests.meeting_builders import agreed_and_tallied, estate, open_meeting
 from voting.domain.bundle import make_attestation, verify_bundle
 from voting.domain.canonical import format_time
 from voting.domain.signing import public_key_text
-from voting.services import ballots, certify, export, meetings
+from voting.services.assembly import ballots, certify, export, meetings
 from voting.services.errors import Conflict, InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +123,7 @@ def test_attest_with_a_wrong_passphrase(tallied, tmp_path):
 
 
 def _attestation(meeting, key, *, role="street-office", head=None, at=None) -> bytes:  # type: ignore[no-untyped-def]
-    from voting.services import meetings as m
+    from voting.services.assembly import meetings as m
 
     current = m.head(meeting)
     signed = make_attestation(

@@ -10,13 +10,14 @@ from tests.helpers import csrf_from, sign_in
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
 from voting.models import Ballot, Community, Holder, Meeting, MeetingState, Unit, User
-from voting.services import certify, demo, export
+from voting.services.assembly import certify, export
+from voting.services.demo import estate
 
 
 def test_demo_loads_twice_and_its_meetings_verify(app):
-    first = demo.load()
+    first = estate.load()
     holders = db.session.scalar(select(func.count(Holder.id)))
-    second = demo.load()
+    second = estate.load()
     assert db.session.scalar(select(func.count(Holder.id))) == holders
     assert first == second
 
@@ -50,8 +51,8 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
 def test_the_template_uploaded_unchanged_on_the_demo_is_refused_for_what_it_lacks(app, client):
     """Downloaded and uploaded as is, the template names no building the demo lacks; it is
     refused only because it is not the demo's complete roll, saying how many units it lacks."""
-    demo.load()
-    community = db.session.scalar(select(Community).where(Community.name == demo.COMMUNITY))
+    estate.load()
+    community = db.session.scalar(select(Community).where(Community.name == estate.COMMUNITY))
     units = db.session.scalar(select(func.count(Unit.id)))
     member = db.session.scalar(select(User).where(User.username == "committee1"))
     sign_in(client, member, password="demo-committee-2026")

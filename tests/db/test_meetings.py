@@ -16,10 +16,10 @@ from voting.domain.bundle import verify_bundle
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
 from voting.models import Firm, LogEntry, Meeting, MeetingState, RollEntry, SmsMessage, User
-from voting.services import ballots, export, meetings, rulesets
+from voting.services.assembly import ballots, export, meetings, rulesets
+from voting.services.assembly.meetings import WrongState
 from voting.services.errors import InvalidInput
-from voting.services.meetings import WrongState
-from voting.services.roll_import import import_roll
+from voting.services.registry.roll_import import import_roll
 
 
 def verified(meeting):  # type: ignore[no-untyped-def]

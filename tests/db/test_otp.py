@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from voting.extensions import db
 from voting.models import OtpChallenge, RateCounter, SmsMessage
-from voting.services import counters, otp
+from voting.services.access import counters, sign_in_codes
 from voting.services.errors import InvalidInput
-from voting.services.roll_import import import_roll
+from voting.services.registry.roll_import import import_roll
 
 KNOWN = "13812345678"
 UNKNOWN = "13900000000"
@@ -48,7 +48,7 @@ def at(moment: datetime):  # type: ignore[no-untyped-def]
 
 def test_a_texted_code_signs_in_once(app, roll):
     with at(T0):
-        sent = otp.request_code("+86 138-1234-5678", IP)
+        sent = sign_in_codes.request_code("+86 138-1234-5678", IP)
         assert sent.phone == KNOWN
         assert sent.expires_at == T0 + timedelta(minutes=5)
         [message] = db.session.scalars(select(SmsMessage))
@@ -57,13 +57,13 @@ def test_a_texted_code_signs_in_once(app, roll):
         assert message.body == (
             f"【业主大会电子投票】您的登录验证码是 {code}，5 分钟内有效。如非本人操作请忽略。"
         )
-        assert otp.verify_code(KNOWN, code, IP) == KNOWN
-        with pytest.raises(otp.CodeExpired):
-            otp.verify_code(KNOWN, code, IP)  # single use
+        assert sign_in_codes.verify_code(KNOWN, code, IP) == KNOWN
+        with pytest.raises(sign_in_codes.CodeExpired):
+            sign_in_codes.verify_code(KNOWN, code, IP)  # single use
 
 
 def test_only_a_keyed_hash_of_the_code_is_stored(app, roll):
-    otp.request_code(KNOWN, IP)
+    sign_in_codes.request_code(KNOWN, IP)
     code = last_code()
     challenge = db.session.scalar(select(OtpChallenge))
     assert len(challenge.code_hash) == 64 and code not in challenge.code_hash
@@ -76,41 +76,41 @@ def test_only_a_keyed_hash_of_the_code_is_stored(app, roll):
 
 def test_a_code_lives_five_minutes(app, roll):
     with at(T0):
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
         code = last_code()
-    with at(T0 + timedelta(minutes=5, seconds=1)), pytest.raises(otp.CodeExpired):
-        otp.verify_code(KNOWN, code, IP)
+    with at(T0 + timedelta(minutes=5, seconds=1)), pytest.raises(sign_in_codes.CodeExpired):
+        sign_in_codes.verify_code(KNOWN, code, IP)
     with at(T0 + timedelta(minutes=6)):
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
         fresh = last_code()
     with at(T0 + timedelta(minutes=10, seconds=59)):
-        assert otp.verify_code(KNOWN, fresh, IP) == KNOWN
+        assert sign_in_codes.verify_code(KNOWN, fresh, IP) == KNOWN
 
 
 def test_five_tries_per_code(app, roll):
-    otp.request_code(KNOWN, IP)
+    sign_in_codes.request_code(KNOWN, IP)
     code = last_code()
     messages = []
     for _ in range(5):
-        with pytest.raises(otp.WrongCode) as refused:
-            otp.verify_code(KNOWN, wrong(code), IP)
+        with pytest.raises(sign_in_codes.WrongCode) as refused:
+            sign_in_codes.verify_code(KNOWN, wrong(code), IP)
         messages.append(refused.value.message)
     assert messages[0] == "验证码不正确，还可以再试 4 次"
     assert messages[-1] == "验证码不正确，该验证码已失效，请重新获取"
-    with pytest.raises(otp.CodeExpired):
-        otp.verify_code(KNOWN, code, IP)  # even the right code is dead now
+    with pytest.raises(sign_in_codes.CodeExpired):
+        sign_in_codes.verify_code(KNOWN, code, IP)  # even the right code is dead now
 
 
 def test_parallel_guesses_cannot_exceed_the_tries(app, roll):
-    otp.request_code(KNOWN, IP)
+    sign_in_codes.request_code(KNOWN, IP)
     code = last_code()
     outcomes: list[str] = []
 
     def guess() -> None:
         with app.app_context():
             try:
-                otp.verify_code(KNOWN, wrong(code), IP)
-            except otp.ServiceError as error:
+                sign_in_codes.verify_code(KNOWN, wrong(code), IP)
+            except sign_in_codes.ServiceError as error:
                 outcomes.append(type(error).__name__)
 
     threads = [threading.Thread(target=guess) for _ in range(12)]
@@ -125,78 +125,78 @@ def test_parallel_guesses_cannot_exceed_the_tries(app, roll):
 
 def test_a_new_code_replaces_the_old_one(app, roll):
     with at(T0):
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
         first = last_code()
     with at(T0 + timedelta(seconds=61)):
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
         second = last_code()
         if first != second:
-            with pytest.raises(otp.WrongCode):
-                otp.verify_code(KNOWN, first, IP)
-        assert otp.verify_code(KNOWN, second, IP) == KNOWN
+            with pytest.raises(sign_in_codes.WrongCode):
+                sign_in_codes.verify_code(KNOWN, first, IP)
+        assert sign_in_codes.verify_code(KNOWN, second, IP) == KNOWN
 
 
 def test_one_code_per_minute_per_number(app, roll):
     with at(T0):
-        otp.request_code(KNOWN, IP)
-    with at(T0 + timedelta(seconds=30)), pytest.raises(otp.RateLimited) as refused:
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
+    with at(T0 + timedelta(seconds=30)), pytest.raises(sign_in_codes.RateLimited) as refused:
+        sign_in_codes.request_code(KNOWN, IP)
     assert refused.value.status == 429 and 29 <= refused.value.retry_after <= 31
     assert "30 秒后再试" in refused.value.message or "31 秒后再试" in refused.value.message
     with at(T0 + timedelta(seconds=60)):
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
     assert db.session.scalar(select(func.count(SmsMessage.id))) == 2
 
 
 def test_ten_codes_per_day_per_number(app, roll):
     for n in range(10):
         with at(T0 + timedelta(minutes=2 * n)):
-            otp.request_code(KNOWN, IP)
-    with at(T0 + timedelta(minutes=21)), pytest.raises(otp.RateLimited) as refused:
-        otp.request_code(KNOWN, IP)
+            sign_in_codes.request_code(KNOWN, IP)
+    with at(T0 + timedelta(minutes=21)), pytest.raises(sign_in_codes.RateLimited) as refused:
+        sign_in_codes.request_code(KNOWN, IP)
     assert "今天获取验证码的次数已达上限" in refused.value.message
     with at(T0 + timedelta(days=1, seconds=1)):
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
     assert db.session.scalar(select(func.count(SmsMessage.id))) == 11
 
 
 def fail_five_times(code_time: datetime) -> None:
     with at(code_time):
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
         code = last_code()
         for _ in range(5):
-            with pytest.raises(otp.WrongCode):
-                otp.verify_code(KNOWN, wrong(code), IP)
+            with pytest.raises(sign_in_codes.WrongCode):
+                sign_in_codes.verify_code(KNOWN, wrong(code), IP)
 
 
 def test_twenty_failures_across_resends_lock_the_number_for_an_hour(app, roll):
     for n in range(3):
         fail_five_times(T0 + timedelta(minutes=2 * n))
     with at(T0 + timedelta(minutes=6)):
-        otp.request_code(KNOWN, IP)
+        sign_in_codes.request_code(KNOWN, IP)
         code = last_code()
         for _ in range(4):
-            with pytest.raises(otp.WrongCode):
-                otp.verify_code(KNOWN, wrong(code), IP)
-        with pytest.raises(otp.NumberLocked) as locked:  # the 20th failure
-            otp.verify_code(KNOWN, wrong(code), IP)
+            with pytest.raises(sign_in_codes.WrongCode):
+                sign_in_codes.verify_code(KNOWN, wrong(code), IP)
+        with pytest.raises(sign_in_codes.NumberLocked) as locked:  # the 20th failure
+            sign_in_codes.verify_code(KNOWN, wrong(code), IP)
     assert "60 分钟后再试" in locked.value.message
     with at(T0 + timedelta(minutes=30)):
-        with pytest.raises(otp.NumberLocked):
-            otp.request_code(KNOWN, IP)
-        with pytest.raises(otp.NumberLocked):
-            otp.verify_code(KNOWN, code, IP)
+        with pytest.raises(sign_in_codes.NumberLocked):
+            sign_in_codes.request_code(KNOWN, IP)
+        with pytest.raises(sign_in_codes.NumberLocked):
+            sign_in_codes.verify_code(KNOWN, code, IP)
     with at(T0 + timedelta(minutes=66, seconds=1)):
-        otp.request_code(KNOWN, IP)
-        assert otp.verify_code(KNOWN, last_code(), IP) == KNOWN
+        sign_in_codes.request_code(KNOWN, IP)
+        assert sign_in_codes.verify_code(KNOWN, last_code(), IP) == KNOWN
 
 
 def test_a_success_starts_the_failure_count_again(app, roll):
     for n in range(3):
         fail_five_times(T0 + timedelta(minutes=2 * n))
     with at(T0 + timedelta(minutes=6)):
-        otp.request_code(KNOWN, IP)
-        assert otp.verify_code(KNOWN, last_code(), IP) == KNOWN
+        sign_in_codes.request_code(KNOWN, IP)
+        assert sign_in_codes.verify_code(KNOWN, last_code(), IP) == KNOWN
     fail_five_times(T0 + timedelta(minutes=8))  # 20 failures, but not in a row
 
 
@@ -204,12 +204,14 @@ def test_an_unknown_number_gets_the_same_answers_and_counters_but_no_sms(app, ro
     answers = {}
     for phone in (KNOWN, UNKNOWN):
         with at(T0):
-            sent = otp.request_code(phone, IP)
+            sent = sign_in_codes.request_code(phone, IP)
         with at(T0 + timedelta(seconds=10)):
-            with pytest.raises(otp.RateLimited) as again:
-                otp.request_code(phone, IP)
-            with pytest.raises(otp.WrongCode) as guessed:
-                otp.verify_code(phone, "000000" if phone == UNKNOWN else wrong(last_code()), IP)
+            with pytest.raises(sign_in_codes.RateLimited) as again:
+                sign_in_codes.request_code(phone, IP)
+            with pytest.raises(sign_in_codes.WrongCode) as guessed:
+                sign_in_codes.verify_code(
+                    phone, "000000" if phone == UNKNOWN else wrong(last_code()), IP
+                )
         answers[phone] = (
             sent.expires_at,
             sent.resend_at,
@@ -228,29 +230,32 @@ def test_an_unknown_number_gets_the_same_answers_and_counters_but_no_sms(app, ro
 
 
 def test_per_address_cap_on_code_requests(app):
-    for n in range(otp.IP_SENDS_PER_HOUR):
-        otp.request_code(f"1370000{n:04d}", IP)
-    with pytest.raises(otp.RateLimited) as refused:
-        otp.request_code("13799999999", IP)
+    for n in range(sign_in_codes.IP_SENDS_PER_HOUR):
+        sign_in_codes.request_code(f"1370000{n:04d}", IP)
+    with pytest.raises(sign_in_codes.RateLimited) as refused:
+        sign_in_codes.request_code("13799999999", IP)
     assert "网络获取验证码过于频繁" in refused.value.message
-    otp.request_code("13799999999", "198.51.100.1")  # another address is not affected
+    sign_in_codes.request_code("13799999999", "198.51.100.1")  # another address is not affected
 
 
 def test_per_address_cap_on_verifications(app):
-    for _ in range(otp.IP_VERIFICATIONS_PER_HOUR):
-        with pytest.raises(otp.CodeExpired):
-            otp.verify_code(UNKNOWN, "123456", IP)
-    with pytest.raises(otp.RateLimited):
-        otp.verify_code(UNKNOWN, "123456", IP)
-    with at(datetime.now(UTC) + timedelta(hours=1, seconds=1)), pytest.raises(otp.CodeExpired):
-        otp.verify_code(UNKNOWN, "123456", IP)
+    for _ in range(sign_in_codes.IP_VERIFICATIONS_PER_HOUR):
+        with pytest.raises(sign_in_codes.CodeExpired):
+            sign_in_codes.verify_code(UNKNOWN, "123456", IP)
+    with pytest.raises(sign_in_codes.RateLimited):
+        sign_in_codes.verify_code(UNKNOWN, "123456", IP)
+    with (
+        at(datetime.now(UTC) + timedelta(hours=1, seconds=1)),
+        pytest.raises(sign_in_codes.CodeExpired),
+    ):
+        sign_in_codes.verify_code(UNKNOWN, "123456", IP)
 
 
 def test_bad_input_is_refused_plainly(app):
     with pytest.raises(InvalidInput):
-        otp.request_code("12345", IP)
+        sign_in_codes.request_code("12345", IP)
     with pytest.raises(InvalidInput):
-        otp.verify_code(KNOWN, "12a456", IP)
+        sign_in_codes.verify_code(KNOWN, "12a456", IP)
     assert db.session.scalar(select(func.count(OtpChallenge.id))) == 0
 
 

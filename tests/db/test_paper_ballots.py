@@ -26,10 +26,10 @@ from voting.models import (
     Upload,
     User,
 )
-from voting.services import ballots, export, meetings, paper
-from voting.services.ballots import AlreadyVoted, VotingClosed
+from voting.services.assembly import ballots, export, meetings, paper
+from voting.services.assembly.ballots import AlreadyVoted, VotingClosed
+from voting.services.assembly.meetings import WrongState
 from voting.services.errors import Conflict, Forbidden, InvalidInput
-from voting.services.meetings import WrongState
 
 SCAN = b"%PDF-1.4\n% a scanned paper ballot\n"
 MANDATE = b"\x89PNG\r\n\x1a\n" + b"a written mandate" * 10

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
-from voting.services import accounts, registry, scope
+from voting.services.access import accounts, scope
 from voting.services.errors import Conflict, InvalidInput, NotFound
+from voting.services.registry import estates
 
 ROLL = (
     "楼栋,房号,房屋类型,专有部分面积,业主姓名,手机号,共有人,是否已售/交付\n"
@@ -20,7 +21,7 @@ ROLL = (
 
 
 def test_totals_follow_the_parking_setting(app, make):
-    from voting.services.roll_import import import_roll
+    from voting.services.registry.roll_import import import_roll
 
     counted = make.community(is_parking_counted=True)
     excluded = make.community()
@@ -28,12 +29,12 @@ def test_totals_follow_the_parking_setting(app, make):
         make.buildings(community, "1栋", "车库")
         assert not import_roll(community, "roll.csv", ROLL.encode()).errors
 
-    with_parking = registry.community_totals(counted)
+    with_parking = estates.community_totals(counted)
     assert (with_parking.area, with_parking.headcount, with_parking.units) == (20575, 3, 4)
     # 赵六 holds only a parking space: no counted part, so no vote there.
-    without = registry.community_totals(excluded)
+    without = estates.community_totals(excluded)
     assert (without.area, without.headcount, without.units) == (18075, 2, 2)
-    rows = registry.roll(excluded)
+    rows = estates.roll(excluded)
     assert sorted(row.area for row in rows) == [8025, 10050]
     assert [row.public_id for row in rows] == sorted(row.public_id for row in rows)
 
@@ -41,9 +42,9 @@ def test_totals_follow_the_parking_setting(app, make):
 def test_duplicate_names_are_refused(app, make):
     community = make.community("同名小区")
     with pytest.raises(Conflict):
-        registry.add_community(community.street_office_id, "同名小区")
+        estates.add_community(community.street_office_id, "同名小区")
     with pytest.raises(NotFound):
-        registry.add_community(99999, "任意")
+        estates.add_community(99999, "任意")
 
 
 def test_committee_sees_only_its_own_community(app, make):
@@ -81,15 +82,15 @@ def test_text_longer_than_its_column_is_refused_with_a_message(app, make):
         for t in (District, StreetOffice, Community, User)
     ]
     refused = [
-        (lambda: registry.add_district("城" * 41, "区"), "城市名称不能超过 40 个字符"),
-        (lambda: registry.add_district("重庆市", "区" * 41), "区县名称不能超过 40 个字符"),
+        (lambda: estates.add_district("城" * 41, "区"), "城市名称不能超过 40 个字符"),
+        (lambda: estates.add_district("重庆市", "区" * 41), "区县名称不能超过 40 个字符"),
         (
-            lambda: registry.add_street_office(office.district_id, "街" * 81),
+            lambda: estates.add_street_office(office.district_id, "街" * 81),
             "街道办事处名称不能超过 80 个字符",
         ),
-        (lambda: registry.add_community(office.id, "小" * 81), "小区名称不能超过 80 个字符"),
+        (lambda: estates.add_community(office.id, "小" * 81), "小区名称不能超过 80 个字符"),
         (
-            lambda: registry.add_community(office.id, "小区", "址" * 201),
+            lambda: estates.add_community(office.id, "小区", "址" * 201),
             "小区地址不能超过 200 个字符",
         ),
         (
@@ -107,9 +108,9 @@ def test_text_longer_than_its_column_is_refused_with_a_message(app, make):
     ]
     assert after == before
     # Exactly as long as the column allows is written, on both databases.
-    district = registry.add_district("城" * 40, "区" * 40)
-    street = registry.add_street_office(district.id, "街" * 80)
-    community = registry.add_community(street.id, "小" * 80, "址" * 200)
+    district = estates.add_district("城" * 40, "区" * 40)
+    street = estates.add_street_office(district.id, "街" * 80)
+    community = estates.add_community(street.id, "小" * 80, "址" * 200)
     user = accounts.create_user("s" * 40, "名" * 80, "long-enough-pass")
     assert (len(community.name), len(community.address), len(user.name)) == (80, 200, 80)
 
@@ -117,7 +118,7 @@ def test_text_longer_than_its_column_is_refused_with_a_message(app, make):
 def test_the_holders_page_shows_the_voting_area_the_roll_counts(app, make):
     """Parking the community does not count is left out of a holder's area (and shown
     apart); each holder's area is the roll's weight."""
-    from voting.services.roll_import import import_roll
+    from voting.services.registry.roll_import import import_roll
 
     counted = make.community(is_parking_counted=True)
     excluded = make.community()
@@ -128,23 +129,21 @@ def test_the_holders_page_shows_the_voting_area_the_roll_counts(app, make):
     def areas(community):  # type: ignore[no-untyped-def]
         return {
             line.holder.display_name: (line.area, line.uncounted)
-            for line in registry.holders_page(community).lines
+            for line in estates.holders_page(community).lines
         }
 
     assert areas(counted) == {"张三": (10050, 0), "李四、王五": (9225, 0), "赵六": (1300, 0)}
     assert areas(excluded) == {"张三": (10050, 0), "李四、王五": (8025, 1200), "赵六": (0, 1300)}
     for community in (counted, excluded):
-        on_roll = {row.holder_id: row.area for row in registry.roll(community)}
+        on_roll = {row.holder_id: row.area for row in estates.roll(community)}
         shown = {
-            line.holder.id: line.area
-            for line in registry.holders_page(community).lines
-            if line.area
+            line.holder.id: line.area for line in estates.holders_page(community).lines if line.area
         }
         assert shown == on_roll
 
 
 def test_the_holders_page_is_searched_by_room_or_name_and_paged(app, make):
-    from voting.services.roll_import import import_roll
+    from voting.services.registry.roll_import import import_roll
 
     community = make.community()
     make.buildings(community, "1栋", "2栋")
@@ -155,20 +154,20 @@ def test_the_holders_page_is_searched_by_room_or_name_and_paged(app, make):
     lines.append("2栋,2单元,0001,80.00,张_三%,13900000001")  # LIKE's wildcards, as text
     assert import_roll(community, "roll.csv", ("\n".join(lines) + "\n").encode()).is_written
 
-    first = registry.holders_page(community)
+    first = estates.holders_page(community)
     assert (first.total, first.page, first.pages, len(first.lines)) == (121, 1, 3, 50)
-    last = registry.holders_page(community, page=3)
+    last = estates.holders_page(community, page=3)
     assert (last.page, len(last.lines)) == (3, 21)
     seen = [
-        line.holder.id for n in (1, 2, 3) for line in registry.holders_page(community, page=n).lines
+        line.holder.id for n in (1, 2, 3) for line in estates.holders_page(community, page=n).lines
     ]
     assert len(seen) == len(set(seen)) == 121
-    assert registry.holders_page(community, page=10**30).page == 3  # clamped, never an overflow
-    assert registry.holders_page(community, page=-5).page == 1
+    assert estates.holders_page(community, page=10**30).page == 3  # clamped, never an overflow
+    assert estates.holders_page(community, page=-5).page == 1
 
     def names(query: str) -> list[str]:
         return sorted(
-            line.holder.display_name for line in registry.holders_page(community, query).lines
+            line.holder.display_name for line in estates.holders_page(community, query).lines
         )
 
     assert names("0061") == ["住户61"]
@@ -188,6 +187,6 @@ def test_the_holders_page_is_searched_by_room_or_name_and_paged(app, make):
     assert names("业主") == [
         f"业主{n}" for n in sorted(range(1, 51), key=lambda n: f"业主{n}")
     ]  # one page
-    assert registry.holders_page(community, "业主").total == 60
+    assert estates.holders_page(community, "业主").total == 60
     assert names("_三%") == ["张_三%"] and names("%") == ["张_三%"]
     assert names("没有这个人") == []

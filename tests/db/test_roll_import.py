@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from voting.domain.identifiers import id_number_check_char
 from voting.extensions import db
 from voting.models import Holder, HolderKind, Owner, Unit
-from voting.services import registry
-from voting.services.roll_import import import_roll, template_csv
+from voting.services.registry import estates
+from voting.services.registry.roll_import import import_roll, template_csv
 
 HEADER = "楼栋,单元,房号,房屋类型,专有部分面积,面积来源,业主姓名,手机号,身份证号,共有人,表决人,是否已售/交付"
 GOOD_ID = "50010319800101123" + id_number_check_char("50010319800101123")
@@ -528,9 +528,9 @@ def test_buyer_with_several_units_is_one_holder(app, estate):
         "headcount": 2,
         "errors": [],
     }
-    totals = registry.community_totals(estate)
+    totals = estates.community_totals(estate)
     assert (totals.area, totals.headcount) == (27050, 2)
-    weights = sorted((r.units, r.area, r.headcount) for r in registry.roll(estate))
+    weights = sorted((r.units, r.area, r.headcount) for r in estates.roll(estate))
     assert weights == [(1, 10000, 1), (2, 17050, 1)]
 
 
@@ -686,7 +686,7 @@ def test_reimport_reports_changes_and_keeps_holders(app, estate):
     assert old_holders <= set(holders)
     li_si = next(h for h in holders.values() if h.display_name == "李四")
     assert not li_si.is_active and li_si.units == []
-    assert registry.community_totals(estate).headcount == 3
+    assert estates.community_totals(estate).headcount == 3
 
 
 def test_reimporting_the_same_list_changes_nothing(app, estate):

@@ -21,7 +21,7 @@ from tests.helpers import make_app
 from voting.extensions import db
 from voting.models import SmsMessage
 from voting.models.base import utcnow
-from voting.services import sms
+from voting.services.messaging import sms
 
 PHONE = "13812345678"
 SECRET = "gateway-shared-secret"

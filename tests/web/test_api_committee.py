@@ -21,7 +21,10 @@ from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
 from voting.models import LoginSession, MeetingTransition, SmsMessage, User
 from voting.models.base import utcnow
-from voting.services import ballots, credit, keys, sessions
+from voting.services import keys
+from voting.services.access import sessions
+from voting.services.assembly import ballots
+from voting.services.credit import firms
 
 USCC = "91500103MA5U0X1X2" + uscc_check_char("91500103MA5U0X1X2")
 DETAILS = {
@@ -63,7 +66,7 @@ def test_the_committee_runs_a_meeting_through_the_api(app, api, make):
     home = estate(make, ["100.00", "80.00", "60.00"])
     keys.init()
     secret = enrol(home.committee)
-    firm = credit.add_firm("重庆诚信物业服务有限公司", USCC)
+    firm = firms.add_firm("重庆诚信物业服务有限公司", USCC)
     base = f"/committee/communities/{home.community.id}/meetings"
     with time_machine.travel(T0, tick=False):
         staff_sign_in(api, home.committee, secret)

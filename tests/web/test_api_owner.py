@@ -17,7 +17,8 @@ from tests.meeting_builders import CLOSES, OPENS, T0, as_owner, draft, estate, o
 from tests.openapi_contract import ContractClient
 from voting.extensions import db
 from voting.models import Ballot, LoginSession, SmsMessage
-from voting.services import ballots, meetings, sessions
+from voting.services.access import sessions
+from voting.services.assembly import ballots, meetings
 
 ELECTION = {
     "kind": "election",

@@ -17,7 +17,7 @@ from tests.meeting_builders import CLOSES, agreed_and_tallied
 from voting.domain.bundle import make_attestation, verify_bundle
 from voting.domain.signing import public_key_text
 from voting.extensions import db
-from voting.services import certify, meetings
+from voting.services.assembly import certify, meetings
 
 LATER = CLOSES + timedelta(hours=1)
 

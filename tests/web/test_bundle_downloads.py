@@ -16,7 +16,7 @@ from tests.meeting_builders import CLOSES, OPENS, agreed_and_tallied, estate
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
 from voting.models import LogEntry
-from voting.services import meetings
+from voting.services.assembly import meetings
 
 LATER = CLOSES + timedelta(hours=1)
 

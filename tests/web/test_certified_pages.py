@@ -15,7 +15,7 @@ import time_machine
 from tests.certified_builders import EXPECTED, certified, pdf_text, short_of_the_quorum, tallied
 from tests.helpers import sign_in
 from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
-from voting.services import ballots, meetings
+from voting.services.assembly import ballots, meetings
 
 PDF_LINK = "下载认证结果（PDF）"
 

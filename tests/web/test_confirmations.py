@@ -16,7 +16,7 @@ from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meetin
 from voting.domain.signing import public_key_text
 from voting.extensions import db
 from voting.models import MeetingState, Motion, OfficeKey, RoleGrant, SmsMessage, User
-from voting.services import ballots, certify, meetings
+from voting.services.assembly import ballots, certify, meetings
 
 REFUSED = "请先勾选确认框"
 

@@ -14,7 +14,7 @@ from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
 from voting.domain.identifiers import normalize_uscc
 from voting.extensions import db
 from voting.models import Firm
-from voting.services import credit
+from voting.services.credit import firms
 
 # Published codes whose check character is right.
 VALID = ["91350100M000100Y43", "914403001922038216"]
@@ -82,7 +82,7 @@ def test_only_the_bureau_keeps_the_registry(app, client, make):
 
 
 def test_the_ballot_links_a_hiring_motion_to_its_firm(app, client, make):
-    firm = credit.add_firm("重庆诚信物业服务有限公司", VALID[0])
+    firm = firms.add_firm("重庆诚信物业服务有限公司", VALID[0])
     home = estate(make, ["100.00"])
     meeting = open_meeting(
         home,

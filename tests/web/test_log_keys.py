@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.meeting_builders import T0, estate
-from voting.services import meetings
+from voting.services.assembly import meetings
 from voting.services.errors import Conflict
 
 CREATED = re.compile(r"^created: log key ([0-9a-f]{64})\npublic key: ([A-Za-z0-9_-]{43})\n$")

@@ -15,7 +15,7 @@ from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meetin
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
 from voting.models import Firm, Meeting, MeetingState, Motion
-from voting.services import ballots, meetings
+from voting.services.assembly import ballots, meetings
 
 NEW_MEETING = {
     "title": "2026年第一次业主大会会议",

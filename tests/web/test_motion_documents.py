@@ -17,7 +17,8 @@ from tests.helpers import csrf_from, sign_in
 from tests.meeting_builders import OPENS, T0, as_owner, draft, estate
 from voting.extensions import db
 from voting.models import LogEntry, MotionDocument, Upload
-from voting.services import meetings, uploads
+from voting.services import uploads
+from voting.services.assembly import meetings
 
 PDF = b"%PDF-1.4\n% the draft service contract\n"
 OTHER_PDF = b"%PDF-1.7\n% the maintenance fund budget\n"

@@ -16,7 +16,8 @@ from tests.helpers import csrf_from
 from tests.meeting_builders import CLOSES, OPENS, T0, as_owner, draft, estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot
-from voting.services import ballots, credit, meetings
+from voting.services.assembly import ballots, meetings
+from voting.services.credit import firms
 
 NOW = OPENS + timedelta(hours=1)
 
@@ -158,7 +159,7 @@ def test_the_receipt_of_a_replaced_ballot_says_so_and_links_to_the_latest(app, c
 
 
 def test_an_owner_finds_the_way_back_and_the_bulletin_board(app, client, make):
-    firm = credit.add_firm("重庆诚信物业服务有限公司", "91350100M000100Y43")
+    firm = firms.add_firm("重庆诚信物业服务有限公司", "91350100M000100Y43")
     home = estate(make, ["100.00"])
     motions = [{"kind": "approval", "item": 4, "title": "续聘物业服务企业", "firm_id": firm.id}]
     meeting = draft(home, motions)
@@ -186,7 +187,7 @@ def test_an_owner_finds_the_way_back_and_the_bulletin_board(app, client, make):
 def test_the_english_pages_read_as_english(app, client, make):
     """Plural people, a space before an ASCII parenthesis and after a colon, no full-width
     brackets around English words."""
-    firm = credit.add_firm("重庆诚信物业服务有限公司", "91350100M000100Y43")
+    firm = firms.add_firm("重庆诚信物业服务有限公司", "91350100M000100Y43")
     home = estate(make, ["81.61", "80.00"])
     election = {
         "kind": "election", "item": 3, "title": "增补委员", "seats": 1, "candidates": ["陈立新", "李四"]

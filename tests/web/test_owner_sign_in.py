@@ -12,8 +12,8 @@ from tests.conftest import RequestScopedClient
 from tests.helpers import csrf_from, make_app, sign_in
 from voting.extensions import db
 from voting.models import LoginSession, OtpChallenge, RateCounter, SmsMessage
-from voting.services import counters
-from voting.services.roll_import import import_roll
+from voting.services.access import counters
+from voting.services.registry.roll_import import import_roll
 
 KNOWN = "13812345678"
 UNKNOWN = "13900000000"

@@ -15,7 +15,7 @@ from tests.helpers import csrf_from, sign_in
 from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
 from voting.extensions import db
 from voting.models import LogEntry, PaperBallot, Upload
-from voting.services import ballots, meetings, paper
+from voting.services.assembly import ballots, meetings, paper
 
 SCAN = b"%PDF-1.4\n% a scanned paper ballot\n"
 MANDATE = b"\xff\xd8\xff\xe0" + b"a photographed mandate" * 10

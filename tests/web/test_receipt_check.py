@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
 from voting.extensions import db
 from voting.models import LogEntry, SmsMessage
-from voting.services import ballots
+from voting.services.assembly import ballots
 
 FOUND = "找到了：第 {seq} 条记录，哈希一致"
 ALARM = "日志可能被改动"

@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import csrf_from, sign_in
 from tests.meeting_builders import estate
 from voting.extensions import db
-from voting.services import rulesets
+from voting.services.assembly import rulesets
 from voting.services.errors import Forbidden, InvalidInput
 
 STRICTER = {

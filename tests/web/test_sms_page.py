@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tests.helpers import sign_in
 from voting.extensions import db
 from voting.models import SmsMessage
-from voting.services import sms
+from voting.services.messaging import sms
 
 
 def test_bureau_reads_the_outbox_with_masked_numbers(client, make):

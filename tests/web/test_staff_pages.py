@@ -11,8 +11,8 @@ from tests import meeting_builders
 from tests.helpers import Builders, csrf_from, sign_in
 from voting.extensions import db
 from voting.models import LoginSession, Unit
-from voting.services import meetings
-from voting.services.roll_import import import_roll
+from voting.services.assembly import meetings
+from voting.services.registry.roll_import import import_roll
 
 ROLL = (
     "楼栋,房号,专有部分面积,业主姓名,手机号,共有人\n"

@@ -177,7 +177,7 @@ def test_bureau_resets_a_colleagues_authenticator(client, make):
 def test_demo_accounts_have_printed_authenticator_secrets(app, client, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    from voting.services.demo import demo_totp_secret
+    from voting.services.demo.estate import demo_totp_secret
 
     secret = demo_totp_secret("committee1")
     assert f"username committee1  password demo-committee-2026  authenticator secret {secret}" in (

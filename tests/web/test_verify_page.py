@@ -20,7 +20,8 @@ from tests.helpers import IS_CI, sign_in
 from tests.meeting_builders import OPENS, estate, open_meeting
 from voting.extensions import db
 from voting.models import LogEntry, Owner, RollEntry
-from voting.services import ballots, certificate, certify, export, keys, meetings
+from voting.services import keys
+from voting.services.assembly import ballots, certificate, certify, export, meetings
 
 MISS = "不符：没有与之对应的表决结果"
 

@@ -13,7 +13,8 @@ from tests.helpers import csrf_from, sign_in
 from tests.meeting_builders import CLOSES, OPENS, T0, as_owner, estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot, LogEntry, Meeting, MeetingState
-from voting.services import ballots, keys, meetings
+from voting.services import keys
+from voting.services.assembly import ballots, meetings
 from voting.web import owner as owner_views
 
 ELECTION = {

@@ -27,7 +27,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import MAX_INTEGER
-from voting.services import sessions
+from voting.services.access import sessions
 
 
 class RowIdConverter(IntegerConverter):

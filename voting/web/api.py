@@ -33,8 +33,10 @@ from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import RuleSet, explain_quorum
 from voting.extensions import csrf, db, limiter
 from voting.models import Community, Meeting, MeetingState, Motion, User
-from voting.services import accounts, ballots, meetings, otp, owners, scope, sessions, totp
+from voting.services.access import accounts, authenticators, scope, sessions, sign_in_codes
+from voting.services.assembly import ballots, meetings
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from voting.services.registry import owners
 from voting.web import jsonbody
 from voting.web.meetings import send_bundle
 from voting.web.openapi import DOCUMENT, operations
@@ -231,7 +233,7 @@ def _token(token: str) -> dict[str, Any]:
 
 @operation("requestOwnerCode", limit="20/minute")
 def request_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
-    sent = otp.request_code(body["phone"], _client_address())
+    sent = sign_in_codes.request_code(body["phone"], _client_address())
     return _json(
         {
             "phone": mask_mobile(sent.phone),
@@ -244,7 +246,7 @@ def request_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 @operation("verifyOwnerCode", limit="30/minute")
 def verify_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
-    phone = otp.verify_code(body["phone"], body["code"], _client_address())
+    phone = sign_in_codes.verify_code(body["phone"], body["code"], _client_address())
     token = sessions.start(owner_phone=phone)
     current_app.logger.info("api sign-in: owner")
     return _json(_token(token), 201)
@@ -255,9 +257,9 @@ def sign_in_staff(body: dict[str, Any]):  # type: ignore[no-untyped-def]
     user = accounts.authenticate(body["username"], body["password"])
     if user is None:
         raise InvalidCredentials(_("用户名或密码不正确"))
-    if not totp.is_enrolled(user):
+    if not authenticators.is_enrolled(user):
         raise NotEnrolled(_("该账号还没有绑定验证器：请先在网页上登录并绑定"))
-    totp.verify(user, body["code"])
+    authenticators.verify(user, body["code"])
     token = sessions.start(user_id=user.id)
     current_app.logger.info("api sign-in: user %s", user.id)
     return _json(_token(token), 201)

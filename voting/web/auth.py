@@ -28,12 +28,13 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from voting.domain.identifiers import mask_mobile
 from voting.extensions import db, limiter
 from voting.models import User
-from voting.services import accounts, otp, sessions, totp
+from voting.services.access import accounts, authenticators, sessions, sign_in_codes
 from voting.services.errors import ServiceError
 from voting.web.guards import safe_next
 from voting.web.main import home_for_staff
@@ -62,7 +63,7 @@ def _use_session_cookies(state: Any) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10/minute;60/hour", methods=["POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if request.method == "POST":
         user = accounts.authenticate(
             request.form.get("username", ""), request.form.get("password", "")
@@ -78,7 +79,7 @@ def login():  # type: ignore[no-untyped-def]
             "at": int(time.time()),
             "next": safe_next(request.args.get("next"), ""),
         }
-        if totp.is_enrolled(user):
+        if authenticators.is_enrolled(user):
             return redirect(url_for("auth.totp_code"))
         return redirect(url_for("auth.totp_enrol"))
     return render_template("auth/login.html", username="")
@@ -108,15 +109,15 @@ def _finish_staff_sign_in(user: User):  # type: ignore[no-untyped-def]
 
 @bp.route("/login/totp", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
-def totp_code():  # type: ignore[no-untyped-def]
+def totp_code() -> ResponseReturnValue:
     user = _half_signed_in()
     if user is None:
         return _back_to_password()
-    if not totp.is_enrolled(user):
+    if not authenticators.is_enrolled(user):
         return redirect(url_for("auth.totp_enrol"))
     if request.method == "POST":
         try:
-            totp.verify(user, request.form.get("code", ""))
+            authenticators.verify(user, request.form.get("code", ""))
         except ServiceError as error:
             flash(error.message, "error")
             return render_template("auth/totp_code.html", user=user), error.status
@@ -126,17 +127,17 @@ def totp_code():  # type: ignore[no-untyped-def]
 
 @bp.route("/login/totp/enrol", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
-def totp_enrol():  # type: ignore[no-untyped-def]
+def totp_enrol() -> ResponseReturnValue:
     user = _half_signed_in()
     if user is None:
         return _back_to_password()
-    if totp.is_enrolled(user):
+    if authenticators.is_enrolled(user):
         return redirect(url_for("auth.totp_code"))
-    secret = totp.enrolment_secret(user)
+    secret = authenticators.enrolment_secret(user)
     status = 200
     if request.method == "POST":
         try:
-            totp.confirm_enrolment(user, request.form.get("code", ""))
+            authenticators.confirm_enrolment(user, request.form.get("code", ""))
         except ServiceError as error:
             flash(error.message, "error")
             status = error.status
@@ -146,13 +147,13 @@ def totp_enrol():  # type: ignore[no-untyped-def]
     return render_template(
         "auth/totp_enrol.html",
         user=user,
-        qr=qr_svg(totp.provisioning_uri(user)),
+        qr=qr_svg(authenticators.provisioning_uri(user)),
         secret_groups=[secret[i : i + 4] for i in range(0, len(secret), 4)],
     ), status
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     sessions.end(session.get("sid"))
     _fresh_cookie_session()
     flash(_("您已退出登录"), "info")
@@ -185,15 +186,15 @@ def _client_address() -> str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("20/minute", methods=["POST"])
-def owner_sign_in():  # type: ignore[no-untyped-def]
+def owner_sign_in() -> ResponseReturnValue:
     """Owners sign in with their mobile number and a code sent by SMS."""
     if g.owner_phone is not None:
         return redirect(url_for("owner.home"))
     if request.method == "POST":
         phone_text = request.form.get("phone", "")
         try:
-            sent = otp.request_code(phone_text, _client_address())
-        except otp.SentJustNow as error:
+            sent = sign_in_codes.request_code(phone_text, _client_address())
+        except sign_in_codes.SentJustNow as error:
             # A code went out a moment ago (from this browser or another): enter that one.
             session["otp_phone"] = error.phone
             flash(_("验证码刚刚发送过，请输入已收到的验证码；%(seconds)d 秒后可重新获取。",
@@ -218,13 +219,15 @@ def owner_sign_in():  # type: ignore[no-untyped-def]
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @limiter.limit("30/minute", methods=["POST"])
-def owner_code():  # type: ignore[no-untyped-def]
+def owner_code() -> ResponseReturnValue:
     phone = session.get("otp_phone")
     if not phone:
         return redirect(url_for("auth.owner_sign_in"))
     if request.method == "POST":
         try:
-            signed_in = otp.verify_code(phone, request.form.get("code", ""), _client_address())
+            signed_in = sign_in_codes.verify_code(
+                phone, request.form.get("code", ""), _client_address()
+            )
         except ServiceError as error:
             flash(error.message, "error")
             return render_template(

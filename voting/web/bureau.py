@@ -12,13 +12,17 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
-from voting.services import accounts, certify, registry, sms, totp
+from voting.services.access import accounts, authenticators
+from voting.services.assembly import certify
+from voting.services.messaging import sms
+from voting.services.registry import estates
 from voting.web.forms import attempt, confirmed, form_int
 from voting.web.guards import staff_required
 
@@ -27,7 +31,7 @@ bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 
 @bp.get("/")
 @staff_required(Role.bureau)
-def overview():  # type: ignore[no-untyped-def]
+def overview() -> ResponseReturnValue:
     districts = list(
         db.session.scalars(
             select(District)
@@ -35,15 +39,15 @@ def overview():  # type: ignore[no-untyped-def]
             .order_by(District.city, District.name)
         )
     )
-    totals = registry.totals_by_community(db.session.scalars(select(Community.id)))
+    totals = estates.totals_by_community(db.session.scalars(select(Community.id)))
     return render_template("bureau/overview.html", districts=districts, totals=totals)
 
 
 @bp.post("/districts")
 @staff_required(Role.bureau)
-def add_district():  # type: ignore[no-untyped-def]
+def add_district() -> ResponseReturnValue:
     return attempt(
-        lambda: registry.add_district(request.form.get("city", ""), request.form.get("name", "")),
+        lambda: estates.add_district(request.form.get("city", ""), request.form.get("name", "")),
         _("已添加区县"),
         url_for("bureau.overview"),
     )
@@ -51,9 +55,9 @@ def add_district():  # type: ignore[no-untyped-def]
 
 @bp.post("/street-offices")
 @staff_required(Role.bureau)
-def add_street_office():  # type: ignore[no-untyped-def]
+def add_street_office() -> ResponseReturnValue:
     return attempt(
-        lambda: registry.add_street_office(
+        lambda: estates.add_street_office(
             form_int(request.form.get("district_id")), request.form.get("name", "")
         ),
         _("已添加街道办事处"),
@@ -63,10 +67,10 @@ def add_street_office():  # type: ignore[no-untyped-def]
 
 @bp.post("/communities")
 @staff_required(Role.bureau)
-def add_community():  # type: ignore[no-untyped-def]
+def add_community() -> ResponseReturnValue:
     form = request.form
     return attempt(
-        lambda: registry.add_community(
+        lambda: estates.add_community(
             form_int(form.get("street_office_id")),
             form.get("name", ""),
             form.get("address", ""),
@@ -81,7 +85,7 @@ def add_community():  # type: ignore[no-untyped-def]
 
 @bp.get("/staff")
 @staff_required(Role.bureau)
-def staff():  # type: ignore[no-untyped-def]
+def staff() -> ResponseReturnValue:
     users = list(
         db.session.scalars(select(User).options(selectinload(User.grants)).order_by(User.username))
     )
@@ -97,7 +101,7 @@ def staff():  # type: ignore[no-untyped-def]
 
 @bp.post("/staff")
 @staff_required(Role.bureau)
-def create_staff():  # type: ignore[no-untyped-def]
+def create_staff() -> ResponseReturnValue:
     form = request.form
     return attempt(
         lambda: accounts.create_user(
@@ -110,7 +114,7 @@ def create_staff():  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/<int:user_id>/grants")
 @staff_required(Role.bureau)
-def grant(user_id: int):  # type: ignore[no-untyped-def]
+def grant(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     role_text = request.form.get("role", "")
     if role_text not in {Role.street.value, Role.committee.value, Role.bureau.value}:
@@ -133,7 +137,7 @@ def grant(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/grants/<int:grant_id>/revoke")
 @staff_required(Role.bureau)
-def revoke(grant_id: int):  # type: ignore[no-untyped-def]
+def revoke(grant_id: int) -> ResponseReturnValue:
     return attempt(
         confirmed(lambda: accounts.revoke_grant(grant_id)), _("已撤销授权"), url_for("bureau.staff")
     )
@@ -141,16 +145,16 @@ def revoke(grant_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/<int:user_id>/totp-reset")
 @staff_required(Role.bureau)
-def totp_reset(user_id: int):  # type: ignore[no-untyped-def]
+def totp_reset(user_id: int) -> ResponseReturnValue:
     """A lost phone: forget the authenticator; the next sign-in enrols a new one."""
     user = db.get_or_404(User, user_id)
     done = _("已重置验证器，该账号下次登录时重新绑定")
-    return attempt(confirmed(lambda: totp.reset(user)), done, url_for("bureau.staff"))
+    return attempt(confirmed(lambda: authenticators.reset(user)), done, url_for("bureau.staff"))
 
 
 @bp.get("/sms")
 @staff_required(Role.bureau)
-def sms_messages():  # type: ignore[no-untyped-def]
+def sms_messages() -> ResponseReturnValue:
     """The newest text messages: with SMS_GATEWAY=outbox this is where they are read."""
     limit = min(max(form_int(request.args.get("limit"), 100), 1), 500)
     messages = sms.recent(limit)
@@ -165,14 +169,14 @@ def sms_messages():  # type: ignore[no-untyped-def]
 
 @bp.get("/keys")
 @staff_required(Role.bureau)
-def office_keys():  # type: ignore[no-untyped-def]
+def office_keys() -> ResponseReturnValue:
     offices = list(db.session.scalars(select(StreetOffice).order_by(StreetOffice.name)))
     return render_template("bureau/keys.html", keys=certify.office_keys(), offices=offices)
 
 
 @bp.post("/keys")
 @staff_required(Role.bureau)
-def register_key():  # type: ignore[no-untyped-def]
+def register_key() -> ResponseReturnValue:
     office = db.get_or_404(StreetOffice, form_int(request.form.get("street_office_id")))
     return attempt(
         lambda: certify.register_key(office, request.form.get("public_key", ""), g.user),
@@ -183,7 +187,7 @@ def register_key():  # type: ignore[no-untyped-def]
 
 @bp.post("/keys/<int:key_id>/revoke")
 @staff_required(Role.bureau)
-def revoke_key(key_id: int):  # type: ignore[no-untyped-def]
+def revoke_key(key_id: int) -> ResponseReturnValue:
     return attempt(
         confirmed(lambda: certify.revoke_key(key_id)),
         _("已停用该公钥"),

@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from voting.domain.rules import DEFAULT_RULES, explain_item, explain_quorum
-from voting.services import registry, roll_import, rulesets, scope
+from voting.services.access import scope
+from voting.services.assembly import rulesets
 from voting.services.errors import ServiceError
+from voting.services.registry import estates, roll_import
 from voting.web.forms import attempt
 from voting.web.guards import staff_required
 
@@ -24,22 +27,22 @@ ITEMS = {str(item) for item in range(1, 10)}  # art. 278 items, as form values
 
 @bp.get("/")
 @staff_required()
-def communities():  # type: ignore[no-untyped-def]
+def communities() -> ResponseReturnValue:
     visible = scope.visible_communities(g.user)
-    totals = registry.totals_by_community(c.id for c in visible)
+    totals = estates.totals_by_community(c.id for c in visible)
     return render_template("committee/communities.html", communities=visible, totals=totals)
 
 
 @bp.get("/<int:community_id>")
 @staff_required()
-def community(community_id: int):  # type: ignore[no-untyped-def]
+def community(community_id: int) -> ResponseReturnValue:
     found = scope.community_for(g.user, community_id)
     query = request.args.get("q", "").strip()[:40]
     return render_template(
         "committee/community.html",
         community=found,
-        totals=registry.community_totals(found),
-        units=registry.search_units(found, query),
+        totals=estates.community_totals(found),
+        units=estates.search_units(found, query),
         query=query,
         can_manage=scope.can_manage(g.user, found),
     )
@@ -47,25 +50,25 @@ def community(community_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:community_id>/holders")
 @staff_required()
-def holders(community_id: int):  # type: ignore[no-untyped-def]
+def holders(community_id: int) -> ResponseReturnValue:
     found = scope.community_for(g.user, community_id)
     query = request.args.get("q", "").strip()[:40]
     return render_template(
         "committee/holders.html",
         community=found,
-        listing=registry.holders_page(found, query, request.args.get("page", 1, type=int)),
+        listing=estates.holders_page(found, query, request.args.get("page", 1, type=int)),
         query=query,
-        totals=registry.community_totals(found),
+        totals=estates.community_totals(found),
     )
 
 
 @bp.post("/<int:community_id>/buildings")
 @staff_required()
-def add_buildings(community_id: int):  # type: ignore[no-untyped-def]
+def add_buildings(community_id: int) -> ResponseReturnValue:
     found = scope.community_for(g.user, community_id, manage=True)
     names = request.form.get("names", "").replace("，", ",").replace("、", ",").split(",")
     return attempt(
-        lambda: registry.add_buildings(found, names),
+        lambda: estates.add_buildings(found, names),
         _("已添加楼栋"),
         url_for("committee.community", community_id=found.id),
     )
@@ -73,7 +76,7 @@ def add_buildings(community_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:community_id>/roll", methods=["GET", "POST"])
 @staff_required()
-def roll(community_id: int):  # type: ignore[no-untyped-def]
+def roll(community_id: int) -> ResponseReturnValue:
     """The import page. Removing units takes the checkbox the page shows once it knows how
     many units a file would remove; ticking it allows that many, not more."""
     found = scope.community_for(g.user, community_id, manage=True)
@@ -101,7 +104,7 @@ def roll(community_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:community_id>/roll/template.csv")
 @staff_required()
-def roll_template(community_id: int):  # type: ignore[no-untyped-def]
+def roll_template(community_id: int) -> ResponseReturnValue:
     found = scope.community_for(g.user, community_id)
     return Response(
         roll_import.template_csv([building.name for building in found.buildings]),
@@ -112,7 +115,7 @@ def roll_template(community_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:community_id>/rules", methods=["GET", "POST"])
 @staff_required()
-def rules(community_id: int):  # type: ignore[no-untyped-def]
+def rules(community_id: int) -> ResponseReturnValue:
     """The community's rule set; its committee enters the rules of procedure it adopted.
     A refused form comes back with what was typed and the reasons, not lost to a redirect."""
     found = scope.community_for(g.user, community_id, manage=request.method == "POST")

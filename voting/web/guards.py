@@ -10,7 +10,7 @@ from typing import Any
 from flask import abort, g, redirect, request, url_for
 
 from voting.models import Role
-from voting.services.scope import has_role
+from voting.services.access.scope import has_role
 
 
 def staff_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

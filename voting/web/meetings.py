@@ -20,6 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -29,7 +30,10 @@ from voting.domain.rules import explain_quorum
 from voting.extensions import db
 from voting.models import BallotConflict, Community, Meeting, MeetingState, Role, Upload
 from voting.models.base import utcnow
-from voting.services import audit, certify, credit, export, meetings, rulesets, scope, uploads
+from voting.services import uploads
+from voting.services.access import scope
+from voting.services.assembly import audit, certify, export, meetings, rulesets
+from voting.services.credit import firms
 from voting.services.errors import InvalidInput
 from voting.web.downloads import send_spooled
 from voting.web.forms import attempt, confirmed, form_int, local_datetime, local_input
@@ -52,7 +56,7 @@ def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
 
 @bp.get("/communities/<int:community_id>/meetings")
 @staff_required()
-def index(community_id: int):  # type: ignore[no-untyped-def]
+def index(community_id: int) -> ResponseReturnValue:
     community = scope.community_for(g.user, community_id)
     return _index_page(community)
 
@@ -71,7 +75,7 @@ def _index_page(community: Community, details: dict[str, Any] | None = None) -> 
 
 @bp.post("/communities/<int:community_id>/meetings")
 @staff_required()
-def create(community_id: int):  # type: ignore[no-untyped-def]
+def create(community_id: int) -> ResponseReturnValue:
     community = scope.community_for(g.user, community_id, manage=True)
     created: list[Meeting] = []
     response = attempt(
@@ -87,7 +91,7 @@ def create(community_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<int:meeting_id>")
 @staff_required()
-def show(meeting_id: int):  # type: ignore[no-untyped-def]
+def show(meeting_id: int) -> ResponseReturnValue:
     return _show_page(_meeting(meeting_id))
 
 
@@ -112,7 +116,7 @@ def _show_page(
         can_manage=scope.can_manage(g.user, meeting.community),
         explain=meetings.explanations(meeting, lang),
         quorum_text=explain_quorum(rules, lang),
-        firms=credit.firms() if meeting.state == MeetingState.draft else [],
+        firms=firms.firms() if meeting.state == MeetingState.draft else [],
         turnout=meetings.turnout(meeting) if meeting.state == MeetingState.open else None,
         results=meetings.results(meeting),
         head=meetings.head(meeting),
@@ -134,7 +138,7 @@ def _show_page(
 
 @bp.post("/meetings/<int:meeting_id>/details")
 @staff_required()
-def update(meeting_id: int):  # type: ignore[no-untyped-def]
+def update(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     return attempt(
         lambda: meetings.update(meeting, **_details()),
@@ -146,7 +150,7 @@ def update(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/motions")
 @staff_required()
-def add_motion(meeting_id: int):  # type: ignore[no-untyped-def]
+def add_motion(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     form = request.form
     kind = form.get("kind", "")
@@ -169,7 +173,7 @@ def add_motion(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/motions/<int:motion_id>/delete")
 @staff_required()
-def remove_motion(meeting_id: int, motion_id: int):  # type: ignore[no-untyped-def]
+def remove_motion(meeting_id: int, motion_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     return attempt(
         confirmed(lambda: meetings.remove_motion(meeting, motion_id)),
@@ -180,7 +184,7 @@ def remove_motion(meeting_id: int, motion_id: int):  # type: ignore[no-untyped-d
 
 @bp.post("/meetings/<int:meeting_id>/motions/<int:motion_id>/documents")
 @staff_required()
-def attach(meeting_id: int, motion_id: int):  # type: ignore[no-untyped-def]
+def attach(meeting_id: int, motion_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     if not any(m.id == motion_id for m in meeting.motions):
         abort(404)
@@ -195,7 +199,7 @@ def attach(meeting_id: int, motion_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/<any(announce, open, close, publish):action>")
 @staff_required()
-def transition(meeting_id: int, action: str):  # type: ignore[no-untyped-def]
+def transition(meeting_id: int, action: str) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     steps = {
         "announce": (meetings.announce, _("已发布会议公告，并已短信通知业主")),
@@ -217,7 +221,7 @@ def transition(meeting_id: int, action: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<int:meeting_id>/bundle.json")
 @staff_required()
-def bundle(meeting_id: int):  # type: ignore[no-untyped-def]
+def bundle(meeting_id: int) -> ResponseReturnValue:
     """The audit bundle, spooled to a temporary file so memory stays bounded."""
     return send_bundle(_meeting(meeting_id))
 
@@ -232,7 +236,7 @@ def send_bundle(meeting: Meeting):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/audit")
 @staff_required(Role.committee, Role.street, Role.bureau)
-def run_audit(meeting_id: int):  # type: ignore[no-untyped-def]
+def run_audit(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     report = audit.audit(meeting, g.user)
     if report.is_clean:
@@ -244,7 +248,7 @@ def run_audit(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/attestation")
 @staff_required(Role.street)
-def upload_attestation(meeting_id: int):  # type: ignore[no-untyped-def]
+def upload_attestation(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     upload = request.files.get("file")
     content = upload.read(certify.MAX_ATTESTATION_BYTES + 1) if upload else b""
@@ -257,7 +261,7 @@ def upload_attestation(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/certify")
 @staff_required(Role.bureau)
-def certify_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
+def certify_meeting(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     return attempt(
         confirmed(lambda: certify.certify(meeting, g.user)),
@@ -268,7 +272,7 @@ def certify_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<int:meeting_id>/non-voters")
 @staff_required()
-def non_voters(meeting_id: int):  # type: ignore[no-untyped-def]
+def non_voters(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     return render_template(
         "meetings/non_voters.html", meeting=meeting, holders=meetings.non_voters(meeting)
@@ -277,7 +281,7 @@ def non_voters(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<int:meeting_id>/non-voters.csv")
 @staff_required()
-def non_voters_csv(meeting_id: int):  # type: ignore[no-untyped-def]
+def non_voters_csv(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -301,7 +305,7 @@ def non_voters_csv(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<int:meeting_id>/documents/<int:upload_id>")
 @staff_required()
-def document(meeting_id: int, upload_id: int):  # type: ignore[no-untyped-def]
+def document(meeting_id: int, upload_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     return send_document(meeting, upload_id)
 

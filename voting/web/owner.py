@@ -12,12 +12,14 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
 from voting.extensions import db
 from voting.models import Meeting, MeetingState
-from voting.services import ballots, meetings, owners
+from voting.services.assembly import ballots, meetings
 from voting.services.errors import ServiceError
+from voting.services.registry import owners
 from voting.web import repostable
 from voting.web.ballot_form import parse_choices
 from voting.web.qr import qr_svg, receipt_check_url
@@ -37,7 +39,7 @@ def owner_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @bp.get("/")
 @owner_required
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     visible = owners.visible_meetings(g.owner_phone)
     for _held, found in visible:
         for meeting in found:
@@ -63,7 +65,7 @@ def _context(meeting_id: int, holder_id: int) -> tuple[Meeting, owners.Holding]:
 @bp.route("/meetings/<int:meeting_id>/holders/<int:holder_id>", methods=["GET", "POST"])
 @owner_required
 @repostable
-def ballot(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
+def ballot(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     """The ballot (GET), or the ballot again with the choices to change (POST from confirm)."""
     meeting, held = _context(meeting_id, holder_id)
     earlier = ballots.effective_ballot(meeting, held.holder.id)
@@ -86,7 +88,7 @@ def ballot(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/meetings/<int:meeting_id>/holders/<int:holder_id>/confirm")
 @owner_required
 @repostable
-def confirm(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
+def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     meeting, held = _context(meeting_id, holder_id)
     chosen, problem = parse_choices(meeting, request.form)
     if problem:
@@ -99,7 +101,7 @@ def confirm(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/holders/<int:holder_id>/cast")
 @owner_required
-def cast(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
+def cast(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     meeting, held = _context(meeting_id, holder_id)
     if not held.is_voter:
         abort(403)
@@ -118,7 +120,7 @@ def cast(meeting_id: int, holder_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<int:meeting_id>/receipts/<int:seq>")
 @owner_required
-def receipt(meeting_id: int, seq: int):  # type: ignore[no-untyped-def]
+def receipt(meeting_id: int, seq: int) -> ResponseReturnValue:
     meeting = db.session.get(Meeting, meeting_id)
     found = ballots.receipt_for(meeting, seq) if meeting else None
     if found is None:

@@ -5,12 +5,15 @@ served only to staff with a role in the meeting's community."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from voting.extensions import db
 from voting.models import Channel, Meeting, MeetingState, PaperBallot
-from voting.services import meetings, paper, scope, uploads
+from voting.services import uploads
+from voting.services.access import scope
+from voting.services.assembly import meetings, paper
 from voting.services.errors import ServiceError
 from voting.web.ballot_form import parse_choices
 from voting.web.forms import attempt, form_int
@@ -30,7 +33,7 @@ def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
 
 @bp.get("/meetings/<int:meeting_id>/paper")
 @staff_required()
-def index(meeting_id: int):  # type: ignore[no-untyped-def]
+def index(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     can_manage = scope.can_manage(g.user, meeting.community)
     can_enter = can_manage and meeting.state == MeetingState.open
@@ -63,7 +66,7 @@ def _may_see_choices(meeting: Meeting, entry: PaperBallot, can_manage: bool) -> 
 
 @bp.get("/meetings/<int:meeting_id>/paper/new")
 @staff_required()
-def new(meeting_id: int):  # type: ignore[no-untyped-def]
+def new(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     holder = paper.roll_holder(meeting, form_int(request.args.get("holder")))
     if holder is None or meeting.state != MeetingState.open:
@@ -73,7 +76,7 @@ def new(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/paper")
 @staff_required()
-def enter(meeting_id: int):  # type: ignore[no-untyped-def]
+def enter(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     form = request.form
     back = url_for("paper.index", meeting_id=meeting.id)
@@ -106,7 +109,7 @@ def enter(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/paper/<int:paper_id>/confirm")
 @staff_required()
-def confirm(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
+def confirm(meeting_id: int, paper_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     _entry(meeting, paper_id)
     return attempt(
@@ -118,7 +121,7 @@ def confirm(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/meetings/<int:meeting_id>/paper/<int:paper_id>/reject")
 @staff_required()
-def reject(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
+def reject(meeting_id: int, paper_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     _entry(meeting, paper_id)
     return attempt(
@@ -130,7 +133,7 @@ def reject(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<int:meeting_id>/paper/<int:paper_id>/scan")
 @staff_required()
-def scan(meeting_id: int, paper_id: int):  # type: ignore[no-untyped-def]
+def scan(meeting_id: int, paper_id: int) -> ResponseReturnValue:
     """The scan or mandate, to staff with a role in the community (never to owners)."""
     meeting = _meeting(meeting_id)
     entry = _entry(meeting, paper_id)

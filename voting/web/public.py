@@ -4,13 +4,17 @@ results, attached documents, the receipt check, and the published keys."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
 from voting.domain.receipts import ReceiptQuery
 from voting.extensions import db
 from voting.models import Meeting, MeetingState
-from voting.services import keys, ledger, meetings, owners, receipts, scope
+from voting.services import keys
+from voting.services.access import scope
+from voting.services.assembly import ledger, meetings, receipts
 from voting.services.errors import NotFound
+from voting.services.registry import owners
 from voting.web.forms import form_int
 from voting.web.meetings import send_document
 
@@ -34,7 +38,7 @@ def _readable(meeting_id: int) -> Meeting:
 
 
 @bp.get("/meetings/<int:meeting_id>/board")
-def board(meeting_id: int):  # type: ignore[no-untyped-def]
+def board(meeting_id: int) -> ResponseReturnValue:
     """Every entry's seq, type, time and hash: no holder, no choice."""
     meeting = _readable(meeting_id)
     after = form_int(request.args.get("after"), -1)
@@ -49,7 +53,7 @@ def board(meeting_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/meetings/<int:meeting_id>/results")
-def results(meeting_id: int):  # type: ignore[no-untyped-def]
+def results(meeting_id: int) -> ResponseReturnValue:
     meeting = _readable(meeting_id)
     found = meetings.results(meeting)
     if found is None:
@@ -64,12 +68,12 @@ def results(meeting_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/meetings/<int:meeting_id>/files/<int:upload_id>")
-def document(meeting_id: int, upload_id: int):  # type: ignore[no-untyped-def]
+def document(meeting_id: int, upload_id: int) -> ResponseReturnValue:
     return send_document(_readable(meeting_id), upload_id)
 
 
 @bp.get("/check")
-def check():  # type: ignore[no-untyped-def]
+def check() -> ResponseReturnValue:
     """Type or scan a receipt: is it in the log, and is it still the holder's ballot?"""
     text = request.args.get("r", "").strip()[:200]
     outcome = None
@@ -88,7 +92,7 @@ def check():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/about")
-def about():  # type: ignore[no-untyped-def]
+def about() -> ResponseReturnValue:
     current = keys.current_fingerprint()
     published = [
         (name, keys.public_text(name), name == current) for name in keys.all_fingerprints()

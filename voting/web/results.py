@@ -23,6 +23,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -30,16 +31,16 @@ from openpyxl import Workbook
 from voting.domain.rules import explain_quorum
 from voting.models import Meeting, MeetingState, Role, User
 from voting.models.base import utcnow
-from voting.services import (
+from voting.services.access import scope
+from voting.services.assembly import (
     certificate,
     certify,
     meetings,
     outcomes,
     overview,
-    scope,
     verification,
 )
-from voting.services.outcomes import MotionOutcome
+from voting.services.assembly.outcomes import MotionOutcome
 from voting.web import labels
 from voting.web.downloads import send_spooled
 from voting.web.forms import form_int
@@ -80,7 +81,7 @@ def _downloadable(meeting_id: int) -> Meeting:
 
 @bp.get("/meetings/<int:meeting_id>/certificate.pdf")
 @staff_required()
-def certificate_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
+def certificate_pdf(meeting_id: int) -> ResponseReturnValue:
     meeting = _downloadable(meeting_id)
     certificate.require_certified(meeting)  # before its address: only a tallied one has a head
     pdf = certificate.render(meeting, verify_url(meeting))
@@ -94,7 +95,7 @@ def certificate_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/meetings/<int:meeting_id>/certified.zip")
 @staff_required()
-def package(meeting_id: int):  # type: ignore[no-untyped-def]
+def package(meeting_id: int) -> ResponseReturnValue:
     """The PDF and the bundle in one ZIP, spooled to a file so memory stays bounded."""
     meeting = _downloadable(meeting_id)
     certificate.require_certified(meeting)
@@ -117,7 +118,7 @@ def verify_url(meeting: Meeting) -> str:
 
 
 @bp.get("/verify/<public_id>/<head_hash>")
-def verify(public_id: str, head_hash: str):  # type: ignore[no-untyped-def]
+def verify(public_id: str, head_hash: str) -> ResponseReturnValue:
     """Anyone, signed in or not: is this the meeting's final head, and what was decided.
 
     Every miss (unknown meeting, wrong hash, not tallied) is the same 404 page.
@@ -137,7 +138,7 @@ def verify(public_id: str, head_hash: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/verify/verifier.zip")
-def verifier():  # type: ignore[no-untyped-def]
+def verifier() -> ResponseReturnValue:
     """The bundle verifier and the auditors' guide, for those without the source."""
     if not verification.has_verifier():
         abort(404)
@@ -158,7 +159,7 @@ def _zone_label() -> str:
 
 @bp.get("/bureau/meetings")
 @staff_required(Role.bureau)
-def overview_page():  # type: ignore[no-untyped-def]
+def overview_page() -> ResponseReturnValue:
     district_id, period = _filters()
     return render_template(
         "bureau/meetings.html",
@@ -173,7 +174,7 @@ def overview_page():  # type: ignore[no-untyped-def]
 
 @bp.get("/bureau/meetings.csv")
 @staff_required(Role.bureau)
-def overview_csv():  # type: ignore[no-untyped-def]
+def overview_csv() -> ResponseReturnValue:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in _sheet():
@@ -187,7 +188,7 @@ def overview_csv():  # type: ignore[no-untyped-def]
 
 @bp.get("/bureau/meetings.xlsx")
 @staff_required(Role.bureau)
-def overview_xlsx():  # type: ignore[no-untyped-def]
+def overview_xlsx() -> ResponseReturnValue:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("会议与表决结果"))
     for row in _sheet():
@@ -310,7 +311,7 @@ def _export_args(district_id: int | None, period: overview.Period) -> dict[str, 
 
 
 @bp.get("/meetings/<int:meeting_id>/notice")
-def notice(meeting_id: int):  # type: ignore[no-untyped-def]
+def notice(meeting_id: int) -> ResponseReturnValue:
     """决定公告: printable (the stylesheet's print rules), for the community's owners and staff."""
     meeting = _readable(meeting_id)
     found = outcomes.of(meeting)

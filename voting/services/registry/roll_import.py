@@ -45,8 +45,8 @@ from voting.models import (
     UnitKind,
 )
 from voting.models.registry import unit_label
-from voting.services.registry import normalize_name
-from voting.services.roll_table import CellError, Table, read_table
+from voting.services.registry.estates import normalize_name
+from voting.services.registry.roll_table import CellError, Table, read_table
 
 DEVELOPER_KEY = "developer"
 # Stored data, so never translated: the roll names the developer in Chinese.

@@ -48,9 +48,12 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import keys, ledger, registry, rulesets, sms, uploads
+from voting.services import keys, uploads
+from voting.services.assembly import ledger, rulesets
 from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from voting.services.locks import lock_row
+from voting.services.messaging import sms
+from voting.services.registry import estates
 
 MAX_MOTIONS = 30
 MAX_CANDIDATES = 50
@@ -301,7 +304,7 @@ def open_voting(meeting_id: int, actor: User | None = None, now: datetime | None
     _require(meeting, MeetingState.announced)
     if now < meeting.opens_at:
         raise WrongState(_("还未到投票开始时间"))
-    rows = registry.roll(meeting.community)
+    rows = estates.roll(meeting.community)
     if not rows:
         raise Conflict(_("业主名册为空，无法开始投票"))
     meeting.key_fingerprint = keys.require_current()

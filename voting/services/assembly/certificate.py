@@ -46,9 +46,10 @@ from voting.domain.canonical import format_area, parse_time
 from voting.domain.rules import Bar, RuleSet
 from voting.domain.signing import public_key_raw
 from voting.models import Meeting, MeetingForm
-from voting.services import certify, export, keys, outcomes
+from voting.services import keys
+from voting.services.assembly import certify, export, outcomes
+from voting.services.assembly.outcomes import Amount, Line, MeetingOutcome, MotionOutcome
 from voting.services.errors import Conflict, ServiceError
-from voting.services.outcomes import Amount, Line, MeetingOutcome, MotionOutcome
 
 
 class FontMissing(ServiceError):

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from voting.domain.canonical import format_area, parse_area
 from voting.domain.rules import Bar, RuleSet
 from voting.models import Meeting, MeetingHead, Motion, MotionKind
-from voting.services import meetings
+from voting.services.assembly import meetings
 
 APPROVAL_OPTIONS = ("agree", "oppose", "abstain")
 

@@ -24,7 +24,9 @@ from voting.domain.bundle import make_attestation
 from voting.domain.signing import public_key_text
 from voting.extensions import db
 from voting.models import Channel, Community, Firm, Meeting, Owner, RollEntry, User
-from voting.services import ballots, certify, credit, keys, meetings, paper
+from voting.services import keys
+from voting.services.assembly import ballots, certify, meetings, paper
+from voting.services.credit import firms
 
 FIRM = ("重庆诚信物业服务有限公司", "91500103MA5U7L8K2B")
 FIRST = "2026年第一次业主大会会议"
@@ -136,7 +138,7 @@ def _open(community: Community, staff: dict[str, User], now: datetime) -> Meetin
         closes_at=opens + timedelta(days=14),
         is_revote_allowed=True,
     )
-    firm = db.session.scalar(select(Firm).where(Firm.uscc == FIRM[1])) or credit.add_firm(*FIRM)
+    firm = db.session.scalar(select(Firm).where(Firm.uscc == FIRM[1])) or firms.add_firm(*FIRM)
     meetings.add_motion(
         meeting, kind="approval", item=4, title=f"选聘{firm.name}为本小区物业服务企业",
         text="服务期三年，物业费 2.30 元/平方米·月，详见物业服务合同草案。", firm_id=firm.id,

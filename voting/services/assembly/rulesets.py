@@ -26,7 +26,7 @@ from voting.domain.rules import (
 )
 from voting.extensions import db
 from voting.models import Community, User
-from voting.services import scope
+from voting.services.access import scope
 from voting.services.errors import Forbidden, InvalidInput
 
 log = logging.getLogger("voting.rules")

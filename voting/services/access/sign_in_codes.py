@@ -34,8 +34,9 @@ from voting.domain.identifiers import normalize_mobile
 from voting.extensions import db
 from voting.models import OtpChallenge, Owner
 from voting.models.base import utcnow
-from voting.services import counters, sms
+from voting.services.access import counters
 from voting.services.errors import InvalidInput, ServiceError, TooManyAttempts
+from voting.services.messaging import sms
 
 CODE_LIFETIME = timedelta(minutes=5)
 TRIES_PER_CODE = 5

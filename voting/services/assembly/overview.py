@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from voting.extensions import db
 from voting.models import Community, District, Meeting, StreetOffice
-from voting.services import certify, outcomes
-from voting.services.outcomes import MeetingOutcome
+from voting.services.assembly import certify, outcomes
+from voting.services.assembly.outcomes import MeetingOutcome
 
 LIMIT = 5000  # a city's meetings over years; the page and the files stay bounded
 

@@ -22,7 +22,7 @@ from sqlalchemy import update
 from voting.extensions import db
 from voting.models import User
 from voting.models.base import utcnow
-from voting.services import counters, sessions
+from voting.services.access import counters, sessions
 from voting.services.errors import Conflict, InvalidInput, ServiceError, TooManyAttempts
 
 ISSUER = "业主大会电子投票"

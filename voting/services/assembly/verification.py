@@ -32,11 +32,12 @@ from sqlalchemy import select
 from voting.domain.canonical import is_hash, is_identifier, parse_time
 from voting.extensions import db
 from voting.models import Meeting, MeetingState
-from voting.services import certify, keys, meetings, outcomes
-from voting.services.certificate import fingerprint_of
-from voting.services.outcomes import MeetingOutcome
+from voting.services import keys
+from voting.services.assembly import certify, meetings, outcomes
+from voting.services.assembly.certificate import fingerprint_of
+from voting.services.assembly.outcomes import MeetingOutcome
 
-ROOT = Path(__file__).resolve().parents[2]  # the source tree: voting/, scripts/, docs/
+ROOT = Path(__file__).resolve().parents[3]  # the source tree: voting/, scripts/, docs/
 VERIFIER_FILES = ("scripts/verify_bundle.py", "voting/__init__.py", "docs/auditors.md")
 VERIFIER_FOLDER = "owner-assembly-verifier"
 

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from voting.domain.bundle import write_bundle
 from voting.extensions import db
 from voting.models import LogEntry, Meeting, RollEntry
-from voting.services import certify, keys
+from voting.services import keys
+from voting.services.assembly import certify
+from voting.services.assembly.meetings import roll_rows
 from voting.services.errors import Conflict
-from voting.services.meetings import roll_rows
 
 BATCH = 2000
 

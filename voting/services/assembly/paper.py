@@ -44,8 +44,10 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import ballots, ledger, meetings, scope, uploads
-from voting.services.ballots import AlreadyVoted, Receipt, VotingClosed
+from voting.services import uploads
+from voting.services.access import scope
+from voting.services.assembly import ballots, ledger, meetings
+from voting.services.assembly.ballots import AlreadyVoted, Receipt, VotingClosed
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
 PENDING, APPENDED, REJECTED = "pending", "appended", "rejected"

@@ -45,15 +45,16 @@ from voting.models import (
     RollEntry,
     User,
 )
-from voting.services import certify, export, keys
-from voting.services.errors import ServiceError
-from voting.services.meetings import (
+from voting.services import keys
+from voting.services.assembly import certify, export
+from voting.services.assembly.meetings import (
     meeting_data,
     motions_data,
     roll_row_mac,
     roll_rows,
     rules_of,
 )
+from voting.services.errors import ServiceError
 
 GENESIS = "0" * 64
 BATCH = 2000  # rows per fetch and seqs per window: memory stays flat at any size

@@ -31,9 +31,10 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import ledger, sms
+from voting.services.assembly import ledger
+from voting.services.assembly.meetings import motions_data
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from voting.services.meetings import motions_data
+from voting.services.messaging import sms
 
 
 class VotingClosed(Conflict):

@@ -22,7 +22,9 @@ from voting.domain.identifiers import id_number_check_char
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
 from voting.models.base import utcnow
-from voting.services import accounts, demo_meetings, registry, roll_import
+from voting.services.access import accounts
+from voting.services.demo import sample_meetings
+from voting.services.registry import estates, roll_import
 
 CITY, DISTRICT, STREET = "重庆市", "渝中区", "大坪街道办事处"
 COMMUNITY, ADDRESS = "嘉陵雅苑", "重庆市渝中区大坪正街 118 号"
@@ -71,7 +73,7 @@ def load() -> list[str]:
     registry_names = {b.name for b in community.buildings}
     missing = [name for name in BUILDINGS if name not in registry_names]
     if missing:
-        registry.add_buildings(community, missing)
+        estates.add_buildings(community, missing)
     report = roll_import.import_roll(community, "demo-roll.csv", roll_csv())
     if report.errors:
         raise RuntimeError(f"demo roll rejected: {report.errors[:3]}")
@@ -81,8 +83,8 @@ def load() -> list[str]:
         a.username: db.session.scalar(select(User).where(User.username == a.username))
         for a in ACCOUNTS
     }
-    meeting_lines = demo_meetings.load(community, staff, utcnow())
-    totals = registry.community_totals(community)
+    meeting_lines = sample_meetings.load(community, staff, utcnow())
+    totals = estates.community_totals(community)
     return [
         f"demo estate: {CITY}{DISTRICT} {STREET} {COMMUNITY} (community id {community.id})",
         f"  {report.units} units, {totals.holders} holders with a vote,"
@@ -110,17 +112,17 @@ def demo_totp_secret(username: str) -> str:
 def _community() -> Community:
     district = db.session.scalar(
         select(District).where(District.city == CITY, District.name == DISTRICT)
-    ) or registry.add_district(CITY, DISTRICT)
+    ) or estates.add_district(CITY, DISTRICT)
     office = db.session.scalar(
         select(StreetOffice).where(
             StreetOffice.district_id == district.id, StreetOffice.name == STREET
         )
-    ) or registry.add_street_office(district.id, STREET)
+    ) or estates.add_street_office(district.id, STREET)
     return db.session.scalar(
         select(Community).where(
             Community.street_office_id == office.id, Community.name == COMMUNITY
         )
-    ) or registry.add_community(office.id, COMMUNITY, ADDRESS)
+    ) or estates.add_community(office.id, COMMUNITY, ADDRESS)
 
 
 def _account(account: DemoAccount, community: Community) -> None:

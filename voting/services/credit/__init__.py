@@ -1,0 +1,1 @@
+"""Property-service firms and their credit."""

@@ -1,0 +1,1 @@
+"""Text messages: the outbox, the gateways and their dispatch."""
