@@ -56,8 +56,29 @@ def test_upgrade_from_empty_matches_the_models(empty_database: str, tmp_path: Pa
         assert _drift() == []
         tables = set(sa.inspect(db.engine).get_table_names())
         assert {"units", "holders", "owners", "users"} <= tables
+        _assert_seeded_as_the_models_seed()
         downgrade(directory=str(MIGRATIONS), revision="base")
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade(directory=str(MIGRATIONS))
         assert _drift() == []
         db.engine.dispose()
+
+
+def _assert_seeded_as_the_models_seed() -> None:
+    """The migration's copy of the default credit categories and the empty register's head
+    are what a database made from the models starts with."""
+    from voting.domain.credit import DEFAULT_CATEGORIES
+
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT code, record_class, name, points, validity_months, is_serious"
+                " FROM credit_categories ORDER BY id"
+            )
+        ).all()
+        head = connection.execute(sa.text("SELECT id, seq, hash, at FROM credit_head")).all()
+    assert [tuple(row) for row in rows] == [
+        (c.code, c.record_class, c.name, c.points, c.validity_months, c.is_serious)
+        for c in DEFAULT_CATEGORIES
+    ]
+    assert [tuple(row) for row in head] == [(1, 0, "0" * 64, None)]

@@ -15,10 +15,11 @@ class Role(enum.StrEnum):
     bureau = "bureau"  # housing bureau: the whole city
     street = "street"  # street-office auditor: the communities of its street
     committee = "committee"  # owners' committee member: its community
+    firm = "firm"  # a property firm's staff: its firm, and the estates it serves
 
 
 class User(Base):
-    """A staff member (bureau, street office or committee); owners sign in by SMS."""
+    """A staff member (bureau, street office, committee or firm); owners sign in by SMS."""
 
     __tablename__ = "users"
 
@@ -41,14 +42,19 @@ class User(Base):
 
 
 class RoleGrant(Base):
-    """A role with its scope: nothing for the bureau, a street or a community."""
+    """A role with its scope: nothing for the bureau, a street, a community or a firm."""
 
     __tablename__ = "role_grants"
     __table_args__ = (
         CheckConstraint(
-            "(role = 'bureau' AND street_office_id IS NULL AND community_id IS NULL)"
-            " OR (role = 'street' AND street_office_id IS NOT NULL AND community_id IS NULL)"
-            " OR (role = 'committee' AND community_id IS NOT NULL AND street_office_id IS NULL)",
+            "(role = 'bureau' AND street_office_id IS NULL AND community_id IS NULL"
+            " AND firm_id IS NULL)"
+            " OR (role = 'street' AND street_office_id IS NOT NULL AND community_id IS NULL"
+            " AND firm_id IS NULL)"
+            " OR (role = 'committee' AND community_id IS NOT NULL AND street_office_id IS NULL"
+            " AND firm_id IS NULL)"
+            " OR (role = 'firm' AND firm_id IS NOT NULL AND street_office_id IS NULL"
+            " AND community_id IS NULL)",
             name="scope_matches_role",
         ),
     )
@@ -58,6 +64,7 @@ class RoleGrant(Base):
     role: Mapped[Role] = mapped_column(String(20))
     street_office_id: Mapped[int | None] = mapped_column(ForeignKey("street_offices.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id"))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -41,6 +41,11 @@ class MotionKind(enum.StrEnum):
     election = "election"
 
 
+class FirmAction(enum.StrEnum):
+    hire = "hire"  # 选聘
+    dismiss = "dismiss"  # 解聘
+
+
 class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (CheckConstraint("opens_at < closes_at", name="window_ordered"),)
@@ -96,6 +101,11 @@ class Motion(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     seats: Mapped[int | None] = mapped_column(Integer)
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id"))
+    # Item 4 names a firm to hire or to dismiss; hiring looks up its credit (应查必查).
+    firm_action: Mapped[FirmAction | None] = mapped_column(String(10))
+    # The firm's credit as of the announcement (grade, score, lists, valid bad records),
+    # frozen so that owners see what was announced, whatever is recorded later.
+    firm_credit_json: Mapped[str | None] = mapped_column(Text)
 
     meeting: Mapped[Meeting] = relationship(back_populates="motions")
     firm: Mapped[Firm | None] = relationship()

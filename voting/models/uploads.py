@@ -1,14 +1,15 @@
-"""Uploaded files (documents, paper-ballot scans, proxy mandates), stored outside the web root.
+"""Uploaded files (documents, paper-ballot scans, proxy mandates, credit evidence), stored
+outside the web root.
 
-The file lives on disk under its SHA-256; the row says whose it is, so that
-only people with a role in that community can fetch it.
+The file lives on disk under its SHA-256; the row says whose it is (a community's, or a
+firm's for the evidence of a credit record), so that only people entitled can fetch it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voting.models.base import Base, UTCDateTime, utcnow
@@ -16,13 +17,17 @@ from voting.models.base import Base, UTCDateTime, utcnow
 
 class Upload(Base):
     __tablename__ = "uploads"
+    __table_args__ = (
+        CheckConstraint("community_id IS NOT NULL OR firm_id IS NOT NULL", name="has_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(60))
     size: Mapped[int] = mapped_column(BigInteger)
-    purpose: Mapped[str] = mapped_column(String(20))  # document, paper, mandate
+    purpose: Mapped[str] = mapped_column(String(20))  # document, paper, mandate, credit
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
