@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Verify an owners'-assembly audit bundle (spec owner-assembly-bundle/1).
+"""Verify an owners'-assembly audit bundle (spec owner-assembly-bundle/1 and /2) or an owner's
+receipt proof (spec checkpoints-v1 §4).
 
 Needs Python 3.11 or later and ``pip install cryptography``, nothing else:
 auditors run it on their own machines. Exit status: 0 valid, 1 invalid
 (each problem printed with its check number of spec §5 and its entry's seq),
-2 the file could not be read or the command line is wrong.
+2 a file could not be read or the command line is wrong.
 
-    python scripts/verify_bundle.py BUNDLE [--receipt R]... [--key KEY] [--json] [--lang zh|en]
+    python scripts/verify_bundle.py BUNDLE [--receipt R]... [--proof FILE]... [--key KEY]
+                                    [--witness NAME=KEY]... [--json] [--lang zh|en]
+    python scripts/verify_bundle.py --proof FILE --log-key KEY [--checkpoint NOTE
+                                    [--consistency FILE]] [--witness NAME=KEY]... [--json]
 """
 
 from __future__ import annotations
@@ -68,8 +72,34 @@ TEXT = {
         "receipt_found": "  {receipt}：已找到，seq {seq}{superseded}",
         "receipt_superseded": "（已被本人之后的选票取代）",
         "receipt_missing": "  {receipt}：未找到",
+        "format": "格式：{format}",
+        "checkpoints": "见证检查点（{origin}）：",
+        "note": "  大小 {size}：根哈希 {root}；{signers}{valid}",
+        "cosigned": "{name} 于 {at}（UTC）共同签署",
+        "log_only": "只有日志签名",
+        "note_valid": {True: "", False: "：无效"},
+        "witness": "  见证方 {name}，公钥 {key}",
+        "proofs": "回执证明：",
+        "proof": "  {receipt}：{valid}（大小 {size} 的检查点）",
+        "proof_valid": {True: "与本日志一致", False: "与本日志不符"},
+        "proof_title": "业主回执证明核验",
+        "receipt": "回执：{receipt}",
+        "checkpoint": "检查点：{origin}，大小 {size}，根哈希 {root}",
+        "log_signature": {True: "  日志签名：有效", False: "  日志签名：无效"},
+        "included": {
+            True: "  包含证明：这张选票在该检查点的日志中",
+            False: "  包含证明：无效",
+        },
+        "later": "之后的检查点：大小 {size}，根哈希 {root}",
+        "consistent": {
+            True: "  一致性：包含回执检查点的日志（只追加，未被改写）",
+            False: "  一致性：不包含回执的检查点（日志被分叉或改写）",
+        },
+        "witnessed_by": "  {name} 于 {at}（UTC）共同签署{valid}",
+        "not_witnessed": "  没有所给见证方的共同签名",
         "problems": "问题：",
         "problem": "  [检查 {check}：{name}] {where}{message}",
+        "proof_problem": "  {message}",
         "seq": "seq {seq}：",
         "omitted": "  另有检查 {check} 的 {count} 个问题未列出",
         "checks": {
@@ -82,6 +112,7 @@ TEXT = {
             7: "计票结果",
             8: "见证签名",
             9: "回执",
+            10: "见证检查点",
         },
         "unreadable": "无法读取：{error}",
         "usage": "用法错误：{error}",
@@ -134,8 +165,34 @@ TEXT = {
         "receipt_found": "  {receipt}: found at seq {seq}{superseded}",
         "receipt_superseded": " (superseded by the holder's later ballot)",
         "receipt_missing": "  {receipt}: NOT FOUND",
+        "format": "Format: {format}",
+        "checkpoints": "Witnessed checkpoints ({origin}):",
+        "note": "  size {size}: root {root}; {signers}{valid}",
+        "cosigned": "cosigned by {name} at {at} (UTC)",
+        "log_only": "signed by the log only",
+        "note_valid": {True: "", False: ": INVALID"},
+        "witness": "  witness {name}, key {key}",
+        "proofs": "Receipt proofs:",
+        "proof": "  {receipt}: {valid} (checkpoint of size {size})",
+        "proof_valid": {True: "agrees with this log", False: "DISAGREES with this log"},
+        "proof_title": "Owner's receipt proof verification",
+        "receipt": "Receipt: {receipt}",
+        "checkpoint": "Checkpoint: {origin}, size {size}, root {root}",
+        "log_signature": {True: "  Log signature: valid", False: "  Log signature: INVALID"},
+        "included": {
+            True: "  Inclusion: the ballot is in the log of this checkpoint",
+            False: "  Inclusion: INVALID",
+        },
+        "later": "Later checkpoint: size {size}, root {root}",
+        "consistent": {
+            True: "  Consistency: contains the receipt's checkpoint (append-only, not rewritten)",
+            False: "  Consistency: does NOT contain the receipt's checkpoint (forked or rewritten)",
+        },
+        "witnessed_by": "  cosigned by {name} at {at} (UTC){valid}",
+        "not_witnessed": "  no cosignature by a given witness",
         "problems": "Problems:",
         "problem": "  [check {check}: {name}] {where}{message}",
+        "proof_problem": "  {message}",
         "seq": "seq {seq}: ",
         "omitted": "  {count} more problem(s) of check {check} not listed",
         "checks": {
@@ -148,6 +205,7 @@ TEXT = {
             7: "tally",
             8: "attestations",
             9: "receipts",
+            10: "witnessed checkpoints",
         },
         "unreadable": "cannot read: {error}",
         "usage": "usage error: {error}",
@@ -158,9 +216,10 @@ TEXT = {
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Verify an owners'-assembly audit bundle (spec owner-assembly-bundle/1)."
+        description="Verify an owners'-assembly audit bundle (spec owner-assembly-bundle/1 "
+        "and /2) or an owner's receipt proof (spec checkpoints-v1 §4)."
     )
-    parser.add_argument("bundle", help="the bundle file (JSON)")
+    parser.add_argument("bundle", nargs="?", help="the bundle file (JSON)")
     parser.add_argument(
         "--receipt",
         action="append",
@@ -168,11 +227,45 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="an owner's receipt, MEETING:SEQ:HASH or the hash alone (repeatable)",
     )
     parser.add_argument(
-        "--key", help="the log public key the bundle must be signed with (write --key=KEY)"
+        "--proof",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an owner's receipt proof file; against the bundle, or alone (then only one)",
+    )
+    parser.add_argument(
+        "--key",
+        "--log-key",
+        dest="key",
+        help="the log public key (write --key=KEY); required for a proof without a bundle",
+    )
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="NAME=KEY",
+        help="a witness (street office) key name and public key you trust (repeatable)",
+    )
+    parser.add_argument(
+        "--checkpoint", metavar="NOTE", help="without a bundle: a later checkpoint note (file)"
+    )
+    parser.add_argument(
+        "--consistency",
+        metavar="FILE",
+        help="without a bundle: the consistency proof from the receipt's checkpoint to it",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report")
-    return parser.parse_args(argv)
+    arguments = parser.parse_args(argv)
+    if arguments.bundle is None and len(arguments.proof) != 1:
+        parser.error("give a BUNDLE, or one --proof FILE to check without a bundle")
+    if arguments.bundle is None and arguments.key is None:
+        parser.error("a proof without a bundle needs the log key: --log-key=KEY")
+    if arguments.bundle is not None and (arguments.checkpoint or arguments.consistency):
+        parser.error("--checkpoint and --consistency check a proof without a bundle")
+    if arguments.consistency and not arguments.checkpoint:
+        parser.error("--consistency needs the --checkpoint it leads to")
+    return arguments
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,18 +277,22 @@ def main(argv: list[str] | None = None) -> int:
         lang = arguments.lang
         # The repository root, so that voting.domain imports without installing anything.
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from voting.domain.bundle import verify_bundle
-
-        report = verify_bundle(
-            arguments.bundle, receipts=arguments.receipt, pinned_key=arguments.key
-        )
-        data = report.to_data()
-        if arguments.json:
-            output = json.dumps(data, ensure_ascii=False, indent=2)
+        inputs = _Inputs(arguments)
+        if arguments.bundle is None:
+            data = inputs.check_proof()
+            output_lines = render_proof(data, arguments.proof[0], TEXT[lang])
         else:
-            output = "\n".join(render(data, arguments.bundle, TEXT[lang]))
+            data = inputs.check_bundle()
+            output_lines = render(data, arguments.bundle, TEXT[lang])
+        output = (
+            json.dumps(data, ensure_ascii=False, indent=2)
+            if arguments.json
+            else "\n".join(output_lines)
+        )
     except SystemExit as exit_:  # argparse has printed the usage
         return UNREADABLE if exit_.code else VALID
+    except _Unreadable as error:
+        return _fail(TEXT[lang]["unreadable"], error)
     except OSError as error:
         return _fail(TEXT[lang]["unreadable"], error)
     except ValueError as error:
@@ -210,7 +307,85 @@ def main(argv: list[str] | None = None) -> int:
         print(output, flush=True)
     except BrokenPipeError:  # the reader (say, `| head`) stopped reading: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return VALID if report.valid else INVALID
+    return VALID if data["valid"] else INVALID
+
+
+class _Unreadable(Exception):
+    """A proof, checkpoint or consistency file that cannot be read as one."""
+
+
+class _Inputs:
+    """The files and keys named on the command line, read and checked for form."""
+
+    def __init__(self, arguments: argparse.Namespace) -> None:
+        from voting.domain.receipt_proof import ReceiptProof
+
+        self.arguments = arguments
+        self.key = _key_text(arguments.key) if arguments.key is not None else None
+        self.witnesses = dict(_witness(text) for text in arguments.witness)
+        self.proofs = [self._read(path, ReceiptProof.parse) for path in arguments.proof]
+
+    def check_bundle(self) -> dict[str, Any]:
+        from voting.domain.bundle import verify_bundle
+
+        report = verify_bundle(
+            self.arguments.bundle,
+            receipts=self.arguments.receipt,
+            pinned_key=self.key,
+            proofs=self.proofs,
+            pinned_witnesses=self.witnesses,
+        )
+        return report.to_data()
+
+    def check_proof(self) -> dict[str, Any]:
+        from voting.domain.notes import parse_note
+        from voting.domain.receipt_proof import check_receipt_proof, parse_consistency
+        from voting.domain.signing import public_key_raw
+
+        arguments = self.arguments
+        later = self._read(arguments.checkpoint, parse_note) if arguments.checkpoint else None
+        consistency = (
+            self._read(arguments.consistency, parse_consistency) if arguments.consistency else None
+        )
+        assert self.key is not None, "checked with the arguments"
+        witnesses = {name: public_key_raw(key) for name, key in self.witnesses.items()}
+        report = check_receipt_proof(
+            self.proofs[0], public_key_raw(self.key), later, consistency, witnesses
+        )
+        return {"valid": report.pop("valid"), **report}
+
+    @staticmethod
+    def _read(path: str, parse: Any) -> Any:
+        from voting.domain.notes import NoteError
+        from voting.domain.receipt_proof import ProofFileError
+
+        with open(path, "rb") as handle:
+            data = handle.read((1 << 20) + 1)  # larger is refused by the parser
+        try:
+            return parse(data)
+        except (NoteError, ProofFileError) as error:
+            raise _Unreadable(f"{path}: {error}") from error
+
+
+def _key_text(value: str) -> str:
+    """A key as the bundle writes it, from that form or a C2SP verifier key (name+id+key)."""
+    from voting.domain.notes import parse_verifier_key
+    from voting.domain.signing import public_key_raw, public_key_text
+
+    if "+" in value:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        _, _, raw = parse_verifier_key(value)
+        return public_key_text(Ed25519PublicKey.from_public_bytes(raw))
+    public_key_raw(value)  # raises ValueError for anything else
+    return value
+
+
+def _witness(text: str) -> tuple[str, str]:
+    name, equals, key = text.rpartition("=")
+    if not equals or not name:
+        raise ValueError(f"--witness {text!r} is not NAME=KEY")
+    return name, _key_text(key)
 
 
 def _fail(template: str, error: object) -> int:
@@ -231,15 +406,72 @@ def render(data: dict[str, Any], path: str, text: dict[str, Any]) -> list[str]:
         lines += ["", *_motion_lines(motion, text)]
     lines += ["", text["attestations"]]
     lines += [_attestation_line(a, text) for a in data["attestations"]] or [text["no_attestations"]]
+    if data["checkpoints"] is not None:
+        lines += ["", *_checkpoint_lines(data["checkpoints"], text)]
     if data["receipts"]:
         lines += ["", text["receipts"], *(_receipt_line(r, text) for r in data["receipts"])]
+    if data["proofs"]:
+        lines += ["", text["proofs"]]
+        for proof in data["proofs"]:
+            lines.append(
+                text["proof"].format(**{**proof, "valid": text["proof_valid"][proof["valid"]]})
+            )
     if data["problems"]:
         lines += ["", text["problems"], *_problem_lines(data, text), "", verdict]
     return lines
 
 
+def _checkpoint_lines(checkpoints: dict[str, Any], text: dict[str, Any]) -> list[str]:
+    lines = [text["checkpoints"].format(**checkpoints)]
+    for note in checkpoints["notes"]:
+        cosigned = [text["cosigned"].format(**c) for c in note["cosignatures"] if c["valid"]]
+        signers = text["sep"].join(cosigned) or text["log_only"]
+        valid = text["note_valid"][note["valid"]]
+        lines.append(text["note"].format(**{**note, "signers": signers, "valid": valid}))
+    lines += [text["witness"].format(**witness) for witness in checkpoints["witnesses"]]
+    return lines
+
+
+def render_proof(data: dict[str, Any], path: str, text: dict[str, Any]) -> list[str]:
+    """The report on a receipt proof checked without a bundle."""
+    verdict = text["valid"] if data["valid"] else text["invalid"].format(n=len(data["problems"]))
+    checkpoint = data["checkpoint"]
+    lines = [text["proof_title"], text["file"].format(path=path), verdict, ""]
+    lines += [
+        text["receipt"].format(**data),
+        text["checkpoint"].format(**checkpoint),
+        text["log_signature"][checkpoint["log_signature"]],
+        text["included"][data["included"]],
+        *_cosignature_lines(checkpoint["cosignatures"], text),
+    ]
+    later = data["later"]
+    if later is not None and later["size"] is not None:
+        lines += [
+            "",
+            text["later"].format(**later),
+            text["log_signature"][later["log_signature"]],
+            text["consistent"][later["consistent"]],
+            *(_cosignature_lines(later["cosignatures"], text) or [text["not_witnessed"]]),
+        ]
+    if data["problems"]:
+        lines += [
+            "",
+            text["problems"],
+            *(text["proof_problem"].format(message=m) for m in data["problems"]),
+        ]
+        lines += ["", verdict]
+    return lines
+
+
+def _cosignature_lines(cosignatures: list[dict[str, Any]], text: dict[str, Any]) -> list[str]:
+    return [
+        text["witnessed_by"].format(**{**c, "valid": text["note_valid"][c["valid"]]})
+        for c in cosignatures
+    ]
+
+
 def _meeting_lines(data: dict[str, Any], text: dict[str, Any]) -> list[str]:
-    lines = []
+    lines = [text["format"].format(format=data["format"])] if data["format"] else []
     meeting = data["meeting"]
     if meeting is not None:
         lines.append(text["meeting"].format(**meeting))

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Benchmark the bundle verifier against the machine's raw Ed25519 verification rate.
 
-    python scripts/bench/verify.py [--n 100000] [--keep FILE]
+    python scripts/bench/verify.py [--n 100000] [--format 2] [--keep FILE]
 
 Builds a bundle of N ballots in a temporary file (streamed, signatures made
-on every core), verifies it in a child process (so building does not count
-towards the verifier's memory), and prints in the same run: the verifier's
+on every core; format 2 with a witnessed checkpoint every 1,000 entries, as a
+witness's cron would give a busy meeting, unless ``--format 1``), verifies it
+in a child process (so building does not count towards the verifier's
+memory), and prints in the same run: the verifier's
 entries per second, the raw verification rate of the same ``cryptography``
 on one core and on all cores, their ratio, and the verifier's peak memory.
 The verifier measured is ``scripts/verify_bundle.py`` itself, run as auditors run it.
@@ -35,6 +37,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from voting.domain.ballots import BallotBox  # noqa: E402
 from voting.domain.bundle import make_attestation, write_bundle  # noqa: E402
 from voting.domain.canonical import ZERO_HASH, b64url_encode, format_area, format_time  # noqa: E402
+from voting.domain.checkpoints import meeting_origin, witness_name  # noqa: E402
+from voting.domain.merkle import Frontier, leaf_hash  # noqa: E402
+from voting.domain.notes import Checkpoint, cosign  # noqa: E402
 from voting.domain.parallel import OrderedPool, cpu_count  # noqa: E402
 from voting.domain.roll import roll_from_rows  # noqa: E402
 from voting.domain.rules import CIVIL_CODE_2021  # noqa: E402
@@ -49,6 +54,9 @@ from voting.domain.signing import (  # noqa: E402
 SEED = hashlib.sha256(b"benchmark log key").digest()
 OFFICE_SEED = hashlib.sha256(b"benchmark street office key").digest()
 BATCH = 2048
+NOTE_EVERY = 1000  # entries between two cosigned checkpoints
+LOG_ORIGIN = "bench.example.org"
+WITNESS = witness_name(LOG_ORIGIN, "bench-street")
 OPENS_AT = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 MOTIONS = [
     {"id": "m1", "item": 4, "kind": "approval", "title": "续聘物业服务企业", "text": "续聘三年。",
@@ -115,11 +123,16 @@ class LogBuilder:
         self._batch: list[dict[str, Any]] = []
         self.seq = 0
         self.last: dict[str, Any] = {}
+        self.tree = Frontier()
+        self.roots: dict[int, bytes] = {}  # every NOTE_EVERY entries, for the checkpoints
 
     def add(self, kind: str, at: datetime, fields: dict[str, Any]) -> Iterator[dict[str, Any]]:
         body = {"seq": self.seq, "prev": self._prev, "at": format_time(at), "type": kind, **fields}
         body["hash"] = self._prev = body_hash(body, SEALS)
         self.seq += 1
+        self.tree.append(leaf_hash(bytes.fromhex(body["hash"])))
+        if self.seq % NOTE_EVERY == 0:
+            self.roots[self.seq] = self.tree.root()
         self._batch.append(body)
         if len(self._batch) >= BATCH:
             yield from self._submit()
@@ -143,7 +156,7 @@ class LogBuilder:
                 yield body
 
 
-def build(path: Path, ballots: int, workers: int) -> None:
+def build(path: Path, ballots: int, workers: int, form: int = 2) -> None:
     holders = max(1, ballots - ballots // 10)
     rows = roll_rows(holders)
     roll = roll_from_rows(rows)
@@ -181,8 +194,28 @@ def build(path: Path, ballots: int, workers: int) -> None:
             office = private_key_from_seed(OFFICE_SEED)
             yield make_attestation("street-office", "基准街道办", log.last["hash"], at, office)
 
+        def checkpoints() -> dict[str, Any]:
+            """Cosigned every NOTE_EVERY entries and at the end, as the export writes them."""
+            origin = meeting_origin(LOG_ORIGIN, meeting["id"])
+            office = private_key_from_seed(OFFICE_SEED)
+            log.roots[log.seq] = log.tree.root()
+            notes = []
+            for size, root in sorted(log.roots.items()):
+                checkpoint = Checkpoint(origin, size, root)
+                line = cosign(checkpoint.text(), WITNESS, office, 1772326800 + size)
+                notes.append(str(checkpoint.signed(key).with_signature(line)))
+            witness = {"name": WITNESS, "key": public_key_text(office)}
+            return {"origin": origin, "witnesses": [witness], "notes": notes}
+
         with path.open("wb") as out:
-            write_bundle(out, public_key_text(key), rows, entries(), attestations())
+            write_bundle(
+                out,
+                public_key_text(key),
+                rows,
+                entries(),
+                attestations(),
+                checkpoints if form == 2 else None,
+            )
 
 
 # --- measuring ----------------------------------------------------------------------
@@ -273,6 +306,7 @@ def _peak_kib(pid: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="ballots in the bundle")
+    parser.add_argument("--format", type=int, choices=(1, 2), default=2, help="bundle format")
     parser.add_argument("--keep", type=Path, help="write the bundle here and keep it")
     parser.add_argument("--raw", type=float, default=10, help="seconds to measure raw rates")
     arguments = parser.parse_args()
@@ -280,13 +314,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = arguments.keep or Path(scratch) / "bundle.json"
         start = time.perf_counter()
-        build(path, arguments.n, workers)
+        build(path, arguments.n, workers, arguments.format)
         built = time.perf_counter() - start
         size = path.stat().st_size
         measured = verify_with_cli(path)
         single, all_cores, raw_cpu = raw_rates(workers, arguments.raw)
     rate = measured["entries"] / measured["seconds"]
-    print(f"ballots            {arguments.n:>12,}   (cores: {workers})")
+    print(f"ballots            {arguments.n:>12,}   (cores: {workers}, format {arguments.format})")
     print(f"entries            {measured['entries']:>12,}")
     print(f"bundle size        {size / 2**20:>12.1f} MiB   built in {built:.1f} s")
     print(f"verify time        {measured['seconds']:>12.2f} s")

@@ -23,17 +23,25 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from tests.unit.builders import (  # noqa: E402
     APPROVAL,
+    LOG_ORIGIN,
     MAJOR,
+    OFFICE_KEY,
     OTHER_KEY,
+    WITNESS,
     MeetingBuilder,
     attestation_signed_by,
+    checkpoint_note,
     election,
+    receipt_proof,
     reseal,
+    witnessed,
 )
 from voting.domain.bundle import write_bundle  # noqa: E402
+from voting.domain.checkpoints import witness_name  # noqa: E402
 from voting.domain.signing import SEALS, body_hash, public_key_text  # noqa: E402
 
 SPEC_EXAMPLE = "valid-spec-example.json"
+RECEIPTS = "receipts"
 
 
 def canonical(bundle: dict[str, Any]) -> bytes:
@@ -157,6 +165,81 @@ def forged_attestation(example: dict[str, Any]) -> bytes:
     return pretty(example)
 
 
+# --- format 2 (spec checkpoints-v1 §6) ---------------------------------------------------
+
+
+def witnessed_example(example: dict[str, Any]) -> dict[str, Any]:
+    """The spec's example as format 2: the street office cosigned the log at sizes 2 and 5
+    while voting, and the whole log (spec §7's note) after the tally."""
+    return witnessed(example, [checkpoint_note(example, size) for size in (2, 5, 9)])
+
+
+def valid_witnessed(example: dict[str, Any]) -> bytes:
+    return pretty(witnessed_example(example))
+
+
+def root_disagrees(example: dict[str, Any]) -> bytes:
+    forked = bytes.fromhex(body_hash({"a": "tree the bundle does not hold"}, ()))
+    notes = [checkpoint_note(example, size) for size in (2, 9)]
+    return pretty(
+        witnessed(example, [notes[0], checkpoint_note(example, 5, root=forked), notes[1]])
+    )
+
+
+def unlisted_cosigner(example: dict[str, Any]) -> bytes:
+    stranger = ((WITNESS, OFFICE_KEY), (witness_name(LOG_ORIGIN, "elsewhere"), OTHER_KEY))
+    notes = [checkpoint_note(example, 2, cosigners=stranger)]
+    return pretty(witnessed(example, notes + [checkpoint_note(example, s) for s in (5, 9)]))
+
+
+def beyond_log(example: dict[str, Any]) -> bytes:
+    bundle = witnessed_example(example)
+    # A note of size 12 of a log that holds 9 entries, signed like the others.
+    longer = copy.deepcopy(example)
+    longer["log"] += [longer["log"][-1]] * 3
+    bundle["checkpoints"]["notes"].append(str(checkpoint_note(longer, 12)))
+    return pretty(bundle)
+
+
+def log_rewritten(example: dict[str, Any]) -> bytes:
+    """An insider with the log key moved ballot 3 by a second and re-signed everything after
+    the street office had cosigned sizes 2 and 5; it cannot make the witness cosign again."""
+    cosigned = [checkpoint_note(example, size) for size in (2, 5)]
+    example["log"][3]["at"] = "2026-03-01T01:00:22Z"
+    reseal(example, 3)
+    whole = checkpoint_note(example, len(example["log"]), cosigners=())
+    return pretty(witnessed(example, [*cosigned, whole]))
+
+
+def no_whole_log_note(example: dict[str, Any]) -> bytes:
+    return pretty(witnessed(example, [checkpoint_note(example, size) for size in (2, 5)]))
+
+
+def checkpoints_in_format_1(example: dict[str, Any]) -> bytes:
+    return pretty({**witnessed_example(example), "format": "owner-assembly-bundle/1"})
+
+
+def format_2_without_checkpoints(example: dict[str, Any]) -> bytes:
+    return pretty({**example, "format": "owner-assembly-bundle/2"})
+
+
+def example_receipt(example: dict[str, Any]) -> bytes:
+    """The receipt page's proof for ballot 3 of the spec's example."""
+    return receipt_proof(example, 3).to_json()
+
+
+def forked_receipt(example: dict[str, Any]) -> bytes:
+    """A proof the log gave for ballot 3 before an insider changed that ballot and re-signed."""
+    example["log"][3]["choices"]["m1"] = "oppose"
+    reseal(example, 3)
+    return receipt_proof(example, 3).to_json()
+
+
+PROOFS: dict[str, Callable[[dict[str, Any]], bytes]] = {
+    "example-seq-3.json": example_receipt,
+    "forked-seq-3.json": forked_receipt,
+}
+
 BUNDLES: dict[str, Callable[[dict[str, Any]], bytes]] = {
     "valid-runoff.json": valid_runoff,
     "valid-before-tally.json": valid_before_tally,
@@ -174,6 +257,14 @@ BUNDLES: dict[str, Callable[[dict[str, Any]], bytes]] = {
     "invalid-6-close-count.json": close_count,
     "invalid-7-tally-forged.json": tally_forged,
     "invalid-8-forged-attestation.json": forged_attestation,
+    "valid-witnessed.json": valid_witnessed,
+    "invalid-1-checkpoints-in-format-1.json": checkpoints_in_format_1,
+    "invalid-1-format-2-without-checkpoints.json": format_2_without_checkpoints,
+    "invalid-10-root-disagrees.json": root_disagrees,
+    "invalid-10-unlisted-cosigner.json": unlisted_cosigner,
+    "invalid-10-beyond-log.json": beyond_log,
+    "invalid-10-log-rewritten.json": log_rewritten,
+    "invalid-10-no-whole-log-note.json": no_whole_log_note,
 }
 
 
@@ -181,6 +272,9 @@ def write_all(folder: Path) -> None:
     example = json.loads((HERE / SPEC_EXAMPLE).read_text(encoding="utf-8"))
     for name, make in BUNDLES.items():
         (folder / name).write_bytes(make(copy.deepcopy(example)))
+    (folder / RECEIPTS).mkdir(exist_ok=True)
+    for name, make in PROOFS.items():
+        (folder / RECEIPTS / name).write_bytes(make(copy.deepcopy(example)))
 
 
 if __name__ == "__main__":

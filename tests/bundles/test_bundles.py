@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.bundles.make_bundles import BUNDLES, write_all
+from tests.bundles.make_bundles import BUNDLES, PROOFS, RECEIPTS, write_all
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -46,11 +46,13 @@ def cli() -> ModuleType:
 def test_the_verifier_gives_the_labelled_outcome(
     cli: ModuleType,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     name: str,
     options: list[str],
     exit_code: int,
     checks: set[int],
 ) -> None:
+    monkeypatch.chdir(ROOT)  # the options name files from the repository's root
     assert cli.main([str(HERE / name), "--json", *options]) == exit_code
     report = json.loads(capsys.readouterr().out)
     assert {problem["check"] for problem in report["problems"]} == checks
@@ -66,3 +68,5 @@ def test_the_files_are_what_make_bundles_writes(tmp_path: Path) -> None:
     write_all(tmp_path)
     for name in BUNDLES:
         assert (tmp_path / name).read_bytes() == (HERE / name).read_bytes(), name
+    for name in PROOFS:
+        assert (tmp_path / RECEIPTS / name).read_bytes() == (HERE / RECEIPTS / name).read_bytes()

@@ -10,6 +10,10 @@ from typing import Any
 from voting.domain.ballots import BallotBox
 from voting.domain.bundle import make_attestation, make_entry
 from voting.domain.canonical import ZERO_HASH, format_area, parse_time
+from voting.domain.checkpoints import meeting_origin, witness_name
+from voting.domain.merkle import LeafHashes, inclusion_proof, leaf_hash
+from voting.domain.notes import Checkpoint, Note, cosign
+from voting.domain.receipt_proof import ReceiptProof
 from voting.domain.roll import roll_from_rows
 from voting.domain.rules import CIVIL_CODE_2021, RuleSet
 from voting.domain.signing import (
@@ -26,6 +30,9 @@ LOG_KEY = private_key_from_seed(hashlib.sha256(b"example log key").digest())
 OFFICE_KEY = private_key_from_seed(hashlib.sha256(b"example street office key").digest())
 OTHER_KEY = private_key_from_seed(hashlib.sha256(b"some other key").digest())
 EVIDENCE = hashlib.sha256(b"scanned paper ballot").hexdigest()
+# spec checkpoints-v1 §7: the deployment's LOG_ORIGIN and the street office's witness name
+LOG_ORIGIN = "vote.example.org"
+WITNESS = witness_name(LOG_ORIGIN, "street-office-test")
 
 APPROVAL = {
     "id": "m1",
@@ -208,3 +215,57 @@ def attestation_signed_by(key: Any, head: str, at: str, **fields: Any) -> dict[s
         **fields,
     }
     return {**body, "sig": sign_hash(key, ATTESTATION_TAG, body_hash(body, ()))}
+
+
+# --- format 2: witnessed checkpoints (spec checkpoints-v1) -------------------------------
+
+
+def leaves(bundle: dict[str, Any]) -> LeafHashes:
+    return LeafHashes([leaf_hash(bytes.fromhex(entry["hash"])) for entry in bundle["log"]])
+
+
+def origin_of(bundle: dict[str, Any]) -> str:
+    return meeting_origin(LOG_ORIGIN, bundle["log"][0]["meeting"]["id"])
+
+
+def checkpoint_note(
+    bundle: dict[str, Any],
+    size: int,
+    cosigners: tuple[tuple[str, Any], ...] = ((WITNESS, OFFICE_KEY),),
+    key: Any = LOG_KEY,
+    root: bytes | None = None,
+) -> Note:
+    """The log's checkpoint of its first ``size`` entries, cosigned when the last of them was
+    appended (the spec's whole-log note is cosigned at the tally's time)."""
+    tree = leaves(bundle)
+    checkpoint = Checkpoint(origin_of(bundle), size, root or tree(0, size))
+    note = checkpoint.signed(key)
+    at = int(parse_time(bundle["log"][size - 1]["at"]).timestamp())
+    for name, witness_key in cosigners:
+        note = note.with_signature(cosign(checkpoint.text(), name, witness_key, at))
+    return note
+
+
+def witnessed(
+    bundle: dict[str, Any],
+    notes: list[Note],
+    witnesses: tuple[tuple[str, Any], ...] = ((WITNESS, OFFICE_KEY),),
+) -> dict[str, Any]:
+    """The bundle as format 2, carrying ``notes``."""
+    return {
+        **bundle,
+        "format": "owner-assembly-bundle/2",
+        "checkpoints": {
+            "origin": origin_of(bundle),
+            "witnesses": [{"name": n, "key": public_key_text(k)} for n, k in witnesses],
+            "notes": [str(note) for note in notes],
+        },
+    }
+
+
+def receipt_proof(bundle: dict[str, Any], seq: int, key: Any = LOG_KEY) -> ReceiptProof:
+    """The proof the receipt page would offer for the ballot at ``seq``."""
+    entry = bundle["log"][seq]
+    note = checkpoint_note(bundle, seq + 1, cosigners=(), key=key)
+    path = inclusion_proof(seq, seq + 1, leaves(bundle))
+    return ReceiptProof.make(f"{entry['meeting']}:{seq}:{entry['hash']}", note, path)

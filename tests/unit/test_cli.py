@@ -141,3 +141,105 @@ def test_a_reader_that_stops_early_is_not_an_error() -> None:
     _, errors = child.communicate(timeout=60)
     assert child.returncode == 0
     assert "Traceback" not in errors
+
+
+# --- receipt proofs (spec checkpoints-v1 §4) ------------------------------------------------
+
+BUNDLES = ROOT / "tests" / "bundles"
+PROOF = BUNDLES / "receipts" / "example-seq-3.json"
+FORKED = BUNDLES / "receipts" / "forked-seq-3.json"
+LOG_KEY_TEXT = "-3G-HF-pVrKK6ofYK-_sJtmnXdGQol37ilyRHEkpHsg"
+WITNESS_KEY = (
+    "vote.example.org/witness/street-office-test=qfq-iKPmamRm8FcdwjOY1zl50iUVN2wq1wFORpmvbIY"
+)
+
+
+@pytest.fixture
+def later(tmp_path: Path) -> tuple[Path, Path]:
+    """The whole log's cosigned checkpoint (as GET /log/<meeting>/checkpoint answers) and the
+    consistency proof to it from the receipt's size 4 (as /proof/consistency answers)."""
+    from tests.unit.builders import leaves
+    from voting.domain.merkle import consistency_proof
+
+    bundle = json.loads((BUNDLES / "valid-witnessed.json").read_text(encoding="utf-8"))
+    note = tmp_path / "checkpoint.txt"
+    note.write_text(bundle["checkpoints"]["notes"][-1], encoding="utf-8")
+    path = [node.hex() for node in consistency_proof(4, 9, leaves(bundle))]
+    consistency = tmp_path / "consistency.json"
+    consistency.write_text(json.dumps({"from": 4, "size": 9, "path": path}), encoding="utf-8")
+    return note, consistency
+
+
+def test_a_proof_alone_verifies_with_the_log_key_and_no_heavy_imports() -> None:
+    result = run("--proof", str(PROOF), f"--log-key={LOG_KEY_TEXT}")
+    assert result.returncode == 0, result.stderr
+    assert "业主回执证明核验" in result.stdout
+    assert "包含证明：这张选票在该检查点的日志中" in result.stdout
+    assert "HEAVY: []" in result.stderr
+
+
+def test_a_proof_and_a_later_cosigned_checkpoint(later: tuple[Path, Path]) -> None:
+    note, consistency = later
+    common = ["--checkpoint", str(note), "--consistency", str(consistency), "--lang", "en"]
+    result = run(
+        "--proof", str(PROOF), f"--log-key={LOG_KEY_TEXT}", *common, "--witness", WITNESS_KEY
+    )
+    assert result.returncode == 0, result.stdout
+    assert "contains the receipt's checkpoint (append-only, not rewritten)" in result.stdout
+    assert (
+        "cosigned by vote.example.org/witness/street-office-test at 2026-03-11T03:00:07Z"
+        in result.stdout
+    )
+    # The log gave this owner a receipt from a tree the witnessed log does not contain.
+    result = run("--proof", str(FORKED), f"--log-key={LOG_KEY_TEXT}", *common)
+    assert result.returncode == 1
+    assert "does NOT contain the receipt's checkpoint (forked or rewritten)" in result.stdout
+
+
+def test_a_proof_as_json(cli: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    other_key = "gl5M__mzoXU_0P2WcUaRnteJxqkbkp4-WIVjvpwgbKM"
+    assert cli.main(["--proof", str(PROOF), f"--log-key={other_key}", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["valid"] is False
+    assert data["included"] is True and data["checkpoint"]["log_signature"] is False
+    assert data["problems"] == ["the checkpoint is not signed by the given log key"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--proof", str(PROOF)],  # no log key
+        ["--proof", str(PROOF), "--proof", str(FORKED), f"--key={LOG_KEY_TEXT}"],
+        [str(EXAMPLE), "--checkpoint", str(PROOF)],
+        ["--proof", str(PROOF), f"--key={LOG_KEY_TEXT}", "--consistency", str(PROOF)],
+        ["--proof", str(EXAMPLE), f"--key={LOG_KEY_TEXT}"],  # a bundle is no proof
+        ["--proof", str(PROOF), f"--key={LOG_KEY_TEXT}", "--witness", "no-key"],
+        ["--proof", str(PROOF), f"--key={LOG_KEY_TEXT}", "--checkpoint", str(PROOF)],
+        ["--proof", "missing.json", f"--key={LOG_KEY_TEXT}"],
+    ],
+    ids=[
+        "no-key",
+        "two-proofs",
+        "bundle-and-checkpoint",
+        "consistency-alone",
+        "not-a-proof",
+        "witness",
+        "not-a-note",
+        "missing",
+    ],
+)
+def test_proof_usage_and_file_errors_exit_2(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.strip()
+    assert "Traceback" not in result.stderr
+
+
+def test_a_verifier_key_is_taken_for_the_log_key(cli: ModuleType) -> None:
+    from tests.unit.builders import LOG_KEY
+    from voting.domain.notes import ED25519, raw_public_key, verifier_key
+
+    published = verifier_key(
+        "vote.example.org/meetings/example-2026-01", ED25519, raw_public_key(LOG_KEY)
+    )
+    assert cli.main(["--proof", str(PROOF), f"--log-key={published}", "--json"]) == 0

@@ -122,9 +122,11 @@ def test_make_entry_refuses_what_the_spec_does_not_allow() -> None:
 def test_the_report_as_json(example_path: Path) -> None:
     data = verify_bundle(example_path).to_data()
     assert set(data) == {
-        "valid", "meeting", "log_key", "roll", "entries", "head", "stage", "rules",
-        "motions", "attestations", "receipts", "problems", "omitted",
+        "valid", "format", "meeting", "log_key", "roll", "entries", "head", "stage", "rules",
+        "motions", "attestations", "receipts", "proofs", "checkpoints", "problems", "omitted",
     }  # fmt: skip
+    assert data["format"] == "owner-assembly-bundle/1"
+    assert data["checkpoints"] is None and data["proofs"] == []
     m1 = data["motions"][0]
     assert m1["quorum"] == {
         "rule": {"area": "2/3", "headcount": "2/3", "strict": False},

@@ -1,8 +1,11 @@
-"""The audit bundle (spec ``owner-assembly-bundle/1``): build its parts, write it, verify it.
+"""The audit bundle (spec ``owner-assembly-bundle/1`` and ``/2``): build its parts, write it,
+verify it.
 
 Building and verifying share every rule (``schema``, ``ballots``,
 ``tally``), so whatever the app appends is what the verifier accepts. A
 bundle is read as a stream: a million ballots verify in bounded memory.
+Format 2 is format 1 with the log's witnessed checkpoints (spec
+checkpoints-v1 §6, check 10).
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from voting.domain import verbatim
 from voting.domain.canonical import EncodingError, canonical_json, format_time
+from voting.domain.checkpoints import CheckpointsCheck, tree_heads
 from voting.domain.jsonstream import JsonStream, JsonSyntaxError, Unreadable, decode_element
 from voting.domain.logcheck import LogChecker
 from voting.domain.problems import Problems
+from voting.domain.receipt_proof import ReceiptProof
 from voting.domain.receipts import Receipt, ReceiptBook
 from voting.domain.report import Report, motion_summaries
 from voting.domain.roll import Roll, RollReader
-from voting.domain.schema import ATTESTATION, ENTRY, PUBLIC_KEY, Obj, shape_problems
+from voting.domain.schema import ATTESTATION, CHECKPOINTS, ENTRY, PUBLIC_KEY, Obj, shape_problems
 from voting.domain.sigcheck import SignatureChecker
 from voting.domain.signing import (
     ATTESTATION_TAG,
@@ -41,7 +46,11 @@ from voting.domain.signing import (
 )
 
 FORMAT = "owner-assembly-bundle/1"
-TOP_FIELDS = ("format", "keys", "roll", "log", "attestations")
+FORMAT_2 = "owner-assembly-bundle/2"
+TOP_FIELDS = {
+    FORMAT: ("format", "keys", "roll", "log", "attestations"),
+    FORMAT_2: ("format", "keys", "roll", "log", "attestations", "checkpoints"),
+}
 ROLES = ("street-office", "bureau", "committee")
 KEYS = Obj({"log": PUBLIC_KEY})
 # From this size on, signature workers start as soon as the log key is read, so that
@@ -128,20 +137,28 @@ def write_bundle(
     roll: Iterable[Mapping[str, Any]],
     log: Iterable[Mapping[str, Any]],
     attestations: Iterable[Mapping[str, Any]] = (),
+    checkpoints: Callable[[], Mapping[str, Any]] | None = None,
 ) -> None:
     """Write a bundle, one roll row or entry per line, streaming (a meeting may be huge).
 
-    Each iterable is consumed in turn, so attestations may be made once the log is written.
+    Each iterable is consumed in turn, so attestations may be made once the log
+    is written. With ``checkpoints`` (called last, for the same reason) the
+    bundle is format 2.
     """
     text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
+    form = FORMAT if checkpoints is None else FORMAT_2
     try:
-        text.write(f'{{"format":"{FORMAT}","keys":{{"log":{json.dumps(log_key)}}},\n"roll":[')
+        text.write(f'{{"format":"{form}","keys":{{"log":{json.dumps(log_key)}}},\n"roll":[')
         _write_lines(text, roll)
         text.write('],\n"log":[')
         _write_lines(text, log)
         text.write('],\n"attestations":[')
         _write_lines(text, attestations)
-        text.write("]}\n")
+        text.write("]")
+        if checkpoints is not None:
+            text.write(',\n"checkpoints":')
+            text.write(canonical_json(checkpoints()).decode("utf-8"))
+        text.write("}\n")
     finally:
         text.detach()
 
@@ -164,21 +181,27 @@ def verify_bundle(
     receipts: Iterable[str] = (),
     pinned_key: str | None = None,
     workers: int | None = None,
+    proofs: Iterable[ReceiptProof] = (),
+    pinned_witnesses: Mapping[str, str] | None = None,
 ) -> Report:
-    """Every check of spec §5 on a bundle file (path or seekable binary file).
+    """Every check of spec §5 (and check 10 of format 2) on a bundle file (path or seekable
+    binary file), with owners' receipts and receipt proof files (spec checkpoints-v1 §4).
 
     Raises ValueError for a malformed receipt or pinned key and OSError when
     the file cannot be read; anything wrong with the bundle itself is a
-    problem in the report. ``workers`` defaults to every core.
+    problem in the report. ``pinned_witnesses``: name to key, each of which
+    the bundle must list. ``workers`` defaults to every core.
     """
-    book = ReceiptBook(Receipt.parse(text) for text in receipts)
-    if pinned_key is not None:
-        public_key_raw(pinned_key)
+    plain = [Receipt.parse(text) for text in receipts]
+    for key in [pinned_key, *(pinned_witnesses or {}).values()]:
+        if key is not None:
+            public_key_raw(key)
     path = isinstance(source, str | os.PathLike)
     with open(source, "rb") if path else nullcontext(source) as raw:
         large = raw.seek(0, os.SEEK_END) >= EARLY_WORKERS_BYTES
         raw.seek(0)
-        verification = _Verification(book, pinned_key, workers, early_workers=large)
+        verification = _Verification(plain, pinned_key, workers, early_workers=large)
+        verification.proofs, verification.pinned_witnesses = list(proofs), pinned_witnesses or {}
         try:
             verification.read(JsonStream(raw), first_pass=True)
             if verification.log_deferred:
@@ -200,12 +223,13 @@ class _Verification:
 
     def __init__(
         self,
-        receipts: ReceiptBook,
+        receipts: list[Receipt],
         pinned_key: str | None,
         workers: int | None,
         early_workers: bool,
     ) -> None:
-        self._receipts = receipts
+        self._plain_receipts = receipts
+        self._receipts = ReceiptBook([])  # with the proofs' receipts once those are known
         self._pinned_key = pinned_key
         self._workers = workers
         self._early_workers = early_workers
@@ -218,6 +242,10 @@ class _Verification:
         self._roll: Roll | None = None
         self._log: LogChecker | None = None
         self._attestations: list[Any] = []
+        self._format: str | None = None
+        self._checkpoints: CheckpointsCheck | None = None
+        self.proofs: list[ReceiptProof] = []
+        self.pinned_witnesses: Mapping[str, str] = {}
 
     def read(self, stream: JsonStream, first_pass: bool) -> None:
         """Walk the top-level object; the second pass only reads a log that came too early."""
@@ -229,7 +257,7 @@ class _Verification:
                         self._read_log(stream)
                         return
                     stream.skip()
-                elif key in self._seen or key not in TOP_FIELDS:
+                elif key in self._seen or key not in TOP_FIELDS[FORMAT_2]:
                     what = "repeated" if key in self._seen else "unknown"
                     self.problems.add(1, None, f"{what} top-level field {key!r}")
                     stream.skip()
@@ -241,13 +269,32 @@ class _Verification:
             self.problems.add(1, None, f"the file is not valid JSON: {error}")
             self.log_deferred = False
             return
-        for key in TOP_FIELDS:
+        fields = TOP_FIELDS[self._format or FORMAT]
+        for key in fields:
             if key not in self._seen:
                 self.problems.add(1, None, f"missing top-level field {key!r}")
+        if self._format is not None:
+            for key in sorted(self._seen - set(fields)):
+                self.problems.add(1, None, f"top-level field {key!r} is not in {self._format}")
 
     def _read_format(self, stream: JsonStream) -> None:
-        if stream.value() != FORMAT:
-            self.problems.add(1, None, f"format is not {FORMAT!r}")
+        form = stream.value()
+        if type(form) is str and form in TOP_FIELDS:
+            self._format = form
+        else:
+            self.problems.add(1, None, f"format is neither {FORMAT!r} nor {FORMAT_2!r}")
+
+    def _read_checkpoints(self, stream: JsonStream) -> None:
+        section = stream.value()
+        problems = (
+            [section.message]
+            if isinstance(section, Unreadable)
+            else shape_problems(section, CHECKPOINTS, "checkpoints")
+        )
+        for message in problems:
+            self.problems.add(1, None, message)
+        if not problems:
+            self._checkpoints = CheckpointsCheck(section)
 
     def _read_keys(self, stream: JsonStream) -> None:
         keys = stream.value()
@@ -292,6 +339,7 @@ class _Verification:
         if not self._is_array(stream, "log"):
             return
         signatures = self._signatures
+        self._receipts = ReceiptBook([*self._plain_receipts, *(p.receipt for p in self.proofs)])
         self._log = LogChecker(self._roll, signatures, self._receipts, self.problems)
         for element in stream.items(verbatim=verbatim.BALLOT):
             entry, known_hash = _recognised(element, verbatim.ballot_from_text)
@@ -332,14 +380,20 @@ class _Verification:
             self._attestation_status(index, attestation, head, head_at)
             for index, attestation in enumerate(self._attestations)
         ]
-        receipts = [self._receipt_status(receipt) for receipt in self._receipts.receipts]
+        receipts = [self._receipt_status(receipt) for receipt in self._plain_receipts]
+        roots, paths = self._tree(log)
+        checkpoints = self._checkpoints_status(log, roots)
+        proofs = [self._proof_status(proof, roots, paths) for proof in self.proofs]
         report = Report(
             problems=self.problems.sorted(),
             omitted=self.problems.omitted(),
+            format=self._format,
             log_key=self._log_key,
             roll=self._roll.commitment() if self._roll is not None else None,
             attestations=attestations,
             receipts=receipts,
+            checkpoints=checkpoints,
+            proofs=proofs,
         )
         if log is not None:
             self._describe_log(report, log)
@@ -365,6 +419,74 @@ class _Verification:
         shown = attestation if type(attestation) is dict else {}
         fields = ("role", "name", "at", "key", "head")
         return {**{field: shown.get(field) for field in fields}, "valid": not problems}
+
+    def _tree(self, log: LogChecker | None) -> tuple[dict[int, bytes], dict[int, list[bytes]]]:
+        """The roots and newest-leaf paths that check 10 and the receipt proofs compare with."""
+        if log is None:
+            return {}, {}
+        readable = len(log.entry_hashes) // 32
+        sizes = self._checkpoints.sizes() if self._checkpoints is not None else set()
+        sizes |= {proof.seq + 1 for proof in self.proofs}
+        sizes = {size for size in sizes if 1 <= size <= readable}
+        newest = {proof.seq + 1 for proof in self.proofs} & sizes
+        return tree_heads(log.entry_hashes, sizes, newest)
+
+    def _checkpoints_status(
+        self, log: LogChecker | None, roots: Mapping[int, bytes]
+    ) -> dict[str, Any] | None:
+        """Check 10, and the notes as the report shows them."""
+        section = self._checkpoints
+        if section is None:
+            return None
+        opening = log.opening if log is not None else None
+        problems, notes = section.check(
+            self._log_key,
+            opening["meeting"]["id"] if opening is not None else None,
+            log.count if log is not None else 0,
+            roots,
+            self.pinned_witnesses,
+        )
+        for message in problems:
+            self.problems.add(10, None, message)
+        return {
+            "origin": section.section["origin"],
+            "witnesses": section.section["witnesses"],
+            "notes": notes,
+        }
+
+    def _proof_status(
+        self, proof: ReceiptProof, roots: Mapping[int, bytes], paths: Mapping[int, list[bytes]]
+    ) -> dict[str, Any]:
+        """A receipt proof file against this log (check 9): its ballot, root, path and key."""
+        problems = proof.problems()
+        found = self._receipts.found.get(proof.receipt)
+        size = proof.seq + 1
+        if found is None:
+            problems.append("the ballot is not in the log")
+        elif size in roots:
+            if roots[size] != proof.checkpoint.root:
+                problems.append(f"its root is not the tree hash of the log's first {size} entries")
+            if paths[size] != list(proof.inclusion):
+                problems.append("its inclusion path is not the log's")
+        if self._log_key is not None and not proof.log_signed(public_key_raw(self._log_key)):
+            problems.append("its checkpoint is not signed by keys.log")
+        section = self._checkpoints
+        if section is not None and proof.checkpoint.origin != section.section["origin"]:
+            problems.append("its checkpoint's origin is not checkpoints.origin")
+        seq = found.seq if found is not None else None
+        for message in problems:
+            self.problems.add(9, seq, f"receipt proof {proof.receipt.text}: {message}")
+        box = self._log.box if self._log is not None else None
+        return {
+            "receipt": proof.receipt.text,
+            "found": found is not None,
+            "seq": proof.seq,
+            "size": size,
+            "superseded": None
+            if box is None or found is None
+            else not box.is_effective(found.ballot, found.holder),
+            "valid": not problems,
+        }
 
     def _receipt_status(self, receipt: Receipt) -> dict[str, Any]:
         found = self._receipts.found.get(receipt)

@@ -52,6 +52,10 @@ class LogChecker:
         self.box: BallotBox | None = None
         self._prev: str | None = ZERO_HASH  # what the next entry's prev must be; None if unknown
         self._last_at: str | None = None
+        # The Merkle tree's leaves (spec checkpoints-v1 §1): each entry's written hash, raw, up
+        # to the first entry that has none.
+        self.entry_hashes = bytearray()
+        self._tree_whole = True
 
     def entry(
         self, entry: Any, unreadable: str | None = None, known_hash: str | None = None
@@ -67,6 +71,7 @@ class LogChecker:
         if type(entry) is not dict:
             self._problems.add(1, seq, unreadable or "an entry must be an object")
             self._prev = self.head = self.head_at = None
+            self._tree_whole = False
             return
         if unreadable:
             shape = [unreadable]
@@ -107,17 +112,22 @@ class LogChecker:
                 if written is not None and written != computed:
                     self._problems.add(2, seq, "hash does not match the entry's contents")
         if written is not None:
-            self._queue_signature(seq, written, entry.get("sig"))
+            raw = bytes.fromhex(written)
+            if self._tree_whole:
+                self.entry_hashes += raw
+            self._queue_signature(seq, raw, entry.get("sig"))
+        else:
+            self._tree_whole = False
         self._prev = self.head = written
 
-    def _queue_signature(self, seq: int, written: str, sig: Any) -> None:
+    def _queue_signature(self, seq: int, written: bytes, sig: Any) -> None:
         if self._signatures is None:
             return
         try:
             signature = signature_raw(sig)
         except EncodingError:
             return  # check 1 reports it
-        self._signatures.add(seq, bytes.fromhex(written), signature)
+        self._signatures.add(seq, written, signature)
 
     # --- check 3: order and time -----------------------------------------------
 

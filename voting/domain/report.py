@@ -20,6 +20,7 @@ from voting.domain.rules import Bar, RuleSet
 class Report:
     problems: list[Problem]
     omitted: dict[int, int] = field(default_factory=dict)
+    format: str | None = None
     log_key: str | None = None
     meeting: dict[str, Any] | None = None
     rules: dict[str, Any] | None = None
@@ -31,6 +32,8 @@ class Report:
     motions: list[dict[str, Any]] = field(default_factory=list)
     attestations: list[dict[str, Any]] = field(default_factory=list)
     receipts: list[dict[str, Any]] = field(default_factory=list)
+    checkpoints: dict[str, Any] | None = None  # format 2 only
+    proofs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -40,6 +43,7 @@ class Report:
         """The verifier's ``--json`` output (documented in docs/auditors.md)."""
         return {
             "valid": self.valid,
+            "format": self.format,
             "meeting": self.meeting,
             "log_key": self.log_key,
             "roll": self.roll,
@@ -50,6 +54,8 @@ class Report:
             "motions": self.motions,
             "attestations": self.attestations,
             "receipts": self.receipts,
+            "proofs": self.proofs,
+            "checkpoints": self.checkpoints,
             "problems": [problem._asdict() for problem in self.problems],
             "omitted": {str(check): count for check, count in self.omitted.items()},
         }

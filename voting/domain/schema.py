@@ -295,3 +295,12 @@ ENTRY = Variant(
 ATTESTATION = Obj(
     {"role": NAME, "name": NAME, "at": TIME, "head": HASH, "key": PUBLIC_KEY, "sig": SIGNATURE}
 )
+
+# Format 2 (spec checkpoints-v1 §6): what each note says is check 10's to judge.
+CHECKPOINTS = Obj(
+    {
+        "origin": NAME,
+        "witnesses": ListOf(Obj({"name": NAME, "key": PUBLIC_KEY})),
+        "notes": ListOf(TEXT),
+    }
+)
