@@ -278,14 +278,15 @@ def meetings_list(as_json: bool) -> None:
 @click.argument("meeting")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def meetings_export(meeting: str, out: Path) -> None:
-    """Write MEETING's audit bundle (spec bundle-v1) to --out, streamed."""
+    """Write MEETING's audit bundle (spec bundle-v1) to --out, streamed; only once voting
+    has closed (the bundle carries every ballot's choices)."""
     from voting.services.assembly import export
 
     found = _meeting(meeting)
     temporary = out.with_name(out.name + ".part")
     try:
         with temporary.open("wb") as handle:
-            export.write(found, handle)
+            export.release(found, handle)
     except ServiceError as error:
         temporary.unlink(missing_ok=True)
         raise click.ClickException(error.message) from error

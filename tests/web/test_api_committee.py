@@ -23,7 +23,7 @@ from voting.models import LoginSession, MeetingTransition, SmsMessage, User
 from voting.models.base import utcnow
 from voting.services import keys
 from voting.services.access import sessions
-from voting.services.assembly import ballots
+from voting.services.assembly import ballots, meetings
 from voting.services.credit import firms
 
 USCC = "91500103MA5U0X1X2" + uscc_check_char("91500103MA5U0X1X2")
@@ -419,7 +419,8 @@ def test_staff_export_the_bundle_through_the_api(app, api, make):
     meeting = open_meeting(home)
     waiting = draft(home, title="草稿")
     ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=OPENS)
-    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+    meetings.close(meeting.id, now=CLOSES)
+    with time_machine.travel(CLOSES + timedelta(hours=1), tick=False):
         api.token = sessions.start(user_id=make.user("street", home.community.street_office).id)
         answer = api.get(f"/committee/meetings/{meeting.id}/bundle")
         content = answer.data

@@ -228,7 +228,7 @@ def bundle(meeting_id: int) -> ResponseReturnValue:
 
 def send_bundle(meeting: Meeting):  # type: ignore[no-untyped-def]
     return send_spooled(
-        lambda out: export.write(meeting, out),
+        lambda out: export.release(meeting, out),
         "application/json",
         f"{meeting.public_id}.bundle.json",
     )

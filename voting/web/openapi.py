@@ -687,8 +687,9 @@ PATHS: dict[str, dict[str, Any]] = {
             (404, 409),
             auth=STAFF,
             description=(
-                "Any meeting that has opened, open or finished; staff within their scope "
-                "(committee, street office, bureau). Check it with scripts/verify_bundle.py."
+                "Once voting has closed (409 not_yet before: the bundle carries every "
+                "ballot's choices); staff within their scope (committee, street office, "
+                "bureau). Check it with scripts/verify_bundle.py."
             ),
         )
     },

@@ -103,7 +103,7 @@ def write_package(meeting: Meeting, verify_url: str, out: BinaryIO) -> None:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{meeting.public_id}.certificate.pdf", pdf)
         with archive.open(f"{meeting.public_id}.bundle.json", "w", force_zip64=True) as handle:
-            export.write(meeting, handle)
+            export.release(meeting, handle)
 
 
 def fingerprint_of(public_key: str) -> str:

@@ -3,6 +3,11 @@
 Entries go out exactly as they were signed (the stored canonical bytes), the
 roll as frozen at opening; rows are fetched in batches, so a meeting of any
 size exports in bounded memory.
+
+Nobody gets a bundle before the close (``release``): it carries every ballot's
+choices beside a holder id that the roll's (units, area) pair names for most
+holders, and running totals could be computed from it. While voting is open,
+turnout, the bulletin board and receipts say what may be said.
 """
 
 from __future__ import annotations
@@ -16,16 +21,36 @@ from sqlalchemy import select
 
 from voting.domain.bundle import write_bundle
 from voting.extensions import db
-from voting.models import LogEntry, Meeting, RollEntry
+from voting.models import LogEntry, Meeting, MeetingState, RollEntry
 from voting.services import keys
 from voting.services.assembly import certify
 from voting.services.assembly.meetings import roll_rows
 from voting.services.errors import Conflict
 
 BATCH = 2000
+RELEASED = (MeetingState.closed, MeetingState.tallied)
+
+
+class NotClosed(Conflict):
+    code = "not_yet"
+
+
+def release(meeting: Meeting, out: BinaryIO) -> None:
+    """The bundle handed to a person (page, API, command line): only once voting has closed,
+    whatever the role."""
+    if meeting.state not in RELEASED:
+        raise NotClosed(
+            _(
+                "投票截止后才提供审计包：审计包载有每张表决票的选择，截止前交出会泄露谁投了什么和"
+                "实时票数。投票进行中可查看参与情况、公示栏和回执。"
+            )
+        )
+    write(meeting, out)
 
 
 def write(meeting: Meeting, out: BinaryIO) -> None:
+    """The bundle at any point after the opening, for the application's own checks (the
+    database audit, the certified ZIP); people get it through ``release``."""
     if meeting.key_fingerprint is None:
         raise Conflict(_("会议尚未开始投票，还没有可导出的日志"))
     write_bundle(
