@@ -85,6 +85,15 @@ def test_the_frontier_gives_every_root_and_newest_path() -> None:
         assert path == inclusion_proof(index, index + 1, TREE)
 
 
+def test_an_append_names_the_perfect_subtrees_it_completed() -> None:
+    frontier = Frontier()
+    for index, leaf in enumerate(LEAVES[:64]):
+        frontier.append(leaf)
+        size = index + 1
+        heights = (size & -size).bit_length()  # the trailing zeros of size, plus one
+        assert frontier.completed == [TREE(size - (1 << h), size) for h in range(heights)]
+
+
 def test_a_frontier_round_trips_through_bytes() -> None:
     frontier = Frontier()
     for leaf in LEAVES[:77]:

@@ -195,6 +195,9 @@ class Frontier:
         if size < 0 or len(self.roots) != size.bit_count() or not _well_formed(self.roots):
             raise ValueError(f"{len(self.roots)} subtree roots cannot make a tree of {size}")
         self.size = size
+        # The perfect subtrees the last append completed, by height: the leaf, then each
+        # merge (a store of whole subtrees keeps the ones it wants).
+        self.completed: list[bytes] = []
 
     def append(self, leaf: bytes) -> list[bytes]:
         """Add a leaf hash; returns the new leaf's inclusion path in the tree that now ends with it.
@@ -204,8 +207,10 @@ class Frontier:
         """
         path = self.roots[::-1]
         node, size = leaf, self.size
+        self.completed = [node]
         while size & 1:
             node = node_hash(self.roots.pop(), node)
+            self.completed.append(node)
             size >>= 1
         self.roots.append(node)
         self.size += 1

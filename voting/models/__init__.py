@@ -20,7 +20,15 @@ from voting.models.credit import (
     ScoringScheme,
     ServiceContract,
 )
-from voting.models.ledger import Ballot, BallotConflict, Channel, LogEntry, MeetingHead, PaperBallot
+from voting.models.ledger import (
+    Ballot,
+    BallotConflict,
+    Channel,
+    LogEntry,
+    LogSubtree,
+    MeetingHead,
+    PaperBallot,
+)
 from voting.models.meetings import (
     Candidate,
     FirmAction,
@@ -74,6 +82,7 @@ __all__ = [
     "Holder",
     "HolderKind",
     "LogEntry",
+    "LogSubtree",
     "LoginSession",
     "Meeting",
     "MeetingForm",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -64,6 +65,22 @@ class MeetingHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     ballots: Mapped[int] = mapped_column(Integer, default=0)  # serial for ballot ids
+    # The log's Merkle tree (spec checkpoints-v1 §1) as its frontier: the roots of its perfect
+    # subtrees, largest first, 32 bytes each. The checkpoint of size seq + 1 and the newest
+    # entry's inclusion path come from it without reading the log.
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogSubtree(Base):
+    """The tree hash of each whole block of entries (``tree.BLOCK``), kept as its last entry is
+    appended: a proof for any size combines these with the hashes of a few blocks' entries
+    instead of hashing the whole log. Derived from the log, so the audit recomputes them."""
+
+    __tablename__ = "log_subtrees"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Ballot(Base):

@@ -20,6 +20,7 @@ from voting.extensions import db
 from voting.models import LogEntry, Meeting, MeetingHead
 from voting.models.base import utcnow
 from voting.services import keys
+from voting.services.assembly import tree
 from voting.services.locks import lock_row
 
 GENESIS = "0" * 64
@@ -68,11 +69,13 @@ def append(
         body=canonical_json(entry).decode(),
     )
     db.session.add(row)
+    merkle = tree.frontier(head)
+    tree.grow(meeting.id, merkle, entry["hash"])
     if head is None:
         head = MeetingHead(meeting_id=meeting.id, seq=seq, hash=entry["hash"], at=at, ballots=0)
         db.session.add(head)
-    else:
-        head.seq, head.hash, head.at = seq, entry["hash"], at
+    head.seq, head.hash, head.at = seq, entry["hash"], at
+    head.frontier = merkle.to_bytes()
     return row, entry
 
 
