@@ -1,17 +1,38 @@
-"""The demo estate loads, loads again without change, and its meetings verify."""
+"""The demo estate loads, loads again without change, reports what is there, and shows the
+whole life of a result: one meeting certified, one waiting for the street office (which
+attests it with the demo key ``demo load`` wrote), one open."""
 
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from flask import current_app
 from sqlalchemy import func, select
 
 from tests.helpers import csrf_from, sign_in
 from voting.domain.bundle import verify_bundle
+from voting.domain.signing import public_key_text
 from voting.extensions import db
-from voting.models import Ballot, Community, Holder, Meeting, MeetingState, Unit, User
+from voting.models import (
+    Ballot,
+    Community,
+    Holder,
+    Meeting,
+    MeetingState,
+    OfficeKey,
+    Unit,
+    User,
+)
 from voting.services.assembly import certify, export
-from voting.services.demo import estate
+from voting.services.demo import estate, sample_meetings, street_office_key
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_loads_twice_and_its_meetings_verify(app):
@@ -19,10 +40,14 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
     holders = db.session.scalar(select(func.count(Holder.id)))
     second = estate.load()
     assert db.session.scalar(select(func.count(Holder.id))) == holders
-    assert first == second
+    assert "  loaded now: 326 units" in first
+    assert "  already there, unchanged (to start afresh, see the README)" in second
+    assert first[2:] == second[2:]  # the rest reports the same estate and meetings
 
-    finished, current = db.session.scalars(select(Meeting).order_by(Meeting.id)).all()
+    finished, waiting, current = db.session.scalars(select(Meeting).order_by(Meeting.id)).all()
     assert finished.state == MeetingState.tallied and certify.state(finished) == "certified"
+    assert waiting.state == MeetingState.tallied and certify.state(waiting) == "tallied"
+    assert waiting.results_published_at is not None
     assert current.state == MeetingState.open
     channels = dict(
         db.session.execute(
@@ -39,13 +64,74 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
     )
     assert superseded > 0
     assert [m.kind for m in finished.motions] == ["approval", "election", "approval"]
-    for meeting in (finished, current):
+    for meeting in (finished, waiting, current):
         out = io.BytesIO()
         export.write(meeting, out)
         out.seek(0)
         report = verify_bundle(out, workers=1)
         assert report.valid, report.problems
     assert any("has not voted yet" in line for line in first)
+    lines = "\n".join(first)
+    assert (
+        f"{waiting.public_id} {waiting.title}\n    tallied: WAITING FOR THE STREET OFFICE" in lines
+    )
+    assert f"{finished.public_id} {finished.title}\n    CERTIFIED by the bureau" in lines
+    assert f"{current.public_id} {current.title}\n    OPEN until" in lines
+
+    # The street office's key: written once (mode 0600, encrypted as attest.py --new-key
+    # writes it), registered for the demo's street, used for the certified meeting's
+    # attestation, printed with its passphrase; the reload reused it.
+    key_file = Path(current_app.config["SETTINGS"].instance_path) / "demo-street-office-key.pem"
+    assert key_file == street_office_key.path()
+    assert oct(key_file.stat().st_mode)[-3:] == "600"
+    assert b"ENCRYPTED" in key_file.read_bytes()
+    key = serialization.load_pem_private_key(key_file.read_bytes(), b"demo-street-key-2026")
+    public = public_key_text(key)  # type: ignore[arg-type]
+    registered = db.session.scalars(select(OfficeKey)).all()
+    assert [(k.public_key, k.street_office.name) for k in registered] == [
+        (public, "大坪街道办事处")
+    ]
+    street = certify.attestation(finished, "street-office")
+    assert street is not None and json.loads(street.body)["key"] == public
+    assert "DEMO ONLY" in lines and str(key_file) in lines and "demo-street-key-2026" in lines
+    assert public in lines
+
+
+def test_the_street_office_attests_the_waiting_meeting_with_what_demo_load_printed(app, tmp_path):
+    """attest.py with the printed key file and passphrase; upload; the bureau certifies;
+    a reload then reports the meeting as it now is."""
+    estate.load()
+    waiting = db.session.scalars(select(Meeting).order_by(Meeting.id)).all()[1]
+    bundle = tmp_path / f"{waiting.public_id}.bundle.json"
+    with bundle.open("wb") as handle:
+        export.write(waiting, handle)
+    done = subprocess.run(
+        [
+            sys.executable, str(ROOT / "scripts" / "attest.py"), str(bundle),
+            "--key", str(street_office_key.path()), "--name", "大坪街道办事处",
+        ],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "ATTEST_PASSPHRASE": street_office_key.PASSPHRASE},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    attestation = bundle.with_name(f"{waiting.public_id}.bundle.attestation.json")
+    daping = db.session.scalar(select(User).where(User.username == "daping"))
+    certify.accept(waiting, attestation.read_bytes(), daping)
+    community = waiting.community
+    assert "WAITING FOR THE BUREAU" in "\n".join(sample_meetings.report(community))
+
+    bureau = db.session.scalar(select(User).where(User.username == "bureau"))
+    certify.certify(waiting, bureau)
+    reported = "\n".join(sample_meetings.report(community))
+    assert f"{waiting.public_id} {waiting.title}\n    CERTIFIED by the bureau" in reported
+    roles = [a["role"] for a in json.loads(_bundle_text(waiting))["attestations"]]
+    assert roles == ["street-office", "bureau"]
+
+
+def _bundle_text(meeting: Meeting) -> str:
+    out = io.BytesIO()
+    export.write(meeting, out)
+    return out.getvalue().decode()
 
 
 def test_the_template_uploaded_unchanged_on_the_demo_is_refused_for_what_it_lacks(app, client):

@@ -23,7 +23,7 @@ from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
 from voting.models.base import utcnow
 from voting.services.access import accounts
-from voting.services.demo import sample_meetings
+from voting.services.demo import sample_meetings, street_office_key
 from voting.services.registry import estates, roll_import
 
 CITY, DISTRICT, STREET = "重庆市", "渝中区", "大坪街道办事处"
@@ -68,7 +68,8 @@ ACCOUNTS = (
 
 
 def load() -> list[str]:
-    """Create (or find) the demo estate and accounts; returns what to tell the user."""
+    """Create (or find) the demo estate, accounts, street-office key and meetings; returns
+    what to tell the user about what is there now."""
     community = _community()
     registry_names = {b.name for b in community.buildings}
     missing = [name for name in BUILDINGS if name not in registry_names]
@@ -83,14 +84,37 @@ def load() -> list[str]:
         a.username: db.session.scalar(select(User).where(User.username == a.username))
         for a in ACCOUNTS
     }
-    meeting_lines = sample_meetings.load(community, staff, utcnow())
+    office_key = street_office_key.registered(community.street_office, staff["bureau"])
+    sample_meetings.load(community, staff, office_key, utcnow())
+    return [
+        *_estate_lines(community, report),
+        *_sign_in_lines(),
+        *street_office_key.lines(community.street_office),
+        *sample_meetings.report(community),
+    ]
+
+
+def _estate_lines(community: Community, report: roll_import.ImportReport) -> list[str]:
     totals = estates.community_totals(community)
+    if report.added:
+        loaded = f"loaded now: {len(report.added)} units"
+    elif report.changed:
+        loaded = f"already there; {len(report.changed)} units set back to the demo roll"
+    else:
+        loaded = "already there, unchanged (to start afresh, see the README)"
     return [
         f"demo estate: {CITY}{DISTRICT} {STREET} {COMMUNITY} (community id {community.id})",
+        f"  {loaded}",
         f"  {report.units} units, {totals.holders} holders with a vote,"
         f" voting area {format_area(totals.area)} m²",
+    ]
+
+
+def _sign_in_lines() -> list[str]:
+    return [
+        "sign-ins (DEMO ONLY: these are public; never load the demo on a real server):",
         *(
-            f"  sign in as {a.role.value}: username {a.username}  password {a.password}"
+            f"  {a.role.value}: username {a.username}  password {a.password}"
             f"  authenticator secret {demo_totp_secret(a.username)}"
             for a in ACCOUNTS
         ),
@@ -98,8 +122,8 @@ def load() -> list[str]:
         "  secret to an authenticator app (time-based), or print the current code with",
         "  .venv/bin/python -c 'import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())' SECRET",
         "  owners sign in with their phone number; with SMS_GATEWAY=outbox read the code on",
-        "  /bureau/sms (as bureau) or with: flask --app wsgi sms outbox",
-        *meeting_lines,
+        "  /bureau/sms (as bureau), or in a shell with: (set -a; . instance/demo.env;",
+        "  .venv/bin/flask --app wsgi sms outbox --limit 5)",
     ]
 
 

@@ -1,10 +1,14 @@
-"""The demo estate's meetings: one finished and certified, one open now.
+"""The demo estate's meetings: the whole life of a result, one meeting per stage.
 
-The finished meeting has online, paper, proxy and revoted ballots and an
-election, and carries the street office's attestation and the bureau's
-certification, so a new user can export, verify and download the certified
-result at once. The open one lets them vote (and watch the turnout). Both go
-through the real services with explicit times relative to today; the seeded
+- certified: online, paper, proxy and revoted ballots and an election, attested
+  by the street office and certified by the bureau, so a new user can export,
+  verify and download the certified result at once;
+- tallied and waiting for the street office: a new user attests it with the
+  demo street office's key (``street_office_key``) and certifies it as the bureau;
+- open: a new user votes in it (and watches the turnout); it closes in days.
+
+Each goes through the real services with explicit times relative to today (a
+new meeting needs 15 days' notice, so nobody could wait for one); the seeded
 choices make a reload change nothing.
 """
 
@@ -17,40 +21,50 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask_babel import format_datetime
 from PIL import Image
 from sqlalchemy import select
 
 from voting.domain.bundle import make_attestation
-from voting.domain.signing import public_key_text
 from voting.extensions import db
-from voting.models import Channel, Community, Firm, Meeting, Owner, RollEntry, User
+from voting.models import (
+    Channel,
+    Community,
+    Firm,
+    Meeting,
+    MeetingState,
+    Owner,
+    RollEntry,
+    User,
+)
 from voting.services import keys
 from voting.services.assembly import ballots, certify, meetings, paper
 from voting.services.credit import firms
 
 FIRM = ("重庆诚信物业服务有限公司", "91500103MA5U7L8K2B")
 FIRST = "2026年第一次业主大会会议"
-SECOND = "2026年第二次业主大会会议（选聘物业服务企业）"
+WAITING = "2026年第二次业主大会会议（修改管理规约）"
+SECOND = "2026年第三次业主大会会议（选聘物业服务企业）"
 CANDIDATES = ["陈立新", "刘雅琴", "王建华", "赵秀英", "孙晓东"]
 
 
-def load(community: Community, staff: dict[str, User], now: datetime) -> list[str]:
-    """Create the two meetings unless they exist; returns lines for the user."""
+def load(
+    community: Community, staff: dict[str, User], office_key: Ed25519PrivateKey, now: datetime
+) -> None:
+    """Create the meetings of each stage that are missing; those there are left as they are."""
     keys.init()
-    existing = {m.title: m for m in meetings.for_community(community)}
-    finished = existing.get(FIRST) or _finished(community, staff, now)
-    current = existing.get(SECOND) or _open(community, staff, now)
-    waiting = _a_voter_who_has_not_voted(current)
-    lines = [
-        f"  finished, certified meeting: {finished.public_id} ({finished.title})",
-        f"  open meeting: {current.public_id} ({current.title})",
-    ]
-    if waiting is not None:
-        lines.append(f"  an owner who has not voted yet: phone {waiting} (sign in at /sign-in)")
-    return lines
+    existing = {m.title for m in meetings.for_community(community)}
+    if FIRST not in existing:
+        _finished(community, staff, office_key, now)
+    if WAITING not in existing:
+        _waiting_for_the_street_office(community, staff, now)
+    if SECOND not in existing:
+        _open(community, staff, now)
 
 
-def _finished(community: Community, staff: dict[str, User], now: datetime) -> Meeting:
+def _finished(
+    community: Community, staff: dict[str, User], office_key: Ed25519PrivateKey, now: datetime
+) -> Meeting:
     opens = (now - timedelta(days=40)).replace(hour=1, minute=0, second=0, microsecond=0)
     meeting = meetings.create(
         community,
@@ -107,17 +121,19 @@ def _finished(community: Community, staff: dict[str, User], now: datetime) -> Me
     closes = meeting.closes_at
     meetings.close(meeting.id, staff["committee1"], now=closes + timedelta(hours=1))
     meetings.publish_results(meeting.id, staff["committee1"], now=closes + timedelta(days=1))
-    _attest_and_certify(meeting, community, staff, closes + timedelta(days=2))
+    _attest_and_certify(meeting, community, staff, office_key, closes + timedelta(days=2))
     return meeting
 
 
 def _attest_and_certify(
-    meeting: Meeting, community: Community, staff: dict[str, User], when: datetime
+    meeting: Meeting,
+    community: Community,
+    staff: dict[str, User],
+    office_key: Ed25519PrivateKey,
+    when: datetime,
 ) -> None:
     """The street office signs with its own key (in real life on its own computer);
     the bureau certifies."""
-    office_key = Ed25519PrivateKey.generate()
-    certify.register_key(community.street_office, public_key_text(office_key), staff["bureau"])
     head = meetings.head(meeting)
     assert head is not None
     signed = make_attestation(
@@ -125,6 +141,49 @@ def _attest_and_certify(
     )
     certify.accept(meeting, json.dumps(signed, ensure_ascii=False).encode(), staff["daping"])
     certify.certify(meeting, staff["bureau"], now=when + timedelta(hours=3))
+
+
+def _waiting_for_the_street_office(
+    community: Community, staff: dict[str, User], now: datetime
+) -> Meeting:
+    """Closed by the clock six days ago, tallied, the result published: the street office's
+    turn (verify, attest, upload), then the bureau's (certify)."""
+    opens = (now - timedelta(days=16)).replace(hour=1, minute=0, second=0, microsecond=0)
+    meeting = meetings.create(
+        community,
+        staff["committee1"],
+        title=WAITING,
+        form="written",
+        opens_at=opens,
+        closes_at=opens + timedelta(days=10),
+        is_revote_allowed=True,
+    )
+    meetings.add_motion(
+        meeting, kind="approval", item=2, title="修改管理规约第十二条（电动自行车停放与充电）",
+        text="禁止在楼道、电梯内停放电动自行车或充电；在地下车库 B 区设集中充电点。",
+    )  # fmt: skip
+    meetings.add_motion(
+        meeting, kind="approval", item=8, title="出租电梯轿厢广告位",
+        text="出租全部电梯轿厢广告位，年收益约 6.80 万元，扣除税费后全部计入业主共有资金。",
+    )  # fmt: skip
+    meetings.announce(meeting.id, staff["committee1"], now=opens - timedelta(days=16))
+    meetings.open_voting(meeting.id, staff["committee1"], now=opens)
+    rng = random.Random(2026_03)
+    clock = opens + timedelta(minutes=7)
+    for holder_id in _roll(meeting):
+        clock += timedelta(minutes=rng.randint(5, 60))
+        if rng.random() < 0.25:
+            continue
+        choice = {
+            "m1": rng.choice(["agree"] * 7 + ["oppose", "abstain"]),
+            "m2": rng.choice(["agree", "agree", "oppose", "abstain"]),
+        }
+        ballots.cast(meeting.id, holder_id, choice, now=clock)
+    meetings.close(meeting.id, now=meeting.closes_at)  # by the clock
+    meetings.publish_results(
+        meeting.id, staff["committee1"], now=meeting.closes_at + timedelta(days=1)
+    )
+    return meeting
 
 
 def _open(community: Community, staff: dict[str, User], now: datetime) -> Meeting:
@@ -187,6 +246,55 @@ def _scan() -> bytes:
     out = io.BytesIO()
     Image.new("L", (240, 320), color=255).save(out, format="PNG")
     return out.getvalue()
+
+
+def report(community: Community) -> list[str]:
+    """Every meeting of the community as it stands now (the clock moved first, as any page
+    would), with what the user can do next: a reload reports what is there, not what a
+    first load made."""
+    lines = ["meetings (times in Beijing time):"]
+    for meeting in sorted(meetings.for_community(community), key=lambda m: m.id):
+        meeting = meetings.advance(meeting)
+        lines.append(f"  {meeting.public_id} {meeting.title}")
+        lines.append(f"    {_stage(meeting)}")
+        if meeting.state == MeetingState.open:
+            waiting = _a_voter_who_has_not_voted(meeting)
+            if waiting is not None:
+                lines.append(f"    an owner who has not voted yet: phone {waiting} (/sign-in)")
+    return lines
+
+
+def _stage(meeting: Meeting) -> str:
+    state = MeetingState(meeting.state)
+    if state == MeetingState.draft:
+        return "draft (the committee can still edit it)"
+    if state == MeetingState.announced:
+        return f"announced; voting opens {_local(meeting.opens_at)}"
+    if state == MeetingState.open:
+        voted = len(_roll(meeting)) - len(meetings.non_voters(meeting))
+        return (
+            f"OPEN until {_local(meeting.closes_at)}: {voted} of {len(_roll(meeting))}"
+            " holders have voted; owners can vote now"
+        )
+    if state == MeetingState.closed:
+        return "closed, not tallied yet"
+    stage = certify.state(meeting)
+    if stage == certify.Certification.certified:
+        assert meeting.certified_at is not None
+        return (
+            f"CERTIFIED by the bureau {_local(meeting.certified_at)}:"
+            " the certified result (PDF, ZIP) is on its page"
+        )
+    if stage == certify.Certification.attested:
+        return "tallied and attested by the street office: WAITING FOR THE BUREAU to certify it"
+    return (
+        "tallied: WAITING FOR THE STREET OFFICE (daping) to verify the bundle and upload its"
+        " attestation, then for the bureau to certify it"
+    )
+
+
+def _local(moment: datetime) -> str:
+    return format_datetime(moment, "yyyy-MM-dd HH:mm")
 
 
 def _a_voter_who_has_not_voted(meeting: Meeting) -> str | None:
