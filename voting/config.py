@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ class Settings:
     # the Secure cookie flag depend on it being right.
     proxy_hops: int = 0
     public_base_url: str = ""
+    # Names this deployment in every checkpoint (spec checkpoints-v1 §2): set once, never changed.
+    log_origin: str = "localhost"
     bureau_name: str = "住房和城乡建设委员会"
     sms_gateway: str = "outbox"
     sms_http_url: str = ""
@@ -80,6 +83,7 @@ class Settings:
             secure_cookies=_flag(environ.get("SECURE_COOKIES")),
             proxy_hops=int(environ.get("PROXY_HOPS", "0")),
             public_base_url=environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            log_origin=environ.get("LOG_ORIGIN") or _host(environ.get("PUBLIC_BASE_URL", "")),
             bureau_name=environ.get("BUREAU_NAME", "住房和城乡建设委员会"),
             sms_gateway=environ.get("SMS_GATEWAY", "outbox"),
             sms_http_url=environ.get("SMS_HTTP_URL", ""),
@@ -103,6 +107,12 @@ class Settings:
             raise ConfigError(
                 f"SECRET_KEY must be set to a random string of at least {MIN_SECRET_LENGTH} "
                 'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        origin = self.log_origin
+        if not re.fullmatch(r"[!-*,-.0-~][!-*,-~]*", origin) or origin.endswith("/"):
+            raise ConfigError(
+                "LOG_ORIGIN must be a schema-less URL such as vote.example.org: printable ASCII,"
+                " no space or '+', not ending in '/'"
             )
         if self.sms_gateway not in {"outbox", "http"}:
             raise ConfigError("SMS_GATEWAY must be 'outbox' or 'http'")
@@ -134,6 +144,11 @@ def engine_options(database_url: str) -> dict[str, Any]:
         # connection meanwhile: the pool must not run out before the lock frees.
         return {"connect_args": {"timeout": 30}, "pool_size": 10, "max_overflow": 90}
     return {"pool_pre_ping": True}
+
+
+def _host(public_base_url: str) -> str:
+    """LOG_ORIGIN's default: PUBLIC_BASE_URL without its scheme, else localhost."""
+    return re.sub(r"^[a-z]+://", "", public_base_url.strip().rstrip("/")) or "localhost"
 
 
 def _derive(secret: str, label: str) -> str:

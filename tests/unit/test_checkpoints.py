@@ -135,7 +135,7 @@ def test_each_witness_is_listed_once_under_the_origin_and_cosigns(example: dict[
     ]
     twice = ((WITNESS, OFFICE_KEY), (WITNESS, OFFICE_KEY))
     problems = check_10(witnessed(example, [whole(example)], twice))
-    assert problems == [f"checkpoints.witnesses[1]: {WITNESS} is listed twice"]
+    assert problems == [f"checkpoints.witnesses[1]: {WITNESS} is listed twice with one key"]
     problems = check_10(
         witnessed(example, [whole(example, cosigners=((WITNESS, LOG_KEY),))], ((WITNESS, LOG_KEY),))
     )

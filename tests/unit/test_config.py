@@ -82,3 +82,20 @@ def test_the_production_entry_point_will_not_start_without_a_key(tmp_path):
         )  # fmt: skip
         assert result.returncode != 0
         assert "ConfigError: SECRET_KEY must be set" in result.stderr
+
+
+def test_log_origin_defaults_to_the_public_address_and_refuses_what_no_origin_may_hold(
+    environ, tmp_path
+):
+    environ.setenv("SECRET_KEY", STRONG + "x")
+    environ.delenv("LOG_ORIGIN", raising=False)
+    environ.delenv("PUBLIC_BASE_URL", raising=False)
+    assert load_settings(tmp_path).log_origin == "localhost"
+    environ.setenv("PUBLIC_BASE_URL", "https://vote.example.org/")
+    assert load_settings(tmp_path).log_origin == "vote.example.org"
+    environ.setenv("LOG_ORIGIN", "vote.example.org/chongqing")
+    assert load_settings(tmp_path).log_origin == "vote.example.org/chongqing"
+    for bad in ("vote example.org", "vote+x.org", "vote.example.org/", "/vote", "投票.org"):
+        environ.setenv("LOG_ORIGIN", bad)
+        with pytest.raises(ConfigError, match="LOG_ORIGIN"):
+            load_settings(tmp_path)

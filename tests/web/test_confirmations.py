@@ -135,7 +135,11 @@ def test_revoking_a_role_resetting_an_authenticator_and_revoking_a_key_need_the_
             f"/bureau/staff/{member.id}/totp-reset",
             "确认重置：该账号立即退出登录，下次登录须重新绑定验证器",
         ),
-        (keys, f"/bureau/keys/{key.id}/revoke", "确认停用：此后不再接受用该公钥签署的审核签名"),
+        (
+            keys,
+            f"/bureau/keys/{key.id}/revoke",
+            "确认停用：此后不再接受用该公钥签署的审核签名和共同签名",
+        ),
     )
 
     def unchanged() -> bool:

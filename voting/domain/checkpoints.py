@@ -25,6 +25,7 @@ from voting.domain.notes import (
     cosignature_time,
     is_by,
     is_key_name,
+    key_id,
     parse_note,
     signature_valid,
 )
@@ -154,8 +155,10 @@ class CheckpointsCheck:
             if previous is not None and checkpoint.size <= previous:
                 problems.append(f"{where}: not after size {previous}: sorted by size, none twice")
             previous = checkpoint.size
-            note_problems, cosignatures = _signature_problems(note, origin, log_raw, witnesses)
-            cosigners |= {cosignature["name"] for cosignature in cosignatures}
+            note_problems, cosignatures, signers = _signature_problems(
+                note, origin, log_raw, witnesses
+            )
+            cosigners |= signers
             problems += [f"{where}: {message}" for message in note_problems]
             matches = self._root_problems(checkpoint, log_length, roots, agreeing, cosignatures)
             if isinstance(matches, str):
@@ -170,8 +173,8 @@ class CheckpointsCheck:
                     "valid": not note_problems and matches is True,
                 }
             )
-        for name in witnesses:
-            if name not in cosigners:
+        for name, key_id_ in witnesses:
+            if (name, key_id_) not in cosigners:
                 problems.append(f"checkpoints.witnesses: {name} cosigns no note")
         if log_length and log_length not in self.sizes():
             problems.append(f"no note of the whole log (size {log_length})")
@@ -187,8 +190,10 @@ class CheckpointsCheck:
 
     def _witnesses(
         self, log_origin: str | None, log_key: str | None
-    ) -> tuple[dict[str, bytes], list[str]]:
-        witnesses: dict[str, bytes] = {}
+    ) -> tuple[dict[tuple[str, bytes], bytes], list[str]]:
+        """Each listed witness by (name, cosignature key ID): a witness that changed its key
+        is listed once per key, as a verifier identifies a signer by both."""
+        witnesses: dict[tuple[str, bytes], bytes] = {}
         problems = []
         for index, witness in enumerate(self.section["witnesses"]):
             name, where = witness["name"], f"checkpoints.witnesses[{index}]"
@@ -197,11 +202,13 @@ class CheckpointsCheck:
                 prefix is not None and (not name.startswith(prefix) or name == prefix)
             ):
                 problems.append(f"{where}: {name[:80]!r} is not <LOG_ORIGIN>{WITNESSES}<office>")
-            if name in witnesses:
-                problems.append(f"{where}: {name} is listed twice")
+            key = public_key_raw(witness["key"])
+            listed = (name, key_id(name, COSIGNATURE, key))
+            if listed in witnesses:
+                problems.append(f"{where}: {name} is listed twice with one key")
             if witness["key"] == log_key:
                 problems.append(f"{where}: the log key cannot witness its own log")
-            witnesses[name] = public_key_raw(witness["key"])
+            witnesses[listed] = key
         return witnesses, problems
 
     @staticmethod
@@ -232,24 +239,26 @@ class CheckpointsCheck:
 
 
 def _signature_problems(
-    note: Note, origin: str, log_key: bytes | None, witnesses: Mapping[str, bytes]
-) -> tuple[list[str], list[dict[str, Any]]]:
+    note: Note, origin: str, log_key: bytes | None, witnesses: Mapping[tuple[str, bytes], bytes]
+) -> tuple[list[str], list[dict[str, Any]], set[tuple[str, bytes]]]:
     """Problems with a note's lines (one valid log signature, every other line a listed
-    witness's valid cosignature), and its cosignatures as the report shows them."""
+    witness's valid cosignature), its cosignatures as the report shows them, and who made
+    them (name, key ID)."""
     problems, cosignatures = [], []
     log_lines = 0
-    seen: set[str] = set()
+    seen: set[tuple[str, bytes]] = set()
     for signature in note.signatures:
-        witness = witnesses.get(signature.name)
+        signer = (signature.name, signature.key_id)
+        witness = witnesses.get(signer)
         if log_key is not None and is_by(signature, origin, ED25519, log_key):
             log_lines += 1
             if not signature_valid(note.text, signature, origin, log_key):
                 problems.append("the log key's signature does not verify")
-        elif witness is not None and is_by(signature, signature.name, COSIGNATURE, witness):
+        elif witness is not None:
             timestamp = cosignature_time(note.text, signature, signature.name, witness)
-            if signature.name in seen:
+            if signer in seen:
                 problems.append(f"cosigned twice by {signature.name}")
-            seen.add(signature.name)
+            seen.add(signer)
             if timestamp is None:
                 problems.append(f"the cosignature by {signature.name} does not verify")
             cosignatures.append(
@@ -265,4 +274,4 @@ def _signature_problems(
         problems.append(
             "not signed by the log key" if not log_lines else "signed twice by the log key"
         )
-    return problems, cosignatures
+    return problems, cosignatures, seen

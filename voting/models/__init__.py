@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
 from voting.models.accounts import LoginSession, OtpChallenge, RateCounter, Role, RoleGrant, User
-from voting.models.audit import Attestation, AuditRun, OfficeKey
+from voting.models.audit import Attestation, AuditRun, Cosignature, OfficeKey
 from voting.models.base import Base
 from voting.models.credit import (
     CorrectionKind,
@@ -68,6 +68,7 @@ __all__ = [
     "Channel",
     "Community",
     "CorrectionKind",
+    "Cosignature",
     "CreditAnswer",
     "CreditCategory",
     "CreditCorrection",

@@ -33,6 +33,13 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Unprocessable(ServiceError):
+    """Well-formed as a request, but not what it must be (e.g. a cosignature that fails)."""
+
+    status = 422
+    code = "unprocessable"
+
+
 class TooManyAttempts(ServiceError):
     status = 429
     code = "rate_limited"

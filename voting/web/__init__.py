@@ -55,6 +55,7 @@ def register_web(app: Flask) -> None:
         committee,
         credit,
         errors,
+        log,
         main,
         meetings,
         owner,
@@ -63,7 +64,7 @@ def register_web(app: Flask) -> None:
         results,
     )
 
-    for module in (main, auth, bureau, committee, credit, meetings, paper, owner, public):
+    for module in (main, auth, bureau, committee, credit, meetings, paper, owner, public, log):
         app.register_blueprint(module.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(api.bp)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
 from voting.services.access import accounts, authenticators
-from voting.services.assembly import certify
+from voting.services.assembly import certify, checkpoints
 from voting.services.messaging import sms
 from voting.services.registry import estates
 from voting.web.forms import attempt, confirmed, form_int
@@ -171,7 +171,12 @@ def sms_messages() -> ResponseReturnValue:
 @staff_required(Role.bureau)
 def office_keys() -> ResponseReturnValue:
     offices = list(db.session.scalars(select(StreetOffice).order_by(StreetOffice.name)))
-    return render_template("bureau/keys.html", keys=certify.office_keys(), offices=offices)
+    return render_template(
+        "bureau/keys.html",
+        keys=certify.office_keys(),
+        offices=offices,
+        witness_names={office.id: checkpoints.witness_name_of(office) for office in offices},
+    )
 
 
 @bp.post("/keys")
@@ -179,7 +184,13 @@ def office_keys() -> ResponseReturnValue:
 def register_key() -> ResponseReturnValue:
     office = db.get_or_404(StreetOffice, form_int(request.form.get("street_office_id")))
     return attempt(
-        lambda: certify.register_key(office, request.form.get("public_key", ""), g.user),
+        lambda: certify.register_key(
+            office,
+            request.form.get("public_key", ""),
+            g.user,
+            attests=request.form.get("attests") == "on",
+            witnesses=request.form.get("witnesses") == "on",
+        ),
         _("已登记街道办事处公钥"),
         url_for("bureau.office_keys"),
     )

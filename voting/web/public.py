@@ -12,7 +12,7 @@ from voting.extensions import db
 from voting.models import Meeting, MeetingState
 from voting.services import keys
 from voting.services.access import scope
-from voting.services.assembly import ledger, meetings, receipts
+from voting.services.assembly import checkpoints, ledger, meetings, receipts
 from voting.services.errors import NotFound
 from voting.services.registry import owners
 from voting.web.forms import form_int
@@ -49,6 +49,7 @@ def board(meeting_id: int) -> ResponseReturnValue:
         entries=entries,
         head=meetings.head(meeting),
         next_after=entries[-1].seq if len(entries) == PAGE else None,
+        witnessed=checkpoints.witnessed(meeting),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -24,8 +25,15 @@ def qr_svg(text: str) -> Markup:
     return Markup(svg[svg.index("<svg") :])  # drop the XML declaration
 
 
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A full address for paper, QR codes and cron lines: PUBLIC_BASE_URL when set, else this
+    host."""
+    base = current_app.config["SETTINGS"].public_base_url
+    return (
+        base + url_for(endpoint, **values) if base else url_for(endpoint, **values, _external=True)
+    )
+
+
 def receipt_check_url(receipt_text: str) -> str:
     """Where a receipt's QR code points: the public check page (never the choice)."""
-    base = current_app.config["SETTINGS"].public_base_url
-    path = url_for("public.check", r=receipt_text)
-    return base + path if base else url_for("public.check", r=receipt_text, _external=True)
+    return absolute_url("public.check", r=receipt_text)

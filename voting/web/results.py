@@ -21,7 +21,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, get_locale
@@ -47,7 +46,7 @@ from voting.web.forms import form_int
 from voting.web.guards import staff_required
 from voting.web.meetings import _meeting, safe_cells
 from voting.web.public import _readable
-from voting.web.qr import qr_svg
+from voting.web.qr import absolute_url, qr_svg
 
 bp = Blueprint("results", __name__)
 
@@ -111,7 +110,7 @@ def verify_url(meeting: Meeting) -> str:
     """The public page of a tallied meeting's result, keyed by its final head (for the QR)."""
     head = meetings.head(meeting)
     assert head is not None  # tallied
-    return _absolute("results.verify", public_id=meeting.public_id, head_hash=head.hash)
+    return absolute_url("results.verify", public_id=meeting.public_id, head_hash=head.hash)
 
 
 # --- the public verification page ---------------------------------------------------------
@@ -317,7 +316,7 @@ def notice(meeting_id: int) -> ResponseReturnValue:
     found = outcomes.of(meeting)
     if found is None or meeting.state != MeetingState.tallied:
         abort(404)
-    check_url = _absolute("public.check")
+    check_url = absolute_url("public.check")
     lang = str(get_locale())
     return render_template(
         "public/notice.html",
@@ -334,14 +333,6 @@ def notice(meeting_id: int) -> ResponseReturnValue:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _absolute(endpoint: str, **values: Any) -> str:
-    """A full address for paper and QR codes: PUBLIC_BASE_URL when set, else this host."""
-    base = current_app.config["SETTINGS"].public_base_url
-    return (
-        base + url_for(endpoint, **values) if base else url_for(endpoint, **values, _external=True)
-    )
 
 
 def _zone() -> ZoneInfo:

@@ -59,8 +59,17 @@ def state(meeting: Meeting) -> Certification:
     return Certification.tallied
 
 
-def register_key(office: StreetOffice, public_key: str, by: User) -> OfficeKey:
-    """The bureau records a street office's public key (unpadded base64url, 32 bytes)."""
+def register_key(
+    office: StreetOffice,
+    public_key: str,
+    by: User,
+    *,
+    attests: bool = True,
+    witnesses: bool = False,
+) -> OfficeKey:
+    """The bureau records a street office's public key (unpadded base64url, 32 bytes) for its
+    attestations, as its witness key (spec checkpoints-v1 §3), or both; registering a key the
+    office already has adds the purposes given."""
     text = public_key.strip()
     try:
         public_key_raw(text)
@@ -68,12 +77,19 @@ def register_key(office: StreetOffice, public_key: str, by: User) -> OfficeKey:
         raise InvalidInput(
             _("公钥格式不正确：应为 43 个字符的 base64url（attest.py --new-key 输出）")
         ) from None
+    if not (attests or witnesses):
+        raise InvalidInput(_("请选择公钥的用途：审核签名、见证，或两者"))
     if text in {keys.public_text(name) for name in keys.all_fingerprints()}:
         raise InvalidInput(_("不能登记日志签名公钥"))
-    if db.session.scalar(select(OfficeKey.id).where(OfficeKey.public_key == text)) is not None:
+    key = db.session.scalar(select(OfficeKey).where(OfficeKey.public_key == text))
+    if key is not None and (key.street_office_id != office.id or key.revoked_at is not None):
         raise Conflict(_("该公钥已登记"))
-    key = OfficeKey(street_office_id=office.id, public_key=text, registered_by_id=by.id)
-    db.session.add(key)
+    if key is None:
+        key = OfficeKey(
+            street_office_id=office.id, public_key=text, registered_by_id=by.id, attests=False
+        )
+        db.session.add(key)
+    key.attests, key.witnesses = key.attests or attests, key.witnesses or witnesses
     db.session.commit()
     return key
 
@@ -119,6 +135,7 @@ def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
         select(OfficeKey).where(
             OfficeKey.public_key == data["key"],
             OfficeKey.street_office_id == meeting.community.street_office_id,
+            OfficeKey.attests.is_(True),
             OfficeKey.revoked_at.is_(None),
         )
     )
