@@ -9,8 +9,9 @@ Python 3.11+ and ``pip install cryptography``.
     python scripts/attest.py BUNDLE --key office.pem --name 大坪街道办事处 [--out FILE]
 
 The private key is stored encrypted with a passphrase (asked for, or taken
-from ATTEST_PASSPHRASE). Exit status: 0 signed, 1 the bundle is not valid or
-not final, 2 a usage, file or passphrase problem.
+from ATTEST_PASSPHRASE). It speaks Chinese, or English with ``--lang en``, as
+the verifier does. Exit status: 0 signed, 1 the bundle is not valid or not
+final, 2 a usage, file or passphrase problem.
 """
 
 from __future__ import annotations
@@ -28,6 +29,53 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 SIGNED, INVALID, UNUSABLE = 0, 1, 2
 ROLES = ("street-office", "bureau", "committee")
 
+TEXT = {
+    "zh": {
+        "required": "需要 BUNDLE、--key 和 --name（或 --new-key FILE）",
+        "exists": "{path} 已存在，不会覆盖",
+        "differ": "两次输入的口令不一致",
+        "short": "口令至少需要 8 个字符",
+        "prompt": "口令：",
+        "again": "再输入一次：",
+        "key_written": "私钥已写入 {path}（请妥善保管；它由您的口令保护）",
+        "public_key": "公钥（交给住建部门在“街道公钥”页登记）：",
+        "unreadable": "无法读取 {path}：{error}",
+        "problem": "检查 {check}{where}：{message}",
+        "seq": "，seq {seq}",
+        "invalid": "审计包无效：没有签署任何内容",
+        "not_final": "审计包还不是最终结果（尚未计票）：没有签署任何内容",
+        "bad_key": "无法使用密钥 {path}：口令不对，或不是 attest.py --new-key 生成的私钥文件",
+        "not_ed25519": "{path} 不是 Ed25519 私钥",
+        "cannot": "无法签署：{error}",
+        "log_key": "这是日志签名密钥；请用您自己的密钥签署",
+        "valid": "审计包有效；会议 {meeting}；末条哈希 {head}",
+        "written": "审核签名已写入 {path}：请在该会议的页面上传（上传审核签名）",
+    },
+    "en": {
+        "required": "BUNDLE, --key and --name are required (or --new-key FILE)",
+        "exists": "{path} exists; not overwriting it",
+        "differ": "the passphrases differ",
+        "short": "use a passphrase of at least 8 characters",
+        "prompt": "passphrase: ",
+        "again": "again: ",
+        "key_written": "private key written to {path} (keep it safe; it is protected by your"
+        " passphrase)",
+        "public_key": "public key (give it to the housing bureau to register on 街道公钥):",
+        "unreadable": "cannot read {path}: {error}",
+        "problem": "check {check}{where}: {message}",
+        "seq": " seq {seq}",
+        "invalid": "the bundle is NOT valid: nothing signed",
+        "not_final": "the bundle is not final (no tally yet): nothing signed",
+        "bad_key": "cannot use the key {path}: a wrong passphrase, or not a private key file"
+        " made by attest.py --new-key",
+        "not_ed25519": "{path} is not an Ed25519 key",
+        "cannot": "cannot attest: {error}",
+        "log_key": "that is the log key; attest with your own key",
+        "valid": "bundle valid; meeting {meeting}; head {head}",
+        "written": "attestation written to {path}: upload it on the meeting's page (上传审核签名)",
+    },
+}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -37,31 +85,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="who attests, e.g. 大坪街道办事处")
     parser.add_argument("--role", default="street-office", choices=ROLES)
     parser.add_argument("--out", metavar="FILE", help="where to write the attestation")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of messages")
     args = parser.parse_args(argv)
+    text = TEXT[args.lang]
     try:
         if args.new_key:
-            return new_key(Path(args.new_key))
+            return new_key(Path(args.new_key), text)
         if not (args.bundle and args.key and args.name):
-            parser.error("BUNDLE, --key and --name are required (or --new-key FILE)")
-        return attest(Path(args.bundle), Path(args.key), args.name, args.role, args.out)
+            parser.error(text["required"])
+        return attest(Path(args.bundle), Path(args.key), args.name, args.role, args.out, text)
     except KeyboardInterrupt:
         return UNUSABLE
 
 
-def new_key(path: Path) -> int:
+def new_key(path: Path, text: dict[str, str]) -> int:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from voting.domain.signing import public_key_text
 
     if path.exists():
-        print(f"{path} exists; not overwriting it", file=sys.stderr)
-        return UNUSABLE
+        return _refuse(text["exists"].format(path=path), UNUSABLE)
     try:
-        passphrase = _passphrase(confirm=True)
+        passphrase = _passphrase(text, confirm=True)
     except ValueError as error:
-        print(error, file=sys.stderr)
-        return UNUSABLE
+        return _refuse(str(error), UNUSABLE)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -71,13 +119,15 @@ def new_key(path: Path) -> int:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
-    print(f"private key written to {path} (keep it safe; it is protected by your passphrase)")
-    print("public key (give it to the housing bureau to register):")
+    print(text["key_written"].format(path=path))
+    print(text["public_key"])
     print(public_key_text(key))
     return SIGNED
 
 
-def attest(bundle: Path, key_path: Path, name: str, role: str, out: str | None) -> int:
+def attest(
+    bundle: Path, key_path: Path, name: str, role: str, out: str | None, text: dict[str, str]
+) -> int:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -87,25 +137,25 @@ def attest(bundle: Path, key_path: Path, name: str, role: str, out: str | None) 
     try:
         report = verify_bundle(bundle)
     except (OSError, ValueError) as error:
-        print(f"cannot read {bundle}: {error}", file=sys.stderr)
-        return UNUSABLE
+        return _refuse(text["unreadable"].format(path=bundle, error=error), UNUSABLE)
     if not report.valid:
         for problem in report.problems[:20]:
-            where = f" seq {problem.seq}" if problem.seq is not None else ""
-            print(f"check {problem.check}{where}: {problem.message}", file=sys.stderr)
-        print("the bundle is NOT valid: nothing signed", file=sys.stderr)
-        return INVALID
+            where = text["seq"].format(seq=problem.seq) if problem.seq is not None else ""
+            line = text["problem"].format(check=problem.check, where=where, message=problem.message)
+            print(line, file=sys.stderr)
+        return _refuse(text["invalid"], INVALID)
     if report.stage != "tallied" or report.head is None:
-        print("the bundle is not final (no tally yet): nothing signed", file=sys.stderr)
-        return INVALID
+        return _refuse(text["not_final"], INVALID)
     try:
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=_passphrase())
-    except (OSError, ValueError, TypeError) as error:
-        print(f"cannot use the key {key_path}: {error}", file=sys.stderr)
-        return UNUSABLE
+        key_bytes = key_path.read_bytes()
+    except OSError as error:
+        return _refuse(text["unreadable"].format(path=key_path, error=error), UNUSABLE)
+    try:
+        key = serialization.load_pem_private_key(key_bytes, password=_passphrase(text))
+    except (ValueError, TypeError):
+        return _refuse(text["bad_key"].format(path=key_path), UNUSABLE)
     if not isinstance(key, Ed25519PrivateKey):
-        print(f"{key_path} is not an Ed25519 key", file=sys.stderr)
-        return UNUSABLE
+        return _refuse(text["not_ed25519"].format(path=key_path), UNUSABLE)
     # Dated now, but never before the tally it attests (spec §4): a laptop clock that runs
     # behind the server's must not make the upload fail.
     now = datetime.now(UTC).replace(microsecond=0)
@@ -114,29 +164,31 @@ def attest(bundle: Path, key_path: Path, name: str, role: str, out: str | None) 
     try:
         attestation = make_attestation(role, name, report.head, now, key)
     except BundleError as error:
-        print(f"cannot attest: {error}", file=sys.stderr)
-        return UNUSABLE
+        return _refuse(text["cannot"].format(error=error), UNUSABLE)
     if attestation["key"] == report.log_key:
-        print("that is the log key; attest with your own key", file=sys.stderr)
-        return UNUSABLE
+        return _refuse(text["log_key"], UNUSABLE)
     target = Path(out) if out else bundle.with_name(bundle.stem + ".attestation.json")
-    text = json.dumps(attestation, ensure_ascii=False, indent=1) + "\n"
-    target.write_text(text, encoding="utf-8")
+    target.write_text(json.dumps(attestation, ensure_ascii=False, indent=1) + "\n", "utf-8")
     meeting = (report.meeting or {}).get("id", "?")
-    print(f"bundle valid; meeting {meeting}; head {report.head}")
-    print(f"attestation written to {target}: upload it on the meeting's page")
+    print(text["valid"].format(meeting=meeting, head=report.head))
+    print(text["written"].format(path=target))
     return SIGNED
 
 
-def _passphrase(confirm: bool = False) -> bytes:
+def _refuse(message: str, status: int) -> int:
+    print(message, file=sys.stderr)
+    return status
+
+
+def _passphrase(text: dict[str, str], confirm: bool = False) -> bytes:
     given = os.environ.get("ATTEST_PASSPHRASE")
     if given is not None:
         return given.encode()
-    first = getpass.getpass("passphrase: ")
-    if confirm and getpass.getpass("again: ") != first:
-        raise ValueError("the passphrases differ")
+    first = getpass.getpass(text["prompt"])
+    if confirm and getpass.getpass(text["again"]) != first:
+        raise ValueError(text["differ"])
     if confirm and len(first) < 8:
-        raise ValueError("use a passphrase of at least 8 characters")
+        raise ValueError(text["short"])
     return first.encode()
 
 

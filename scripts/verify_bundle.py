@@ -19,10 +19,12 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 VALID, INVALID, UNREADABLE = 0, 1, 2
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 TEXT = {
     "zh": {
@@ -32,8 +34,8 @@ TEXT = {
         "invalid": "结论：无效。发现 {n} 个问题。",
         "meeting": "会议：{title}（{id}），{community}",
         "sep": "；",
-        "times": "公告 {announced_at}；投票 {opens_at} 至 {closes_at}（UTC）",
-        "form": {"written": "书面征求意见", "collective": "集体讨论"},
+        "times": "公告 {announced_at}；投票 {opens_at} 至 {closes_at}（北京时间）",
+        "form": {"written": "会议形式：书面征求意见", "collective": "会议形式：集体讨论"},
         "revote": {True: "允许改票", False: "不允许改票"},
         "log_key": "日志公钥：{key}",
         "roll": "名册：{holders} 个表决权人，专有部分面积 {area} m²，人数 {headcount}",
@@ -65,7 +67,8 @@ TEXT = {
         "winners": "  当选：{names}",
         "nobody": "无",
         "attestations": "见证签名：",
-        "attestation": "  {role} {name}，{at}：{valid}",
+        "attestation": "  {role} {name}，{at}（北京时间）：{valid}",
+        "role": {"street-office": "街道办事处", "bureau": "住建部门", "committee": "业主委员会"},
         "attestation_valid": {True: "签名有效", False: "无效"},
         "no_attestations": "  无",
         "receipts": "回执：",
@@ -75,7 +78,7 @@ TEXT = {
         "format": "格式：{format}",
         "checkpoints": "见证检查点（{origin}）：",
         "note": "  大小 {size}：根哈希 {root}；{signers}{valid}",
-        "cosigned": "{name} 于 {at}（UTC）共同签署",
+        "cosigned": "{name} 于 {at}（北京时间）共同签署",
         "log_only": "只有日志签名",
         "note_valid": {True: "", False: "：无效"},
         "witness": "  见证方 {name}，公钥 {key}",
@@ -95,7 +98,7 @@ TEXT = {
             True: "  一致性：包含回执检查点的日志（只追加，未被改写）",
             False: "  一致性：不包含回执的检查点（日志被分叉或改写）",
         },
-        "witnessed_by": "  {name} 于 {at}（UTC）共同签署{valid}",
+        "witnessed_by": "  {name} 于 {at}（北京时间）共同签署{valid}",
         "not_witnessed": "  没有所给见证方的共同签名",
         "problems": "问题：",
         "problem": "  [检查 {check}：{name}] {where}{message}",
@@ -125,8 +128,11 @@ TEXT = {
         "invalid": "Verdict: INVALID. {n} problem(s) found.",
         "meeting": "Meeting: {title} ({id}), {community}",
         "sep": "; ",
-        "times": "announced {announced_at}; voting {opens_at} to {closes_at} (UTC)",
-        "form": {"written": "written solicitation", "collective": "collective discussion"},
+        "times": "announced {announced_at}; voting {opens_at} to {closes_at} (Beijing time)",
+        "form": {
+            "written": "form: written consultation",
+            "collective": "form: collective discussion",
+        },
         "revote": {True: "revoting allowed", False: "no revoting"},
         "log_key": "Log key: {key}",
         "roll": "Roll: {holders} holders, exclusive area {area} m², headcount {headcount}",
@@ -158,7 +164,12 @@ TEXT = {
         "winners": "  Elected: {names}",
         "nobody": "nobody",
         "attestations": "Attestations:",
-        "attestation": "  {role} {name}, {at}: {valid}",
+        "attestation": "  {role} {name}, {at} (Beijing time): {valid}",
+        "role": {
+            "street-office": "street office",
+            "bureau": "housing bureau",
+            "committee": "owners' committee",
+        },
         "attestation_valid": {True: "signature valid", False: "INVALID"},
         "no_attestations": "  none",
         "receipts": "Receipts:",
@@ -168,7 +179,7 @@ TEXT = {
         "format": "Format: {format}",
         "checkpoints": "Witnessed checkpoints ({origin}):",
         "note": "  size {size}: root {root}; {signers}{valid}",
-        "cosigned": "cosigned by {name} at {at} (UTC)",
+        "cosigned": "cosigned by {name} at {at} (Beijing time)",
         "log_only": "signed by the log only",
         "note_valid": {True: "", False: ": INVALID"},
         "witness": "  witness {name}, key {key}",
@@ -188,7 +199,7 @@ TEXT = {
             True: "  Consistency: contains the receipt's checkpoint (append-only, not rewritten)",
             False: "  Consistency: does NOT contain the receipt's checkpoint (forked or rewritten)",
         },
-        "witnessed_by": "  cosigned by {name} at {at} (UTC){valid}",
+        "witnessed_by": "  cosigned by {name} at {at} (Beijing time){valid}",
         "not_witnessed": "  no cosignature by a given witness",
         "problems": "Problems:",
         "problem": "  [check {check}: {name}] {where}{message}",
@@ -424,7 +435,11 @@ def render(data: dict[str, Any], path: str, text: dict[str, Any]) -> list[str]:
 def _checkpoint_lines(checkpoints: dict[str, Any], text: dict[str, Any]) -> list[str]:
     lines = [text["checkpoints"].format(**checkpoints)]
     for note in checkpoints["notes"]:
-        cosigned = [text["cosigned"].format(**c) for c in note["cosignatures"] if c["valid"]]
+        cosigned = [
+            text["cosigned"].format(**{**c, "at": _beijing(c["at"])})
+            for c in note["cosignatures"]
+            if c["valid"]
+        ]
         signers = text["sep"].join(cosigned) or text["log_only"]
         valid = text["note_valid"][note["valid"]]
         lines.append(text["note"].format(**{**note, "signers": signers, "valid": valid}))
@@ -465,7 +480,9 @@ def render_proof(data: dict[str, Any], path: str, text: dict[str, Any]) -> list[
 
 def _cosignature_lines(cosignatures: list[dict[str, Any]], text: dict[str, Any]) -> list[str]:
     return [
-        text["witnessed_by"].format(**{**c, "valid": text["note_valid"][c["valid"]]})
+        text["witnessed_by"].format(
+            **{**c, "at": _beijing(c["at"]), "valid": text["note_valid"][c["valid"]]}
+        )
         for c in cosignatures
     ]
 
@@ -475,7 +492,11 @@ def _meeting_lines(data: dict[str, Any], text: dict[str, Any]) -> list[str]:
     meeting = data["meeting"]
     if meeting is not None:
         lines.append(text["meeting"].format(**meeting))
-        details = [text["form"][meeting["form"]], text["times"].format(**meeting)]
+        times = {key: _beijing(meeting[key]) for key in ("announced_at", "opens_at", "closes_at")}
+        details = [
+            text["form"].get(meeting["form"], meeting["form"]),
+            text["times"].format(**times),
+        ]
         lines.append("  " + text["sep"].join([*details, text["revote"][meeting["revote"]]]))
     if data["log_key"] is not None:
         lines.append(text["log_key"].format(key=data["log_key"]))
@@ -527,7 +548,20 @@ def _rule(rule: dict[str, Any], text: dict[str, Any]) -> str:
 
 def _attestation_line(attestation: dict[str, Any], text: dict[str, Any]) -> str:
     valid = text["attestation_valid"][attestation["valid"]]
-    return text["attestation"].format(**{**attestation, "valid": valid})
+    role = text["role"].get(attestation["role"], attestation["role"])
+    at = _beijing(attestation["at"])
+    return text["attestation"].format(**{**attestation, "role": role, "at": at, "valid": valid})
+
+
+def _beijing(value: Any) -> str:
+    """A spec time (UTC) as the site, the notice and the PDF show it: Beijing time (UTC+8,
+    no daylight saving); the ``--json`` report keeps the spec's UTC text. Anything else is
+    shown as written (check 1 names it)."""
+    try:
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return str(value)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _receipt_line(receipt: dict[str, Any], text: dict[str, Any]) -> str:

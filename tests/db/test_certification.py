@@ -105,7 +105,12 @@ def test_attest_refuses_a_tampered_bundle(tallied, tmp_path):
     data["roll"][0]["area"] = "999.00"
     bundle.write_text(json.dumps(data, ensure_ascii=False))
     result = attest_py(str(bundle), "--key", str(tmp_path / "k.pem"), "--name", "x")
-    assert result.returncode == 1 and "NOT valid" in result.stderr
+    assert (
+        result.returncode == 1 and "审计包无效：没有签署任何内容" in result.stderr
+    )  # Chinese first
+    assert "检查 4，seq 0：open.roll.sha256 is " in result.stderr
+    result = attest_py(str(bundle), "--key", str(tmp_path / "k.pem"), "--name", "x", "--lang", "en")
+    assert result.returncode == 1 and "the bundle is NOT valid: nothing signed" in result.stderr
     assert not (tmp_path / "b.attestation.json").exists()
 
 
@@ -118,7 +123,7 @@ def test_attest_with_a_wrong_passphrase(tallied, tmp_path):
         [sys.executable, str(ROOT / "scripts/attest.py"), str(bundle), "--key", str(tmp_path / "k.pem"), "--name", "x"],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
-    assert result.returncode == 2 and "cannot use the key" in result.stderr
+    assert result.returncode == 2 and "口令不对" in result.stderr
     assert "Traceback" not in result.stderr
 
 

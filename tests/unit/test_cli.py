@@ -114,7 +114,33 @@ def test_english_summary_shows_bars_and_outcomes(
     assert "Threshold (at least 3/4 of participating): area ≥ 515.37 m², headcount ≥ 3" in out
     assert "Agree: area 265.65 m², headcount 2" in out
     assert "Elected: nobody" in out
-    assert "street-office street-office 测试, 2026-03-11T03:00:07Z: signature valid" in out
+    assert (
+        "street office street-office 测试, 2026-03-11 11:00:07 (Beijing time): signature valid"
+        in out
+    )
+
+
+def test_times_are_beijing_time_with_the_zone_and_the_form_in_the_sites_words(
+    cli: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the site, the notice and the PDF show them (the bundle says 2026-03-01T01:00:00Z);
+    --json keeps the spec's UTC."""
+    assert cli.main([str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "  会议形式：书面征求意见；公告 2026-02-14 09:00:00；"
+        "投票 2026-03-01 09:00:00 至 2026-03-11 09:00:00（北京时间）；允许改票"
+    ) in out
+    assert "街道办事处 street-office 测试，2026-03-11 11:00:07（北京时间）：签名有效" in out
+    assert cli.main([str(EXAMPLE), "--lang", "en"]) == 0
+    assert (
+        "  form: written consultation; announced 2026-02-14 09:00:00; voting 2026-03-01 09:00:00"
+        " to 2026-03-11 09:00:00 (Beijing time)"
+    ) in capsys.readouterr().out
+    assert cli.main([str(EXAMPLE), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["meeting"]["opens_at"] == "2026-03-01T01:00:00Z"
+    assert data["attestations"][0]["at"] == "2026-03-11T03:00:07Z"
 
 
 def test_an_unexpected_error_is_reported_not_raised(
@@ -187,8 +213,8 @@ def test_a_proof_and_a_later_cosigned_checkpoint(later: tuple[Path, Path]) -> No
     assert result.returncode == 0, result.stdout
     assert "contains the receipt's checkpoint (append-only, not rewritten)" in result.stdout
     assert (
-        "cosigned by vote.example.org/witness/street-office-test at 2026-03-11T03:00:07Z"
-        in result.stdout
+        "cosigned by vote.example.org/witness/street-office-test at 2026-03-11 11:00:07"
+        " (Beijing time)" in result.stdout
     )
     # The log gave this owner a receipt from a tree the witnessed log does not contain.
     result = run("--proof", str(FORKED), f"--log-key={LOG_KEY_TEXT}", *common)

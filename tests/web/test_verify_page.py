@@ -5,6 +5,8 @@ QR code decodes to its address; the verifier it offers checks a real bundle."""
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -198,3 +200,20 @@ def test_the_offered_verifier_checks_the_bundle(app, client, make, tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert meetings.head(meeting).hash in run.stdout
+
+    # The street office attests with the kit alone (issue 13 §2): a key, then the signature.
+    attest = [sys.executable, "-I", str(tmp_path / "kit/owner-assembly-verifier/scripts/attest.py")]
+    env = {**os.environ, "ATTEST_PASSPHRASE": "a long passphrase"}
+    made = subprocess.run(
+        [*attest, "--new-key", str(tmp_path / "office.pem")],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert made.returncode == 0 and "公钥（交给住建部门" in made.stdout, made.stderr
+    signed = subprocess.run(
+        [*attest, str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "测试街道办事处"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert signed.returncode == 0, signed.stdout + signed.stderr
+    attestation = json.loads((tmp_path / "bundle.attestation.json").read_text())
+    assert attestation["head"] == meetings.head(meeting).hash
+    assert attestation["key"] == made.stdout.split()[-1]

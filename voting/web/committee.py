@@ -14,8 +14,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from voting.domain.rules import DEFAULT_RULES, explain_item, explain_quorum
+from voting.models import Role
 from voting.services.access import scope
-from voting.services.assembly import rulesets
+from voting.services.assembly import certify, rulesets
 from voting.services.errors import ServiceError
 from voting.services.registry import estates, roll_import
 from voting.web.forms import attempt
@@ -30,7 +31,14 @@ ITEMS = {str(item) for item in range(1, 10)}  # art. 278 items, as form values
 def communities() -> ResponseReturnValue:
     visible = scope.visible_communities(g.user)
     totals = estates.totals_by_community(c.id for c in visible)
-    return render_template("committee/communities.html", communities=visible, totals=totals)
+    awaiting = (
+        certify.awaiting_street_office(scope.visible_street_office_ids(g.user))
+        if scope.has_role(g.user, Role.street)
+        else None
+    )
+    return render_template(
+        "committee/communities.html", communities=visible, totals=totals, awaiting=awaiting
+    )
 
 
 @bp.get("/<int:community_id>")

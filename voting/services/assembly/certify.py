@@ -17,7 +17,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from voting.domain.bundle import check_attestation, make_attestation
 from voting.domain.canonical import EncodingError, canonical_json, format_time
@@ -25,6 +26,7 @@ from voting.domain.signing import public_key_raw
 from voting.extensions import db
 from voting.models import (
     Attestation,
+    Community,
     Meeting,
     MeetingHead,
     MeetingState,
@@ -165,6 +167,25 @@ def certify(meeting: Meeting, by: User, now: datetime | None = None) -> Attestat
 def attestation(meeting: Meeting, role: str) -> Attestation | None:
     return db.session.scalar(
         select(Attestation).where(Attestation.meeting_id == meeting.id, Attestation.role == role)
+    )
+
+
+def awaiting_street_office(street_office_ids: Select[tuple[int]]) -> list[Meeting]:
+    """Tallied meetings of those streets' communities that their street office has not
+    attested yet: its to-do list, oldest close first."""
+    attested = select(Attestation.meeting_id).where(Attestation.role == STREET)
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .join(Community, Community.id == Meeting.community_id)
+            .where(
+                Community.street_office_id.in_(street_office_ids),
+                Meeting.state == MeetingState.tallied,
+                Meeting.id.not_in(attested),
+            )
+            .options(selectinload(Meeting.community))
+            .order_by(Meeting.closes_at, Meeting.id)
+        )
     )
 
 

@@ -13,8 +13,9 @@ single out an owner (the developer, a buyer of several flats, an unusual size). 
 with a need for it get it from the committee, the street office or the bureau.
 
 ``verifier_archive`` is the verifier (``scripts/verify_bundle.py`` and the pure
-``voting/domain``) with the auditors' guide, as one ZIP for those who have no copy of the
-source.
+``voting/domain``) with the attesting tool (``scripts/attest.py``) and the auditors' guide, as
+one ZIP for those who have no copy of the source: a street office verifies, attests and
+uploads with nothing else.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ from voting.services.assembly.certificate import fingerprint_of
 from voting.services.assembly.outcomes import MeetingOutcome
 
 ROOT = Path(__file__).resolve().parents[3]  # the source tree: voting/, scripts/, docs/
-VERIFIER_FILES = ("scripts/verify_bundle.py", "voting/__init__.py", "docs/auditors.md")
+VERIFIER_FILES = (
+    "scripts/verify_bundle.py",
+    "scripts/attest.py",
+    "voting/__init__.py",
+    "docs/auditors.md",
+)
 VERIFIER_FOLDER = "owner-assembly-verifier"
 
 
