@@ -69,14 +69,19 @@ def ballot(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     """The ballot (GET), or the ballot again with the choices to change (POST from confirm)."""
     meeting, held = _context(meeting_id, holder_id)
     earlier = ballots.effective_ballot(meeting, held.holder.id)
+    can_vote = _can_vote(meeting, held, earlier)
+    # A revote starts from the ballot that counts now (its own voter's, read back from the
+    # log): the new ballot replaces it whole, so what is not ticked again is dropped.
+    earlier_choices = ballots.choices_of(meeting, earlier) if earlier and can_vote else {}
     return render_template(
         "owner/ballot.html",
         meeting=meeting,
         held=held,
         earlier=earlier,
-        earlier_choices=ballots.choices_of(meeting, earlier) if earlier else {},
-        can_vote=_can_vote(meeting, held, earlier),
-        chosen=parse_choices(meeting, request.form)[0] if request.method == "POST" else {},
+        can_vote=can_vote,
+        chosen=parse_choices(meeting, request.form)[0]
+        if request.method == "POST"
+        else earlier_choices,
         explain=meetings.explanations(meeting, str(get_locale())),
         results=meetings.results(meeting),
         document_url=lambda upload_id: url_for(
@@ -94,8 +99,15 @@ def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     if problem:
         flash(problem, "error")
         return redirect(url_for("owner.ballot", meeting_id=meeting.id, holder_id=held.holder.id))
+    earlier = ballots.effective_ballot(meeting, held.holder.id)
     return render_template(
-        "owner/confirm.html", meeting=meeting, held=held, chosen=chosen, fields=request.form
+        "owner/confirm.html",
+        meeting=meeting,
+        held=held,
+        chosen=chosen,
+        earlier=earlier,
+        earlier_choices=ballots.choices_of(meeting, earlier) if earlier and held.is_voter else None,
+        fields=request.form,
     )
 
 
