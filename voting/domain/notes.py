@@ -127,10 +127,11 @@ def parse_note(data: str | bytes) -> Note:
     text, lines = data[: split + 1], data[split + 2 : -1].split("\n")
     if len(lines) > MAX_SIGNATURES:
         raise NoteError("too_many_signatures", f"a note has at most {MAX_SIGNATURES} signatures")
-    return Note(text, tuple(_signature_line(line) for line in lines))
+    return Note(text, tuple(parse_signature(line) for line in lines))
 
 
-def _signature_line(line: str) -> NoteSignature:
+def parse_signature(line: str) -> NoteSignature:
+    """One signature line, without its newline; raises NoteError."""
     parts = line[len(_DASH) :].split(" ")
     if not line.startswith(_DASH) or len(parts) != 2 or not is_key_name(parts[0]):
         raise NoteError("signature_line", f"{line[:80]!r} is not '— <key name> <signature>'")

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
 from voting.extensions import db
 from voting.models import Meeting, MeetingState
-from voting.services.assembly import ballots, meetings
+from voting.services import keys
+from voting.services.assembly import ballots, checkpoints, meetings
+from voting.services.assembly.ballots import Receipt
 from voting.services.errors import ServiceError
 from voting.services.registry import owners
 from voting.web import repostable
@@ -133,14 +135,9 @@ def cast(meeting_id: int, holder_id: int) -> ResponseReturnValue:
 @bp.get("/meetings/<int:meeting_id>/receipts/<int:seq>")
 @owner_required
 def receipt(meeting_id: int, seq: int) -> ResponseReturnValue:
-    meeting = db.session.get(Meeting, meeting_id)
-    found = ballots.receipt_for(meeting, seq) if meeting else None
-    if found is None:
-        abort(404)
-    holder_id = ballots.holder_of(meeting, seq)
-    if owners.holding(g.owner_phone, holder_id) is None:
-        abort(404)
+    meeting, found, holder_id = _own_receipt(meeting_id, seq)
     check_url = receipt_check_url(found.text)
+    assert meeting.key_fingerprint is not None
     return render_template(
         "owner/receipt.html",
         meeting=meeting,
@@ -149,7 +146,34 @@ def receipt(meeting_id: int, seq: int) -> ResponseReturnValue:
         replaced_by=ballots.replaced_by(meeting, holder_id, seq),
         check_url=check_url,
         qr=qr_svg(check_url),
+        log_key=keys.public_text(meeting.key_fingerprint),
     )
+
+
+@bp.get("/meetings/<int:meeting_id>/receipts/<int:seq>/proof.json")
+@owner_required
+def receipt_proof(meeting_id: int, seq: int) -> ResponseReturnValue:
+    """The receipt proof file (spec checkpoints-v1 §4): checkable without our server."""
+    meeting, _, _ = _own_receipt(meeting_id, seq)
+    proof = checkpoints.receipt_proof(meeting, seq)
+    filename = f"receipt-proof-{meeting.public_id}-{seq}.json"
+    return Response(
+        proof.to_json(),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+def _own_receipt(meeting_id: int, seq: int) -> tuple[Meeting, Receipt, int]:
+    """A receipt of a holder the signed-in owner belongs to; 404 for anything else."""
+    meeting = db.session.get(Meeting, meeting_id)
+    found = ballots.receipt_for(meeting, seq) if meeting else None
+    if meeting is None or found is None:
+        abort(404)
+    holder_id = ballots.holder_of(meeting, seq)
+    if owners.holding(g.owner_phone, holder_id) is None:
+        abort(404)
+    return meeting, found, holder_id
 
 
 def _can_vote(meeting: Meeting, held: owners.Holding, earlier: Any) -> bool:

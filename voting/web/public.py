@@ -20,6 +20,7 @@ from voting.web.meetings import send_document
 
 bp = Blueprint("public", __name__)
 PAGE = 200
+MAX_PROOF_BYTES = 1 << 20
 
 
 def _readable(meeting_id: int) -> Meeting:
@@ -86,9 +87,40 @@ def check() -> ResponseReturnValue:
             outcome = receipts.Outcome(found=False, malformed=True)
         else:
             outcome = receipts.check(query)
+    return _check_page(text=text, query=query, outcome=outcome)
+
+
+@bp.post("/check")
+def check_proof() -> ResponseReturnValue:
+    """Upload the receipt proof file from the receipt page: signed, still in the log, and in
+    the log the witnesses cosigned?"""
+    upload = request.files.get("proof")
+    data = upload.read(MAX_PROOF_BYTES + 1) if upload is not None else b""
+    found = receipts.check_proof(data)
+    return _check_page(text="", query=None, outcome=found.receipt, proof=found)
+
+
+def _check_page(
+    text: str,
+    query: ReceiptQuery | None,
+    outcome: receipts.Outcome | None,
+    proof: receipts.ProofOutcome | None = None,
+) -> ResponseReturnValue:
     final_head = meetings.head(outcome.meeting) if outcome and outcome.is_final else None
+    seen = None
+    if proof is not None:
+        seen = proof.witnessing
+    elif outcome is not None and outcome.found and outcome.meeting is not None:
+        assert outcome.seq is not None and outcome.hash is not None
+        seen = receipts.witnessing(outcome.meeting, outcome.seq, outcome.hash)
     return render_template(
-        "public/check.html", text=text, query=query, outcome=outcome, final_head=final_head
+        "public/check.html",
+        text=text,
+        query=query,
+        outcome=outcome,
+        final_head=final_head,
+        witnessing=seen,
+        proof=proof,
     )
 
 

@@ -19,7 +19,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from voting.domain.checkpoints import meeting_origin, witness_name
-from voting.domain.merkle import consistency_proof, inclusion_proof
+from voting.domain.merkle import (
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 from voting.domain.notes import (
     COSIGNATURE,
     ED25519,
@@ -29,6 +35,7 @@ from voting.domain.notes import (
     cosignature_time,
     key_id,
     parse_note,
+    parse_signature,
     verifier_key,
 )
 from voting.domain.receipt_proof import ReceiptProof
@@ -51,6 +58,9 @@ class Cosigner:
     office: str  # the street office's name
     name: str  # its witness key name
     at: datetime  # when it cosigned, by its own clock (UTC)
+    # Whether the stored line still verifies over the checkpoint the log gives for that size
+    # today: a log changed behind the application's back shows here.
+    is_valid: bool
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,10 @@ class Witnessed:
     size: int
     root: bytes
     cosigners: list[Cosigner]
+
+    @property
+    def is_valid(self) -> bool:
+        return all(cosigner.is_valid for cosigner in self.cosigners)
 
 
 def log_origin() -> str:
@@ -231,19 +245,44 @@ def _keep(meeting: Meeting, size: int, key: OfficeKey, line: str, at: datetime) 
 
 
 def witnessed(meeting: Meeting) -> Witnessed | None:
-    """The largest checkpoint any witness cosigned, with everyone who did."""
+    """The largest checkpoint any witness cosigned, with everyone who did, each line checked
+    against the checkpoint the log gives for that size now."""
     size = db.session.scalar(
         select(func.max(Cosignature.size)).where(Cosignature.meeting_id == meeting.id)
     )
     head = db.session.get(MeetingHead, meeting.id)
     if size is None or head is None:
         return None
-    rows = _cosignatures(meeting, size)
-    cosigners = [
-        Cosigner(row.office_key.street_office.name, _name_in(row.line), row.cosigned_at)
-        for row in rows
-    ]
-    return Witnessed(size, root(meeting, head, size), cosigners)
+    text = checkpoint(meeting, head, size).text
+    cosigners = []
+    for row in _cosignatures(meeting, size):
+        line = parse_signature(row.line.rstrip("\n"))
+        raw = public_key_raw(row.office_key.public_key)
+        valid = cosignature_time(text, line, line.name, raw) is not None
+        cosigners.append(
+            Cosigner(row.office_key.street_office.name, line.name, row.cosigned_at, valid)
+        )
+    return Witnessed(size, Checkpoint.parse(text).root, cosigners)
+
+
+def contains(meeting: Meeting, seq: int, entry_hash: str, witnessed_: Witnessed) -> bool:
+    """Whether the witnessed tree holds ``entry_hash`` at ``seq`` (an inclusion proof from the
+    stored tree, checked against the witnessed root)."""
+    if seq >= witnessed_.size:
+        return False
+    path = inclusion_proof(seq, witnessed_.size, tree.StoredTree(meeting.id, witnessed_.size))
+    leaf = leaf_hash(bytes.fromhex(entry_hash))
+    return verify_inclusion(seq, witnessed_.size, leaf, path, witnessed_.root)
+
+
+def extends(meeting: Meeting, old: Checkpoint, witnessed_: Witnessed) -> bool:
+    """Whether the witnessed tree extends the tree ``old`` (a receipt's checkpoint)."""
+    if old.size > witnessed_.size:
+        return False
+    path = consistency_proof(
+        old.size, witnessed_.size, tree.StoredTree(meeting.id, witnessed_.size)
+    )
+    return verify_consistency(old.size, witnessed_.size, old.root, witnessed_.root, path)
 
 
 def bundle_section(meeting: Meeting, head: MeetingHead) -> dict[str, Any]:
@@ -278,8 +317,8 @@ def _cosignatures(meeting: Meeting, size: int) -> Sequence[Cosignature]:
 
 
 def _name_in(line: str) -> str:
-    """The key name of a stored signature line (``— <name> <signature>``)."""
-    return line[2:].split(" ", 1)[0]
+    """The key name of a stored signature line."""
+    return parse_signature(line.rstrip("\n")).name
 
 
 def _number(text: str, field: str) -> int:

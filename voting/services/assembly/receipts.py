@@ -1,4 +1,5 @@
-"""Checking an owner's receipt against the live log: found at seq N, hash matches."""
+"""Checking an owner's receipt against the live log (found at seq N, hash matches), and
+against what the witnesses cosigned: typed, or as the receipt proof file."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 
+from voting.domain.receipt_proof import ProofFileError, ReceiptProof
 from voting.domain.receipts import ReceiptQuery
+from voting.domain.signing import public_key_raw
 from voting.extensions import db
 from voting.models import Ballot, LogEntry, Meeting, MeetingState
 from voting.models.base import MAX_INTEGER
+from voting.services import keys
+from voting.services.assembly import checkpoints
 
 
 @dataclass(frozen=True)
@@ -80,3 +85,70 @@ def _ballot_entries(query: ReceiptQuery, *, where_typed: bool) -> list[tuple[Log
             statement = statement.where(LogEntry.seq == query.seq)
     statement = statement.order_by(LogEntry.meeting_id, LogEntry.seq).limit(2)
     return [(entry, meeting) for entry, meeting in db.session.execute(statement)]
+
+
+# --- witnessed checkpoints (spec checkpoints-v1 §4) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Witnessing:
+    """What the largest cosigned checkpoint says about one ballot."""
+
+    witnessed: checkpoints.Witnessed | None
+    contains: bool  # the witnessed tree holds the ballot (it came before, and the proof holds)
+    is_later: bool  # the ballot came after that checkpoint: the next round will show it
+
+
+def witnessing(meeting: Meeting, seq: int, entry_hash: str) -> Witnessing:
+    found = checkpoints.witnessed(meeting)
+    if found is None:
+        return Witnessing(None, contains=False, is_later=False)
+    return Witnessing(
+        found,
+        contains=checkpoints.contains(meeting, seq, entry_hash, found),
+        is_later=seq >= found.size,
+    )
+
+
+@dataclass(frozen=True)
+class ProofOutcome:
+    """An owner's receipt proof file checked against the live log and its witnesses.
+
+    ``problem`` is None when the proof holds: ``unreadable`` (not a proof file),
+    ``unknown_meeting``, ``not_included`` (the file contradicts itself), ``not_signed`` (not
+    by this meeting's log key), ``not_in_log`` (the log no longer has the ballot the log key
+    signed for), ``inconsistent`` (the witnessed log does not extend the receipt's tree).
+    """
+
+    problem: str | None
+    detail: str = ""
+    proof: ReceiptProof | None = None
+    receipt: Outcome | None = None
+    witnessing: Witnessing | None = None
+
+
+def check_proof(data: bytes) -> ProofOutcome:
+    try:
+        proof = ReceiptProof.parse(data)
+    except ProofFileError as error:
+        return ProofOutcome("unreadable", str(error))
+    meeting = db.session.scalar(select(Meeting).where(Meeting.public_id == proof.meeting))
+    if meeting is None or meeting.key_fingerprint is None:
+        return ProofOutcome("unknown_meeting", proof=proof)
+    problems = proof.problems()
+    if problems:
+        return ProofOutcome("not_included", "; ".join(problems), proof)
+    if not proof.log_signed(public_key_raw(keys.public_text(meeting.key_fingerprint))):
+        return ProofOutcome("not_signed", proof=proof)
+    query = ReceiptQuery(proof.receipt.hash, meeting.public_id.lower(), proof.seq)
+    receipt = check(query)
+    if not receipt.found or receipt.seq != proof.seq or receipt.meeting is not meeting:
+        return ProofOutcome("not_in_log", proof=proof)
+    seen = witnessing(meeting, proof.seq, proof.receipt.hash)
+    if (
+        seen.witnessed is not None
+        and not seen.is_later
+        and not checkpoints.extends(meeting, proof.checkpoint, seen.witnessed)
+    ):
+        return ProofOutcome("inconsistent", proof=proof, receipt=receipt, witnessing=seen)
+    return ProofOutcome(None, proof=proof, receipt=receipt, witnessing=seen)
