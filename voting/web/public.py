@@ -3,7 +3,7 @@ results, attached documents, the receipt check, and the published keys."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
@@ -14,6 +14,7 @@ from voting.services import keys
 from voting.services.access import scope
 from voting.services.assembly import checkpoints, ledger, meetings, receipts
 from voting.services.errors import NotFound
+from voting.services.messaging import links
 from voting.services.registry import owners
 from voting.web.forms import form_int
 from voting.web.meetings import send_document
@@ -74,7 +75,7 @@ def document(meeting_id: int, upload_id: int) -> ResponseReturnValue:
     return send_document(_readable(meeting_id), upload_id)
 
 
-@bp.get("/check")
+@bp.get(links.CHECK_PATH)
 def check() -> ResponseReturnValue:
     """Type or scan a receipt: is it in the log, and is it still the holder's ballot?"""
     text = request.args.get("r", "").strip()[:200]
@@ -122,6 +123,13 @@ def _check_page(
         witnessing=seen,
         proof=proof,
     )
+
+
+@bp.get(links.SHORT_CHECK_PREFIX + "<text>")
+def short_check(text: str) -> ResponseReturnValue:
+    """The receipt SMS's link, ``/c/SEQ-SHORT``: the check page on that receipt."""
+    seq, dash, short = text.partition("-")
+    return redirect(url_for("public.check", r=f"{seq}:{short}" if dash else text))
 
 
 @bp.get("/about")

@@ -34,7 +34,7 @@ from voting.models.base import utcnow
 from voting.services.assembly import ledger
 from voting.services.assembly.meetings import motions_data
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from voting.services.messaging import sms
+from voting.services.messaging import links, sms
 
 
 class VotingClosed(Conflict):
@@ -232,6 +232,9 @@ def _text_the_owners(meeting: Meeting, recipients: tuple[str, list[str]], receip
         seq=receipt.seq,
         short=receipt.hash[:12],
     )
+    link = links.receipt_check(receipt.seq, receipt.hash)
+    if link:
+        body += " " + _("核对回执：%(link)s", link=link)
     for phone in phones:
         sms.queue(phone, body, "receipt", meeting.community_id)
 

@@ -52,7 +52,7 @@ from voting.services import keys, uploads
 from voting.services.assembly import ledger, rulesets
 from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from voting.services.locks import lock_row
-from voting.services.messaging import sms
+from voting.services.messaging import links, sms
 from voting.services.registry import estates
 
 MAX_MOTIONS = 30
@@ -291,6 +291,9 @@ def announce(meeting_id: int, actor: User, now: datetime | None = None) -> Meeti
         opens=_local(meeting.opens_at),
         closes=_local(meeting.closes_at),
     )
+    check_page = links.check_page()
+    if check_page:
+        body += " " + _("投票后核对回执：%(link)s", link=check_page)
     for phone in _owner_phones(community.id):
         sms.queue(phone, body, "notice", community.id)
     db.session.commit()
