@@ -72,7 +72,7 @@ def test_the_receipt_sms_link_opens_the_check_page_on_a_phone(
     page.click("a.button:has-text('核对回执')")
     assert page.url.startswith(live_server + "/check")
     page.fill("input[name=r]", link.group().rsplit("/", 1)[1].replace("-", ":"))
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.press("input[name=r]", "Enter")
     assert f"找到了：第 {seq} 条记录" in page.inner_text("main")
     other.close()
