@@ -50,6 +50,22 @@ def test_home_page_links_to_owner_sign_in(client):
     assert 'href="/sign-in"' in page and "业主登录" in page
 
 
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in text)
+
+
+def test_full_width_digits_and_spaces_are_accepted_and_the_code_explained(client, roll):
+    """As a Chinese keyboard types them (issue 13 §5): "１３８　１２３４　５６７８", "６７１ ９０７"."""
+    typed_phone = _full_width("138\u30001234\u30005678")
+    assert ask_for_code(client, typed_phone).status_code == 302
+    page = client.get("/sign-in/code").get_data(as_text=True)
+    assert "验证码是短信中的 6 位数字，例如 123456" in page
+    assert 'pattern="' not in page  # the browser must not refuse what the server accepts
+    code = code_from_outbox()
+    response = send_code(client, _full_width(f"{code[:3]} {code[3:]}"))
+    assert response.status_code == 302 and response.headers["Location"] == "/owner/"
+
+
 def test_the_forms_are_phone_friendly(client, roll):
     page = client.get("/sign-in").get_data(as_text=True)
     assert 'name="phone"' in page and 'inputmode="numeric"' in page

@@ -7,6 +7,7 @@ all validate the same way.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -17,12 +18,18 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _SEPARATORS = str.maketrans("", "", " -\u3000")
 
 
+def typed_digits(text: str) -> str:
+    """A number as people type it, in ASCII: full-width digits and spaces from a Chinese
+    keyboard folded (NFKC), spaces and dashes dropped."""
+    return unicodedata.normalize("NFKC", text).strip().translate(_SEPARATORS)
+
+
 def normalize_mobile(text: str) -> str | None:
     """A mainland mobile number as 11 digits, or None when it is not one.
 
-    Accepts what people type: spaces, dashes and a +86 / 0086 prefix.
+    Accepts what people type: full-width digits, spaces, dashes and a +86 / 0086 prefix.
     """
-    digits = text.strip().translate(_SEPARATORS)
+    digits = typed_digits(text)
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):
             digits = digits[len(prefix) :]

@@ -30,7 +30,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 
-from voting.domain.identifiers import normalize_mobile
+from voting.domain.identifiers import normalize_mobile, typed_digits
 from voting.extensions import db
 from voting.models import OtpChallenge, Owner
 from voting.models.base import utcnow
@@ -186,7 +186,7 @@ def verify_code(phone_text: str, code_text: str, ip: str) -> str:
     if by_address.count > IP_VERIFICATIONS_PER_HOUR:
         wait = _seconds_until(by_address.window_start + timedelta(hours=1), now)
         raise _refuse(RateLimited(_("您所在的网络提交验证码过于频繁，请稍后再试"), wait))
-    code = (code_text or "").strip()
+    code = typed_digits(code_text or "")
     if not _CODE.match(code):
         raise _refuse(InvalidInput(_("请输入短信中的 6 位数字验证码")))
     _check_lock(failures_key, now)
