@@ -289,16 +289,25 @@ def test_nothing_is_entered_after_the_close_time_but_earlier_entries_are_still_r
     assert meeting.state == MeetingState.tallied
 
 
-def test_a_member_may_withdraw_their_own_entry(app, make):
+def test_a_member_withdraws_their_own_entry_and_only_another_rejects_it(app, make):
+    """A withdrawal is not a review (issue 13 §5): no reason, the entrant only; a rejection
+    is a second member's, with a reason."""
     home = estate(make, ["100.00"])
     meeting = open_meeting(home)
     entry = enter_paper(home, meeting)
-    paper.reject(entry.id, home.committee, "录错了房号")
+    with pytest.raises(Forbidden, match="请撤回"):
+        paper.reject(entry.id, home.committee, "录错了房号")
+    with pytest.raises(Forbidden, match="只能撤回自己录入的"):
+        paper.withdraw(entry.id, home.second)
+    paper.withdraw(entry.id, home.committee)
     db.session.refresh(entry)
-    assert (entry.status, entry.note) == ("rejected", "录错了房号")
+    assert (entry.status, entry.note) == ("rejected", "") and paper.is_withdrawn(entry)
     with pytest.raises(Conflict):
         paper.confirm(entry.id, home.second)
-    enter_paper(home, meeting)  # the holder can be entered again
+    again = enter_paper(home, meeting)  # the holder can be entered again
+    paper.reject(again.id, home.second, "扫描件看不清")
+    db.session.refresh(again)
+    assert again.note == "扫描件看不清" and not paper.is_withdrawn(again)
 
 
 def test_a_paper_ballot_confirmed_after_the_close_time_counts_and_the_bundle_verifies(app, make):

@@ -208,3 +208,53 @@ def test_scans_are_served_only_to_staff_of_the_community(app, client, make):
         with auditor.get(scan_url) as response:
             assert response.status_code == 200 and response.data == MANDATE
         assert "同意" in auditor.get(f"/meetings/{meeting.id}/paper").get_data(as_text=True)
+
+
+def test_the_holder_search_and_the_handled_entries_page(app, client, make, monkeypatch):
+    """Neither list stops silently (issue 13 §5): pages of ``paper.PAGE`` with a link on."""
+    monkeypatch.setattr(paper, "PAGE", 2)
+    home = estate(make, ["100.00", "80.00", "60.00", "40.00", "20.00"])
+    meeting = open_meeting(home)
+    base = f"/meetings/{meeting.id}/paper"
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, home.committee)
+        first = client.get(base + "?q=业主").get_data(as_text=True)
+        assert first.count(f"{base}/new?holder=") == 2 and "第 1–2 户" in first
+        assert f'href="{base}?q=%E4%B8%9A%E4%B8%BB&amp;page=2"' in first
+        third = client.get(base + "?q=业主&page=3").get_data(as_text=True)
+        assert third.count(f"{base}/new?holder=") == 1 and "第 5–5 户" in third
+        assert "page=4" not in third and "page=2" in third  # back, no further
+
+        token = csrf_from(first)
+        for phone in home.phones[:3]:
+            assert post_entry(client, meeting, home.holder(phone), token).status_code == 302
+    for entry in db.session.scalars(select(PaperBallot)).all():
+        paper.confirm(entry.id, home.second, now=NOW + timedelta(minutes=5))
+    meetings.close(meeting.id, home.committee, now=CLOSES)
+    with time_machine.travel(CLOSES + timedelta(hours=1), tick=False):
+        sign_in(client, home.committee)
+        handled = client.get(base).get_data(as_text=True)
+        assert handled.count("已写入日志") == 2 and "第 1–2 份" in handled
+        assert f'href="{base}?done=2"' in handled
+        rest = client.get(base + "?done=2").get_data(as_text=True)
+        assert rest.count("已写入日志") == 1 and "第 3–3 份" in rest
+
+
+def test_withdrawing_ones_own_entry_is_worded_as_a_withdrawal(app, client, make):
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    base = f"/meetings/{meeting.id}/paper"
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, home.committee)
+        token = csrf_from(client.get(base).get_data(as_text=True))
+        post_entry(client, meeting, home.holder(home.phones[0]), token)
+        own = client.get(base).get_data(as_text=True)
+        assert "撤回我的录入" in own and "退回理由" not in own
+        entry = db.session.scalar(select(PaperBallot))
+        done = client.post(f"{base}/{entry.id}/withdraw", data={"csrf_token": token})
+        assert done.status_code == 302
+        listing = client.get(base).get_data(as_text=True)
+        assert "已撤回" in listing and "由录入人撤回" in listing
+        assert "复核：" not in listing and "已退回" not in listing and "理由：" not in listing
+        db.session.expire_all()
+        assert paper.is_withdrawn(db.session.get(PaperBallot, entry.id))

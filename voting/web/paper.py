@@ -39,17 +39,20 @@ def index(meeting_id: int) -> ResponseReturnValue:
     can_enter = can_manage and meeting.state == MeetingState.open
     query = request.args.get("q", "").strip()[:40]
     pending = paper.entries(meeting, paper.PENDING)
-    done = paper.entries(meeting, paper.APPENDED, paper.REJECTED)
+    done = paper.handled(meeting, form_int(request.args.get("done"), 1))
     return render_template(
         "paper/index.html",
         meeting=meeting,
         can_manage=can_manage,
         can_enter=can_enter,
         query=query,
-        found=paper.find_holders(meeting, query) if can_enter and query else [],
+        found=paper.find_holders(meeting, query, form_int(request.args.get("page"), 1))
+        if can_enter and query
+        else None,
         pending=pending,
         done=done,
-        names=paper.staff_names(pending + done),
+        names=paper.staff_names(pending + done.items),
+        is_withdrawn=paper.is_withdrawn,
         conflicts=paper.conflicts(meeting),
         choices_of=paper.choices_of,
         reveal=lambda entry: _may_see_choices(meeting, entry, can_manage),
@@ -127,6 +130,18 @@ def reject(meeting_id: int, paper_id: int) -> ResponseReturnValue:
     return attempt(
         lambda: paper.reject(paper_id, g.user, request.form.get("note", "")),
         _("已退回该录入"),
+        url_for("paper.index", meeting_id=meeting.id),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/paper/<int:paper_id>/withdraw")
+@staff_required()
+def withdraw(meeting_id: int, paper_id: int) -> ResponseReturnValue:
+    meeting = _meeting(meeting_id, manage=True)
+    _entry(meeting, paper_id)
+    return attempt(
+        lambda: paper.withdraw(paper_id, g.user),
+        _("已撤回该录入，可以重新录入"),
         url_for("paper.index", meeting_id=meeting.id),
     )
 

@@ -20,8 +20,9 @@ import hmac
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import current_app
 from flask_babel import format_datetime
@@ -54,6 +55,8 @@ PENDING, APPENDED, REJECTED = "pending", "appended", "rejected"
 PURPOSES = {Channel.paper: "paper", Channel.proxy: "mandate"}
 MAX_NOTE = 200
 MAX_AGENT_NAME = 80
+PAGE = 30  # holders found, entries handled: per page
+T = TypeVar("T")
 
 
 def enter(
@@ -187,16 +190,34 @@ def confirm(paper_id: int, reviewer: User, now: datetime | None = None) -> Recei
 
 
 def reject(paper_id: int, reviewer: User, note: str, now: datetime | None = None) -> PaperBallot:
-    """Set a pending entry aside with a reason (its own member may withdraw it too)."""
+    """A second member sets a pending entry aside, with a reason (the member who entered it
+    withdraws it instead: ``withdraw``)."""
     note = " ".join((note or "").split())
     if not note:
         raise InvalidInput(_("请填写退回的理由"))
-    _reviewable(paper_id, reviewer)
+    if _reviewable(paper_id, reviewer).entered_by_id == reviewer.id:
+        raise Forbidden(_("自己录入的表决票不能退回，请撤回"))
+    return _set_aside_locked(paper_id, reviewer, note, now)
+
+
+def withdraw(paper_id: int, member: User, now: datetime | None = None) -> PaperBallot:
+    """The member who entered a pending entry takes it back (mistyped, wrong scan): no
+    reason asked, no review; the holder can be entered again."""
+    if _reviewable(paper_id, member).entered_by_id != member.id:
+        raise Forbidden(_("只能撤回自己录入的表决票"))
+    return _set_aside_locked(paper_id, member, "", now)
+
+
+def is_withdrawn(draft: PaperBallot) -> bool:
+    return draft.status == REJECTED and draft.reviewed_by_id == draft.entered_by_id
+
+
+def _set_aside_locked(paper_id: int, by: User, note: str, now: datetime | None) -> PaperBallot:
     ledger.lock(_reload(paper_id).meeting_id)
     draft = _reload(paper_id)
     if draft.status != PENDING:
         raise Conflict(_("该录入已经处理过了"))
-    _set_aside(draft, reviewer, note, now or utcnow())
+    _set_aside(draft, by, note, now or utcnow())
     db.session.commit()
     return draft
 
@@ -204,7 +225,31 @@ def reject(paper_id: int, reviewer: User, note: str, now: datetime | None = None
 # --- reading -----------------------------------------------------------------------------
 
 
-def entries(meeting: Meeting, *statuses: str) -> list[PaperBallot]:
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a longer list: its items, its number (from 1), whether more follow."""
+
+    items: list[T]
+    number: int
+    has_next: bool
+
+    @property
+    def first(self) -> int:
+        """The position (from 1) of the page's first item in the whole list."""
+        return (self.number - 1) * PAGE + 1
+
+
+def handled(meeting: Meeting, page: int = 1) -> Page[PaperBallot]:
+    """The entries written to the log or set aside, oldest first, a page at a time (after
+    the close each shows its choices: a long list)."""
+    page = max(page, 1)
+    rows = entries(meeting, APPENDED, REJECTED, offset=(page - 1) * PAGE, limit=PAGE + 1)
+    return Page(rows[:PAGE], page, len(rows) > PAGE)
+
+
+def entries(
+    meeting: Meeting, *statuses: str, offset: int = 0, limit: int | None = None
+) -> list[PaperBallot]:
     """The meeting's entries with these statuses (all when none are named), oldest first."""
     query = (
         select(PaperBallot)
@@ -218,7 +263,7 @@ def entries(meeting: Meeting, *statuses: str) -> list[PaperBallot]:
     )
     if statuses:
         query = query.where(PaperBallot.status.in_(statuses))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.offset(offset).limit(limit)))
 
 
 def choices_of(draft: PaperBallot) -> dict[str, Any]:
@@ -248,12 +293,13 @@ def roll_holder(meeting: Meeting, holder_id: int) -> Holder | None:
     return db.session.get(Holder, holder_id) if on_roll is not None else None
 
 
-def find_holders(meeting: Meeting, query: str, limit: int = 30) -> list[tuple[Holder, bool]]:
-    """Holders of the frozen roll who have not voted, whose room or name contains ``query``;
-    each with whether an entry for them already waits for review."""
+def find_holders(meeting: Meeting, query: str, page: int = 1) -> Page[tuple[Holder, bool]]:
+    """Holders of the frozen roll who have not voted, whose room or name contains ``query``,
+    a page at a time; each with whether an entry for them already waits for review."""
+    page = max(page, 1)
     needle = _squeeze(query)
     if not needle:
-        return []
+        return Page([], page, False)
     waiting = set(
         db.session.scalars(
             select(PaperBallot.holder_id).where(
@@ -261,14 +307,17 @@ def find_holders(meeting: Meeting, query: str, limit: int = 30) -> list[tuple[Ho
             )
         )
     )
-    found = []
+    skip, found = (page - 1) * PAGE, []
     for holder in meetings.non_voters(meeting):
         texts = [unit.label for unit in holder.units] + [o.name for o in holder.owners]
         if any(needle in _squeeze(text) for text in texts):
+            if skip:
+                skip -= 1
+                continue
+            if len(found) == PAGE:
+                return Page(found, page, True)
             found.append((holder, holder.id in waiting))
-            if len(found) == limit:
-                break
-    return found
+    return Page(found, page, False)
 
 
 def agent_key(id_number: str) -> str:
