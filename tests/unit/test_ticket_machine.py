@@ -28,6 +28,7 @@ from voting.domain.tickets import (
     due_action,
     is_duplicate,
     next_wake,
+    offered,
     remind_at,
 )
 
@@ -438,3 +439,35 @@ def test_the_sweep_wakes_exactly_when_the_clock_has_something_to_do(
     assert due_action(subject, wake) is not None
     if now < wake:
         assert due_action(subject, now) is None
+
+
+def test_what_a_page_offers_is_what_apply_accepts() -> None:
+    for (state, level), actor in itertools.product(PAIRS, Actor):
+        for now in (EARLY, LATE):
+            subject = ticket(state, level)
+            for action in offered(subject, actor, now):
+                assert action not in (Action.escalate, Action.close, Action.remind, Action.merge)
+                apply(subject, action, actor, now, DETAILS)  # does not raise
+
+
+def test_offers_follow_the_owner_and_the_holder() -> None:
+    assert offered(ticket(State.submitted, Level.firm), Actor.firm, EARLY) == [
+        Action.accept,
+        Action.reject,
+    ]
+    assert offered(ticket(State.submitted, Level.firm), Actor.owner, EARLY) == [
+        Action.withdraw,
+        Action.urge,
+    ]
+    assert Action.appeal in offered(ticket(State.submitted, Level.firm), Actor.owner, LATE)
+    assert offered(ticket(State.resolved, Level.firm), Actor.owner, EARLY) == [
+        Action.confirm,
+        Action.reopen,
+    ]
+    assert offered(ticket(State.resolved, Level.firm), Actor.owner, LATE) == []
+    assert offered(ticket(State.escalated, Level.street), Actor.street, EARLY) == [
+        Action.resolve,
+        Action.refer,
+        Action.transfer,
+    ]
+    assert offered(ticket(State.escalated, Level.street), Actor.committee, EARLY) == []

@@ -261,6 +261,30 @@ def apply(
     return Move(action, actor, ticket, after)
 
 
+def offered(ticket: Ticket, actor: Actor, now: datetime) -> list[Action]:
+    """The actions ``actor`` may take now, to offer on a page (a person's, never the clock's):
+    those whose rule admits them, less an owner's window that has closed and an appeal of
+    open work that is not overdue yet. Details are checked when the action is taken."""
+    found = []
+    for action, rule in RULES.items():
+        if rule.who is Who.clock or action is Action.merge:
+            continue
+        try:
+            _check_actor(rule, ticket, actor)
+        except Refused:
+            continue
+        if ticket.state not in rule.states or ticket.level not in rule.levels:
+            continue
+        in_window = ticket.due_at is None or now < ticket.due_at
+        if ticket.state in WITH_OWNER and actor is Actor.owner and not in_window:
+            continue
+        open_work = ticket.state is not State.rejected
+        if action is Action.appeal and open_work and not ticket.is_overdue(now):
+            continue
+        found.append(action)
+    return found
+
+
 def _check_actor(rule: Rule, ticket: Ticket, actor: Actor) -> None:
     if rule.who is Who.owner and actor is not Actor.owner:
         raise Refused("owner_only")
