@@ -54,6 +54,7 @@ from voting.models.registry import (
     UnitKind,
 )
 from voting.models.sms import SmsMessage
+from voting.models.tickets import Ticket, TicketEvent, TicketPhoto
 from voting.models.uploads import Upload
 
 __all__ = [
@@ -108,6 +109,9 @@ __all__ = [
     "ServiceContract",
     "SmsMessage",
     "StreetOffice",
+    "Ticket",
+    "TicketEvent",
+    "TicketPhoto",
     "Unit",
     "UnitKind",
     "Upload",
