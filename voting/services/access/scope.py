@@ -1,4 +1,5 @@
-"""Who may see and manage which community. Every staff view and query goes through here.
+"""Who may see and manage which community, and which ticket. Every staff view and query
+goes through here.
 
 A community outside a user's scope is reported as not found, so that staff
 of one estate cannot even learn which other estates exist.
@@ -7,10 +8,11 @@ of one estate cannot even learn which other estates exist.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
+from voting.domain.tickets import Actor
 from voting.extensions import db
-from voting.models import Community, Role, StreetOffice, User
+from voting.models import Community, Role, StreetOffice, Ticket, User
 from voting.services.errors import NotFound
 
 
@@ -66,3 +68,63 @@ def visible_communities(user: User) -> list[Community]:
             .order_by(Community.name)
         )
     )
+
+
+# --- tickets (issue 12 §3) ------------------------------------------------------------
+
+
+def _granted(user: User, role: Role, attribute: str) -> list[int]:
+    return [getattr(grant, attribute) for grant in user.grants if grant.role == role]
+
+
+def ticket_actor(user: User | None, owner_phone: str | None, ticket: Ticket) -> Actor | None:
+    """In which capacity someone sees a ticket (and may act on it, when that capacity
+    holds it); None: they may not see it at all.
+
+    The owner who filed it; staff of the firm it was routed to; the estate's
+    committee; its street office; the bureau (any ticket, on request). Someone
+    with several roles acts as the one holding the ticket when they have it.
+    """
+    if user is None:
+        if owner_phone is not None and ticket.owner_phone == owner_phone:
+            return Actor.owner
+        return None
+    found = []
+    if ticket.firm_id is not None and ticket.firm_id in _granted(user, Role.firm, "firm_id"):
+        found.append(Actor.firm)
+    if ticket.community_id in _granted(user, Role.committee, "community_id"):
+        found.append(Actor.committee)
+    if ticket.community.street_office_id in _granted(user, Role.street, "street_office_id"):
+        found.append(Actor.street)
+    if has_role(user, Role.bureau):
+        found.append(Actor.bureau)
+    if not found:
+        return None
+    holder = Actor(ticket.level)
+    return holder if holder in found else found[0]
+
+
+def visible_tickets(user: User) -> ColumnElement[bool]:
+    """The condition on ``Ticket`` for the tickets ``user`` may list."""
+    if has_role(user, Role.bureau):
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    firms = _granted(user, Role.firm, "firm_id")
+    if firms:
+        conditions.append(Ticket.firm_id.in_(firms))
+    own = _granted(user, Role.committee, "community_id")
+    if own:
+        conditions.append(Ticket.community_id.in_(own))
+    streets = _granted(user, Role.street, "street_office_id")
+    if streets:
+        in_street = select(Community.id).where(Community.street_office_id.in_(streets))
+        conditions.append(Ticket.community_id.in_(in_street))
+    return or_(*conditions) if conditions else false()
+
+
+def sees_owner_phone(actor: Actor, ticket: Ticket) -> bool:
+    """The owner's number is shown to those who handle the ticket, and only when the
+    owner agreed to be called; never to the committee, which watches the firm."""
+    if actor is Actor.owner:
+        return True
+    return ticket.may_call and actor is not Actor.committee

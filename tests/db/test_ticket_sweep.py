@@ -1,0 +1,154 @@
+"""The sweep: reminders, escalation up the levels, closing, and two sweeps at once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.ticket_builders import T0, USCC, as_staff, estate, file_repair, firm, owner, texts
+from voting.domain.ticket_deadlines import BEIJING
+from voting.domain.tickets import Action, Details
+from voting.extensions import db
+from voting.models import SmsMessage, Ticket, TicketEvent
+from voting.services.tickets import handling
+from voting.services.tickets.sweep import sweep
+
+
+def bj(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=BEIJING).astimezone(UTC)
+
+
+@pytest.fixture
+def served(app, make):  # type: ignore[no-untyped-def]
+    return estate(make, serving=firm("渝中物业", USCC[0]))
+
+
+def fresh(ticket: Ticket) -> Ticket:
+    db.session.expire_all()
+    return db.session.get(Ticket, ticket.id)
+
+
+def clock_events(ticket: Ticket) -> list[tuple[str, str, str]]:
+    return [
+        (e.action, e.from_level, e.to_level)
+        for e in db.session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.actor == "clock")
+            .order_by(TicketEvent.id)
+        )
+    ]
+
+
+def test_unaccepted_work_is_reminded_then_goes_up_level_by_level(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    ticket = file_repair(served)  # accept by the end of Tuesday 3 March
+    assert sweep(T0 + timedelta(hours=1)) == {}
+    remind = ticket.wake_at
+    assert sweep(remind - timedelta(seconds=1)) == {}
+    assert sweep(remind) == {"remind": 1}
+    assert sweep(remind + timedelta(hours=1)) == {}
+    assert sweep(bj(3, 4)) == {"escalate": 1}
+    ticket = fresh(ticket)
+    assert (ticket.state, ticket.level, ticket.received_at) == ("escalated", "street", bj(3, 4))
+    assert ticket.due_at == bj(3, 12)  # 5, 6, 9, 10, 11 March
+    assert "已转街道办事处督办" in texts(served.phones[0])[-1]
+    assert sweep(bj(3, 10)) == {"remind": 1}  # three quarters of the street office's 8 days
+    assert sweep(bj(3, 12)) == {"escalate": 1}
+    ticket = fresh(ticket)
+    assert (ticket.state, ticket.level) == ("escalated", "bureau")
+    assert "已转住建部门督办" in texts(served.phones[0])[-1]
+    # Overdue at the bureau: reminded, then daily.
+    due = ticket.due_at
+    assert sweep(due) == {"remind": 1}
+    assert sweep(due + timedelta(hours=23)) == {}
+    assert sweep(due + timedelta(days=1)) == {"remind": 1}
+    assert clock_events(ticket) == [
+        ("remind", "firm", "firm"),
+        ("escalate", "firm", "street"),
+        ("remind", "street", "street"),
+        ("escalate", "street", "bureau"),
+        ("remind", "bureau", "bureau"),
+        ("remind", "bureau", "bureau"),
+    ]
+
+
+def test_a_complaint_the_firm_rejects_goes_to_the_street_office_at_once(app, served) -> None:  # type: ignore[no-untyped-def]
+    ticket = file_repair(served, kind="complaint", category="attitude", place="estate",
+                         description="保安态度恶劣")  # fmt: skip
+    handling.act(ticket.id, as_staff(served.firm_staff), Action.reject,
+                 Details(text="不是我们的人"), now=T0 + timedelta(hours=1))  # fmt: skip
+    assert "该投诉将由街道办事处督办" in texts(served.phones[0])[-1]
+    assert sweep(T0 + timedelta(hours=1, minutes=1)) == {"escalate": 1}
+    assert (fresh(ticket).state, fresh(ticket).level) == ("escalated", "street")
+
+
+def test_what_the_owner_leaves_unanswered_for_seven_days_closes_unrated(app, served) -> None:  # type: ignore[no-untyped-def]
+    resolved = file_repair(served)
+    rejected = file_repair(served, phone=served.phones[1], place="estate")
+    desk = as_staff(served.firm_staff)
+    handling.act(resolved.id, desk, Action.accept, now=T0)
+    handling.act(
+        resolved.id, desk, Action.resolve, Details(text="已修"), now=T0 + timedelta(hours=2)
+    )
+    handling.act(
+        rejected.id, desk, Action.reject, Details(text="业主自家管道"), now=T0 + timedelta(hours=3)
+    )
+    assert sweep(T0 + timedelta(days=7, hours=1, minutes=59)) == {}
+    assert sweep(T0 + timedelta(days=7, hours=2)) == {"close": 1}
+    assert sweep(T0 + timedelta(days=7, hours=3)) == {"close": 1}
+    assert (fresh(resolved).state, fresh(resolved).rating) == ("closed", None)
+    assert fresh(rejected).state == "closed"
+    assert "7 天内未确认，已关闭" in texts(served.phones[0])[-1]
+    with pytest.raises(Exception) as refused:
+        handling.act(resolved.id, owner(served.phones[0]), Action.confirm, Details(rating=5),
+                     now=T0 + timedelta(days=8))  # fmt: skip
+    assert getattr(refused.value, "code", "") == "wrong_state"
+
+
+def test_a_deadline_the_calendar_does_not_reach_is_left_open_not_guessed(app, served) -> None:  # type: ignore[no-untyped-def]
+    late = datetime(2026, 12, 30, 10, tzinfo=BEIJING).astimezone(UTC)  # 2027 has no notice yet
+    ticket = file_repair(served, now=late)
+    # Accepting by the end of Thursday 31 December is known; 3 working days reach 2027.
+    assert ticket.accept_by == datetime(2027, 1, 1, tzinfo=BEIJING).astimezone(UTC)
+    assert ticket.resolve_by is None and ticket.due_at == ticket.accept_by
+    handling.act(ticket.id, as_staff(served.firm_staff), Action.accept, now=late)
+    ticket = fresh(ticket)
+    assert (ticket.due_at, ticket.wake_at) == (None, None)
+    # Never overdue, never escalated, while the calendar has no notice for 2027.
+    assert sweep(late + timedelta(days=30)) == {}
+    assert (fresh(ticket).state, fresh(ticket).level) == ("accepted", "firm")
+    emergency = file_repair(served, now=late, category="power", is_emergency=True, place="estate")
+    assert emergency.due_at == late + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("sweepers", [2, 3])
+def test_sweeps_run_at_once_take_each_step_exactly_once(app, make, served, sweepers: int) -> None:  # type: ignore[no-untyped-def]
+    tickets = [file_repair(served, phone=served.phones[n % 2], place="estate") for n in range(12)]
+    later = bj(3, 4, 1)  # every acceptance overdue
+    db.session.commit()
+    results: list[dict[str, int]] = []
+    barrier = threading.Barrier(sweepers)
+
+    def run() -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append(dict(sweep(later)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(sweepers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.get("escalate", 0) for r in results) == len(tickets)
+    db.session.expire_all()
+    for ticket in tickets:
+        assert [e[0] for e in clock_events(ticket)] == ["escalate"], ticket.id
+        assert fresh(ticket).level == "street"
+    escalation_texts = db.session.scalar(
+        select(func.count(SmsMessage.id)).where(SmsMessage.body.contains("已转街道办事处督办"))
+    )
+    assert escalation_texts == len(tickets)
+    assert sweep(later) == {}

@@ -1,0 +1,85 @@
+"""The text messages an owner gets as their ticket moves (fixed Chinese, as carriers require).
+
+Queued in the transaction of the change they announce (``sms.queue``); they
+leave only after it commits. Replies and reasons are cut short: the whole
+text is on the ticket's page.
+"""
+
+from __future__ import annotations
+
+from voting.models import Ticket
+
+SIGNATURE = "【业主大会电子投票】"
+EXCERPT = 40
+_KINDS = {"repair": "报修", "complaint": "投诉", "inquiry": "咨询", "suggestion": "建议"}
+_LEVELS = {
+    "firm": "物业服务企业",
+    "committee": "业主委员会",
+    "street": "街道办事处",
+    "bureau": "住建部门",
+}
+
+
+def excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
+
+
+def filed(ticket: Ticket) -> str:
+    return (
+        f"{SIGNATURE}您的{_KINDS[ticket.kind]}已提交，工单号 {ticket.reference}，"
+        f"由{_LEVELS[ticket.level]}办理。办理进展将短信告知。"
+    )
+
+
+def accepted(ticket: Ticket) -> str:
+    return f"{SIGNATURE}您的工单 {ticket.reference} 已受理。"
+
+
+def assigned(ticket: Ticket) -> str:
+    handler = excerpt(ticket.handler_name)
+    return f"{SIGNATURE}您的工单 {ticket.reference} 已派单，处理人：{handler}。"
+
+
+def resolved(ticket: Ticket, reply: str) -> str:
+    return (
+        f"{SIGNATURE}您的工单 {ticket.reference} 已办结：{excerpt(reply)}"
+        "。请在 7 天内登录确认并评价，如未解决可重新打开。"
+    )
+
+
+def rejected(ticket: Ticket, reason: str, goes_up: bool) -> str:
+    then = (
+        "该投诉将由街道办事处督办。" if goes_up else "如有异议，可在 7 天内登录提交街道办事处处理。"
+    )
+    return f"{SIGNATURE}您的工单 {ticket.reference} 被退回，理由：{excerpt(reason)}。{then}"
+
+
+def escalated(ticket: Ticket) -> str:
+    return f"{SIGNATURE}您的工单 {ticket.reference} 已转{_LEVELS[ticket.level]}督办。"
+
+
+def referred(ticket: Ticket, authority: str) -> str:
+    return (
+        f"{SIGNATURE}{_LEVELS[authority]}已将您的工单 {ticket.reference} "
+        f"交回{_LEVELS[ticket.level]}办理。"
+    )
+
+
+def closed(ticket: Ticket) -> str:
+    return f"{SIGNATURE}您的工单 {ticket.reference} 7 天内未确认，已关闭。"
+
+
+def merged(ticket: Ticket, into: Ticket) -> str:
+    return (
+        f"{SIGNATURE}您的工单 {ticket.reference} 与工单 {into.reference} 为同一事项，"
+        "已合并办理，结果将短信告知。"
+    )
+
+
+def outcome_of_merged(own: Ticket, main: Ticket, verb: str, text: str) -> str:
+    """To the owner of a ticket merged into ``main``: what became of it."""
+    return (
+        f"{SIGNATURE}与您的工单 {own.reference} 合并办理的工单 {main.reference} "
+        f"已{verb}：{excerpt(text)}。"
+    )
