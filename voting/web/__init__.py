@@ -59,12 +59,17 @@ def register_web(app: Flask) -> None:
         main,
         meetings,
         owner,
+        owner_tickets,
         paper,
         public,
         results,
+        ticket_figures,
+        tickets,
     )
 
     for module in (main, auth, bureau, committee, credit, meetings, paper, owner, public, log):
+        app.register_blueprint(module.bp)
+    for module in (owner_tickets, tickets, ticket_figures):
         app.register_blueprint(module.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(api.bp)

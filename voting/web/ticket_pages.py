@@ -1,0 +1,63 @@
+"""What the owners' and the staff's ticket pages share: words, photos in a form, the timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import flash, request
+
+from voting.extensions import csrf, db
+from voting.services.errors import ServiceError
+from voting.services.tickets import photos, words
+
+
+def ticket_context() -> dict[str, Any]:
+    """The words of the tickets' codes, for every ticket template."""
+    return {
+        "ticket_kinds": words.kinds(),
+        "ticket_categories": words.categories(),
+        "ticket_states": words.states(),
+        "ticket_levels": words.levels(),
+        "ticket_actors": words.actors(),
+        "ticket_actions": words.actions(),
+        "ticket_places": words.places(),
+    }
+
+
+def with_photo_limit(limit: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A form that may carry ``limit`` photos: the request may be as large as they are.
+
+    The application's limit (MAX_UPLOAD_MB) is meant for one file; the CSRF check,
+    which reads the form, is done here after the larger limit is set (the view is
+    exempt from the check that runs before it)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            request.max_content_length = limit * photos.MAX_BYTES + 1024 * 1024
+            if request.method == "POST":
+                csrf.protect()
+            return view(*args, **kwargs)
+
+        csrf.exempt(guarded)
+        return guarded
+
+    return decorate
+
+
+def photo_files() -> list[tuple[str, bytes]]:
+    """The photos of the posted form (an empty file input sends a part with no name)."""
+    return [
+        (upload.filename or "", upload.read())
+        for upload in request.files.getlist("photos")
+        if upload.filename
+    ]
+
+
+def refused(error: ServiceError, render: Callable[[], Any]) -> tuple[Any, int]:
+    """A refused form again, with what was typed and why (422); its transaction ends."""
+    db.session.rollback()
+    flash(error.message, "error")
+    return render(), 422
