@@ -26,10 +26,12 @@ registry_cli = AppGroup("registry", help="Districts, street offices, communities
 keys_cli = AppGroup("keys", help="The log signing keys (on disk, never in the database).")
 meetings_cli = AppGroup("meetings", help="Owners' assembly meetings.")
 sms_cli = AppGroup("sms", help="Text messages: the outbox and the gateway.")
+tickets_cli = AppGroup("tickets", help="Repair, complaint, inquiry and suggestion tickets.")
 
 
 def register_cli(app: Flask) -> None:
-    for group in (demo_cli, roll_cli, users_cli, registry_cli, keys_cli, meetings_cli, sms_cli):
+    groups = (demo_cli, roll_cli, users_cli, registry_cli, keys_cli, meetings_cli, sms_cli)
+    for group in (*groups, tickets_cli):
         app.cli.add_command(group)
     app.cli.add_command(audit_command)
 
@@ -308,3 +310,20 @@ def audit_command(meeting: str) -> None:
         click.echo(problem)
     click.echo(f"NOT CLEAN: {len(report.problems)} problems", err=True)
     sys.exit(1)
+
+
+@tickets_cli.command("sweep")
+@click.option("--json", "as_json", is_flag=True, help="Print the steps taken as JSON.")
+def tickets_sweep(as_json: bool) -> None:
+    """Apply the tickets' deadlines (cron, every minute): remind, escalate, close unrated.
+
+    Safe to run twice at once and after a crash: each ticket is one transaction.
+    """
+    from voting.services.tickets import sweep
+
+    done = sweep.sweep()
+    if as_json:
+        click.echo(json.dumps(dict(sorted(done.items())), ensure_ascii=False))
+        return
+    for action, count in sorted(done.items()):
+        click.echo(f"{action}: {count}")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import SECRET
 from tests.ticket_builders import T0, USCC, as_staff, estate, file_repair, firm, owner, texts
 from voting.domain.ticket_deadlines import BEIJING
 from voting.domain.tickets import Action, Details
@@ -15,6 +22,8 @@ from voting.extensions import db
 from voting.models import SmsMessage, Ticket, TicketEvent
 from voting.services.tickets import handling
 from voting.services.tickets.sweep import sweep
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def bj(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -152,3 +161,48 @@ def test_sweeps_run_at_once_take_each_step_exactly_once(app, make, served, sweep
     )
     assert escalation_texts == len(tickets)
     assert sweep(later) == {}
+
+
+def run_sweep(database_url: str, tmp_path) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    """``flask --app wsgi tickets sweep`` in a process of its own, on the test's database."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
+           "ID_HASH_KEY": "test-id-hash-key"}  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "tickets", "sweep", "--json"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_a_sweep_killed_half_way_loses_nothing_and_the_next_finishes(
+    app, served, database_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    # Filed a fortnight before the real clock, so every acceptance is overdue now.
+    filed = datetime.now(UTC).replace(microsecond=0) - timedelta(days=14)
+    tickets = [
+        file_repair(served, phone=served.phones[n % 2], place="estate", now=filed)
+        for n in range(40)
+    ]
+    db.session.commit()
+    first = run_sweep(database_url, tmp_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and first.poll() is None:
+        db.session.rollback()
+        taken = db.session.scalar(
+            select(func.count(TicketEvent.id)).where(TicketEvent.action == "escalate")
+        )
+        if taken:
+            first.kill()  # SIGKILL: no cleanup, a transaction may be cut short
+            break
+        time.sleep(0.01)
+    first.communicate(timeout=60)  # reaps it and closes its pipes
+    second = run_sweep(database_url, tmp_path)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    db.session.expire_all()
+    for ticket in tickets:
+        assert [e[0] for e in clock_events(ticket)] == ["escalate"], ticket.id
+    escalation_texts = db.session.scalar(
+        select(func.count(SmsMessage.id)).where(SmsMessage.body.contains("已转街道办事处督办"))
+    )
+    assert escalation_texts == len(tickets)
+    assert json.loads(out).get("escalate", 0) <= len(tickets)
