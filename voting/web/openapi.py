@@ -696,6 +696,276 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 
+# --- tickets (issue 12 §5) ---------------------------------------------------------------
+
+TICKET_KINDS = ["repair", "complaint", "inquiry", "suggestion"]
+TICKET_STATES = [
+    "submitted", "accepted", "assigned", "resolved", "reopened", "rejected", "escalated",
+    "confirmed", "closed", "withdrawn", "merged",
+]  # fmt: skip
+TICKET_LEVELS = ["firm", "committee", "street", "bureau"]
+TICKET_VIEWS = ["todo", "overdue", "open", "owner", "done", "all"]
+_TICKET_ACTIONS = [
+    "accept", "assign", "resolve", "reject", "refer", "transfer", "merge", "appeal", "confirm",
+    "reopen", "withdraw", "urge", "escalate", "close", "remind",
+]  # fmt: skip
+
+SCHEMAS.update(
+    {
+        "TicketFiling": record(
+            {
+                "community": {**ID, "description": "An estate where this phone is on the roll"},
+                "kind": {"type": "string", "enum": TICKET_KINDS},
+                "category": text(30, 1, description="One of the kind's categories (README)"),
+                "place": text(
+                    30,
+                    1,
+                    pattern=r"^(unit:[1-9][0-9]{0,9}|building:[1-9][0-9]{0,9}|estate)$",
+                    description="unit:ID (one of the owner's), building:ID, or estate",
+                ),
+                "description": text(2000, 1),
+            },
+            {
+                "emergency": {"type": "boolean", "default": False, "description": "Repairs"},
+                "may_call": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Whether the handler may phone the owner",
+                },
+            },
+        ),
+        "TicketRating": record(
+            {"rating": {"type": "integer", "minimum": 1, "maximum": 5}},
+            {"comment": text(2000)},
+        ),
+        "TicketReason": record({"reason": text(2000, 1)}),
+        "TicketAssignment": record({"handler": text(80, 1, description="The person sent")}),
+        "TicketReply": record({"reply": text(2000, 1)}),
+        "TicketSummary": record(
+            {
+                "id": ID,
+                "reference": {"type": "string", "description": "What owners quote: 260302-17"},
+                "community": record({"id": ID, "name": {"type": "string"}}),
+                "firm": nullable(record({"id": ID, "name": {"type": "string"}})),
+                "kind": {"type": "string", "enum": TICKET_KINDS},
+                "category": {"type": "string"},
+                "place": {"type": "string", "description": "unit:ID, building:ID or estate"},
+                "place_label": {"type": "string"},
+                "emergency": {"type": "boolean"},
+                "state": {"type": "string", "enum": TICKET_STATES},
+                "level": {"type": "string", "enum": TICKET_LEVELS, "description": "Who holds it"},
+                "filed_at": TIME,
+                "due_at": nullable(TIME),
+                "overdue": {"type": "boolean"},
+                "rating": nullable({"type": "integer", "minimum": 1, "maximum": 5}),
+            }
+        ),
+        "TicketEvent": record(
+            {
+                "at": TIME,
+                "action": {"type": "string", "enum": ["file", *_TICKET_ACTIONS]},
+                "actor": {"type": "string", "enum": ["owner", "clock", *TICKET_LEVELS]},
+                "from_state": nullable({"type": "string", "enum": TICKET_STATES}),
+                "to_state": {"type": "string", "enum": TICKET_STATES},
+                "from_level": nullable({"type": "string", "enum": TICKET_LEVELS}),
+                "to_level": {"type": "string", "enum": TICKET_LEVELS},
+                "text": {"type": "string"},
+                "handler": nullable({"type": "string"}),
+                "rating": nullable({"type": "integer", "minimum": 1, "maximum": 5}),
+                "photos": COUNT,
+            }
+        ),
+        "Ticket": record(
+            {
+                "ticket": ref("TicketSummary"),
+                "description": {"type": "string"},
+                "handler": nullable({"type": "string"}),
+                "owner": record(
+                    {
+                        "name": {"type": "string"},
+                        "phone": nullable(
+                            {
+                                "type": "string",
+                                "description": (
+                                    "To the owner, and to handlers when the owner agreed to "
+                                    "be called; never to the committee"
+                                ),
+                            }
+                        ),
+                    }
+                ),
+                "rating_comment": {"type": "string"},
+                "actions": array(
+                    {"type": "string", "enum": _TICKET_ACTIONS},
+                    description="The steps this caller may take now",
+                ),
+                "events": array(ref("TicketEvent")),
+            }
+        ),
+        "TicketList": record({"tickets": array(ref("TicketSummary")), "total": COUNT}),
+    }
+)
+
+
+def _ticket_step(operation_id: str, summary: str, auth: str, body: str, description: str):  # type: ignore[no-untyped-def]
+    return _operation(
+        operation_id,
+        summary,
+        "tickets",
+        (200, "The ticket after the step", "Ticket"),
+        (404, 409) if auth == STAFF else (404, 409, 429),
+        auth=auth,
+        body=body,
+        body_required=body != "NoBody",
+        description=description,
+    )
+
+
+_REFUSALS = (
+    "Refusals carry the rules' code: 409 wrong_state, wrong_level, window_closed, "
+    "not_overdue; 403 not_holder (the ticket is with another level), owner_only; 400 "
+    "text_required, rating_range, invalid_body."
+)
+PATHS.update(
+    {
+        "/tickets": {
+            "get": {
+                **_operation(
+                    "listTickets",
+                    "Tickets: an owner's own, or those a staff member may see",
+                    "tickets",
+                    (200, "A page of at most 50 tickets, most urgent first", "TicketList"),
+                    (400,),
+                    auth=ANY,
+                    description=(
+                        "Staff pick a view: todo (held by them, default), overdue, open, "
+                        "owner (waiting for the owner), done, all; page from 1. Owners get "
+                        "all their own and may not pass a view."
+                    ),
+                ),
+                "parameters": [
+                    {
+                        "name": "view",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": TICKET_VIEWS, "default": "todo"},
+                    },
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    },
+                ],
+            },
+            "post": _operation(
+                "fileTicket",
+                "File a repair, complaint, inquiry or suggestion (owners)",
+                "tickets",
+                (201, "Filed; the owner also gets the ticket number by SMS", "Ticket"),
+                (429,),
+                auth=OWNER,
+                body="TicketFiling",
+                description=(
+                    "Routed to the firm serving the estate that day, else the committee. "
+                    "400 unknown_category, unknown_place, not_an_owner, text_required, "
+                    "emergency_repairs_only; 429 after 20 filings a day. Photos are filed "
+                    "on the web page."
+                ),
+            ),
+        },
+        "/tickets/{ticket_id}": {
+            "get": _operation(
+                "getTicket",
+                "A ticket with its timeline and the steps the caller may take",
+                "tickets",
+                (200, "The ticket", "Ticket"),
+                (404,),
+                auth=ANY,
+            )
+        },
+        "/tickets/{ticket_id}/urge": {
+            "post": _ticket_step(
+                "urgeTicket",
+                "Urge (催办) the holder",
+                OWNER,
+                "NoBody",
+                "At most once an hour: 429 urged_recently with Retry-After. " + _REFUSALS,
+            )
+        },
+        "/tickets/{ticket_id}/rate": {
+            "post": _ticket_step(
+                "rateTicket",
+                "Confirm a resolution and rate it 1-5",
+                OWNER,
+                "TicketRating",
+                "Within 7 days of the resolution. " + _REFUSALS,
+            )
+        },
+        "/tickets/{ticket_id}/reopen": {
+            "post": _ticket_step(
+                "reopenTicket",
+                "Reopen a resolution, with the reason",
+                OWNER,
+                "TicketReason",
+                "Within 7 days of the resolution. " + _REFUSALS,
+            )
+        },
+        "/tickets/{ticket_id}/appeal": {
+            "post": _ticket_step(
+                "appealTicket",
+                "Take a rejection, or overdue work, to the street office",
+                OWNER,
+                "NoBody",
+                "A rejection within 7 days; open work once overdue. " + _REFUSALS,
+            )
+        },
+        "/tickets/{ticket_id}/withdraw": {
+            "post": _ticket_step(
+                "withdrawTicket", "Withdraw an open ticket", OWNER, "NoBody", _REFUSALS
+            )
+        },
+        "/tickets/{ticket_id}/accept": {
+            "post": _ticket_step(
+                "acceptTicket",
+                "Accept (受理) a ticket the caller's level holds",
+                STAFF,
+                "NoBody",
+                _REFUSALS,
+            )
+        },
+        "/tickets/{ticket_id}/assign": {
+            "post": _ticket_step(
+                "assignTicket",
+                "Assign (派单) to a named handler",
+                STAFF,
+                "TicketAssignment",
+                _REFUSALS,
+            )
+        },
+        "/tickets/{ticket_id}/resolve": {
+            "post": _ticket_step(
+                "resolveTicket",
+                "Resolve with a reply (the owner then confirms or reopens)",
+                STAFF,
+                "TicketReply",
+                _REFUSALS,
+            )
+        },
+        "/tickets/{ticket_id}/reject": {
+            "post": _ticket_step(
+                "rejectTicket",
+                "Reject work outside the handler's duty, with the reason",
+                STAFF,
+                "TicketReason",
+                "The owner may take it to the street office; a complaint the firm rejects "
+                "goes there by itself. " + _REFUSALS,
+            )
+        },
+    }
+)
+
+
 def _with_path_parameters(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each ``{name}`` in a path is a row id (a positive integer)."""
     for path, item in paths.items():
@@ -725,6 +995,13 @@ DOCUMENT: dict[str, Any] = {
     "tags": [
         {"name": "owner", "description": "What an owner does: sign in, see meetings, vote"},
         {"name": "committee", "description": "The owners' committee runs its meetings"},
+        {
+            "name": "tickets",
+            "description": (
+                "Repair, complaint, inquiry and suggestion tickets: owners file and follow, "
+                "firms (or their work-order system) handle"
+            ),
+        },
         {"name": "meta"},
     ],
     "paths": _with_path_parameters(PATHS),

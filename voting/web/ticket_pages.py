@@ -7,8 +7,10 @@ from functools import wraps
 from typing import Any
 
 from flask import flash, request
+from flask_babel import gettext as _
 
 from voting.extensions import csrf, db
+from voting.models import Ticket
 from voting.services.errors import ServiceError
 from voting.services.tickets import photos, words
 
@@ -23,7 +25,17 @@ def ticket_context() -> dict[str, Any]:
         "ticket_actors": words.actors(),
         "ticket_actions": words.actions(),
         "ticket_places": words.places(),
+        "place_label": place_label,
     }
+
+
+def place_label(ticket: Ticket) -> str:
+    """Where the ticket is about, as people say it: 1栋-0101, 2栋（公共部位）, 小区公共区域."""
+    if ticket.unit is not None:
+        return ticket.unit.label
+    if ticket.building is not None:
+        return _("%(building)s（公共部位）", building=ticket.building.name)
+    return words.places()["estate"]
 
 
 def with_photo_limit(limit: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
