@@ -18,6 +18,7 @@ from voting.models.base import MAX_INTEGER
 from voting.services.access import accounts
 from voting.services.errors import ServiceError
 from voting.services.registry import estates, roll_import
+from voting.web import roll_problems
 
 demo_cli = AppGroup("demo", help="Demo data.")
 roll_cli = AppGroup("roll", help="The voter roll of a community.")
@@ -99,10 +100,11 @@ def roll_import_command(
         allowed_removals=None if allow_removals else 0,
     )
     if as_json:
-        click.echo(json.dumps(report.summary(), ensure_ascii=False))
+        click.echo(json.dumps(roll_problems.summary(report), ensure_ascii=False))
     else:
         for error in report.errors:
-            click.echo(f"第 {error.row} 行 [{error.column}]: {error.message}", err=True)
+            words = roll_problems.message(error)
+            click.echo(f"第 {error.row} 行 [{error.column}]: {words}", err=True)
         if report.errors:
             for line in report.removed:  # the units an import was refused for removing
                 click.echo(f"  would remove {line}", err=True)

@@ -28,7 +28,7 @@ from typing import Any
 # The estate and the fresh databases are cast.py's (this folder is on sys.path).
 from cast import MOTIONS, OPTIONS, bench_app, build_meeting
 
-from voting.services.registry.roll_table import MAX_ROWS
+from voting.domain.roll_sheet import MAX_ROWS
 
 
 def cast_all(app: Any, meeting_id: int, n: int) -> float:

@@ -55,3 +55,10 @@ def test_export_benchmark_exports_and_audits_a_tiny_meeting():
     assert float(figure(output, rf"^  baseline process\s+({NUMBER}) MiB peak")) > 0
     for step in ("export", "audit"):
         assert float(figure(output, rf"^  {step}\s+({NUMBER}) MiB peak")) > 0
+
+
+def test_roll_benchmark_imports_a_tiny_roll():
+    output = run("roll.py", "--n", "20", "--no-hostile")
+    assert float(figure(output, rf"^  baseline process\s+({NUMBER}) MiB peak")) > 0
+    for name in ("roll-20.csv", "roll-20.xlsx"):
+        assert figure(output, rf"^  {name}.* MiB peak, .*  (accepted)$") == "accepted"

@@ -19,6 +19,7 @@ from voting.services.access import scope
 from voting.services.assembly import certify, rulesets
 from voting.services.errors import ServiceError
 from voting.services.registry import estates, roll_import
+from voting.web import roll_problems
 from voting.web.forms import attempt
 from voting.web.guards import staff_required
 
@@ -106,6 +107,7 @@ def roll(community_id: int) -> ResponseReturnValue:
         "committee/roll.html",
         community=found,
         report=report,
+        messages=[roll_problems.message(error) for error in report.errors] if report else [],
         meetings=roll_import.current_meetings(found),
     ), status
 

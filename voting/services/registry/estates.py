@@ -6,8 +6,6 @@ sums over all holders, developer included), never stored beside them.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from voting.domain.roll_sheet import normalize_name
 from voting.extensions import db
 from voting.models import (
     Building,
@@ -68,11 +67,6 @@ class HoldersPage:
     total: int  # holders found, on all pages
     page: int
     pages: int
-
-
-def normalize_name(text: str) -> str:
-    """Fold full-width letters and digits and squeeze spaces: ``１栋 `` is ``1栋``."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def counted(community: type[Community] = Community) -> ColumnElement[bool]:

@@ -1,0 +1,329 @@
+"""Reading and checking a roll sheet (domain.roll_sheet, and the XLSX reader before it):
+each kind of bad input is a problem with its row, column and words; every problem of every
+row is found in one pass. No database: what is written is tests/db/test_roll_import.py's."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from voting.domain.identifiers import id_number_check_char
+from voting.domain.roll_sheet import Sheet, check_sheet
+from voting.services.registry.roll_table import read_table
+from voting.web import roll_problems
+
+BUILDINGS = {"1栋", "2栋", "车库"}
+KEY = b"test-id-hash-key"
+HEADER = "楼栋,单元,房号,房屋类型,专有部分面积,面积来源,业主姓名,手机号,身份证号,共有人,表决人,是否已售/交付"
+GOOD_ID = "50010319800101123" + id_number_check_char("50010319800101123")
+
+
+def sheet(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join((header, *rows)) + "\n").encode("utf-8")
+
+
+def row(
+    room: str = "0101",
+    area: str = "89.45",
+    owner: str = "张三",
+    phone: str = "13800000001",
+    *,
+    building: str = "1栋",
+    entrance: str = "1单元",
+    kind: str = "住宅",
+    source: str = "不动产登记",
+    id_number: str = "",
+    co_owners: str = "",
+    voter: str = "",
+    sold: str = "是",
+) -> str:
+    cells = (
+        building,
+        entrance,
+        room,
+        kind,
+        area,
+        source,
+        owner,
+        phone,
+        id_number,
+        co_owners,
+        voter,
+        sold,
+    )
+    return ",".join(cells)
+
+
+def checked(filename: str, content: bytes) -> Sheet:
+    return check_sheet(read_table(filename, content), BUILDINGS, KEY)
+
+
+def errors_of(sheet: Sheet) -> list[tuple[int, str, str]]:
+    return [(p.row, p.column, roll_problems.message(p)) for p in sheet.problems]
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    ws = book.active
+    for values in rows:
+        ws.append(values)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+FORMULA = "单元格是公式，请先复制并“粘贴为数值”后再导入"
+
+
+# --- bad input: one test per kind, each showing its message
+
+
+BAD_ROWS = [
+    ("negative area", row(area="-3.50"), 2, "专有部分面积", "面积不能为负数"),
+    ("non-numeric area", row(area="八十九"), 2, "专有部分面积", "面积“八十九”不是数字"),
+    (
+        "three decimals",
+        row(area="89.455"),
+        2,
+        "专有部分面积",
+        "面积最多保留两位小数（单位：平方米）",
+    ),
+    ("zero area", row(area="0"), 2, "专有部分面积", "面积必须大于 0"),
+    ("huge area", row(area="1" * 11), 2, "专有部分面积", "面积过大"),
+    ("huge area, three decimals", row(area="1" * 30 + ".123"), 2, "专有部分面积", "面积过大"),
+    ("huge exponent", row(area="1E+99999"), 2, "专有部分面积", "面积过大"),
+    # A bad number is quoted masked: the page and the logs never show a phone in full.
+    ("bad mobile", row(phone="1380000000"), 2, "手机号", "“138****000”不是有效的大陆手机号"),
+    (
+        "landline as mobile",
+        row(phone="023-6388 1234"),
+        2,
+        "手机号",
+        "“023-6388 1234”不是有效的大陆手机号",
+    ),
+    (
+        "unknown building",
+        row(building="9栋"),
+        2,
+        "楼栋",
+        "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）",
+    ),
+    (
+        "unknown unit kind",
+        row(kind="别墅"),
+        2,
+        "房屋类型",
+        "房屋类型“别墅”无法识别，可填：住宅、商铺、办公、车位、储藏室",
+    ),
+    (
+        "unknown area source",
+        row(source="估计"),
+        2,
+        "面积来源",
+        "面积来源“估计”无法识别，可填：不动产登记、实测、合同",
+    ),
+    ("no way to identify", row(phone=""), 2, "手机号", "需要手机号或身份证号，才能认出同一位业主"),
+    (
+        "voter not an owner",
+        row(voter="路人甲"),
+        2,
+        "表决人",
+        "表决人“路人甲”不是该房屋的业主或共有人",
+    ),
+    ("empty owner", row(owner=""), 2, "业主姓名", "业主姓名不能为空"),
+    ("long entrance", row(entrance="1" * 21), 2, "单元", "单元过长（最多 20 个字符）"),
+    ("long room", row(room="1" * 41), 2, "房号", "房号过长（最多 40 个字符）"),
+    ("long owner name", row(owner="张" * 81), 2, "业主姓名", "业主姓名过长（最多 80 个字符）"),
+    (
+        "long co-owner name",
+        row(co_owners="王五、" + "李" * 81),
+        2,
+        "共有人",
+        "共有人姓名过长（最多 80 个字符）",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "line", "at_row", "column", "message"), BAD_ROWS, ids=[c[0] for c in BAD_ROWS]
+)
+def test_bad_row_is_reported(case, line, at_row, column, message):
+    report = checked("roll.csv", sheet(row(room="0201", phone="13800000009", owner="甲"), line))
+    assert (at_row + 1, column, message) in errors_of(report)
+
+
+def test_bad_id_check_digit():
+    wrong = GOOD_ID[:17] + ("0" if GOOD_ID[17] != "0" else "1")
+    report = checked("roll.csv", sheet(row(id_number=wrong)))
+    assert errors_of(report) == [
+        (2, "身份证号", f"身份证号不正确（长度、格式或校验位不符，尾号 {wrong[-4:]}）")
+    ]
+    assert GOOD_ID not in str(errors_of(report)) and wrong not in str(errors_of(report))
+
+
+def test_duplicate_unit():
+    report = checked("roll.csv", sheet(row(), row()))
+    assert errors_of(report) == [(3, "房号", "与第 2 行是同一套房屋（重复）")]
+
+
+def test_same_unit_with_two_owners():
+    report = checked("roll.csv", sheet(row(), row(owner="李四", phone="13800000002")))
+    assert errors_of(report) == [(3, "房号", "与第 2 行是同一套房屋，但业主不同")]
+
+
+def test_same_owner_described_two_ways():
+    report = checked(
+        "roll.csv",
+        sheet(row(id_number=GOOD_ID), row(room="0102", owner="张叁", id_number=GOOD_ID)),
+    )
+    assert errors_of(report) == [
+        (3, "业主姓名", "与第 2 行是同一业主，但姓名、手机号或表决人不一致")
+    ]
+
+
+def test_empty_file():
+    for content in (b"", b"\xef\xbb\xbf", b"\n\n ,,\n"):
+        report = checked("roll.csv", content)
+        assert errors_of(report) == [(0, "", "文件是空的")]
+
+
+def test_header_only():
+    report = checked("roll.csv", sheet())
+    assert errors_of(report) == [(0, "", "文件只有表头，没有数据行")]
+
+
+def test_missing_required_column():
+    """Reported once, at the header, not in every row; the rows' other cells are still checked."""
+    content = sheet(
+        "1栋,0101,张三,13800000001", "9栋,0102,李四,1380000", header="楼栋,房号,业主姓名,手机号"
+    )
+    assert errors_of(checked("roll.csv", content)) == [
+        (1, "专有部分面积", "缺少必需的列“专有部分面积”"),
+        (3, "手机号", "“138****”不是有效的大陆手机号"),
+        (3, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+    ]
+
+
+def test_wrong_encoding():
+    for content in (sheet(row()).decode().encode("utf-16"), b"\xff\xfe\x00\x01binary"):
+        report = checked("roll.csv", content)
+        assert errors_of(report) == [
+            (0, "", "无法识别文件编码：请另存为 CSV（UTF-8 或 GBK）或 XLSX")
+        ]
+
+
+def test_row_too_long():
+    report = checked("roll.csv", sheet(row() + ",多余,内容"))
+    assert errors_of(report) == [(2, "", "这一行有 14 列，比表头多")]
+
+
+def test_formula_cell_in_csv():
+    report = checked("roll.csv", sheet(row(area="=80+9.45")))
+    assert (2, "专有部分面积", "单元格是公式，请先复制并“粘贴为数值”后再导入") in errors_of(report)
+
+
+def test_formula_cell_in_xlsx():
+    content = xlsx(
+        [
+            ["楼栋", "房号", "建筑面积（㎡）", "业主姓名", "手机号"],
+            ["1栋", "0101", "=80+9.45", "张三", "13800000001"],
+        ]
+    )
+    report = checked("roll.xlsx", content)
+    assert errors_of(report) == [
+        (2, "建筑面积（㎡）", "单元格是公式，请先复制并“粘贴为数值”后再导入")
+    ]
+
+
+def test_id_number_stored_as_excel_number():
+    content = xlsx(
+        [
+            ["楼栋", "房号", "面积", "业主", "身份证号"],
+            ["1栋", "0101", 89.45, "张三", 500103198001011230],
+        ]
+    )
+    report = checked("roll.xlsx", content)
+    assert errors_of(report) == [
+        (2, "身份证号", "身份证号被 Excel 存成了数字，末几位已丢失；请把该列设为文本后重新填写")
+    ]
+
+
+def test_broken_xlsx():
+    report = checked("roll.xlsx", b"PK\x03\x04 not really a zip")
+    assert errors_of(report) == [(0, "", "无法读取该 Excel 文件：请确认是 .xlsx 格式")]
+
+
+def test_a_formula_cell_hides_no_other_problem():
+    """The formula is reported once (not also as a bad area); the row's other cells and
+    every other row are still checked, and a duplicate of a bad row is a duplicate."""
+    content = sheet(
+        row("0101", area="=1+1", phone="1380000"),
+        row("0102", area="-1", owner="李四", phone="13800000002"),
+        row("0103", building="9栋", owner="王五", phone="13800000003"),
+        row("0104", kind="别墅", owner="赵六", phone="13800000004"),
+        row("0105", owner="孙七", phone="", id_number=GOOD_ID[:17] + "X"),
+        row("0102", owner="李四", phone="13800000002"),
+    )
+    assert errors_of(checked("roll.csv", content)) == [
+        (2, "专有部分面积", FORMULA),
+        (2, "手机号", "“138****”不是有效的大陆手机号"),
+        (3, "专有部分面积", "面积不能为负数"),
+        (4, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+        (5, "房屋类型", "房屋类型“别墅”无法识别，可填：住宅、商铺、办公、车位、储藏室"),
+        (6, "身份证号", "身份证号不正确（长度、格式或校验位不符，尾号 123X）"),
+        (7, "房号", "与第 3 行是同一套房屋（重复）"),
+    ]
+
+
+def test_a_formula_cell_in_xlsx_hides_no_other_row():
+    content = xlsx([
+        ["楼栋", "房号", "面积", "业主姓名", "手机号"],
+        ["1栋", "0101", "=80+9.45", "张三", "13800000001"],
+        ["9栋", "0102", 80, "李四", "1380000"],
+    ])  # fmt: skip
+    assert errors_of(checked("roll.xlsx", content)) == [
+        (2, "面积", FORMULA),
+        (3, "手机号", "“138****”不是有效的大陆手机号"),
+        (3, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+    ]
+
+
+def test_a_formula_for_a_name_is_not_taken_as_the_name():
+    report = checked("roll.csv", sheet(row(owner="=A1")))
+    assert errors_of(report) == [(2, "业主姓名", FORMULA)]
+
+
+def test_every_problem_of_one_row_is_reported():
+    line = row(building="9栋", area="abc", phone="1380000", owner="", kind="别墅", voter="路人甲")
+    assert sorted(errors_of(checked("roll.csv", sheet(line)))) == sorted([
+        (2, "专有部分面积", "面积“abc”不是数字"),
+        (2, "房屋类型", "房屋类型“别墅”无法识别，可填：住宅、商铺、办公、车位、储藏室"),
+        (2, "手机号", "“138****”不是有效的大陆手机号"),
+        (2, "业主姓名", "业主姓名不能为空"),
+        (2, "楼栋", "楼栋“9栋”不在本小区的楼栋名单中（请先在小区页面添加楼栋）"),
+    ])  # fmt: skip
+
+
+def test_a_duplicate_of_a_bad_row_is_reported():
+    for first, second, message in (
+        (row(area="abc"), row(), "与第 2 行是同一套房屋（重复）"),
+        (
+            row(area="abc"),
+            row(owner="李四", phone="13800000002"),
+            "与第 2 行是同一套房屋，但业主不同",
+        ),
+        (row(phone="1380000"), row(), "与第 2 行是同一套房屋（重复）"),
+        (row(), row(area="abc"), "与第 2 行是同一套房屋（重复）"),
+    ):
+        report = checked("roll.csv", sheet(first, second))
+        assert (3, "房号", message) in errors_of(report), (first, second)
+
+
+def test_rows_before_an_unreadable_one_are_checked():
+    content = sheet(row(area="-1"), row(room="0102", owner='"李四') + "x" * 200_000)
+    assert [(e.row, e.column) for e in checked("roll.csv", content).problems] == [
+        (2, "专有部分面积"),
+        (3, ""),
+    ]

@@ -1,0 +1,118 @@
+"""An XLSX roll file believes none of its own claims (issue 9 §3): the declared dimension is
+ignored, reading stops at the row cap, and a file that inflates past a roll's size (too
+many parts, cells, columns, strings or characters) is refused before openpyxl builds it.
+Memory itself is measured in tests/db/test_roll_import_bounds.py."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from tests.xlsx_craft import (
+    HEADER,
+    declared_everything,
+    sheet_xml,
+    text_row,
+    workbook,
+)
+from voting.domain.roll_sheet import Table, check_sheet
+from voting.services.registry import xlsx
+from voting.services.registry.roll_table import read_table
+
+
+def codes(table: Table) -> list[tuple[int, str]]:
+    return [(problem.row, problem.code) for problem in table.problems.sorted()]
+
+
+def test_a_declared_dimension_is_not_believed():
+    """The 1.7 KB file that declares A1:XFD1048576 reads as the two rows it holds."""
+    content = declared_everything()
+    assert len(content) < 2_000
+    table = read_table("roll.xlsx", content)
+    assert table.header == list(HEADER)
+    assert table.rows == [(1_048_576, ["1栋", "", "", "", ""])]
+    checked = check_sheet(table, {"1栋"}, b"key")
+    assert (1_048_576, "room_empty") in [(p.row, p.code) for p in checked.problems]
+
+
+def test_a_small_cap_counts_only_rows_with_something_in_them():
+    rows = [text_row(1, *HEADER), b'<row r="2"/>', text_row(3, "1栋"), text_row(9, "1栋")]
+    assert len(read_table("roll.xlsx", workbook(sheet_xml(rows)), max_rows=2).rows) == 2
+    over = read_table("roll.xlsx", workbook(sheet_xml([*rows, text_row(10, "1栋")])), max_rows=2)
+    assert codes(over) == [(0, "too_many_rows")]
+
+
+def test_a_row_of_a_hundred_thousand_cells_is_refused_at_its_row():
+    """Cells without a reference count one column each; openpyxl would build them all."""
+    wide = b'<row r="2">' + b"<c/>" * 100_000 + b"</row>"
+    table = read_table("roll.xlsx", workbook(sheet_xml([text_row(1, *HEADER), wide])))
+    assert codes(table) == [(2, "row_too_wide")]
+    assert table.problems.kept[0].values == {"n": xlsx.MAX_COLUMNS}
+
+
+def test_a_cell_far_to_the_right_is_refused():
+    """One cell at XFD would have every row padded to 16,384 cells."""
+    far = b'<row r="3"><c r="XFD3"><v>1</v></c></row>'
+    table = read_table("roll.xlsx", workbook(sheet_xml([text_row(1, *HEADER), far])))
+    assert codes(table) == [(3, "row_too_wide")]
+
+
+def test_a_row_past_excels_last_is_refused():
+    """openpyxl fills every missing row before a row's number: 10**11 of them here."""
+    beyond = b'<row r="99999999999"><c r="A99999999999"><v>1</v></c></row>'
+    table = read_table("roll.xlsx", workbook(sheet_xml([text_row(1, *HEADER), beyond])))
+    assert codes(table) == [(0, "xlsx_too_large")]
+
+
+def test_a_cell_of_too_much_text_is_refused():
+    long = text_row(2, "1栋" * (xlsx.MAX_CELL_CHARS // 2 + 1))
+    table = read_table("roll.xlsx", workbook(sheet_xml([text_row(1, *HEADER), long])))
+    assert codes(table) == [(0, "xlsx_too_large")]
+
+
+def test_too_many_shared_strings_are_refused():
+    """openpyxl reads the shared strings whole, before any row."""
+    strings = [
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+        b"<si><t/></si>" * (xlsx.MAX_STRINGS + 1),
+        b"</sst>",
+    ]
+    content = workbook(sheet_xml([text_row(1, *HEADER)]), strings=strings)
+    assert codes(read_table("roll.xlsx", content)) == [(0, "xlsx_too_large")]
+
+
+def test_shared_strings_are_read():
+    strings = [
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+        b"<si><t>1\xe6\xa0\x8b</t></si><si><t>0101</t></si>",
+        b"</sst>",
+    ]
+    row = b'<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="s"><v>1</v></c></row>'
+    table = read_table("roll.xlsx", workbook(sheet_xml([text_row(1, *HEADER), row]), strings))
+    assert table.rows == [(2, ["1栋", "0101", "", "", ""])]
+
+
+def test_a_part_that_inflates_past_its_limit_is_refused():
+    """Styles are parsed whole: 5 MB of them (a few KB compressed) is no roll's."""
+    styles = b"<styleSheet>" + b" " * (xlsx.MAX_PART_BYTES + 1) + b"</styleSheet>"
+    content = workbook(sheet_xml([text_row(1, *HEADER)]), extra={"xl/styles.xml": styles})
+    assert len(content) < 100_000
+    assert codes(read_table("roll.xlsx", content)) == [(0, "xlsx_too_large")]
+
+
+def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for n in range(xlsx.MAX_PARTS + 1):
+            archive.writestr(f"part{n}", b"")
+    assert codes(read_table("roll.xlsx", out.getvalue())) == [(0, "xlsx_too_large")]
+
+
+def test_a_broken_reference_is_unreadable_not_an_error():
+    """A shared-string index past the table, a cell reference that is no reference."""
+    for row in (
+        b'<row r="2"><c r="A2" t="s"><v>7</v></c></row>',
+        b'<row r="2"><c r="2A"><v>1</v></c></row>',
+    ):
+        table = read_table("roll.xlsx", workbook(sheet_xml([text_row(1, *HEADER), row])))
+        assert codes(table) in ([(0, "xlsx_unreadable")], [(2, "row_too_wide")]), row
