@@ -120,7 +120,7 @@ def test_proofs_from_the_stored_tree_are_the_rfc_proofs(make: Any, small_blocks:
 def test_a_missing_block_hash_is_named_not_papered_over(make: Any, small_blocks: None) -> None:
     meeting = cast_many(make, 11)
     db.session.execute(delete(LogSubtree).where(LogSubtree.block == 1))
-    with pytest.raises(ProofError, match="keeps 2 of 3 block hashes"):
+    with pytest.raises(tree.TreeBroken, match="保存了 2 个区块哈希，应有 3 个"):
         tree.StoredTree(meeting.id, 12)
 
 

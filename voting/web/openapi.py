@@ -681,8 +681,12 @@ PATHS: dict[str, dict[str, Any]] = {
             "committee",
             (
                 200,
-                "The bundle, exactly as the spec owner-assembly-bundle/1 defines it (streamed)",
-                {"type": "object", "required": ["format", "keys", "roll", "log", "attestations"]},
+                "The bundle, exactly as the spec defines it (owner-assembly-bundle/2: "
+                "bundle-v1 with the witnessed checkpoints of checkpoints-v1; streamed)",
+                {
+                    "type": "object",
+                    "required": ["format", "keys", "roll", "log", "attestations", "checkpoints"],
+                },
             ),
             (404, 409),
             auth=STAFF,

@@ -7,8 +7,11 @@ lives on disk, and the digest the ``open`` entry commits to), the ballot
 index, the head and the tally are all checked against it; so are the meeting,
 its motions and rule set (which the pages and the certificate read) against
 the ``open`` entry, its state against the log, and each attestation against
-the key it must be signed with. Finally the whole meeting is exported and run
-through the auditors' verifier, so the audit is never looser than spec §5.
+the key it must be signed with. The log's Merkle tree kept beside it (the
+head's frontier, the block hashes) is recomputed from the signed entries, and
+every stored cosignature must verify over the checkpoint the log gives for its
+size. Finally the whole meeting is exported and run through the auditors'
+verifier, so the audit is never looser than spec §5 and check 10.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from sqlalchemy import select
 
 from voting.domain.bundle import verify_bundle
 from voting.domain.canonical import parse_time
+from voting.domain.merkle import Frontier, leaf_hash
+from voting.domain.notes import Checkpoint, NoteError, cosignature_time, parse_signature
 from voting.domain.roll import RollError, roll_from_rows
 from voting.domain.signing import (
     ENTRY_TAG,
@@ -37,7 +42,9 @@ from voting.models import (
     Attestation,
     AuditRun,
     Ballot,
+    Cosignature,
     LogEntry,
+    LogSubtree,
     Meeting,
     MeetingHead,
     MeetingState,
@@ -46,7 +53,7 @@ from voting.models import (
     User,
 )
 from voting.services import keys
-from voting.services.assembly import certify, export
+from voting.services.assembly import certify, checkpoints, export, tree
 from voting.services.assembly.meetings import (
     meeting_data,
     motions_data,
@@ -78,6 +85,8 @@ def audit(meeting: Meeting, run_by: User | None = None) -> AuditReport:
         return report  # nothing signed yet
     log = _check_log(meeting, report)
     _check_head(meeting, log, report)
+    _check_tree(meeting, log, report)
+    _check_cosignatures(meeting, log, report)
     _check_roll(meeting, log, report)
     _check_ballots(meeting, log, report)
     _check_meeting(meeting, log, report)
@@ -114,11 +123,26 @@ class _Log:
     last: dict[str, Any] | None = None
     superseded: set[str] = field(default_factory=set)  # ballot ids a later ballot replaced
     unsigned: set[int] = field(default_factory=set)  # row ids not taken as signed entries
+    # The Merkle tree of the signed entries: its frontier, whole blocks' hashes, and the
+    # roots at the sizes witnesses cosigned.
+    tree: Frontier = field(default_factory=Frontier)
+    blocks: dict[int, bytes] = field(default_factory=dict)
+    roots: dict[int, bytes] = field(default_factory=dict)
+
+    def grow(self, entry_hash: str, cosigned: set[int]) -> None:
+        self.tree.append(leaf_hash(bytes.fromhex(entry_hash)))
+        if self.tree.size % tree.BLOCK == 0:
+            self.blocks[self.tree.size // tree.BLOCK - 1] = self.tree.completed[tree.BLOCK_HEIGHT]
+        if self.tree.size in cosigned:
+            self.roots[self.tree.size] = self.tree.root()
 
 
 def _check_log(meeting: Meeting, report: AuditReport) -> _Log:
     """Every log row: its entry signed by the meeting key, its columns as signed, the chain."""
     public = public_key_raw(keys.public_text(meeting.key_fingerprint or ""))
+    cosigned = set(
+        db.session.scalars(select(Cosignature.size).where(Cosignature.meeting_id == meeting.id))
+    )
     log = _Log()
     expected_seq, previous = 0, GENESIS
     rows = db.session.scalars(
@@ -148,6 +172,7 @@ def _check_log(meeting: Meeting, report: AuditReport) -> _Log:
         if entry["type"] == "ballot" and entry["supersedes"] is not None:
             log.superseded.add(entry["supersedes"])
         log.last = entry
+        log.grow(entry["hash"], cosigned)
         expected_seq, previous = row.seq + 1, entry["hash"]
         report.head = entry["hash"]
     return log
@@ -192,6 +217,53 @@ def _check_head(meeting: Meeting, log: _Log, report: AuditReport) -> None:
         return
     if head is None or (head.seq, head.hash) != (log.last["seq"], log.last["hash"]):
         report.problems.append("meeting_heads: does not point at the last signed entry")
+    elif head.frontier != log.tree.to_bytes():
+        report.problems.append(
+            "meeting_heads: the Merkle frontier is not the signed log's (checkpoints would lie)"
+        )
+
+
+def _check_tree(meeting: Meeting, log: _Log, report: AuditReport) -> None:
+    """The block hashes proofs are built from, against the signed entries."""
+    rows = db.session.execute(
+        select(LogSubtree.block, LogSubtree.hash).where(LogSubtree.meeting_id == meeting.id)
+    )
+    stored = {block: hash_ for block, hash_ in rows}
+    for block in sorted(stored.keys() | log.blocks.keys()):
+        if block not in log.blocks:
+            report.problems.append(f"log_subtrees block {block}: beyond the log (row inserted)")
+        elif block not in stored:
+            report.problems.append(f"log_subtrees block {block}: missing (row deleted)")
+        elif stored[block] != log.blocks[block].hex():
+            report.problems.append(f"log_subtrees block {block}: not the hash of its entries")
+
+
+def _check_cosignatures(meeting: Meeting, log: _Log, report: AuditReport) -> None:
+    """Each stored cosignature over the checkpoint the signed log gives for its size, under
+    its office key and the name of that key's street office."""
+    origin = checkpoints.origin(meeting)
+    for row in db.session.scalars(
+        select(Cosignature).where(Cosignature.meeting_id == meeting.id).order_by(Cosignature.id)
+    ):
+        where = f"cosignatures row {row.id} (size {row.size})"
+        if row.size not in log.roots:
+            report.problems.append(f"{where}: beyond the signed log")
+            continue
+        text = Checkpoint(origin, row.size, log.roots[row.size]).text()
+        key = row.office_key
+        name = checkpoints.witness_name_of(key.street_office)
+        try:
+            line = parse_signature(row.line.rstrip("\n"))
+        except NoteError:
+            report.problems.append(f"{where}: unreadable (edited)")
+            continue
+        if line.name != name or key.street_office_id != meeting.community.street_office_id:
+            report.problems.append(f"{where}: not by the meeting's street office ({name})")
+        elif cosignature_time(text, line, name, public_key_raw(key.public_key)) is None:
+            report.problems.append(
+                f"{where}: does not verify over the log's checkpoint of that size: the log "
+                "changed after the witness cosigned it"
+            )
 
 
 def _check_roll(meeting: Meeting, log: _Log, report: AuditReport) -> None:
@@ -372,7 +444,11 @@ def _check_with_verifier(meeting: Meeting, report: AuditReport) -> None:
 
     Spooled to a temporary file: a large meeting's bundle stays off the worker's heap."""
     with tempfile.TemporaryFile() as out:
-        export.write(meeting, out)
+        try:
+            export.write(meeting, out)
+        except ServiceError as error:
+            report.problems.append(f"the bundle cannot be written: {error.message}")
+            return
         out.seek(0)
         result = verify_bundle(out, workers=1)
     for problem in result.problems:

@@ -101,17 +101,26 @@ def size_of(head: MeetingHead) -> int:
     return head.seq + 1
 
 
-def root(meeting: Meeting, head: MeetingHead, size: int) -> bytes:
+def root(
+    meeting: Meeting, head: MeetingHead, size: int, stored: tree.StoredTree | None = None
+) -> bytes:
+    """The tree hash of the first ``size`` entries; ``stored`` a tree of at least that size
+    to share its reads between several sizes."""
     if size == size_of(head):
         return tree.frontier(head).root()
-    return tree.StoredTree(meeting.id, size)(0, size)
+    return (stored or tree.StoredTree(meeting.id, size))(0, size)
 
 
-def checkpoint(meeting: Meeting, head: MeetingHead, size: int | None = None) -> Note:
+def checkpoint(
+    meeting: Meeting,
+    head: MeetingHead,
+    size: int | None = None,
+    stored: tree.StoredTree | None = None,
+) -> Note:
     """The checkpoint of the first ``size`` entries (the whole log by default), signed."""
     size = size or size_of(head)
     assert meeting.key_fingerprint is not None
-    signed = Checkpoint(origin(meeting), size, root(meeting, head, size))
+    signed = Checkpoint(origin(meeting), size, root(meeting, head, size, stored))
     return signed.signed(keys.load(meeting.key_fingerprint))
 
 
@@ -304,7 +313,11 @@ def bundle_section(meeting: Meeting, head: MeetingHead) -> dict[str, Any]:
             "name": name,
             "key": row.office_key.public_key,
         }
-    notes = [str(checkpoint(meeting, head, size)) + "".join(lines[size]) for size in sorted(lines)]
+    stored = tree.StoredTree(meeting.id, size_of(head))
+    notes = [
+        str(checkpoint(meeting, head, size, stored)) + "".join(lines[size])
+        for size in sorted(lines)
+    ]
     return {"origin": origin(meeting), "witnesses": list(witnesses.values()), "notes": notes}
 
 

@@ -1,8 +1,11 @@
-"""The audit bundle of a meeting (spec bundle-v1), written as a stream.
+"""The audit bundle of a meeting (spec bundle-v1, format 2 of checkpoints-v1), written as a
+stream.
 
 Entries go out exactly as they were signed (the stored canonical bytes), the
-roll as frozen at opening; rows are fetched in batches, so a meeting of any
-size exports in bounded memory.
+roll as frozen at opening, then the witnessed checkpoints; rows are fetched in
+batches, so a meeting of any size exports in bounded memory. The bundle ends at
+the head read first, so that its whole-log checkpoint is of the log it holds
+even if an entry is appended meanwhile.
 
 Nobody gets a bundle before the close (``release``): it carries every ballot's
 choices beside a holder id that the roll's (units, area) pair names for most
@@ -21,9 +24,9 @@ from sqlalchemy import select
 
 from voting.domain.bundle import write_bundle
 from voting.extensions import db
-from voting.models import LogEntry, Meeting, MeetingState, RollEntry
+from voting.models import LogEntry, Meeting, MeetingHead, MeetingState, RollEntry
 from voting.services import keys
-from voting.services.assembly import certify
+from voting.services.assembly import certify, checkpoints
 from voting.services.assembly.meetings import roll_rows
 from voting.services.errors import Conflict
 
@@ -51,14 +54,17 @@ def release(meeting: Meeting, out: BinaryIO) -> None:
 def write(meeting: Meeting, out: BinaryIO) -> None:
     """The bundle at any point after the opening, for the application's own checks (the
     database audit, the certified ZIP); people get it through ``release``."""
-    if meeting.key_fingerprint is None:
+    head = db.session.get(MeetingHead, meeting.id)
+    if meeting.key_fingerprint is None or head is None:
         raise Conflict(_("会议尚未开始投票，还没有可导出的日志"))
+    section = checkpoints.bundle_section(meeting, head)
     write_bundle(
         out,
         keys.public_text(meeting.key_fingerprint),
         _roll(meeting),
-        _log(meeting),
+        _log(meeting, head.seq),
         certify.attestations(meeting),
+        lambda: section,
     )
 
 
@@ -73,10 +79,10 @@ def _roll(meeting: Meeting) -> Iterator[dict[str, Any]]:
         yield from roll_rows(batch)
 
 
-def _log(meeting: Meeting) -> Iterator[dict[str, Any]]:
+def _log(meeting: Meeting, last: int) -> Iterator[dict[str, Any]]:
     bodies = db.session.scalars(
         select(LogEntry.body)
-        .where(LogEntry.meeting_id == meeting.id)
+        .where(LogEntry.meeting_id == meeting.id, LogEntry.seq <= last)
         .order_by(LogEntry.seq)
         .execution_options(yield_per=BATCH)
     )

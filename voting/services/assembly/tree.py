@@ -8,6 +8,7 @@ a proof cuts through: a proof over 50,000 entries reads a few hundred rows.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from voting.domain.merkle import (
@@ -21,14 +22,26 @@ from voting.domain.merkle import (
 )
 from voting.extensions import db
 from voting.models import LogEntry, LogSubtree, MeetingHead
+from voting.services.errors import Conflict
 
 BLOCK_HEIGHT = 8
 BLOCK = 1 << BLOCK_HEIGHT
 
 
+class TreeBroken(Conflict):
+    """The stored tree lacks what the log says it must hold (rows removed behind our back)."""
+
+    code = "tree_broken"
+
+
 def frontier(head: MeetingHead | None) -> Frontier:
     """The frontier of the whole log as the head keeps it (empty before the open entry)."""
-    return Frontier() if head is None else Frontier.from_bytes(head.seq + 1, head.frontier)
+    if head is None:
+        return Frontier()
+    try:
+        return Frontier.from_bytes(head.seq + 1, head.frontier)
+    except ValueError:
+        raise TreeBroken(_("日志头保存的默克尔树前沿与日志条数不符：请运行数据库审计")) from None
 
 
 def grow(meeting_id: int, tree: Frontier, entry_hash: str) -> list[bytes]:
@@ -61,7 +74,14 @@ class StoredTree:
         ).all()
         self._blocks = [bytes.fromhex(hash_) for _, hash_ in rows]
         if len(self._blocks) != size // BLOCK:
-            raise ProofError(f"the log keeps {len(self._blocks)} of {size // BLOCK} block hashes")
+            raise TreeBroken(
+                _(
+                    "日志的默克尔树不完整（保存了 %(kept)d 个区块哈希，应有 %(whole)d 个）："
+                    "请运行数据库审计",
+                    kept=len(self._blocks),
+                    whole=size // BLOCK,
+                )
+            )
         self._leaves: dict[int, list[bytes]] = {}
 
     def __call__(self, start: int, end: int) -> bytes:
