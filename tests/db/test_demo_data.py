@@ -29,7 +29,7 @@ from voting.models import (
     Unit,
     User,
 )
-from voting.services.assembly import certify, export
+from voting.services.assembly import certify, checkpoints, export
 from voting.services.demo import estate, sample_meetings, street_office_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,12 +64,21 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
     )
     assert superseded > 0
     assert [m.kind for m in finished.motions] == ["approval", "election", "approval"]
+    witness = checkpoints.witness_name_of(finished.community.street_office)
     for meeting in (finished, waiting, current):
         out = io.BytesIO()
         export.write(meeting, out)
         out.seek(0)
         report = verify_bundle(out, workers=1)
         assert report.valid, report.problems
+        # The demo street office witnessed each log as its cron would have (issue 15 §2).
+        assert report.checkpoints is not None
+        cosigned = [n for n in report.checkpoints["notes"] if n["cosignatures"]]
+        assert len(cosigned) >= 2
+        assert {c["name"] for n in cosigned for c in n["cosignatures"]} == {witness}
+        if meeting is not current:  # witnessed after the tally
+            assert cosigned[-1]["size"] == report.entries
+        assert checkpoints.witnessed(meeting) is not None
     assert any("has not voted yet" in line for line in first)
     lines = "\n".join(first)
     assert (

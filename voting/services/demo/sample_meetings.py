@@ -9,7 +9,9 @@
 
 Each goes through the real services with explicit times relative to today (a
 new meeting needs 15 days' notice, so nobody could wait for one); the seeded
-choices make a reload change nothing.
+choices make a reload change nothing. The demo street office witnesses each log
+as its cron would have (``WITNESS_EVERY`` ballots, and after the tally), so the
+pages and bundles carry cosigned checkpoints.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from voting.domain.bundle import make_attestation
+from voting.domain.notes import cosign
 from voting.extensions import db
 from voting.models import (
     Channel,
@@ -38,7 +41,7 @@ from voting.models import (
     User,
 )
 from voting.services import keys
-from voting.services.assembly import ballots, certify, meetings, paper
+from voting.services.assembly import ballots, certify, checkpoints, meetings, paper
 from voting.services.credit import firms
 
 FIRM = ("重庆诚信物业服务有限公司", "91500103MA5U7L8K2B")
@@ -46,6 +49,7 @@ FIRST = "2026年第一次业主大会会议"
 WAITING = "2026年第二次业主大会会议（修改管理规约）"
 SECOND = "2026年第三次业主大会会议（选聘物业服务企业）"
 CANDIDATES = ["陈立新", "刘雅琴", "王建华", "赵秀英", "孙晓东"]
+WITNESS_EVERY = 40  # ballots between two witness rounds
 
 
 def load(
@@ -57,9 +61,20 @@ def load(
     if FIRST not in existing:
         _finished(community, staff, office_key, now)
     if WAITING not in existing:
-        _waiting_for_the_street_office(community, staff, now)
+        _waiting_for_the_street_office(community, staff, office_key, now)
     if SECOND not in existing:
-        _open(community, staff, now)
+        _open(community, staff, office_key, now)
+
+
+def _witness(meeting: Meeting, office_key: Ed25519PrivateKey, when: datetime) -> None:
+    """A round of the demo street office's witness at ``when``: the cosignature witness.py
+    would have posted for the checkpoint of the log as it stood."""
+    head = meetings.head(meeting)
+    assert head is not None
+    note = checkpoints.checkpoint(meeting, head)
+    name = checkpoints.witness_name_of(meeting.community.street_office)
+    line = cosign(note.text, name, office_key, int(when.timestamp()))
+    checkpoints.accept(meeting, head, str(note.with_signature(line)).encode())
 
 
 def _finished(
@@ -95,8 +110,10 @@ def _finished(
     holders = _roll(meeting)
     clock = opens + timedelta(minutes=5)
     paper_holders, proxy_holders = holders[1:9], holders[-3:]
-    for holder_id in holders:
+    for number, holder_id in enumerate(holders, 1):
         clock += timedelta(minutes=rng.randint(5, 90))
+        if number % WITNESS_EVERY == 0:
+            _witness(meeting, office_key, clock)
         if holder_id in paper_holders or holder_id in proxy_holders or rng.random() < 0.15:
             continue
         ballots.cast(meeting.id, holder_id, _choices(rng), now=clock)
@@ -120,6 +137,7 @@ def _finished(
         paper.confirm(entry.id, staff["committee2"], now=opens + timedelta(days=9, hours=2))
     closes = meeting.closes_at
     meetings.close(meeting.id, staff["committee1"], now=closes + timedelta(hours=1))
+    _witness(meeting, office_key, closes + timedelta(hours=1, minutes=5))
     meetings.publish_results(meeting.id, staff["committee1"], now=closes + timedelta(days=1))
     _attest_and_certify(meeting, community, staff, office_key, closes + timedelta(days=2))
     return meeting
@@ -144,7 +162,7 @@ def _attest_and_certify(
 
 
 def _waiting_for_the_street_office(
-    community: Community, staff: dict[str, User], now: datetime
+    community: Community, staff: dict[str, User], office_key: Ed25519PrivateKey, now: datetime
 ) -> Meeting:
     """Closed by the clock six days ago, tallied, the result published: the street office's
     turn (verify, attest, upload), then the bureau's (certify)."""
@@ -170,8 +188,10 @@ def _waiting_for_the_street_office(
     meetings.open_voting(meeting.id, staff["committee1"], now=opens)
     rng = random.Random(2026_03)
     clock = opens + timedelta(minutes=7)
-    for holder_id in _roll(meeting):
+    for number, holder_id in enumerate(_roll(meeting), 1):
         clock += timedelta(minutes=rng.randint(5, 60))
+        if number % WITNESS_EVERY == 0:
+            _witness(meeting, office_key, clock)
         if rng.random() < 0.25:
             continue
         choice = {
@@ -180,13 +200,16 @@ def _waiting_for_the_street_office(
         }
         ballots.cast(meeting.id, holder_id, choice, now=clock)
     meetings.close(meeting.id, now=meeting.closes_at)  # by the clock
+    _witness(meeting, office_key, meeting.closes_at + timedelta(minutes=5))
     meetings.publish_results(
         meeting.id, staff["committee1"], now=meeting.closes_at + timedelta(days=1)
     )
     return meeting
 
 
-def _open(community: Community, staff: dict[str, User], now: datetime) -> Meeting:
+def _open(
+    community: Community, staff: dict[str, User], office_key: Ed25519PrivateKey, now: datetime
+) -> Meeting:
     opens = (now - timedelta(days=2)).replace(microsecond=0)
     meeting = meetings.create(
         community,
@@ -210,12 +233,15 @@ def _open(community: Community, staff: dict[str, User], now: datetime) -> Meetin
     meetings.open_voting(meeting.id, staff["committee1"], now=opens)
     rng = random.Random(2026_02)
     clock = opens + timedelta(minutes=3)
-    for holder_id in _roll(meeting):
+    for number, holder_id in enumerate(_roll(meeting), 1):
         clock += timedelta(minutes=rng.randint(1, 8))
+        if number % WITNESS_EVERY == 0 and clock < now:
+            _witness(meeting, office_key, clock)
         if rng.random() < 0.45 and clock < now:
             choice = {"m1": rng.choice(["agree"] * 6 + ["oppose", "abstain"])}
             choice["m2"] = rng.choice(["agree", "agree", "oppose", "abstain"])
             ballots.cast(meeting.id, holder_id, choice, now=clock)
+    _witness(meeting, office_key, min(clock, now))
     return meeting
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from voting.domain.signing import public_key_text
 from voting.extensions import db
 from voting.models import OfficeKey, StreetOffice, User
-from voting.services.assembly import certify
+from voting.services.assembly import certify, checkpoints
 
 FILE_NAME = "demo-street-office-key.pem"
 PASSPHRASE = "demo-street-key-2026"  # printed with the demo sign-ins: as public as they are
@@ -53,11 +53,13 @@ def key() -> Ed25519PrivateKey:
 
 
 def registered(office: StreetOffice, bureau: User) -> Ed25519PrivateKey:
-    """The key, its public half registered for ``office`` (once) as the bureau would."""
+    """The key, its public half registered for ``office`` (once) as the bureau would, for
+    attestations and as the office's witness key (spec checkpoints-v1 §3)."""
     own = key()
     public = public_key_text(own)
-    if db.session.scalar(select(OfficeKey.id).where(OfficeKey.public_key == public)) is None:
-        certify.register_key(office, public, bureau)
+    row = db.session.scalar(select(OfficeKey).where(OfficeKey.public_key == public))
+    if row is None or not row.witnesses:
+        certify.register_key(office, public, bureau, attests=True, witnesses=True)
     return own
 
 
@@ -73,6 +75,11 @@ def lines(office: StreetOffice) -> list[str]:
         f"  ATTEST_PASSPHRASE={PASSPHRASE} .venv/bin/python scripts/attest.py BUNDLE.json"
         f" --key {shown} --name {office.name}",
         "  then upload BUNDLE.attestation.json on the meeting's page (上传审核签名)",
+        "  it is also the office's witness key: demo load cosigned the meetings' checkpoints;",
+        "  witness the open meeting's log as the office's cron would (once the server runs):",
+        f"  WITNESS_PASSPHRASE={PASSPHRASE} .venv/bin/python scripts/witness.py --key {shown}"
+        f" --name {checkpoints.witness_name_of(office)} --state instance/witness-state"
+        " http://127.0.0.1:8000/log/MEETING",
     ]
 
 
