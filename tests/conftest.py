@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from tests.helpers import IS_CI, PG_URL, Builders, make_app, psycopg_url, schema_url
 from voting.extensions import db
@@ -128,6 +130,17 @@ class RequestScopedClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served on 127.0.0.1 (a free port) in a thread, for a browser or a script."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
 
 
 @pytest.fixture

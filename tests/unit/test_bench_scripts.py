@@ -62,3 +62,11 @@ def test_roll_benchmark_imports_a_tiny_roll():
     assert float(figure(output, rf"^  baseline process\s+({NUMBER}) MiB peak")) > 0
     for name in ("roll-20.csv", "roll-20.xlsx"):
         assert figure(output, rf"^  {name}.* MiB peak, .*  (accepted)$") == "accepted"
+
+
+def test_proofs_benchmark_answers_and_checks_every_kind_of_proof():
+    output = run("proofs.py", "--n", "300", "--samples", "5", "--db", "sqlite")
+    assert "sqlite: a log of 300 entries" in output
+    for label in ("GET checkpoint", "GET proof/inclusion", "GET proof/consistency"):
+        assert float(figure(output, rf"^  {re.escape(label)}\s+p50\s+({NUMBER}) ms")) > 0
+    assert float(figure(output, rf"^  receipt proof file\s+p50\s+({NUMBER}) ms")) > 0

@@ -187,6 +187,7 @@ def test_the_offered_verifier_checks_the_bundle(app, client, make, tmp_path):
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         names = archive.namelist()
         assert "owner-assembly-verifier/scripts/verify_bundle.py" in names
+        assert "owner-assembly-verifier/scripts/witness.py" in names  # the street office's cron
         assert "owner-assembly-verifier/docs/auditors.md" in names
         assert all(n.startswith("owner-assembly-verifier/") for n in names)
         archive.extractall(tmp_path / "kit")

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[3]  # the source tree: voting/, scripts/
 VERIFIER_FILES = (
     "scripts/verify_bundle.py",
     "scripts/attest.py",
+    "scripts/witness.py",
     "voting/__init__.py",
     "docs/auditors.md",
 )
