@@ -68,6 +68,7 @@ class Meeting(Base):
     # Fingerprint of the log key that signs this meeting (set when it opens).
     key_fingerprint: Mapped[str | None] = mapped_column(String(64))
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    results_published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Certification by the housing bureau, after the street office attested.
     certified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     certified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -32,7 +32,7 @@ from voting.models import BallotConflict, Community, Meeting, MeetingState, Role
 from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.access import scope
-from voting.services.assembly import audit, certify, export, meetings, rulesets
+from voting.services.assembly import audit, certify, export, history, meetings, rulesets
 from voting.services.credit import firms
 from voting.services.errors import InvalidInput
 from voting.web.downloads import send_spooled
@@ -118,6 +118,7 @@ def _show_page(
         quorum_text=explain_quorum(rules, lang),
         firms=firms.firms() if meeting.state == MeetingState.draft else [],
         turnout=meetings.turnout(meeting) if meeting.state == MeetingState.open else None,
+        history=history.of(meeting),
         results=meetings.results(meeting),
         head=meetings.head(meeting),
         conflicts=db.session.scalars(

@@ -365,6 +365,7 @@ def publish_results(meeting_id: int, actor: User, now: datetime | None = None) -
     _require(meeting, MeetingState.tallied)
     if meeting.results_published_at is None:
         meeting.results_published_at = now or utcnow()
+        meeting.results_published_by_id = actor.id
     db.session.commit()
     return meeting
 
