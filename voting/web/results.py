@@ -214,6 +214,8 @@ def _sheet() -> list[list[Any]]:
         _("会议名称"),
         _("投票开始"),
         _("投票截止"),
+        _("实际结束"),
+        _("提前结束原因"),
         _("状态"),
         _("认证进度"),
         _("议题编号"),
@@ -236,6 +238,8 @@ def _sheet() -> list[list[Any]]:
             meeting.title,
             format_datetime(meeting.opens_at, "yyyy-MM-dd HH:mm"),
             format_datetime(meeting.closes_at, "yyyy-MM-dd HH:mm"),
+            format_datetime(row.outcome.tallied_at, "yyyy-MM-dd HH:mm") if row.outcome else None,
+            _("全体业主均已投票") if row.outcome and row.outcome.is_closed_early else None,
             states[meeting.state],
             certification[row.certification],
         ]

@@ -174,6 +174,12 @@ def _story(outcome: MeetingOutcome, verify_url: str, styles: _Styles) -> list[Fl
     return story
 
 
+def _closed(outcome: MeetingOutcome) -> str:
+    if outcome.is_closed_early:
+        return f"{_local(outcome.tallied_at)}（全体业主均已投票，提前结束）"
+    return _local(outcome.tallied_at)
+
+
 def _facts(outcome: MeetingOutcome, styles: _Styles) -> Table:
     meeting = outcome.meeting
     office = meeting.community.street_office
@@ -187,7 +193,7 @@ def _facts(outcome: MeetingOutcome, styles: _Styles) -> Table:
         ("会议形式", FORMS.get(meeting.form, str(meeting.form))),
         ("公告时间", _local(meeting.announced_at)),
         ("投票时间", f"{_local(meeting.opens_at)} 至 {_local(meeting.closes_at)}"),
-        ("截止并统计时间", _local(outcome.tallied_at)),
+        ("截止并统计时间", _closed(outcome)),
         ("认证时间", _local(meeting.certified_at)),
         (
             "业主名册（开始投票时冻结）",

@@ -114,6 +114,12 @@ class MeetingOutcome:
     def tallied_at(self) -> datetime:
         return self.head.at  # the tally is the last entry
 
+    @property
+    def is_closed_early(self) -> bool:
+        """Closed before the scheduled time: only allowed once every holder had voted (the
+        close and the tally share their time)."""
+        return self.tallied_at < self.meeting.closes_at
+
 
 def of(meeting: Meeting) -> MeetingOutcome | None:
     """The outcome of a tallied meeting; None before its tally."""
