@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
 """Benchmark casting ballots through HTTP, against a trivial request and raw commits.
 
-    python scripts/bench/cast.py [--n 2000] [--db sqlite|postgresql|both]
-                                 [--workers W] [--concurrency C]
+    python scripts/bench/cast.py [--n 2000] [--db sqlite|postgresql|both] [--workers W]
+                                 [--worker-class sync|gthread] [--threads T]
+                                 [--clients 8,64] [--json]
 
 Per database, in one run: a fresh database (an SQLite file in a temporary directory, or a
 PostgreSQL database ``bench_<pid>`` on the server of ``TEST_DATABASE_URL``, default
 ``postgresql://postgres@127.0.0.1:5432/test``) migrated with ``flask db upgrade``; a
-community of N holders through the roll import; an open meeting; the app under gunicorn on
-a free port of 127.0.0.1; N owner sessions, created directly (sign-in is not measured:
-its per-address limits would stop N sign-ins from one address); N ballots cast through
-``POST /api/v1/owner/meetings/{id}/ballots`` by C concurrent clients. It prints ballots/s
-with p50/p99 latency, the same server's ``GET /healthz`` rate at the same concurrency, the
-database's raw rate of serialised single-row insert-and-commit, their ratios and where
-the CPU went; then it exports the meeting's bundle and verifies it. Everything it made is
-removed afterwards, also on errors.
+community of N holders through the roll import; the app under gunicorn on a free port of
+127.0.0.1. Then, for each number of concurrent clients (8 and 64): ``GET /healthz`` N
+times, and N ballots cast through ``POST /api/v1/owner/meetings/{id}/ballots`` (with an
+``Idempotency-Key``), once into one meeting and once spread over eight meetings, each
+time into meetings opened for that round and with N fresh owner sessions (created
+directly: sign-in is not measured, its per-address limits would stop N sign-ins from one
+address). Printed: ballots/s with p50/p99 latency, the ``/healthz`` rate, app CPU ms per
+ballot and per ``/healthz`` request (the gunicorn processes' own CPU counters, from
+/proc), database round trips per cast (PostgreSQL: 50 casts by the same app in this
+process, through a proxy that counts them on the wire), the raw rate of serialised
+single-row insert-and-commit, and the ratios; then every meeting's bundle is exported and
+verified. ``--json`` prints the figures of 64 clients as one object per database instead.
+Everything it made is removed afterwards, also on errors. Exit 1 if a cast failed or a
+bundle does not verify.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,14 +54,9 @@ import psycopg  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from tests.pgwire import PgProxy  # noqa: E402
+
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# Sync workers. A cast is ~25 ms of Python CPU (routing, ORM, checks, the signature), most
-# of it inside the critical section on the meeting's lock; with threads (gthread) the
-# lock holder competes for its process's GIL with requests queued behind it, which
-# stretches the section everyone waits for. On 2 cores, N=1000, C=8, idle machine:
-# sync ×4 gave 61-69 ballots/s on SQLite and 45-48 on PostgreSQL; gthread 4×2 50-66 and
-# 28-36; gthread 2×4 43-46 and 30-35. Keep-alive (gthread) does not pay that back.
-WORKER_CLASS = "sync"
 SHIM = """\
 import sys
 
@@ -74,6 +76,7 @@ MOTIONS = [
     },
 ]
 OPTIONS = ("agree", "agree", "oppose", "abstain")
+COUNTED_CASTS = 50  # casts whose round trips are counted (after 5 to warm up)
 
 
 @dataclass
@@ -102,6 +105,10 @@ class Run:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
+    def app_cpu_ms(self) -> float:
+        """App CPU (gunicorn master and workers) per successful request, in ms."""
+        return 1000 * self.cpu.get("app", 0.0) / self.ok if self.ok else 0.0
+
 
 # --- the database ------------------------------------------------------------------------
 
@@ -125,9 +132,9 @@ def fresh_database(kind: str, scratch: Path) -> Iterator[str]:
 
 
 @contextmanager
-def bench_app(kind: str, scratch: Path) -> Iterator[tuple[Any, str, dict[str, str]]]:
-    """A fresh database of ``kind``, migrated, and the app on it in this process: (app, its
-    database URL, the environment that gives processes started on it the same settings)."""
+def bench_app(kind: str, scratch: Path) -> Iterator[tuple[Any, str, dict[str, Any]]]:
+    """A fresh database of ``kind``, migrated, and the app on it in this process: (app, the
+    settings it was made with, the environment that gives processes the same settings)."""
     from voting import create_app
 
     instance = scratch / "instance"
@@ -135,17 +142,20 @@ def bench_app(kind: str, scratch: Path) -> Iterator[tuple[Any, str, dict[str, st
     (scratch / "bench_wsgi.py").write_text(SHIM.format(root=str(ROOT), instance=str(instance)))
     with fresh_database(kind, scratch) as url:
         settings = {
+            "instance_path": instance,
             "database_url": url,
             "secret_key": secrets.token_urlsafe(48),
             "id_hash_key": secrets.token_hex(32),
             "sms_gateway": "outbox",
         }
         environment = {**os.environ, "PROXY_HOPS": "0"}
-        environment.update({name.upper(): value for name, value in settings.items()})
+        environment.update(
+            {name.upper(): value for name, value in settings.items() if name != "instance_path"}
+        )
         migrate(scratch, environment)
-        app = create_app({"instance_path": instance, **settings})
+        app = create_app(settings)
         try:
-            yield app, url, environment
+            yield app, settings, environment
         finally:
             with app.app_context():
                 from voting.extensions import db
@@ -183,7 +193,7 @@ def raw_insert_rate(kind: str, url: str, scratch: Path, n: int) -> float:
     return n / elapsed
 
 
-# --- the estate, the meeting, the owners -------------------------------------------------
+# --- the estate, the meetings, the owners ------------------------------------------------
 
 
 def migrate(scratch: Path, environment: dict[str, str]) -> None:
@@ -202,11 +212,11 @@ def roll_csv(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def build_meeting(app: Any, n: int, *, revote: bool = False) -> int:
-    """A community of ``n`` holders (the real roll import) and a meeting open now."""
+def build_estate(app: Any, n: int) -> tuple[int, int]:
+    """A community of ``n`` holders through the real roll import, its committee member and
+    the log key: (community id, committee user id)."""
     from voting.services import keys
     from voting.services.access import accounts
-    from voting.services.assembly import meetings
     from voting.services.registry import estates
     from voting.services.registry.roll_import import import_roll
 
@@ -220,26 +230,39 @@ def build_meeting(app: Any, n: int, *, revote: bool = False) -> int:
             raise SystemExit(f"roll import refused: {report.errors[:3]}")
         committee = accounts.create_user("bench-committee", "基准委员", secrets.token_urlsafe(16))
         keys.init()
+        return community.id, committee.id
+
+
+def open_meetings(app: Any, community_id: int, committee_id: int, count: int) -> list[int]:
+    """``count`` meetings of the community, open now (announced 16 days before: notice 15)."""
+    from voting.extensions import db
+    from voting.models import Community, User
+    from voting.services.assembly import meetings
+
+    opened = []
+    with app.app_context():
+        community = db.session.get(Community, community_id)
+        committee = db.session.get(User, committee_id)
         opens = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-        meeting = meetings.create(
-            community,
-            committee,
-            title="基准测试会议",
-            form="written",
-            opens_at=opens,
-            closes_at=opens + timedelta(days=1),
-            is_revote_allowed=revote,
-        )
-        for motion in MOTIONS:
-            meetings.add_motion(meeting, **motion)
-        # `now` is a parameter: announce 16 days before the window (notice period 15).
-        meetings.announce(meeting.id, committee, now=opens - timedelta(days=16))
-        meetings.open_voting(meeting.id, committee, now=opens)
-        return meeting.id
+        for _ in range(count):
+            meeting = meetings.create(
+                community,
+                committee,
+                title="基准测试会议",
+                form="written",
+                opens_at=opens,
+                closes_at=opens + timedelta(days=1),
+            )
+            for motion in MOTIONS:
+                meetings.add_motion(meeting, **motion)
+            meetings.announce(meeting.id, committee, now=opens - timedelta(days=16))
+            meetings.open_voting(meeting.id, committee, now=opens)
+            opened.append(meeting.id)
+    return opened
 
 
 def owner_sessions(app: Any) -> list[tuple[str, int]]:
-    """(bearer token, holder id) per owner, sessions made by ``sessions.start``."""
+    """(bearer token, holder id) per voter, each a fresh session made by ``sessions.start``."""
     from voting.extensions import db
     from voting.models import Owner
     from voting.services.access import sessions
@@ -257,12 +280,72 @@ def verify(app: Any, meeting_id: int, scratch: Path) -> Any:
     from voting.models import Meeting
     from voting.services.assembly import export
 
-    path = scratch / "bundle.json"
+    path = scratch / f"bundle-{meeting_id}.json"
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
         with path.open("wb") as out:
             export.write(meeting, out)
-    return verify_bundle(path)
+    try:
+        return verify_bundle(path)
+    finally:
+        path.unlink()
+
+
+# --- round trips -------------------------------------------------------------------------
+
+
+def round_trips_per_cast(
+    settings: dict[str, Any], community_id: int, committee_id: int, kind: str
+) -> tuple[float | None, float]:
+    """(database round trips, SQL statements) per cast, over COUNTED_CASTS casts by the app
+    in this process (the same code as under gunicorn) into a meeting of their own.
+
+    Round trips are counted on the wire by a proxy in front of PostgreSQL (None on SQLite,
+    a library in the process); statements by SQLAlchemy's cursor events, on both.
+    """
+    from sqlalchemy import event
+
+    from voting import create_app
+    from voting.extensions import db
+
+    proxy = PgProxy(make_url(settings["database_url"]).port or 5432) if kind != "sqlite" else None
+    url = settings["database_url"]
+    if proxy is not None:
+        url = make_url(url).set(host="127.0.0.1", port=proxy.port)
+        url = url.update_query_dict({"sslmode": "disable"}).render_as_string(hide_password=False)
+    app = create_app({**settings, "database_url": url})
+    try:
+        meeting_id = open_meetings(app, community_id, committee_id, 1)[0]
+        owners = owner_sessions(app)[: 5 + COUNTED_CASTS]
+        warm = min(5, len(owners) // 2)  # casts before counting starts (caches, pools)
+        counted = len(owners) - warm
+        requests = cast_bodies([meeting_id], owners)
+        client = app.test_client()
+        statements = 0
+
+        with app.app_context():
+            engine = db.engine
+
+        def count(*_args: Any) -> None:
+            nonlocal statements
+            statements += 1
+
+        for number, (path, body, headers) in enumerate(requests):
+            if number == warm:
+                event.listen(engine, "before_cursor_execute", count)
+                if proxy is not None:
+                    proxy.reset()
+            answer = client.post(path, data=body, headers=headers, content_type="application/json")
+            if answer.status_code >= 300:
+                raise SystemExit(f"round-trip cast failed: {answer.status_code} {answer.data!r}")
+        event.remove(engine, "before_cursor_execute", count)
+        trips = proxy.round_trips / counted if proxy is not None else None
+        return trips, statements / counted
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        if proxy is not None:
+            proxy.close()
 
 
 # --- the server --------------------------------------------------------------------------
@@ -275,26 +358,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(scratch: Path, environment: dict[str, str], workers: int) -> Iterator[tuple[int, int]]:
+def gunicorn(
+    scratch: Path, environment: dict[str, str], workers: int, worker_class: str, threads: int
+) -> Iterator[tuple[int, int]]:
     """(port, master pid) of a running gunicorn, stopped afterwards."""
     port = free_port()
     log = scratch / "gunicorn.log"
     command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "bench_wsgi:app",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        WORKER_CLASS,
-        "--error-logfile",
-        str(log),
-        "--log-level",
-        "warning",
-    ]
+        sys.executable, "-m", "gunicorn", "bench_wsgi:app",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers),
+        "--worker-class", worker_class,
+        "--threads", str(threads),
+        "--backlog", "4096",
+        "--error-logfile", str(log),
+        "--log-level", "warning",
+    ]  # fmt: skip
     server = subprocess.Popen(command, cwd=scratch, env=environment, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
@@ -479,154 +558,208 @@ def hammer(port: int, requests: list[bytes], concurrency: int, server_pid: int) 
     return run
 
 
-def cast_requests(meeting_id: int, owners: list[tuple[str, int]]) -> list[bytes]:
-    path = f"/api/v1/owner/meetings/{meeting_id}/ballots"
-    requests = []
+def cast_bodies(
+    meeting_ids: list[int], owners: list[tuple[str, int]]
+) -> list[tuple[str, bytes, dict[str, str]]]:
+    """(path, JSON body, headers) of one cast per owner, owner i into meeting i mod count."""
+    casts = []
     for number, (token, holder) in enumerate(owners):
+        meeting_id = meeting_ids[number % len(meeting_ids)]
         picks = sorted({f"c{1 + (number + k) % 5}" for k in range(number % 4)})
         choices = {"m1": OPTIONS[number % 4], "m2": picks}
         body = json.dumps({"holder": holder, "choices": choices}).encode()
-        requests.append(http_request("POST", path, body, f"Authorization: Bearer {token}\r\n"))
-    return requests
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": secrets.token_hex(16)}
+        casts.append((f"/api/v1/owner/meetings/{meeting_id}/ballots", body, headers))
+    return casts
+
+
+def cast_requests(meeting_ids: list[int], owners: list[tuple[str, int]]) -> list[bytes]:
+    return [
+        http_request(
+            "POST", path, body, "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        )
+        for path, body, headers in cast_bodies(meeting_ids, owners)
+    ]
 
 
 # --- one database ------------------------------------------------------------------------
 
 
-def bench(kind: str, n: int, workers: int, concurrency: int) -> dict[str, Any]:
+@dataclass
+class Options:
+    n: int
+    workers: int
+    worker_class: str
+    threads: int
+    clients: list[int]
+
+
+def bench(kind: str, options: Options) -> dict[str, Any]:
+    n = options.n
     print(
-        f"\n== {kind}: {n:,} holders, gunicorn {workers} {WORKER_CLASS} workers, "
-        f"{concurrency} concurrent clients, {os.cpu_count()} cores"
+        f"\n== {kind}: {n:,} holders, gunicorn {options.workers} {options.worker_class} "
+        f"workers × {options.threads} threads, {os.cpu_count()} cores"
     )
     idle = background_load()
     print(f"  background load before the run: {idle:.0%} of all cores")
     if idle > 0.1:
         print("  warning: other programs are using the CPU; the figures below are lower than")
         print("  on an idle machine (their share shows as 'other' in the CPU lines)")
+    result: dict[str, Any] = {"runs": {}, "bundles": []}
     with tempfile.TemporaryDirectory(prefix="bench-cast-") as scratch_name:
         scratch = Path(scratch_name)
         started = time.perf_counter()
-        with bench_app(kind, scratch) as (app, url, environment):
-            meeting_id = build_meeting(app, n)
-            print(
-                f"  prepared (migrate, roll import, open meeting) in "
-                f"{time.perf_counter() - started:.1f} s"
+        with bench_app(kind, scratch) as (app, settings, environment):
+            community_id, committee_id = build_estate(app, n)
+            print(f"  prepared (migrate, roll import) in {time.perf_counter() - started:.1f} s")
+            with gunicorn(
+                scratch, environment, options.workers, options.worker_class, options.threads
+            ) as (port, pid):
+                health = http_request("GET", "/healthz")
+                hammer(port, [health] * (max(options.clients) * 20), max(options.clients), pid)
+                for clients in options.clients:
+                    result["runs"][clients, "healthz"] = hammer(port, [health] * n, clients, pid)
+                    for layout, count in (("one_meeting", 1), ("eight_meetings", 8)):
+                        meeting_ids = open_meetings(app, community_id, committee_id, count)
+                        owners = owner_sessions(app)
+                        run = hammer(port, cast_requests(meeting_ids, owners), clients, pid)
+                        result["runs"][clients, layout] = run
+                        result["bundles"] += [verify(app, m, scratch) for m in meeting_ids]
+                        print_run(f"{clients} clients, {count} meeting(s)", run)
+            result["round_trips"], result["statements"] = round_trips_per_cast(
+                settings, community_id, committee_id, kind
             )
-            result = serve_and_measure(
-                app, scratch, environment, meeting_id, n, workers, concurrency
-            )
-            result["raw"] = raw_insert_rate(kind, url, scratch, n)
-            report = verify(app, meeting_id, scratch)
-    result["valid"], result["entries"] = report.valid, report.entries
-    print_result(kind, n, result, report)
+            result["raw"] = raw_insert_rate(kind, settings["database_url"], scratch, n)
+    print_result(kind, n, options, result)
     return result
 
 
-def serve_and_measure(
-    app: Any,
-    scratch: Path,
-    environment: dict[str, str],
-    meeting_id: int,
-    n: int,
-    workers: int,
-    concurrency: int,
-) -> dict[str, Any]:
-    with gunicorn(scratch, environment, workers) as (port, pid):
-        health = http_request("GET", "/healthz")
-        hammer(port, [health] * (concurrency * 20), concurrency, pid)  # warm the workers
-        trivial = hammer(port, [health] * n, concurrency, pid)
-        started = time.perf_counter()
-        owners = owner_sessions(app)
-        made = time.perf_counter() - started
-        print(
-            f"  {len(owners):,} owner sessions created directly in {made:.1f} s "
-            "(sessions created directly, sign-in not measured)"
-        )
-        cast = hammer(port, cast_requests(meeting_id, owners), concurrency, pid)
-        if made + cast.seconds > 60:
-            print(
-                "  note: sessions older than 60 s are touched on use (one more write per "
-                "request for those owners), as for any owner idle that long"
-            )
-    return {"cast": cast, "trivial": trivial}
-
-
-def print_result(kind: str, n: int, result: dict[str, Any], report: Any) -> None:
-    cast, trivial, raw = result["cast"], result["trivial"], result["raw"]
-    ms = 1000
+def print_run(label: str, run: Run) -> None:
     print(
-        f"  casts              {cast.ok:>9,} ok, {cast.failures:,} failed"
-        f"   {dict(sorted(cast.statuses.items()))}"
+        f"  {label:<24} {run.ok:,} ok, {run.failures:,} failed in {run.seconds:.1f} s"
+        f"   {dict(sorted(run.statuses.items()))}"
     )
-    for sample in cast.samples:
+    for sample in run.samples:
         print(f"    failure: {sample}")
-    print(f"  ballots/s          {cast.rate:>9,.1f}   ({cast.seconds:.2f} s)")
-    print(
-        f"  cast latency       p50 {cast.percentile(0.5) * ms:,.1f} ms   "
-        f"p99 {cast.percentile(0.99) * ms:,.1f} ms   max {max(cast.latencies) * ms:,.1f} ms"
-    )
-    print(
-        f"  GET /healthz       {trivial.rate:>9,.1f} requests/s   "
-        f"p50 {trivial.percentile(0.5) * ms:,.1f} ms   p99 {trivial.percentile(0.99) * ms:,.1f}"
-        f" ms   ({trivial.failures:,} failed)"
-    )
+
+
+def print_result(kind: str, n: int, options: Options, result: dict[str, Any]) -> None:
+    runs, raw = result["runs"], result["raw"]
+    ms = 1000
     print(
         f"  raw insert+commit  {raw:>9,.1f} /s   (one connection, {n:,} rows"
         + (", WAL + synchronous=FULL)" if kind == "sqlite" else ", default settings)")
     )
-    print(f"  cast / trivial     {cast.rate / trivial.rate:>9.1%}")
-    print(f"  cast / raw insert  {cast.rate / raw:>9.1%}")
+    trips = result["round_trips"]
+    print(
+        f"  round trips/cast   {trips:>9.1f}   ({result['statements']:.1f} SQL statements)"
+        if trips is not None
+        else f"  round trips/cast         n/a   (a library in the process; "
+        f"{result['statements']:.1f} SQL statements)"
+    )
+    print(
+        f"  {'clients':>7} {'meetings':>8} {'ballots/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
+        f" {'healthz/s':>10} {'÷healthz':>9} {'÷raw':>7} {'CPU ms/ballot':>14}"
+    )
+    for clients in options.clients:
+        health = runs[clients, "healthz"]
+        for layout, count in (("one_meeting", 1), ("eight_meetings", 8)):
+            run = runs[clients, layout]
+            print(
+                f"  {clients:>7} {count:>8} {run.rate:>10,.1f}"
+                f" {run.percentile(0.5) * ms:>8,.1f} {run.percentile(0.99) * ms:>8,.1f}"
+                f" {health.rate:>10,.1f} {run.rate / health.rate if health.rate else 0:>9.1%}"
+                f" {run.rate / raw:>7.1%} {run.app_cpu_ms():>14,.2f}"
+            )
+        one, eight = runs[clients, "one_meeting"].rate, runs[clients, "eight_meetings"].rate
+        print(
+            f"  {clients:>7} clients: /healthz CPU {health.app_cpu_ms():.2f} ms/request;"
+            f" one meeting ÷ eight {one / eight if eight else 0:.2f}"
+        )
     cores = os.cpu_count() or 1
-    for name, run in (("casting", cast), ("healthz", trivial)):
+    top = max(options.clients)
+    for name in ("one_meeting", "healthz"):
+        run = runs[top, name]
         cpu = {k: v / run.seconds for k, v in run.cpu.items()}
         print(
-            f"  CPU while {name:<8} machine {cpu['machine']:.0%} of {cores * 100}%: "
+            f"  CPU, {top} clients, {name:<12} machine {cpu['machine']:.0%} of {cores * 100}%: "
             f"gunicorn {cpu['app']:.0%}, postgres (all) {cpu['postgres']:.0%}, "
             f"client {cpu['client']:.0%}, other {cpu['other']:.0%}"
         )
-    verdict = "valid" if report.valid else "INVALID"
+    bundles = result["bundles"]
+    valid = sum(report.valid for report in bundles)
+    entries = sum(report.entries for report in bundles)
     print(
-        f"  bundle             {verdict}, {report.entries:,} entries "
-        f"(expected {n + 1:,} while open), head {report.head}"
+        f"  bundles            {valid} of {len(bundles)} valid, {entries:,} entries "
+        f"(expected {len(options.clients) * 2 * n + len(bundles):,})"
     )
-    for problem in report.problems[:5]:
-        print(f"    problem: {problem}")
+    for report in bundles:
+        for problem in report.problems[:5]:
+            print(f"    problem: {problem}")
+
+
+def figures(result: dict[str, Any], clients: int) -> dict[str, Any]:
+    """The ``--json`` object of one database (issue 14 §5)."""
+    runs = result["runs"]
+
+    def shape(run: Run) -> dict[str, float]:
+        return {
+            "ballots_per_s": round(run.rate, 1),
+            "p50_ms": round(run.percentile(0.5) * 1000, 1),
+            "p99_ms": round(run.percentile(0.99) * 1000, 1),
+        }
+
+    one, health = runs[clients, "one_meeting"], runs[clients, "healthz"]
+    trips = result["round_trips"]
+    return {
+        "one_meeting": shape(one),
+        "eight_meetings": shape(runs[clients, "eight_meetings"]),
+        "healthz_per_s": round(health.rate, 1),
+        "cpu_ms_per_ballot": round(one.app_cpu_ms(), 2),
+        "cpu_ms_per_healthz": round(health.app_cpu_ms(), 2),
+        "round_trips_per_cast": round(trips, 1) if trips is not None else None,
+        "raw_commits_per_s": round(result["raw"], 1),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2000, help="holders, one ballot each")
+    parser.add_argument("--n", type=int, default=2000, help="holders, one ballot each per round")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     cores = os.cpu_count() or 2
     parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers")
-    parser.add_argument("--concurrency", type=int, help="concurrent clients (2 × workers)")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument("--clients", default="8,64", help="concurrent clients, comma-separated")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     arguments = parser.parse_args()
-    if min(arguments.n, arguments.workers, arguments.concurrency or 1) < 1:
-        parser.error("--n, --workers and --concurrency must be positive")
-    concurrency = arguments.concurrency or 2 * arguments.workers
+    try:
+        clients = sorted({int(part) for part in arguments.clients.split(",")})
+    except ValueError:
+        parser.error("--clients takes numbers separated by commas")
+    if min(arguments.n, arguments.workers, arguments.threads, *clients) < 1:
+        parser.error("--n, --workers, --threads and --clients must be positive")
+    options = Options(arguments.n, arguments.workers, arguments.worker_class, arguments.threads,
+                      clients)  # fmt: skip
     # SIGTERM unwinds like Ctrl-C, so gunicorn stops and the database is dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     kinds = ["sqlite", "postgresql"] if arguments.db == "both" else [arguments.db]
-    results = {kind: bench(kind, arguments.n, arguments.workers, concurrency) for kind in kinds}
-    if len(results) > 1:
-        print("\n== summary")
-        print(
-            f"  {'':<12}{'ballots/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'healthz/s':>11}"
-            f"{'raw/s':>9}{'÷trivial':>10}{'÷raw':>8}  bundle"
-        )
-        for kind, r in results.items():
-            cast = r["cast"]
-            print(
-                f"  {kind:<12}{cast.rate:>10,.1f}{cast.percentile(0.5) * 1000:>9,.1f}"
-                f"{cast.percentile(0.99) * 1000:>9,.1f}{r['trivial'].rate:>11,.1f}"
-                f"{r['raw']:>9,.1f}{cast.rate / r['trivial'].rate:>10.1%}"
-                f"{cast.rate / r['raw']:>8.1%}  "
-                f"{'valid' if r['valid'] else 'INVALID'} {r['entries']:,}"
-            )
+    results = {}
+    for kind in kinds:
+        if arguments.json:
+            with redirect_stdout(sys.stderr):
+                results[kind] = bench(kind, options)
+        else:
+            results[kind] = bench(kind, options)
+    if arguments.json:
+        top = max(clients)
+        print(json.dumps({kind: figures(r, top) for kind, r in results.items()}, indent=2))
     failed = any(
-        r["cast"].failures or not r["valid"] or r["entries"] != arguments.n + 1
+        run.failures
         for r in results.values()
-    )
+        for (_clients, name), run in r["runs"].items()
+        if name != "healthz"
+    ) or any(not report.valid for r in results.values() for report in r["bundles"])
     return 1 if failed else 0
 
 

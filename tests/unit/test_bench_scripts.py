@@ -3,6 +3,7 @@ and print the figures they exist for. The figures themselves are not judged (too
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -40,13 +41,30 @@ def test_verify_benchmark_prints_its_figures():
     assert float(figure(output, rf"^peak memory\s+({NUMBER}) MiB: main")) > 0
 
 
-def test_cast_benchmark_runs_a_tiny_sqlite_round():
-    output = run("cast.py", "--n", "5", "--db", "sqlite", "--workers", "1", "--concurrency", "1")
-    assert re.search(r"^  casts\s+5 ok, 0 failed", output, re.MULTILINE), output
-    assert float(figure(output, rf"^  ballots/s\s+({NUMBER})").replace(",", "")) > 0
-    assert float(figure(output, rf"^  GET /healthz\s+({NUMBER}) requests/s").replace(",", "")) > 0
-    assert float(figure(output, rf"^  raw insert\+commit\s+({NUMBER}) /s").replace(",", "")) > 0
-    assert figure(output, r"^  bundle\s+(valid), 6 entries") == "valid"
+def test_cast_benchmark_runs_a_tiny_sqlite_round_and_prints_its_json():
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "cast.py"), "--n", "5", "--db", "sqlite", "--workers", "1",
+         "--clients", "1", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = done.stderr  # with --json the figures go to stdout, the narrative to stderr
+    for meetings in (1, 8):
+        assert re.search(rf"^  1 clients, {meetings} meeting\(s\)\s+5 ok, 0 failed", text, re.M), (
+            text
+        )
+    assert float(figure(text, rf"^  raw insert\+commit\s+({NUMBER}) /s").replace(",", "")) > 0
+    assert figure(text, r"^  bundles\s+(9 of 9 valid), 19 entries") == "9 of 9 valid"
+    figures = json.loads(done.stdout)["sqlite"]
+    assert set(figures) == {
+        "one_meeting", "eight_meetings", "healthz_per_s", "cpu_ms_per_ballot",
+        "cpu_ms_per_healthz", "round_trips_per_cast", "raw_commits_per_s",
+    }  # fmt: skip
+    for layout in ("one_meeting", "eight_meetings"):
+        assert set(figures[layout]) == {"ballots_per_s", "p50_ms", "p99_ms"}
+        assert figures[layout]["ballots_per_s"] > 0
+    assert figures["healthz_per_s"] > 0 and figures["raw_commits_per_s"] > 0
+    assert figures["round_trips_per_cast"] is None  # SQLite is a library, not a server
 
 
 def test_export_benchmark_exports_and_audits_a_tiny_meeting():
