@@ -14,7 +14,7 @@ from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
 from voting.models import Ballot, BallotConflict, Channel, LogEntry, MeetingHead, SmsMessage
-from voting.services.assembly import ballots, export, meetings
+from voting.services.assembly import ballots, export, ledger, meetings
 from voting.services.assembly.ballots import AlreadyVoted, VotingClosed
 from voting.services.errors import Forbidden, InvalidInput
 
@@ -223,3 +223,31 @@ def test_a_ballot_and_its_entry_commit_together_or_not_at_all(app, make, monkeyp
     assert (head.seq, head.ballots) == (0, 0)
     monkeypatch.undo()
     assert ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS).seq == 1
+
+
+def test_appending_is_a_step_the_caller_locks_and_commits(app, make):
+    """``ballots.append`` needs the meeting's lock held by its caller and never commits: the
+    caller's rollback undoes it, and without the lock it refuses to run."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    ballot = ballots.prepare(meeting.id, holder.id, {"m1": "agree"})
+    with pytest.raises(RuntimeError, match=r"ledger\.lock"):
+        ballots.append(meeting, meetings.head(meeting), ballot, OPENS)
+    db.session.rollback()
+
+    locked, head = ledger.lock(meeting.id)
+    appended = ballots.append(locked, head, ballot, OPENS)
+    assert appended.receipt.seq == 1
+    db.session.rollback()  # the caller decides: nothing of the ballot stays
+    assert log_count(meeting) == 1
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+    with pytest.raises(RuntimeError, match=r"ledger\.lock"):  # the lock ended with the rollback
+        ballots.append(meeting, meetings.head(meeting), ballot, OPENS)
+    db.session.rollback()
+
+    locked, head = ledger.lock(meeting.id)
+    ballots.append(locked, head, ballot, OPENS)
+    db.session.commit()
+    assert log_count(meeting) == 2
+    assert bundle_report(meeting).valid

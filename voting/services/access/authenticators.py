@@ -73,7 +73,11 @@ def confirm_enrolment(user: User, code: str) -> None:
         raise Conflict(_("该账号已绑定验证器"))
     if user.totp_secret is None:
         raise InvalidInput(_("请重新登录以绑定验证器"))
-    _check(user, code)
+    try:
+        _check(user, code)
+    except ServiceError:
+        db.session.commit()  # the failure counts, although the code is refused
+        raise
     user.totp_confirmed_at = utcnow()
     db.session.commit()
 
@@ -82,7 +86,11 @@ def verify(user: User, code: str) -> None:
     """Accept ``code`` for an enrolled user or raise; counts failures either way."""
     if not is_enrolled(user):
         raise InvalidInput(_("请先绑定验证器"))
-    _check(user, code)
+    try:
+        _check(user, code)
+    except ServiceError:
+        db.session.commit()  # the failure counts, although the code is refused
+        raise
     db.session.commit()
 
 
@@ -95,9 +103,9 @@ def reset(user: User) -> None:
     )
     counters.reset(_failures_key(user))
     counters.reset(_last_step_key(user))
+    sessions.end_all_for_user(user.id)
     db.session.commit()
     db.session.expire(user)
-    sessions.end_all_for_user(user.id)
 
 
 def _check(user: User, code_text: str) -> None:
@@ -133,12 +141,10 @@ def _fail(failures_key: str, now: datetime, message: str) -> None:
     failures = counters.hit(failures_key, None, now)
     if failures.count >= MAX_FAILURES:
         counters.lock(failures_key, now + LOCK_TIME)
-        db.session.commit()
         raise TooManyAttempts(
             _(
                 "验证码错误次数过多，请 %(minutes)d 分钟后再试",
                 minutes=int(LOCK_TIME.total_seconds()) // 60,
             )
         )
-    db.session.commit()
     raise WrongTotp(message)

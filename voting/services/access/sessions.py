@@ -56,5 +56,5 @@ def end(token: str | None) -> None:
 
 
 def end_all_for_user(user_id: int) -> None:
+    """End every session of the user, in the caller's transaction (the caller commits)."""
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
-    db.session.commit()

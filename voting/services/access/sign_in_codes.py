@@ -108,12 +108,6 @@ def _phone(text: str) -> str:
     return phone
 
 
-def _refuse(error: ServiceError) -> ServiceError:
-    """Commit what was counted, then hand back the refusal to raise."""
-    db.session.commit()
-    return error
-
-
 def _seconds_until(moment: datetime, now: datetime) -> int:
     return int((moment - now).total_seconds()) + 1
 
@@ -122,19 +116,27 @@ def _check_lock(failures_key: str, now: datetime) -> None:
     until = counters.locked_until(failures_key, now)
     if until is not None:
         wait = _seconds_until(until, now)
-        raise _refuse(
-            NumberLocked(
-                _(
-                    "验证码错误次数过多，该号码已暂停登录，请 %(minutes)d 分钟后再试",
-                    minutes=(wait + 59) // 60,
-                ),
-                wait,
-            )
+        raise NumberLocked(
+            _(
+                "验证码错误次数过多，该号码已暂停登录，请 %(minutes)d 分钟后再试",
+                minutes=(wait + 59) // 60,
+            ),
+            wait,
         )
 
 
 def request_code(phone_text: str, ip: str) -> CodeSent:
     """Make a code for ``phone_text`` and text it if the number is on a roll."""
+    try:
+        sent = _request_code(phone_text, ip)
+    except ServiceError:
+        db.session.commit()  # what was counted counts, although the request is refused
+        raise
+    db.session.commit()
+    return sent
+
+
+def _request_code(phone_text: str, ip: str) -> CodeSent:
     phone = _phone(phone_text)
     now = utcnow()
     interval_key, day_key, failures_key = _keys(phone)
@@ -142,18 +144,18 @@ def request_code(phone_text: str, ip: str) -> CodeSent:
     by_address = counters.hit(f"otp:ip-send:{counters.tag(ip)}", timedelta(hours=1), now)
     if by_address.count > IP_SENDS_PER_HOUR:
         wait = _seconds_until(by_address.window_start + timedelta(hours=1), now)
-        raise _refuse(RateLimited(_("您所在的网络获取验证码过于频繁，请稍后再试"), wait))
+        raise RateLimited(_("您所在的网络获取验证码过于频繁，请稍后再试"), wait)
     _check_lock(failures_key, now)
     recent = counters.hit(interval_key, SEND_INTERVAL, now)
     if recent.count > 1:
         wait = _seconds_until(recent.window_start + SEND_INTERVAL, now)
-        raise _refuse(
-            SentJustNow(_("获取验证码过于频繁，请 %(seconds)d 秒后再试", seconds=wait), wait, phone)
+        raise SentJustNow(
+            _("获取验证码过于频繁，请 %(seconds)d 秒后再试", seconds=wait), wait, phone
         )
     today = counters.hit(day_key, timedelta(days=1), now)
     if today.count > SENDS_PER_DAY:
         wait = _seconds_until(today.window_start + timedelta(days=1), now)
-        raise _refuse(RateLimited(_("该号码今天获取验证码的次数已达上限，请明天再试"), wait))
+        raise RateLimited(_("该号码今天获取验证码的次数已达上限，请明天再试"), wait)
 
     # A new code replaces any earlier one: only the latest can be used.
     db.session.execute(delete(OtpChallenge).where(OtpChallenge.phone == phone))
@@ -168,7 +170,6 @@ def request_code(phone_text: str, ip: str) -> CodeSent:
     )
     if _is_on_a_roll(phone):
         sms.queue(phone, SMS_TEMPLATE.format(code=code), "code")
-    db.session.commit()
     return CodeSent(phone, now + CODE_LIFETIME, now + SEND_INTERVAL)
 
 
@@ -178,6 +179,16 @@ def _is_on_a_roll(phone: str) -> bool:
 
 def verify_code(phone_text: str, code_text: str, ip: str) -> str:
     """The number, once ``code_text`` is its current code; the code is then spent."""
+    try:
+        phone = _verify_code(phone_text, code_text, ip)
+    except ServiceError:
+        db.session.commit()  # what was counted counts, although the code is refused
+        raise
+    db.session.commit()
+    return phone
+
+
+def _verify_code(phone_text: str, code_text: str, ip: str) -> str:
     phone = _phone(phone_text)
     now = utcnow()
     failures_key = _keys(phone)[2]
@@ -185,10 +196,10 @@ def verify_code(phone_text: str, code_text: str, ip: str) -> str:
     by_address = counters.hit(f"otp:ip-verify:{counters.tag(ip)}", timedelta(hours=1), now)
     if by_address.count > IP_VERIFICATIONS_PER_HOUR:
         wait = _seconds_until(by_address.window_start + timedelta(hours=1), now)
-        raise _refuse(RateLimited(_("您所在的网络提交验证码过于频繁，请稍后再试"), wait))
+        raise RateLimited(_("您所在的网络提交验证码过于频繁，请稍后再试"), wait)
     code = typed_digits(code_text or "")
     if not _CODE.match(code):
-        raise _refuse(InvalidInput(_("请输入短信中的 6 位数字验证码")))
+        raise InvalidInput(_("请输入短信中的 6 位数字验证码"))
     _check_lock(failures_key, now)
 
     challenge = db.session.scalar(
@@ -202,7 +213,7 @@ def verify_code(phone_text: str, code_text: str, ip: str) -> str:
         .limit(1)
     )
     if challenge is None:
-        raise _refuse(CodeExpired(_("验证码已失效，请重新获取")))
+        raise CodeExpired(_("验证码已失效，请重新获取"))
     # Take one try atomically, so parallel guesses cannot exceed the limit.
     took_a_try = db.session.execute(
         update(OtpChallenge)
@@ -210,15 +221,15 @@ def verify_code(phone_text: str, code_text: str, ip: str) -> str:
         .values(attempts=OtpChallenge.attempts + 1)
     ).rowcount
     if not took_a_try:
-        raise _refuse(CodeExpired(_("该验证码错误次数过多，请重新获取")))
+        raise CodeExpired(_("该验证码错误次数过多，请重新获取"))
 
     if not hmac.compare_digest(challenge.code_hash, _code_hash(phone, code)):
         _count_failure(failures_key, now)
         db.session.refresh(challenge)
         left = TRIES_PER_CODE - challenge.attempts
         if left <= 0:
-            raise _refuse(WrongCode(_("验证码不正确，该验证码已失效，请重新获取")))
-        raise _refuse(WrongCode(_("验证码不正确，还可以再试 %(n)d 次", n=left)))
+            raise WrongCode(_("验证码不正确，该验证码已失效，请重新获取"))
+        raise WrongCode(_("验证码不正确，还可以再试 %(n)d 次", n=left))
 
     spent = db.session.execute(
         update(OtpChallenge)
@@ -226,7 +237,7 @@ def verify_code(phone_text: str, code_text: str, ip: str) -> str:
         .values(used_at=now)
     ).rowcount
     if not spent:  # a parallel request used it a moment ago
-        raise _refuse(CodeExpired(_("验证码已失效，请重新获取")))
+        raise CodeExpired(_("验证码已失效，请重新获取"))
     counters.reset(failures_key)
     db.session.execute(
         delete(OtpChallenge).where(
@@ -234,7 +245,6 @@ def verify_code(phone_text: str, code_text: str, ip: str) -> str:
             or_(OtpChallenge.id != challenge.id, OtpChallenge.expires_at <= now),
         )
     )
-    db.session.commit()
     return phone
 
 
@@ -242,12 +252,10 @@ def _count_failure(failures_key: str, now: datetime) -> None:
     failures = counters.hit(failures_key, None, now)
     if failures.count >= FAILURES_BEFORE_LOCK:
         counters.lock(failures_key, now + LOCK_TIME)
-        raise _refuse(
-            NumberLocked(
-                _(
-                    "验证码错误次数过多，该号码已暂停登录，请 %(minutes)d 分钟后再试",
-                    minutes=LOCK_TIME.seconds // 60,
-                ),
-                int(LOCK_TIME.total_seconds()),
-            )
+        raise NumberLocked(
+            _(
+                "验证码错误次数过多，该号码已暂停登录，请 %(minutes)d 分钟后再试",
+                minutes=LOCK_TIME.seconds // 60,
+            ),
+            int(LOCK_TIME.total_seconds()),
         )

@@ -1,15 +1,20 @@
-"""Casting a ballot: lock the meeting, check, append the signed entry, commit.
+"""Casting a ballot: a step that appends it under the meeting's lock, and the use case
+that takes the lock, runs the step and commits once.
 
-Everything a ballot writes (the log entry, its index row, the superseded
-ballot's flag, the head, the SMS receipts) commits together or not at all.
-The checks run after the lock, so two casts for one holder can never both
-pass; the unique index on effective ballots is the backstop.
+``append`` is the step. It needs the meeting's lock held by its caller
+(``ledger.lock``), checks everything before it writes anything (so a refusal
+leaves the transaction as it found it), adds the log entry, its index row,
+the superseded ballot's flag, the head and the SMS receipts, and never
+commits. ``cast`` is the use case for the pages and the API; paper entry
+(``paper.confirm``) is another caller of the same step. Everything a ballot
+writes commits together or not at all. The checks run after the lock, so two
+casts for one holder can never both pass; the unique index on effective
+ballots is the backstop.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +30,7 @@ from voting.models import (
     Channel,
     Holder,
     Meeting,
+    MeetingHead,
     MeetingState,
     Owner,
     RollEntry,
@@ -33,7 +39,7 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services.assembly import ledger
 from voting.services.assembly.meetings import motions_data
-from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from voting.services.messaging import links, sms
 
 
@@ -42,7 +48,16 @@ class VotingClosed(Conflict):
 
 
 class AlreadyVoted(Conflict):
-    """The holder has an effective ballot and this one may not replace it."""
+    """The holder has an effective ballot and this one may not replace it.
+
+    ``conflict`` is set when the two are of different channels (online and paper): the
+    attempt is then listed for the committee, by whoever owns the transaction
+    (``keep_conflict``), although the ballot is refused.
+    """
+
+    def __init__(self, message: str, conflict: BallotConflict | None = None) -> None:
+        super().__init__(message)
+        self.conflict = conflict
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,26 @@ class Receipt:
         return f"{self.meeting}:{self.seq}:{self.hash}"
 
 
+@dataclass(frozen=True)
+class Cast:
+    """A ballot to append, its choices checked, prepared before the lock is taken."""
+
+    meeting_id: int
+    holder_id: int
+    choices: dict[str, Any]
+    channel: Channel
+    evidence: str | None
+    entered_by_id: int | None
+    units: str  # the holder's units, for the SMS receipt
+    phones: tuple[str, ...]  # every owner of the holder: each hears of every ballot
+
+
+@dataclass(frozen=True)
+class Appended:
+    ballot: Ballot
+    receipt: Receipt
+
+
 def cast(
     meeting_id: int,
     holder_id: int,
@@ -70,80 +105,34 @@ def cast(
     evidence: str | None = None,
     entered_by: User | None = None,
     now: datetime | None = None,
-    on_append: Callable[[Ballot], None] | None = None,
 ) -> Receipt:
-    """Append a ballot for ``holder_id``; raises a ServiceError saying why not.
-
-    ``on_append`` is called with the new ballot row under the meeting's lock, before the
-    commit, so that what records the ballot elsewhere (a confirmed paper entry) commits with
-    it; it may raise to abandon the ballot (the caller then rolls back).
-    """
+    """Append a ballot for ``holder_id`` and commit; raises a ServiceError saying why not."""
     now = now or utcnow()
-    # What cannot change while the meeting is open is read before the lock, so the
-    # lock is held only for what must be serialised: motions are frozen at
-    # announcement, and the receipt's recipients need no lock.
-    choices, recipients = _prepare(meeting_id, holder_id, choices)
-    meeting, head = ledger.lock(meeting_id)
-    if meeting is None:
-        raise NotFound(_("找不到该会议"))
-    _check_window(meeting, channel, now)
-    roll = db.session.scalar(
-        select(RollEntry).where(
-            RollEntry.meeting_id == meeting.id, RollEntry.holder_id == holder_id
-        )
-    )
-    if roll is None:
-        raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
-    earlier = db.session.scalar(
-        select(Ballot).where(
-            Ballot.meeting_id == meeting.id, Ballot.holder_id == holder_id, Ballot.is_effective
-        )
-    )
-    if earlier is not None:
-        _check_revote(meeting, earlier, channel)
-        earlier.is_effective = False
-        db.session.flush()  # the unique effective-ballot index sees one at a time
-    assert head is not None
-    head.ballots += 1
-    ballot_id = f"b{head.ballots:06d}"
-    fields = {
-        "meeting": meeting.public_id,
-        "ballot": ballot_id,
-        "holder": roll.public_id,
-        "channel": str(channel),
-        "choices": choices,
-        "supersedes": earlier.public_id if earlier else None,
-        "evidence": evidence,
-    }
-    row, _entry = ledger.append(meeting, head, "ballot", fields, now)
-    ballot = Ballot(
-        meeting_id=meeting.id,
-        public_id=ballot_id,
-        seq=row.seq,
-        holder_id=holder_id,
-        channel=channel,
-        motions=",".join(choices),
-        supersedes_id=earlier.id if earlier else None,
-        is_effective=True,
-        entered_by_id=entered_by.id if entered_by else None,
-        cast_at=row.at,
-    )
-    db.session.add(ballot)
-    if on_append is not None:
-        db.session.flush()  # the ballot's id, for the caller to refer to
-        on_append(ballot)
-    receipt = Receipt(
-        meeting.public_id, row.seq, row.hash, row.at, ballot_id, roll.area, roll.headcount
-    )
-    _text_the_owners(meeting, recipients, receipt)
+    ballot = prepare(meeting_id, holder_id, choices, channel, evidence, entered_by)
+    try:
+        meeting, head = ledger.lock(meeting_id)
+        appended = append(meeting, head, ballot, now)
+    except AlreadyVoted as refusal:
+        keep_conflict(refusal)
+        db.session.commit()
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
     db.session.commit()
-    return receipt
+    return appended.receipt
 
 
-def _prepare(
-    meeting_id: int, holder_id: int, choices: dict[str, Any]
-) -> tuple[dict[str, Any], tuple[str, list[str]]]:
-    """The checked choices, and who gets the receipt (the units' names and the phones)."""
+def prepare(
+    meeting_id: int,
+    holder_id: int,
+    choices: dict[str, Any],
+    channel: Channel = Channel.online,
+    evidence: str | None = None,
+    entered_by: User | None = None,
+) -> Cast:
+    """The checked choices and who gets the receipt: what needs no lock (motions are frozen
+    at the announcement), so that the lock is held only for what must be serialised."""
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None:
         raise NotFound(_("找不到该会议"))
@@ -155,7 +144,101 @@ def _prepare(
     if holder is None:
         raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
     units = "、".join(unit.label for unit in holder.units) or holder.display_name
-    return choices, (units, sorted({owner.phone for owner in holder.owners if owner.phone}))
+    phones = tuple(sorted({owner.phone for owner in holder.owners if owner.phone}))
+    return Cast(
+        meeting_id=meeting_id,
+        holder_id=holder_id,
+        choices=choices,
+        channel=Channel(channel),
+        evidence=evidence,
+        entered_by_id=entered_by.id if entered_by else None,
+        units=units,
+        phones=phones,
+    )
+
+
+def append(
+    meeting: Meeting | None, head: MeetingHead | None, ballot: Cast, now: datetime
+) -> Appended:
+    """Append ``ballot`` to the meeting's log (the step): the caller holds the meeting's lock
+    (``ledger.lock``, which gave ``meeting`` and ``head``) and commits.
+
+    Every check comes before the first write, so a refusal (a ServiceError) leaves the
+    transaction as it was: the caller may still commit what it did itself.
+    """
+    if meeting is None:
+        raise NotFound(_("找不到该会议"))
+    ledger.require_lock(meeting.id)
+    _check_window(meeting, ballot.channel, now)
+    roll = db.session.get(RollEntry, (meeting.id, ballot.holder_id))
+    if roll is None:
+        raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
+    earlier = effective_ballot(meeting, ballot.holder_id)
+    if earlier is not None:
+        refusal = replacement_refusal(meeting, earlier, ballot.channel)
+        if refusal is not None:
+            raise refusal
+    assert head is not None  # an open meeting has its open entry
+    if earlier is not None:
+        earlier.is_effective = False
+        db.session.flush()  # the unique effective-ballot index sees one at a time
+    head.ballots += 1
+    ballot_id = f"b{head.ballots:06d}"
+    fields = {
+        "meeting": meeting.public_id,
+        "ballot": ballot_id,
+        "holder": roll.public_id,
+        "channel": str(ballot.channel),
+        "choices": ballot.choices,
+        "supersedes": earlier.public_id if earlier else None,
+        "evidence": ballot.evidence,
+    }
+    row, _entry = ledger.append(meeting, head, "ballot", fields, now)
+    index = Ballot(
+        meeting_id=meeting.id,
+        public_id=ballot_id,
+        seq=row.seq,
+        holder_id=ballot.holder_id,
+        channel=ballot.channel,
+        motions=",".join(ballot.choices),
+        supersedes_id=earlier.id if earlier else None,
+        is_effective=True,
+        entered_by_id=ballot.entered_by_id,
+        cast_at=row.at,
+    )
+    db.session.add(index)
+    receipt = Receipt(
+        meeting.public_id, row.seq, row.hash, row.at, ballot_id, roll.area, roll.headcount
+    )
+    _text_the_owners(meeting, ballot, receipt)
+    return Appended(index, receipt)
+
+
+def replacement_refusal(meeting: Meeting, earlier: Ballot, channel: Channel) -> AlreadyVoted | None:
+    """Why the holder's effective ballot ``earlier`` may not be replaced by one of
+    ``channel``, or None. Writes nothing: a cross-channel attempt comes back as the
+    refusal's ``conflict``, for the owner of the transaction to keep."""
+    online_before, online_now = earlier.channel == Channel.online, channel == Channel.online
+    if online_before != online_now:
+        conflict = BallotConflict(
+            meeting_id=meeting.id,
+            holder_id=earlier.holder_id,
+            attempted_channel=str(channel),
+            existing_channel=str(earlier.channel),
+        )
+        if online_before:
+            return AlreadyVoted(_("该户已在网上投票，不能再以纸质或委托方式投票"), conflict)
+        return AlreadyVoted(_("该户已由业委会录入纸质或委托表决票，不能再在网上投票"), conflict)
+    if not meeting.is_revote_allowed:
+        return AlreadyVoted(_("该户已经投过票，本次会议不允许改票"))
+    return None
+
+
+def keep_conflict(refusal: ServiceError) -> None:
+    """List a refused cross-channel attempt for the committee, in the caller's transaction."""
+    conflict = getattr(refusal, "conflict", None)
+    if conflict is not None:
+        db.session.add(conflict)
 
 
 def normalize_choices(choices: dict[str, Any]) -> dict[str, Any]:
@@ -202,32 +285,12 @@ def _check_window(meeting: Meeting, channel: Channel, now: datetime) -> None:
         raise VotingClosed(_("投票已截止"))
 
 
-def _check_revote(meeting: Meeting, earlier: Ballot, channel: Channel) -> None:
-    online_before, online_now = earlier.channel == Channel.online, channel == Channel.online
-    if online_before != online_now:
-        db.session.add(
-            BallotConflict(
-                meeting_id=meeting.id,
-                holder_id=earlier.holder_id,
-                attempted_channel=str(channel),
-                existing_channel=str(earlier.channel),
-            )
-        )
-        db.session.commit()  # the conflict is listed for the committee even though we refuse
-        if online_before:
-            raise AlreadyVoted(_("该户已在网上投票，不能再以纸质或委托方式投票"))
-        raise AlreadyVoted(_("该户已由业委会录入纸质或委托表决票，不能再在网上投票"))
-    if not meeting.is_revote_allowed:
-        raise AlreadyVoted(_("该户已经投过票，本次会议不允许改票"))
-
-
-def _text_the_owners(meeting: Meeting, recipients: tuple[str, list[str]], receipt: Receipt) -> None:
+def _text_the_owners(meeting: Meeting, ballot: Cast, receipt: Receipt) -> None:
     """Every owner of the holder hears of every ballot, so an impersonation shows."""
-    units, phones = recipients
     body = _(
         "【业主大会电子投票】您的房屋 %(units)s 在“%(title)s”中的表决票已记录，"
         "回执 %(seq)d:%(short)s。如非本户所投，请立即联系业委会或街道办事处。",
-        units=units,
+        units=ballot.units,
         title=meeting.title,
         seq=receipt.seq,
         short=receipt.hash[:12],
@@ -235,7 +298,7 @@ def _text_the_owners(meeting: Meeting, recipients: tuple[str, list[str]], receip
     link = links.receipt_check(receipt.seq, receipt.hash)
     if link:
         body += " " + _("核对回执：%(link)s", link=link)
-    for phone in phones:
+    for phone in ballot.phones:
         sms.queue(phone, body, "receipt", meeting.community_id)
 
 

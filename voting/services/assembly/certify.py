@@ -145,7 +145,9 @@ def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
         raise InvalidInput(_("签名所用的公钥未由住建部门登记为本街道办事处的公钥"))
     if attestation(meeting, STREET) is not None:
         raise Conflict(_("本会议已有街道办事处的审核签名"))
-    return _keep(meeting, data, by)
+    record = _keep(meeting, data, by)
+    db.session.commit()
+    return record
 
 
 def certify(meeting: Meeting, by: User, now: datetime | None = None) -> Attestation:
@@ -157,7 +159,7 @@ def certify(meeting: Meeting, by: User, now: datetime | None = None) -> Attestat
     signed = make_attestation(
         BUREAU, _bureau_name(), head.hash, max(now or utcnow(), head.at), bureau_key()
     )
-    record = _keep(meeting, signed, by, commit=False)
+    record = _keep(meeting, signed, by)
     meeting.certified_at = now or utcnow()
     meeting.certified_by_id = by.id
     db.session.commit()
@@ -201,7 +203,7 @@ def bureau_key() -> Ed25519PrivateKey:
     return keys.party_key("bureau")
 
 
-def _keep(meeting: Meeting, data: dict[str, Any], by: User, *, commit: bool = True) -> Attestation:
+def _keep(meeting: Meeting, data: dict[str, Any], by: User) -> Attestation:
     record = Attestation(
         meeting_id=meeting.id,
         role=data["role"],
@@ -209,8 +211,6 @@ def _keep(meeting: Meeting, data: dict[str, Any], by: User, *, commit: bool = Tr
         uploaded_by_id=by.id,
     )
     db.session.add(record)
-    if commit:
-        db.session.commit()
     return record
 
 

@@ -1,9 +1,13 @@
 """Appending to a meeting's signed log, one writer at a time.
 
 Every change to a meeting's state or log first takes the meeting row's write
-lock (``locks.lock_row``): whatever is checked after that cannot change under
-it. The meeting row rather than the head row, because opening has no head yet.
-The unique ``(meeting, seq)`` and ``(meeting, prev)`` are the backstop.
+lock (``lock``): whatever is checked after that cannot change under it. The
+meeting row rather than the head row, because opening has no head yet. The
+unique ``(meeting, seq)`` and ``(meeting, prev)`` are the backstop.
+
+The lock belongs to the caller's transaction: the use case that takes it
+commits (or rolls back) once, which releases it. Nothing here commits, and
+``append`` refuses to run for a meeting whose lock the transaction does not hold.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from voting.domain.bundle import make_entry
 from voting.domain.canonical import canonical_json
@@ -24,13 +29,18 @@ from voting.services.assembly import tree
 from voting.services.locks import lock_row
 
 GENESIS = "0" * 64
+_LOCKED = "locked_meetings"  # key in Session.info: meetings locked in this transaction
 
 
 def lock(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
-    """Start a fresh transaction holding the meeting's write lock; the meeting and its head,
-    both read after the lock was taken."""
-    db.session.commit()  # end any read transaction: the write below must come first
+    """Take the meeting's write lock in the current transaction; the meeting and its head,
+    both read after the lock was taken (so fresh, whatever the session held before).
+
+    Take it before reading anything the change depends on. It lasts until the caller
+    commits or rolls back.
+    """
     lock_row(Meeting.state, meeting_id)
+    db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
     meeting = db.session.scalar(
         select(Meeting).where(Meeting.id == meeting_id).execution_options(populate_existing=True)
     )
@@ -50,6 +60,7 @@ def append(
     now: datetime | None = None,
 ) -> tuple[LogEntry, dict[str, Any]]:
     """Sign and add the next entry; the caller holds the lock and commits."""
+    require_lock(meeting.id)
     # The entry's `at` has whole seconds (spec §2); so must the column beside it.
     at = (now or utcnow()).replace(microsecond=0)
     if head is None:
@@ -77,6 +88,19 @@ def append(
     head.seq, head.hash, head.at = seq, entry["hash"], at
     head.frontier = merkle.to_bytes()
     return row, entry
+
+
+def require_lock(meeting_id: int) -> None:
+    """Refuse to go on unless this transaction holds the meeting's lock (a programming error:
+    whatever is appended without it could fork the log or miss a concurrent change)."""
+    if meeting_id not in db.session.info.get(_LOCKED, ()):
+        raise RuntimeError(f"meeting {meeting_id}: take ledger.lock() before appending")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the database transaction ended: its locks are gone
+        session.info.pop(_LOCKED, None)
 
 
 def entries(meeting_id: int, after: int = -1, limit: int | None = None) -> list[LogEntry]:

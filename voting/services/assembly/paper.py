@@ -2,10 +2,12 @@
 
 ``enter`` keeps the scan of the paper ballot (纸质表决票) or the written mandate (委托书)
 and a pending ``PaperBallot``; nothing reaches the log yet. ``confirm``, by a different
-member of the same committee, casts it through ``ballots.cast`` with the scan's sha256 as
-the entry's ``evidence`` and marks the draft appended in the same transaction. ``reject``
-sets a draft aside with a reason. Each call owns its transaction: a refusal writes nothing,
-except the conflict row that lists a holder who tried to vote twice across channels.
+member of the same committee, takes the meeting's lock once, appends the ballot through the
+same step as an online cast (``ballots.append``) with the scan's sha256 as the entry's
+``evidence``, marks the draft appended and commits, all in one transaction. ``reject`` sets
+a draft aside with a reason. Each call owns its transaction and commits once: a refusal
+writes nothing, except the conflict row that lists a holder who tried to vote twice across
+channels (and, at confirmation, the entry set aside with the reason).
 
 A proxy's agent is identified by a keyed hash of their resident ID number alone (never kept
 in clear), which the written mandate carries: one identifier per person, so that neither a
@@ -34,7 +36,6 @@ from voting.domain.ballots import choice_problems
 from voting.domain.identifiers import normalize_id_number
 from voting.extensions import db
 from voting.models import (
-    Ballot,
     BallotConflict,
     Channel,
     Holder,
@@ -49,7 +50,7 @@ from voting.services import uploads
 from voting.services.access import scope
 from voting.services.assembly import ballots, ledger, meetings
 from voting.services.assembly.ballots import AlreadyVoted, Receipt, VotingClosed
-from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 PENDING, APPENDED, REJECTED = "pending", "appended", "rejected"
 PURPOSES = {Channel.paper: "paper", Channel.proxy: "mandate"}
@@ -87,14 +88,18 @@ def enter(
             if channel == Channel.proxy
             else _("请上传纸质表决票的扫描件（PDF、JPEG 或 PNG）")
         )
-    meeting, _head = ledger.lock(meeting.id)  # entries of one meeting, one at a time (the cap)
     try:
+        meeting, _head = ledger.lock(meeting.id)  # entries of one meeting, one at a time (the cap)
         draft = _checked_draft(meeting, holder_id, choices, channel, entered_by, agent, now)
         scan = uploads.store(
             meeting.community, scan_filename, scan_bytes, PURPOSES[channel], entered_by
         )
         db.session.flush()
-    except ServiceError:
+    except AlreadyVoted as refusal:  # the checks wrote nothing: only the conflict is kept
+        ballots.keep_conflict(refusal)  # listed for the committee even though we refuse
+        db.session.commit()
+        raise
+    except BaseException:
         db.session.rollback()
         raise
     draft.evidence_id, draft.entered_at = scan.id, now
@@ -119,9 +124,9 @@ def _checked_draft(
     _require_committee(entered_by, meeting)
     _require_on_roll(meeting, holder_id)
     choices = _valid_choices(meeting, choices)
-    refusal = _earlier_ballot_refusal(meeting, holder_id, channel)
+    earlier = ballots.effective_ballot(meeting, holder_id)
+    refusal = ballots.replacement_refusal(meeting, earlier, channel) if earlier else None
     if refusal is not None:
-        db.session.commit()  # the conflict is listed for the committee even though we refuse
         raise refusal
     if _pending_for(meeting, holder_id):
         raise Conflict(_("该户已有一张待复核的纸质或委托表决票，请先复核或退回"))
@@ -145,48 +150,37 @@ def confirm(paper_id: int, reviewer: User, now: datetime | None = None) -> Recei
     draft = _reviewable(paper_id, reviewer)
     if draft.entered_by_id == reviewer.id:
         raise Forbidden(_("不能复核自己录入的表决票，须由另一名业委会委员复核"))
-    meeting, _head = ledger.lock(draft.meeting_id)
-    draft = _reload(paper_id)
-    if draft.status != PENDING:
-        raise Conflict(_("该录入已经处理过了"))
-    _require_open(meeting)
-    refusal = _earlier_ballot_refusal(meeting, draft.holder_id, Channel(draft.channel))
-    if refusal is not None:  # refused for good: listed, and the entry set aside, together
+    entered_by = db.session.get(User, draft.entered_by_id)
+    ballot = ballots.prepare(
+        draft.meeting_id,
+        draft.holder_id,
+        json.loads(draft.choices_json),
+        Channel(draft.channel),
+        draft.evidence.sha256,
+        entered_by,
+    )
+    try:
+        meeting, head = ledger.lock(draft.meeting_id)
+        draft = _reload(paper_id)
+        if draft.status != PENDING:
+            raise Conflict(_("该录入已经处理过了"))
+        _require_open(meeting)
+        appended = ballots.append(meeting, head, ballot, now)
+    except (AlreadyVoted, Forbidden, InvalidInput) as refusal:
+        # Refused for good (a ballot of the holder already counts): nothing was appended;
+        # the entry is set aside with the reason and the attempt listed, together.
+        ballots.keep_conflict(refusal)
         _set_aside(draft, reviewer, refusal.message, now)
         db.session.commit()
-        raise refusal
-
-    def mark_appended(ballot: Ballot) -> None:
-        row = _reload(paper_id)  # read again under the lock ``cast`` holds
-        if row.status != PENDING:
-            raise Conflict(_("该录入已经处理过了"))
-        row.status, row.ballot_id = APPENDED, ballot.id
-        row.reviewed_by_id, row.reviewed_at = reviewer.id, now
-
-    entered_by = db.session.get(User, draft.entered_by_id)
-    try:
-        return ballots.cast(
-            meeting.id,
-            draft.holder_id,
-            json.loads(draft.choices_json),
-            channel=Channel(draft.channel),
-            evidence=draft.evidence.sha256,
-            entered_by=entered_by,
-            now=now,
-            on_append=mark_appended,
-        )
-    except (AlreadyVoted, Forbidden, InvalidInput) as refusal:
-        # A ballot that arrived between our check and the append: ``cast`` has listed the
-        # conflict; the entry is set aside with the reason.
-        db.session.rollback()
-        row = _reload(paper_id)
-        if row.status == PENDING:
-            _set_aside(row, reviewer, refusal.message, now)
-            db.session.commit()
         raise
-    except Exception:
+    except BaseException:
         db.session.rollback()
         raise
+    db.session.flush()  # the ballot's row id, for the entry to refer to
+    draft.status, draft.ballot_id = APPENDED, appended.ballot.id
+    draft.reviewed_by_id, draft.reviewed_at = reviewer.id, now
+    db.session.commit()
+    return appended.receipt
 
 
 def reject(paper_id: int, reviewer: User, note: str, now: datetime | None = None) -> PaperBallot:
@@ -404,31 +398,6 @@ def _valid_choices(meeting: Meeting, choices: dict[str, Any]) -> dict[str, Any]:
     if choice_problems(motions, choices):
         raise InvalidInput(_("选票内容无效，请重新填写"))
     return choices
-
-
-def _earlier_ballot_refusal(
-    meeting: Meeting, holder_id: int, channel: Channel
-) -> AlreadyVoted | None:
-    """Why an earlier ballot bars this one (as ``ballots.cast`` would judge), or None.
-
-    Across channels the conflict row is added to the session: the caller commits it.
-    """
-    earlier = ballots.effective_ballot(meeting, holder_id)
-    if earlier is None:
-        return None
-    if earlier.channel == Channel.online:
-        db.session.add(
-            BallotConflict(
-                meeting_id=meeting.id,
-                holder_id=holder_id,
-                attempted_channel=str(channel),
-                existing_channel=str(earlier.channel),
-            )
-        )
-        return AlreadyVoted(_("该户已在网上投票，不能再以纸质或委托方式投票"))
-    if not meeting.is_revote_allowed:
-        return AlreadyVoted(_("该户已经投过票，本次会议不允许改票"))
-    return None
 
 
 def _pending_for(meeting: Meeting, holder_id: int) -> bool:
