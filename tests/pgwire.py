@@ -49,8 +49,9 @@ class Link:
     closed: bool = False
 
 
-# drop(link, where, message): where is "before" (the client's message, not yet forwarded)
-# or "after" (the server's answer to that message arrived, not yet forwarded).
+# drop(link, where, message): where is "before" (the client's message, not yet forwarded),
+# "after" (the server's answer to it arrived, not yet forwarded) or "forwarded" (the answer
+# reached the client).
 Dropper = Callable[[Link, str, Message], bool]
 
 
@@ -98,6 +99,9 @@ class PgProxy:
                 self.links.append(link)
             threading.Thread(target=self._serve, args=(link, client), daemon=True).start()
 
+    def _drops(self, link: Link, where: str, message: Message | None) -> bool:
+        return self.drop is not None and message is not None and self.drop(link, where, message)
+
     def _serve(self, link: Link, client: socket.socket) -> None:
         server = socket.create_connection(self.upstream)
         for sock in (client, server):
@@ -123,22 +127,21 @@ class PgProxy:
                         for message in messages:
                             link.sent.append(message)
                             last = message
-                            if self.drop is not None and self.drop(link, "before", message):
+                            if self._drops(link, "before", message):
                                 return
                             server.sendall(_encode(message))
                         awaiting = awaiting or bool(messages)
                     else:
+                        answering = awaiting
                         if awaiting:
                             with self._lock:
                                 link.round_trips += 1
                             awaiting = False
-                            if (
-                                self.drop is not None
-                                and last is not None
-                                and self.drop(link, "after", last)
-                            ):
+                            if self._drops(link, "after", last):
                                 return
                         client.sendall(data)
+                        if answering and self._drops(link, "forwarded", last):
+                            return
         except OSError:
             return
         finally:

@@ -88,6 +88,7 @@ class Ballot(Base):
     __table_args__ = (
         UniqueConstraint("meeting_id", "public_id"),
         UniqueConstraint("meeting_id", "seq"),
+        UniqueConstraint("meeting_id", "request_key"),
         # At most one effective ballot per holder, enforced by the database.
         Index(
             "uq_ballots_effective_holder",
@@ -112,6 +113,11 @@ class Ballot(Base):
     is_effective: Mapped[bool] = mapped_column(Boolean, default=True)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What was asked, so that a retried request gets this ballot's receipt again instead of a
+    # refusal or a second ballot: the SHA-256 of the client's Idempotency-Key (any length
+    # in, one size kept; none for paper) and of the request (holder and choices).
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
 
     holder: Mapped[Holder] = relationship()
 

@@ -26,6 +26,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from voting.domain.canonical import EncodingError, format_area, format_time, parse_time
@@ -177,9 +178,18 @@ def _refusal(status: int, code: str, message: str, headers: dict[str, str] | Non
     return _json({"error": code, "message": message}, status, headers)
 
 
+def _end_transaction() -> None:
+    """Roll back whatever the request left open, on a connection that may be dead: an error
+    here must not replace the answer."""
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.warning("api: rollback failed on %s %s", request.method, request.path)
+
+
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
-    db.session.rollback()
+    _end_transaction()
     headers = {}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
@@ -189,7 +199,7 @@ def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-    db.session.rollback()
+    _end_transaction()
     status = error.code or 500
     known = {
         400: ("bad_request", _("请求有误")),
@@ -206,6 +216,24 @@ def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
     if error.response is not None and "Retry-After" in error.response.headers:
         headers["Retry-After"] = error.response.headers["Retry-After"]
     return _refusal(status, code, message, headers)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    """Whatever else escapes answers as the API does, never as an HTML page. A database
+    connection lost mid-request is 503: the request may be sent again (a cast with the same
+    Idempotency-Key is never counted twice, and gets its receipt if it was)."""
+    _end_transaction()
+    if isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        current_app.logger.warning(
+            "api: database unavailable on %s %s", request.method, request.path
+        )
+        message = _("暂时无法完成，请稍后重试（投票请使用同一 Idempotency-Key，不会重复计票）")
+        return _refusal(503, "unavailable", message, {"Retry-After": "1"})
+    current_app.logger.exception("api error on %s %s", request.method, request.path)
+    return _refusal(500, "server_error", _("服务器出错了"))
 
 
 # --- meta --------------------------------------------------------------------------------
@@ -346,9 +374,11 @@ def _ballot_status(meeting: Meeting, held: owners.Holding) -> dict[str, Any]:
     }
 
 
-def _receipt(meeting: Meeting, receipt: ballots.Receipt) -> dict[str, Any]:
+def _receipt(receipt: ballots.Receipt) -> dict[str, Any]:
+    """The receipt as JSON, from the receipt alone: after a cast's commit nothing may read
+    the database (a connection lost then must not turn a counted ballot into an error)."""
     return {
-        "meeting_id": meeting.id,
+        "meeting_id": receipt.meeting_id,
         "meeting": receipt.meeting,
         "seq": receipt.seq,
         "hash": receipt.hash,
@@ -423,12 +453,18 @@ def cast_ballot(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyp
         raise NotFound(_("找不到该户，或该户不属于本会议的小区"))
     if not holding.is_voter:
         raise NotVoter(_("该户由共有人中指定的表决人投票，您不是该户的表决人"))
-    receipt = ballots.cast(meeting.id, holding.holder.id, body["choices"])
-    return _json(
-        _receipt(meeting, receipt),
-        201,
-        {"Location": url_for("api.getReceipt", meeting_id=meeting.id, seq=receipt.seq)},
+    receipt = ballots.cast(
+        meeting.id,
+        holding.holder.id,
+        body["choices"],
+        request_key=request.headers.get("Idempotency-Key"),
     )
+    headers = {
+        "Location": url_for("api.getReceipt", meeting_id=receipt.meeting_id, seq=receipt.seq)
+    }
+    if receipt.is_replay:
+        headers["Idempotent-Replayed"] = "true"
+    return _json(_receipt(receipt), 200 if receipt.is_replay else 201, headers)
 
 
 @operation("getReceipt")
@@ -437,7 +473,7 @@ def receipt(meeting_id: int, seq: int):  # type: ignore[no-untyped-def]
     found = ballots.receipt_for(meeting, seq) if meeting is not None else None
     if found is None or owners.holding(g.owner_phone, ballots.holder_of(meeting, seq)) is None:
         raise NotFound(_("找不到该回执"))
-    return _json(_receipt(meeting, found))
+    return _json(_receipt(found))
 
 
 # --- the committee -----------------------------------------------------------------------

@@ -394,7 +394,13 @@ RESPONSES = {
     "409": _error("Conflicts with the current state (e.g. voting closed, already voted)"),
     "413": _error("Request body larger than 64 KiB"),
     "415": _error("The request body must be application/json"),
+    "422": _error("The Idempotency-Key was used before with a different request"),
     "429": _error("Too many attempts", {"Retry-After": ("Seconds to wait, when known", False)}),
+    "503": _error(
+        "The database could not be reached; send the request again (a cast with the same "
+        "Idempotency-Key is never counted twice)",
+        {"Retry-After": ("Seconds to wait", True)},
+    ),
 }
 _ERROR_NAMES = {
     "400": "BadRequest",
@@ -404,7 +410,9 @@ _ERROR_NAMES = {
     "409": "Conflict",
     "413": "TooLarge",
     "415": "UnsupportedMediaType",
+    "422": "KeyReused",
     "429": "TooManyRequests",
+    "503": "Unavailable",
 }
 
 
@@ -429,12 +437,16 @@ def _operation(
     body: str | None = None,
     body_required: bool = True,
     description: str = "",
+    parameters: list[dict[str, Any]] | None = None,
+    replayed: tuple[int, str, str] | None = None,
 ) -> dict[str, Any]:
-    status, ok_text, ok_schema = ok
-    answer: dict[str, Any] = {"description": ok_text}
-    if ok_schema is not None:
-        shape = ref(ok_schema) if isinstance(ok_schema, str) else ok_schema
-        answer["content"] = {"application/json": {"schema": shape}}
+    answers = {}
+    for status, ok_text, ok_schema in (ok, replayed) if replayed else (ok,):
+        answer: dict[str, Any] = {"description": ok_text}
+        if ok_schema is not None:
+            shape = ref(ok_schema) if isinstance(ok_schema, str) else ok_schema
+            answer["content"] = {"application/json": {"schema": shape}}
+        answers[str(status)] = answer
     codes = set(errors)
     if auth:
         codes |= {401, 403}
@@ -445,7 +457,7 @@ def _operation(
         "summary": summary,
         "tags": [tag],
         "responses": {
-            str(status): answer,
+            **answers,
             **{
                 str(code): {"$ref": f"#/components/responses/{_ERROR_NAMES[str(code)]}"}
                 for code in sorted(codes)
@@ -454,6 +466,8 @@ def _operation(
     }
     if description:
         operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
     if auth:
         operation["security"] = _SECURITY[auth]
     if body:
@@ -564,13 +578,32 @@ PATHS: dict[str, dict[str, Any]] = {
             "Cast (or, where the meeting allows it, recast) a holder's ballot",
             "owner",
             (201, "Recorded in the signed log; the receipt", "Receipt"),
-            (404, 409),
+            (404, 409, 422, 503),
             auth=OWNER,
             body="CastRequest",
             description=(
                 "Only the holder's named voter casts (403 not_voter). 409 when voting is not "
-                "open or the holder has voted and revoting is off (or was by paper)."
+                "open or the holder has voted and revoting is off (or was by paper). Send an "
+                "`Idempotency-Key` (e.g. a random UUID) and send the same request with the "
+                "same key again whenever no answer arrived: a request that was counted gets "
+                "its original receipt with 200 (and `Idempotent-Replayed: true`), never a "
+                "second ballot; the same key with another request is 422."
             ),
+            parameters=[
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "Names this cast across retries: 1 to 255 printable ASCII",
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 255,
+                        "pattern": "^[\\x20-\\x7e]+$",
+                    },
+                }
+            ],
+            replayed=(200, "Counted earlier: the original receipt", "Receipt"),
         )
     },
     "/owner/meetings/{meeting_id}/receipts/{seq}": {

@@ -7,6 +7,7 @@ Everything works as plain forms, without JavaScript.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from voting.extensions import db
 from voting.models import Meeting, MeetingState
@@ -110,6 +112,9 @@ def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
         earlier=earlier,
         earlier_choices=ballots.choices_of(meeting, earlier) if earlier and held.is_voter else None,
         fields=request.form,
+        # Sent back with the cast: a browser that posts it again (the answer was lost, the
+        # page reloaded) gets the receipt of the ballot it cast, never "already voted".
+        cast_key=secrets.token_urlsafe(16),
     )
 
 
@@ -125,11 +130,16 @@ def cast(meeting_id: int, holder_id: int) -> ResponseReturnValue:
         flash(problem, "error")
         return redirect(back)
     try:
-        receipt = ballots.cast(meeting.id, held.holder.id, chosen)
+        receipt = ballots.cast(
+            meeting.id, held.holder.id, chosen, request_key=request.form.get("cast_key") or None
+        )
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(back)
-    return redirect(url_for("owner.receipt", meeting_id=meeting.id, seq=receipt.seq))
+    # From the receipt alone: after the commit nothing reads the database.
+    if receipt.is_replay:
+        flash(_("这张表决票此前已经记录，以下是它的回执。"), "info")
+    return redirect(url_for("owner.receipt", meeting_id=receipt.meeting_id, seq=receipt.seq))
 
 
 @bp.get("/meetings/<int:meeting_id>/receipts/<int:seq>")

@@ -14,8 +14,9 @@ ballots is the backstop.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from voting.domain.ballots import choice_problems
+from voting.domain.canonical import canonical_json
 from voting.extensions import db
 from voting.models import (
     Ballot,
@@ -42,6 +44,8 @@ from voting.services.assembly.meetings import motions_data
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from voting.services.messaging import links, sms
 
+MAX_REQUEST_KEY = 255  # characters of an Idempotency-Key
+
 
 class VotingClosed(Conflict):
     """Outside the voting window, or the meeting is not open."""
@@ -60,6 +64,13 @@ class AlreadyVoted(Conflict):
         self.conflict = conflict
 
 
+class KeyReused(ServiceError):
+    """The Idempotency-Key of an earlier cast came with a different request."""
+
+    status = 422
+    code = "idempotency_key_reused"
+
+
 @dataclass(frozen=True)
 class Receipt:
     meeting: str
@@ -69,6 +80,10 @@ class Receipt:
     ballot: str
     area: int
     headcount: int
+    meeting_id: int  # the meeting's row id (the API's and the pages' addresses)
+    # The receipt of a ballot already counted, given again to a retried request (the same
+    # Idempotency-Key): nothing new was written.
+    is_replay: bool = False
 
     @property
     def text(self) -> str:
@@ -88,11 +103,13 @@ class Cast:
     entered_by_id: int | None
     units: str  # the holder's units, for the SMS receipt
     phones: tuple[str, ...]  # every owner of the holder: each hears of every ballot
+    request_key: str | None = None  # SHA-256 of the client's Idempotency-Key
+    request_digest: str | None = None  # and of the request: holder and choices
 
 
 @dataclass(frozen=True)
 class Appended:
-    ballot: Ballot
+    ballot: Ballot | None  # None: a retry's replay, nothing appended
     receipt: Receipt
 
 
@@ -105,10 +122,18 @@ def cast(
     evidence: str | None = None,
     entered_by: User | None = None,
     now: datetime | None = None,
+    request_key: str | None = None,
 ) -> Receipt:
-    """Append a ballot for ``holder_id`` and commit; raises a ServiceError saying why not."""
+    """Append a ballot for ``holder_id`` and commit; raises a ServiceError saying why not.
+
+    A retry of a request that was counted (the same ``request_key``, the client's
+    Idempotency-Key) gets the receipt of the ballot it cast (``is_replay``), whether or not
+    the first answer reached the client, even after the close; the same key with another
+    request is refused (KeyReused). The receipt is complete before
+    the commit: nothing after a successful commit reads the database.
+    """
     now = now or utcnow()
-    ballot = prepare(meeting_id, holder_id, choices, channel, evidence, entered_by)
+    ballot = prepare(meeting_id, holder_id, choices, channel, evidence, entered_by, request_key)
     try:
         meeting, head = ledger.lock(meeting_id)
         appended = append(meeting, head, ballot, now)
@@ -130,6 +155,7 @@ def prepare(
     channel: Channel = Channel.online,
     evidence: str | None = None,
     entered_by: User | None = None,
+    request_key: str | None = None,
 ) -> Cast:
     """The checked choices and who gets the receipt: what needs no lock (motions are frozen
     at the announcement), so that the lock is held only for what must be serialised."""
@@ -145,6 +171,7 @@ def prepare(
         raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
     units = "、".join(unit.label for unit in holder.units) or holder.display_name
     phones = tuple(sorted({owner.phone for owner in holder.owners if owner.phone}))
+    keyed = request_key is not None
     return Cast(
         meeting_id=meeting_id,
         holder_id=holder_id,
@@ -154,7 +181,21 @@ def prepare(
         entered_by_id=entered_by.id if entered_by else None,
         units=units,
         phones=phones,
+        request_key=_sha256(_checked_key(request_key).encode()) if keyed else None,
+        request_digest=_sha256(canonical_json([holder_id, choices])) if keyed else None,
     )
+
+
+def _checked_key(key: str) -> str:
+    if not 1 <= len(key) <= MAX_REQUEST_KEY or not all(" " <= char < "\x7f" for char in key):
+        raise InvalidInput(
+            _("Idempotency-Key 须为 1 至 %(n)d 个可打印的 ASCII 字符", n=MAX_REQUEST_KEY)
+        )
+    return key
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def append(
@@ -169,11 +210,15 @@ def append(
     if meeting is None:
         raise NotFound(_("找不到该会议"))
     ledger.require_lock(meeting.id)
+    keyed, earlier = _earlier(meeting, ballot)
+    if keyed is not None:  # a retry: its ballot counted, whatever the window says now
+        if keyed.request_digest != ballot.request_digest:
+            raise KeyReused(_("该请求标识已用于另一张选票，请勿重复使用"))
+        return Appended(None, _replayed(meeting, keyed))
     _check_window(meeting, ballot.channel, now)
     roll = db.session.get(RollEntry, (meeting.id, ballot.holder_id))
     if roll is None:
         raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
-    earlier = effective_ballot(meeting, ballot.holder_id)
     if earlier is not None:
         refusal = replacement_refusal(meeting, earlier, ballot.channel)
         if refusal is not None:
@@ -205,13 +250,42 @@ def append(
         is_effective=True,
         entered_by_id=ballot.entered_by_id,
         cast_at=row.at,
+        request_key=ballot.request_key,
+        request_digest=ballot.request_digest,
     )
     db.session.add(index)
     receipt = Receipt(
-        meeting.public_id, row.seq, row.hash, row.at, ballot_id, roll.area, roll.headcount
+        meeting.public_id,
+        row.seq,
+        row.hash,
+        row.at,
+        ballot_id,
+        roll.area,
+        roll.headcount,
+        meeting.id,
     )
     _text_the_owners(meeting, ballot, receipt)
     return Appended(index, receipt)
+
+
+def _earlier(meeting: Meeting, ballot: Cast) -> tuple[Ballot | None, Ballot | None]:
+    """(the ballot cast under the request's key, the holder's effective ballot), in one query;
+    either may be None."""
+    wanted = (Ballot.holder_id == ballot.holder_id) & Ballot.is_effective
+    if ballot.request_key is not None:
+        wanted = wanted | (Ballot.request_key == ballot.request_key)
+    found = list(db.session.scalars(select(Ballot).where(Ballot.meeting_id == meeting.id, wanted)))
+    keyed = next(
+        (b for b in found if ballot.request_key and b.request_key == ballot.request_key), None
+    )
+    effective = next((b for b in found if b.holder_id == ballot.holder_id and b.is_effective), None)
+    return keyed, effective
+
+
+def _replayed(meeting: Meeting, ballot: Ballot) -> Receipt:
+    receipt = receipt_for(meeting, ballot.seq)
+    assert receipt is not None
+    return replace(receipt, is_replay=True)
 
 
 def replacement_refusal(meeting: Meeting, earlier: Ballot, channel: Channel) -> AlreadyVoted | None:
@@ -258,7 +332,14 @@ def receipt_for(meeting: Meeting, seq: int) -> Receipt | None:
     roll = db.session.get(RollEntry, (meeting.id, ballot.holder_id))
     entry = ledger.entries(meeting.id, after=seq - 1, limit=1)[0]
     return Receipt(
-        meeting.public_id, seq, entry.hash, entry.at, ballot.public_id, roll.area, roll.headcount
+        meeting.public_id,
+        seq,
+        entry.hash,
+        entry.at,
+        ballot.public_id,
+        roll.area,
+        roll.headcount,
+        meeting.id,
     )
 
 
