@@ -192,7 +192,9 @@ def reject(paper_id: int, reviewer: User, note: str, now: datetime | None = None
         raise InvalidInput(_("请填写退回的理由"))
     if _reviewable(paper_id, reviewer).entered_by_id == reviewer.id:
         raise Forbidden(_("自己录入的表决票不能退回，请撤回"))
-    return _set_aside_locked(paper_id, reviewer, note, now)
+    draft = _set_aside_locked(paper_id, reviewer, note, now)
+    db.session.commit()
+    return draft
 
 
 def withdraw(paper_id: int, member: User, now: datetime | None = None) -> PaperBallot:
@@ -200,7 +202,9 @@ def withdraw(paper_id: int, member: User, now: datetime | None = None) -> PaperB
     reason asked, no review; the holder can be entered again."""
     if _reviewable(paper_id, member).entered_by_id != member.id:
         raise Forbidden(_("只能撤回自己录入的表决票"))
-    return _set_aside_locked(paper_id, member, "", now)
+    draft = _set_aside_locked(paper_id, member, "", now)
+    db.session.commit()
+    return draft
 
 
 def is_withdrawn(draft: PaperBallot) -> bool:
@@ -213,7 +217,6 @@ def _set_aside_locked(paper_id: int, by: User, note: str, now: datetime | None) 
     if draft.status != PENDING:
         raise Conflict(_("该录入已经处理过了"))
     _set_aside(draft, by, note, now or utcnow())
-    db.session.commit()
     return draft
 
 

@@ -136,7 +136,11 @@ def file(
     except Refused as refused:
         raise TicketRefused.of(refused) from None
     prepared = photos.prepare_all(files, rules.MAX_PHOTOS)
-    _count_filing(phone, now)
+    try:
+        _count_filing(phone, now)
+    except TooManyAttempts:
+        db.session.commit()  # the refused attempt counts too
+        raise
 
     firm_id = serving_firm_id(community.id, now.astimezone(BEIJING).date())
     ticket = Ticket(
@@ -208,5 +212,4 @@ def _owner_name(phone: str, community: Community) -> str:
 def _count_filing(phone: str, now: datetime) -> None:
     today = counters.hit(f"ticket:file:{counters.tag(phone)}", timedelta(days=1), now)
     if today.count > FILINGS_PER_DAY:
-        db.session.commit()  # the refused attempt counts too
         raise TooManyAttempts(_("今天提交的工单已达上限，请明天再试或直接联系物业服务企业"))

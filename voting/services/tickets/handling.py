@@ -94,9 +94,8 @@ def refresh_clock(ticket: Ticket, *, new_stage: bool) -> None:
 
 
 def locked(*ticket_ids: int) -> list[Ticket]:
-    """A fresh transaction holding the tickets' row locks (taken in id order, so two
-    movers never wait on each other), and the tickets read after them."""
-    db.session.commit()  # end any read transaction: the locks must come first
+    """The tickets' row locks, taken in the caller's transaction (in id order, so two movers
+    never wait on each other), and the tickets read after them; the caller commits."""
     for ticket_id in sorted(set(ticket_ids)):
         lock_row(Ticket.state, ticket_id)
     found = []

@@ -36,7 +36,7 @@ def sweep(now: datetime | None = None) -> Counter[str]:
     """Apply every step due at ``now``; how many of each action were taken."""
     now = now or utcnow()
     done: Counter[str] = Counter()
-    done["deadlines"] = _fill_deadlines()
+    done["deadlines"] = fill_deadlines()
     due = list(
         db.session.scalars(
             select(Ticket.id).where(Ticket.wake_at <= now).order_by(Ticket.wake_at, Ticket.id)
@@ -44,14 +44,14 @@ def sweep(now: datetime | None = None) -> Counter[str]:
     )
     db.session.commit()
     for ticket_id in due:
-        for action in _step(ticket_id, now):
+        for action in step(ticket_id, now):
             done[action] += 1
     if not done["deadlines"]:
         del done["deadlines"]
     return done
 
 
-def _step(ticket_id: int, now: datetime) -> list[str]:
+def step(ticket_id: int, now: datetime) -> list[str]:
     """The clock's steps for one ticket, in one transaction under its lock."""
     [ticket] = handling.locked(ticket_id)
     taken = []
@@ -71,7 +71,7 @@ def _step(ticket_id: int, now: datetime) -> list[str]:
     return taken
 
 
-def _fill_deadlines() -> int:
+def fill_deadlines() -> int:
     """Deadlines left open because the calendar had no notice yet, computed when it has."""
     waiting = list(
         db.session.scalars(
