@@ -26,7 +26,7 @@ from typing import Any
 VALID, INVALID, UNREADABLE = 0, 1, 2
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "title": "业主大会审计包核验",
         "file": "文件：{path}",

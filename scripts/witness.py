@@ -44,7 +44,7 @@ TIMEOUT = 30
 MAX_BODY = 64 * 1024
 AGENT = "owner-assembly-witness/1"
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "first": "{origin}：首次见到，已记下日志公钥 {key}",
         "cosigned": "{origin}：大小 {size}，已核对并共同签署（上次 {last}）",

@@ -3,9 +3,10 @@
 
     python scripts/bench/proofs.py [--n 50000] [--samples 200] [--db sqlite|postgresql|both]
 
-Per database: a fresh database and an open meeting as ``cast.py`` makes them (two holders,
-revoting allowed), then N − 1 revotes appended through ``ledger.append`` (the append path
-the casts take, which keeps the Merkle frontier and the block hashes), committed in batches.
+Per database: a fresh database and an estate as ``cast.py`` makes them (two holders), a
+meeting open now with revoting allowed, then N − 1 revotes appended through
+``ledger.append`` (the append path the casts take, which keeps the Merkle frontier and the
+block hashes), committed in batches.
 Then, through the app in this process (routing, the service, JSON; no network), the latest
 checkpoint, inclusion proofs for random (index, size) and consistency proofs for random
 (from, size) and receipt proof files for random ballots: each answer is checked against the
@@ -25,12 +26,39 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-# The fresh databases and the meeting are cast.py's (this folder is on sys.path).
-from cast import bench_app, build_meeting
+# The fresh databases and the estate are cast.py's (this folder is on sys.path).
+from cast import MOTIONS, bench_app, build_estate
 
 from voting.domain.merkle import Frontier, leaf_hash, verify_consistency, verify_inclusion
 
 BATCH = 1000
+
+
+def open_meeting(app: Any, community_id: int, committee_id: int) -> int:
+    """A meeting of the community open now, revoting allowed (announced 16 days before)."""
+    from datetime import UTC, datetime
+
+    from voting.extensions import db
+    from voting.models import Community, User
+    from voting.services.assembly import meetings
+
+    with app.app_context():
+        committee = db.session.get(User, committee_id)
+        opens = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+        meeting = meetings.create(
+            db.session.get(Community, community_id),
+            committee,
+            title="基准测试会议",
+            form="written",
+            opens_at=opens,
+            closes_at=opens + timedelta(days=1),
+            is_revote_allowed=True,
+        )
+        for motion in MOTIONS:
+            meetings.add_motion(meeting, **motion)
+        meetings.announce(meeting.id, committee, now=opens - timedelta(days=16))
+        meetings.open_voting(meeting.id, committee, now=opens)
+        return meeting.id
 
 
 def append_revotes(app: Any, meeting_id: int, count: int) -> float:
@@ -109,7 +137,7 @@ def line(label: str, times: list[float]) -> str:
 def measure(kind: str, n: int, samples: int) -> None:
     with tempfile.TemporaryDirectory() as scratch, bench_app(kind, Path(scratch)) as made:
         app = made[0]
-        meeting_id = build_meeting(app, 2, revote=True)
+        meeting_id = open_meeting(app, *build_estate(app, 2))
         rate = append_revotes(app, meeting_id, n - 1)
         roots = roots_of(app, meeting_id)
         with app.app_context():
