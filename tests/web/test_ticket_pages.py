@@ -176,6 +176,7 @@ def test_a_refused_step_is_shown_on_the_page_not_as_an_error(app, make, served) 
     post_form(owner, own, f"{own}/urge", {})
     answer = post_form(owner, own, f"{own}/urge", {})
     assert "每小时只能催办一次" in owner.get(own).get_data(as_text=True)
+    assert "业主已催办" in desk.get("/tickets/").get_data(as_text=True)
 
 
 def test_the_committee_watches_without_the_owners_number(app, make, served) -> None:  # type: ignore[no-untyped-def]
