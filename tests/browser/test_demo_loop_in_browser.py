@@ -31,8 +31,9 @@ def demo_sign_in(phone: Any, live_server: str, username: str, lines: list[str]) 
     phone.fill("input[name=password]", _printed([account], "password "))
     phone.click("button[type=submit]")
     phone.fill("input[name=code]", pyotp.TOTP(_printed([account], "secret ")).now())
-    phone.click("button[type=submit]")
-    phone.wait_for_load_state()
+    with phone.expect_navigation():
+        phone.click("button[type=submit]")
+    assert "/login" not in phone.url
 
 
 def _fits(phone: Any) -> None:

@@ -49,6 +49,7 @@ def test_an_owner_changes_a_vote_starting_from_the_one_that_counts(app, live_ser
     phone.check("input[name=m1][value='']")  # no longer takes part in m1
     phone.check("input[name=m2][value=agree]")
     phone.click("button:has-text('下一步：确认')")
+    phone.wait_for_selector("h1:has-text('请确认您的选择')")
     confirmation = phone.inner_text("main")
     assert f"这张新票将整体取代本户之前的表决票（回执第 {first.seq} 条）" in confirmation
     items = phone.locator(".confirm-list li").all_inner_texts()

@@ -183,7 +183,7 @@ def test_committee_runs_a_meeting_through_its_pages(app, client, make):
         token = csrf_from(client.get(meeting_url).get_data(as_text=True))
         client.post(meeting_url + "/close", data={"csrf_token": token, "confirm": "yes"})
         page = client.get(meeting_url).get_data(as_text=True)
-    assert "表决结果" in page and "表决通过" in page
+    assert "表决结果" in page and 'class="outcome ok">通过<' in page
 
 
 def test_street_office_follows_but_cannot_run_meetings(app, client, make):

@@ -32,7 +32,15 @@ from voting.models import BallotConflict, Community, Meeting, MeetingState, Role
 from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.access import scope
-from voting.services.assembly import audit, certify, export, history, meetings, rulesets
+from voting.services.assembly import (
+    audit,
+    certify,
+    export,
+    history,
+    meetings,
+    outcomes,
+    rulesets,
+)
 from voting.services.credit import firms
 from voting.services.errors import InvalidInput
 from voting.web.downloads import send_spooled
@@ -119,7 +127,7 @@ def _show_page(
         firms=firms.firms() if meeting.state == MeetingState.draft else [],
         turnout=meetings.turnout(meeting) if meeting.state == MeetingState.open else None,
         history=history.of(meeting),
-        results=meetings.results(meeting),
+        outcome=outcomes.of(meeting),
         head=meetings.head(meeting),
         conflicts=db.session.scalars(
             select(BallotConflict).where(BallotConflict.meeting_id == meeting.id)

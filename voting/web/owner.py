@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from voting.extensions import db
 from voting.models import Meeting, MeetingState
 from voting.services import keys
-from voting.services.assembly import ballots, checkpoints, meetings
+from voting.services.assembly import ballots, checkpoints, meetings, outcomes
 from voting.services.assembly.ballots import Receipt
 from voting.services.errors import ServiceError
 from voting.services.registry import owners
@@ -87,7 +87,7 @@ def ballot(meeting_id: int, holder_id: int) -> ResponseReturnValue:
         if request.method == "POST"
         else earlier_choices,
         explain=meetings.explanations(meeting, str(get_locale())),
-        results=meetings.results(meeting),
+        outcome=outcomes.of(meeting),
         document_url=lambda upload_id: url_for(
             "public.document", meeting_id=meeting.id, upload_id=upload_id
         ),

@@ -12,7 +12,7 @@ from voting.extensions import db
 from voting.models import Meeting, MeetingState
 from voting.services import keys
 from voting.services.access import scope
-from voting.services.assembly import checkpoints, ledger, meetings, receipts
+from voting.services.assembly import checkpoints, ledger, meetings, outcomes, receipts
 from voting.services.errors import NotFound
 from voting.services.messaging import links
 from voting.services.registry import owners
@@ -58,13 +58,13 @@ def board(meeting_id: int) -> ResponseReturnValue:
 @bp.get("/meetings/<int:meeting_id>/results")
 def results(meeting_id: int) -> ResponseReturnValue:
     meeting = _readable(meeting_id)
-    found = meetings.results(meeting)
+    found = outcomes.of(meeting)
     if found is None:
         abort(404)
     return render_template(
         "public/results.html",
         meeting=meeting,
-        results=found,
+        outcome=found,
         explain=meetings.explanations(meeting, str(get_locale())),
         head=meetings.head(meeting),
     )

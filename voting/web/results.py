@@ -130,7 +130,6 @@ def verify(public_id: str, head_hash: str) -> ResponseReturnValue:
         found=found,
         meeting=found.meeting,
         outcome=found.outcome,
-        outcome_text=outcome_text,
         zone=_zone_label(),
         has_verifier=verification.has_verifier(),
     )
@@ -166,7 +165,6 @@ def overview_page() -> ResponseReturnValue:
         districts=overview.districts(),
         district_id=district_id,
         period=period,
-        outcome_text=outcome_text,
         export_args=_export_args(district_id, period),
     )
 
@@ -272,6 +270,7 @@ def _neutralised(row: list[Any]) -> list[Any]:
     return [safe_cells([cell])[0] if isinstance(cell, str) else cell for cell in row]
 
 
+@bp.app_template_global()
 def outcome_text(motion: MotionOutcome) -> str:
     if motion.is_election:
         if not motion.is_quorum:
@@ -326,7 +325,6 @@ def notice(meeting_id: int) -> ResponseReturnValue:
         "public/notice.html",
         meeting=meeting,
         outcome=found,
-        outcome_text=outcome_text,
         explain=meetings.explanations(meeting, lang),
         quorum_text=explain_quorum(found.rules, lang),
         today=utcnow(),
