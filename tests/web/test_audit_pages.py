@@ -82,6 +82,7 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
                 "csrf_token": csrf_from(keys_page),
                 "street_office_id": str(home.community.street_office_id),
                 "public_key": public_key_text(office_key),
+                "attests": "on",  # the form's box, ticked by default
             },
         )
         assert public_key_text(office_key) in client.get("/bureau/keys").get_data(as_text=True)
