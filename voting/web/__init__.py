@@ -44,6 +44,17 @@ class RowIdConverter(IntegerConverter):
     ) -> None:
         super().__init__(map, fixed_digits, min, max, signed)
 
+    def to_python(self, value: str) -> int:
+        """A number out of range is 0, which names no row: refusing it here would make
+        werkzeug answer 405 where a rule for another method has the same path (it checks
+        the method before converting)."""
+        if len(value.lstrip("-")) > len(str(MAX_INTEGER)):
+            return 0
+        number = int(value)
+        low = self.min if self.min is not None else -MAX_INTEGER - 1
+        high = self.max if self.max is not None else MAX_INTEGER
+        return number if low <= number <= high else 0
+
 
 def register_web(app: Flask) -> None:
     # Before any blueprint: each rule picks its converter when it is added.
@@ -64,6 +75,7 @@ def register_web(app: Flask) -> None:
         paper,
         public,
         results,
+        text_input,
         ticket_figures,
         tickets,
     )
@@ -76,6 +88,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(api.bp)
     errors.register(app)
     app.before_request(_load_principal)
+    app.before_request(text_input.refuse_in_request)
     app.after_request(_security_headers)
     app.jinja_env.filters.update(area=_area, masked=mask_mobile, localtime=_localtime)
     app.jinja_env.globals.update(

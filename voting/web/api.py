@@ -27,7 +27,7 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from voting.domain.canonical import EncodingError, format_area, format_time, parse_time
 from voting.domain.identifiers import mask_mobile
@@ -198,7 +198,7 @@ def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
     _end_transaction()
     status = error.code or 500
     known = {
@@ -215,6 +215,8 @@ def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
     headers = {}
     if error.response is not None and "Retry-After" in error.response.headers:
         headers["Retry-After"] = error.response.headers["Retry-After"]
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
     return _refusal(status, code, message, headers)
 
 

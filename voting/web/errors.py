@@ -6,10 +6,10 @@ with a plain 500 page.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from voting.extensions import db
 from voting.services.errors import ServiceError
@@ -66,7 +66,15 @@ def register(app: Flask) -> None:
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         if isinstance(error, InternalServerError):
             return _internal_error(error)
-        return respond(error.code or 500)
+        if request.path.startswith("/api/"):
+            # Raised while routing, before the API's blueprint could answer in its words.
+            from voting.web.api import http_error
+
+            return http_error(error)
+        response = make_response(respond(error.code or 500))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _internal_error(error: Exception):  # type: ignore[no-untyped-def]

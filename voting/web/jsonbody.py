@@ -19,6 +19,7 @@ from flask import Request
 from flask_babel import gettext as _
 
 from voting.services.errors import InvalidInput, ServiceError
+from voting.web import text_input
 from voting.web.openapi import MAX_BODY_BYTES, resolve
 
 ANNOTATIONS = frozenset({"description", "examples", "default", "title"})
@@ -76,7 +77,11 @@ def read(request: Request, schema: dict[str, Any], *, required: bool = True) -> 
         return check({}, schema)
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(_("请求体须为 JSON，并带有 Content-Type: application/json"))
-    return check(parse(raw), schema)
+    value = parse(raw)
+    found = text_input.control_field(value)
+    if found is not None:
+        raise InvalidBody(text_input.message(found))
+    return check(value, schema)
 
 
 def parse(raw: bytes) -> Any:

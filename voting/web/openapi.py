@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from voting.models.base import MAX_INTEGER
+from voting.web.text_input import TEXT_PATTERN
 
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -64,7 +65,14 @@ def record(required: dict[str, Any], optional: dict[str, Any] | None = None, **e
 
 
 def text(max_length: int, min_length: int = 0, **extra: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", "maxLength": max_length, **extra}
+    """Text a client sends: no control characters but tab, line feed and carriage return
+    (``text_input``), so that what the document calls valid is what the API accepts."""
+    schema: dict[str, Any] = {
+        "type": "string",
+        "maxLength": max_length,
+        "pattern": TEXT_PATTERN,
+        **extra,
+    }
     if min_length:
         schema["minLength"] = min_length
     return schema
@@ -113,7 +121,7 @@ SCHEMAS: dict[str, Any] = {
                 ),
                 "minProperties": 1,
                 "maxProperties": 30,
-                "propertyNames": {"maxLength": 64},
+                "propertyNames": {"maxLength": 64, "pattern": TEXT_PATTERN},
                 "additionalProperties": {
                     "anyOf": [
                         {"type": "string", "enum": ["agree", "oppose", "abstain"]},

@@ -1,0 +1,79 @@
+"""Control characters are refused in all text a client sends, in one place.
+
+A NUL in a username, a search or a file name reached PostgreSQL, which refuses it in
+text (a 500 at 18 endpoints); the other control characters are never meant either.
+Tab, line feed and carriage return are text (a motion's paragraphs); every other C0
+control, DEL and the C1 controls are not. Pages and the API refuse them alike, naming
+the field: ``refuse_in_request`` runs before every page's view (form fields, query
+string, path and upload file names), ``voting.web.jsonbody`` applies ``refuse`` to a
+JSON body, keys included, and the OpenAPI document gives every request string the
+``TEXT_PATTERN`` so that a client (or a fuzzer) knows beforehand.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+
+from voting.services.errors import InvalidInput
+
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The same rule as a JSON Schema pattern (ECMA-262 and Python alike).
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
+class ControlCharacter(InvalidInput):
+    code = "control_character"
+
+
+def control_field(value: Any, where: str = "") -> str | None:
+    """The name of the first field of ``value`` (a string, or lists and objects of them)
+    holding a control character, or None; ``where`` names ``value`` itself."""
+    if isinstance(value, str):
+        return where if CONTROL.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str) and CONTROL.search(key):
+                return name
+            found = control_field(item, name)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = control_field(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def message(field: str) -> str:
+    # The field's name is the client's own text: shown without its control characters.
+    shown = CONTROL.sub("?", field)[:60] or _("请求")
+    return _(
+        "%(field)s 含有控制字符（如 NUL、退格或转义符），这些字符不能作为文字提交：请删除后重试",
+        field=shown,
+    )
+
+
+def refuse(value: Any, where: str = "") -> None:
+    """Raise ControlCharacter when ``value`` holds a control character anywhere."""
+    found = control_field(value, where)
+    if found is not None:
+        raise ControlCharacter(message(found))
+
+
+def refuse_in_request() -> None:
+    """Every page's form fields, query string, path and upload file names (the JSON API's
+    bodies are checked where they are read, by ``jsonbody``)."""
+    if request.path.startswith("/api/"):
+        return
+    refuse(dict(request.view_args or {}), "")
+    for source in (request.args, request.form):
+        for key, value in source.items(multi=True):
+            refuse({key: value})
+    for key, upload in request.files.items(multi=True):
+        refuse({key: upload.filename or ""})
