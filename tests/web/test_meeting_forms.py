@@ -4,6 +4,7 @@ that could only be refused."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import time_machine
@@ -119,25 +120,30 @@ def test_a_refused_motion_keeps_its_title_text_and_candidates(app, client, make)
         "title": "续聘物业服务企业",
         "text": "续聘三年，\n物业费不变。",
     }
-    wrong_item = {
+    no_candidates = {
         **blank, "kind": "election", "item": "6", "title": "选举第二届业主委员会委员",
-        "text": "差额选举", "seats": "2", "candidates": "张伟\n李娜\n王强",
+        "text": "差额选举", "seats": "2", "candidates": "",
     }  # fmt: skip
-    named_twice = {**wrong_item, "item": "3", "candidates": "张伟\n李娜\n王强\n李娜"}
+    named_twice = {**no_candidates, "item": "3", "candidates": "张伟\n李娜\n王强\n李娜"}
     with time_machine.travel(T0, tick=False):
         sign_in(client, home.committee)
         page = client.get(url).get_data(as_text=True)
         assert form_to(page, action).values == blank
         token = csrf_from(page)
-        for submitted, message in (
-            (no_firm, "选聘或解聘物业服务企业的议题须选定一家企业"),
-            (wrong_item, "选举业主委员会委员属于第 3 项事项"),
-            (named_twice, "候选人名单有重名：李娜"),
+        for submitted, message, field in (
+            (no_firm, "选聘或解聘物业服务企业的议题须选定一家企业", "</select>"),
+            (no_candidates, "选举须至少有一名候选人", "</textarea>"),
+            (named_twice, "候选人名单有重名：李娜", "</textarea>"),
+            ({**blank, "title": "  "}, "请填写议题标题", 'name="title"[^>]*>'),
         ):
             refused = client.post(action, data={"csrf_token": token, **submitted})
             page = refused.get_data(as_text=True)
             assert refused.status_code == 422 and message in page, message
             assert form_to(page, action).values == submitted, message
+            # beside the field it concerns (issue 13 §5), not in a banner at the top
+            beside = rf'{field}\s*</label>\s*<p class="field-error" role="alert">{message}'
+            assert re.search(beside, page), message
+            assert 'class="flash error"' not in page, message
         assert count(Motion) == 1  # the draft's own motion, nothing added
 
         with_firm = {**no_firm, "firm_id": str(firm.id)}
@@ -145,6 +151,38 @@ def test_a_refused_motion_keeps_its_title_text_and_candidates(app, client, make)
         assert form_to(refused.get_data(as_text=True), action).values["firm_id"] == str(firm.id)
         added = client.post(action, data={"csrf_token": token, **with_firm})
     assert added.status_code == 302 and count(Motion) == 2
+
+
+def test_choosing_election_files_the_motion_under_item_3(app, client, make):
+    """Whatever item the select shows, an election is item 3 (issue 13 §5)."""
+    home = estate(make, ["100.00"])
+    meeting = draft(home)
+    url = f"/meetings/{meeting.id}"
+    election = {
+        "kind": "election", "item": "1", "title": "选举第二届业主委员会委员", "text": "",
+        "firm_id": "", "seats": "1", "candidates": "张伟\n李娜",
+    }  # fmt: skip
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        page = client.get(url).get_data(as_text=True)
+        assert "选举业主委员会委员时，无论此处选了哪一项，都按第 3 项处理" in page
+        added = client.post(url + "/motions", data={"csrf_token": csrf_from(page), **election})
+    assert added.status_code == 302
+    assert db.session.scalar(select(Motion.item).where(Motion.kind == "election")) == 3
+
+
+def test_a_refused_meeting_time_is_shown_beside_the_closing_time(app, client, make):
+    home = estate(make, ["100.00"])
+    base = f"/communities/{home.community.id}/meetings"
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        token = csrf_from(client.get(base).get_data(as_text=True))
+        page = client.post(base, data={"csrf_token": token, **NEW_MEETING}).get_data(as_text=True)
+    assert re.search(
+        r'name="closes_at"[^>]*>\s*</label>\s*<p class="field-error" role="alert">'
+        r"投票截止时间须晚于开始时间",
+        page,
+    )
 
 
 def test_the_notice_refusal_names_the_first_allowed_time_in_beijing_time(app, client, make):

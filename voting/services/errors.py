@@ -4,14 +4,16 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """A refusal the user can understand; ``message`` is shown as is."""
+    """A refusal the user can understand; ``message`` is shown as is, beside the form field
+    named ``field`` when there is one."""
 
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class InvalidInput(ServiceError):

@@ -28,6 +28,7 @@ from voting.models import (
 )
 from voting.models.base import MAX_INTEGER
 from voting.services.access import sessions
+from voting.web.forms import field_error
 
 
 class RowIdConverter(IntegerConverter):
@@ -92,7 +93,10 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.filters.update(area=_area, masked=mask_mobile, localtime=_localtime)
     app.jinja_env.globals.update(
-        language_links=_language_links, current_locale=get_locale, colon=_colon
+        language_links=_language_links,
+        current_locale=get_locale,
+        colon=_colon,
+        field_error=field_error,
     )
     app.context_processor(labels)
 

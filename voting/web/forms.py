@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, request
+from flask import current_app, flash, g, redirect, request
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from voting.extensions import db
 from voting.models.base import MAX_INTEGER
@@ -20,16 +21,22 @@ def attempt(
     success: str,
     target: str,
     again: Callable[[], str] | None = None,
+    form: str = "",
 ):  # type: ignore[no-untyped-def]
     """Run a service call and go back to ``target``, showing its refusal there (never a 500).
 
     With ``again`` (a form that was typed in), a refusal renders the form again with what
-    was submitted and the refusal, status 422, instead of going back: nothing typed is lost.
+    was submitted and the refusal, status 422, instead of going back: nothing typed is lost;
+    a refusal that names its field is shown beside that field (``field_error("FORM.FIELD")``,
+    ``form`` telling apart two forms on one page).
     """
     try:
         action()
     except ServiceError as error:
         db.session.rollback()  # the refused call's transaction (and its locks) ends here
+        if again is not None and error.field is not None:
+            g.field_errors = {f"{form}.{error.field}": error.message}
+            return again(), 422
         flash(error.message, "error")
         if again is not None:
             return again(), 422
@@ -39,6 +46,14 @@ def attempt(
 
 
 CONFIRM_FIELD = "confirm"
+
+
+def field_error(name: str) -> Markup:
+    """The refusal that concerns the field ``name`` (``FORM.FIELD``), to show beside it."""
+    message = g.get("field_errors", {}).get(name)
+    if message is None:
+        return Markup("")
+    return Markup('<p class="field-error" role="alert">{0}</p>').format(message)
 
 
 def confirmed(action: Callable[[], Any]) -> Callable[[], Any]:

@@ -91,6 +91,7 @@ def create(community_id: int) -> ResponseReturnValue:
         _("已创建会议草稿"),
         url_for("meetings.index", community_id=community.id),
         again=lambda: _index_page(community, _submitted_details()),
+        form="details",
     )
     if created:
         response.location = url_for("meetings.show", meeting_id=created[0].id)
@@ -154,6 +155,7 @@ def update(meeting_id: int) -> ResponseReturnValue:
         _("已保存"),
         url_for("meetings.show", meeting_id=meeting.id),
         again=lambda: _show_page(meeting, details=_submitted_details()),
+        form="details",
     )
 
 
@@ -167,7 +169,7 @@ def add_motion(meeting_id: int) -> ResponseReturnValue:
         lambda: meetings.add_motion(
             meeting,
             kind=kind,
-            item=form_int(form.get("item")),
+            item=None if kind == "election" else form_int(form.get("item")),  # always item 3
             title=form.get("title", ""),
             text=form.get("text", ""),
             seats=form_int(form.get("seats")) if kind == "election" else None,
@@ -177,6 +179,7 @@ def add_motion(meeting_id: int) -> ResponseReturnValue:
         _("已添加议题"),
         url_for("meetings.show", meeting_id=meeting.id),
         again=lambda: _show_page(meeting, motion_form=_submitted_motion()),
+        form="motion",
     )
 
 

@@ -139,11 +139,11 @@ def _set_details(
 ) -> None:
     title = title.strip()
     if not title or len(title) > 200:
-        raise InvalidInput(_("请填写会议名称（不超过 200 字）"))
+        raise InvalidInput(_("请填写会议名称（不超过 200 字）"), "title")
     if form not in {f.value for f in MeetingForm}:
-        raise InvalidInput(_("请选择会议形式"))
+        raise InvalidInput(_("请选择会议形式"), "form")
     if not opens_at < closes_at:
-        raise InvalidInput(_("投票截止时间须晚于开始时间"))
+        raise InvalidInput(_("投票截止时间须晚于开始时间"), "closes_at")
     meeting.title, meeting.form, meeting.place = title, MeetingForm(form), place.strip()[:200]
     meeting.opens_at, meeting.closes_at = _whole_seconds(opens_at), _whole_seconds(closes_at)
     meeting.is_revote_allowed = is_revote_allowed
@@ -153,30 +153,34 @@ def add_motion(
     meeting: Meeting,
     *,
     kind: str,
-    item: int,
+    item: int | None,
     title: str,
     text: str = "",
     seats: int | None = None,
     candidates: list[str] | None = None,
     firm_id: int | None = None,
 ) -> Motion:
+    """Add a motion to the draft; an election is item 3 (``item`` None: chosen by its kind)."""
     meeting, _head = _lock(meeting.id)  # announcing freezes the motions: not while one is added
     _require(meeting, MeetingState.draft)
     if len(meeting.motions) >= MAX_MOTIONS:
         raise InvalidInput(_("一次会议最多 %(n)d 项议题", n=MAX_MOTIONS))
     if kind not in {k.value for k in MotionKind}:
-        raise InvalidInput(_("请选择议题类型"))
-    if not 1 <= item <= 9:
-        raise InvalidInput(_("请选择民法典第二百七十八条所列的事项（第 1 至 9 项）"))
+        raise InvalidInput(_("请选择议题类型"), "kind")
+    if kind == MotionKind.election and item is None:
+        item = ELECTION_ITEM
+    if item is None or not 1 <= item <= 9:
+        raise InvalidInput(_("请选择民法典第二百七十八条所列的事项（第 1 至 9 项）"), "item")
     if kind == MotionKind.election and item != ELECTION_ITEM:
         # Filed under another item, an election would be held to that item's bar (3/4 for
         # items 6-8); the law holds committee elections to more than half.
         raise InvalidInput(
-            _("选举业主委员会委员属于第 3 项事项（选举业主委员会或者更换业主委员会成员）")
+            _("选举业主委员会委员属于第 3 项事项（选举业主委员会或者更换业主委员会成员）"),
+            "item",
         )
     title = title.strip()
     if not title or len(title) > 200:
-        raise InvalidInput(_("请填写议题标题（不超过 200 字）"))
+        raise InvalidInput(_("请填写议题标题（不超过 200 字）"), "title")
     motion = Motion(
         position=len(meeting.motions) + 1,
         kind=MotionKind(kind),
@@ -188,7 +192,8 @@ def add_motion(
         names = [name.strip() for name in candidates or [] if name.strip()]
         if not names or len(names) > MAX_CANDIDATES or any(len(n) > 80 for n in names):
             raise InvalidInput(
-                _("选举须至少有一名候选人（每行一名，最多 %(n)d 名）", n=MAX_CANDIDATES)
+                _("选举须至少有一名候选人（每行一名，最多 %(n)d 名）", n=MAX_CANDIDATES),
+                "candidates",
             )
         repeated = sorted({name for name in names if names.count(name) > 1}, key=names.index)
         if repeated:
@@ -198,17 +203,18 @@ def add_motion(
                     "候选人名单有重名：%(names)s。每名候选人只列一次；"
                     "同名的不同候选人请加注以示区别（如楼栋房号）",
                     names="、".join(repeated),
-                )
+                ),
+                "candidates",
             )
         if seats is None or seats < 1:
-            raise InvalidInput(_("应选人数须为正整数"))
+            raise InvalidInput(_("应选人数须为正整数"), "seats")
         motion.seats = seats
         motion.candidates = [
             Candidate(position=n, public_id=f"c{n}", name=name) for n, name in enumerate(names, 1)
         ]
     if item == 4 and kind == MotionKind.approval:
         if firm_id is None or db.session.get(Firm, firm_id) is None:
-            raise InvalidInput(_("选聘或解聘物业服务企业的议题须选定一家企业"))
+            raise InvalidInput(_("选聘或解聘物业服务企业的议题须选定一家企业"), "firm_id")
         motion.firm_id = firm_id
     motion.public_id = f"m{motion.position}"
     meeting.motions.append(motion)
