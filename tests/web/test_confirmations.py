@@ -57,6 +57,27 @@ def test_announcing_needs_the_box_ticked(app, client, make):
     assert meeting.state == MeetingState.announced and count(SmsMessage) == 2
 
 
+def test_recording_the_publication_needs_the_box_ticked(app, client, make):
+    """Like the other steps that cannot be undone (issue 13 §5)."""
+    home, meeting = tallied(make)
+    url = f"/meetings/{meeting.id}"
+    with time_machine.travel(CLOSES + timedelta(hours=2), tick=False):
+        sign_in(client, home.committee)
+        page = client.get(url).get_data(as_text=True)
+        confirm_box(page, url + "/publish")
+        assert "确认：决定公告已在小区公告栏张贴；公布日期随即记录，不能撤回" in page
+        refused = client.post(
+            url + "/publish", data={"csrf_token": csrf_from(page)}, follow_redirects=True
+        )
+        assert REFUSED in refused.get_data(as_text=True)
+        db.session.refresh(meeting)
+        assert meeting.results_published_at is None
+        client.post(url + "/publish", data={"csrf_token": csrf_from(page), "confirm": "yes"})
+    db.session.refresh(meeting)
+    assert meeting.results_published_at == CLOSES + timedelta(hours=2)
+    assert meeting.results_published_by_id == home.committee.id
+
+
 def test_closing_needs_the_box_ticked(app, client, make):
     home = estate(make, ["100.00", "80.00"])
     meeting = open_meeting(home)

@@ -50,7 +50,7 @@ from voting.web.guards import staff_required
 bp = Blueprint("meetings", __name__)
 
 # Steps that cannot be undone: their forms carry a box to tick (``forms.confirmed``).
-IRREVERSIBLE = {"announce", "close"}
+IRREVERSIBLE = {"announce", "close", "publish"}
 
 
 def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
