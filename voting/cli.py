@@ -225,7 +225,9 @@ def meetings_close_due() -> None:
 
 @sms_cli.command("outbox")
 @click.option("--limit", default=20, show_default=True, help="How many of the newest to show.")
-def sms_outbox(limit: int) -> None:
+@click.option("--phone", default="", help="Only to this number (whole, or its last 4+ digits).")
+@click.option("--kind", default="", help="Only this kind: code, notice, receipt or ticket.")
+def sms_outbox(limit: int, phone: str, kind: str) -> None:
     """The newest messages kept in the outbox (SMS_GATEWAY=outbox), numbers masked."""
     from zoneinfo import ZoneInfo
 
@@ -233,7 +235,11 @@ def sms_outbox(limit: int) -> None:
     from voting.services.messaging import sms
 
     zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
-    for message in sms.recent(limit, status=sms.OUTBOX):
+    try:
+        found = sms.recent(limit, status=sms.OUTBOX, number=phone, purpose=kind)
+    except ServiceError as refusal:
+        raise click.ClickException(refusal.message) from None
+    for message in found:
         moment = message.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
         click.echo(
             f"#{message.id}\t{moment}\t{mask_mobile(message.phone)}\t{message.purpose}\t"

@@ -42,3 +42,33 @@ def test_only_the_bureau_reads_messages(client, make):
     assert client.get("/bureau/sms").status_code == 302
     sign_in(client, make.user("committee", make.community()))
     assert client.get("/bureau/sms").status_code == 403
+
+
+def test_the_outbox_filters_by_number_and_kind(app, client, make):
+    """Issue 13 §5: find one owner's code among a whole estate's notices."""
+    sms.queue("13812345678", "【业主大会电子投票】您的登录验证码是 246810。", "code")
+    sms.queue("13812345678", "会议公告甲", "notice")
+    sms.queue("13900000001", "会议公告乙", "notice")
+    sms.queue("13900005678", "回执丙", "receipt")
+    db.session.commit()
+    sign_in(client, make.user("bureau"))
+
+    def shown(query: str) -> set[str]:
+        page = client.get(f"/bureau/sms?{query}").get_data(as_text=True)
+        return {text for text in ("246810", "会议公告甲", "会议公告乙", "回执丙") if text in page}
+
+    assert shown("") == {"246810", "会议公告甲", "会议公告乙", "回执丙"}
+    assert shown("number=138+1234+5678") == {"246810", "会议公告甲"}  # typed with spaces
+    assert shown("number=5678") == {"246810", "会议公告甲", "回执丙"}  # the last four
+    assert shown("purpose=notice") == {"会议公告甲", "会议公告乙"}
+    assert shown("number=13812345678&purpose=code") == {"246810"}
+    page = client.get("/bureau/sms?number=56&purpose=code").get_data(as_text=True)
+    assert '<p class="field-error" role="alert">请输入完整的手机号，或其最后 4 位以上的数字' in page
+    assert "246810" not in page and 'value="56"' in page
+    assert 'option value="code" selected' in page
+
+    result = app.test_cli_runner().invoke(
+        args=["sms", "outbox", "--phone", "5678", "--kind", "notice"]
+    )
+    assert result.exit_code == 0 and "会议公告甲" in result.output
+    assert "回执丙" not in result.output and "会议公告乙" not in result.output

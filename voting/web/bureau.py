@@ -21,6 +21,7 @@ from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
 from voting.services.access import accounts, authenticators
 from voting.services.assembly import certify, checkpoints
+from voting.services.errors import ServiceError
 from voting.services.messaging import sms
 from voting.services.registry import estates
 from voting.web.forms import attempt, confirmed, form_int
@@ -157,12 +158,21 @@ def totp_reset(user_id: int) -> ResponseReturnValue:
 def sms_messages() -> ResponseReturnValue:
     """The newest text messages: with SMS_GATEWAY=outbox this is where they are read."""
     limit = min(max(form_int(request.args.get("limit"), 100), 1), 500)
-    messages = sms.recent(limit)
+    number = request.args.get("number", "").strip()[:20]
+    purpose = request.args.get("purpose", "")
+    try:
+        messages = sms.recent(limit, number=number, purpose=purpose)
+    except ServiceError as refusal:
+        g.field_errors = {f"filter.{refusal.field}": refusal.message}
+        messages = []
     return render_template(
         "bureau/sms.html",
         messages=messages,
         bodies={message.id: sms.readable_body(message) for message in messages},
         limit=limit,
+        number=number,
+        purpose=purpose,
+        purposes=sms.PURPOSES,
         gateway=current_app.config["SETTINGS"].sms_gateway,
     )
 

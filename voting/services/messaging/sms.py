@@ -42,14 +42,16 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session
 
 from voting.config import Settings
-from voting.domain.identifiers import mask_mobile
+from voting.domain.identifiers import mask_mobile, normalize_mobile, typed_digits
 from voting.extensions import db
 from voting.models import SmsMessage
 from voting.models.base import utcnow
+from voting.services.errors import InvalidInput
 
 log = logging.getLogger("voting.sms")
 
@@ -252,11 +254,32 @@ def make_gateway(settings: Settings) -> Gateway:
     return GATEWAYS[settings.sms_gateway](settings)
 
 
-def recent(limit: int = 100, status: str | None = None) -> list[SmsMessage]:
-    """The newest messages, for the bureau's outbox page and ``flask sms outbox``."""
+PURPOSES = ("code", "notice", "receipt", "ticket")
+MIN_NUMBER_DIGITS = 4  # the last four, as masked numbers show them
+
+
+def recent(
+    limit: int = 100,
+    status: str | None = None,
+    *,
+    number: str | None = None,
+    purpose: str | None = None,
+) -> list[SmsMessage]:
+    """The newest messages, for the bureau's outbox page and ``flask sms outbox``; only those
+    to ``number`` (a whole mobile number, or its last digits) and of ``purpose`` when given.
+    """
     query = select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)
     if status is not None:
         query = query.where(SmsMessage.status == status)
+    if number:
+        digits = normalize_mobile(number) or typed_digits(number)
+        if not (digits.isascii() and digits.isdigit() and len(digits) >= MIN_NUMBER_DIGITS):
+            raise InvalidInput(_("请输入完整的手机号，或其最后 4 位以上的数字"), "number")
+        query = query.where(SmsMessage.phone.endswith(digits, autoescape=True))
+    if purpose:
+        if purpose not in PURPOSES:
+            raise InvalidInput(_("没有这种短信类型"), "purpose")
+        query = query.where(SmsMessage.purpose == purpose)
     return list(db.session.scalars(query))
 
 
