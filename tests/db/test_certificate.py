@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
 import zipfile
 
 import pytest
@@ -197,3 +198,18 @@ def test_a_motion_short_of_the_quorum_says_what_fell_short(app, make, tmp_path):
     ):
         assert squeezed.count(verdict) == 1, verdict
     assert "未达法定参与比例" not in squeezed and "不足" not in squeezed
+
+
+def test_the_pdf_is_dated_by_its_certification_and_leaves_room_for_the_seal(app, make, tmp_path):
+    """Issue 13 §5: not reportlab's invariant 2000-01-01, and a square for the seal (盖章处),
+    while the same meeting still gives the same bytes."""
+    meeting = certified(make).meeting  # certified 2026-03-29 01:00 UTC
+    pdf = certificate.render(meeting, URL)
+    assert b"(D:20260329010000+00'00')" in pdf and b"D:2000" not in pdf
+    assert pdf == certificate.render(meeting, URL)
+    info = subprocess.run(
+        ["pdfinfo", "-isodates", "-"], input=pdf, capture_output=True, check=True, timeout=60
+    ).stdout.decode()
+    assert re.search(r"CreationDate:\s+2026-03-29T01:00:00", info), info
+    text = pdf_text(pdf, tmp_path)
+    assert "盖章处" in text and "认证单位：" in text and "认证日期：2026-03-29" in text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import TimeStamp
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import (
@@ -90,9 +92,14 @@ def render(meeting: Meeting, verify_url: str) -> bytes:
         subject=meeting.public_id,
         creator="业主大会电子投票",
         initialFontName=font,
-        invariant=True,  # the same meeting gives the same bytes
+        invariant=True,  # the same meeting gives the same bytes (dated below, not 2000-01-01)
     )
-    page = _PageFooter(font, f"{meeting.public_id} · 日志最终哈希 {outcome.head.hash[:16]}…")
+    assert meeting.certified_at is not None  # require_certified
+    page = _PageFooter(
+        font,
+        f"{meeting.public_id} · 日志最终哈希 {outcome.head.hash[:16]}…",
+        _timestamp(meeting.certified_at),
+    )
     document.build(_story(outcome, verify_url, _Styles(font)), onFirstPage=page, onLaterPages=page)
     return out.getvalue()
 
@@ -171,6 +178,7 @@ def _story(outcome: MeetingOutcome, verify_url: str, styles: _Styles) -> list[Fl
         story.append(KeepTogether(_motion(motion, styles)))
     story += _evidence(outcome, styles)
     story.append(KeepTogether(_verification(verify_url, styles)))
+    story.append(KeepTogether(_seal(meeting, styles)))
     return story
 
 
@@ -336,6 +344,34 @@ def _verification(url: str, styles: _Styles) -> list[Flowable]:
     return [Paragraph("在线核验", styles.heading), table, _one_line(url, styles)]
 
 
+def _seal(meeting: Meeting, styles: _Styles) -> list[Flowable]:
+    """Who certifies and when, with an empty square for the bureau's official seal: the
+    printed certificate is stamped there (an official seal is about 42 mm across)."""
+    issuer = current_app.config["SETTINGS"].bureau_name
+    certified = _local(meeting.certified_at)[:10]
+    table = Table(
+        [
+            [_p(f"认证单位：{issuer}", styles.body)],
+            [_p("盖章处", styles.small)],
+            [_p(f"认证日期：{certified}", styles.body)],
+        ],
+        colWidths=[72 * mm],
+        rowHeights=[None, 46 * mm, None],
+        hAlign="RIGHT",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), styles.font),
+                ("BOX", (0, 1), (0, 1), 0.6, colors.HexColor("#9aa3af")),
+                ("VALIGN", (0, 1), (0, 1), "TOP"),
+                ("TEXTCOLOR", (0, 1), (0, 1), colors.HexColor("#9aa3af")),
+            ]
+        )
+    )
+    return [Spacer(1, 8 * mm), table]
+
+
 def _one_line(text: str, styles: _Styles) -> Paragraph:
     """``text`` on one line of the full width (an address must read back whole), shrunk to fit."""
     width = A4[0] - 36 * mm  # the margins
@@ -400,11 +436,25 @@ class _Qr(Flowable):
                 canvas.rect(start * cell, top, (x - start) * cell, cell, fill=1, stroke=0)
 
 
+def _timestamp(moment: datetime) -> TimeStamp:
+    """reportlab's timestamp for ``moment`` (UTC), which becomes the PDF's creation date."""
+    stamp = TimeStamp(invariant=True)  # fixed zone (UTC), then the real time
+    stamp.t = moment.timestamp()
+    stamp.lt = time.gmtime(stamp.t)
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    return stamp
+
+
 class _PageFooter:
-    def __init__(self, font: str, text: str) -> None:
-        self.font, self.text = font, text
+    """Each page's footer; it also dates the document: ``invariant`` keeps the bytes the same
+    for the same meeting, but would date every certificate 2000-01-01, so the document's
+    timestamp (CreationDate, ModDate) is set to the certification."""
+
+    def __init__(self, font: str, text: str, created: TimeStamp) -> None:
+        self.font, self.text, self.created = font, text, created
 
     def __call__(self, canvas: Any, document: Any) -> None:
+        canvas._doc._timeStamp = self.created  # read when the info dictionary is written
         canvas.saveState()
         canvas.setFont(self.font, 7.5)
         canvas.setFillColor(colors.HexColor("#5d6878"))
