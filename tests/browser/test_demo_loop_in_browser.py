@@ -45,7 +45,7 @@ def test_street_office_attests_and_bureau_certifies_the_demo_meeting_on_a_phone(
 ):
     lines = estate.load()
     waiting_line = next(i for i, line in enumerate(lines) if "WAITING FOR THE STREET" in line)
-    public_id, title = lines[waiting_line - 1].split(maxsplit=1)
+    public_id, title = lines[waiting_line - 1].rsplit(" (API id", 1)[0].split(maxsplit=1)
     key_file = _printed(lines, "private key ")
     passphrase = _printed(lines, "passphrase ").rstrip(",")
     assert Path(key_file).resolve() == street_office_key.path().resolve()

@@ -82,10 +82,14 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
     assert any("has not voted yet" in line for line in first)
     lines = "\n".join(first)
     assert (
-        f"{waiting.public_id} {waiting.title}\n    tallied: WAITING FOR THE STREET OFFICE" in lines
+        f"{waiting.public_id} {waiting.title} (API id {waiting.id})\n    tallied: WAITING FOR THE STREET OFFICE"
+        in lines
     )
-    assert f"{finished.public_id} {finished.title}\n    CERTIFIED by the bureau" in lines
-    assert f"{current.public_id} {current.title}\n    OPEN until" in lines
+    assert (
+        f"{finished.public_id} {finished.title} (API id {finished.id})\n    CERTIFIED by the bureau"
+        in lines
+    )
+    assert f"{current.public_id} {current.title} (API id {current.id})\n    OPEN until" in lines
 
     # The street office's key: written once (mode 0600, encrypted as attest.py --new-key
     # writes it), registered for the demo's street, used for the certified meeting's
@@ -132,7 +136,10 @@ def test_the_street_office_attests_the_waiting_meeting_with_what_demo_load_print
     bureau = db.session.scalar(select(User).where(User.username == "bureau"))
     certify.certify(waiting, bureau)
     reported = "\n".join(sample_meetings.report(community))
-    assert f"{waiting.public_id} {waiting.title}\n    CERTIFIED by the bureau" in reported
+    assert (
+        f"{waiting.public_id} {waiting.title} (API id {waiting.id})\n    CERTIFIED by the bureau"
+        in reported
+    )
     roles = [a["role"] for a in json.loads(_bundle_text(waiting))["attestations"]]
     assert roles == ["street-office", "bureau"]
 

@@ -281,7 +281,7 @@ def report(community: Community) -> list[str]:
     lines = ["meetings (times in Beijing time):"]
     for meeting in sorted(meetings.for_community(community), key=lambda m: m.id):
         meeting = meetings.advance(meeting)
-        lines.append(f"  {meeting.public_id} {meeting.title}")
+        lines.append(f"  {meeting.public_id} {meeting.title} (API id {meeting.id})")
         lines.append(f"    {_stage(meeting)}")
         if meeting.state == MeetingState.open:
             waiting = _a_voter_who_has_not_voted(meeting)
