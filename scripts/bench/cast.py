@@ -233,8 +233,11 @@ def build_estate(app: Any, n: int) -> tuple[int, int]:
         return community.id, committee.id
 
 
-def open_meetings(app: Any, community_id: int, committee_id: int, count: int) -> list[int]:
-    """``count`` meetings of the community, open now (announced 16 days before: notice 15)."""
+def open_meetings(
+    app: Any, community_id: int, committee_id: int, count: int, *, revote: bool = False
+) -> list[int]:
+    """``count`` meetings of the community, open now (announced 16 days before: notice 15),
+    revoting allowed when ``revote``."""
     from voting.extensions import db
     from voting.models import Community, User
     from voting.services.assembly import meetings
@@ -252,6 +255,7 @@ def open_meetings(app: Any, community_id: int, committee_id: int, count: int) ->
                 form="written",
                 opens_at=opens,
                 closes_at=opens + timedelta(days=1),
+                is_revote_allowed=revote,
             )
             for motion in MOTIONS:
                 meetings.add_motion(meeting, **motion)

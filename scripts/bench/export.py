@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 # The estate and the fresh databases are cast.py's (this folder is on sys.path).
-from cast import MOTIONS, OPTIONS, bench_app, build_meeting
+from cast import MOTIONS, OPTIONS, bench_app, build_estate, open_meetings
 
 from voting.domain.roll_sheet import MAX_ROWS
 
@@ -97,7 +97,8 @@ def bench(kind: str, n: int) -> dict[str, Any]:
         scratch = Path(scratch_name)
         with bench_app(kind, scratch) as (app, _url, environment):
             # One roll file's limit of holders; beyond it, the ballots are revotes.
-            meeting_id = build_meeting(app, holders, revote=n > holders)
+            community_id, committee_id = build_estate(app, holders)
+            [meeting_id] = open_meetings(app, community_id, committee_id, 1, revote=n > holders)
             rate = cast_all(app, meeting_id, n)
             print(f"  cast in process  {rate:9,.0f} ballots/s")
             close(app, meeting_id)

@@ -27,38 +27,11 @@ from pathlib import Path
 from typing import Any
 
 # The fresh databases and the estate are cast.py's (this folder is on sys.path).
-from cast import MOTIONS, bench_app, build_estate
+from cast import bench_app, build_estate, open_meetings
 
 from voting.domain.merkle import Frontier, leaf_hash, verify_consistency, verify_inclusion
 
 BATCH = 1000
-
-
-def open_meeting(app: Any, community_id: int, committee_id: int) -> int:
-    """A meeting of the community open now, revoting allowed (announced 16 days before)."""
-    from datetime import UTC, datetime
-
-    from voting.extensions import db
-    from voting.models import Community, User
-    from voting.services.assembly import meetings
-
-    with app.app_context():
-        committee = db.session.get(User, committee_id)
-        opens = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-        meeting = meetings.create(
-            db.session.get(Community, community_id),
-            committee,
-            title="基准测试会议",
-            form="written",
-            opens_at=opens,
-            closes_at=opens + timedelta(days=1),
-            is_revote_allowed=True,
-        )
-        for motion in MOTIONS:
-            meetings.add_motion(meeting, **motion)
-        meetings.announce(meeting.id, committee, now=opens - timedelta(days=16))
-        meetings.open_voting(meeting.id, committee, now=opens)
-        return meeting.id
 
 
 def append_revotes(app: Any, meeting_id: int, count: int) -> float:
@@ -137,7 +110,7 @@ def line(label: str, times: list[float]) -> str:
 def measure(kind: str, n: int, samples: int) -> None:
     with tempfile.TemporaryDirectory() as scratch, bench_app(kind, Path(scratch)) as made:
         app = made[0]
-        meeting_id = open_meeting(app, *build_estate(app, 2))
+        [meeting_id] = open_meetings(app, *build_estate(app, 2), 1, revote=True)
         rate = append_revotes(app, meeting_id, n - 1)
         roots = roots_of(app, meeting_id)
         with app.app_context():

@@ -25,16 +25,15 @@ def test_announcing_waits_for_the_box_and_a_refused_motion_keeps_its_text(
     staff_sign_in(phone, live_server, home.committee.username)
     phone.goto(url)
 
-    # A motion refused by the server (an election filed under item 6) comes back as typed.
+    # A motion refused by the server (a candidate listed twice) comes back as typed.
     phone.select_option("select[name=kind]", "election")
-    phone.select_option("select[name=item]", "6")
     phone.fill("input[name=title]", "选举第二届业主委员会委员")
-    phone.fill("textarea[name=candidates]", "张伟\n李娜\n王强")
+    phone.fill("textarea[name=candidates]", "张伟\n李娜\n张伟")
     phone.click("button:has-text('添加议题')")
-    phone.wait_for_selector("text=选举业主委员会委员属于第 3 项事项")
+    phone.wait_for_selector("text=候选人名单有重名：张伟")
     assert phone.input_value("input[name=title]") == "选举第二届业主委员会委员"
-    assert phone.input_value("textarea[name=candidates]") == "张伟\n李娜\n王强"
-    assert phone.input_value("select[name=item]") == "6"
+    assert phone.input_value("textarea[name=candidates]") == "张伟\n李娜\n张伟"
+    assert phone.input_value("select[name=kind]") == "election"
 
     phone.goto(url)
     announce = phone.locator("form[action$='/announce']")

@@ -88,6 +88,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(results.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
+    app.before_request(body_limit)
     app.before_request(_load_principal)
     app.before_request(text_input.refuse_in_request)
     app.after_request(_security_headers)
@@ -99,6 +100,15 @@ def register_web(app: Flask) -> None:
         field_error=field_error,
     )
     app.context_processor(labels)
+
+
+def body_limit() -> None:
+    """A view that takes more than one file (a ticket's photos) carries its own request
+    size limit; it applies before anything (the control-character check) reads the form."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_content_length", None)
+    if limit is not None:
+        request.max_content_length = limit
 
 
 def _load_principal() -> None:

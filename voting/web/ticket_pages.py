@@ -41,18 +41,19 @@ def place_label(ticket: Ticket) -> str:
 def with_photo_limit(limit: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A form that may carry ``limit`` photos: the request may be as large as they are.
 
-    The application's limit (MAX_UPLOAD_MB) is meant for one file; the CSRF check,
-    which reads the form, is done here after the larger limit is set (the view is
-    exempt from the check that runs before it)."""
+    The application's limit (MAX_UPLOAD_MB) is meant for one file. The view carries its
+    own (``max_content_length``, which ``web.body_limit`` applies before anything reads
+    the form); the CSRF check, which reads the form, is done here (the view is exempt
+    from the check that runs before the limit is known)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            request.max_content_length = limit * photos.MAX_BYTES + 1024 * 1024
             if request.method == "POST":
                 csrf.protect()
             return view(*args, **kwargs)
 
+        guarded.max_content_length = limit * photos.MAX_BYTES + 1024 * 1024  # type: ignore[attr-defined]
         csrf.exempt(guarded)
         return guarded
 
