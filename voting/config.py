@@ -139,11 +139,14 @@ class Settings:
 
 
 def engine_options(database_url: str) -> dict[str, Any]:
+    # A database error's message must not carry the statement's bound values
+    # (password hashes, phone numbers) into the logs (issue 9 §6).
+    hidden = {"hide_parameters": True}
     if database_url.startswith("sqlite"):
         # Writers queue on SQLite's lock (busy timeout), each holding a pooled
         # connection meanwhile: the pool must not run out before the lock frees.
-        return {"connect_args": {"timeout": 30}, "pool_size": 10, "max_overflow": 90}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 30}, "pool_size": 10, "max_overflow": 90, **hidden}
+    return {"pool_pre_ping": True, **hidden}
 
 
 def _host(public_base_url: str) -> str:

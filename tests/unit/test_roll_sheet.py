@@ -96,12 +96,34 @@ BAD_ROWS = [
     ("huge exponent", row(area="1E+99999"), 2, "专有部分面积", "面积过大"),
     # A bad number is quoted masked: the page and the logs never show a phone in full.
     ("bad mobile", row(phone="1380000000"), 2, "手机号", "“138****000”不是有效的大陆手机号"),
+    # … however its digits are grouped or typed (issue 9 §6).
+    (
+        "bad mobile, grouped",
+        row(phone="138 1234 56789"),
+        2,
+        "手机号",
+        "“138 **** *6789”不是有效的大陆手机号",
+    ),
+    (
+        "bad mobile, dotted",
+        row(phone="138.1234.5678x"),
+        2,
+        "手机号",
+        "“138.****.5678x”不是有效的大陆手机号",
+    ),
+    (
+        "bad mobile, full-width",
+        row(phone="１３８１２３４５６７８９"),
+        2,
+        "手机号",
+        "“１３８*****６７８９”不是有效的大陆手机号",
+    ),
     (
         "landline as mobile",
         row(phone="023-6388 1234"),
         2,
         "手机号",
-        "“023-6388 1234”不是有效的大陆手机号",
+        "“023-**** 1234”不是有效的大陆手机号",
     ),
     (
         "unknown building",

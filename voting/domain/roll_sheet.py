@@ -74,7 +74,6 @@ _CO_OWNER_SPLIT = re.compile(r"[、,，;；/]+")
 _CO_OWNER_ITEM = re.compile(
     r"^(?P<name>[^()（）0-9+]+?)\s*[(（]?\s*(?P<phone>[+0-9 -]{11,})?\s*[)）]?$"
 )
-_DIGIT_RUN = re.compile(r"[0-9]{7,}")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
@@ -268,17 +267,17 @@ def normalize_header(text: str) -> str:
 
 
 def echo(text: str) -> str:
-    """A cell as a problem quotes it, cut to ``ECHO_LENGTH`` characters, with every run of 7
-    or more digits masked like a phone number: the first 3 and at most the last 4 digits
-    shown, at least 4 hidden (``13800001234`` → ``138****1234``, ``1380000`` → ``138****``)."""
-    text = _DIGIT_RUN.sub(_mask_digits, text)
+    """A cell as a problem quotes it, cut to ``ECHO_LENGTH`` characters. A cell with 7 or
+    more digits in all (ASCII or full-width, however grouped: ``138 1234 56789``,
+    ``138.1234.5678x``) is masked like a phone number: the first 3 and at most the last 4
+    digits shown, at least 4 starred in place (``13800001234`` → ``138****1234``,
+    ``1380000`` → ``138****``)."""
+    places = [i for i, char in enumerate(text) if char.isdecimal()]
+    if len(places) >= 7:
+        shown = min(4, len(places) - 7)
+        hidden = set(places[3 : len(places) - shown])
+        text = "".join("*" if i in hidden else char for i, char in enumerate(text))
     return text if len(text) <= ECHO_LENGTH else text[: ECHO_LENGTH - 1] + "…"
-
-
-def _mask_digits(match: re.Match[str]) -> str:
-    digits = match.group()
-    shown = min(4, len(digits) - 7)
-    return digits[:3] + "****" + (digits[-shown:] if shown else "")
 
 
 @dataclass(frozen=True, slots=True)

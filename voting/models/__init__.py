@@ -1,6 +1,14 @@
 """Typed SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
-from voting.models.accounts import LoginSession, OtpChallenge, RateCounter, Role, RoleGrant, User
+from voting.models.accounts import (
+    LoginSession,
+    OtpChallenge,
+    OwnerSignInStep,
+    RateCounter,
+    Role,
+    RoleGrant,
+    User,
+)
 from voting.models.audit import Attestation, AuditRun, Cosignature, OfficeKey
 from voting.models.base import Base
 from voting.models.credit import (
@@ -97,6 +105,7 @@ __all__ = [
     "OfficeKey",
     "OtpChallenge",
     "Owner",
+    "OwnerSignInStep",
     "PaperBallot",
     "Penalty",
     "Person",

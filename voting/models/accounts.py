@@ -86,6 +86,20 @@ class LoginSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OwnerSignInStep(Base):
+    """An owner between giving their number and entering the texted code.
+
+    The number stays here, on the server; the browser's signed cookie (readable by
+    anyone who sees it) carries only a random token, of which only the SHA-256 is kept.
+    """
+
+    __tablename__ = "owner_sign_in_steps"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class OtpChallenge(Base):
     """A one-time sign-in code sent to an owner's phone; only its hash is kept."""
 

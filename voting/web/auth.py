@@ -163,6 +163,7 @@ def logout() -> ResponseReturnValue:
 def _fresh_cookie_session() -> None:
     """Empty the cookie session (and end its server session), keeping only the language."""
     sessions.end(session.get("sid"))
+    sessions.end_step(session.get("otp_step"))
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -184,6 +185,16 @@ def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _await_code(phone: str) -> None:
+    """The number waits on the server; the signed (readable) cookie holds only a token."""
+    sessions.end_step(session.get("otp_step"))
+    session["otp_step"] = sessions.await_code(phone)
+
+
+def _awaited_phone() -> str | None:
+    return sessions.awaited_phone(session.get("otp_step"))
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("20/minute", methods=["POST"])
 def owner_sign_in() -> ResponseReturnValue:
@@ -196,16 +207,16 @@ def owner_sign_in() -> ResponseReturnValue:
             sent = sign_in_codes.request_code(phone_text, _client_address())
         except sign_in_codes.SentJustNow as error:
             # A code went out a moment ago (from this browser or another): enter that one.
-            session["otp_phone"] = error.phone
+            _await_code(error.phone)
             flash(_("验证码刚刚发送过，请输入已收到的验证码；%(seconds)d 秒后可重新获取。",
                     seconds=error.retry_after), "info")  # fmt: skip
             return redirect(url_for("auth.owner_code"))
         except ServiceError as error:
             flash(error.message, "error")
-            if request.form.get("resend") and session.get("otp_phone"):
+            if request.form.get("resend") and _awaited_phone():
                 return redirect(url_for("auth.owner_code"))
             return render_template("auth/owner_sign_in.html", phone=phone_text), error.status
-        session["otp_phone"] = sent.phone
+        _await_code(sent.phone)
         flash(
             _(
                 "如果 %(phone)s 已登记在业主名册中，验证码已通过短信发送，5 分钟内有效。",
@@ -220,7 +231,7 @@ def owner_sign_in() -> ResponseReturnValue:
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @limiter.limit("30/minute", methods=["POST"])
 def owner_code() -> ResponseReturnValue:
-    phone = session.get("otp_phone")
+    phone = _awaited_phone()
     if not phone:
         return redirect(url_for("auth.owner_sign_in"))
     if request.method == "POST":

@@ -9,12 +9,15 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from voting.extensions import db
-from voting.models import LoginSession
+from voting.models import LoginSession, OwnerSignInStep
 from voting.models.base import utcnow
 
 # Touching the row on every request would turn reads into writes; a minute's
 # slack on the idle clock is harmless.
 TOUCH_INTERVAL = timedelta(seconds=60)
+# Between giving the number and entering the code: a code lives 5 minutes, and an
+# owner may ask again a few times.
+SIGN_IN_STEP_LIFETIME = timedelta(minutes=30)
 
 
 def _digest(token: str) -> str:
@@ -58,3 +61,34 @@ def end(token: str | None) -> None:
 def end_all_for_user(user_id: int) -> None:
     """End every session of the user, in the caller's transaction (the caller commits)."""
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+
+def await_code(phone: str) -> str:
+    """Remember, on the server, that this browser awaits a code for ``phone``; the token
+    returned is what the cookie carries (the number itself never goes into it)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.execute(
+        delete(OwnerSignInStep).where(OwnerSignInStep.created_at <= now - SIGN_IN_STEP_LIFETIME)
+    )
+    db.session.add(OwnerSignInStep(token_hash=_digest(token), phone=phone, created_at=now))
+    db.session.commit()
+    return token
+
+
+def awaited_phone(token: str | None) -> str | None:
+    """The number this browser awaits a code for, while the step lasts."""
+    if not token:
+        return None
+    step = db.session.get(OwnerSignInStep, _digest(token))
+    if step is None or utcnow() - step.created_at > SIGN_IN_STEP_LIFETIME:
+        return None
+    return step.phone
+
+
+def end_step(token: str | None) -> None:
+    if token:
+        db.session.execute(
+            delete(OwnerSignInStep).where(OwnerSignInStep.token_hash == _digest(token))
+        )
+        db.session.commit()
