@@ -55,7 +55,7 @@ def _community(reference: str) -> Community:
     return found[0]
 
 
-def _meeting(reference: str):  # type: ignore[no-untyped-def]
+def _meeting(reference: str):
     """A meeting by its public id (as in the bundle) or its number."""
     from voting.models import Meeting
 

@@ -24,6 +24,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -171,7 +172,9 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
     )
 
 
-def _refusal(status: int, code: str, message: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def _refusal(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> ResponseReturnValue:
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
@@ -188,7 +191,7 @@ def _end_transaction() -> None:
 
 
 @bp.errorhandler(ServiceError)
-def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
+def _service_error(error: ServiceError) -> ResponseReturnValue:
     _end_transaction()
     headers = {}
     retry_after = getattr(error, "retry_after", None)
@@ -198,7 +201,7 @@ def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(HTTPException)
-def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+def http_error(error: HTTPException) -> ResponseReturnValue:
     _end_transaction()
     status = error.code or 500
     known = {
@@ -221,7 +224,7 @@ def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(Exception)
-def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+def _unexpected(error: Exception) -> ResponseReturnValue:
     """Whatever else escapes answers as the API does, never as an HTML page. A database
     connection lost mid-request is 503: the request may be sent again (a cast with the same
     Idempotency-Key is never counted twice, and gets its receipt if it was)."""
@@ -242,7 +245,7 @@ def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
 
 
 @operation("getOpenApiDocument")
-def openapi_document():  # type: ignore[no-untyped-def]
+def openapi_document() -> ResponseReturnValue:
     return _json(DOCUMENT)
 
 
@@ -262,7 +265,7 @@ def _token(token: str) -> dict[str, Any]:
 
 
 @operation("requestOwnerCode", limit="20/minute")
-def request_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def request_owner_code(body: dict[str, Any]) -> ResponseReturnValue:
     sent = sign_in_codes.request_code(body["phone"], _client_address())
     return _json(
         {
@@ -275,7 +278,7 @@ def request_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @operation("verifyOwnerCode", limit="30/minute")
-def verify_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def verify_owner_code(body: dict[str, Any]) -> ResponseReturnValue:
     phone = sign_in_codes.verify_code(body["phone"], body["code"], _client_address())
     token = sessions.start(owner_phone=phone)
     current_app.logger.info("api sign-in: owner")
@@ -283,7 +286,7 @@ def verify_owner_code(body: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @operation("signInStaff", limit="10/minute;60/hour")
-def sign_in_staff(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def sign_in_staff(body: dict[str, Any]) -> ResponseReturnValue:
     user = accounts.authenticate(body["username"], body["password"])
     if user is None:
         raise InvalidCredentials(_("用户名或密码不正确"))
@@ -296,7 +299,7 @@ def sign_in_staff(body: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @operation("signOut")
-def sign_out():  # type: ignore[no-untyped-def]
+def sign_out() -> ResponseReturnValue:
     sessions.end(g.token)
     return Response(status=204)
 
@@ -396,7 +399,7 @@ def _receipt(receipt: ballots.Receipt) -> dict[str, Any]:
 
 
 @operation("listOwnerMeetings")
-def owner_meetings():  # type: ignore[no-untyped-def]
+def owner_meetings() -> ResponseReturnValue:
     listing = []
     for held, found in owners.visible_meetings(g.owner_phone):
         holder = held.holder
@@ -436,7 +439,7 @@ def _owners_meeting(meeting_id: int) -> tuple[Meeting, list[owners.Holding]]:
 
 
 @operation("getOwnerMeeting")
-def owner_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
+def owner_meeting(meeting_id: int) -> ResponseReturnValue:
     meeting, held = _owners_meeting(meeting_id)
     return _json(
         {
@@ -448,7 +451,7 @@ def owner_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
 
 
 @operation("castBallot")
-def cast_ballot(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def cast_ballot(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     meeting, held = _owners_meeting(meeting_id)
     holding = next((h for h in held if h.holder.id == body["holder"]), None)
     if holding is None:
@@ -470,7 +473,7 @@ def cast_ballot(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyp
 
 
 @operation("getReceipt")
-def receipt(meeting_id: int, seq: int):  # type: ignore[no-untyped-def]
+def receipt(meeting_id: int, seq: int) -> ResponseReturnValue:
     meeting = db.session.get(Meeting, meeting_id)
     found = ballots.receipt_for(meeting, seq) if meeting is not None else None
     if found is None or owners.holding(g.owner_phone, ballots.holder_of(meeting, seq)) is None:
@@ -494,7 +497,7 @@ def _staff_meeting(meeting_id: int, *, manage: bool = False, advance: bool = Tru
 
 
 @operation("listCommunities")
-def communities():  # type: ignore[no-untyped-def]
+def communities() -> ResponseReturnValue:
     return _json(
         {
             "communities": [
@@ -506,7 +509,7 @@ def communities():  # type: ignore[no-untyped-def]
 
 
 @operation("listMeetings")
-def community_meetings(community_id: int):  # type: ignore[no-untyped-def]
+def community_meetings(community_id: int) -> ResponseReturnValue:
     community = scope.community_for(g.user, community_id)
     found = [meetings.advance(m) for m in meetings.for_community(community)]
     return _json({"meetings": [_summary(m) for m in found]})
@@ -520,7 +523,7 @@ def _parse_time(body: dict[str, Any], field: str) -> Any:
 
 
 @operation("createMeeting")
-def create_meeting(community_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def create_meeting(community_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     community = scope.community_for(g.user, community_id, manage=True)
     meeting = meetings.create(
         community,
@@ -538,12 +541,12 @@ def create_meeting(community_id: int, body: dict[str, Any]):  # type: ignore[no-
 
 
 @operation("getMeeting")
-def staff_meeting(meeting_id: int):  # type: ignore[no-untyped-def]
+def staff_meeting(meeting_id: int) -> ResponseReturnValue:
     return _json(_meeting(_staff_meeting(meeting_id)))
 
 
 @operation("addMotion")
-def add_motion(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def add_motion(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     meeting = _staff_meeting(meeting_id, manage=True)
     motion = meetings.add_motion(
         meeting,
@@ -559,29 +562,29 @@ def add_motion(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untype
     return _json(_motion(motion, rules, meetings.explanations(meeting, _lang())[motion.id]), 201)
 
 
-def _step(meeting_id: int, step: Callable[..., Meeting]):  # type: ignore[no-untyped-def]
+def _step(meeting_id: int, step: Callable[..., Meeting]) -> ResponseReturnValue:
     # No advance first: the clock must not take the step the committee is asking for.
     meeting = _staff_meeting(meeting_id, manage=True, advance=False)
     return _json(_meeting(step(meeting.id, g.user)))
 
 
 @operation("announceMeeting")
-def announce(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def announce(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(meeting_id, meetings.announce)
 
 
 @operation("openVoting")
-def open_voting(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def open_voting(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(meeting_id, meetings.open_voting)
 
 
 @operation("closeVoting")
-def close_voting(meeting_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def close_voting(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(meeting_id, meetings.close)
 
 
 @operation("getTurnout")
-def turnout(meeting_id: int):  # type: ignore[no-untyped-def]
+def turnout(meeting_id: int) -> ResponseReturnValue:
     meeting = _staff_meeting(meeting_id)
     if meeting.state in (MeetingState.draft, MeetingState.announced):
         raise NotYet(_("投票尚未开始，还没有参与情况"))
@@ -597,7 +600,7 @@ def turnout(meeting_id: int):  # type: ignore[no-untyped-def]
 
 
 @operation("getResults")
-def results(meeting_id: int):  # type: ignore[no-untyped-def]
+def results(meeting_id: int) -> ResponseReturnValue:
     meeting = _staff_meeting(meeting_id)
     found = meetings.results(meeting)
     if found is None:
@@ -612,5 +615,5 @@ def results(meeting_id: int):  # type: ignore[no-untyped-def]
 
 
 @operation("getBundle")
-def bundle(meeting_id: int):  # type: ignore[no-untyped-def]
+def bundle(meeting_id: int) -> ResponseReturnValue:
     return send_bundle(_staff_meeting(meeting_id))

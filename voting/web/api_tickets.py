@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from voting.domain.canonical import format_time
@@ -88,7 +89,7 @@ def _seen(ticket_id: int) -> dict[str, Any]:
 
 
 @operation("listTickets")
-def list_tickets():  # type: ignore[no-untyped-def]
+def list_tickets() -> ResponseReturnValue:
     view = request.args.get("view")
     page_text = request.args.get("page", "1")
     if not (page_text.isdigit() and 1 <= int(page_text) <= 10000):
@@ -106,7 +107,7 @@ def list_tickets():  # type: ignore[no-untyped-def]
 
 
 @operation("fileTicket", limit="20/minute")
-def file_ticket(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def file_ticket(body: dict[str, Any]) -> ResponseReturnValue:
     form = filing.FilingForm(
         community_id=body["community"],
         kind=body["kind"],
@@ -121,7 +122,7 @@ def file_ticket(body: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @operation("getTicket")
-def get_ticket(ticket_id: int):  # type: ignore[no-untyped-def]
+def get_ticket(ticket_id: int) -> ResponseReturnValue:
     return _json(_seen(ticket_id))
 
 
@@ -131,46 +132,46 @@ def _step(ticket_id: int, action: Action, details: Details = NO_DETAILS) -> Any:
 
 
 @operation("urgeTicket")
-def urge_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def urge_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.urge)
 
 
 @operation("rateTicket")
-def rate_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def rate_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     details = Details(text=body.get("comment", ""), rating=body["rating"])
     return _step(ticket_id, Action.confirm, details)
 
 
 @operation("reopenTicket")
-def reopen_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def reopen_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.reopen, Details(text=body["reason"]))
 
 
 @operation("appealTicket")
-def appeal_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def appeal_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.appeal)
 
 
 @operation("withdrawTicket")
-def withdraw_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def withdraw_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.withdraw)
 
 
 @operation("acceptTicket")
-def accept_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def accept_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.accept)
 
 
 @operation("assignTicket")
-def assign_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def assign_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.assign, Details(handler_name=body["handler"]))
 
 
 @operation("resolveTicket")
-def resolve_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def resolve_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.resolve, Details(text=body["reply"]))
 
 
 @operation("rejectTicket")
-def reject_ticket(ticket_id: int, body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def reject_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.reject, Details(text=body["reason"]))

@@ -94,13 +94,13 @@ def _half_signed_in() -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def _back_to_password():  # type: ignore[no-untyped-def]
+def _back_to_password() -> ResponseReturnValue:
     session.pop("second_step", None)
     flash(_("登录已超时，请重新输入用户名和密码"), "error")
     return redirect(url_for("auth.login"))
 
 
-def _finish_staff_sign_in(user: User):  # type: ignore[no-untyped-def]
+def _finish_staff_sign_in(user: User) -> ResponseReturnValue:
     target = session.get("second_step", {}).get("next") or ""
     begin_session(user_id=user.id)
     g.user = user

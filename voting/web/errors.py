@@ -7,6 +7,7 @@ with a plain 500 page.
 from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
@@ -43,7 +44,9 @@ def _explanations() -> dict[int, str]:
     }
 
 
-def respond(status: int, message: str | None = None, code: str | None = None):  # type: ignore[no-untyped-def]
+def respond(
+    status: int, message: str | None = None, code: str | None = None
+) -> ResponseReturnValue:
     title = _titles().get(status, _("出错了"))
     message = message or _explanations().get(status, title)
     if request.path.startswith("/api/"):
@@ -54,16 +57,16 @@ def respond(status: int, message: str | None = None, code: str | None = None):  
 
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
-    def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
+    def _service_error(error: ServiceError) -> ResponseReturnValue:
         db.session.rollback()
         return respond(error.status, error.message, error.code)
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf_error(error: CSRFError) -> ResponseReturnValue:
         return respond(400, _("页面已过期或来源不明，请返回刷新页面后再提交。"), "csrf")
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(error: HTTPException) -> ResponseReturnValue:
         if isinstance(error, InternalServerError):
             return _internal_error(error)
         if request.path.startswith("/api/"):
@@ -77,7 +80,7 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def _internal_error(error: Exception):  # type: ignore[no-untyped-def]
+    def _internal_error(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return respond(500)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, g, redirect, request
 from flask_babel import gettext as _
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from voting.extensions import db
 from voting.models.base import MAX_INTEGER
@@ -22,7 +23,7 @@ def attempt(
     target: str,
     again: Callable[[], str] | None = None,
     form: str = "",
-):  # type: ignore[no-untyped-def]
+) -> Response | tuple[str, int]:
     """Run a service call and go back to ``target``, showing its refusal there (never a 500).
 
     With ``again`` (a form that was typed in), a refusal renders the form again with what

@@ -94,7 +94,7 @@ def create(community_id: int) -> ResponseReturnValue:
         form="details",
     )
     if created:
-        response.location = url_for("meetings.show", meeting_id=created[0].id)
+        return redirect(url_for("meetings.show", meeting_id=created[0].id))
     return response
 
 
@@ -238,7 +238,7 @@ def bundle(meeting_id: int) -> ResponseReturnValue:
     return send_bundle(_meeting(meeting_id))
 
 
-def send_bundle(meeting: Meeting):  # type: ignore[no-untyped-def]
+def send_bundle(meeting: Meeting) -> ResponseReturnValue:
     return send_spooled(
         lambda out: export.release(meeting, out),
         "application/json",
@@ -322,7 +322,7 @@ def document(meeting_id: int, upload_id: int) -> ResponseReturnValue:
     return send_document(meeting, upload_id)
 
 
-def send_document(meeting: Meeting, upload_id: int):  # type: ignore[no-untyped-def]
+def send_document(meeting: Meeting, upload_id: int) -> ResponseReturnValue:
     """A motion's attachment, only if it is attached to this meeting."""
     attached = {d.upload_id for motion in meeting.motions for d in motion.documents}
     upload = db.session.get(Upload, upload_id)
@@ -336,7 +336,7 @@ def send_document(meeting: Meeting, upload_id: int):  # type: ignore[no-untyped-
     )
 
 
-def _problems(run) -> list[str]:  # type: ignore[no-untyped-def]
+def _problems(run) -> list[str]:
     return json.loads(run.problems)[:50] if run is not None else []
 
 

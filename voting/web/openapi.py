@@ -53,7 +53,9 @@ def array(items: dict[str, Any], **limits: Any) -> dict[str, Any]:
     return {"type": "array", "items": items, **limits}
 
 
-def record(required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any):  # type: ignore[no-untyped-def]
+def record(
+    required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     """An object with exactly these properties (``required`` always present)."""
     return {
         "type": "object",
@@ -852,7 +854,9 @@ SCHEMAS.update(
 )
 
 
-def _ticket_step(operation_id: str, summary: str, auth: str, body: str, description: str):  # type: ignore[no-untyped-def]
+def _ticket_step(
+    operation_id: str, summary: str, auth: str, body: str, description: str
+) -> dict[str, Any]:
     return _operation(
         operation_id,
         summary,

@@ -9,6 +9,7 @@ with everything typed but the photos, which the page asks to choose again.
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from voting.domain.tickets import CATEGORIES, MAX_PHOTOS, Action, Details, Kind, offered
@@ -33,7 +34,7 @@ OWNER_ACTIONS = {
 
 @bp.get("/")
 @owner_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template(
         "tickets/owner_index.html",
         tickets=lists.owner_tickets(g.owner_phone),
@@ -43,7 +44,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/new")
 @owner_required
-def choose_kind():  # type: ignore[no-untyped-def]
+def choose_kind() -> ResponseReturnValue:
     return render_template("tickets/owner_kind.html", kinds=list(Kind))
 
 
@@ -54,7 +55,7 @@ def _form_values() -> dict[str, str]:
     return {key: request.form.get(key, "") for key in FIELDS}
 
 
-def _render_form(kind: Kind, values: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+def _render_form(kind: Kind, values: dict[str, str], status: int = 200) -> tuple[str, int]:
     estates = filing.communities_of(g.owner_phone)
     chosen = form_int(values.get("community_id")) or (estates[0].id if estates else 0)
     estate = next((c for c in estates if c.id == chosen), estates[0] if estates else None)
@@ -74,7 +75,7 @@ def _render_form(kind: Kind, values: dict[str, str], status: int = 200):  # type
 @bp.route("/new/<kind>", methods=["GET", "POST"])
 @owner_required
 @with_photo_limit(MAX_PHOTOS)
-def new(kind: str):  # type: ignore[no-untyped-def]
+def new(kind: str) -> ResponseReturnValue:
     try:
         chosen = Kind(kind)
     except ValueError:
@@ -105,7 +106,7 @@ def new(kind: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:ticket_id>")
 @owner_required
-def show(ticket_id: int):  # type: ignore[no-untyped-def]
+def show(ticket_id: int) -> ResponseReturnValue:
     seen = lists.ticket_for(handling.Principal(owner_phone=g.owner_phone), ticket_id)
     now = utcnow()
     return render_template(
@@ -120,7 +121,7 @@ def show(ticket_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:ticket_id>/<action>")
 @owner_required
-def act(ticket_id: int, action: str):  # type: ignore[no-untyped-def]
+def act(ticket_id: int, action: str) -> ResponseReturnValue:
     chosen = next((a for a in OWNER_ACTIONS if a.value == action), None)
     back = url_for("owner_tickets.show", ticket_id=ticket_id)
     if chosen is None:

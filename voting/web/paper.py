@@ -170,7 +170,7 @@ def _entry(meeting: Meeting, paper_id: int) -> PaperBallot:
     return entry
 
 
-def _entry_form(meeting: Meeting, holder, chosen=None, status: int = 200):  # type: ignore[no-untyped-def]
+def _entry_form(meeting: Meeting, holder, chosen=None, status: int = 200) -> ResponseReturnValue:
     form = request.form
     return (
         render_template(

@@ -9,6 +9,7 @@ what each sees and may do is ``services.access.scope``'s answer.
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from voting.domain.tickets import MAX_PHOTOS, Action, Details, Level, offered
@@ -39,7 +40,7 @@ def _principal() -> handling.Principal:
 
 @bp.get("/")
 @staff_required()
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     view = request.args.get("view", "todo")
     if view not in lists.VIEWS:
         view = "todo"
@@ -59,7 +60,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/find")
 @staff_required()
-def find():  # type: ignore[no-untyped-def]
+def find() -> ResponseReturnValue:
     reference = request.args.get("ref", "").strip()[:40]
     seen = lists.find_by_reference(_principal(), reference)
     return redirect(url_for("tickets.show", ticket_id=seen.ticket.id))
@@ -67,7 +68,7 @@ def find():  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:ticket_id>")
 @staff_required()
-def show(ticket_id: int):  # type: ignore[no-untyped-def]
+def show(ticket_id: int) -> ResponseReturnValue:
     seen = lists.ticket_for(_principal(), ticket_id)
     ticket = seen.ticket
     now = utcnow()
@@ -88,7 +89,7 @@ def show(ticket_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/<int:ticket_id>/<action>")
 @staff_required()
 @with_photo_limit(MAX_PHOTOS)
-def act(ticket_id: int, action: str):  # type: ignore[no-untyped-def]
+def act(ticket_id: int, action: str) -> ResponseReturnValue:
     chosen = next((a for a in STAFF_ACTIONS if a.value == action), None)
     back = url_for("tickets.show", ticket_id=ticket_id)
     if chosen is None:
@@ -106,7 +107,7 @@ def act(ticket_id: int, action: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:ticket_id>/merge")
 @staff_required()
-def merge(ticket_id: int):  # type: ignore[no-untyped-def]
+def merge(ticket_id: int) -> ResponseReturnValue:
     """The duplicate named in the form joins this ticket."""
     duplicate = form_int(request.form.get("duplicate"))
     return attempt(
@@ -117,7 +118,7 @@ def merge(ticket_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<int:ticket_id>/photos/<int:upload_id>")
-def photo(ticket_id: int, upload_id: int):  # type: ignore[no-untyped-def]
+def photo(ticket_id: int, upload_id: int) -> ResponseReturnValue:
     """A photo or thumbnail, to the owner and the staff who may see its ticket."""
     if g.user is None and g.owner_phone is None:
         raise NotFound(_("找不到该照片"))
