@@ -62,6 +62,7 @@ def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
     from voting.web import (
         api,
+        api_credit,  # noqa: F401 - adds the credit lookup to api.bp before it is registered
         api_tickets,  # noqa: F401 - adds the ticket operations to api.bp before it is registered
         auth,
         bureau,

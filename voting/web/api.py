@@ -41,7 +41,7 @@ from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from voting.services.registry import owners
 from voting.web import jsonbody
 from voting.web.meetings import send_bundle
-from voting.web.openapi import DOCUMENT, operations
+from voting.web.openapi import DOCUMENT, PATH_PARAMETERS, operations
 from voting.web.qr import receipt_check_url
 
 bp = Blueprint("api", __name__, url_prefix=DOCUMENT["servers"][0]["url"])
@@ -98,7 +98,11 @@ def operation(operation_id: str, limit: str | None = None) -> Callable[[Callable
     schemes = frozenset(name for option in spec.get("security", []) for name in option)
     audience = _AUDIENCES.get(schemes) if schemes else None
     body = spec.get("requestBody")
-    rule = re.sub(r"\{(\w+)\}", r"<int(min=1):\1>", path)  # the app's int: at most 2^31-1
+    rule = re.sub(  # a row id is the app's int (at most 2^31-1); a code is checked by its view
+        r"\{(\w+)\}",
+        lambda m: f"<{'string' if m[1] in PATH_PARAMETERS else 'int(min=1)'}:{m[1]}>",
+        path,
+    )
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)

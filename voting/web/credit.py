@@ -1,23 +1,36 @@
-"""Property-service firms: the public firm page (its credit records will show here)
-and the bureau's registry of firms."""
+"""Property-service firms: the public credit lookup (应查必查: ``/credit`` and the firm
+page, no sign-in) and the bureau's registry of firms."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from voting.domain.credit import format_points
 from voting.models import Role
-from voting.services.credit import firms
-from voting.web.forms import attempt
+from voting.models.base import utcnow
+from voting.services.credit import firms, lookup
+from voting.services.tickets.figures import decimal
+from voting.web.forms import attempt, form_int
 from voting.web.guards import staff_required
 
 bp = Blueprint("credit", __name__)
 
 
+@bp.get("/credit")
+def search() -> ResponseReturnValue:
+    found = lookup.search(request.args.get("q", ""), form_int(request.args.get("page"), 1))
+    return render_template("credit/search.html", found=found)
+
+
 @bp.get("/firms/<int:firm_id>")
 def firm(firm_id: int) -> ResponseReturnValue:
-    return render_template("credit/firm.html", firm=firms.firm(firm_id))
+    return render_template(
+        "credit/firm.html", profile=lookup.profile(firms.firm(firm_id), utcnow())
+    )
 
 
 @bp.get("/bureau/firms", endpoint="firms")
@@ -34,3 +47,15 @@ def add_firm() -> ResponseReturnValue:
         _("已登记企业"),
         url_for("credit.firms"),
     )
+
+
+@bp.app_template_filter("points")
+def _points(hundredths: int) -> str:
+    """Hundredths of a point as the scheme writes them: 8499 as 84.99."""
+    return format_points(hundredths)
+
+
+@bp.app_template_filter("share")
+def _share(value: Fraction | None) -> str:
+    """An exact share as a percentage with one decimal (9/10 as 90.0%); — for none."""
+    return "—" if value is None else decimal(value * 100, 1) + "%"

@@ -1015,13 +1015,200 @@ PATHS.update(
 )
 
 
+# --- credit lookup (issue 11 §5) ----------------------------------------------------------
+
+USCC = {
+    "type": "string",
+    "pattern": r"^[0-9A-Z]{18}$",
+    "description": "Unified social credit code (GB 32100-2015), 18 characters, upper case",
+    "examples": ["91350100M000100Y43"],
+}
+POINTS = {
+    "type": "string",
+    "pattern": r"^-?(0|[1-9][0-9]*)(\.[0-9]{1,2})?$",
+    "description": "Points as a decimal string, at most two decimals (84.99)",
+    "examples": ["84.99"],
+}
+DAY = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+SHARE = {
+    **FRACTION,
+    "pattern": r"^(0|[1-9][0-9]*)/[1-9][0-9]*$",
+    "description": "An exact share as numerator/denominator",
+}
+GRADES = ["AAA", "AA", "A", "B", "C"]
+PERSON_ROLES = ["legal_representative", "principal", "project_manager"]
+
+SCHEMAS.update(
+    {
+        "CreditFirmSummary": record(
+            {"name": {"type": "string"}, "uscc": USCC, "url": {"type": "string"}}
+        ),
+        "CreditFirmList": record(
+            {
+                "firms": array(ref("CreditFirmSummary"), maxItems=20),
+                "total": COUNT,
+                "page": {"type": "integer", "minimum": 1},
+                "pages": {"type": "integer", "minimum": 1},
+            }
+        ),
+        "CreditStanding": record(
+            {
+                "grade": {"type": "string", "enum": GRADES},
+                "score": POINTS,
+                "basic": POINTS,
+                "good": POINTS,
+                "bad": POINTS,
+                "blacklisted": {
+                    "type": "boolean",
+                    "description": "A serious record is valid: the firm may not be hired",
+                },
+                "red_listed": {"type": "boolean", "description": "诚信典型"},
+                "scheme": {"type": "string"},
+            }
+        ),
+        "CreditAnswer": record({"text": {"type": "string"}, "answered_on": DAY}),
+        "CreditObjection": record(
+            {
+                "text": {"type": "string"},
+                "filed_on": DAY,
+                "answer": nullable(ref("CreditAnswer")),
+            }
+        ),
+        "CreditRecord": record(
+            {
+                "class": {"type": "string", "enum": ["good", "bad"]},
+                "category": {"type": "string"},
+                "category_name": {"type": "string"},
+                "serious": {"type": "boolean"},
+                "fact_date": DAY,
+                "authority": {"type": "string"},
+                "document_number": {"type": "string"},
+                "description": {"type": "string"},
+                "points": POINTS,
+                "valid_until": nullable(DAY),
+                "person": nullable({"type": "string", "description": "By name only"}),
+                "figures": nullable(
+                    {"type": "object", "description": "The month's ticket figures behind it"}
+                ),
+                "objections": array(ref("CreditObjection")),
+            }
+        ),
+        "CreditPenalty": record(
+            {
+                "decision_number": {"type": "string"},
+                "case_name": {"type": "string"},
+                "reason": {"type": "string"},
+                "basis": {"type": "string"},
+                "result": {"type": "string"},
+                "decided_on": DAY,
+                "authority": {"type": "string"},
+                "party_name": {"type": "string"},
+                "party_uscc": {"type": "string"},
+                "legal_representative": {"type": "string"},
+                "published_at": TIME,
+            }
+        ),
+        "CreditFirm": record(
+            {
+                "name": {"type": "string"},
+                "uscc": USCC,
+                "registered_address": {"type": "string"},
+                "day": {**DAY, "description": "The day the standing is computed for"},
+                "standing": nullable(ref("CreditStanding")),
+                "people": array(
+                    record(
+                        {
+                            "name": {"type": "string"},
+                            "role": {"type": "string", "enum": PERSON_ROLES},
+                        }
+                    )
+                ),
+                "records": array(ref("CreditRecord")),
+                "penalties": array(ref("CreditPenalty")),
+                "estates": array(
+                    record(
+                        {
+                            "name": {"type": "string"},
+                            "starts_on": DAY,
+                            "ends_on": DAY,
+                            "terminated_on": nullable(DAY),
+                            "project_manager": nullable({"type": "string"}),
+                        }
+                    )
+                ),
+                "tickets": record(
+                    {
+                        "from": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}$"},
+                        "to": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}$"},
+                        "rated": COUNT,
+                        "rated_well": COUNT,
+                        "satisfaction": nullable(SHARE),
+                        "due": COUNT,
+                        "on_time": COUNT,
+                        "on_time_rate": nullable(SHARE),
+                    }
+                ),
+            }
+        ),
+    }
+)
+PATHS.update(
+    {
+        "/credit/firms": {
+            "get": _operation(
+                "searchCreditFirms",
+                "Find property-service firms by name or code (public, no sign-in)",
+                "credit",
+                (200, "A page of at most 20 firms, by name", "CreditFirmList"),
+                (400,),
+                description=(
+                    "q: part of the name, or the start of the unified social credit code; "
+                    "empty lists every firm. page from 1."
+                ),
+                parameters=[
+                    {"name": "q", "in": "query", "required": False, "schema": text(60)},
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    },
+                ],
+            )
+        },
+        "/credit/firms/{uscc}": {
+            "get": _operation(
+                "getCreditFirm",
+                "A firm's public credit: grade, valid records, penalties, estates, tickets",
+                "credit",
+                (200, "The firm as the public page shows it", "CreditFirm"),
+                (404,),
+                description=(
+                    "No ID number and no phone number, ever: people by name and role. "
+                    "Records are those valid today (Beijing time); penalties once published."
+                ),
+            )
+        },
+    }
+)
+PATH_PARAMETERS = {"uscc": USCC}
+"""Path parameters that are not row ids."""
+
+
 def _with_path_parameters(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each ``{name}`` in a path is a row id (a positive integer)."""
+    """Each ``{name}`` in a path is a row id (a positive integer) unless PATH_PARAMETERS
+    says otherwise."""
     for path, item in paths.items():
         names = re.findall(r"\{(\w+)\}", path)
         if names:
             item["parameters"] = [
-                {"name": name, "in": "path", "required": True, "schema": ID} for name in names
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": PATH_PARAMETERS.get(name, ID),
+                }
+                for name in names
             ]
     return paths
 
@@ -1050,6 +1237,10 @@ DOCUMENT: dict[str, Any] = {
                 "Repair, complaint, inquiry and suggestion tickets: owners file and follow, "
                 "firms (or their work-order system) handle"
             ),
+        },
+        {
+            "name": "credit",
+            "description": "Property-service firms' credit, public: no sign-in (应查必查)",
         },
         {"name": "meta"},
     ],
