@@ -78,6 +78,7 @@ class Builders:
                 role,
                 street_office_id=scope.id if role is Role.street else None,
                 community_id=scope.id if role is Role.committee else None,
+                firm_id=scope.id if role is Role.firm else None,
             )
         return user
 

@@ -32,7 +32,7 @@ tickets_cli = AppGroup("tickets", help="Repair, complaint, inquiry and suggestio
 
 def register_cli(app: Flask) -> None:
     groups = (demo_cli, roll_cli, users_cli, registry_cli, keys_cli, meetings_cli, sms_cli)
-    for group in (*groups, tickets_cli):
+    for group in (*groups, tickets_cli, credit_cli):
         app.cli.add_command(group)
     app.cli.add_command(audit_command)
 
@@ -335,3 +335,60 @@ def tickets_sweep(as_json: bool) -> None:
         return
     for action, count in sorted(done.items()):
         click.echo(f"{action}: {count}")
+
+
+credit_cli = AppGroup("credit", help="Property-firm credit: the register and penalties.")
+
+
+@credit_cli.command("audit")
+def credit_audit() -> None:
+    """Re-check the credit register and the tables beside it; name every record, correction,
+    objection, answer, scheme or penalty edited, deleted or inserted behind the app's back."""
+    from voting.services.credit import register
+
+    findings = register.audit()
+    if not findings:
+        from voting.models import CreditHead
+
+        head = db.session.get(CreditHead, 1)
+        click.echo(f"clean: credit register, {head.seq if head else 0} entries")
+        return
+    for finding in findings:
+        click.echo(str(finding))
+    click.echo(f"NOT CLEAN: {len(findings)} problems", err=True)
+    sys.exit(1)
+
+
+@credit_cli.command("overdue")
+@click.option("--json", "as_json", is_flag=True, help="Print the penalties as JSON.")
+def credit_overdue(as_json: bool) -> None:
+    """Penalties not yet public near or past their deadline (decision + 7 working days), and
+    those published late (cron: exits 1 while a draft is overdue)."""
+    from voting.services.credit import penalties
+
+    found = penalties.warnings()
+    rows = [
+        {
+            "decision_number": w.penalty.decision_number,
+            "party": w.penalty.party_name,
+            "decided_on": w.penalty.decided_on.isoformat(),
+            "deadline_on": w.penalty.deadline_on.isoformat() if w.penalty.deadline_on else None,
+            "state": w.state,
+            "days_left": w.days_left,
+            "published_at": (
+                w.penalty.published_at.isoformat() if w.penalty.published_at else None
+            ),
+        }
+        for w in found
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            click.echo(
+                f"{row['state']}\t{row['deadline_on']}\t{row['decision_number']}\t{row['party']}"
+            )
+        if not rows:
+            click.echo("no penalty near or past its deadline")
+    if any(w.state == "overdue" for w in found):
+        sys.exit(1)

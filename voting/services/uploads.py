@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from voting.extensions import db
-from voting.models import Community, Upload, User
+from voting.models import Community, Firm, Upload, User
 from voting.services.errors import InvalidInput
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -32,9 +32,17 @@ def content_type_of(content: bytes) -> str | None:
 
 
 def store(
-    community: Community, filename: str, content: bytes, purpose: str, user: User | None
+    community: Community | None,
+    filename: str,
+    content: bytes,
+    purpose: str,
+    user: User | None,
+    *,
+    firm: Firm | None = None,
 ) -> Upload:
-    """Check and keep a file; the row is added to the session, the caller commits."""
+    """Check and keep a file; the row is added to the session, the caller commits.
+
+    The file is a community's, or a firm's (the evidence of a credit record)."""
     if not content:
         raise InvalidInput(_("上传的文件是空的"))
     if len(content) > MAX_BYTES:
@@ -52,7 +60,8 @@ def store(
             handle.write(content)
         temporary.replace(path)
     upload = Upload(
-        community_id=community.id,
+        community_id=community.id if community is not None else None,
+        firm_id=firm.id if firm is not None else None,
         sha256=digest,
         filename=Path(filename or "file").name[:200],
         content_type=kind,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from voting.extensions import db
-from voting.models import Community, Role, RoleGrant, StreetOffice, User
+from voting.models import Community, Firm, Role, RoleGrant, StreetOffice, User
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -49,23 +49,30 @@ def grant_role(
     granted_by: User | None = None,
     street_office_id: int | None = None,
     community_id: int | None = None,
+    firm_id: int | None = None,
 ) -> RoleGrant:
-    """Give ``user`` a role; the scope must fit the role (a street, a community or none)."""
+    """Give ``user`` a role; the scope must fit the role (a street, a community, a firm or
+    none)."""
     if role is Role.street:
         if db.session.get(StreetOffice, street_office_id or 0) is None:
             raise NotFound(_("找不到该街道办事处"))
-        community_id = None
+        community_id = firm_id = None
     elif role is Role.committee:
         if db.session.get(Community, community_id or 0) is None:
             raise NotFound(_("找不到该小区"))
-        street_office_id = None
-    else:
+        street_office_id = firm_id = None
+    elif role is Role.firm:
+        if db.session.get(Firm, firm_id or 0) is None:
+            raise NotFound(_("找不到该企业"))
         street_office_id = community_id = None
+    else:
+        street_office_id = community_id = firm_id = None
     for grant in user.grants:
-        if (grant.role, grant.street_office_id, grant.community_id) == (
+        if (grant.role, grant.street_office_id, grant.community_id, grant.firm_id) == (
             role,
             street_office_id,
             community_id,
+            firm_id,
         ):
             return grant
     grant = RoleGrant(
@@ -73,6 +80,7 @@ def grant_role(
         role=role,
         street_office_id=street_office_id,
         community_id=community_id,
+        firm_id=firm_id,
         granted_by_id=granted_by.id if granted_by else None,
     )
     db.session.add(grant)

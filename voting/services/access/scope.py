@@ -7,12 +7,22 @@ of one estate cannot even learn which other estates exist.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 
 from voting.domain.tickets import Actor
 from voting.extensions import db
-from voting.models import Community, Role, StreetOffice, Ticket, User
+from voting.models import (
+    Community,
+    CreditRecord,
+    Role,
+    ServiceContract,
+    StreetOffice,
+    Ticket,
+    User,
+)
 from voting.services.errors import NotFound
 
 
@@ -128,3 +138,61 @@ def sees_owner_phone(actor: Actor, ticket: Ticket) -> bool:
     if actor is Actor.owner:
         return True
     return ticket.may_call and actor is not Actor.committee
+
+
+# --- property-firm credit (issue 11 §1–§2) ------------------------------------------
+
+
+def firm_ids(user: User) -> list[int]:
+    """The firms ``user`` is staff of (a firm account has one)."""
+    return _granted(user, Role.firm, "firm_id")
+
+
+def firm_served_community_ids(user: User, day: date) -> Select[tuple[int]]:
+    """Firm staff: the estates their firm serves under a contract in force on ``day``."""
+    last_day = func.coalesce(ServiceContract.terminated_on, ServiceContract.ends_on)
+    return select(ServiceContract.community_id).where(
+        ServiceContract.firm_id.in_(firm_ids(user)),
+        ServiceContract.starts_on <= day,
+        last_day >= day,
+    )
+
+
+def street_credit_records(user: User) -> ColumnElement[bool]:
+    """Street office: the records of facts in the estates of its streets."""
+    streets = _granted(user, Role.street, "street_office_id")
+    if not streets:
+        return false()
+    in_street = select(Community.id).where(Community.street_office_id.in_(streets))
+    return CreditRecord.community_id.in_(in_street)
+
+
+def firm_credit_records(user: User) -> ColumnElement[bool]:
+    """Firm staff: their own firm's records, and nothing of any other firm."""
+    own = firm_ids(user)
+    return CreditRecord.firm_id.in_(own) if own else false()
+
+
+def visible_credit_records(user: User) -> ColumnElement[bool]:
+    """The condition on ``CreditRecord`` for the records ``user`` may open as staff: the
+    bureau all, a street office its street's, firm staff their firm's."""
+    if has_role(user, Role.bureau):
+        return true()
+    return or_(street_credit_records(user), firm_credit_records(user))
+
+
+def may_write_credit(user: User | None, community: Community | None) -> bool:
+    """Who records (and corrects, and answers for) a fact: the bureau for any firm, a street
+    office for facts in the estates of its street; None is the system (the demo)."""
+    if user is None or has_role(user, Role.bureau):
+        return True
+    streets = _granted(user, Role.street, "street_office_id")
+    return community is not None and community.street_office_id in streets
+
+
+def may_see_firm(user: User, firm_id: int) -> bool:
+    """Staff pages of a firm: the bureau and street offices (they record about any firm
+    serving in their street), and the firm's own staff; not another firm's."""
+    if has_role(user, Role.bureau) or _granted(user, Role.street, "street_office_id"):
+        return True
+    return firm_id in firm_ids(user)

@@ -1,9 +1,9 @@
-"""Property-service firms (物业服务企业): the registry hiring motions name.
-
-Credit records (good and bad, penalties) will hang off these firms.
-"""
+"""Property-service firms (物业服务企业): the registry hiring motions name, and whose
+credit (``records``, ``penalties``, ``grades``) hangs off them."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -14,8 +14,13 @@ from voting.models import Firm
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 
-def add_firm(name: str, uscc: str) -> Firm:
+def add_firm(
+    name: str, uscc: str, registered_address: str = "", established_on: date | None = None
+) -> Firm:
+    """Register a firm (use case): name, unified social credit code, registered address
+    and 成立日期 (which starts the three clean years of the red list)."""
     name = name.strip()
+    registered_address = registered_address.strip()
     code = normalize_uscc(uscc)
     if not name or len(name) > 120:
         raise InvalidInput(_("请填写企业名称（不超过 120 字）"))
@@ -23,10 +28,27 @@ def add_firm(name: str, uscc: str) -> Firm:
         raise InvalidInput(_("统一社会信用代码不正确（18 位，校验位按 GB 32100-2015）"))
     if db.session.scalar(select(Firm.id).where(Firm.uscc == code)) is not None:
         raise Conflict(_("该统一社会信用代码已登记"))
-    firm = Firm(name=name, uscc=code)
+    if len(registered_address) > 200:
+        raise InvalidInput(_("注册地址不超过 200 字"), "registered_address")
+    firm = Firm(
+        name=name, uscc=code, registered_address=registered_address, established_on=established_on
+    )
     db.session.add(firm)
     db.session.commit()
     return firm
+
+
+def update_registration(firm_id: int, registered_address: str, established_on: date | None) -> Firm:
+    """Correct a firm's registered address and 成立日期 (use case): basic information, not
+    a credit record, so it is simply kept up to date."""
+    found = firm(firm_id)
+    registered_address = registered_address.strip()
+    if len(registered_address) > 200:
+        raise InvalidInput(_("注册地址不超过 200 字"), "registered_address")
+    found.registered_address = registered_address
+    found.established_on = established_on
+    db.session.commit()
+    return found
 
 
 def firms() -> list[Firm]:

@@ -1,0 +1,84 @@
+"""The bureau's scoring schemes: data with an effective date, kept in the register.
+
+A new scheme applies from its date, which must be later than today: a grade
+already published (today's included) stays as it was computed. Before the
+bureau's first scheme, the domain's default (RULES.md) applies.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from voting.domain.credit import DEFAULT_SCHEME, Scheme, SchemeError, scheme_from_rules
+from voting.extensions import db
+from voting.models import ScoringScheme, User
+from voting.services.credit import register
+from voting.services.errors import Conflict, InvalidInput
+
+
+def all_schemes() -> list[Scheme]:
+    """The bureau's schemes as the domain reads them, oldest first."""
+    rows = db.session.scalars(select(ScoringScheme).order_by(ScoringScheme.effective_from))
+    return [scheme_from_rules(r.name, r.effective_from, json.loads(r.rules_json)) for r in rows]
+
+
+def rows() -> list[ScoringScheme]:
+    return list(db.session.scalars(select(ScoringScheme).order_by(ScoringScheme.effective_from)))
+
+
+def add(
+    name: str,
+    effective_from: date | None,
+    rules: Any,
+    by: User | None,
+    now: datetime | None = None,
+) -> ScoringScheme:
+    """Adopt a scheme from a later day (use case). ``rules``: the JSON object (or its
+    text) as ``Scheme.rules`` writes it; a malformed one is refused naming the field."""
+    if isinstance(rules, str):
+        try:
+            rules = json.loads(rules)
+        except ValueError as error:
+            raise InvalidInput(_("评分规则不是有效的 JSON"), "rules") from error
+    if effective_from is None:
+        raise InvalidInput(_("请填写生效日期"), "effective_from")
+    register.lock()
+    if effective_from <= register.local_day(now):
+        raise InvalidInput(
+            _("新的评分办法只能自明天或以后生效，已公布的等级不变"), "effective_from"
+        )
+    try:
+        scheme = scheme_from_rules(name, effective_from, rules)
+    except SchemeError as error:
+        raise InvalidInput(
+            _("评分规则有误：%(code)s %(field)s", code=error.code, field=error.field), "rules"
+        ) from error
+    taken = db.session.scalar(
+        select(ScoringScheme.id).where(
+            (ScoringScheme.name == scheme.name)
+            | (ScoringScheme.effective_from == scheme.effective_from)
+        )
+    )
+    if taken is not None or scheme.name == DEFAULT_SCHEME.name:
+        raise Conflict(_("已有同名或同一生效日期的评分办法"), "name")
+    row = ScoringScheme(
+        name=scheme.name,
+        effective_from=scheme.effective_from,
+        rules_json=json.dumps(scheme.rules(), ensure_ascii=False, sort_keys=True),
+        created_by_id=by.id if by else None,
+    )
+    entry = register.append("scheme", register.scheme_data(row), now)
+    row.entry_id, row.created_at = entry.id, entry.at
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def default_rules_text() -> str:
+    """The default scheme's rules, as the bureau's form starts from."""
+    return json.dumps(DEFAULT_SCHEME.rules(), ensure_ascii=False, indent=2)
