@@ -8,6 +8,7 @@ of one estate cannot even learn which other estates exist.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
@@ -148,7 +149,7 @@ def firm_ids(user: User) -> list[int]:
     return _granted(user, Role.firm, "firm_id")
 
 
-def firm_served_community_ids(user: User, day: date) -> Select[tuple[int]]:
+def firm_served_community_ids(user: User, day: date) -> Select[Any]:
     """Firm staff: the estates their firm serves under a contract in force on ``day``."""
     last_day = func.coalesce(ServiceContract.terminated_on, ServiceContract.ends_on)
     return select(ServiceContract.community_id).where(
