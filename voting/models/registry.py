@@ -136,6 +136,7 @@ class Holder(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    community: Mapped[Community] = relationship()
     units: Mapped[list[Unit]] = relationship(back_populates="holder")
     owners: Mapped[list[Owner]] = relationship(
         back_populates="holder", cascade="all, delete-orphan", order_by="Owner.id"

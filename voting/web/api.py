@@ -34,7 +34,7 @@ from voting.domain.canonical import EncodingError, format_area, format_time, par
 from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import RuleSet, explain_quorum
 from voting.extensions import csrf, db, limiter
-from voting.models import Community, Meeting, MeetingState, Motion, User
+from voting.models import Meeting, MeetingState, Motion, User
 from voting.services.access import accounts, authenticators, scope, sessions, sign_in_codes
 from voting.services.assembly import ballots, meetings
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
@@ -421,7 +421,7 @@ def owner_meetings() -> ResponseReturnValue:
                 },
                 "community": {
                     "id": holder.community_id,
-                    "name": db.session.get(Community, holder.community_id).name,
+                    "name": holder.community.name,
                 },
                 "meetings": items,
             }
@@ -431,14 +431,7 @@ def owner_meetings() -> ResponseReturnValue:
 
 def _owners_meeting(meeting_id: int) -> tuple[Meeting, list[owners.Holding]]:
     """The meeting, if announced and in a community where this phone holds; and those holdings."""
-    meeting = db.session.get(Meeting, meeting_id)
-    held = [
-        h
-        for h in owners.holdings(g.owner_phone)
-        if meeting is not None and h.holder.community_id == meeting.community_id
-    ]
-    if meeting is None or not held or meeting.state == MeetingState.draft:
-        raise NotFound(_("找不到该会议"))
+    meeting, held = scope.meeting_for_owner(g.owner_phone, meeting_id)
     return meetings.advance(meeting), held
 
 
@@ -478,9 +471,12 @@ def cast_ballot(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
 
 @operation("getReceipt")
 def receipt(meeting_id: int, seq: int) -> ResponseReturnValue:
-    meeting = db.session.get(Meeting, meeting_id)
-    found = ballots.receipt_for(meeting, seq) if meeting is not None else None
-    if found is None or owners.holding(g.owner_phone, ballots.holder_of(meeting, seq)) is None:
+    try:
+        meeting, held = scope.meeting_for_owner(g.owner_phone, meeting_id)
+    except NotFound:
+        raise NotFound(_("找不到该回执")) from None
+    found = ballots.receipt_for(meeting, seq)
+    if found is None or ballots.holder_of(meeting, seq) not in {h.holder.id for h in held}:
         raise NotFound(_("找不到该回执"))
     return _json(_receipt(found))
 
@@ -490,13 +486,7 @@ def receipt(meeting_id: int, seq: int) -> ResponseReturnValue:
 
 def _staff_meeting(meeting_id: int, *, manage: bool = False, advance: bool = True) -> Meeting:
     """The meeting if its community is in the user's scope (and managed by them, if asked)."""
-    meeting = db.session.get(Meeting, meeting_id)
-    try:
-        if meeting is None:
-            raise NotFound("")
-        scope.community_for(g.user, meeting.community_id, manage=manage)
-    except NotFound:
-        raise NotFound(_("找不到该会议，或您无权查看")) from None
+    meeting = scope.meeting_for_staff(g.user, meeting_id, manage=manage)
     return meetings.advance(meeting) if advance else meeting
 
 

@@ -17,6 +17,7 @@ from voting.domain.notes import MAX_NOTE_BYTES
 from voting.extensions import csrf, limiter
 from voting.models import Meeting, MeetingHead
 from voting.services import keys
+from voting.services.access import scope
 from voting.services.assembly import checkpoints
 from voting.services.errors import ServiceError
 from voting.web.qr import absolute_url
@@ -29,7 +30,7 @@ TEXT = "text/plain; charset=utf-8"
 def _log(public_id: str) -> tuple[Meeting, MeetingHead]:
     if not is_identifier(public_id):
         abort(404)
-    return checkpoints.opened(public_id)
+    return scope.meeting_in_public(public_id)
 
 
 def _text(make: Callable[[], str], status: int = 200) -> ResponseReturnValue:

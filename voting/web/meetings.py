@@ -23,12 +23,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import explain_quorum
-from voting.extensions import db
-from voting.models import BallotConflict, Community, Meeting, MeetingState, Role, Upload
+from voting.models import Community, Meeting, MeetingState, Role
 from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.access import scope
@@ -39,6 +37,7 @@ from voting.services.assembly import (
     history,
     meetings,
     outcomes,
+    paper,
     rulesets,
 )
 from voting.services.credit import firms
@@ -55,11 +54,7 @@ IRREVERSIBLE = {"announce", "close", "publish"}
 
 def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
     """The meeting if it belongs to a community in the user's scope (and is managed by them)."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    scope.community_for(g.user, meeting.community_id, manage=manage)
-    return meetings.advance(meeting)
+    return meetings.advance(scope.meeting_for_staff(g.user, meeting_id, manage=manage))
 
 
 @bp.get("/communities/<int:community_id>/meetings")
@@ -130,9 +125,7 @@ def _show_page(
         history=history.of(meeting),
         outcome=outcomes.of(meeting),
         head=meetings.head(meeting),
-        conflicts=db.session.scalars(
-            select(BallotConflict).where(BallotConflict.meeting_id == meeting.id)
-        ).all(),
+        conflicts=paper.conflicts(meeting),
         rules_name=rules.name,
         last_audit=audit.latest(meeting),
         audit_problems=_problems(audit.latest(meeting)),
@@ -324,10 +317,7 @@ def document(meeting_id: int, upload_id: int) -> ResponseReturnValue:
 
 def send_document(meeting: Meeting, upload_id: int) -> ResponseReturnValue:
     """A motion's attachment, only if it is attached to this meeting."""
-    attached = {d.upload_id for motion in meeting.motions for d in motion.documents}
-    upload = db.session.get(Upload, upload_id)
-    if upload is None or upload.id not in attached:
-        abort(404)
+    upload = meetings.document(meeting, upload_id)
     return send_file(
         uploads.path_of(upload.sha256),
         mimetype=upload.content_type,

@@ -17,12 +17,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from voting.extensions import db
 from voting.models import Meeting, MeetingState
 from voting.services import keys
+from voting.services.access import scope
 from voting.services.assembly import ballots, checkpoints, meetings, outcomes
 from voting.services.assembly.ballots import Receipt
-from voting.services.errors import ServiceError
+from voting.services.errors import NotFound, ServiceError
 from voting.services.registry import owners
 from voting.web import repostable
 from voting.web.ballot_form import parse_choices
@@ -57,12 +57,7 @@ def home() -> ResponseReturnValue:
 
 
 def _context(meeting_id: int, holder_id: int) -> tuple[Meeting, owners.Holding]:
-    held = owners.holding(g.owner_phone, holder_id)
-    meeting = db.session.get(Meeting, meeting_id)
-    if held is None or meeting is None or meeting.community_id != held.holder.community_id:
-        abort(404)
-    if meeting.state == MeetingState.draft:
-        abort(404)
+    meeting, held = scope.owner_holding(g.owner_phone, meeting_id, holder_id)
     return meetings.advance(meeting), held
 
 
@@ -176,13 +171,11 @@ def receipt_proof(meeting_id: int, seq: int) -> ResponseReturnValue:
 
 def _own_receipt(meeting_id: int, seq: int) -> tuple[Meeting, Receipt, int]:
     """A receipt of a holder the signed-in owner belongs to; 404 for anything else."""
-    meeting = db.session.get(Meeting, meeting_id)
-    found = ballots.receipt_for(meeting, seq) if meeting else None
-    if meeting is None or found is None:
-        abort(404)
-    holder_id = ballots.holder_of(meeting, seq)
-    if owners.holding(g.owner_phone, holder_id) is None:
-        abort(404)
+    meeting, held = scope.meeting_for_owner(g.owner_phone, meeting_id)
+    found = ballots.receipt_for(meeting, seq)
+    holder_id = ballots.holder_of(meeting, seq) if found is not None else None
+    if found is None or holder_id is None or holder_id not in {h.holder.id for h in held}:
+        raise NotFound(_("找不到该回执"))
     return meeting, found, holder_id
 
 

@@ -9,7 +9,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from voting.extensions import db
 from voting.models import Channel, Meeting, MeetingState, PaperBallot
 from voting.services import uploads
 from voting.services.access import scope
@@ -24,11 +23,7 @@ bp = Blueprint("paper", __name__)
 
 def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
     """The meeting if its community is in the user's scope (and managed by them, if asked)."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or meeting.state == MeetingState.draft:
-        abort(404)
-    scope.community_for(g.user, meeting.community_id, manage=manage)
-    return meetings.advance(meeting)
+    return meetings.advance(scope.meeting_for_staff(g.user, meeting_id, manage=manage))
 
 
 @bp.get("/meetings/<int:meeting_id>/paper")
@@ -164,10 +159,7 @@ def scan(meeting_id: int, paper_id: int) -> ResponseReturnValue:
 
 
 def _entry(meeting: Meeting, paper_id: int) -> PaperBallot:
-    entry = db.session.get(PaperBallot, paper_id)
-    if entry is None or entry.meeting_id != meeting.id:
-        abort(404)
-    return entry
+    return paper.entry(meeting, paper_id)
 
 
 def _entry_form(meeting: Meeting, holder, chosen=None, status: int = 200) -> ResponseReturnValue:

@@ -8,14 +8,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
 from voting.domain.receipts import ReceiptQuery
-from voting.extensions import db
-from voting.models import Meeting, MeetingState
+from voting.models import Meeting
 from voting.services import keys
 from voting.services.access import scope
 from voting.services.assembly import checkpoints, ledger, meetings, outcomes, receipts
-from voting.services.errors import NotFound
 from voting.services.messaging import links
-from voting.services.registry import owners
 from voting.web.forms import form_int
 from voting.web.meetings import send_document
 
@@ -26,17 +23,7 @@ MAX_PROOF_BYTES = 1 << 20
 
 def _readable(meeting_id: int) -> Meeting:
     """A meeting the visitor may read: staff in scope, or an owner of its community."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or meeting.state == MeetingState.draft:
-        abort(404)
-    if g.user is not None:
-        try:
-            scope.community_for(g.user, meeting.community_id)
-        except NotFound:
-            abort(404)
-    elif g.owner_phone is None or not owners.belongs(g.owner_phone, meeting.community_id):
-        abort(404)
-    return meetings.advance(meeting)
+    return meetings.advance(scope.meeting_for_reader(g.user, g.owner_phone, meeting_id))
 
 
 @bp.get("/meetings/<int:meeting_id>/board")

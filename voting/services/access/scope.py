@@ -1,5 +1,5 @@
-"""Who may see and manage which community, and which ticket. Every staff view and query
-goes through here.
+"""Who may see and manage which community, which meeting, and which ticket. Every view
+and API endpoint that shows a meeting gets it through here, one function per audience.
 
 A community outside a user's scope is reported as not found, so that staff
 of one estate cannot even learn which other estates exist.
@@ -18,6 +18,9 @@ from voting.extensions import db
 from voting.models import (
     Community,
     CreditRecord,
+    Meeting,
+    MeetingHead,
+    MeetingState,
     Role,
     ServiceContract,
     StreetOffice,
@@ -25,6 +28,7 @@ from voting.models import (
     User,
 )
 from voting.services.errors import NotFound
+from voting.services.registry import owners
 
 
 def has_role(user: User, role: Role) -> bool:
@@ -66,6 +70,15 @@ def community_for(user: User, community_id: int, *, manage: bool = False) -> Com
     return community
 
 
+def sees(user: User, community: Community) -> bool:
+    """Whether ``user`` may look at ``community`` (``visible_community_ids``, for one)."""
+    return (
+        has_role(user, Role.bureau)
+        or community.street_office_id in _granted(user, Role.street, "street_office_id")
+        or community.id in _granted(user, Role.committee, "community_id")
+    )
+
+
 def managed_communities(user: User) -> list[Community]:
     ids = [g.community_id for g in user.grants if g.role == Role.committee]
     return list(db.session.scalars(select(Community).where(Community.id.in_(ids))))
@@ -79,6 +92,71 @@ def visible_communities(user: User) -> list[Community]:
             .order_by(Community.name)
         )
     )
+
+
+# --- meetings (issue 10 §1) ----------------------------------------------------------
+#
+# One function per audience; each answers NotFound for a meeting its audience may not
+# see, so that nobody learns that it exists. The rule for drafts is one: a draft is the
+# committee's work in progress, seen by staff in scope (the street office and the bureau
+# follow it) and by nobody else. Nothing here moves a meeting on: reading never opens or
+# closes it (``meetings.advance`` is a step of its own).
+
+
+def meeting_for_staff(user: User, meeting_id: int, *, manage: bool = False) -> Meeting:
+    """The meeting if its community is in ``user``'s scope; with ``manage``, only for the
+    community's own committee (``can_manage``). Drafts included."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if (
+        meeting is None
+        or not sees(user, meeting.community)
+        or (manage and not can_manage(user, meeting.community))
+    ):
+        raise NotFound(_("找不到该会议，或您无权查看"))
+    return meeting
+
+
+def meeting_for_owner(phone: str, meeting_id: int) -> tuple[Meeting, list[owners.Holding]]:
+    """The meeting, once announced, if ``phone`` belongs to a holder in its community; with
+    the phone's holdings there (an owner may hold for several)."""
+    meeting = db.session.get(Meeting, meeting_id)
+    held = [] if meeting is None else _holdings_in(phone, meeting.community_id)
+    if meeting is None or meeting.state == MeetingState.draft or not held:
+        raise NotFound(_("找不到该会议"))
+    return meeting, held
+
+
+def owner_holding(phone: str, meeting_id: int, holder_id: int) -> tuple[Meeting, owners.Holding]:
+    """The meeting (``meeting_for_owner``) and the phone's place in one of its holders."""
+    meeting, held = meeting_for_owner(phone, meeting_id)
+    found = next((h for h in held if h.holder.id == holder_id), None)
+    if found is None:
+        raise NotFound(_("找不到该户，或该户不属于本会议的小区"))
+    return meeting, found
+
+
+def meeting_for_reader(user: User | None, phone: str | None, meeting_id: int) -> Meeting:
+    """The community's pages about a meeting (its board, results, documents): staff in
+    scope (``meeting_for_staff``) or an owner of the community (``meeting_for_owner``)."""
+    if user is not None:
+        return meeting_for_staff(user, meeting_id)
+    if phone is not None:
+        return meeting_for_owner(phone, meeting_id)[0]
+    raise NotFound(_("找不到该会议"))
+
+
+def meeting_in_public(public_id: str) -> tuple[Meeting, MeetingHead]:
+    """The public (no sign-in) sees a meeting's log, by its public id, once it has one:
+    from the opening on. Nothing about holders or choices is shown there."""
+    meeting = db.session.scalar(select(Meeting).where(Meeting.public_id == public_id))
+    head = db.session.get(MeetingHead, meeting.id) if meeting is not None else None
+    if meeting is None or head is None:
+        raise NotFound(_("没有这个会议的日志"))
+    return meeting, head
+
+
+def _holdings_in(phone: str, community_id: int) -> list[owners.Holding]:
+    return [h for h in owners.holdings(phone) if h.holder.community_id == community_id]
 
 
 # --- tickets (issue 12 §3) ------------------------------------------------------------

@@ -88,15 +88,6 @@ def witness_name_of(office: StreetOffice) -> str:
     return witness_name(log_origin(), str(office.id))
 
 
-def opened(public_id: str) -> tuple[Meeting, MeetingHead]:
-    """The meeting whose log is ``public_id``'s, once it has one."""
-    meeting = db.session.scalar(select(Meeting).where(Meeting.public_id == public_id))
-    head = db.session.get(MeetingHead, meeting.id) if meeting is not None else None
-    if meeting is None or head is None:
-        raise NotFound(_("没有这个会议的日志"))
-    return meeting, head
-
-
 def size_of(head: MeetingHead) -> int:
     return head.seq + 1
 

@@ -45,6 +45,7 @@ from voting.models import (
     Owner,
     PaperBallot,
     RollEntry,
+    Upload,
     User,
 )
 from voting.models.base import utcnow
@@ -73,6 +74,15 @@ def get(meeting_id: int) -> Meeting:
     if meeting is None:
         raise NotFound(_("找不到该会议"))
     return meeting
+
+
+def document(meeting: Meeting, upload_id: int) -> Upload:
+    """A motion's attachment, only if it is attached to this meeting."""
+    for motion in meeting.motions:
+        for attached in motion.documents:
+            if attached.upload_id == upload_id:
+                return attached.upload
+    raise NotFound(_("找不到该文件"))
 
 
 # --- the draft ---------------------------------------------------------------------------

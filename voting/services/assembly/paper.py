@@ -268,6 +268,14 @@ def choices_of(draft: PaperBallot) -> dict[str, Any]:
     return json.loads(draft.choices_json)
 
 
+def entry(meeting: Meeting, paper_id: int) -> PaperBallot:
+    """One paper or proxy entry of this meeting; NotFound for another meeting's."""
+    found = db.session.get(PaperBallot, paper_id)
+    if found is None or found.meeting_id != meeting.id:
+        raise NotFound(_("找不到该录入"))
+    return found
+
+
 def conflicts(meeting: Meeting) -> list[BallotConflict]:
     return list(
         db.session.scalars(
