@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from voting.domain.canonical import format_area
 from voting.extensions import db
-from voting.models import Community, Role
+from voting.models import Community, Role, User
 from voting.models.base import MAX_INTEGER
 from voting.services.access import accounts
 from voting.services.errors import ServiceError
@@ -153,6 +153,31 @@ def totp_reset(username: str) -> None:
         raise click.ClickException(f"no user {username!r}")
     authenticators.reset(user)
     click.echo(f"{user.username}: authenticator reset; the next sign-in enrols a new one")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable(username: str) -> None:
+    """Stop USERNAME signing in and end their sessions at once."""
+    user = _user_named(username)
+    accounts.set_active(user, False)
+    click.echo(f"{user.username}: disabled; their sessions are ended")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable(username: str) -> None:
+    """Let a disabled USERNAME sign in again."""
+    user = _user_named(username)
+    accounts.set_active(user, True)
+    click.echo(f"{user.username}: enabled")
+
+
+def _user_named(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    return user
 
 
 @registry_cli.command("add-buildings")

@@ -38,6 +38,8 @@ class Settings:
     redis_url: str
     display_timezone: str = "Asia/Shanghai"
     session_idle_minutes: int = 30
+    # However active, a session ends this long after its sign-in (issue 9 §5).
+    session_max_hours: int = 12
     secure_cookies: bool = False
     # How many reverse proxies (nginx, a load balancer) stand in front of the app and
     # set X-Forwarded-For/-Proto; 0 trusts none. The per-address sign-in limits and
@@ -80,6 +82,7 @@ class Settings:
             redis_url=environ.get("REDIS_URL", ""),
             display_timezone=environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai"),
             session_idle_minutes=int(environ.get("SESSION_IDLE_MINUTES", "30")),
+            session_max_hours=int(environ.get("SESSION_MAX_HOURS", "12")),
             secure_cookies=_flag(environ.get("SECURE_COOKIES")),
             proxy_hops=int(environ.get("PROXY_HOPS", "0")),
             public_base_url=environ.get("PUBLIC_BASE_URL", "").rstrip("/"),

@@ -118,8 +118,10 @@ def _load_principal() -> None:
     g.owner_phone = None
     if request.endpoint == "static":
         return
-    idle = current_app.config["SETTINGS"].session_idle_minutes
-    found = sessions.resolve(session.get("sid"), idle)
+    settings = current_app.config["SETTINGS"]
+    found = sessions.resolve(
+        session.get("sid"), settings.session_idle_minutes, settings.session_max_hours
+    )
     if found is None:
         session.pop("sid", None)
         return

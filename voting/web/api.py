@@ -148,7 +148,8 @@ def _authenticate(audience: str) -> None:
     token = _bearer()
     if token is None:
         raise Unauthorized(_("请先登录：在 Authorization 头中提供 Bearer 令牌"))
-    found = sessions.resolve(token, current_app.config["SETTINGS"].session_idle_minutes)
+    settings = current_app.config["SETTINGS"]
+    found = sessions.resolve(token, settings.session_idle_minutes, settings.session_max_hours)
     if found is None:
         raise InvalidToken(_("登录已失效或已退出，请重新登录"))
     if found.user_id is not None:

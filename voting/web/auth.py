@@ -65,9 +65,15 @@ def _use_session_cookies(state: Any) -> None:
 @limiter.limit("10/minute;60/hour", methods=["POST"])
 def login() -> ResponseReturnValue:
     if request.method == "POST":
-        user = accounts.authenticate(
-            request.form.get("username", ""), request.form.get("password", "")
-        )
+        try:
+            user = accounts.authenticate(
+                request.form.get("username", ""), request.form.get("password", "")
+            )
+        except ServiceError as error:
+            flash(error.message, "error")
+            return render_template(
+                "auth/login.html", username=request.form.get("username", "")
+            ), error.status
         if user is None:
             flash(_("用户名或密码不正确"), "error")
             return render_template(

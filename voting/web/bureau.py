@@ -153,6 +153,18 @@ def totp_reset(user_id: int) -> ResponseReturnValue:
     return attempt(confirmed(lambda: authenticators.reset(user)), done, url_for("bureau.staff"))
 
 
+@bp.post("/staff/<int:user_id>/active")
+@staff_required(Role.bureau)
+def set_active(user_id: int) -> ResponseReturnValue:
+    """Disable an account (its sessions end at once) or enable it again."""
+    user = db.get_or_404(User, user_id)
+    active = request.form.get("active") == "1"
+    done = _("已启用该账号") if active else _("已停用该账号，其登录已全部结束")
+    return attempt(
+        lambda: accounts.set_active(user, active, by=g.user), done, url_for("bureau.staff")
+    )
+
+
 @bp.get("/sms")
 @staff_required(Role.bureau)
 def sms_messages() -> ResponseReturnValue:

@@ -1,8 +1,16 @@
-"""Staff accounts: creating them, granting roles in scope, checking passwords."""
+"""Staff accounts: creating them, granting roles in scope, checking passwords.
+
+Password guesses are limited per account name in the database (so across workers,
+hosts and addresses): after 5 wrong passwords in a row each further one locks the name
+for twice as long as the last (1, 2, 4 … minutes, at most an hour), and while it is
+locked no password is even checked. A right password clears the count. Unknown names
+are counted the same way, so the answers never tell whether an account exists.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -10,13 +18,28 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from voting.extensions import db
 from voting.models import Community, Firm, Role, RoleGrant, StreetOffice, User
-from voting.services.errors import Conflict, InvalidInput, NotFound
+from voting.models.base import utcnow
+from voting.services.access import counters, sessions
+from voting.services.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 MIN_PASSWORD_LENGTH = 10
 # A dummy hash checked when the username is unknown, so that the answer takes
 # the same time whether or not the account exists.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+GUESSES_BEFORE_LOCK = 5
+FIRST_LOCK = timedelta(minutes=1)
+LONGEST_LOCK = timedelta(hours=1)
+
+
+class AccountLocked(TooManyAttempts):
+    """Too many wrong passwords for this name; ``retry_after`` is in seconds."""
+
+    code = "locked"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 def hash_password(password: str) -> str:
@@ -96,9 +119,45 @@ def revoke_grant(grant_id: int) -> None:
     db.session.commit()
 
 
+def set_active(user: User, active: bool, *, by: User | None = None) -> None:
+    """Disable a staff account (it can no longer sign in, and its sessions end at once) or
+    enable it again. Nobody disables their own account: the bureau must not lock itself out."""
+    if not active and by is not None and by.id == user.id:
+        raise Conflict(_("不能停用自己的账号"))
+    user.is_active = active
+    if not active:
+        sessions.end_all_for_user(user.id)
+    db.session.commit()
+
+
 def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    """The active user whose password this is, else None; raises AccountLocked while the
+    name is locked (the password is then not checked at all)."""
+    username = username.strip().lower()
+    key = f"password:failures:{counters.tag(username)}"
+    now = utcnow()
+    until = counters.locked_until(key, now)
+    if until is not None:
+        wait = int((until - now).total_seconds()) + 1
+        raise AccountLocked(
+            _(
+                "密码错误次数过多，该账号已暂停登录，请 %(minutes)d 分钟后再试",
+                minutes=(wait + 59) // 60,
+            ),
+            wait,
+        )
+    user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    return user if check_password_hash(user.password_hash, password) else None
+        right = False
+    else:
+        right = check_password_hash(user.password_hash, password)
+    if right:
+        counters.reset(key)
+    else:
+        failures = counters.hit(key, None, now).count
+        if failures >= GUESSES_BEFORE_LOCK:
+            doublings = min(failures - GUESSES_BEFORE_LOCK, 6)  # 64 minutes: past the cap
+            counters.hold(key, now + min(FIRST_LOCK * 2**doublings, LONGEST_LOCK))
+    db.session.commit()  # a wrong guess counts, although it is refused
+    return user if right else None

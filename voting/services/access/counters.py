@@ -90,6 +90,11 @@ def lock(key: str, until: datetime) -> None:
     )
 
 
+def hold(key: str, until: datetime) -> None:
+    """Lock ``key`` until ``until`` keeping its count, so the next lock can be longer."""
+    db.session.execute(update(RateCounter).where(_TABLE.c.key == key).values(locked_until=until))
+
+
 def locked_until(key: str, now: datetime | None = None) -> datetime | None:
     """When the lock on ``key`` ends, or None when it is not locked."""
     until = db.session.scalar(select(_TABLE.c.locked_until).where(_TABLE.c.key == key))

@@ -1,4 +1,5 @@
-"""Sign-in sessions kept on the server: revocable, idle-limited, one token each."""
+"""Sign-in sessions kept on the server: revocable, idle-limited, with an absolute lifetime,
+one token each."""
 
 from __future__ import annotations
 
@@ -34,15 +35,18 @@ def start(*, user_id: int | None = None, owner_phone: str | None = None) -> str:
     return token
 
 
-def resolve(token: str | None, idle_minutes: int) -> LoginSession | None:
-    """The live session behind ``token``; an idle one is ended on the spot."""
+def resolve(token: str | None, idle_minutes: int, max_hours: int) -> LoginSession | None:
+    """The live session behind ``token``; one idle for ``idle_minutes`` or signed in more
+    than ``max_hours`` ago is ended on the spot."""
     if not token:
         return None
     found = db.session.get(LoginSession, _digest(token))
     if found is None:
         return None
     now = utcnow()
-    if now - found.last_seen_at > timedelta(minutes=idle_minutes):
+    if now - found.last_seen_at > timedelta(minutes=idle_minutes) or (
+        now - found.created_at > timedelta(hours=max_hours)
+    ):
         db.session.delete(found)
         db.session.commit()
         return None
