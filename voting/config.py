@@ -49,6 +49,9 @@ class Settings:
     # Names this deployment in every checkpoint (spec checkpoints-v1 §2): set once, never changed.
     log_origin: str = "localhost"
     bureau_name: str = "住房和城乡建设委员会"
+    # The demo (scripts/demo sets DEMO=1): its sign-ins are public, the SMS outbox is its
+    # default gateway and the bureau reads owners' sign-in codes there.
+    demo: bool = False
     sms_gateway: str = "outbox"
     sms_http_url: str = ""
     sms_http_secret: str = ""
@@ -70,6 +73,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str], instance_path: Path) -> Settings:
         secret = environ.get("SECRET_KEY", "")
+        demo = _flag(environ.get("DEMO"))
         default_db = f"sqlite:///{instance_path / 'voting.db'}"
         return cls(
             database_url=environ.get("DATABASE_URL") or default_db,
@@ -88,7 +92,9 @@ class Settings:
             public_base_url=environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
             log_origin=environ.get("LOG_ORIGIN") or _host(environ.get("PUBLIC_BASE_URL", "")),
             bureau_name=environ.get("BUREAU_NAME", "住房和城乡建设委员会"),
-            sms_gateway=environ.get("SMS_GATEWAY", "outbox"),
+            demo=demo,
+            # Outside the demo the operator says which: no silent outbox in production.
+            sms_gateway=environ.get("SMS_GATEWAY") or ("outbox" if demo else ""),
             sms_http_url=environ.get("SMS_HTTP_URL", ""),
             sms_http_secret=environ.get("SMS_HTTP_SECRET", ""),
             sms_http_timeout=float(environ.get("SMS_HTTP_TIMEOUT", "5")),
@@ -117,10 +123,22 @@ class Settings:
                 "LOG_ORIGIN must be a schema-less URL such as vote.example.org: printable ASCII,"
                 " no space or '+', not ending in '/'"
             )
+        if not self.sms_gateway:
+            raise ConfigError(
+                "SMS_GATEWAY must be set outside the demo (DEMO=1): 'http' sends real messages"
+                " (with SMS_HTTP_URL and SMS_HTTP_SECRET); 'outbox' sends nothing and keeps them"
+                " in the database, where any bureau user reads owners' sign-in codes"
+            )
         if self.sms_gateway not in {"outbox", "http"}:
             raise ConfigError("SMS_GATEWAY must be 'outbox' or 'http'")
         if self.sms_gateway == "http" and not (self.sms_http_url and self.sms_http_secret):
             raise ConfigError("SMS_GATEWAY=http needs SMS_HTTP_URL and SMS_HTTP_SECRET")
+
+    @property
+    def outbox_outside_demo(self) -> bool:
+        """No text message goes out, in a deployment that is not the demo: every staff page
+        says so, and the outbox page hides the sign-in codes."""
+        return self.sms_gateway == "outbox" and not self.demo
 
     def flask_config(self) -> dict[str, Any]:
         return {
@@ -165,5 +183,7 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
     settings = Settings.from_env(dict(os.environ), instance_path)
     if overrides:
         settings = settings.replace(**overrides)
+    if settings.testing and not settings.sms_gateway:
+        settings = settings.replace(sms_gateway="outbox")  # the tests read the outbox
     settings.check()
     return settings

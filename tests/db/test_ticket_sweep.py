@@ -166,7 +166,7 @@ def test_sweeps_run_at_once_take_each_step_exactly_once(app, make, served, sweep
 def run_sweep(database_url: str, tmp_path) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
     """``flask --app wsgi tickets sweep`` in a process of its own, on the test's database."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
-           "ID_HASH_KEY": "test-id-hash-key"}  # fmt: skip
+           "ID_HASH_KEY": "test-id-hash-key", "SMS_GATEWAY": "outbox"}  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "tickets", "sweep", "--json"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -33,6 +33,7 @@ def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in list(os.environ):
         if name in {"SECRET_KEY", "ID_HASH_KEY", "SMS_GATEWAY", "DATABASE_URL"}:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("SMS_GATEWAY", "outbox")  # required outside the demo (tested below)
     return monkeypatch
 
 
@@ -99,3 +100,17 @@ def test_log_origin_defaults_to_the_public_address_and_refuses_what_no_origin_ma
         environ.setenv("LOG_ORIGIN", bad)
         with pytest.raises(ConfigError, match="LOG_ORIGIN"):
             load_settings(tmp_path)
+
+
+def test_outside_the_demo_the_sms_gateway_must_be_chosen(environ, tmp_path):
+    """Issue 9 §5: no silent outbox (where any bureau user reads sign-in codes) in production."""
+    environ.setenv("SECRET_KEY", STRONG + "x")
+    environ.delenv("SMS_GATEWAY")
+    with pytest.raises(ConfigError, match="SMS_GATEWAY must be set outside the demo"):
+        load_settings(tmp_path)
+    environ.setenv("DEMO", "1")
+    settings = load_settings(tmp_path)
+    assert settings.sms_gateway == "outbox" and not settings.outbox_outside_demo
+    environ.delenv("DEMO")
+    environ.setenv("SMS_GATEWAY", "outbox")
+    assert load_settings(tmp_path).outbox_outside_demo

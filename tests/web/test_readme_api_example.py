@@ -57,7 +57,7 @@ def test_the_readme_api_example_runs_against_the_demo(app, served, database_url,
     for name in (".venv", "voting", "wsgi.py"):
         (clone / name).symlink_to(ROOT / name)
     (clone / "instance" / "demo.env").write_text(
-        f"SECRET_KEY='{SECRET}'\nDATABASE_URL='{database_url}'\n", encoding="utf-8"
+        f"SECRET_KEY='{SECRET}'\nDATABASE_URL='{database_url}'\nDEMO=1\n", encoding="utf-8"
     )
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", served)],

@@ -10,7 +10,12 @@ from voting.models import SmsMessage
 from voting.services.messaging import sms
 
 
-def test_bureau_reads_the_outbox_with_masked_numbers(client, make):
+def in_the_demo(app) -> None:  # type: ignore[no-untyped-def]
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(demo=True)
+
+
+def test_bureau_reads_the_outbox_with_masked_numbers(app, client, make):
+    in_the_demo(app)
     sms.queue("13812345678", "【业主大会电子投票】您的登录验证码是 246810，5 分钟内有效。", "code")
     sms.queue("13900000001", "会议公告", "notice")
     db.session.commit()
@@ -46,6 +51,7 @@ def test_only_the_bureau_reads_messages(client, make):
 
 def test_the_outbox_filters_by_number_and_kind(app, client, make):
     """Issue 13 §5: find one owner's code among a whole estate's notices."""
+    in_the_demo(app)
     sms.queue("13812345678", "【业主大会电子投票】您的登录验证码是 246810。", "code")
     sms.queue("13812345678", "会议公告甲", "notice")
     sms.queue("13900000001", "会议公告乙", "notice")
@@ -72,3 +78,34 @@ def test_the_outbox_filters_by_number_and_kind(app, client, make):
     )
     assert result.exit_code == 0 and "会议公告甲" in result.output
     assert "回执丙" not in result.output and "会议公告乙" not in result.output
+
+
+# --- the outbox outside the demo (issue 9 §5) ----------------------------------------------
+
+
+def test_outside_the_demo_outbox_codes_are_hidden_and_every_staff_page_warns(app, client, make):
+    sms.queue("13812345678", "【业主大会电子投票】您的登录验证码是 246810，5 分钟内有效。", "code")
+    sms.queue("13900000001", "会议公告", "notice")
+    db.session.commit()
+    sign_in(client, make.user("bureau"))
+    page = client.get("/bureau/sms").get_data(as_text=True)
+    assert "246810" not in page and "您的登录验证码是 ••••••" in page
+    assert "会议公告" in page  # only codes are hidden
+    warning = "短信未接入（SMS_GATEWAY=outbox）"
+    for path in ("/bureau/", "/bureau/staff", "/bureau/sms"):
+        assert warning in client.get(path).get_data(as_text=True), path
+    anonymous = app.test_client()
+    for path in ("/", "/sign-in"):  # owners' and public pages are not staff pages
+        assert warning not in anonymous.get(path).get_data(as_text=True), path
+
+    in_the_demo(app)
+    page = client.get("/bureau/sms").get_data(as_text=True)
+    assert "246810" in page and warning not in page
+
+
+def test_no_warning_when_messages_really_go_out(app, client, make):
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(
+        sms_gateway="http", sms_http_url="http://127.0.0.1:9/", sms_http_secret="s"
+    )
+    sign_in(client, make.user("bureau"))
+    assert "SMS_GATEWAY=outbox" not in client.get("/bureau/").get_data(as_text=True)

@@ -101,6 +101,12 @@ def register_web(app: Flask) -> None:
         field_error=field_error,
     )
     app.context_processor(labels)
+    app.context_processor(_deployment_warnings)
+
+
+def _deployment_warnings() -> dict[str, Any]:
+    """What every staff page warns about: no text message goes out (issue 9 §5)."""
+    return {"outbox_warning": current_app.config["SETTINGS"].outbox_outside_demo}
 
 
 def body_limit() -> None:

@@ -169,6 +169,7 @@ def set_active(user_id: int) -> ResponseReturnValue:
 @staff_required(Role.bureau)
 def sms_messages() -> ResponseReturnValue:
     """The newest text messages: with SMS_GATEWAY=outbox this is where they are read."""
+    settings = current_app.config["SETTINGS"]
     limit = min(max(form_int(request.args.get("limit"), 100), 1), 500)
     number = request.args.get("number", "").strip()[:20]
     purpose = request.args.get("purpose", "")
@@ -180,12 +181,15 @@ def sms_messages() -> ResponseReturnValue:
     return render_template(
         "bureau/sms.html",
         messages=messages,
-        bodies={message.id: sms.readable_body(message) for message in messages},
+        bodies={
+            message.id: sms.readable_body(message, outbox_codes=settings.demo)
+            for message in messages
+        },
         limit=limit,
         number=number,
         purpose=purpose,
         purposes=sms.PURPOSES,
-        gateway=current_app.config["SETTINGS"].sms_gateway,
+        gateway=settings.sms_gateway,
     )
 
 
