@@ -159,6 +159,9 @@ class Settings:
         }
 
 
+POOL_RECYCLE = 1800  # seconds a pooled connection is used before it is replaced
+
+
 def engine_options(database_url: str) -> dict[str, Any]:
     # A database error's message must not carry the statement's bound values
     # (password hashes, phone numbers) into the logs (issue 9 §6).
@@ -167,7 +170,10 @@ def engine_options(database_url: str) -> dict[str, Any]:
         # Writers queue on SQLite's lock (busy timeout), each holding a pooled
         # connection meanwhile: the pool must not run out before the lock frees.
         return {"connect_args": {"timeout": 30}, "pool_size": 10, "max_overflow": 90, **hidden}
-    return {"pool_pre_ping": True, **hidden}
+    # No ping per checkout (a round trip per request): connections are replaced after
+    # POOL_RECYCLE seconds, and a request that finds one dead before it committed anything
+    # runs once more (services/dropped.py).
+    return {"pool_recycle": POOL_RECYCLE, **hidden}
 
 
 def _host(public_base_url: str) -> str:

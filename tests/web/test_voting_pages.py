@@ -16,6 +16,7 @@ from voting.models import Ballot, LogEntry, Meeting, MeetingState
 from voting.services import keys
 from voting.services.assembly import ballots, meetings
 from voting.web import owner as owner_views
+from voting.web import qr as qr_module
 
 ELECTION = {
     "kind": "election",
@@ -225,8 +226,8 @@ def test_the_receipt_qr_holds_the_check_url_and_never_the_choice(app, client, ma
         encoded.append(text)
         return real_qr_svg(text)
 
-    real_qr_svg = owner_views.qr_svg
-    monkeypatch.setattr(owner_views, "qr_svg", recording_qr_svg)
+    real_qr_svg = owner_views.receipt_qr_svg
+    monkeypatch.setattr(owner_views, "receipt_qr_svg", recording_qr_svg)
     home = estate(make, ["100.00"])
     meeting = open_meeting(home, [{"kind": "approval", "item": 5, "title": "更换电梯"}, ELECTION])
     holder = home.holder(home.phones[0])
@@ -251,3 +252,29 @@ def test_the_receipt_qr_holds_the_check_url_and_never_the_choice(app, client, ma
         assert leaked not in parts and leaked not in rest
     check = client.get(encoded[0].removeprefix("http://localhost")).get_data(as_text=True)
     assert f"找到了：第 {entry.seq} 条记录，哈希一致" in check
+
+
+def test_the_receipt_qr_is_drawn_once_per_receipt(app, client, make, monkeypatch):
+    """The receipt page is viewed again and again: its QR code (pure Python, tens of ms) is
+    drawn on the first view only (issue 14 §1)."""
+    drawn: list[str] = []
+    real_draw = qr_module.qr_svg
+
+    def counting_draw(text: str):  # type: ignore[no-untyped-def]
+        drawn.append(text)
+        return real_draw(text)
+
+    qr_module.receipt_qr_svg.cache_clear()
+    monkeypatch.setattr(qr_module, "qr_svg", counting_draw)
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        as_owner(client, home.phones[0])
+        url = f"/owner/meetings/{meeting.id}/holders/{holder.id}"
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        cast = client.post(url + "/cast", data={"csrf_token": token, "m1": "agree"})
+        pages = [client.get(cast.headers["Location"]) for _ in range(3)]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert len(drawn) == 1 and "/check?r=" in drawn[0]
+    assert all(str(real_draw(drawn[0])) in page.get_data(as_text=True) for page in pages)

@@ -35,6 +35,7 @@ from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import RuleSet, explain_quorum
 from voting.extensions import csrf, db, limiter
 from voting.models import Meeting, MeetingState, Motion, User
+from voting.services import dropped
 from voting.services.access import accounts, authenticators, scope, sessions, sign_in_codes
 from voting.services.assembly import ballots, meetings
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
@@ -90,7 +91,8 @@ def operation(operation_id: str, limit: str | None = None) -> Callable[[Callable
     """Register ``view`` for the document's operation ``operation_id``.
 
     The wrapper authenticates as the operation's ``security`` says and passes the
-    checked request body as ``body`` when the operation has one.
+    checked request body as ``body`` when the operation has one; a request that finds its
+    database connection dead before it committed anything runs once more (``dropped``).
     """
     path, method, spec = next(
         (p, m, o) for p, m, o in operations() if o["operationId"] == operation_id
@@ -107,6 +109,9 @@ def operation(operation_id: str, limit: str | None = None) -> Callable[[Callable
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def run(**kwargs: Any) -> Any:
+            return dropped.once_more_if_dropped(lambda: serve(**kwargs))
+
+        def serve(**kwargs: Any) -> Any:
             if audience is not None:
                 _authenticate(audience)
             if body is not None:
@@ -450,17 +455,16 @@ def owner_meeting(meeting_id: int) -> ResponseReturnValue:
 
 @operation("castBallot")
 def cast_ballot(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
-    meeting, held = _owners_meeting(meeting_id)
-    holding = next((h for h in held if h.holder.id == body["holder"]), None)
-    if holding is None:
-        raise NotFound(_("找不到该户，或该户不属于本会议的小区"))
-    if not holding.is_voter:
+    meeting, found = scope.owner_casting(g.owner_phone, meeting_id, body["holder"])
+    if not any(owner.phone == g.owner_phone and owner.is_voter for owner in found):
         raise NotVoter(_("该户由共有人中指定的表决人投票，您不是该户的表决人"))
+    meeting = meetings.advance(meeting)
     receipt = ballots.cast(
         meeting.id,
-        holding.holder.id,
+        body["holder"],
         body["choices"],
         request_key=request.headers.get("Idempotency-Key"),
+        owners=found,
     )
     headers = {
         "Location": url_for("api.getReceipt", meeting_id=receipt.meeting_id, seq=receipt.seq)

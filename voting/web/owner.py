@@ -26,7 +26,7 @@ from voting.services.errors import NotFound, ServiceError
 from voting.services.registry import owners
 from voting.web import repostable
 from voting.web.ballot_form import parse_choices
-from voting.web.qr import qr_svg, receipt_check_url
+from voting.web.qr import receipt_check_url, receipt_qr_svg
 
 bp = Blueprint("owner", __name__, url_prefix="/owner")
 
@@ -150,7 +150,7 @@ def receipt(meeting_id: int, seq: int) -> ResponseReturnValue:
         holder_id=holder_id,
         replaced_by=ballots.replaced_by(meeting, holder_id, seq),
         check_url=check_url,
-        qr=qr_svg(check_url),
+        qr=receipt_qr_svg(check_url),
         log_key=keys.public_text(meeting.key_fingerprint),
     )
 

@@ -46,7 +46,7 @@ from voting.web.forms import form_int
 from voting.web.guards import staff_required
 from voting.web.meetings import _meeting, safe_cells
 from voting.web.public import _readable
-from voting.web.qr import absolute_url, qr_svg
+from voting.web.qr import absolute_url, receipt_qr_svg
 
 bp = Blueprint("results", __name__)
 
@@ -330,7 +330,7 @@ def notice(meeting_id: int) -> ResponseReturnValue:
         today=utcnow(),
         certification=certify.state(meeting),
         check_url=check_url,
-        qr=qr_svg(check_url),
+        qr=receipt_qr_svg(check_url),
     )
 
 

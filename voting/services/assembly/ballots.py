@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from voting.domain.ballots import choice_problems
 from voting.domain.canonical import canonical_json
@@ -39,7 +39,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services.assembly import ledger
+from voting.services.assembly import frozen, ledger
 from voting.services.assembly.meetings import motions_data
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from voting.services.messaging import links, sms
@@ -62,6 +62,10 @@ class AlreadyVoted(Conflict):
     def __init__(self, message: str, conflict: BallotConflict | None = None) -> None:
         super().__init__(message)
         self.conflict = conflict
+
+
+# The step stands on the meeting row, or on its frozen data while it is open.
+MeetingLike = Meeting | frozen.FrozenMeeting
 
 
 class KeyReused(ServiceError):
@@ -105,6 +109,9 @@ class Cast:
     phones: tuple[str, ...]  # every owner of the holder: each hears of every ballot
     request_key: str | None = None  # SHA-256 of the client's Idempotency-Key
     request_digest: str | None = None  # and of the request: holder and choices
+    # The meeting's frozen data when it was open as prepared: the step stands on it instead
+    # of the meeting row if the lock finds the same version.
+    kept: frozen.FrozenMeeting | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,7 @@ def cast(
     entered_by: User | None = None,
     now: datetime | None = None,
     request_key: str | None = None,
+    owners: list[Owner] | None = None,
 ) -> Receipt:
     """Append a ballot for ``holder_id`` and commit; raises a ServiceError saying why not.
 
@@ -130,13 +138,25 @@ def cast(
     Idempotency-Key) gets the receipt of the ballot it cast (``is_replay``), whether or not
     the first answer reached the client, even after the close; the same key with another
     request is refused (KeyReused). The receipt is complete before
-    the commit: nothing after a successful commit reads the database.
+    the commit: nothing after a successful commit reads the database. ``owners``: the
+    holder's owners if the caller has read them already (who hears of the ballot).
+
+    An open meeting's frozen data comes from the worker's store (``frozen``), checked
+    against the version the lock statement returns; the step then reads only the head and
+    the holder's earlier ballots.
     """
     now = now or utcnow()
-    ballot = prepare(meeting_id, holder_id, choices, channel, evidence, entered_by, request_key)
+    ballot = prepare(
+        meeting_id, holder_id, choices, channel, evidence, entered_by, request_key, owners
+    )
     try:
-        meeting, head = ledger.lock(meeting_id)
-        appended = append(meeting, head, ballot, now)
+        locked = ledger.lock_version(meeting_id)
+        if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
+            head, found = ledger.head_with(meeting_id, Ballot, _earlier_wanted(ballot))
+            appended = append(ballot.kept, head, ballot, now, _earlier_of(ballot, found))
+        else:  # not open, or no longer as prepared: the rows as they are now
+            meeting, head = ledger.reread(meeting_id)
+            appended = append(meeting, head, ballot, now)
     except AlreadyVoted as refusal:
         keep_conflict(refusal)
         db.session.commit()
@@ -156,21 +176,42 @@ def prepare(
     evidence: str | None = None,
     entered_by: User | None = None,
     request_key: str | None = None,
+    owners: list[Owner] | None = None,
 ) -> Cast:
     """The checked choices and who gets the receipt: what needs no lock (motions are frozen
-    at the announcement), so that the lock is held only for what must be serialised."""
+    at the announcement), so that the lock is held only for what must be serialised.
+
+    An open meeting's motions and roll come from the worker's store (``frozen``); only the
+    holder's owners (the registry, which is not frozen) are read, unless given."""
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None:
         raise NotFound(_("找不到该会议"))
+    kept = frozen.get(frozen.version(meeting.id, meeting.public_id, meeting.state))
     choices = normalize_choices(choices)
-    motions = {motion["id"]: motion for motion in motions_data(meeting)}
+    if kept is not None:
+        motions = kept.motions
+    else:
+        motions = {motion["id"]: motion for motion in motions_data(meeting)}
     if choice_problems(motions, choices):
         raise InvalidInput(_("选票内容无效，请重新填写"))
-    holder = db.session.get(Holder, holder_id)
-    if holder is None:
-        raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
-    units = "、".join(unit.label for unit in holder.units) or holder.display_name
-    phones = tuple(sorted({owner.phone for owner in holder.owners if owner.phone}))
+    row = kept.roll.get(holder_id) if kept is not None else None
+    if owners is None or row is None:
+        if kept is not None and row is None:
+            raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
+        if owners is None:
+            owners = list(
+                db.session.scalars(
+                    select(Owner).where(Owner.holder_id == holder_id).order_by(Owner.id)
+                )
+            )
+    if row is not None:
+        units = row.units or "、".join(owner.name for owner in owners)
+    else:
+        holder = db.session.get(Holder, holder_id)
+        if holder is None:
+            raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
+        units = "、".join(unit.label for unit in holder.units) or holder.display_name
+    phones = tuple(sorted({owner.phone for owner in owners if owner.phone}))
     keyed = request_key is not None
     return Cast(
         meeting_id=meeting_id,
@@ -183,6 +224,7 @@ def prepare(
         phones=phones,
         request_key=_sha256(_checked_key(request_key).encode()) if keyed else None,
         request_digest=_sha256(canonical_json([holder_id, choices])) if keyed else None,
+        kept=kept,
     )
 
 
@@ -199,10 +241,18 @@ def _sha256(data: bytes) -> str:
 
 
 def append(
-    meeting: Meeting | None, head: MeetingHead | None, ballot: Cast, now: datetime
+    meeting: MeetingLike | None,
+    head: MeetingHead | None,
+    ballot: Cast,
+    now: datetime,
+    found: tuple[Ballot | None, Ballot | None] | None = None,
 ) -> Appended:
     """Append ``ballot`` to the meeting's log (the step): the caller holds the meeting's lock
     (``ledger.lock``, which gave ``meeting`` and ``head``) and commits.
+
+    ``meeting`` is the row, or its frozen data when the lock found it open as kept;
+    ``found``: (the ballot of the request's key, the holder's effective ballot) if the
+    caller read them under the lock already.
 
     Every check comes before the first write, so a refusal (a ServiceError) leaves the
     transaction as it was: the caller may still commit what it did itself.
@@ -210,13 +260,16 @@ def append(
     if meeting is None:
         raise NotFound(_("找不到该会议"))
     ledger.require_lock(meeting.id)
-    keyed, earlier = _earlier(meeting, ballot)
+    keyed, earlier = found if found is not None else _earlier(meeting.id, ballot)
     if keyed is not None:  # a retry: its ballot counted, whatever the window says now
         if keyed.request_digest != ballot.request_digest:
             raise KeyReused(_("该请求标识已用于另一张选票，请勿重复使用"))
         return Appended(None, _replayed(meeting, keyed))
     _check_window(meeting, ballot.channel, now)
-    roll = db.session.get(RollEntry, (meeting.id, ballot.holder_id))
+    if isinstance(meeting, frozen.FrozenMeeting):
+        roll: RollEntry | frozen.RollRow | None = meeting.roll.get(ballot.holder_id)
+    else:
+        roll = db.session.get(RollEntry, (meeting.id, ballot.holder_id))
     if roll is None:
         raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
     if earlier is not None:
@@ -268,13 +321,24 @@ def append(
     return Appended(index, receipt)
 
 
-def _earlier(meeting: Meeting, ballot: Cast) -> tuple[Ballot | None, Ballot | None]:
-    """(the ballot cast under the request's key, the holder's effective ballot), in one query;
-    either may be None."""
+def _earlier_wanted(ballot: Cast) -> ColumnElement[bool]:
+    """Which of the meeting's ballots matter to ``ballot``: the holder's effective one, and
+    the one cast under the request's key."""
     wanted = (Ballot.holder_id == ballot.holder_id) & Ballot.is_effective
     if ballot.request_key is not None:
         wanted = wanted | (Ballot.request_key == ballot.request_key)
-    found = list(db.session.scalars(select(Ballot).where(Ballot.meeting_id == meeting.id, wanted)))
+    return wanted
+
+
+def _earlier(meeting_id: int, ballot: Cast) -> tuple[Ballot | None, Ballot | None]:
+    """(the ballot cast under the request's key, the holder's effective ballot), in one query;
+    either may be None."""
+    wanted = _earlier_wanted(ballot)
+    found = list(db.session.scalars(select(Ballot).where(Ballot.meeting_id == meeting_id, wanted)))
+    return _earlier_of(ballot, found)
+
+
+def _earlier_of(ballot: Cast, found: list[Ballot]) -> tuple[Ballot | None, Ballot | None]:
     keyed = next(
         (b for b in found if ballot.request_key and b.request_key == ballot.request_key), None
     )
@@ -282,13 +346,15 @@ def _earlier(meeting: Meeting, ballot: Cast) -> tuple[Ballot | None, Ballot | No
     return keyed, effective
 
 
-def _replayed(meeting: Meeting, ballot: Ballot) -> Receipt:
+def _replayed(meeting: MeetingLike, ballot: Ballot) -> Receipt:
     receipt = receipt_for(meeting, ballot.seq)
     assert receipt is not None
     return replace(receipt, is_replay=True)
 
 
-def replacement_refusal(meeting: Meeting, earlier: Ballot, channel: Channel) -> AlreadyVoted | None:
+def replacement_refusal(
+    meeting: MeetingLike, earlier: Ballot, channel: Channel
+) -> AlreadyVoted | None:
     """Why the holder's effective ballot ``earlier`` may not be replaced by one of
     ``channel``, or None. Writes nothing: a cross-channel attempt comes back as the
     refusal's ``conflict``, for the owner of the transaction to keep."""
@@ -323,7 +389,7 @@ def normalize_choices(choices: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def receipt_for(meeting: Meeting, seq: int) -> Receipt | None:
+def receipt_for(meeting: MeetingLike, seq: int) -> Receipt | None:
     ballot = db.session.scalar(
         select(Ballot).where(Ballot.meeting_id == meeting.id, Ballot.seq == seq)
     )
@@ -357,7 +423,7 @@ def choices_of(meeting: Meeting, ballot: Ballot) -> dict[str, Any]:
     return json.loads(entry.body)["choices"]
 
 
-def _check_window(meeting: Meeting, channel: Channel, now: datetime) -> None:
+def _check_window(meeting: MeetingLike, channel: Channel, now: datetime) -> None:
     if meeting.state != MeetingState.open:
         raise VotingClosed(_("本次会议现在不接受投票"))
     if now < meeting.opens_at:
@@ -366,7 +432,7 @@ def _check_window(meeting: Meeting, channel: Channel, now: datetime) -> None:
         raise VotingClosed(_("投票已截止"))
 
 
-def _text_the_owners(meeting: Meeting, ballot: Cast, receipt: Receipt) -> None:
+def _text_the_owners(meeting: MeetingLike, ballot: Cast, receipt: Receipt) -> None:
     """Every owner of the holder hears of every ballot, so an impersonation shows."""
     body = _(
         "【业主大会电子投票】您的房屋 %(units)s 在“%(title)s”中的表决票已记录，"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import ColumnElement, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from voting.domain.bundle import make_entry
@@ -28,6 +28,10 @@ from voting.services import keys
 from voting.services.assembly import tree
 from voting.services.locks import lock_row
 
+if TYPE_CHECKING:
+    from voting.services.assembly.frozen import FrozenMeeting
+
+_Row = TypeVar("_Row")
 GENESIS = "0" * 64
 _LOCKED = "locked_meetings"  # key in Session.info: meetings locked in this transaction
 
@@ -41,6 +45,27 @@ def lock(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
     """
     lock_row(Meeting.state, meeting_id)
     db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
+    return reread(meeting_id)
+
+
+def lock_version(meeting_id: int) -> tuple[int, str, str] | None:
+    """Take the meeting's write lock as ``lock`` does, and return its version read under it
+    (row id, public id, state: the key of ``frozen``), in the same statement; None if there
+    is no such meeting. The meeting's state can change only under this lock, so the state
+    returned holds until the caller commits."""
+    found = db.session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id)
+        .values(state=Meeting.state)
+        .returning(Meeting.public_id, Meeting.state)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
+    return None if found is None else (meeting_id, found[0], str(found[1]))
+
+
+def reread(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
+    """The meeting and its head as they are now (under the lock: as they stay)."""
     meeting = db.session.scalar(
         select(Meeting).where(Meeting.id == meeting_id).execution_options(populate_existing=True)
     )
@@ -52,14 +77,30 @@ def lock(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
     return meeting, head
 
 
+def head_with(
+    meeting_id: int, model: type[_Row], wanted: ColumnElement[bool]
+) -> tuple[MeetingHead | None, list[_Row]]:
+    """The meeting's head, read fresh under the lock, and the rows of ``model`` (of this
+    meeting) that match ``wanted``, in one round trip (a cast's earlier ballots)."""
+    rows = db.session.execute(
+        select(MeetingHead, model)
+        .outerjoin(model, (model.meeting_id == MeetingHead.meeting_id) & wanted)  # type: ignore[attr-defined]
+        .where(MeetingHead.meeting_id == meeting_id)
+        .execution_options(populate_existing=True)
+    ).all()
+    head = rows[0][0] if rows else None
+    return head, [row[1] for row in rows if row[1] is not None]
+
+
 def append(
-    meeting: Meeting,
+    meeting: Meeting | FrozenMeeting,
     head: MeetingHead | None,
     kind: str,
     fields: dict[str, Any],
     now: datetime | None = None,
 ) -> tuple[LogEntry, dict[str, Any]]:
-    """Sign and add the next entry; the caller holds the lock and commits."""
+    """Sign and add the next entry; the caller holds the lock and commits. ``meeting``: the
+    row, or an open meeting's frozen data (its id and key are all this reads)."""
     require_lock(meeting.id)
     # The entry's `at` has whole seconds (spec §2); so must the column beside it.
     at = (now or utcnow()).replace(microsecond=0)

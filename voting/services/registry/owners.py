@@ -57,6 +57,20 @@ def holding(phone: str, holder_id: int) -> Holding | None:
     return Holding(owner.holder, owner) if owner is not None else None
 
 
+def owners_if_member(phone: str, holder_id: int, community_id: int) -> list[Owner] | None:
+    """Every owner of holder ``holder_id`` of the community if ``phone`` is among them, else
+    None: the check before a cast and the receipt's recipients, in one query."""
+    rows = list(
+        db.session.scalars(
+            select(Owner)
+            .join(Holder, Owner.holder_id == Holder.id)
+            .where(Owner.holder_id == holder_id, Holder.community_id == community_id)
+            .order_by(Owner.id)
+        )
+    )
+    return rows if any(owner.phone == phone for owner in rows) else None
+
+
 def visible_meetings(phone: str) -> list[tuple[Holding, list[Meeting]]]:
     """Each holding with the announced (and later) meetings of its community."""
     found = []

@@ -1,0 +1,152 @@
+"""A cast does only what it must (issue 14 §1): its round trips counted at the driver, on the
+wire (tests/pgwire.py), no ping per checkout, nothing after the commit; a pooled connection
+that died while idle costs the owner nothing; an open meeting's frozen data is read once per
+worker and never served once the meeting has moved on."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import make_url
+
+from tests.helpers import make_app
+from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from tests.pgwire import PgProxy
+from voting.extensions import db
+from voting.models import Ballot, Meeting
+from voting.services.access import sessions
+from voting.services.assembly import ballots, frozen, meetings
+
+# BEGIN, the session, the meeting and the holder's owners, the lock (returning the meeting's
+# version), the head with the holder's earlier ballots, four writes, COMMIT.
+MOST_ROUND_TRIPS = 11
+MOST_STATEMENTS = 10  # the same less BEGIN (SQLAlchemy's cursor events, on both databases)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_cast_makes_few_round_trips_and_none_after_its_commit(app, make, database_url):
+    home = estate(make, [f"{60 + n}.00" for n in range(4)])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    with PgProxy(make_url(database_url).port or 5432) as proxy:
+        proxied = (
+            make_url(database_url)
+            .set(host="127.0.0.1", port=proxy.port)
+            .update_query_dict({"sslmode": "disable"})
+            .render_as_string(hide_password=False)
+        )
+        with time_machine.travel(OPENS + timedelta(hours=1), tick=True):
+            tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+            db.session.commit()
+            other = make_app(proxied, app.instance_path)
+            casts = [(t, h, f"key-{h}") for t, h in zip(tokens, holders, strict=True)]
+            # The first cast fills the worker's store and the pool; the next ones are counted.
+            answers = [_in_thread(other, meeting.id, casts[0])]
+            proxy.reset()
+            counted = []
+            for cast in casts[1:]:
+                before = proxy.round_trips
+                answers.append(_in_thread(other, meeting.id, cast))
+                counted.append(proxy.round_trips - before)
+        sent = [m.query.strip().upper() for link in proxy.links for m in link.sent if m.query]
+        with other.app_context():
+            db.engine.dispose()
+    assert [status for status, _body in answers] == [201] * len(casts)
+    assert max(counted) <= MOST_ROUND_TRIPS, counted
+    assert ";" not in sent  # no ping per checkout (psycopg's ping is an empty query)
+    assert sent[-1] == "COMMIT"  # nothing read after the last commit
+    assert not any(q.startswith(("SELECT MOTIONS", "SELECT ROLL_ENTRIES")) for q in sent[-40:])
+
+
+def _post(other, meeting_id: int, cast: tuple[str, int, str]):  # type: ignore[no-untyped-def]
+    token, holder_id, key = cast
+    answer = other.test_client().post(
+        f"/api/v1/owner/meetings/{meeting_id}/ballots",
+        json={"holder": holder_id, "choices": {"m1": "agree"}},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+    )
+    return answer.status_code, answer.get_json()
+
+
+def test_a_cast_makes_few_statements(app, make, database_url):
+    home = estate(make, [f"{60 + n}.00" for n in range(3)])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=True):
+        tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+        db.session.commit()
+        other = make_app(database_url, app.instance_path)
+        with other.app_context():
+            engine = db.engine
+        statements: list[str] = []
+        first = _in_thread(other, meeting.id, (tokens[0], holders[0], "a"))
+
+        def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            statements.append(statement.split()[0].upper())
+
+        event.listen(engine, "before_cursor_execute", count)
+        second = _in_thread(other, meeting.id, (tokens[1], holders[1], "b"))
+        event.remove(engine, "before_cursor_execute", count)
+        with other.app_context():
+            db.engine.dispose()
+    assert (first[0], second[0]) == (201, 201)
+    assert len(statements) <= MOST_STATEMENTS, statements
+    assert statements.count("SELECT") <= 4, statements
+
+
+def _in_thread(other, meeting_id: int, cast: tuple[str, int, str]):  # type: ignore[no-untyped-def]
+    found: list = []
+    thread = threading.Thread(target=lambda: found.append(_post(other, meeting_id, cast)))
+    thread.start()
+    thread.join(timeout=120)
+    return found[0]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_connection_that_died_in_the_pool_costs_the_owner_nothing(app, make, database_url):
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=True):
+        tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+        db.session.commit()
+        other = make_app(database_url, app.instance_path)
+        assert _in_thread(other, meeting.id, (tokens[0], holders[0], "a"))[0] == 201
+        # The server ends the app's idle pooled connection (a restart, a cut network).
+        with other.app_context():
+            pids = [
+                db.session.scalar(text("SELECT pg_backend_pid()"))
+            ]  # the pooled connection, checked out by this context
+            db.session.remove()
+        db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+        db.session.commit()
+        status, body = _in_thread(other, meeting.id, (tokens[1], holders[1], "b"))
+        with other.app_context():
+            db.engine.dispose()
+    assert status == 201, body
+    assert (
+        db.session.scalar(select(Ballot.seq).where(Ballot.holder_id == holders[1])) == body["seq"]
+    )
+
+
+def test_frozen_data_is_kept_per_version_and_never_past_the_close(app, make):
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0]).id
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        key = frozen.version(meeting.id, meeting.public_id, meeting.state)
+        kept = frozen.get(key)
+        assert kept is not None and holder in kept.roll and "m1" in kept.motions
+        assert frozen.get(key) is kept  # read once, then kept
+        ballots.cast(meeting.id, holder, {"m1": "agree"})
+    with time_machine.travel(CLOSES + timedelta(minutes=1), tick=False):
+        meetings.close(meeting.id)
+    closed = db.session.get(Meeting, meeting.id)
+    assert frozen.get(frozen.version(closed.id, closed.public_id, closed.state)) is None
+    # A cast prepared on the open meeting's data finds another version under the lock: refused.
+    with pytest.raises(ballots.VotingClosed):
+        ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"})

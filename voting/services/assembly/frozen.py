@@ -1,0 +1,144 @@
+"""What a cast reads that cannot change while a meeting is open, read once per worker.
+
+A meeting's title, window, revote rule, community and motions (with their documents and
+candidates) are frozen when it is announced: only a draft is edited. Its roll (``RollEntry``,
+who votes with which weight) and its signing key are frozen when it opens. So while a meeting
+is open a worker keeps all of that in memory, and a cast reads none of it again.
+
+The invalidation key is the meeting's version: its row id, public id and state, which the
+lock statement returns (``ledger.lock_state``) in the round trip a cast makes anyway. Only an
+open meeting is kept; any change of state (close, tally) is another version, which is never
+kept, so nothing stale is served. Each app keeps its own store (``app.extensions``), so a
+fresh database (a test's, a restored one) never meets another's entries. What is not frozen
+is not kept: who may vote for a holder (the registry's owners and phones) is read per cast.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from voting.extensions import db
+from voting.models import Building, Meeting, MeetingState, RollEntry, Unit
+from voting.models.registry import unit_label
+from voting.services.assembly.meetings import motions_data
+
+KEPT = 256  # open meetings a worker keeps at most (the least recently used go first)
+_STORE = "frozen_meetings"
+
+
+@dataclass(frozen=True)
+class RollRow:
+    """A holder on the frozen roll, as a receipt and its SMS show it."""
+
+    public_id: str
+    area: int
+    headcount: int
+    units: str  # the holder's units as people write them (the SMS receipt)
+
+
+@dataclass(frozen=True)
+class FrozenMeeting:
+    """An open meeting's frozen data; it stands for the ``Meeting`` row in a cast's step."""
+
+    id: int
+    public_id: str
+    community_id: int
+    title: str
+    opens_at: datetime
+    closes_at: datetime
+    is_revote_allowed: bool
+    key_fingerprint: str
+    motions: dict[str, dict[str, Any]]  # the open entry's motions, by id
+    roll: dict[int, RollRow]  # by holder row id
+    state: MeetingState = MeetingState.open
+
+
+Version = tuple[int, str, str]  # (row id, public id, state)
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.kept: OrderedDict[Version, FrozenMeeting] = OrderedDict()
+
+
+def version(meeting_id: int, public_id: str, state: str) -> Version:
+    return (meeting_id, public_id, str(state))
+
+
+def version_of(meeting: FrozenMeeting) -> Version:
+    return version(meeting.id, meeting.public_id, meeting.state)
+
+
+def get(key: Version) -> FrozenMeeting | None:
+    """The frozen data of the meeting at version ``key``: from this worker's store, else read
+    now and kept. None unless the meeting is open (nothing of other states is kept)."""
+    if key[2] != MeetingState.open:
+        return None
+    store = _store()
+    with store.lock:
+        found = store.kept.get(key)
+        if found is not None:
+            store.kept.move_to_end(key)
+            return found
+    found = _read(key[0])
+    if found is None or version_of(found) != key:
+        return None
+    with store.lock:
+        store.kept[key] = found
+        while len(store.kept) > KEPT:
+            store.kept.popitem(last=False)
+    return found
+
+
+def forget() -> None:
+    """Empty this worker's store (tests that edit frozen rows behind the services' back)."""
+    store = _store()
+    with store.lock:
+        store.kept.clear()
+
+
+def _store() -> _Store:
+    return current_app.extensions.setdefault(_STORE, _Store())
+
+
+def _read(meeting_id: int) -> FrozenMeeting | None:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.state != MeetingState.open or meeting.key_fingerprint is None:
+        return None
+    units: dict[int, list[str]] = {}
+    on_roll = select(RollEntry.holder_id).where(RollEntry.meeting_id == meeting_id)
+    labels = db.session.execute(
+        select(Unit.holder_id, Building.name, Unit.entrance, Unit.room)
+        .join(Building, Unit.building_id == Building.id)
+        .where(Unit.holder_id.in_(on_roll))
+        .order_by(Unit.id)
+    )
+    for holder_id, building, entrance, room in labels:
+        units.setdefault(holder_id, []).append(unit_label((building, entrance, room)))
+    roll = {
+        row.holder_id: RollRow(
+            row.public_id, row.area, row.headcount, "、".join(units.get(row.holder_id, ()))
+        )
+        for row in db.session.scalars(select(RollEntry).where(RollEntry.meeting_id == meeting_id))
+    }
+    return FrozenMeeting(
+        id=meeting.id,
+        public_id=meeting.public_id,
+        community_id=meeting.community_id,
+        title=meeting.title,
+        opens_at=meeting.opens_at,
+        closes_at=meeting.closes_at,
+        is_revote_allowed=meeting.is_revote_allowed,
+        key_fingerprint=meeting.key_fingerprint,
+        motions={motion["id"]: motion for motion in motions_data(meeting)},
+        roll=roll,
+        state=meeting.state,
+    )
