@@ -15,6 +15,7 @@ from voting.domain.canonical import format_area
 from voting.extensions import db
 from voting.models import Community, Role, User
 from voting.models.base import MAX_INTEGER
+from voting.services import locks
 from voting.services.access import accounts
 from voting.services.errors import ServiceError
 from voting.services.registry import estates, roll_import
@@ -28,6 +29,8 @@ keys_cli = AppGroup("keys", help="The log signing keys (on disk, never in the da
 meetings_cli = AppGroup("meetings", help="Owners' assembly meetings.")
 sms_cli = AppGroup("sms", help="Text messages: the outbox and the gateway.")
 tickets_cli = AppGroup("tickets", help="Repair, complaint, inquiry and suggestion tickets.")
+# What a periodic command prints when another host (or process) is running it right now.
+SKIPPED = "skipped: another process is running this command now"
 
 
 def register_cli(app: Flask) -> None:
@@ -238,14 +241,19 @@ def keys_show() -> None:
 
 @meetings_cli.command("close-due")
 def meetings_close_due() -> None:
-    """Open and close the meetings whose time has come (run it from cron every minute)."""
+    """Open and close the meetings whose time has come (run it from cron every minute, on
+    every host: one runs it at a time, the others skip the round)."""
     from voting.services.assembly import meetings
 
-    for meeting in meetings.due():
-        before = meeting.state
-        after = meetings.advance(meeting).state
-        if after != before:
-            click.echo(f"{meeting.public_id}: {before} -> {after}")
+    with locks.only_one("meetings close-due") as mine:
+        if not mine:
+            click.echo(SKIPPED)
+            return
+        for meeting in meetings.due():
+            before = meeting.state
+            after = meetings.advance(meeting).state
+            if after != before:
+                click.echo(f"{meeting.public_id}: {before} -> {after}")
 
 
 @sms_cli.command("outbox")
@@ -278,8 +286,12 @@ def sms_dispatch(limit: int | None) -> None:
     """Hand messages still pending (e.g. after a crash) to the configured gateway."""
     from voting.services.messaging import sms
 
-    taken = sms.dispatch_pending(limit)
-    sms.drain()
+    with locks.only_one("sms dispatch") as mine:
+        if not mine:
+            click.echo(SKIPPED)
+            return
+        taken = sms.dispatch_pending(limit)
+        sms.drain()
     click.echo(f"handed {taken} pending messages to the gateway")
 
 
@@ -350,11 +362,16 @@ def audit_command(meeting: str) -> None:
 def tickets_sweep(as_json: bool) -> None:
     """Apply the tickets' deadlines (cron, every minute): remind, escalate, close unrated.
 
-    Safe to run twice at once and after a crash: each ticket is one transaction.
+    Safe after a crash (each ticket is one transaction) and on every host (one runs it at a
+    time, the others skip the round).
     """
     from voting.services.tickets import sweep
 
-    done = sweep.sweep()
+    with locks.only_one("tickets sweep") as mine:
+        if not mine:
+            click.echo(SKIPPED)
+            return
+        done = sweep.sweep()
     if as_json:
         click.echo(json.dumps(dict(sorted(done.items())), ensure_ascii=False))
         return
