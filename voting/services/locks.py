@@ -43,7 +43,7 @@ def only_one(name: str) -> Iterator[bool]:
     time across every host sharing the database, False (at once, no waiting) for the others.
 
     Every host runs the same cron lines (``meetings close-due``, ``sms dispatch``,
-    ``tickets sweep``, ``credit overdue``): whoever comes second skips this round, the next
+    ``tickets sweep``; any job that writes): whoever comes second skips this round, the next
     one catches up. On PostgreSQL a session advisory lock, on a connection of its own (not
     the session's: commits inside the job neither release it nor leave it on a pooled
     connection), so a process that dies lets go with its connection. On SQLite (one host)
