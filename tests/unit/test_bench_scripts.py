@@ -39,6 +39,9 @@ def test_verify_benchmark_prints_its_figures():
     )
     assert float(figure(output, rf"^ratio\s+({NUMBER})%")) > 0
     assert float(figure(output, rf"^peak memory\s+({NUMBER}) MiB: main")) > 0
+    # Both shapes, each measured from the verifier's start to its exit.
+    assert re.findall(r"^-- (\w+)$", output, re.MULTILINE) == ["revotes", "distinct"]
+    assert len(re.findall(r"^verify time .* \(start to exit, as run\)$", output, re.M)) == 2
 
 
 def test_cast_benchmark_runs_a_tiny_sqlite_round_and_prints_its_json():
