@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -32,6 +33,9 @@ from sqlalchemy.schema import Table
 from voting.domain.canonical import ZERO_HASH
 from voting.domain.credit import DEFAULT_CATEGORIES
 from voting.models.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from voting.models.registry import Community
 
 
 class PersonRole(enum.StrEnum):
@@ -119,6 +123,7 @@ class ServiceContract(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     firm: Mapped[Firm] = relationship()
+    community: Mapped[Community] = relationship()
     project_manager: Mapped[Person | None] = relationship()
 
     @property
@@ -247,6 +252,7 @@ class CreditRecord(Base):
 
     firm: Mapped[Firm] = relationship()
     person: Mapped[Person | None] = relationship()
+    community: Mapped[Community | None] = relationship()
     category: Mapped[CreditCategory] = relationship()
     corrections: Mapped[list[CreditCorrection]] = relationship(
         back_populates="record", order_by="CreditCorrection.id"

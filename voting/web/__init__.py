@@ -68,6 +68,7 @@ def register_web(app: Flask) -> None:
         bureau,
         committee,
         credit,
+        credit_staff,
         errors,
         log,
         main,
@@ -84,6 +85,7 @@ def register_web(app: Flask) -> None:
 
     for module in (main, auth, bureau, committee, credit, meetings, paper, owner, public, log):
         app.register_blueprint(module.bp)
+    app.register_blueprint(credit_staff.bp)
     for module in (owner_tickets, tickets, ticket_figures):
         app.register_blueprint(module.bp)
     app.register_blueprint(results.bp)

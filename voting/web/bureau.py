@@ -21,6 +21,7 @@ from voting.extensions import db
 from voting.models import Community, District, Role, StreetOffice, User
 from voting.services.access import accounts, authenticators
 from voting.services.assembly import certify, checkpoints
+from voting.services.credit import firms
 from voting.services.errors import ServiceError
 from voting.services.messaging import sms
 from voting.services.registry import estates
@@ -97,6 +98,7 @@ def staff() -> ResponseReturnValue:
         users=users,
         offices={office.id: office for office in offices},
         communities={community.id: community for community in communities},
+        firms={firm.id: firm for firm in firms.firms()},
     )
 
 
@@ -118,7 +120,7 @@ def create_staff() -> ResponseReturnValue:
 def grant(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     role_text = request.form.get("role", "")
-    if role_text not in {Role.street.value, Role.committee.value, Role.bureau.value}:
+    if role_text not in {r.value for r in Role}:
         flash(_("请选择角色"), "error")
         return redirect(url_for("bureau.staff"))
     role = Role(role_text)
@@ -130,6 +132,7 @@ def grant(user_id: int) -> ResponseReturnValue:
             granted_by=g.user,
             street_office_id=scope_id if role is Role.street else None,
             community_id=scope_id if role is Role.committee else None,
+            firm_id=scope_id if role is Role.firm else None,
         ),
         _("已授权"),
         url_for("bureau.staff"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -106,3 +106,14 @@ def local_input(moment: datetime | None) -> str:
         return ""
     zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
     return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def form_date(text: str | None) -> date | None:
+    """A ``date`` form field: None when empty; a refusal when it is not a real date."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(_("日期格式应为 年-月-日，如 2026-03-10")) from None

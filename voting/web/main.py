@@ -46,6 +46,8 @@ def home_for_staff() -> str:
     user = g.user
     if scope.has_role(user, Role.bureau):
         return url_for("bureau.overview")
+    if all(grant.role == Role.firm for grant in user.grants) and user.grants:
+        return url_for("credit_staff.firm_home")
     managed = scope.managed_communities(user)
     if len(managed) == 1 and not scope.has_role(user, Role.street):
         return url_for("committee.community", community_id=managed[0].id)

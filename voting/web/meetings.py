@@ -40,7 +40,7 @@ from voting.services.assembly import (
     paper,
     rulesets,
 )
-from voting.services.credit import firms
+from voting.services.credit import contracts, firms
 from voting.services.errors import InvalidInput
 from voting.web.downloads import send_spooled
 from voting.web.forms import attempt, confirmed, form_int, local_datetime, local_input
@@ -133,6 +133,7 @@ def _show_page(
         attestations=certify.attestations(meeting),
         is_street=scope.has_role(g.user, Role.street),
         is_bureau=scope.has_role(g.user, Role.bureau),
+        contract_offers=contracts.offers(meeting.id, g.user),
         document_url=lambda upload_id: url_for(
             "meetings.document", meeting_id=meeting.id, upload_id=upload_id
         ),

@@ -46,6 +46,49 @@ def record(
 ) -> ServiceContract:
     """Record a contract (use case): the bureau for any estate, a street office for the
     estates of its street, a committee for its own; ``by`` None is the system (demo)."""
+    contract = _record(
+        community_id,
+        firm_id,
+        starts_on,
+        ends_on,
+        project_manager_id=project_manager_id,
+        motion_id=motion_id,
+        by=by,
+    )
+    db.session.commit()
+    return contract
+
+
+def record_for_motion(
+    meeting_id: int,
+    motion_id: int,
+    starts_on: date | None,
+    ends_on: date | None,
+    *,
+    by: User | None = None,
+) -> ServiceContract:
+    """Record the contract a certified, passed item-4 hiring motion decided (use case): the
+    meeting page's offer; the firm is the motion's."""
+    motion = db.session.get(Motion, motion_id)
+    if motion is None or motion.meeting_id != meeting_id:
+        raise NotFound(_("找不到该议题"), "motion_id")
+    contract = _record(
+        motion.meeting.community_id, None, starts_on, ends_on, motion_id=motion.id, by=by
+    )
+    db.session.commit()
+    return contract
+
+
+def _record(
+    community_id: int,
+    firm_id: int | None,
+    starts_on: date | None,
+    ends_on: date | None,
+    *,
+    project_manager_id: int | None = None,
+    motion_id: int | None = None,
+    by: User | None = None,
+) -> ServiceContract:
     community = _community(community_id, by)
     motion = hiring_motion(motion_id, community) if motion_id is not None else None
     if motion is not None:
@@ -82,7 +125,7 @@ def record(
         recorded_by_id=by.id if by else None,
     )
     db.session.add(contract)
-    db.session.commit()
+    db.session.flush()
     return contract
 
 
@@ -150,7 +193,7 @@ def hiring_motion(motion_id: int, community: Community) -> Motion:
     motion = db.session.get(Motion, motion_id)
     if motion is None or motion.meeting.community_id != community.id:
         raise NotFound(_("找不到该议题"), "motion_id")
-    if motion.item != 4 or motion.firm_action != FirmAction.hire or motion.firm_id is None:
+    if not is_hiring(motion):
         raise InvalidInput(_("该议题不是选聘物业服务企业的议题"), "motion_id")
     if motion.meeting.certified_at is None:
         raise Conflict(_("会议结果尚未经住房城乡建设部门核验"), "motion_id")
@@ -162,6 +205,14 @@ def hiring_motion(motion_id: int, community: Community) -> Motion:
     if linked is not None:
         raise Conflict(_("该议题已登记了服务合同"), "motion_id")
     return motion
+
+
+def is_hiring(motion: Motion) -> bool:
+    """An item-4 motion naming a firm, not marked as dismissing it (a motion made before
+    motions said hire or dismiss names the firm it hires)."""
+    return (
+        motion.item == 4 and motion.firm_id is not None and motion.firm_action != FirmAction.dismiss
+    )
 
 
 def passed(motion: Motion) -> bool:
@@ -187,11 +238,11 @@ def offers(meeting_id: int, user: User) -> list[Offer]:
     if meeting is None or meeting.certified_at is None or not may_record(user, meeting.community):
         return []
     for motion in meeting.motions:
-        if motion.item == 4 and motion.firm_action == FirmAction.hire and motion.firm is not None:
+        if is_hiring(motion):
             linked = db.session.scalar(
                 select(ServiceContract.id).where(ServiceContract.motion_id == motion.id)
             )
-            if linked is None and passed(motion):
+            if linked is None and motion.firm is not None and passed(motion):
                 found.append(Offer(motion, motion.firm))
     return found
 

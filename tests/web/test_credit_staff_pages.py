@@ -1,0 +1,203 @@
+"""The staff pages that write credit (issue 11 §1–§4): through the real forms, CSRF and all.
+Firm staff of one firm see nothing of another; a street office records only in its street;
+a certified hiring motion offers its contract on the meeting page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from io import BytesIO
+
+from sqlalchemy import func, select
+
+from tests.certified_builders import attest
+from tests.helpers import csrf_from, sign_in
+from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from voting.extensions import db
+from voting.models import CreditRecord, ServiceContract, StreetOffice
+from voting.services.assembly import ballots, certify, meetings
+from voting.services.credit import firms, penalties, records
+
+CODES = ["91350100M000100Y43", "914403001922038216"]
+
+
+def _firm(n: int = 0):  # type: ignore[no-untyped-def]
+    return firms.add_firm(f"测试物业{n}公司", CODES[n], "重庆市渝中区", date(2015, 1, 1))
+
+
+def _post(client, page: str, action: str, data: dict, **extra):  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get(page).get_data(as_text=True))
+    return client.post(action, data={**data, "csrf_token": token}, **extra)
+
+
+def _record_form(community_id: int | str = "") -> dict:
+    return {
+        "category": "B-CONTRACT",
+        "community_id": str(community_id),
+        "person_id": "",
+        "fact_date": "2026-03-10",
+        "authority": "渝中区住建委",
+        "document_number": "渝中住建〔2026〕3号",
+        "description": "未按合同清运垃圾",
+        "points": "",
+        "valid_until": "",
+    }
+
+
+def test_the_bureau_records_with_evidence_and_sees_the_grade_chart(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    firm, clerk = _firm(), make.user("bureau")
+    sign_in(client, clerk)
+    page = f"/staff/firms/{firm.id}"
+    form = {**_record_form(), "evidence": (BytesIO(b"%PDF-1.4 x"), "决定书.pdf")}
+    answer = _post(client, page, f"{page}/records", form, content_type="multipart/form-data")
+    assert answer.status_code == 302
+    row = db.session.scalar(select(CreditRecord))
+    assert row is not None and row.points == 500 and row.recorded_by_id == clerk.id
+    html = client.get(page).get_data(as_text=True)
+    assert (
+        "<svg" in html and "近 24 个月信用评分" in html and "未按物业服务合同约定提供服务" in html
+    )
+    evidence = client.get(f"/staff/credit-records/{row.id}/evidence")
+    assert evidence.status_code == 200 and evidence.data == b"%PDF-1.4 x"
+    evidence.close()
+
+
+def test_firm_staff_see_their_firm_and_nothing_of_another(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    mine, theirs = _firm(0), _firm(1)
+    community, other = make.community(), make.community()
+    from voting.services.credit import contracts
+
+    contracts.record(community.id, mine.id, date(2025, 1, 1), date(2030, 12, 31))
+    contracts.record(other.id, mine.id, date(2020, 1, 1), date(2021, 12, 31))  # ended
+    own = records.record(
+        mine.id, "B-FEES", date(2026, 3, 1), "区住建委", "1号", "违规收费",
+        evidence=("a.pdf", b"%PDF-1.4 a"),
+    )  # fmt: skip
+    foreign = records.record(
+        theirs.id, "B-FEES", date(2026, 3, 1), "区住建委", "2号", "违规收费",
+        evidence=("b.pdf", b"%PDF-1.4 b"),
+    )  # fmt: skip
+    staff = make.user("firm", mine)
+    assert sign_in(client, staff).status_code == 302
+    assert client.get("/").headers["Location"].endswith("/firm")
+    assert client.get("/firm").headers["Location"].endswith(f"/staff/firms/{mine.id}")
+    html = client.get(f"/staff/firms/{mine.id}").get_data(as_text=True)
+    assert community.name in html and other.name not in html  # only contracts in force
+    assert "违规收取费用" in html
+    for path in (
+        f"/staff/firms/{theirs.id}",
+        f"/staff/credit-records/{foreign.id}",
+        f"/staff/credit-records/{foreign.id}/evidence",
+    ):
+        with client.get(path) as answer:
+            assert answer.status_code == 404, path
+    with client.get(f"/staff/credit-records/{own.id}/evidence") as evidence:
+        assert evidence.status_code == 200
+    page = f"/staff/credit-records/{own.id}"
+    answer = _post(client, page, f"{page}/objections", {"text": "已退还多收费用"})
+    assert answer.status_code == 302
+    assert "已退还多收费用" in client.get(page).get_data(as_text=True)
+    _post(client, page, f"/staff/credit-records/{foreign.id}/objections", {"text": "x"})
+    assert records.visible(foreign.id, make.user("bureau")).objections == []
+    assert client.get("/bureau/penalties").status_code == 403
+
+
+def test_a_street_office_records_only_in_its_street(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    firm = _firm()
+    mine, theirs = make.community(), make.community()
+    auditor = make.user("street", db.session.get(StreetOffice, mine.street_office_id))
+    sign_in(client, auditor)
+    page = f"/staff/firms/{firm.id}"
+    html = client.get(page).get_data(as_text=True)
+    assert mine.name in html and theirs.name not in html
+    _post(client, page, f"{page}/records", _record_form(theirs.id))
+    _post(client, page, f"{page}/records", _record_form(""))
+    assert db.session.scalar(select(func.count(CreditRecord.id))) == 0
+    _post(client, page, f"{page}/records", _record_form(mine.id))
+    row = db.session.scalar(select(CreditRecord))
+    assert row is not None and row.community_id == mine.id
+    staff = make.user("firm", firm)
+    objection = records.object_to(row.id, "异议", staff)
+    record_page = f"/staff/credit-records/{row.id}"
+    _post(
+        client,
+        record_page,
+        f"{record_page}/objections/{objection.id}/answer",
+        {"text": "维持原记录"},
+    )
+    assert "维持原记录" in client.get(record_page).get_data(as_text=True)
+
+
+def test_the_bureau_sees_penalties_near_or_past_their_deadline(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    firm = _firm()
+    overdue = penalties.record(
+        firm.id, "渝建罚〔2026〕1号", "案一", "由", "据", "罚款", date(2026, 11, 2), "市住建委",
+        legal_representative="甲", publish=False,
+    )  # fmt: skip
+    sign_in(client, make.user("bureau"))
+    html = client.get("/bureau/penalties").get_data(as_text=True)
+    assert "渝建罚〔2026〕1号" in html and "已超期" in html
+    _post(
+        client,
+        "/bureau/penalties",
+        f"/bureau/penalties/{overdue.id}/publish",
+        {"confirm": "yes"},
+    )
+    db.session.expire_all()
+    assert penalties.penalty(overdue.id).published_at is not None
+    answer = _post(
+        client,
+        "/bureau/penalties",
+        "/bureau/penalties",
+        {
+            "firm_id": str(firm.id),
+            "decision_number": "渝建罚〔2026〕2号",
+            "case_name": "案二",
+            "reason": "由",
+            "basis": "据",
+            "result": "警告",
+            "decided_on": "2026-12-01",
+            "authority": "市住建委",
+            "legal_representative": "甲",
+            "publish": "yes",
+        },
+    )
+    assert answer.status_code == 302
+    assert len(penalties.published(firm.id)) == 2
+
+
+def test_a_certified_hiring_motion_offers_its_contract(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    firm = _firm()
+    home = estate(make, ["100.00", "80.00"])
+    motion = {"kind": "approval", "item": 4, "title": "选聘物业服务企业", "firm_id": firm.id}
+    meeting = open_meeting(home, [motion])
+    for phone in home.phones:
+        ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree"}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+    bureau = make.user("bureau")
+    attest(meeting, make.user("street", home.community.street_office), bureau)
+    page = f"/meetings/{meeting.id}"
+    sign_in(client, home.committee)
+    assert "登记物业服务合同" not in client.get(page).get_data(as_text=True)  # not certified
+    certify.certify(meeting, bureau, now=CLOSES + timedelta(days=2))
+    assert "登记物业服务合同" in client.get(page).get_data(as_text=True)
+    action = f"{page}/motions/{meeting.motions[0].id}/contract"
+    _post(client, page, action, {"starts_on": "2027-01-01", "ends_on": "2029-12-31"})
+    contract = db.session.scalar(select(ServiceContract))
+    assert contract is not None
+    assert (contract.firm_id, contract.motion_id) == (firm.id, meeting.motions[0].id)
+    assert "登记物业服务合同" not in client.get(page).get_data(as_text=True)
+
+
+def test_the_bureau_grants_a_firm_staff_account(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    firm, clerk = _firm(), make.user("bureau")
+    newcomer = make.user()
+    sign_in(client, clerk)
+    _post(
+        client,
+        "/bureau/staff",
+        f"/bureau/staff/{newcomer.id}/grants",
+        {"role": "firm", "scope_id": str(firm.id)},
+    )
+    db.session.expire_all()
+    assert [(g.role, g.firm_id) for g in newcomer.grants] == [("firm", firm.id)]
+    assert firm.name in client.get("/bureau/staff").get_data(as_text=True)

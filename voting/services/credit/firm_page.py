@@ -1,0 +1,123 @@
+"""What a staff member's page of one firm holds, in their scope.
+
+The bureau sees and writes everything; a street office sees the firm (it records
+facts in its street about any firm serving there) and the records of its street;
+the firm's own staff see their firm's records, penalties and the estates it
+serves under a contract in force, and nothing of any other firm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from voting.extensions import db
+from voting.models import (
+    Community,
+    CreditCategory,
+    CreditRecord,
+    Firm,
+    FirmPosition,
+    Penalty,
+    Role,
+    ServiceContract,
+    Upload,
+    User,
+)
+from voting.services.access import scope
+from voting.services.credit import contracts, grades, penalties, people, records, register
+from voting.services.errors import NotFound
+
+
+@dataclass(frozen=True)
+class FirmPage:
+    firm: Firm
+    today: date
+    grade: grades.FirmGrade
+    history: list[grades.FirmGrade]
+    positions: list[FirmPosition]
+    contracts: list[ServiceContract]
+    records: list[CreditRecord]
+    penalties: list[Penalty]
+    categories: list[CreditCategory]
+    writable_communities: list[Community]  # where the user may record facts and contracts
+    is_bureau: bool
+    is_writer: bool
+    is_own_firm: bool
+
+
+def visible_firm(user: User, firm_id: int) -> Firm:
+    """The firm if ``user`` may open its staff page; else not found (another firm's)."""
+    firm = db.session.get(Firm, firm_id)
+    if firm is None or not scope.may_see_firm(user, firm_id):
+        raise NotFound(_("找不到该企业"))
+    return firm
+
+
+def page(user: User, firm_id: int) -> FirmPage:
+    firm = visible_firm(user, firm_id)
+    today = register.local_day()
+    is_bureau = scope.has_role(user, Role.bureau)
+    is_street = scope.has_role(user, Role.street)
+    own = firm.id in scope.firm_ids(user)
+    if is_bureau or is_street:
+        served = contracts.of_firm(firm.id)
+    else:  # the firm's own staff: the estates it serves now
+        served = contracts.of_firm(firm.id, today)
+    writable = _writable_communities(user) if (is_bureau or is_street) else []
+    return FirmPage(
+        firm=firm,
+        today=today,
+        grade=grades.grade_of(firm.id, today),
+        history=grades.history(firm.id, today),
+        positions=people.positions(firm.id),
+        contracts=served,
+        records=records.of_firm(firm.id, user),
+        penalties=_penalties(firm.id, is_bureau),
+        categories=records.categories() if is_bureau or is_street else [],
+        writable_communities=writable,
+        is_bureau=is_bureau,
+        is_writer=is_bureau or is_street,
+        is_own_firm=own,
+    )
+
+
+def _penalties(firm_id: int, is_bureau: bool) -> list[Penalty]:
+    if not is_bureau:
+        return penalties.published(firm_id)
+    return list(
+        db.session.scalars(
+            select(Penalty).where(Penalty.firm_id == firm_id).order_by(Penalty.decided_on.desc())
+        )
+    )
+
+
+def _writable_communities(user: User) -> list[Community]:
+    if scope.has_role(user, Role.bureau):
+        return list(db.session.scalars(select(Community).order_by(Community.name)))
+    streets = [g.street_office_id for g in user.grants if g.role == Role.street]
+    return list(
+        db.session.scalars(
+            select(Community)
+            .where(Community.street_office_id.in_(streets))
+            .order_by(Community.name)
+        )
+    )
+
+
+def own_firms(user: User) -> list[Firm]:
+    """The firms ``user`` is staff of."""
+    ids = scope.firm_ids(user)
+    return list(db.session.scalars(select(Firm).where(Firm.id.in_(ids)).order_by(Firm.name)))
+
+
+def evidence(user: User, record_id: int) -> Upload:
+    """A record's evidence file, to those who may open the record."""
+    found = records.visible(record_id, user)
+    upload = db.session.get(Upload, found.evidence_id) if found.evidence_id else None
+    if upload is None:
+        raise NotFound(_("该记录没有证据文件"))
+    return upload

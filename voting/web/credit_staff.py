@@ -1,0 +1,369 @@
+"""Staff pages for writing credit: a firm's page (people, contracts, records, penalties),
+a record's page (corrections, objections, answers), the bureau's penalties and scoring
+schemes, and the firm account's home. Thin: every rule is in ``services.credit``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Blueprint, g, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from voting.domain.credit import parse_points
+from voting.models import Role
+from voting.services import uploads
+from voting.services.credit import (
+    contracts,
+    firm_page,
+    firms,
+    penalties,
+    people,
+    records,
+    schemes,
+)
+from voting.services.credit.grades import FirmGrade
+from voting.services.errors import InvalidInput, NotFound
+from voting.web.credit_chart import grade_chart
+from voting.web.forms import attempt, confirmed, form_date, form_int
+from voting.web.guards import staff_required
+
+bp = Blueprint("credit_staff", __name__)
+WRITERS = (Role.bureau, Role.street)
+
+
+@bp.app_template_global("grade_chart")
+def _grade_chart(history: Sequence[FirmGrade]) -> Markup:
+    return grade_chart(history)
+
+
+def _firm_url(firm_id: int) -> str:
+    return url_for("credit_staff.firm", firm_id=firm_id)
+
+
+def _points(text: str | None) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    points = parse_points(text)
+    if points is None:
+        raise InvalidInput(_("分值须在 0 至 100 之间，最多两位小数"), "points")
+    return points
+
+
+def _optional_id(name: str) -> int | None:
+    value = form_int(request.form.get(name))
+    return value or None
+
+
+# --- a firm --------------------------------------------------------------------------------
+
+
+@bp.get("/staff/firms/<int:firm_id>")
+@staff_required(Role.bureau, Role.street, Role.firm)
+def firm(firm_id: int) -> ResponseReturnValue:
+    return render_template(
+        "credit/staff_firm.html",
+        page=firm_page.page(g.user, firm_id),
+        roles={
+            "legal_representative": _("法定代表人"),
+            "principal": _("主要负责人"),
+            "project_manager": _("项目经理"),
+        },
+    )
+
+
+@bp.get("/firm")
+@staff_required(Role.firm)
+def firm_home() -> ResponseReturnValue:
+    """A firm account lands on its firm's page."""
+    own = firm_page.own_firms(g.user)
+    if not own:
+        raise NotFound(_("找不到该企业"))
+    return redirect(_firm_url(own[0].id))
+
+
+@bp.post("/staff/firms/<int:firm_id>/registration")
+@staff_required(Role.bureau)
+def registration(firm_id: int) -> ResponseReturnValue:
+    form = request.form
+    return attempt(
+        lambda: firms.update_registration(
+            firm_id, form.get("registered_address", ""), form_date(form.get("established_on"))
+        ),
+        _("已更新登记信息"),
+        _firm_url(firm_id),
+    )
+
+
+@bp.post("/staff/firms/<int:firm_id>/people")
+@staff_required(Role.bureau)
+def add_person(firm_id: int) -> ResponseReturnValue:
+    form = request.form
+    return attempt(
+        lambda: people.add(
+            firm_id,
+            form.get("name", ""),
+            form.get("id_number", ""),
+            form.get("role", ""),
+            form_date(form.get("started_on")),
+            g.user,
+        ),
+        _("已登记任职"),
+        _firm_url(firm_id),
+    )
+
+
+@bp.post("/staff/positions/<int:position_id>/end")
+@staff_required(Role.bureau)
+def end_position(position_id: int) -> ResponseReturnValue:
+    firm_id = form_int(request.form.get("firm_id"))
+    return attempt(
+        lambda: people.end(position_id, form_date(request.form.get("ended_on"))),
+        _("已登记离任"),
+        _firm_url(firm_id),
+    )
+
+
+@bp.post("/staff/firms/<int:firm_id>/contracts")
+@staff_required(*WRITERS)
+def add_contract(firm_id: int) -> ResponseReturnValue:
+    form = request.form
+    return attempt(
+        lambda: contracts.record(
+            form_int(form.get("community_id")),
+            firm_id,
+            form_date(form.get("starts_on")),
+            form_date(form.get("ends_on")),
+            project_manager_id=_optional_id("project_manager_id"),
+            by=g.user,
+        ),
+        _("已登记服务合同"),
+        _firm_url(firm_id),
+    )
+
+
+@bp.post("/staff/contracts/<int:contract_id>/terminate")
+@staff_required(*WRITERS, Role.committee)
+def terminate_contract(contract_id: int) -> ResponseReturnValue:
+    firm_id = form_int(request.form.get("firm_id"))
+    return attempt(
+        confirmed(
+            lambda: contracts.terminate(
+                contract_id, form_date(request.form.get("terminated_on")), g.user
+            )
+        ),
+        _("已登记合同提前终止"),
+        _firm_url(firm_id),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/motions/<int:motion_id>/contract")
+@staff_required(*WRITERS, Role.committee)
+def contract_from_motion(meeting_id: int, motion_id: int) -> ResponseReturnValue:
+    """The meeting page's offer: record the contract a certified hiring motion decided."""
+    form = request.form
+    return attempt(
+        lambda: contracts.record_for_motion(
+            meeting_id,
+            motion_id,
+            form_date(form.get("starts_on")),
+            form_date(form.get("ends_on")),
+            by=g.user,
+        ),
+        _("已登记服务合同"),
+        url_for("meetings.show", meeting_id=meeting_id),
+    )
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+@bp.post("/staff/firms/<int:firm_id>/records")
+@staff_required(*WRITERS)
+def add_record(firm_id: int) -> ResponseReturnValue:
+    form = request.form
+    upload = request.files.get("evidence")
+    evidence = (upload.filename or "", upload.read()) if upload and upload.filename else None
+
+    def run() -> object:
+        return records.record(
+            firm_id,
+            form.get("category", ""),
+            form_date(form.get("fact_date")),
+            form.get("authority", ""),
+            form.get("document_number", ""),
+            form.get("description", ""),
+            person_id=_optional_id("person_id"),
+            community_id=_optional_id("community_id"),
+            points=_points(form.get("points")),
+            valid_until=form_date(form.get("valid_until")),
+            evidence=evidence,
+            by=g.user,
+        )
+
+    return attempt(run, _("已记录"), _firm_url(firm_id))
+
+
+@bp.get("/staff/credit-records/<int:record_id>")
+@staff_required(Role.bureau, Role.street, Role.firm)
+def record(record_id: int) -> ResponseReturnValue:
+    found = records.visible(record_id, g.user)
+    return render_template(
+        "credit/record.html",
+        record=found,
+        is_writer=records.is_writer(g.user, found),
+        is_firm_staff=records.is_firm_staff(g.user, found),
+    )
+
+
+@bp.get("/staff/credit-records/<int:record_id>/evidence")
+@staff_required(Role.bureau, Role.street, Role.firm)
+def evidence(record_id: int) -> ResponseReturnValue:
+    upload = firm_page.evidence(g.user, record_id)
+    return send_file(
+        uploads.path_of(upload.sha256),
+        mimetype=upload.content_type,
+        download_name=upload.filename,
+        as_attachment=upload.content_type == "application/pdf",
+    )
+
+
+def _record_url(record_id: int) -> str:
+    return url_for("credit_staff.record", record_id=record_id)
+
+
+@bp.post("/staff/credit-records/<int:record_id>/revoke")
+@staff_required(*WRITERS)
+def revoke(record_id: int) -> ResponseReturnValue:
+    form = request.form
+    return attempt(
+        confirmed(
+            lambda: records.revoke(
+                record_id,
+                form.get("reason", ""),
+                form.get("authority", ""),
+                form.get("document_number", ""),
+                effective_on=form_date(form.get("effective_on")),
+                by=g.user,
+            )
+        ),
+        _("已撤销该记录"),
+        _record_url(record_id),
+    )
+
+
+@bp.post("/staff/credit-records/<int:record_id>/rectify")
+@staff_required(*WRITERS)
+def rectify(record_id: int) -> ResponseReturnValue:
+    form = request.form
+    return attempt(
+        confirmed(
+            lambda: records.rectify(
+                record_id,
+                form.get("reason", ""),
+                form.get("authority", ""),
+                form.get("document_number", ""),
+                effective_on=form_date(form.get("effective_on")),
+                by=g.user,
+            )
+        ),
+        _("已确认整改"),
+        _record_url(record_id),
+    )
+
+
+@bp.post("/staff/credit-records/<int:record_id>/objections")
+@staff_required(Role.firm)
+def object_to(record_id: int) -> ResponseReturnValue:
+    return attempt(
+        lambda: records.object_to(record_id, request.form.get("text", ""), g.user),
+        _("已提交异议"),
+        _record_url(record_id),
+    )
+
+
+@bp.post("/staff/credit-records/<int:record_id>/objections/<int:objection_id>/answer")
+@staff_required(*WRITERS)
+def answer(record_id: int, objection_id: int) -> ResponseReturnValue:
+    return attempt(
+        lambda: records.answer(objection_id, request.form.get("text", ""), g.user),
+        _("已答复异议"),
+        _record_url(record_id),
+    )
+
+
+# --- the bureau: penalties and schemes -------------------------------------------------------
+
+
+@bp.get("/bureau/penalties")
+@staff_required(Role.bureau)
+def penalty_list() -> ResponseReturnValue:
+    return render_template(
+        "credit/penalties.html",
+        warnings=penalties.warnings(),
+        drafts=penalties.drafts(),
+        published=penalties.published()[:50],
+        firms=firms.firms(),
+        is_late=penalties.is_late,
+    )
+
+
+@bp.post("/bureau/penalties")
+@staff_required(Role.bureau)
+def add_penalty() -> ResponseReturnValue:
+    form = request.form
+    return attempt(
+        lambda: penalties.record(
+            form_int(form.get("firm_id")),
+            form.get("decision_number", ""),
+            form.get("case_name", ""),
+            form.get("reason", ""),
+            form.get("basis", ""),
+            form.get("result", ""),
+            form_date(form.get("decided_on")),
+            form.get("authority", ""),
+            legal_representative=(form.get("legal_representative") or "").strip() or None,
+            publish=form.get("publish") == "yes",
+            by=g.user,
+        ),
+        _("已登记行政处罚"),
+        url_for("credit_staff.penalty_list"),
+    )
+
+
+@bp.post("/bureau/penalties/<int:penalty_id>/publish")
+@staff_required(Role.bureau)
+def publish_penalty(penalty_id: int) -> ResponseReturnValue:
+    return attempt(
+        confirmed(lambda: penalties.publish(penalty_id, g.user)),
+        _("已公示"),
+        url_for("credit_staff.penalty_list"),
+    )
+
+
+@bp.get("/bureau/credit-schemes")
+@staff_required(Role.bureau)
+def scheme_list() -> ResponseReturnValue:
+    return render_template(
+        "credit/schemes.html", schemes=schemes.rows(), default_rules=schemes.default_rules_text()
+    )
+
+
+@bp.post("/bureau/credit-schemes")
+@staff_required(Role.bureau)
+def add_scheme() -> ResponseReturnValue:
+    form = request.form
+    return attempt(
+        confirmed(
+            lambda: schemes.add(
+                form.get("name", ""),
+                form_date(form.get("effective_from")),
+                form.get("rules", ""),
+                g.user,
+            )
+        ),
+        _("已发布评分办法"),
+        url_for("credit_staff.scheme_list"),
+    )
