@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from voting.domain.canonical import format_area, parse_time
 from voting.domain.identifiers import mask_mobile
-from voting.extensions import LANGUAGES, db
+from voting.extensions import LANGUAGES
 from voting.models import (
     AreaSource,
     Channel,
@@ -24,11 +24,10 @@ from voting.models import (
     MeetingForm,
     MeetingState,
     UnitKind,
-    User,
 )
 from voting.models.base import MAX_INTEGER
-from voting.services.access import sessions
 from voting.web.forms import field_error
+from voting.web.guards import signed_in
 
 
 class RowIdConverter(IntegerConverter):
@@ -126,16 +125,11 @@ def _load_principal() -> None:
     g.owner_phone = None
     if request.endpoint == "static":
         return
-    settings = current_app.config["SETTINGS"]
-    found = sessions.resolve(
-        session.get("sid"), settings.session_idle_minutes, settings.session_max_hours
-    )
+    found = signed_in(session.get("sid"))
     if found is None:
         session.pop("sid", None)
         return
-    if found.user_id is not None:
-        user = db.session.get(User, found.user_id)
-        g.user = user if user is not None and user.is_active else None
+    g.user = found.user
     g.owner_phone = found.owner_phone
 
 

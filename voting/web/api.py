@@ -33,14 +33,15 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from voting.domain.canonical import EncodingError, format_area, format_time, parse_time
 from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import RuleSet, explain_quorum
-from voting.extensions import csrf, db, limiter
-from voting.models import Meeting, MeetingState, Motion, User
-from voting.services import dropped
+from voting.extensions import csrf, limiter
+from voting.models import Meeting, MeetingState, Motion
+from voting.services import dropped, transaction
 from voting.services.access import accounts, authenticators, scope, sessions, sign_in_codes
 from voting.services.assembly import ballots, meetings
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from voting.services.registry import owners
 from voting.web import jsonbody
+from voting.web.guards import signed_in
 from voting.web.meetings import send_bundle
 from voting.web.openapi import DOCUMENT, PATH_PARAMETERS, operations
 from voting.web.qr import receipt_check_url
@@ -153,15 +154,10 @@ def _authenticate(audience: str) -> None:
     token = _bearer()
     if token is None:
         raise Unauthorized(_("请先登录：在 Authorization 头中提供 Bearer 令牌"))
-    settings = current_app.config["SETTINGS"]
-    found = sessions.resolve(token, settings.session_idle_minutes, settings.session_max_hours)
+    found = signed_in(token)
     if found is None:
         raise InvalidToken(_("登录已失效或已退出，请重新登录"))
-    if found.user_id is not None:
-        user = db.session.get(User, found.user_id)
-        if user is None or not user.is_active:
-            raise InvalidToken(_("登录已失效或已退出，请重新登录"))
-        g.user = user
+    g.user = found.user
     g.owner_phone = found.owner_phone
     g.token = token
     if audience == "owner" and g.owner_phone is None:
@@ -195,7 +191,7 @@ def _end_transaction() -> None:
     """Roll back whatever the request left open, on a connection that may be dead: an error
     here must not replace the answer."""
     try:
-        db.session.rollback()
+        transaction.roll_back()
     except Exception:
         current_app.logger.warning("api: rollback failed on %s %s", request.method, request.path)
 

@@ -32,7 +32,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from voting.domain.identifiers import mask_mobile
-from voting.extensions import db, limiter
+from voting.extensions import limiter
 from voting.models import User
 from voting.services.access import accounts, authenticators, sessions, sign_in_codes
 from voting.services.errors import ServiceError
@@ -96,8 +96,7 @@ def _half_signed_in() -> User | None:
     step = session.get("second_step")
     if not isinstance(step, dict) or time.time() - step.get("at", 0) > SECOND_STEP_SECONDS:
         return None
-    user = db.session.get(User, step.get("user", 0))
-    return user if user is not None and user.is_active else None
+    return accounts.active_user(step.get("user"))
 
 
 def _back_to_password() -> ResponseReturnValue:

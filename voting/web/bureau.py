@@ -14,11 +14,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from voting.extensions import db
-from voting.models import Community, District, Role, StreetOffice, User
+from voting.models import Role, StreetOffice, User
 from voting.services.access import accounts, authenticators
 from voting.services.assembly import certify, checkpoints
 from voting.services.credit import firms
@@ -34,14 +32,8 @@ bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 @bp.get("/")
 @staff_required(Role.bureau)
 def overview() -> ResponseReturnValue:
-    districts = list(
-        db.session.scalars(
-            select(District)
-            .options(selectinload(District.street_offices).selectinload(StreetOffice.communities))
-            .order_by(District.city, District.name)
-        )
-    )
-    totals = estates.totals_by_community(db.session.scalars(select(Community.id)))
+    districts = estates.districts()
+    totals = estates.totals_by_community(c.id for c in estates.communities())
     return render_template("bureau/overview.html", districts=districts, totals=totals)
 
 
@@ -88,11 +80,9 @@ def add_community() -> ResponseReturnValue:
 @bp.get("/staff")
 @staff_required(Role.bureau)
 def staff() -> ResponseReturnValue:
-    users = list(
-        db.session.scalars(select(User).options(selectinload(User.grants)).order_by(User.username))
-    )
-    offices = list(db.session.scalars(select(StreetOffice).order_by(StreetOffice.name)))
-    communities = list(db.session.scalars(select(Community).order_by(Community.name)))
+    users = accounts.users()
+    offices = estates.street_offices()
+    communities = estates.communities()
     return render_template(
         "bureau/staff.html",
         users=users,
@@ -199,7 +189,7 @@ def sms_messages() -> ResponseReturnValue:
 @bp.get("/keys")
 @staff_required(Role.bureau)
 def office_keys() -> ResponseReturnValue:
-    offices = list(db.session.scalars(select(StreetOffice).order_by(StreetOffice.name)))
+    offices = estates.street_offices()
     return render_template(
         "bureau/keys.html",
         keys=certify.office_keys(),

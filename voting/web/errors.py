@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from voting.extensions import db
+from voting.services import transaction
 from voting.services.errors import ServiceError
 
 
@@ -58,7 +58,7 @@ def respond(
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError) -> ResponseReturnValue:
-        db.session.rollback()
+        transaction.roll_back()
         return respond(error.status, error.message, error.code)
 
     @app.errorhandler(CSRFError)
@@ -81,6 +81,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _internal_error(error: Exception) -> ResponseReturnValue:
-        db.session.rollback()
+        transaction.roll_back()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return respond(500)

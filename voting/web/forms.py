@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from voting.extensions import db
 from voting.models.base import MAX_INTEGER
+from voting.services import transaction
 from voting.services.errors import InvalidInput, ServiceError
 
 
@@ -34,7 +34,7 @@ def attempt(
     try:
         action()
     except ServiceError as error:
-        db.session.rollback()  # the refused call's transaction (and its locks) ends here
+        transaction.roll_back()  # the refused call's transaction (and its locks) ends here
         if again is not None and error.field is not None:
             g.field_errors = {f"{form}.{error.field}": error.message}
             return again(), 422

@@ -1,16 +1,43 @@
-"""View guards: who may open a page at all. Scope inside a role is ``services.scope``."""
+"""Who is signed in, and view guards: who may open a page at all. Scope inside a role is
+``services.access.scope``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 
-from voting.models import Role
+from voting.models import Role, User
+from voting.services.access import accounts, sessions
 from voting.services.access.scope import has_role
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a session token names: a staff member (``user``) or an owner's phone."""
+
+    user: User | None
+    owner_phone: str | None
+
+
+def signed_in(token: str | None) -> SignedIn | None:
+    """The one way from a request to the person signed in, for the pages' cookie and the
+    API's bearer token alike: None when the token names no live session, or names a staff
+    account that no longer exists or was disabled."""
+    settings = current_app.config["SETTINGS"]
+    found = sessions.resolve(token, settings.session_idle_minutes, settings.session_max_hours)
+    if found is None:
+        return None
+    user = None
+    if found.user_id is not None:
+        user = accounts.active_user(found.user_id)
+        if user is None:
+            return None
+    return SignedIn(user, found.owner_phone)
 
 
 def staff_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

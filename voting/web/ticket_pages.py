@@ -9,8 +9,9 @@ from typing import Any
 from flask import flash, request
 from flask_babel import gettext as _
 
-from voting.extensions import csrf, db
+from voting.extensions import csrf
 from voting.models import Ticket
+from voting.services import transaction
 from voting.services.errors import ServiceError
 from voting.services.tickets import photos, words
 
@@ -71,6 +72,6 @@ def photo_files() -> list[tuple[str, bytes]]:
 
 def refused(error: ServiceError, render: Callable[[], Any]) -> tuple[Any, int]:
     """A refused form again, with what was typed and why (422); its transaction ends."""
-    db.session.rollback()
+    transaction.roll_back()
     flash(error.message, "error")
     return render(), 422

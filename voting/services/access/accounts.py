@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from voting.extensions import db
@@ -44,6 +45,21 @@ class AccountLocked(TooManyAttempts):
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
+
+
+def users() -> list[User]:
+    """Every staff account with its grants, by username (the bureau's staff page)."""
+    return list(
+        db.session.scalars(select(User).options(selectinload(User.grants)).order_by(User.username))
+    )
+
+
+def active_user(user_id: object) -> User | None:
+    """The account ``user_id`` names if it exists and may sign in; None otherwise."""
+    if not isinstance(user_id, int):
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
 
 
 def create_user(username: str, name: str, password: str) -> User:

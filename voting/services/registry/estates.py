@@ -115,6 +115,26 @@ def roll(community: Community) -> list[RollRow]:
     return [RollRow(hid, public_id, units, int(area)) for hid, public_id, units, area in rows]
 
 
+def districts() -> list[District]:
+    """Every district with its street offices and their communities (the bureau's map)."""
+    return list(
+        db.session.scalars(
+            select(District)
+            .options(selectinload(District.street_offices).selectinload(StreetOffice.communities))
+            .order_by(District.city, District.name)
+        )
+    )
+
+
+def street_offices() -> list[StreetOffice]:
+    return list(db.session.scalars(select(StreetOffice).order_by(StreetOffice.name)))
+
+
+def communities() -> list[Community]:
+    """Every community, by name (the bureau's lists; staff see theirs through scope)."""
+    return list(db.session.scalars(select(Community).order_by(Community.name)))
+
+
 def add_district(city: str, name: str) -> District:
     city, name = city.strip(), name.strip()
     if not city or not name:
