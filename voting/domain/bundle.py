@@ -24,7 +24,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from voting.domain import verbatim
 from voting.domain.canonical import EncodingError, canonical_json, format_time
 from voting.domain.checkpoints import CheckpointsCheck, tree_heads
-from voting.domain.jsonstream import JsonStream, JsonSyntaxError, Unreadable, decode_element
+from voting.domain.jsonstream import (
+    JsonStream,
+    JsonSyntaxError,
+    Unreadable,
+    ValueTooLarge,
+    decode_element,
+)
 from voting.domain.logcheck import LogChecker
 from voting.domain.problems import Problems
 from voting.domain.receipt_proof import ReceiptProof
@@ -265,6 +271,10 @@ class _Verification:
                     self._seen.add(key)
                     getattr(self, "_read_" + key)(stream)
             stream.end()
+        except ValueTooLarge as error:
+            self.problems.add(1, None, f"the file cannot be read on: {error}")
+            self.log_deferred = False
+            return
         except JsonSyntaxError as error:
             self.problems.add(1, None, f"the file is not valid JSON: {error}")
             self.log_deferred = False

@@ -121,7 +121,8 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _integer(text: str) -> int:
     if text[0] == "-" or len(text) > 16 or int(text) > MAX_INT:
-        raise EncodingError(f"integer {text} is outside 0..2^53-1")
+        shown = text if len(text) <= 24 else f"of {len(text):,} digits"
+        raise EncodingError(f"integer {shown} is outside 0..2^53-1")
     return int(text)
 
 

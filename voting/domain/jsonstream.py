@@ -18,16 +18,36 @@ from typing import Any, BinaryIO, NoReturn
 from voting.domain.canonical import STRICT_DECODER, EncodingError
 
 CHUNK = 1 << 20
+# No single value is held whole beyond these (issue 9 §7): an array element (a roll row, a
+# log entry, an attestation) or a field name at most 1 MiB of text, anything else read at
+# once (a section such as checkpoints, an unknown field's value) at most 16 MiB. A bundle
+# with a bigger one is invalid, reported with its place; the reader never holds more.
+MAX_ELEMENT = 1 << 20
+MAX_VALUE = 16 << 20
+# Python refuses to turn more digits than this into an int (sys.get_int_max_str_digits).
+_INT_DIGITS = 4300
 _BOM = codecs.BOM_UTF8
 _SPACE = " \t\n\r"
 _WHITESPACE = re.compile(f"[{_SPACE}]*")
-_LENIENT = json.JSONDecoder()
+
+
+def _lenient_integer(text: str) -> int | str:
+    """An integer too long for ``int`` stays text: the strict reading has already refused it,
+    and what the lenient one makes of it must not stop the reading (a usage error)."""
+    return int(text) if len(text) <= _INT_DIGITS else text
+
+
+_LENIENT = json.JSONDecoder(parse_int=_lenient_integer)
 # A decoding error this far before the end of the buffer cannot be caused by the cut.
 _CUT_MARGIN = 16
 
 
 class JsonSyntaxError(ValueError):
     """The file is not (or stops being) one well-formed UTF-8 JSON text; reading cannot go on."""
+
+
+class ValueTooLarge(JsonSyntaxError):
+    """One value is longer than the reader holds at once; reading cannot go on."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,7 @@ class JsonStream:
         while True:
             if self.peek() != '"':
                 self._fail("expected a field name")
-            key = self._decode(_LENIENT)
+            key = self._decode(_LENIENT, MAX_ELEMENT)
             self._expect(":")
             yield key
             if self._next_of(",}") == "}":
@@ -98,18 +118,19 @@ class JsonStream:
                 self._pos = match.end()
                 yield match
             else:
-                yield self.value() if strict else self._decode(_LENIENT)
+                yield self.value(MAX_ELEMENT) if strict else self._decode(_LENIENT, MAX_ELEMENT)
             if self._next_of(",]") == "]":
                 return
 
-    def value(self) -> Any | Unreadable:
+    def value(self, limit: int = MAX_VALUE) -> Any | Unreadable:
         """The next value, strictly in the spec's value domain, or Unreadable and skipped."""
         try:
-            return self._decode(STRICT_DECODER)
+            return self._decode(STRICT_DECODER, limit)
         except EncodingError as error:
             # A failed decode leaves the position at the value's start.
             at = self._offset + self._pos
-            return Unreadable(f"{error} (in the value at character {at})", self._decode(_LENIENT))
+            lenient = self._decode(_LENIENT, limit)
+            return Unreadable(f"{error} (in the value at character {at})", lenient)
 
     def skip(self) -> None:
         """Pass over the next value; an array goes element by element, to bound memory."""
@@ -117,7 +138,7 @@ class JsonStream:
             for _ in self.items(strict=False):
                 pass
         else:
-            self._decode(_LENIENT)
+            self._decode(_LENIENT, MAX_VALUE)
 
     def end(self) -> None:
         """Only whitespace may follow the top-level value."""
@@ -126,7 +147,7 @@ class JsonStream:
 
     # --- the buffer --------------------------------------------------------
 
-    def _decode(self, decoder: json.JSONDecoder) -> Any:
+    def _decode(self, decoder: json.JSONDecoder, limit: int) -> Any:
         self.peek()
         while True:
             try:
@@ -134,12 +155,12 @@ class JsonStream:
             except json.JSONDecodeError as error:
                 if self._eof or self._is_final(error):
                     self._fail(error.msg, self._offset + error.pos)
-                self._fill()
+                self._fill_within(limit)
                 continue
             except RecursionError:
                 self._fail("values nested too deeply")
             if end == len(self._buf) and not self._eof:
-                self._fill()  # a number may go on in the next chunk
+                self._fill_within(limit)  # a number may go on in the next chunk
                 continue
             self._pos = end
             return value
@@ -174,6 +195,16 @@ class JsonStream:
             self._fail(f"expected one of {' '.join(repr(c) for c in chars)}")
         self._pos += 1
         return char
+
+    def _fill_within(self, limit: int) -> None:
+        """More text for the value that starts at the position, unless it is already too long."""
+        if len(self._buf) - self._pos >= limit:
+            at = self._offset + self._pos
+            raise ValueTooLarge(
+                f"a value longer than {limit:,} characters (the most read at once)"
+                f" at character {at}"
+            )
+        self._fill()
 
     def _fill(self) -> None:
         if not self._started:
