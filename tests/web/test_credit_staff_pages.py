@@ -201,3 +201,22 @@ def test_the_bureau_grants_a_firm_staff_account(app, make, client) -> None:  # t
     db.session.expire_all()
     assert [(g.role, g.firm_id) for g in newcomer.grants] == [("firm", firm.id)]
     assert firm.name in client.get("/bureau/staff").get_data(as_text=True)
+
+
+def test_a_persons_records_follow_them_and_their_id_number_never_shows(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    from voting.services.credit import people
+
+    first, second = _firm(0), _firm(1)
+    number = "11010519491231002X"
+    people.add(first.id, "王经理", number, "project_manager", date(2024, 1, 1), None)
+    person = people.positions(first.id)[0].person
+    records.record(
+        first.id, "B-CONTRACT", date(2024, 6, 1), "区住建委", "3号", "失职", person_id=person.id
+    )
+    people.end(people.positions(first.id)[0].id, date(2025, 6, 30))
+    people.add(second.id, "王经理", number, "project_manager", date(2025, 7, 1), None)
+    sign_in(client, make.user("bureau"))
+    html = client.get(f"/staff/people/{person.id}").get_data(as_text=True)
+    assert first.name in html and second.name in html and "未按物业服务合同约定提供服务" in html
+    assert "****002X" in html and number not in html
+    assert number not in client.get(f"/staff/firms/{second.id}").get_data(as_text=True)

@@ -66,12 +66,29 @@ def firm(firm_id: int) -> ResponseReturnValue:
     return render_template(
         "credit/staff_firm.html",
         page=firm_page.page(g.user, firm_id),
-        roles={
-            "legal_representative": _("法定代表人"),
-            "principal": _("主要负责人"),
-            "project_manager": _("项目经理"),
-        },
+        roles=_roles(),
     )
+
+
+@bp.get("/staff/people/<int:person_id>")
+@staff_required(*WRITERS)
+def person(person_id: int) -> ResponseReturnValue:
+    """A person's positions at every firm and their records, which follow them."""
+    return render_template(
+        "credit/person.html",
+        person=people.person(person_id),
+        positions=people.history(person_id),
+        records=records.of_person(person_id, g.user),
+        roles=_roles(),
+    )
+
+
+def _roles() -> dict[str, str]:
+    return {
+        "legal_representative": _("法定代表人"),
+        "principal": _("主要负责人"),
+        "project_manager": _("项目经理"),
+    }
 
 
 @bp.get("/firm")

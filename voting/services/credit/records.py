@@ -363,13 +363,17 @@ def of_firm(firm_id: int, user: User | None = None) -> list[CreditRecord]:
     )
 
 
-def of_person(person_id: int) -> list[CreditRecord]:
-    """A person's records at whichever firm: they follow the person."""
+def of_person(person_id: int, user: User | None = None) -> list[CreditRecord]:
+    """A person's records at whichever firm: they follow the person (only those ``user``
+    may see, when given)."""
+    statement = select(CreditRecord).where(CreditRecord.person_id == person_id)
+    if user is not None:
+        statement = statement.where(scope.visible_credit_records(user))
     return list(
         db.session.scalars(
-            select(CreditRecord)
-            .where(CreditRecord.person_id == person_id)
-            .order_by(CreditRecord.fact_date.desc(), CreditRecord.id.desc())
+            statement.options(selectinload(CreditRecord.corrections)).order_by(
+                CreditRecord.fact_date.desc(), CreditRecord.id.desc()
+            )
         )
     )
 
