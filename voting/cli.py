@@ -434,3 +434,34 @@ def credit_overdue(as_json: bool) -> None:
             click.echo("no penalty near or past its deadline")
     if any(w.state == "overdue" for w in found):
         sys.exit(1)
+
+
+@credit_cli.command("monthly")
+@click.option("--month", default=None, help="YYYY-MM; by default the last month that has ended.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records made as JSON.")
+def credit_monthly(month: str | None, as_json: bool) -> None:
+    """Turn each firm's ticket figures of a month into good or bad credit records by the
+    scoring scheme's thresholds (cron, monthly; safe to run again: a month's records are
+    made once per firm)."""
+    from voting.domain.ticket_figures import Month
+    from voting.services.credit import monthly
+
+    try:
+        chosen = Month.parse(month) if month else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--month") from error
+    try:
+        made = monthly.run(chosen)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    rows = [
+        {"firm": m.firm, "month": m.month, "class": m.record_class, "category": m.category}
+        for m in made
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['month']}\t{row['class']}\t{row['category']}\t{row['firm']}")
+    if not rows:
+        click.echo("no new record: every firm's month is recorded, or earned none")

@@ -65,7 +65,7 @@ from voting import create_app
 
 app = create_app({{"instance_path": {instance!r}}})
 """
-MOTIONS = [
+MOTIONS: list[dict[str, Any]] = [
     {"kind": "approval", "item": 5, "title": "使用维修资金更换电梯"},
     {
         "kind": "election",

@@ -225,7 +225,8 @@ def test_election_and_firm_motions(app, make):
         {"id": "c2", "name": "李四"},
         {"id": "c3", "name": "王五"},
     ]
-    meetings.announce(meeting.id, home.committee, now=T0)
+    # the firm, on file only since today, was graded C at T0: the committee says it knows
+    meetings.announce(meeting.id, home.committee, now=T0, grade_c_acknowledged=True)
     meetings.open_voting(meeting.id, now=OPENS)
     votes = [["c1", "c2"], ["c2", "c1"], ["c3"]]
     for phone, chosen in zip(home.phones, votes, strict=True):

@@ -26,6 +26,7 @@ SERVICES = ROOT / "voting" / "services"
 COMPOSERS = {
     "voting.services.assembly.meetings.advance",  # the clock's steps: open, then close
     "voting.services.tickets.sweep.sweep",  # the tickets' clock: one transaction per ticket
+    "voting.services.credit.monthly.run",  # a month's ticket records: one transaction per firm
 }
 COMPOSER_PACKAGES = ("voting.services.demo.",)  # `flask demo load`: a script of use cases
 

@@ -5,8 +5,10 @@ number or a phone number. Every API exchange is checked against the OpenAPI docu
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -129,3 +131,36 @@ def test_a_firm_is_public_by_name_and_role_without_id_numbers_or_phones(app, mak
 def test_the_home_page_links_the_lookup(app, client):
     home = client.get("/").get_data(as_text=True)
     assert 'href="/credit"' in home
+
+
+def test_the_bureau_exports_every_firms_grade_exactly(app, make, client):
+    from openpyxl import load_workbook
+
+    from tests.helpers import sign_in
+    from voting.services.credit import records
+
+    good = Firm(name="甲物业", uscc=USCC[0], registered_address="渝中区")
+    plain = Firm(name="乙物业", uscc=USCC[1])
+    db.session.add_all([good, plain])
+    db.session.commit()
+    today = date.today()
+    records.record(good.id, "G-HONOUR-CITY", today, "市住建委", "渝建表〔2026〕1号", "表彰",
+                   points=2499)  # fmt: skip
+    records.record(plain.id, "B-FEES", today, "市住建委", "渝建罚〔2026〕2号", "违规收费")
+    assert client.get("/bureau/firms/grades.csv").status_code in (302, 401, 403)
+    sign_in(client, make.user("bureau"))
+    text = client.get("/bureau/firms/grades.csv").get_data().decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("企业名称,统一社会信用代码,计算日期,信用等级,得分")
+    assert lines[1].startswith(f"乙物业,{USCC[1]},") and ",C,-5,0,0,5,否,否,0,1," in lines[1]
+    assert (
+        lines[2].startswith(f"甲物业,{USCC[0]},") and ",AA,84.99,60,24.99,0,否,否,1,0," in lines[2]
+    )
+    book = load_workbook(io.BytesIO(client.get("/bureau/firms/grades.xlsx").get_data()))
+    rows = list(book.active.iter_rows(values_only=True))
+    # numbers in the sheet, written from the exact decimal text
+    assert Decimal(str(rows[2][4])) == Decimal("84.99") and rows[2][3] == "AA"
+    assert Decimal(str(rows[1][4])) == Decimal("-5") and rows[1][3] == "C"
+    committee = app.test_client()
+    sign_in(committee, make.user("committee", make.community()))
+    assert committee.get("/bureau/firms/grades.csv").status_code == 403

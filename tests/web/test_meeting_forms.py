@@ -111,6 +111,7 @@ def test_a_refused_motion_keeps_its_title_text_and_candidates(app, client, make)
         "title": "",
         "text": "",
         "firm_id": "",
+        "firm_action": "hire",
         "seats": "1",
         "candidates": "",
     }

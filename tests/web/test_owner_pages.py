@@ -163,7 +163,7 @@ def test_an_owner_finds_the_way_back_and_the_bulletin_board(app, client, make):
     home = estate(make, ["100.00"])
     motions = [{"kind": "approval", "item": 4, "title": "续聘物业服务企业", "firm_id": firm.id}]
     meeting = draft(home, motions)
-    meetings.announce(meeting.id, home.committee, now=T0)
+    meetings.announce(meeting.id, home.committee, now=T0, grade_c_acknowledged=True)
     ballot = f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[0]).id}"
     back = '<a href="/owner/">← 我的投票</a>'
     board = f'<a href="/meetings/{meeting.id}/board">公示栏（日志）</a>'

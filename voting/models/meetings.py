@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -116,6 +118,11 @@ class Motion(Base):
     documents: Mapped[list[MotionDocument]] = relationship(
         order_by="MotionDocument.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def firm_credit(self) -> dict[str, Any] | None:
+        """The frozen credit (``firm_credit_json``) as data, or None."""
+        return json.loads(self.firm_credit_json) if self.firm_credit_json else None
 
 
 class Candidate(Base):

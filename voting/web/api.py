@@ -357,6 +357,9 @@ def _motion(motion: Motion, rules: RuleSet, explanation: str) -> dict[str, Any]:
         "documents": [document.upload.sha256 for document in motion.documents],
         "firm": {"id": firm.id, "name": firm.name, "uscc": firm.uscc} if firm else None,
     }
+    if firm:
+        data["firm_action"] = str(motion.firm_action or "hire")
+        data["firm_credit"] = motion.firm_credit
     if str(motion.kind) == "election":
         data["seats"] = motion.seats
         data["candidates"] = [{"id": c.public_id, "name": c.name} for c in motion.candidates]
@@ -552,6 +555,7 @@ def add_motion(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         seats=body.get("seats"),
         candidates=body.get("candidates"),
         firm_id=body.get("firm"),
+        firm_action=body.get("firm_action"),
     )
     rules = meetings.rules_of(meeting)
     return _json(_motion(motion, rules, meetings.explanations(meeting, _lang())[motion.id]), 201)
@@ -565,7 +569,13 @@ def _step(meeting_id: int, step: Callable[..., Meeting]) -> ResponseReturnValue:
 
 @operation("announceMeeting")
 def announce(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
-    return _step(meeting_id, meetings.announce)
+    acknowledged = bool((body or {}).get("acknowledge_grade_c", False))
+    return _step(
+        meeting_id,
+        lambda meeting_id, user: meetings.announce(
+            meeting_id, user, grade_c_acknowledged=acknowledged
+        ),
+    )
 
 
 @operation("openVoting")

@@ -17,7 +17,7 @@ from voting.domain.canonical import format_time
 from voting.domain.credit import format_points
 from voting.models import CreditRecord
 from voting.models.base import utcnow
-from voting.services.credit import lookup
+from voting.services.credit import lookup, register
 from voting.services.errors import InvalidInput, NotFound
 from voting.web.api import _json, operation
 from voting.web.text_input import refuse
@@ -77,10 +77,10 @@ def _record(row: CreditRecord) -> dict[str, Any]:
         "objections": [
             {
                 "text": objection.text,
-                "filed_on": lookup.local_day(objection.filed_at).isoformat(),
+                "filed_on": register.local_day(objection.filed_at).isoformat(),
                 "answer": {
                     "text": objection.answer.text,
-                    "answered_on": lookup.local_day(objection.answer.answered_at).isoformat(),
+                    "answered_on": register.local_day(objection.answer.answered_at).isoformat(),
                 }
                 if objection.answer
                 else None,
@@ -111,9 +111,7 @@ def get_firm(uscc: str) -> Any:
                 "blacklisted": standing.is_blacklisted,
                 "red_listed": standing.is_red_listed,
                 "scheme": standing.scheme,
-            }
-            if standing
-            else None,
+            },
             "people": [{"name": p.name, "role": p.role} for p in profile.people],
             "records": [_record(row) for row in profile.records],
             "penalties": [

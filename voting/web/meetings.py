@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -26,7 +28,7 @@ from flask_babel import gettext as _
 
 from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import explain_quorum
-from voting.models import Community, Meeting, MeetingState, Role
+from voting.models import Community, Meeting, MeetingState, Role, User
 from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.access import scope
@@ -40,7 +42,7 @@ from voting.services.assembly import (
     paper,
     rulesets,
 )
-from voting.services.credit import contracts, firms
+from voting.services.credit import contracts, firms, hiring, register
 from voting.services.errors import InvalidInput
 from voting.web.downloads import send_spooled
 from voting.web.forms import attempt, confirmed, form_int, local_datetime, local_input
@@ -121,6 +123,9 @@ def _show_page(
         explain=meetings.explanations(meeting, lang),
         quorum_text=explain_quorum(rules, lang),
         firms=firms.firms() if meeting.state == MeetingState.draft else [],
+        hiring=hiring.candidates(meeting, register.local_day(now))
+        if meeting.state == MeetingState.draft
+        else [],
         turnout=meetings.turnout(meeting) if meeting.state == MeetingState.open else None,
         history=history.of(meeting),
         outcome=outcomes.of(meeting),
@@ -169,6 +174,7 @@ def add_motion(meeting_id: int) -> ResponseReturnValue:
             seats=form_int(form.get("seats")) if kind == "election" else None,
             candidates=form.get("candidates", "").splitlines() if kind == "election" else None,
             firm_id=form_int(form.get("firm_id")) or None,
+            firm_action=form.get("firm_action") or None,
         ),
         _("已添加议题"),
         url_for("meetings.show", meeting_id=meeting.id),
@@ -207,8 +213,13 @@ def attach(meeting_id: int, motion_id: int) -> ResponseReturnValue:
 @staff_required()
 def transition(meeting_id: int, action: str) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
-    steps = {
-        "announce": (meetings.announce, _("已发布会议公告，并已短信通知业主")),
+    # A C-grade firm to hire needs the announce form's box ticked (应查必查).
+    acknowledged = request.form.get("acknowledge_grade_c") == "on"
+    steps: dict[str, tuple[Callable[[int, User], Meeting], str]] = {
+        "announce": (
+            partial(meetings.announce, grade_c_acknowledged=acknowledged),
+            _("已发布会议公告，并已短信通知业主"),
+        ),
         "open": (meetings.open_voting, _("投票已开始")),
         "close": (meetings.close, _("投票已结束，结果已统计")),
         "publish": (meetings.publish_results, _("已记录结果公布日期")),
@@ -398,6 +409,7 @@ def _blank_motion() -> dict[str, str]:
         "title": "",
         "text": "",
         "firm_id": "",
+        "firm_action": "hire",
         "seats": "1",
         "candidates": "",
     }

@@ -163,6 +163,12 @@ SCHEMAS: dict[str, Any] = {
             "seats": {"type": "integer", "minimum": 1, "maximum": 50, "description": "Elections"},
             "candidates": array(text(80), maxItems=50, description="Elections: names in order"),
             "firm": {**ID, "description": "Item 4 approvals: the property-service firm's id"},
+            "firm_action": {
+                "type": "string",
+                "enum": ["hire", "dismiss"],
+                "default": "hire",
+                "description": "Item 4 approvals: hire (选聘) or dismiss (解聘) the firm",
+            },
         },
     ),
     "NoBody": {"type": "object", "maxProperties": 0, "description": "Nothing, or {}"},
@@ -201,6 +207,38 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Quorum": record({**_BAR, "explanation": {"type": "string"}}),
     "Firm": record({"id": ID, "name": {"type": "string"}, "uscc": {"type": "string"}}),
+    "FrozenCredit": record(
+        {
+            "day": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+            "grade": {"type": "string", "enum": ["AAA", "AA", "A", "B", "C"]},
+            "score": {"type": "string"},
+            "blacklisted": {"type": "boolean"},
+            "red_listed": {"type": "boolean"},
+            "scheme": {"type": "string"},
+            "bad_records": array(
+                record(
+                    {
+                        "category": {"type": "string"},
+                        "serious": {"type": "boolean"},
+                        "fact_date": {"type": "string"},
+                        "authority": {"type": "string"},
+                        "document_number": {"type": "string"},
+                        "valid_until": nullable({"type": "string"}),
+                    }
+                )
+            ),
+        }
+    ),
+    "AnnounceRequest": record(
+        {},
+        {
+            "acknowledge_grade_c": {
+                "type": "boolean",
+                "default": False,
+                "description": "Required true when a firm to hire is graded C",
+            }
+        },
+    ),
     "Motion": record(
         {
             "id": {"type": "string", "description": "The motion's id in the log: m1, m2, …"},
@@ -213,6 +251,14 @@ SCHEMAS: dict[str, Any] = {
             "firm": nullable(ref("Firm")),
         },
         {
+            "firm_action": {"type": "string", "enum": ["hire", "dismiss"]},
+            "firm_credit": {
+                **nullable(ref("FrozenCredit")),
+                "description": (
+                    "A firm to hire: its credit as of the announcement, frozen into the "
+                    "motion (null before)"
+                ),
+            },
             "seats": {"type": "integer", "minimum": 1},
             "candidates": array(record({"id": {"type": "string"}, "name": {"type": "string"}})),
         },
@@ -676,11 +722,20 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/committee/meetings/{meeting_id}/announce": {
-        "post": _transition(
-            "announceMeeting",
-            "Announce: freeze the motions, publish the notice, text every owner",
-            "Voting must open at least the community's notice period (default 15 days) later.",
-        )
+        "post": {
+            **_transition(
+                "announceMeeting",
+                "Announce: freeze the motions, publish the notice, text every owner",
+                "Voting must open at least the community's notice period (default 15 days) "
+                "later. A firm to hire is looked up (应查必查): 409 firm_blacklisted when it "
+                "is on the black list; 400 grade_c_not_acknowledged when it is graded C and "
+                "acknowledge_grade_c is not true. Its credit is frozen into the motion.",
+            ),
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": ref("AnnounceRequest")}},
+            },
+        }
     },
     "/committee/meetings/{meeting_id}/open": {
         "post": _transition(

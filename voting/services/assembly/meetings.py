@@ -32,6 +32,7 @@ from voting.models import (
     Candidate,
     Community,
     Firm,
+    FirmAction,
     Holder,
     LogEntry,
     Meeting,
@@ -51,6 +52,7 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services import keys, uploads
 from voting.services.assembly import ledger, rulesets
+from voting.services.credit import hiring, register
 from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from voting.services.locks import lock_row
 from voting.services.messaging import links, sms
@@ -169,8 +171,10 @@ def add_motion(
     seats: int | None = None,
     candidates: list[str] | None = None,
     firm_id: int | None = None,
+    firm_action: str | None = None,
 ) -> Motion:
-    """Add a motion to the draft; an election is item 3 (``item`` None: chosen by its kind)."""
+    """Add a motion to the draft; an election is item 3 (``item`` None: chosen by its kind).
+    An item-4 approval names a firm and whether it hires (the default) or dismisses it."""
     meeting, _head = _lock(meeting.id)  # announcing freezes the motions: not while one is added
     _require(meeting, MeetingState.draft)
     if len(meeting.motions) >= MAX_MOTIONS:
@@ -225,7 +229,10 @@ def add_motion(
     if item == 4 and kind == MotionKind.approval:
         if firm_id is None or db.session.get(Firm, firm_id) is None:
             raise InvalidInput(_("选聘或解聘物业服务企业的议题须选定一家企业"), "firm_id")
+        if firm_action not in (None, *(action.value for action in FirmAction)):
+            raise InvalidInput(_("请选择选聘或解聘"), "firm_action")
         motion.firm_id = firm_id
+        motion.firm_action = FirmAction(firm_action or FirmAction.hire)
     motion.public_id = f"m{motion.position}"
     meeting.motions.append(motion)
     db.session.commit()
@@ -277,8 +284,14 @@ def attach_document(
 # --- transitions -------------------------------------------------------------------------
 
 
-def announce(meeting_id: int, actor: User, now: datetime | None = None) -> Meeting:
-    """Freeze the motions, publish the notice, and text every owner."""
+def announce(
+    meeting_id: int, actor: User, now: datetime | None = None, *, grade_c_acknowledged: bool = False
+) -> Meeting:
+    """Freeze the motions, publish the notice, and text every owner.
+
+    A motion hiring a firm looks its credit up (应查必查): a black-listed firm is refused, a
+    C-grade one needs ``grade_c_acknowledged``, and the credit as of today is frozen into
+    the motion (``credit.hiring``)."""
     now = now or utcnow()
     meeting, _head = _lock(meeting_id)
     _require(meeting, MeetingState.draft)
@@ -296,6 +309,7 @@ def announce(meeting_id: int, actor: User, now: datetime | None = None) -> Meeti
     problems = motions_problems(motions_data(meeting))
     if problems:
         raise InvalidInput(_("议题不完整：%(problems)s", problems="；".join(problems)))
+    hiring.freeze(meeting, register.local_day(now), grade_c_acknowledged)
     meeting.announced_at = now
     _transition(meeting, MeetingState.announced, actor, now)
     body = _(

@@ -14,24 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from voting.domain.credit import Record, RecordClass, Standing
+from voting.domain.credit import Standing, scheme_on
 from voting.domain.ticket_figures import Month
 from voting.extensions import db
 from voting.models import (
     Community,
-    CorrectionKind,
     CreditRecord,
     Firm,
     FirmPosition,
     Penalty,
     ServiceContract,
 )
+from voting.services.credit import grades, register, schemes
 from voting.services.errors import NotFound
 from voting.services.tickets import figures as ticket_figures
 
@@ -169,18 +167,6 @@ def penalties(firm: Firm) -> list[Penalty]:
     )
 
 
-def records(firm: Firm) -> list[CreditRecord]:
-    """Every good and bad record of the firm, latest fact first (the caller keeps those
-    valid on its day)."""
-    return list(
-        db.session.scalars(
-            select(CreditRecord)
-            .where(CreditRecord.firm_id == firm.id)
-            .order_by(CreditRecord.fact_date.desc(), CreditRecord.id.desc())
-        )
-    )
-
-
 def tickets(firm: Firm, now: datetime) -> TicketSummary:
     """The firm's ticket figures summed over the last ``FIGURE_MONTHS`` months."""
     last = Month.of(now)
@@ -210,39 +196,21 @@ class Profile:
     penalties: list[Penalty]
     contracts: list[ContractShown]
     tickets: TicketSummary
-    standing: Standing | None = None  # the grade on ``day``, once the grades service lands
-    good_cap: int = 0
+    standing: Standing
+    good_cap: int
 
 
 def profile(firm: Firm, now: datetime) -> Profile:
-    day = local_day(now)
+    day = register.local_day(now)
+    grade = grades.grade_of(firm.id, day)
     return Profile(
         firm=firm,
         day=day,
         people=people(firm, day),
-        records=[row for row in records(firm) if as_record(row).valid_on(day)],
+        records=list(grade.records),
         penalties=penalties(firm),
         contracts=contracts(firm),
         tickets=tickets(firm, now),
-    )
-
-
-def local_day(moment: datetime) -> date:
-    """The calendar day in the city at ``moment``."""
-    zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
-    return moment.astimezone(zone).date()
-
-
-def as_record(row: CreditRecord) -> Record:
-    """A stored record as scoring sees it: its corrections end its validity."""
-    ends = {str(correction.kind): correction.effective_on for correction in row.corrections}
-    return Record(
-        record_class=RecordClass(row.record_class),
-        points=row.points,
-        fact_date=row.fact_date,
-        recorded_on=local_day(row.recorded_at),
-        valid_until=row.valid_until,
-        is_serious=row.is_serious,
-        revoked_on=ends.get(CorrectionKind.revocation.value),
-        rectified_on=ends.get(CorrectionKind.rectification.value),
+        standing=grade.standing,
+        good_cap=scheme_on(schemes.all_schemes(), day).good_cap,
     )

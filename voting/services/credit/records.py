@@ -94,7 +94,38 @@ def record(
     by: User | None = None,
     now: datetime | None = None,
 ) -> CreditRecord:
-    """Record a good or bad fact about a firm (or one of its people) (use case).
+    """Record a good or bad fact about a firm (or one of its people) (use case): see
+    ``record_step``."""
+    row = record_step(
+        firm_id, category_code, fact_date, authority, document_number, description,
+        person_id=person_id, community_id=community_id, points=points,
+        valid_until=valid_until, evidence=evidence, by=by, now=now,
+    )  # fmt: skip
+    db.session.commit()
+    return row
+
+
+def record_step(
+    firm_id: int,
+    category_code: str | int,
+    fact_date: date | None,
+    authority: str,
+    document_number: str,
+    description: str,
+    *,
+    person_id: int | None = None,
+    community_id: int | None = None,
+    points: int | None = None,
+    valid_until: date | None = None,
+    evidence: tuple[str, bytes] | None = None,
+    by: User | None = None,
+    now: datetime | None = None,
+    period: str | None = None,
+    figures: str | None = None,
+) -> CreditRecord:
+    """Record a good or bad fact in the caller's transaction (a step: it never commits).
+    ``period`` and ``figures``: a month (YYYY-MM) of ticket figures and the figures as JSON,
+    for the records ``monthly`` makes of them.
 
     ``points`` in hundredths, the category's default when None; ``valid_until`` the
     last valid day, by default the category's months from the fact date (a serious
@@ -152,8 +183,8 @@ def record(
         evidence_id=None,
         points=points,
         valid_until=valid_until,
-        period=None,
-        figures_json=None,
+        period=period,
+        figures_json=figures,
         recorded_by_id=by.id if by else None,
     )
     if evidence is not None:
@@ -164,7 +195,7 @@ def record(
     entry = register.append("record", register.record_data(row), now)
     row.entry_id, row.recorded_at = entry.id, entry.at
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     return row
 
 
