@@ -138,13 +138,13 @@ def owner_holding(phone: str, meeting_id: int, holder_id: int) -> tuple[Meeting,
 
 def owner_casting(phone: str, meeting_id: int, holder_id: int) -> tuple[Meeting, list[Owner]]:
     """``owner_holding`` for a cast, the hot path: the meeting and every owner of the holder
-    (who hear of the ballot), the phone among them, in one query after the meeting's; a
-    refusal says what ``owner_holding`` says."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is not None and meeting.state != MeetingState.draft:
-        found = owners.owners_if_member(phone, holder_id, meeting.community_id)
-        if found is not None:
-            return meeting, found
+    (who hear of the ballot), the phone among them, in one query; a refusal says what
+    ``owner_holding`` says."""
+    meeting, found = owners.meeting_and_owners(meeting_id, holder_id)
+    seen = meeting is not None and meeting.state != MeetingState.draft
+    if seen and any(owner.phone == phone for owner in found):
+        assert meeting is not None
+        return meeting, found
     owner_holding(phone, meeting_id, holder_id)  # raises: the meeting, or the holder, is not its
     raise NotFound(_("找不到该户，或该户不属于本会议的小区"))
 

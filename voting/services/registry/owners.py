@@ -57,18 +57,21 @@ def holding(phone: str, holder_id: int) -> Holding | None:
     return Holding(owner.holder, owner) if owner is not None else None
 
 
-def owners_if_member(phone: str, holder_id: int, community_id: int) -> list[Owner] | None:
-    """Every owner of holder ``holder_id`` of the community if ``phone`` is among them, else
-    None: the check before a cast and the receipt's recipients, in one query."""
-    rows = list(
-        db.session.scalars(
-            select(Owner)
-            .join(Holder, Owner.holder_id == Holder.id)
-            .where(Owner.holder_id == holder_id, Holder.community_id == community_id)
-            .order_by(Owner.id)
-        )
-    )
-    return rows if any(owner.phone == phone for owner in rows) else None
+def meeting_and_owners(meeting_id: int, holder_id: int) -> tuple[Meeting | None, list[Owner]]:
+    """The meeting, and every owner of holder ``holder_id`` if that holder is in the
+    meeting's community (else none), in one query: a cast's check and its receipt's
+    recipients."""
+    holder_there = (Holder.id == holder_id) & (Holder.community_id == Meeting.community_id)
+    rows = db.session.execute(
+        select(Meeting, Owner)
+        .outerjoin(Holder, holder_there)
+        .outerjoin(Owner, Owner.holder_id == Holder.id)
+        .where(Meeting.id == meeting_id)
+        .order_by(Owner.id)
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [owner for _meeting, owner in rows if owner is not None]
 
 
 def visible_meetings(phone: str) -> list[tuple[Holding, list[Meeting]]]:
