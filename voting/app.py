@@ -27,9 +27,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings.flask_config())
     if settings.proxy_hops:
-        # Trust exactly that many proxies for the client's address and scheme.
+        # Trust exactly that many proxies for the client's address and scheme; never for the
+        # host, which a client could send: absolute links come from PUBLIC_BASE_URL.
         hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

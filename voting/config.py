@@ -123,6 +123,12 @@ class Settings:
                 "LOG_ORIGIN must be a schema-less URL such as vote.example.org: printable ASCII,"
                 " no space or '+', not ending in '/'"
             )
+        if self.proxy_hops and not self.public_base_url and not (self.testing or self.demo):
+            raise ConfigError(
+                "PUBLIC_BASE_URL must be set behind a proxy (PROXY_HOPS > 0), e.g."
+                " https://vote.example.org: absolute links (QR codes, SMS, printed notices) are"
+                " made from it, never from a host a client sent"
+            )
         if not self.sms_gateway:
             raise ConfigError(
                 "SMS_GATEWAY must be set outside the demo (DEMO=1): 'http' sends real messages"
