@@ -213,6 +213,18 @@ def _writes(make) -> None:  # type: ignore[no-untyped-def]
         "市住建委",
         legal_representative="甲",
     )
+    penalties.record(
+        company.id,
+        "渝建罚〔2026〕10号",
+        "案",
+        "由",
+        "据",
+        "警告",
+        date(2026, 12, 1),
+        "市住建委",
+        legal_representative="甲",
+        publish=False,
+    )
 
 
 def test_every_write_is_a_signed_entry_and_the_audit_is_clean(app, make, runner) -> None:  # type: ignore[no-untyped-def]
@@ -239,6 +251,21 @@ def test_every_write_is_a_signed_entry_and_the_audit_is_clean(app, make, runner)
         (
             ["UPDATE penalties SET result = '警告' WHERE id = 1"],
             "penalties 1 (entry seq 6): edited",
+        ),
+        (
+            ["UPDATE penalties SET published_at = recorded_at WHERE id = 2"],
+            "penalties 2: edited",
+        ),
+        (  # the last entry deleted with its row: no gap, but the head names it
+            ["DELETE FROM penalties WHERE id = 1", "DELETE FROM credit_entries WHERE seq = 6"],
+            "credit_head: head",
+        ),
+        (  # an entry deleted with its row in the middle: a gap
+            [
+                "DELETE FROM credit_answers WHERE id = 1",
+                "DELETE FROM credit_entries WHERE seq = 4",
+            ],
+            "entry seq 5: gap",
         ),
         (
             ["DELETE FROM credit_records WHERE id = 2"],

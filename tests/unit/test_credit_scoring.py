@@ -81,6 +81,15 @@ def _record(kind: RecordClass, points: str, fact: date, **extra: object) -> Reco
         ([good("30"), good("30")], ALL_BASIC, "120", Grade.AAA),
         ([good("30"), good("30"), bad("36")], ALL_BASIC, "84", Grade.AA),
         ([good("3"), good("2")], ("registration", "people", "serving"), "85", Grade.AAA),
+        # The cap's own boundary: 40 counts in full, 40.01 is cut to 40.
+        ([good("40")], ALL_BASIC, "120", Grade.AAA),
+        ([good("40.01")], ALL_BASIC, "120", Grade.AAA),
+        ([good("40.01"), bad("35.01")], ALL_BASIC, "84.99", Grade.AA),
+        # Hundredths add exactly across records at each boundary.
+        ([good("4.99"), good("0.01")], ALL_BASIC, "85", Grade.AAA),
+        ([good("5"), bad("0.01")], ALL_BASIC, "84.99", Grade.AA),
+        ([good("0.01"), bad("10.01")], ALL_BASIC, "70", Grade.A),
+        ([good("0.01"), bad("20.02")], ALL_BASIC, "59.99", Grade.C),
     ],
 )
 def test_score_and_grade_at_every_boundary(

@@ -220,3 +220,39 @@ def test_a_persons_records_follow_them_and_their_id_number_never_shows(app, make
     assert first.name in html and second.name in html and "未按物业服务合同约定提供服务" in html
     assert "****002X" in html and number not in html
     assert number not in client.get(f"/staff/firms/{second.id}").get_data(as_text=True)
+
+
+def test_the_bureau_keeps_the_list_of_categories(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    from voting.models import CreditCategory
+
+    firm = _firm()
+    sign_in(client, make.user("bureau"))
+    page = "/bureau/credit-categories"
+    assert "S-LIFT" in client.get(page).get_data(as_text=True)  # the seed's serious failures
+    _post(
+        client,
+        page,
+        page,
+        {"code": "b-noise", "record_class": "bad", "name": "夜间施工噪声扰民", "points": "2.5",
+         "validity_months": "6"},
+    )  # fmt: skip
+    added = db.session.scalar(select(CreditCategory).where(CreditCategory.code == "B-NOISE"))
+    assert added is not None and (added.points, added.validity_months) == (250, 6)
+    row = records.record(firm.id, "B-NOISE", date(2026, 3, 10), "街道", "1号", "噪声")
+    assert (row.points, row.valid_until) == (250, date(2026, 9, 9))
+    _post(client, page, f"{page}/{added.id}/active", {"active": "no"})
+    db.session.expire_all()
+    import pytest
+
+    from voting.services.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):  # retired: no new record, the old one stays
+        records.record(firm.id, "B-NOISE", date(2026, 3, 11), "街道", "2号", "噪声")
+    assert records.of_firm(firm.id)[0].category.code == "B-NOISE"
+    _post(
+        client,
+        page,
+        page,
+        {"code": "G-X", "record_class": "good", "name": "x", "points": "1", "is_serious": "yes"},
+    )
+    assert db.session.scalar(select(CreditCategory).where(CreditCategory.code == "G-X")) is None

@@ -15,6 +15,7 @@ from voting.domain.credit import parse_points
 from voting.models import Role
 from voting.services import uploads
 from voting.services.credit import (
+    categories,
     contracts,
     firm_page,
     firms,
@@ -357,6 +358,42 @@ def publish_penalty(penalty_id: int) -> ResponseReturnValue:
         confirmed(lambda: penalties.publish(penalty_id, g.user)),
         _("已公示"),
         url_for("credit_staff.penalty_list"),
+    )
+
+
+@bp.get("/bureau/credit-categories")
+@staff_required(Role.bureau)
+def category_list() -> ResponseReturnValue:
+    return render_template("credit/categories.html", categories=categories.all_categories())
+
+
+@bp.post("/bureau/credit-categories")
+@staff_required(Role.bureau)
+def add_category() -> ResponseReturnValue:
+    form = request.form
+    months = (form.get("validity_months") or "").strip()
+    return attempt(
+        lambda: categories.add(
+            form.get("code", ""),
+            form.get("record_class", ""),
+            form.get("name", ""),
+            form.get("points", ""),
+            form_int(months) if months else None,
+            form.get("is_serious") == "yes",
+        ),
+        _("已添加类别"),
+        url_for("credit_staff.category_list"),
+    )
+
+
+@bp.post("/bureau/credit-categories/<int:category_id>/active")
+@staff_required(Role.bureau)
+def category_active(category_id: int) -> ResponseReturnValue:
+    active = request.form.get("active") == "yes"
+    return attempt(
+        lambda: categories.set_active(category_id, active),
+        _("已启用该类别") if active else _("已停用该类别"),
+        url_for("credit_staff.category_list"),
     )
 
 

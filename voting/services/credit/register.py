@@ -277,6 +277,8 @@ def _index_findings(
         for row in rows:
             where = f"{table.name} {row.id}"
             if row.entry_id is None:  # a penalty not yet published: no entry to match
+                if getattr(row, table.time) is not None:  # but marked published
+                    yield Finding(where, "edited")
                 continue
             entry = by_id.get(row.entry_id)
             if entry is None or entry.kind not in table.kinds:
