@@ -178,17 +178,31 @@ def test_revocation_and_rectification_end_validity_without_editing(app, make) ->
         fact_date=date(2026, 4, 1),
         now=datetime(2026, 4, 2, 2, tzinfo=UTC),
     )
-    wrong = bad(company.id)
+    # Confirmed on paper on 1 September, recorded on the 5th: the published days stay.
+    records.rectify(
+        serious.id,
+        "整改验收合格",
+        "区住建委",
+        effective_on=date(2026, 9, 1),
+        now=datetime(2026, 9, 5, 2, tzinfo=UTC),
+    )
+    assert grades.grade_of(company.id, date(2026, 9, 4)).blacklisted
+    assert not grades.grade_of(company.id, date(2026, 9, 5)).blacklisted
+    today = register.local_day()
+    wrong = bad(company.id, fact_date=today)
     with pytest.raises(Conflict):
         records.rectify(wrong.id, "不适用", "区住建委")
-    records.revoke(wrong.id, "认定有误", "区住建委", effective_on=date(2026, 5, 1))
+    with pytest.raises(Conflict):
+        records.rectify(serious.id, "再次", "区住建委")
+    assert grades.grade_of(company.id, today).bad_records == (wrong,)
+    with pytest.raises(InvalidInput):  # not before the fact it revokes
+        records.revoke(wrong.id, "认定有误", "区住建委", effective_on=date(2026, 5, 1))
+    records.revoke(wrong.id, "认定有误", "区住建委")
     with pytest.raises(Conflict):
         records.revoke(wrong.id, "再撤", "区住建委")
-    assert grades.grade_of(company.id, date(2026, 8, 31)).blacklisted
-    records.rectify(serious.id, "整改验收合格", "区住建委", effective_on=date(2026, 9, 1))
-    assert not grades.grade_of(company.id, date(2026, 9, 1)).blacklisted
+    assert grades.grade_of(company.id, today).bad_records == ()
     db.session.expire_all()
-    assert (wrong.points, wrong.valid_until) == (500, date(2027, 3, 9))  # the row as recorded
+    assert (wrong.points, wrong.fact_date) == (500, today)  # the row as recorded
 
 
 # --- the register and its audit ------------------------------------------------------------

@@ -410,13 +410,18 @@ def of_person(person_id: int, user: User | None = None) -> list[CreditRecord]:
 
 
 def scoring_record(row: CreditRecord) -> Record:
-    """A row as the domain's scoring sees it."""
+    """A row as the domain's scoring sees it.
+
+    A correction counts from its effective date, but never before the day it was recorded:
+    like a record, it cannot change a grade already published (a rectification confirmed on
+    paper on 1 September and recorded on the 5th lifts the black list from the 5th)."""
     revoked = rectified = None
     for correction in row.corrections:
+        known = max(correction.effective_on, register.local_day(correction.recorded_at))
         if correction.kind == CorrectionKind.revocation:
-            revoked = correction.effective_on
+            revoked = known
         else:
-            rectified = correction.effective_on
+            rectified = known
     return Record(
         record_class=RecordClass(row.record_class),
         points=row.points,
