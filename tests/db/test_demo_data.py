@@ -175,3 +175,50 @@ def test_the_template_uploaded_unchanged_on_the_demo_is_refused_for_what_it_lack
     assert f"本小区现有的 {units - 2} 套房屋不在文件中（如 1栋-商铺1、" in page
     assert f'name="allow_removals" value="{units - 2}"' in page
     assert db.session.scalar(select(func.count(Unit.id))) == units
+
+
+def test_demo_firms_span_the_grades_and_the_hiring_motion_shows_its_firm(app):
+    """Six firms (issue 11 §6): one of each grade, one black-listed by a serious record, one
+    诚信典型 (the firm the open meeting proposes to hire, frozen at its announcement), one
+    penalty published late and one still a draft within its deadline, the estate's contract
+    (tickets go to that firm) and its staff account among the printed sign-ins."""
+    from voting.models import Role
+    from voting.services.credit import contracts, grades, penalties, register
+    from voting.services.demo import firms
+
+    lines = "\n".join(estate.load())
+    today = register.local_day()
+    shown = {
+        firm.name: (grade.grade.value, grade.blacklisted, grade.exemplary)
+        for firm, grade in grades.grades_on(today)
+    }
+    assert shown == {
+        "重庆诚信物业服务有限公司": ("AAA", False, True),
+        "重庆渝中物业管理有限公司": ("AA", False, False),
+        "重庆两江物业管理有限公司": ("A", False, False),
+        "重庆山城物业服务有限公司": ("B", False, False),
+        "重庆卷款物业有限公司": ("C", True, False),
+        "重庆新锐物业有限公司": ("C", False, False),
+    }
+    late = [w.penalty.party_name for w in penalties.warnings(today) if w.state == "late"]
+    assert late == ["重庆山城物业服务有限公司"]
+    drafts = penalties.drafts()
+    assert [p.party_name for p in drafts] == ["重庆两江物业管理有限公司"]
+    assert drafts[0].deadline_on is not None and drafts[0].deadline_on >= today
+
+    community = db.session.scalars(select(Community)).one()
+    serving = contracts.serving(community.id, today)
+    assert serving is not None and serving.firm.uscc == firms.SERVING
+    current = db.session.scalars(select(Meeting).order_by(Meeting.id)).all()[-1]
+    hiring = current.motions[0]
+    assert hiring.firm is not None and hiring.firm.uscc == firms.CANDIDATE
+    assert hiring.firm_credit is not None and hiring.firm_credit["grade"] == "AAA"
+    assert hiring.firm_credit["red_listed"] is True
+
+    wuye = db.session.scalar(select(User).where(User.username == "wuye"))
+    assert wuye is not None
+    assert [(g.role, g.firm_id) for g in wuye.grants] == [(Role.firm, serving.firm_id)]
+    assert "firm: username wuye  password demo-firm-2026" in lines
+    assert "/credit" in lines
+    assert "\n".join(estate.load()).count("wuye") == 1  # loads again without change
+    assert len(shown) == len(grades.grades_on(today))

@@ -3,7 +3,7 @@ credit (``records``, ``penalties``, ``grades``) hangs off them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -11,14 +11,20 @@ from sqlalchemy import select
 from voting.domain.identifiers import normalize_uscc
 from voting.extensions import db
 from voting.models import Firm
+from voting.models.base import utcnow
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 
 def add_firm(
-    name: str, uscc: str, registered_address: str = "", established_on: date | None = None
+    name: str,
+    uscc: str,
+    registered_address: str = "",
+    established_on: date | None = None,
+    now: datetime | None = None,
 ) -> Firm:
     """Register a firm (use case): name, unified social credit code, registered address
-    and 成立日期 (which starts the three clean years of the red list)."""
+    and 成立日期 (which starts the three clean years of the red list). ``now``: when it
+    was put on file (the demo's history); its registration counts from that day."""
     name = name.strip()
     registered_address = registered_address.strip()
     code = normalize_uscc(uscc)
@@ -31,7 +37,11 @@ def add_firm(
     if len(registered_address) > 200:
         raise InvalidInput(_("注册地址不超过 200 字"), "registered_address")
     firm = Firm(
-        name=name, uscc=code, registered_address=registered_address, established_on=established_on
+        name=name,
+        uscc=code,
+        registered_address=registered_address,
+        established_on=established_on,
+        created_at=now or utcnow(),
     )
     db.session.add(firm)
     db.session.commit()

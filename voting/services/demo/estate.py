@@ -20,10 +20,10 @@ from sqlalchemy import select
 from voting.domain.canonical import format_area
 from voting.domain.identifiers import id_number_check_char
 from voting.extensions import db
-from voting.models import Community, District, Role, StreetOffice, User
+from voting.models import Community, District, Firm, Role, StreetOffice, User
 from voting.models.base import utcnow
 from voting.services.access import accounts
-from voting.services.demo import sample_meetings, street_office_key
+from voting.services.demo import firms, sample_meetings, street_office_key
 from voting.services.registry import estates, roll_import
 
 CITY, DISTRICT, STREET = "重庆市", "渝中区", "大坪街道办事处"
@@ -64,6 +64,8 @@ ACCOUNTS = (
     DemoAccount("daping", "大坪街道 审核员", "demo-street-2026", Role.street),
     DemoAccount("committee1", "业委会 主任 陈立新", "demo-committee-2026", Role.committee),
     DemoAccount("committee2", "业委会 委员 刘雅琴", "demo-committee-2026", Role.committee),
+    # Staff of the firm serving the estate (demo firms.ACCOUNT_FIRM): owners' tickets reach it.
+    DemoAccount("wuye", "渝中物业 客服 张敏", "demo-firm-2026", Role.firm),
 )
 
 
@@ -78,6 +80,7 @@ def load() -> list[str]:
     report = roll_import.import_roll(community, "demo-roll.csv", roll_csv())
     if report.errors:
         raise RuntimeError(f"demo roll rejected: {report.errors[:3]}")
+    firms.load(community, utcnow())  # before the meetings: one of them hires a firm
     for account in ACCOUNTS:
         _account(account, community)
     staff = {
@@ -90,6 +93,7 @@ def load() -> list[str]:
         *_estate_lines(community, report),
         *_sign_in_lines(),
         *street_office_key.lines(community.street_office),
+        *firms.lines(),
         *sample_meetings.report(community),
     ]
 
@@ -158,11 +162,13 @@ def _account(account: DemoAccount, community: Community) -> None:
         user.totp_secret = secret
         user.totp_confirmed_at = utcnow()
         db.session.commit()
+    firm_id = db.session.scalar(select(Firm.id).where(Firm.uscc == firms.ACCOUNT_FIRM))
     accounts.grant_role(
         user,
         account.role,
         street_office_id=community.street_office_id,
         community_id=community.id,
+        firm_id=firm_id,
     )
 
 

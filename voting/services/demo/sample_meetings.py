@@ -229,9 +229,7 @@ def _open(
         meeting, kind="approval", item=7, title="2栋外墙翻新",
         text="2栋外墙脱落部分翻新，预算 48.60 万元。",
     )  # fmt: skip
-    meetings.announce(
-        meeting.id, staff["committee1"], now=opens - timedelta(days=18), grade_c_acknowledged=True
-    )
+    meetings.announce(meeting.id, staff["committee1"], now=opens - timedelta(days=18))
     meetings.open_voting(meeting.id, staff["committee1"], now=opens)
     rng = random.Random(2026_02)
     clock = opens + timedelta(minutes=3)
