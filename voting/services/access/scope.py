@@ -119,9 +119,11 @@ def meeting_for_staff(user: User, meeting_id: int, *, manage: bool = False) -> M
 
 def meeting_for_owner(phone: str, meeting_id: int) -> tuple[Meeting, list[owners.Holding]]:
     """The meeting, once announced, if ``phone`` belongs to a holder in its community; with
-    the phone's holdings there (an owner may hold for several)."""
+    the phone's holdings there (an owner may hold for several); a former owner's only
+    where the meeting's frozen roll has them (``owners.sees``)."""
     meeting = db.session.get(Meeting, meeting_id)
     held = [] if meeting is None else _holdings_in(phone, meeting.community_id)
+    held = [h for h in held if meeting is not None and owners.sees(h.holder, meeting)]
     if meeting is None or meeting.state == MeetingState.draft or not held:
         raise NotFound(_("找不到该会议"))
     return meeting, held

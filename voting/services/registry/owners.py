@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.orm import selectinload
 
 from voting.extensions import db
-from voting.models import Holder, Meeting, MeetingState, Owner
+from voting.models import Holder, Meeting, MeetingState, Owner, RollEntry
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,24 @@ def meeting_and_owners(meeting_id: int, holder_id: int) -> tuple[Meeting | None,
     return rows[0][0], [owner for _meeting, owner in rows if owner is not None]
 
 
+def on_its_roll(holder: Holder) -> ColumnElement[bool]:
+    """The meetings a holder's owners may see besides its community: every one while the
+    holder is on the current roll; once a roll import has removed it (a former owner), only
+    those whose roll, frozen at opening, has it (issue 9 §5): the frozen roll of a meeting
+    already open still decides, and nothing announced since is theirs."""
+    if holder.is_active:
+        return true()
+    return exists().where(RollEntry.meeting_id == Meeting.id, RollEntry.holder_id == holder.id)
+
+
+def sees(holder: Holder, meeting: Meeting) -> bool:
+    """``on_its_roll`` for one meeting."""
+    return holder.is_active or db.session.get(RollEntry, (meeting.id, holder.id)) is not None
+
+
 def visible_meetings(phone: str) -> list[tuple[Holding, list[Meeting]]]:
-    """Each holding with the announced (and later) meetings of its community."""
+    """Each holding with the announced (and later) meetings of its community that are its
+    (``on_its_roll``)."""
     found = []
     for held in holdings(phone):
         meetings = db.session.scalars(
@@ -83,6 +99,7 @@ def visible_meetings(phone: str) -> list[tuple[Holding, list[Meeting]]]:
             .where(
                 Meeting.community_id == held.holder.community_id,
                 Meeting.state != MeetingState.draft,
+                on_its_roll(held.holder),
             )
             .order_by(Meeting.opens_at.desc())
         )
