@@ -441,8 +441,8 @@ def credit_overdue(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the records made as JSON.")
 def credit_monthly(month: str | None, as_json: bool) -> None:
     """Turn each firm's ticket figures of a month into good or bad credit records by the
-    scoring scheme's thresholds (cron, monthly; safe to run again: a month's records are
-    made once per firm)."""
+    scoring scheme's thresholds (cron, on the 1st of each month; safe to run again, and on
+    every host: a month's records are made once per firm, one host runs it at a time)."""
     from voting.domain.ticket_figures import Month
     from voting.services.credit import monthly
 
@@ -450,10 +450,14 @@ def credit_monthly(month: str | None, as_json: bool) -> None:
         chosen = Month.parse(month) if month else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--month") from error
-    try:
-        made = monthly.run(chosen)
-    except ServiceError as error:
-        raise click.ClickException(error.message) from error
+    with locks.only_one("credit monthly") as mine:
+        if not mine:
+            click.echo(SKIPPED)
+            return
+        try:
+            made = monthly.run(chosen)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from error
     rows = [
         {"firm": m.firm, "month": m.month, "class": m.record_class, "category": m.category}
         for m in made

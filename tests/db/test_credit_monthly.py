@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from voting.cli import SKIPPED
 from voting.domain.ticket_figures import Month
 from voting.extensions import db
 from voting.models import CreditRecord, Firm, Ticket
+from voting.services import locks
 from voting.services.credit import monthly
 from voting.services.errors import InvalidInput
 
@@ -101,6 +103,10 @@ def test_only_a_month_that_has_ended_is_counted(firms):
 
 
 def test_the_command_runs_the_month_for_cron(firms, runner):
+    with locks.only_one("credit monthly"):  # another host runs it now: this one skips
+        skipped = runner.invoke(args=["credit", "monthly", "--month", "2026-03"])
+    assert skipped.exit_code == 0 and SKIPPED in skipped.output
+    assert db.session.scalar(select(func.count(CreditRecord.id))) == 0
     done = runner.invoke(args=["credit", "monthly", "--month", "2026-03", "--json"])
     assert done.exit_code == 0, done.output
     assert sorted(r["category"] for r in json.loads(done.output)) == ["B-LATE", "G-SATISFACTION"]

@@ -308,6 +308,7 @@ def test_the_deploy_folder_has_what_an_operator_needs():
         "sms-dispatch": "sms dispatch",
         "tickets-sweep": "tickets sweep",
         "credit-overdue": "credit overdue",
+        "credit-monthly": "credit monthly",
     }
     for job, command in jobs.items():
         service = (units / f"voting-{job}.service").read_text(encoding="utf-8")

@@ -73,3 +73,21 @@ def test_the_readme_api_example_runs_against_the_demo(app, served, database_url,
         select(Ballot).where(Ballot.meeting_id == meeting.id, Ballot.seq == receipt["seq"])
     )
     assert cast is not None and cast.is_effective
+
+
+def test_the_readme_credit_example_runs_against_the_demo(app, served):
+    """The public credit block (issue 11 §6), as written, against the loaded demo."""
+    estate.load()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```sh\n", readme.index("Credit, public (no token)")) + len("```sh\n")
+    script = readme[start : readme.index("```\n", start)]
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", served)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    found, firm, listed = done.stdout.splitlines()
+    assert json.loads(found)["firms"][0]["uscc"] == "91500103MA5U7L8K2B"
+    standing = json.loads(firm)["standing"]
+    assert (standing["grade"], standing["score"], standing["red_listed"]) == ("AAA", "89", True)
+    assert listed == "C True"
