@@ -198,6 +198,7 @@ class Profile:
     tickets: TicketSummary
     standing: Standing
     good_cap: int
+    history: list[grades.FirmGrade]  # at each of the last 24 months' ends, then today
 
 
 def profile(firm: Firm, now: datetime) -> Profile:
@@ -213,4 +214,5 @@ def profile(firm: Firm, now: datetime) -> Profile:
         tickets=tickets(firm, now),
         standing=grade.standing,
         good_cap=scheme_on(schemes.all_schemes(), day).good_cap,
+        history=grades.history(firm.id, day),
     )
