@@ -106,6 +106,11 @@ def test_a_street_office_records_only_in_its_street(app, make, client) -> None: 
     mine, theirs = make.community(), make.community()
     auditor = make.user("street", db.session.get(StreetOffice, mine.street_office_id))
     sign_in(client, auditor)
+    from voting.services.credit import contracts
+
+    contracts.record(mine.id, firm.id, date(2025, 1, 1), date(2030, 12, 31))
+    listing = client.get("/staff/firms").get_data(as_text=True)
+    assert firm.name in listing and "在本街道服务" in listing
     page = f"/staff/firms/{firm.id}"
     html = client.get(page).get_data(as_text=True)
     assert mine.name in html and theirs.name not in html

@@ -92,6 +92,14 @@ def _roles() -> dict[str, str]:
     }
 
 
+@bp.get("/staff/firms")
+@staff_required(*WRITERS)
+def firm_list() -> ResponseReturnValue:
+    """The firms a street office records about, those serving its estates first."""
+    listed, serving = firm_page.firms_for_writer(g.user)
+    return render_template("credit/staff_firms.html", firms=listed, serving=serving)
+
+
 @bp.get("/firm")
 @staff_required(Role.firm)
 def firm_home() -> ResponseReturnValue:

@@ -121,3 +121,21 @@ def evidence(user: User, record_id: int) -> Upload:
     if upload is None:
         raise NotFound(_("该记录没有证据文件"))
     return upload
+
+
+def firms_for_writer(user: User) -> tuple[list[Firm], set[int]]:
+    """Every firm, and the ids of those serving an estate ``user`` may record in today (a
+    street office's own estates; all, for the bureau)."""
+    estates = [c.id for c in _writable_communities(user)]
+    today = register.local_day()
+    serving = set(
+        db.session.scalars(
+            select(ServiceContract.firm_id).where(
+                ServiceContract.community_id.in_(estates),
+                ServiceContract.starts_on <= today,
+                today <= contracts.LAST_DAY,
+            )
+        )
+    )
+    listed = list(db.session.scalars(select(Firm).order_by(Firm.name)))
+    return sorted(listed, key=lambda f: f.id not in serving), serving
