@@ -222,3 +222,25 @@ def test_demo_firms_span_the_grades_and_the_hiring_motion_shows_its_firm(app):
     assert "/credit" in lines
     assert "\n".join(estate.load()).count("wuye") == 1  # loads again without change
     assert len(shown) == len(grades.grades_on(today))
+
+    # Public, no sign-in: every firm's page and its API answer name people by name and role,
+    # never with an ID number (not even its last four characters) or a phone number.
+    import re
+
+    from voting.models import Firm, Person
+
+    last4 = [p.id_last4 for p in db.session.scalars(select(Person))]
+    assert len(last4) == 11
+    visitor = app.test_client()
+    for firm in db.session.scalars(select(Firm)):
+        for answer in (
+            visitor.get(f"/firms/{firm.id}"),
+            visitor.get(f"/api/v1/credit/firms/{firm.uscc}"),
+        ):
+            assert answer.status_code == 200
+            text = answer.get_data(as_text=True)
+            assert re.search(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])", text) is None, firm.name
+            for tail in last4:
+                assert re.search(rf"(?<![0-9A-Z]){tail}(?![0-9])", text) is None, (firm.name, tail)
+    page = visitor.get(f"/firms/{serving.firm_id}").get_data(as_text=True)
+    assert "法定代表人：郑国强" in page and "何志勇" in page and "嘉陵雅苑" in page
