@@ -1,0 +1,89 @@
+"""Credit writes at the same moment (issue 11 §1–§2): two clerks recording overlapping
+contracts for one estate, and several recording records at once. A pause after each
+check-before-write lets every writer check before any writes, unless the writes are
+serialised: one contract is refused, and the register stays one unbroken chain."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from voting.domain.identifiers import uscc_check_char
+from voting.extensions import db
+from voting.models import CreditEntry, ServiceContract
+from voting.services.credit import contracts, firms, records, register
+from voting.services.errors import Conflict
+
+
+def _firm(n: int):  # type: ignore[no-untyped-def]
+    first = f"91500103MA5U7Y{n:03d}"
+    return firms.add_firm(f"同时物业{n}公司", first + uscc_check_char(first), "重庆市")
+
+
+def _at_once(app: Any, actions: list[Callable[[], object]], pause_after: str) -> list[Any]:
+    """Run ``actions`` in threads started together, each pausing after a statement that
+    starts with ``pause_after``; returns what each raised (None: it succeeded)."""
+
+    def pause(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(pause_after):
+            time.sleep(0.3)
+
+    outcomes: list[Any] = [None] * len(actions)
+    start = threading.Barrier(len(actions))
+
+    def run(index: int) -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                actions[index]()
+            except Exception as error:  # reported to the test
+                outcomes[index] = error
+            finally:
+                db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", pause)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", pause)
+    return outcomes
+
+
+def test_two_overlapping_contracts_at_once_one_is_refused(app, make) -> None:  # type: ignore[no-untyped-def]
+    community, first, second = make.community(), _firm(1), _firm(2)
+    ids = (community.id, first.id, second.id)
+    db.session.commit()
+
+    def hire(firm_id: int) -> Callable[[], object]:
+        return lambda: contracts.record(ids[0], firm_id, date(2027, 1, 1), date(2029, 12, 31))
+
+    outcomes = _at_once(app, [hire(ids[1]), hire(ids[2])], "SELECT SERVICE_CONTRACTS")
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
+    assert all(o is None or isinstance(o, Conflict) for o in outcomes)
+    count = db.session.scalar(select(func.count(ServiceContract.id)))
+    assert count == 1
+
+
+def test_records_at_once_make_one_unbroken_register(app, make) -> None:  # type: ignore[no-untyped-def]
+    firm_id = _firm(3).id
+    db.session.commit()
+
+    def write(n: int) -> Callable[[], object]:
+        return lambda: records.record(
+            firm_id, "B-COMPLAINT", date(2026, 3, 10), "街道", f"{n}号", "投诉属实"
+        )
+
+    outcomes = _at_once(app, [write(n) for n in range(4)], "SELECT CREDIT_HEAD")
+    assert outcomes == [None] * 4
+    seqs = db.session.scalars(select(CreditEntry.seq).order_by(CreditEntry.seq)).all()
+    assert seqs == [1, 2, 3, 4]
+    assert register.audit() == []
