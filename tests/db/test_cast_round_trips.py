@@ -147,6 +147,33 @@ def test_frozen_data_is_kept_per_version_and_never_past_the_close(app, make):
         meetings.close(meeting.id)
     closed = db.session.get(Meeting, meeting.id)
     assert frozen.get(frozen.version(closed.id, closed.public_id, closed.state)) is None
-    # A cast prepared on the open meeting's data finds another version under the lock: refused.
+    # A cast on the closed meeting finds another version under the lock: refused.
     with pytest.raises(ballots.VotingClosed):
         ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"})
+
+
+def test_the_store_keeps_a_bounded_number_of_roll_rows(app, make, monkeypatch):
+    """The least recently used meetings go first once the kept rolls exceed the bound; the
+    one just read stays."""
+    monkeypatch.setattr(frozen, "KEPT_ROWS", 3)
+    home = estate(make, ["60.00", "70.00"])
+    first, second = open_meeting(home), open_meeting(home)
+    keys = [frozen.version(m.id, m.public_id, m.state) for m in (first, second)]
+    kept = frozen.get(keys[0])
+    assert frozen.get(keys[0]) is kept  # 2 rows: kept
+    frozen.get(keys[1])  # 4 rows: the first goes
+    assert frozen.get(keys[0]) is not kept  # read again
+
+
+def test_a_cast_prepared_while_open_is_refused_if_the_lock_finds_it_closed(app, make, monkeypatch):
+    """The kept data is trusted only if the lock statement returns the version it was kept
+    under: a close between prepare and lock is seen."""
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    opened = frozen.get(frozen.version(meeting.id, meeting.public_id, meeting.state))
+    with time_machine.travel(CLOSES + timedelta(minutes=1), tick=False):
+        meetings.close(meeting.id)
+        # As if prepare had run just before the close: it hands the open meeting's data on.
+        monkeypatch.setattr(frozen, "get", lambda _key: opened)
+        with pytest.raises(ballots.VotingClosed):
+            ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"})

@@ -29,7 +29,9 @@ from voting.models import Building, Meeting, MeetingState, RollEntry, Unit
 from voting.models.registry import unit_label
 from voting.services.assembly.meetings import motions_data
 
-KEPT = 256  # open meetings a worker keeps at most (the least recently used go first)
+# Roll rows a worker keeps at most, over all the meetings it keeps (a few hundred bytes
+# each): the least recently used meetings go first; the latest is kept whatever its size.
+KEPT_ROWS = 200_000
 _STORE = "frozen_meetings"
 
 
@@ -93,8 +95,10 @@ def get(key: Version) -> FrozenMeeting | None:
         return None
     with store.lock:
         store.kept[key] = found
-        while len(store.kept) > KEPT:
-            store.kept.popitem(last=False)
+        rows = sum(len(kept.roll) for kept in store.kept.values())
+        while rows > KEPT_ROWS and len(store.kept) > 1:
+            _oldest, gone = store.kept.popitem(last=False)
+            rows -= len(gone.roll)
     return found
 
 
