@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from voting.extensions import db
 from voting.models import (
@@ -169,9 +170,14 @@ def serving(community_id: int, day: date) -> ServiceContract | None:
     )
 
 
-def of_firm(firm_id: int, day: date | None = None) -> list[ServiceContract]:
-    """The firm's contracts, newest first; only those in force on ``day`` when given."""
+def of_firm(
+    firm_id: int, day: date | None = None, estates: Select[Any] | None = None
+) -> list[ServiceContract]:
+    """The firm's contracts, newest first; only those in force on ``day`` when given, and
+    only in ``estates`` (a subquery of community ids) when given."""
     statement = select(ServiceContract).where(ServiceContract.firm_id == firm_id)
+    if estates is not None:
+        statement = statement.where(ServiceContract.community_id.in_(estates))
     if day is not None:
         statement = statement.where(ServiceContract.starts_on <= day, day <= LAST_DAY)
     return list(db.session.scalars(statement.order_by(ServiceContract.starts_on.desc())))

@@ -66,7 +66,7 @@ def page(user: User, firm_id: int) -> FirmPage:
     if is_bureau or is_street:
         served = contracts.of_firm(firm.id)
     else:  # the firm's own staff: the estates it serves now
-        served = contracts.of_firm(firm.id, today)
+        served = contracts.of_firm(firm.id, today, scope.firm_served_community_ids(user, today))
     writable = _writable_communities(user) if (is_bureau or is_street) else []
     return FirmPage(
         firm=firm,
