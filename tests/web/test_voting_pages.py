@@ -168,7 +168,10 @@ def test_committee_runs_a_meeting_through_its_pages(app, client, make):
     assert meeting.state == MeetingState.announced
     with time_machine.travel(meeting.opens_at + timedelta(minutes=1), tick=False):
         sign_in(client, home.committee)  # a session does not outlive two idle weeks
-        page = client.get(meeting_url).get_data(as_text=True)  # opened on access
+        page = client.get(meeting_url).get_data(as_text=True)
+        assert "实时参与情况" not in page  # reading the page does not open the meeting
+        meetings.advance(meeting)  # the clock's step (flask meetings close-due)
+        page = client.get(meeting_url).get_data(as_text=True)
         assert "实时参与情况" in page
     db.session.refresh(meeting)
     for phone in home.phones[:2]:

@@ -414,7 +414,6 @@ def owner_meetings() -> ResponseReturnValue:
         holder = held.holder
         items = []
         for meeting in found:
-            meeting = meetings.advance(meeting)
             items.append({"meeting": _summary(meeting), "ballot": _ballot_status(meeting, held)})
         listing.append(
             {
@@ -436,8 +435,7 @@ def owner_meetings() -> ResponseReturnValue:
 
 def _owners_meeting(meeting_id: int) -> tuple[Meeting, list[owners.Holding]]:
     """The meeting, if announced and in a community where this phone holds; and those holdings."""
-    meeting, held = scope.meeting_for_owner(g.owner_phone, meeting_id)
-    return meetings.advance(meeting), held
+    return scope.meeting_for_owner(g.owner_phone, meeting_id)
 
 
 @operation("getOwnerMeeting")
@@ -488,10 +486,9 @@ def receipt(meeting_id: int, seq: int) -> ResponseReturnValue:
 # --- the committee -----------------------------------------------------------------------
 
 
-def _staff_meeting(meeting_id: int, *, manage: bool = False, advance: bool = True) -> Meeting:
+def _staff_meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
     """The meeting if its community is in the user's scope (and managed by them, if asked)."""
-    meeting = scope.meeting_for_staff(g.user, meeting_id, manage=manage)
-    return meetings.advance(meeting) if advance else meeting
+    return scope.meeting_for_staff(g.user, meeting_id, manage=manage)
 
 
 @operation("listCommunities")
@@ -509,7 +506,7 @@ def communities() -> ResponseReturnValue:
 @operation("listMeetings")
 def community_meetings(community_id: int) -> ResponseReturnValue:
     community = scope.community_for(g.user, community_id)
-    found = [meetings.advance(m) for m in meetings.for_community(community)]
+    found = meetings.for_community(community)
     return _json({"meetings": [_summary(m) for m in found]})
 
 
@@ -563,7 +560,7 @@ def add_motion(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
 
 def _step(meeting_id: int, step: Callable[..., Meeting]) -> ResponseReturnValue:
     # No advance first: the clock must not take the step the committee is asking for.
-    meeting = _staff_meeting(meeting_id, manage=True, advance=False)
+    meeting = _staff_meeting(meeting_id, manage=True)
     return _json(_meeting(step(meeting.id, g.user)))
 
 

@@ -56,7 +56,7 @@ IRREVERSIBLE = {"announce", "close", "publish"}
 
 def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
     """The meeting if it belongs to a community in the user's scope (and is managed by them)."""
-    return meetings.advance(scope.meeting_for_staff(g.user, meeting_id, manage=manage))
+    return scope.meeting_for_staff(g.user, meeting_id, manage=manage)
 
 
 @bp.get("/communities/<int:community_id>/meetings")

@@ -45,9 +45,6 @@ def owner_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @owner_required
 def home() -> ResponseReturnValue:
     visible = owners.visible_meetings(g.owner_phone)
-    for _held, found in visible:
-        for meeting in found:
-            meetings.advance(meeting)
     status = {
         (held.holder.id, meeting.id): ballots.effective_ballot(meeting, held.holder.id)
         for held, found in visible
@@ -57,8 +54,7 @@ def home() -> ResponseReturnValue:
 
 
 def _context(meeting_id: int, holder_id: int) -> tuple[Meeting, owners.Holding]:
-    meeting, held = scope.owner_holding(g.owner_phone, meeting_id, holder_id)
-    return meetings.advance(meeting), held
+    return scope.owner_holding(g.owner_phone, meeting_id, holder_id)
 
 
 @bp.route("/meetings/<int:meeting_id>/holders/<int:holder_id>", methods=["GET", "POST"])
@@ -117,6 +113,7 @@ def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
 @owner_required
 def cast(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     meeting, held = _context(meeting_id, holder_id)
+    meeting = meetings.advance(meeting)  # a ballot at the opening minute opens the meeting first
     if not held.is_voter:
         abort(403)
     chosen, problem = parse_choices(meeting, request.form)

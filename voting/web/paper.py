@@ -23,7 +23,7 @@ bp = Blueprint("paper", __name__)
 
 def _meeting(meeting_id: int, *, manage: bool = False) -> Meeting:
     """The meeting if its community is in the user's scope (and managed by them, if asked)."""
-    return meetings.advance(scope.meeting_for_staff(g.user, meeting_id, manage=manage))
+    return scope.meeting_for_staff(g.user, meeting_id, manage=manage)
 
 
 @bp.get("/meetings/<int:meeting_id>/paper")
@@ -75,7 +75,8 @@ def new(meeting_id: int) -> ResponseReturnValue:
 @bp.post("/meetings/<int:meeting_id>/paper")
 @staff_required()
 def enter(meeting_id: int) -> ResponseReturnValue:
-    meeting = _meeting(meeting_id, manage=True)
+    # A write that needs the meeting open: it opens first if its time has come.
+    meeting = meetings.advance(_meeting(meeting_id, manage=True))
     form = request.form
     back = url_for("paper.index", meeting_id=meeting.id)
     holder = paper.roll_holder(meeting, form_int(form.get("holder_id")))

@@ -403,8 +403,10 @@ def publish_results(meeting_id: int, actor: User, now: datetime | None = None) -
 def advance(meeting: Meeting, now: datetime | None = None) -> Meeting:
     """What the clock says should have happened: open when due, close when due.
 
-    Called on access and by ``flask meetings close-due`` (cron). A meeting with
-    paper ballots still awaiting confirmation is left for the committee to close.
+    A step of its own, taken by ``flask meetings close-due`` (cron, every minute) and by
+    the writes that need the meeting open (a ballot cast, a paper entry made); reading a
+    meeting never takes it. A meeting with paper ballots still awaiting confirmation is
+    left for the committee to close.
     """
     now = now or utcnow()
     try:
