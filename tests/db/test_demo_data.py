@@ -244,3 +244,17 @@ def test_demo_firms_span_the_grades_and_the_hiring_motion_shows_its_firm(app):
                 assert re.search(rf"(?<![0-9A-Z]){tail}(?![0-9])", text) is None, (firm.name, tail)
     page = visitor.get(f"/firms/{serving.firm_id}").get_data(as_text=True)
     assert "法定代表人：郑国强" in page and "何志勇" in page and "嘉陵雅苑" in page
+
+    # Its tickets over the last months, handled by the serving firm and rated by owners.
+    from voting.models import Ticket
+    from voting.models.base import utcnow
+    from voting.services.credit import lookup
+
+    filed = db.session.scalars(select(Ticket)).all()
+    assert len(filed) >= 30 and {t.firm_id for t in filed} == {serving.firm_id}
+    assert all(t.state == "confirmed" and t.rating for t in filed)
+    summary = lookup.tickets(serving.firm, utcnow())
+    assert summary.rated >= 25 and summary.due >= 25
+    assert summary.satisfaction is not None and summary.on_time_rate is not None
+    assert 0 < summary.on_time < summary.due  # a few answered late
+    assert "满意率（评 4–5 分）：<strong>—" not in page

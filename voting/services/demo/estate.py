@@ -23,7 +23,7 @@ from voting.extensions import db
 from voting.models import Community, District, Firm, Role, StreetOffice, User
 from voting.models.base import utcnow
 from voting.services.access import accounts
-from voting.services.demo import firms, sample_meetings, street_office_key
+from voting.services.demo import firms, sample_meetings, street_office_key, tickets
 from voting.services.registry import estates, roll_import
 
 CITY, DISTRICT, STREET = "重庆市", "渝中区", "大坪街道办事处"
@@ -89,6 +89,9 @@ def load() -> list[str]:
     }
     office_key = street_office_key.registered(community.street_office, staff["bureau"])
     sample_meetings.load(community, staff, office_key, utcnow())
+    firm_staff = staff["wuye"]
+    assert firm_staff is not None  # made above with the other accounts
+    tickets.load(community, firm_staff, utcnow())
     return [
         *_estate_lines(community, report),
         *_sign_in_lines(),
