@@ -14,7 +14,7 @@ from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
 from voting.models import Ballot, BallotConflict, Channel, LogEntry, MeetingHead, SmsMessage
-from voting.services.assembly import ballots, export, ledger, meetings
+from voting.services.assembly import ballots, counting, export, ledger, meetings
 from voting.services.assembly.ballots import AlreadyVoted, VotingClosed
 from voting.services.errors import Forbidden, InvalidInput
 
@@ -77,7 +77,7 @@ def test_revote_supersedes_the_earlier_ballot(app, make):
     assert rows[1].supersedes_id == rows[0].id
     ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"}, now=OPENS)
     meetings.close(meeting.id, now=CLOSES)
-    result = meetings.results(meeting)[0]
+    result = counting.results(meeting)[0]
     assert result["oppose"]["area"] == "100.00" and result["agree"]["area"] == "80.00"
     assert bundle_report(meeting).valid
 
@@ -202,7 +202,7 @@ def test_concurrent_casts_by_many_holders_never_fork_the_chain(app, make):
     meetings.close(meeting.id, now=CLOSES)
     report = bundle_report(meeting)
     assert report.valid, report.problems
-    assert meetings.results(meeting)[0]["participating"]["holders"] == 30
+    assert counting.results(meeting)[0]["participating"]["holders"] == 30
 
 
 def test_a_ballot_and_its_entry_commit_together_or_not_at_all(app, make, monkeypatch):

@@ -24,7 +24,7 @@ from tests.certified_builders import (
 )
 from voting.domain.bundle import verify_bundle
 from voting.services import keys
-from voting.services.assembly import certificate, certify, meetings, outcomes
+from voting.services.assembly import certificate, certify, counting, meetings, outcomes
 from voting.services.errors import Conflict
 
 URL = "https://vote.example.cn/verify/c1-2026-01/" + "3a" * 32  # as long as a real one
@@ -115,7 +115,7 @@ def test_numbers_agree_with_the_tally_entry(app, make, tmp_path):
     """Every area and headcount in the tally entry appears in the PDF."""
     done = certified(make)
     text = pdf_text(certificate.render(done.meeting, URL), tmp_path)
-    for result in meetings.results(done.meeting):
+    for result in counting.results(done.meeting):
         amounts = [result["participating"]]
         amounts += [result[o] for o in ("agree", "oppose", "abstain") if o in result]
         amounts += [c["votes"] for c in result.get("candidates", [])]

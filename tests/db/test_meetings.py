@@ -16,7 +16,7 @@ from voting.domain.bundle import verify_bundle
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
 from voting.models import Firm, LogEntry, Meeting, MeetingState, RollEntry, SmsMessage, User
-from voting.services.assembly import ballots, export, meetings, rulesets
+from voting.services.assembly import ballots, counting, export, meetings, rulesets, spec_data
 from voting.services.assembly.meetings import WrongState
 from voting.services.errors import InvalidInput
 from voting.services.registry.roll_import import import_roll
@@ -100,7 +100,7 @@ def test_the_whole_life_of_a_meeting(app, make):
     meetings.close(meeting.id, home.committee, now=CLOSES)
     assert meeting.state == MeetingState.tallied
 
-    result = meetings.results(meeting)[0]
+    result = counting.results(meeting)[0]
     assert result["participating"] == {"area": "240.00", "headcount": 3, "holders": 3}
     assert result["agree"]["area"] == "180.00" and result["passed"] is True
     states = [(t.from_state, t.to_state, t.actor_id) for t in meeting.transitions]
@@ -172,7 +172,7 @@ def test_the_clock_opens_and_closes_meetings(app, make, runner):
     assert meetings.due(now=CLOSES) == [meeting]
     assert meetings.advance(meeting, now=CLOSES).state == "tallied"
     assert [t.actor_id for t in meeting.transitions[1:]] == [None, None, None]
-    result = meetings.results(meeting)[0]
+    result = counting.results(meeting)[0]
     assert result["participating"]["headcount"] == 1
     assert result["quorum"] is False  # 1 of 2 holders is short of 2/3
 
@@ -219,7 +219,7 @@ def test_election_and_firm_motions(app, make):
         seats=2,
         candidates=["张三", "李四", "王五"],
     )
-    data = meetings.motions_data(meeting)
+    data = spec_data.motions_data(meeting)
     assert data[1]["candidates"] == [
         {"id": "c1", "name": "张三"},
         {"id": "c2", "name": "李四"},
@@ -232,7 +232,7 @@ def test_election_and_firm_motions(app, make):
     for phone, chosen in zip(home.phones, votes, strict=True):
         ballots.cast(meeting.id, home.holder(phone).id, {"m1": "agree", "m2": chosen}, now=OPENS)
     meetings.close(meeting.id, now=CLOSES)
-    election = meetings.results(meeting)[1]
+    election = counting.results(meeting)[1]
     assert [(c["candidate"], c["elected"]) for c in election["candidates"]] == [
         ("c1", True),
         ("c2", True),
@@ -255,7 +255,7 @@ def test_a_community_with_higher_thresholds_uses_its_own_rules(app, make):
     for phone, choice in zip(home.phones, ("agree", "agree", "agree", "oppose"), strict=True):
         ballots.cast(meeting.id, home.holder(phone).id, {"m1": choice}, now=OPENS)
     meetings.close(meeting.id, now=CLOSES)
-    result = meetings.results(meeting)[0]
+    result = counting.results(meeting)[0]
     assert result["class"] == "major"
     assert result["passed"] is False  # 3/4 agree is short of 4/5
     assert json.loads(meeting.rules_json)["name"] == "jialing-2025"
@@ -292,7 +292,7 @@ def test_turnout_counts_participation_per_motion_without_choices(app, make):
         meeting.id, home.holder(home.phones[0]).id, {"m1": "agree", "m2": ["c1"]}, now=OPENS
     )
     ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "oppose"}, now=OPENS)
-    lines = meetings.turnout(meeting)
+    lines = counting.turnout(meeting)
     assert [line["participating"] for line in lines] == [
         {"area": "200.00", "headcount": 2, "holders": 2},
         {"area": "100.00", "headcount": 1, "holders": 1},
@@ -300,7 +300,7 @@ def test_turnout_counts_participation_per_motion_without_choices(app, make):
     assert lines[0]["needed"] == {"area": "200.00", "headcount": 2}
     assert [line["quorum"] for line in lines] == [True, False]
     assert "agree" not in str(lines) and "oppose" not in str(lines)
-    assert [h.id for h in meetings.non_voters(meeting)] == [home.holder(home.phones[2]).id]
+    assert [h.id for h in counting.non_voters(meeting)] == [home.holder(home.phones[2]).id]
 
 
 def test_an_election_naming_a_candidate_twice_is_refused(app, make):

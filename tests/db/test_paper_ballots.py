@@ -26,7 +26,7 @@ from voting.models import (
     Upload,
     User,
 )
-from voting.services.assembly import ballots, export, meetings, paper
+from voting.services.assembly import ballots, counting, export, meetings, paper
 from voting.services.assembly.ballots import AlreadyVoted, VotingClosed
 from voting.services.assembly.meetings import WrongState
 from voting.services.errors import Conflict, Forbidden, InvalidInput
@@ -333,7 +333,7 @@ def test_a_paper_ballot_confirmed_after_the_close_time_counts_and_the_bundle_ver
     meetings.close(meeting.id, home.committee, now=late + timedelta(minutes=5))
     db.session.refresh(meeting)
     assert meeting.state == MeetingState.tallied
-    result = meetings.results(meeting)[0]
+    result = counting.results(meeting)[0]
     assert (result["agree"]["area"], result["oppose"]["area"]) == ("180.00", "60.00")
     report = bundle_report(meeting)
     assert report.valid, report.problems

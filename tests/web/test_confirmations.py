@@ -16,7 +16,7 @@ from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meetin
 from voting.domain.signing import public_key_text
 from voting.extensions import db
 from voting.models import MeetingState, Motion, OfficeKey, RoleGrant, SmsMessage, User
-from voting.services.assembly import ballots, certify, meetings
+from voting.services.assembly import ballots, certify, counting
 
 REFUSED = "请先勾选确认框"
 
@@ -93,7 +93,7 @@ def test_closing_needs_the_box_ticked(app, client, make):
         )
         assert REFUSED in refused.get_data(as_text=True)
         db.session.refresh(meeting)
-        assert meeting.state == MeetingState.open and meetings.results(meeting) is None
+        assert meeting.state == MeetingState.open and counting.results(meeting) is None
         client.post(url + "/close", data={"csrf_token": csrf_from(page), "confirm": "yes"})
     db.session.refresh(meeting)
     assert meeting.state == MeetingState.tallied

@@ -37,7 +37,7 @@ from voting.extensions import csrf, limiter
 from voting.models import Meeting, MeetingState, Motion
 from voting.services import dropped, transaction
 from voting.services.access import accounts, authenticators, scope, sessions, sign_in_codes
-from voting.services.assembly import ballots, meetings
+from voting.services.assembly import ballots, counting, meetings, spec_data
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from voting.services.registry import owners
 from voting.web import jsonbody
@@ -367,7 +367,7 @@ def _motion(motion: Motion, rules: RuleSet, explanation: str) -> dict[str, Any]:
 
 
 def _meeting(meeting: Meeting) -> dict[str, Any]:
-    rules = meetings.rules_of(meeting)
+    rules = spec_data.rules_of(meeting)
     explain = meetings.explanations(meeting, _lang())
     return {
         "meeting": _summary(meeting),
@@ -445,7 +445,7 @@ def owner_meeting(meeting_id: int) -> ResponseReturnValue:
         {
             **_meeting(meeting),
             "ballots": [_ballot_status(meeting, h) for h in held],
-            "results": meetings.results(meeting),
+            "results": counting.results(meeting),
         }
     )
 
@@ -554,7 +554,7 @@ def add_motion(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         firm_id=body.get("firm"),
         firm_action=body.get("firm_action"),
     )
-    rules = meetings.rules_of(meeting)
+    rules = spec_data.rules_of(meeting)
     return _json(_motion(motion, rules, meetings.explanations(meeting, _lang())[motion.id]), 201)
 
 
@@ -590,13 +590,13 @@ def turnout(meeting_id: int) -> ResponseReturnValue:
     meeting = _staff_meeting(meeting_id)
     if meeting.state in (MeetingState.draft, MeetingState.announced):
         raise NotYet(_("投票尚未开始，还没有参与情况"))
-    total = meetings.roll_total(meeting)
+    total = counting.roll_total(meeting)
     return _json(
         {
             "meeting": _summary(meeting),
             "roll": {"area": format_area(total.area), "headcount": total.headcount},
-            "quorum": _quorum(meetings.rules_of(meeting)),
-            "motions": meetings.turnout(meeting),
+            "quorum": _quorum(spec_data.rules_of(meeting)),
+            "motions": counting.turnout(meeting),
         }
     )
 
@@ -604,7 +604,7 @@ def turnout(meeting_id: int) -> ResponseReturnValue:
 @operation("getResults")
 def results(meeting_id: int) -> ResponseReturnValue:
     meeting = _staff_meeting(meeting_id)
-    found = meetings.results(meeting)
+    found = counting.results(meeting)
     if found is None:
         raise NotYet(_("投票截止并统计后才有结果"))
     return _json(

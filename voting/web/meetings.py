@@ -35,12 +35,14 @@ from voting.services.access import scope
 from voting.services.assembly import (
     audit,
     certify,
+    counting,
     export,
     history,
     meetings,
     outcomes,
     paper,
     rulesets,
+    spec_data,
 )
 from voting.services.credit import contracts, firms, hiring, register
 from voting.services.errors import InvalidInput
@@ -107,7 +109,7 @@ def _show_page(
     motion_form: dict[str, Any] | None = None,
 ) -> str:
     """The meeting page; ``details`` and ``motion_form``: a refused form, as submitted."""
-    rules = meetings.rules_of(meeting)
+    rules = spec_data.rules_of(meeting)
     lang = str(get_locale())
     now = utcnow()
     return render_template(
@@ -118,7 +120,7 @@ def _show_page(
         now=now,
         may_open=now >= meeting.opens_at,
         may_close=meeting.state == MeetingState.open
-        and (now >= meeting.closes_at or meetings.is_everyone_voted(meeting)),
+        and (now >= meeting.closes_at or counting.is_everyone_voted(meeting)),
         can_manage=scope.can_manage(g.user, meeting.community),
         explain=meetings.explanations(meeting, lang),
         quorum_text=explain_quorum(rules, lang),
@@ -126,7 +128,7 @@ def _show_page(
         hiring=hiring.candidates(meeting, register.local_day(now))
         if meeting.state == MeetingState.draft
         else [],
-        turnout=meetings.turnout(meeting) if meeting.state == MeetingState.open else None,
+        turnout=counting.turnout(meeting) if meeting.state == MeetingState.open else None,
         history=history.of(meeting),
         outcome=outcomes.of(meeting),
         head=meetings.head(meeting),
@@ -292,7 +294,7 @@ def certify_meeting(meeting_id: int) -> ResponseReturnValue:
 def non_voters(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     return render_template(
-        "meetings/non_voters.html", meeting=meeting, holders=meetings.non_voters(meeting)
+        "meetings/non_voters.html", meeting=meeting, holders=counting.non_voters(meeting)
     )
 
 
@@ -303,7 +305,7 @@ def non_voters_csv(meeting_id: int) -> ResponseReturnValue:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_("房屋"), _("业主"), _("手机号（隐去中间四位）")])
-    for holder in meetings.non_voters(meeting):
+    for holder in counting.non_voters(meeting):
         writer.writerow(
             safe_cells(
                 [

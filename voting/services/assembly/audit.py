@@ -54,7 +54,7 @@ from voting.models import (
 )
 from voting.services import keys
 from voting.services.assembly import certify, checkpoints, export, tree
-from voting.services.assembly.meetings import (
+from voting.services.assembly.spec_data import (
     meeting_data,
     motions_data,
     roll_row_mac,

@@ -40,7 +40,7 @@ from voting.models import (
 )
 from voting.models.base import utcnow
 from voting.services.assembly import frozen, ledger
-from voting.services.assembly.meetings import motions_data
+from voting.services.assembly.spec_data import motions_data
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from voting.services.messaging import links, sms
 

@@ -27,7 +27,7 @@ from voting.extensions import db
 from voting.models import LogEntry, Meeting, MeetingHead, MeetingState, RollEntry
 from voting.services import keys
 from voting.services.assembly import certify, checkpoints
-from voting.services.assembly.meetings import roll_rows
+from voting.services.assembly.spec_data import roll_rows
 from voting.services.errors import Conflict
 
 BATCH = 2000

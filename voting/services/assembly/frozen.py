@@ -27,7 +27,7 @@ from sqlalchemy import select
 from voting.extensions import db
 from voting.models import Building, Meeting, MeetingState, RollEntry, Unit
 from voting.models.registry import unit_label
-from voting.services.assembly.meetings import motions_data
+from voting.services.assembly.spec_data import motions_data
 
 # Roll rows a worker keeps at most, over all the meetings it keeps (a few hundred bytes
 # each): the least recently used meetings go first; the latest is kept whatever its size.

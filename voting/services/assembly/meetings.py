@@ -12,29 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from voting.domain.ballots import BallotBox
-from voting.domain.canonical import canonical_json, format_area, format_time
-from voting.domain.meeting import meeting_problems, motions_problems
-from voting.domain.roll import Weight, roll_from_rows
-from voting.domain.rules import RuleSet, explain_item
-from voting.domain.tally import ChoiceTotals
-from voting.domain.tally import turnout as domain_turnout
+from voting.domain.meeting import motions_problems
+from voting.domain.roll import roll_from_rows
+from voting.domain.rules import explain_item
 from voting.extensions import db
 from voting.models import (
-    Ballot,
     Candidate,
     Community,
     Firm,
     FirmAction,
     Holder,
-    LogEntry,
     Meeting,
     MeetingForm,
     MeetingHead,
@@ -52,6 +45,14 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services import keys, uploads
 from voting.services.assembly import ledger, rulesets
+from voting.services.assembly.counting import ballot_box
+from voting.services.assembly.spec_data import (
+    meeting_data,
+    motions_data,
+    roll_row_mac,
+    roll_rows,
+    rules_of,
+)
 from voting.services.credit import hiring, register
 from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from voting.services.locks import lock_row
@@ -65,10 +66,6 @@ ELECTION_ITEM = 3  # art. 278 (3): elect or replace committee members
 
 class WrongState(Conflict):
     """The meeting is not in a state that allows this."""
-
-
-def rules_of(meeting: Meeting) -> RuleSet:
-    return RuleSet.from_data(json.loads(meeting.rules_json))
 
 
 def get(meeting_id: int) -> Meeting:
@@ -435,162 +432,8 @@ def due(now: datetime | None = None) -> list[Meeting]:
     )
 
 
-# --- reading the log ---------------------------------------------------------------------
-
-
-def ballot_box(meeting: Meeting) -> BallotBox:
-    """The meeting's ballots replayed from its log through the domain's rules."""
-    rows = db.session.scalars(
-        select(RollEntry).where(RollEntry.meeting_id == meeting.id).order_by(RollEntry.public_id)
-    )
-    roll = roll_from_rows(roll_rows(rows))
-    box = BallotBox(meeting_data(meeting), motions_data(meeting), roll)
-    for row in db.session.scalars(
-        select(LogEntry)
-        .where(LogEntry.meeting_id == meeting.id, LogEntry.type == "ballot")
-        .order_by(LogEntry.seq)
-    ):
-        problems = box.cast(json.loads(row.body))
-        if problems:  # the app only appends ballots the rules accept
-            raise RuntimeError(f"log of meeting {meeting.id} holds an invalid ballot: {problems}")
-    return box
-
-
-def turnout(meeting: Meeting) -> list[dict[str, Any]]:
-    """Participation per motion against the quorum line, with no choice revealed.
-
-    Built from the ballot index (which motions each effective ballot answers),
-    with a placeholder choice: participation does not depend on the choice, and
-    the count goes through the same domain code as the tally.
-    """
-    kinds = {motion.public_id: motion.kind for motion in meeting.motions}
-    totals = ChoiceTotals()
-    rows = db.session.execute(
-        select(Ballot.motions, RollEntry.area, RollEntry.headcount)
-        .join(
-            RollEntry,
-            (RollEntry.meeting_id == Ballot.meeting_id) & (RollEntry.holder_id == Ballot.holder_id),
-        )
-        .where(Ballot.meeting_id == meeting.id, Ballot.is_effective)
-    )
-    for answered, area, headcount in rows:
-        key = tuple(
-            (m, "abstain" if kinds[m] == MotionKind.approval else ()) for m in answered.split(",")
-        )
-        totals.add(key, Weight(area, headcount))
-    return domain_turnout(motions_data(meeting), rules_of(meeting), roll_total(meeting), totals)
-
-
-def is_everyone_voted(meeting: Meeting) -> bool:
-    """Every holder on the frozen roll has an effective ballot (so voting may close early).
-
-    Counted on the ballot index, for pages; ``close`` decides on the log itself.
-    """
-    on_roll = db.session.scalar(
-        select(func.count(RollEntry.holder_id)).where(RollEntry.meeting_id == meeting.id)
-    )
-    voted = db.session.scalar(
-        select(func.count(Ballot.id)).where(Ballot.meeting_id == meeting.id, Ballot.is_effective)
-    )
-    return bool(on_roll) and voted == on_roll
-
-
-def roll_total(meeting: Meeting) -> Weight:
-    area, headcount = db.session.execute(
-        select(
-            func.coalesce(func.sum(RollEntry.area), 0),
-            func.coalesce(func.sum(RollEntry.headcount), 0),
-        ).where(RollEntry.meeting_id == meeting.id)
-    ).one()
-    return Weight(int(area), int(headcount))
-
-
-def non_voters(meeting: Meeting) -> list[Holder]:
-    """Holders on the frozen roll with no effective ballot yet (for door-to-door reminders)."""
-    voted = select(Ballot.holder_id).where(Ballot.meeting_id == meeting.id, Ballot.is_effective)
-    return list(
-        db.session.scalars(
-            select(Holder)
-            .join(RollEntry, RollEntry.holder_id == Holder.id)
-            .where(RollEntry.meeting_id == meeting.id, Holder.id.not_in(voted))
-            .options(selectinload(Holder.owners), selectinload(Holder.units))
-            .order_by(Holder.id)
-        )
-    )
-
-
-def results(meeting: Meeting) -> list[dict[str, Any]] | None:
-    """The results of the ``tally`` entry (the log's last), once there is one."""
-    row = db.session.scalar(
-        select(LogEntry)
-        .where(LogEntry.meeting_id == meeting.id)
-        .order_by(LogEntry.seq.desc())
-        .limit(1)
-    )
-    if row is None or row.type != "tally":
-        return None
-    return json.loads(row.body)["results"]
-
-
 def head(meeting: Meeting) -> MeetingHead | None:
     return db.session.get(MeetingHead, meeting.id)
-
-
-def roll_rows(rows: Any) -> list[dict[str, Any]]:
-    """Roll rows as the spec writes them (from RollEntry or registry rows, sorted by id)."""
-    return [
-        {
-            "holder": r.public_id,
-            "units": r.units,
-            "area": format_area(r.area),
-            "headcount": r.headcount,
-        }
-        for r in rows
-    ]
-
-
-def roll_row_mac(meeting: Meeting, holder_id: int, row: dict[str, Any]) -> str:
-    """The MAC of a frozen roll row, binding it to its meeting and internal holder."""
-    assert meeting.key_fingerprint is not None
-    data = canonical_json({"meeting": meeting.public_id, "holder_id": holder_id, "row": row})
-    return keys.row_mac(meeting.key_fingerprint, data)
-
-
-def meeting_data(meeting: Meeting) -> dict[str, Any]:
-    """The ``open`` entry's ``meeting`` object."""
-    data = {
-        "id": meeting.public_id,
-        "community": meeting.community.name,
-        "title": meeting.title,
-        "form": str(meeting.form),
-        "announced_at": format_time(meeting.announced_at or meeting.opens_at),
-        "opens_at": format_time(meeting.opens_at),
-        "closes_at": format_time(meeting.closes_at),
-        "revote": meeting.is_revote_allowed,
-    }
-    problems = meeting_problems(data)
-    if problems:
-        raise InvalidInput("; ".join(problems))
-    return data
-
-
-def motions_data(meeting: Meeting) -> list[dict[str, Any]]:
-    """The ``open`` entry's motions: exactly what was put to the vote."""
-    motions = []
-    for motion in meeting.motions:
-        data: dict[str, Any] = {
-            "id": motion.public_id,
-            "item": motion.item,
-            "kind": str(motion.kind),
-            "title": motion.title,
-            "text": motion.text,
-            "documents": [document.upload.sha256 for document in motion.documents],
-        }
-        if motion.kind == MotionKind.election:
-            data["seats"] = motion.seats
-            data["candidates"] = [{"id": c.public_id, "name": c.name} for c in motion.candidates]
-        motions.append(data)
-    return motions
 
 
 def explanations(meeting: Meeting, lang: str) -> dict[int, str]:

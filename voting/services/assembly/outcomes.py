@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from voting.domain.canonical import format_area, parse_area
 from voting.domain.rules import Bar, RuleSet
 from voting.models import Meeting, MeetingHead, Motion, MotionKind
-from voting.services.assembly import meetings
+from voting.services.assembly import counting, meetings, spec_data
 
 APPROVAL_OPTIONS = ("agree", "oppose", "abstain")
 
@@ -123,12 +123,12 @@ class MeetingOutcome:
 
 def of(meeting: Meeting) -> MeetingOutcome | None:
     """The outcome of a tallied meeting; None before its tally."""
-    results = meetings.results(meeting)
+    results = counting.results(meeting)
     head = meetings.head(meeting)
     if results is None or head is None:
         return None
-    rules = meetings.rules_of(meeting)
-    total = meetings.roll_total(meeting)
+    rules = spec_data.rules_of(meeting)
+    total = counting.roll_total(meeting)
     roll = Amount(total.area, total.headcount)
     motions = [
         _motion(motion, result, rules, roll)

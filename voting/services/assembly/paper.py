@@ -48,7 +48,7 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.access import scope
-from voting.services.assembly import ballots, ledger, meetings
+from voting.services.assembly import ballots, counting, ledger, spec_data
 from voting.services.assembly.ballots import AlreadyVoted, Receipt, VotingClosed
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -314,7 +314,7 @@ def find_holders(meeting: Meeting, query: str, page: int = 1) -> Page[tuple[Hold
         )
     )
     skip, found = (page - 1) * PAGE, []
-    for holder in meetings.non_voters(meeting):
+    for holder in counting.non_voters(meeting):
         texts = [unit.label for unit in holder.units] + [o.name for o in holder.owners]
         if any(needle in _squeeze(text) for text in texts):
             if skip:
@@ -406,7 +406,7 @@ def _require_on_roll(meeting: Meeting, holder_id: int) -> None:
 
 def _valid_choices(meeting: Meeting, choices: dict[str, Any]) -> dict[str, Any]:
     choices = ballots.normalize_choices(choices or {})
-    motions = {motion["id"]: motion for motion in meetings.motions_data(meeting)}
+    motions = {motion["id"]: motion for motion in spec_data.motions_data(meeting)}
     if choice_problems(motions, choices):
         raise InvalidInput(_("选票内容无效，请重新填写"))
     return choices

@@ -41,7 +41,7 @@ from voting.models import (
     User,
 )
 from voting.services import keys
-from voting.services.assembly import ballots, certify, checkpoints, meetings, paper
+from voting.services.assembly import ballots, certify, checkpoints, counting, meetings, paper
 from voting.services.credit import firms
 
 FIRM = ("重庆诚信物业服务有限公司", "91500103MA5U7L8K2B")
@@ -297,7 +297,7 @@ def _stage(meeting: Meeting) -> str:
     if state == MeetingState.announced:
         return f"announced; voting opens {_local(meeting.opens_at)}"
     if state == MeetingState.open:
-        voted = len(_roll(meeting)) - len(meetings.non_voters(meeting))
+        voted = len(_roll(meeting)) - len(counting.non_voters(meeting))
         return (
             f"OPEN until {_local(meeting.closes_at)}: {voted} of {len(_roll(meeting))}"
             " holders have voted; owners can vote now"
