@@ -1,14 +1,90 @@
-"""What makes an ``open`` entry's meeting and motions well-formed (spec §3.1).
+"""What makes a motion acceptable in a draft, and an ``open`` entry's meeting and motions
+well-formed (spec §3.1).
 
 The app checks a draft meeting with the same functions before it announces
-it, so nothing reaches the log that the verifier would refuse.
+it, so nothing reaches the log that the verifier would refuse. A motion typed into a
+draft is checked here too (``draft_motion``); its refusals are codes the edge words.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+MAX_MOTIONS = 30
+MAX_CANDIDATES = 50
+MAX_TITLE = 200
+MAX_CANDIDATE_NAME = 80
+ELECTION_ITEM = 3  # art. 278 (3): elect or replace committee members
+KINDS = ("approval", "election")
+
+
+class MotionRefused(ValueError):
+    """A motion the draft cannot take: ``code`` says why, ``field`` which input it concerns,
+    ``values`` what the words for it need."""
+
+    def __init__(self, code: str, field: str | None = None, **values: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+        self.values = values
+
+
+@dataclass(frozen=True)
+class MotionDraft:
+    """A motion as the draft will keep it: trimmed, its item settled, its candidates listed."""
+
+    kind: str
+    item: int
+    title: str
+    text: str
+    seats: int | None = None
+    candidates: tuple[str, ...] = field(default_factory=tuple)
+
+
+def draft_motion(
+    *,
+    motions_so_far: int,
+    kind: str,
+    item: int | None,
+    title: str,
+    text: str = "",
+    seats: int | None = None,
+    candidates: Sequence[str] | None = None,
+) -> MotionDraft:
+    """The motion to add to a draft that holds ``motions_so_far`` already, or MotionRefused.
+
+    An election is item 3 whatever item it is filed under (``item`` None: chosen by its
+    kind): under another item it would be held to that item's bar (3/4 for items 6-8),
+    and the law holds committee elections to more than half. Candidates are named once
+    each: owners could not tell two of the same name apart on the ballot, nor in the count.
+    """
+    if motions_so_far >= MAX_MOTIONS:
+        raise MotionRefused("too_many_motions", n=MAX_MOTIONS)
+    if kind not in KINDS:
+        raise MotionRefused("no_kind", "kind")
+    if kind == "election" and item is None:
+        item = ELECTION_ITEM
+    if item is None or not 1 <= item <= 9:
+        raise MotionRefused("no_item", "item")
+    if kind == "election" and item != ELECTION_ITEM:
+        raise MotionRefused("election_item", "item")
+    title = title.strip()
+    if not title or len(title) > MAX_TITLE:
+        raise MotionRefused("no_title", "title", n=MAX_TITLE)
+    if kind != "election":
+        return MotionDraft(kind, item, title, text.strip())
+    names = [name.strip() for name in candidates or [] if name.strip()]
+    if not names or len(names) > MAX_CANDIDATES or any(len(n) > MAX_CANDIDATE_NAME for n in names):
+        raise MotionRefused("no_candidates", "candidates", n=MAX_CANDIDATES)
+    repeated = sorted({name for name in names if names.count(name) > 1}, key=names.index)
+    if repeated:
+        raise MotionRefused("repeated_candidates", "candidates", names=repeated)
+    if seats is None or seats < 1:
+        raise MotionRefused("no_seats", "seats")
+    return MotionDraft(kind, item, title, text.strip(), seats, tuple(names))
 
 
 def meeting_problems(meeting: Mapping[str, Any]) -> list[str]:

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from voting.domain.meeting import motions_problems
+from voting.domain.meeting import MotionRefused, draft_motion, motions_problems
 from voting.domain.roll import roll_from_rows
 from voting.domain.rules import explain_item
 from voting.extensions import db
@@ -58,10 +58,6 @@ from voting.services.errors import Conflict, InvalidInput, NotFound, ServiceErro
 from voting.services.locks import lock_row
 from voting.services.messaging import links, sms
 from voting.services.registry import estates
-
-MAX_MOTIONS = 30
-MAX_CANDIDATES = 50
-ELECTION_ITEM = 3  # art. 278 (3): elect or replace committee members
 
 
 class WrongState(Conflict):
@@ -174,56 +170,32 @@ def add_motion(
     An item-4 approval names a firm and whether it hires (the default) or dismisses it."""
     meeting, _head = _lock(meeting.id)  # announcing freezes the motions: not while one is added
     _require(meeting, MeetingState.draft)
-    if len(meeting.motions) >= MAX_MOTIONS:
-        raise InvalidInput(_("一次会议最多 %(n)d 项议题", n=MAX_MOTIONS))
-    if kind not in {k.value for k in MotionKind}:
-        raise InvalidInput(_("请选择议题类型"), "kind")
-    if kind == MotionKind.election and item is None:
-        item = ELECTION_ITEM
-    if item is None or not 1 <= item <= 9:
-        raise InvalidInput(_("请选择民法典第二百七十八条所列的事项（第 1 至 9 项）"), "item")
-    if kind == MotionKind.election and item != ELECTION_ITEM:
-        # Filed under another item, an election would be held to that item's bar (3/4 for
-        # items 6-8); the law holds committee elections to more than half.
-        raise InvalidInput(
-            _("选举业主委员会委员属于第 3 项事项（选举业主委员会或者更换业主委员会成员）"),
-            "item",
+    try:
+        draft = draft_motion(
+            motions_so_far=len(meeting.motions),
+            kind=kind,
+            item=item,
+            title=title,
+            text=text,
+            seats=seats,
+            candidates=candidates,
         )
-    title = title.strip()
-    if not title or len(title) > 200:
-        raise InvalidInput(_("请填写议题标题（不超过 200 字）"), "title")
+    except MotionRefused as refused:
+        raise InvalidInput(_motion_refusal(refused), refused.field) from None
     motion = Motion(
         position=len(meeting.motions) + 1,
-        kind=MotionKind(kind),
-        item=item,
-        title=title,
-        text=text.strip(),
+        kind=MotionKind(draft.kind),
+        item=draft.item,
+        title=draft.title,
+        text=draft.text,
     )
-    if kind == MotionKind.election:
-        names = [name.strip() for name in candidates or [] if name.strip()]
-        if not names or len(names) > MAX_CANDIDATES or any(len(n) > 80 for n in names):
-            raise InvalidInput(
-                _("选举须至少有一名候选人（每行一名，最多 %(n)d 名）", n=MAX_CANDIDATES),
-                "candidates",
-            )
-        repeated = sorted({name for name in names if names.count(name) > 1}, key=names.index)
-        if repeated:
-            # Owners could not tell the two apart on the ballot, nor the count afterwards.
-            raise InvalidInput(
-                _(
-                    "候选人名单有重名：%(names)s。每名候选人只列一次；"
-                    "同名的不同候选人请加注以示区别（如楼栋房号）",
-                    names="、".join(repeated),
-                ),
-                "candidates",
-            )
-        if seats is None or seats < 1:
-            raise InvalidInput(_("应选人数须为正整数"), "seats")
-        motion.seats = seats
+    if draft.kind == MotionKind.election:
+        motion.seats = draft.seats
         motion.candidates = [
-            Candidate(position=n, public_id=f"c{n}", name=name) for n, name in enumerate(names, 1)
+            Candidate(position=n, public_id=f"c{n}", name=name)
+            for n, name in enumerate(draft.candidates, 1)
         ]
-    if item == 4 and kind == MotionKind.approval:
+    if draft.item == 4 and draft.kind == MotionKind.approval:
         if firm_id is None or db.session.get(Firm, firm_id) is None:
             raise InvalidInput(_("选聘或解聘物业服务企业的议题须选定一家企业"), "firm_id")
         if firm_action not in (None, *(action.value for action in FirmAction)):
@@ -234,6 +206,30 @@ def add_motion(
     meeting.motions.append(motion)
     db.session.commit()
     return motion
+
+
+def _motion_refusal(refused: MotionRefused) -> str:
+    """The words for the domain's refusal of a motion (``meeting.draft_motion``)."""
+    values = refused.values
+    words = {
+        "too_many_motions": lambda: _("一次会议最多 %(n)d 项议题", n=values.get("n")),
+        "no_kind": lambda: _("请选择议题类型"),
+        "no_item": lambda: _("请选择民法典第二百七十八条所列的事项（第 1 至 9 项）"),
+        "election_item": lambda: _(
+            "选举业主委员会委员属于第 3 项事项（选举业主委员会或者更换业主委员会成员）"
+        ),
+        "no_title": lambda: _("请填写议题标题（不超过 200 字）"),
+        "no_candidates": lambda: _(
+            "选举须至少有一名候选人（每行一名，最多 %(n)d 名）", n=values.get("n")
+        ),
+        "repeated_candidates": lambda: _(
+            "候选人名单有重名：%(names)s。每名候选人只列一次；"
+            "同名的不同候选人请加注以示区别（如楼栋房号）",
+            names="、".join(values.get("names", [])),
+        ),
+        "no_seats": lambda: _("应选人数须为正整数"),
+    }
+    return words[refused.code]()
 
 
 def remove_motion(meeting: Meeting, motion_id: int) -> None:
