@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voting.config import load_settings
 from voting.extensions import babel, csrf, db, limiter, migrate, select_locale
+from voting.services import dropped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     with app.app_context():
         _tune_sqlite(db.engine)
+        dropped.watch_for_closed(db.engine)
 
     from voting.web import register_web
 

@@ -177,8 +177,9 @@ def engine_options(database_url: str) -> dict[str, Any]:
         # connection meanwhile: the pool must not run out before the lock frees.
         return {"connect_args": {"timeout": 30}, "pool_size": 10, "max_overflow": 90, **hidden}
     # No ping per checkout (a round trip per request): connections are replaced after
-    # POOL_RECYCLE seconds, and a request that finds one dead before it committed anything
-    # runs once more (services/dropped.py).
+    # POOL_RECYCLE seconds, one the server closed is seen at checkout without a round trip,
+    # and an API request that finds one dead before it committed anything runs once more
+    # (services/dropped.py).
     return {"pool_recycle": POOL_RECYCLE, **hidden}
 
 

@@ -6,6 +6,7 @@ worker and never served once the meeting has moved on."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -177,3 +178,26 @@ def test_a_cast_prepared_while_open_is_refused_if_the_lock_finds_it_closed(app, 
         monkeypatch.setattr(frozen, "get", lambda _key: opened)
         with pytest.raises(ballots.VotingClosed):
             ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"})
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_connection_the_server_closed_is_replaced_at_checkout(app, database_url):
+    """Without a ping: the pool sees at checkout that the server closed the connection (its
+    socket has something to read while idle) and connects afresh, so even a page without
+    the API's retry never meets it."""
+    other = make_app(database_url, app.instance_path)
+    with other.app_context():
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.remove()  # back to the pool, idle
+    db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    db.session.commit()
+    gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+    for _ in range(200):  # until the backend has exited (and so closed its socket)
+        if db.session.scalar(gone, {"pid": pid}):
+            break
+        db.session.rollback()
+        time.sleep(0.05)
+    with other.app_context():
+        assert db.session.scalar(text("SELECT pg_backend_pid()")) != pid  # no error
+        db.session.remove()
+        db.engine.dispose()
