@@ -132,9 +132,13 @@ def test_a_firm_is_public_by_name_and_role_without_id_numbers_or_phones(app, mak
         assert PHONE.search(shown) is None
 
 
-def test_the_home_page_links_the_lookup(app, client):
-    home = client.get("/").get_data(as_text=True)
-    assert 'href="/credit"' in home
+def test_the_home_pages_link_the_lookup(app, client, make):
+    from tests.meeting_builders import as_owner, estate
+
+    assert 'href="/credit"' in client.get("/").get_data(as_text=True)
+    home = estate(make, ["100.00"])
+    as_owner(client, home.phones[0])
+    assert 'href="/credit"' in client.get("/owner/").get_data(as_text=True)
 
 
 def test_the_bureau_exports_every_firms_grade_exactly(app, make, client):

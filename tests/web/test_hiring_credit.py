@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from tests.helpers import csrf_from, sign_in
-from tests.meeting_builders import OPENS, T0, as_owner, draft, estate
+from tests.meeting_builders import CLOSES, OPENS, T0, as_owner, draft, estate
 from tests.openapi_contract import ContractClient
 from voting.extensions import db
 from voting.models import Firm, MeetingState
@@ -133,6 +133,13 @@ def test_the_ballot_shows_the_credit_as_announced_not_as_recorded_later(app, cli
         assert "信用等级" not in other
         public = client.get(f"/firms/{candidate.id}").get_data(as_text=True)
     assert "渝建罚〔2026〕9号" in public and "列入黑名单（严重失信）" in public
+
+    meetings.close(meeting.id, now=CLOSES)  # the decision notice shows what was announced too
+    with time_machine.travel(CLOSES + timedelta(hours=1), tick=False):
+        as_owner(client, home.phones[0])
+        notice = client.get(f"/meetings/{meeting.id}/notice").get_data(as_text=True)
+    assert "信用等级 B（65 分）" in notice and "渝建罚〔2026〕3号" in notice
+    assert "渝建罚〔2026〕9号" not in notice
 
     api = ContractClient(client)
     api.token = sessions.start(user_id=home.committee.id)
