@@ -164,6 +164,9 @@ def test_the_bureau_exports_every_firms_grade_exactly(app, make, client):
     assert (
         lines[2].startswith(f"甲物业,{USCC[0]},") and ",AA,84.99,60,24.99,0,否,否,1,0," in lines[2]
     )
+    listing = client.get("/bureau/firms").get_data(as_text=True)
+    assert '<td class="grade-cell">AA · 84.99</td>' in listing
+    assert '<td class="grade-cell">C · -5</td>' in listing
     book = load_workbook(io.BytesIO(client.get("/bureau/firms/grades.xlsx").get_data()))
     rows = list(book.active.iter_rows(values_only=True))
     # numbers in the sheet, written from the exact decimal text

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from voting.domain.credit import format_points
 from voting.models import Role
 from voting.models.base import utcnow
-from voting.services.credit import firms, grade_table, lookup, register
+from voting.services.credit import firms, grade_table, grades, lookup, register
 from voting.services.tickets.figures import decimal
 from voting.web.forms import attempt, form_int
 from voting.web.guards import staff_required
@@ -44,7 +44,9 @@ def firm(firm_id: int) -> ResponseReturnValue:
 @bp.get("/bureau/firms", endpoint="firms")
 @staff_required(Role.bureau)
 def firm_list() -> ResponseReturnValue:
-    return render_template("credit/firms.html", firms=firms.firms())
+    return render_template(
+        "credit/firms.html", graded=grades.grades_on(register.local_day(utcnow()))
+    )
 
 
 def _grade_rows() -> list[list[object]]:
