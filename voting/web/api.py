@@ -27,15 +27,13 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from voting.domain.canonical import EncodingError, format_area, format_time, parse_time
 from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import RuleSet, explain_quorum
 from voting.extensions import csrf, limiter
 from voting.models import Meeting, MeetingState, Motion
-from voting.services import dropped, transaction
+from voting.services import dropped
 from voting.services.access import accounts, authenticators, scope, sessions, sign_in_codes
 from voting.services.assembly import ballots, counting, meetings, spec_data
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
@@ -176,75 +174,6 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
         mimetype="application/json",
         headers=headers,
     )
-
-
-def _refusal(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> ResponseReturnValue:
-    headers = dict(headers or {})
-    if status == 401:
-        headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
-    return _json({"error": code, "message": message}, status, headers)
-
-
-def _end_transaction() -> None:
-    """Roll back whatever the request left open, on a connection that may be dead: an error
-    here must not replace the answer."""
-    try:
-        transaction.roll_back()
-    except Exception:
-        current_app.logger.warning("api: rollback failed on %s %s", request.method, request.path)
-
-
-@bp.errorhandler(ServiceError)
-def _service_error(error: ServiceError) -> ResponseReturnValue:
-    _end_transaction()
-    headers = {}
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
-    return _refusal(error.status, error.code, error.message, headers)
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException) -> ResponseReturnValue:
-    _end_transaction()
-    status = error.code or 500
-    known = {
-        400: ("bad_request", _("请求有误")),
-        404: ("not_found", _("找不到该资源")),
-        405: ("method_not_allowed", _("该接口不支持这种请求方法")),
-        413: ("too_large", _("请求体过大（上限 64 KiB）")),
-        429: ("rate_limited", _("操作太频繁，请稍后再试")),
-    }
-    if status >= 500:
-        current_app.logger.error("api error %s on %s %s", status, request.method, request.path)
-        known[status] = ("server_error", _("服务器出错了"))
-    code, message = known.get(status, (str(status), _("出错了")))
-    headers = {}
-    if error.response is not None and "Retry-After" in error.response.headers:
-        headers["Retry-After"] = error.response.headers["Retry-After"]
-    if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        headers["Allow"] = ", ".join(error.valid_methods)
-    return _refusal(status, code, message, headers)
-
-
-@bp.errorhandler(Exception)
-def _unexpected(error: Exception) -> ResponseReturnValue:
-    """Whatever else escapes answers as the API does, never as an HTML page. A database
-    connection lost mid-request is 503: the request may be sent again (a cast with the same
-    Idempotency-Key is never counted twice, and gets its receipt if it was)."""
-    _end_transaction()
-    if isinstance(error, OperationalError) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated
-    ):
-        current_app.logger.warning(
-            "api: database unavailable on %s %s", request.method, request.path
-        )
-        message = _("暂时无法完成，请稍后重试（投票请使用同一 Idempotency-Key，不会重复计票）")
-        return _refusal(503, "unavailable", message, {"Retry-After": "1"})
-    current_app.logger.exception("api error on %s %s", request.method, request.path)
-    return _refusal(500, "server_error", _("服务器出错了"))
 
 
 # --- meta --------------------------------------------------------------------------------

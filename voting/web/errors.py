@@ -1,19 +1,38 @@
-"""One place that turns refusals and failures into pages (or JSON under /api/).
+"""One place that turns refusals and failures into answers: an error page, or under
+``/api/`` the API's JSON (``{"error": code, "message": …}``), for every blueprint.
 
-No stack trace ever reaches a user: unexpected errors are logged and answered
-with a plain 500 page.
+Each error becomes a ``Refusal`` (status, code, message, headers) in ``refusal_for``; only
+the last step, ``answer``, differs between pages and the API. The request's transaction is
+ended first (its locks released). No stack trace ever reaches a user: unexpected errors are
+logged and answered with a plain 500 (a database connection lost mid-request, in the API:
+503, to be sent again).
 """
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+import json
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from voting.services import transaction
 from voting.services.errors import ServiceError
+from voting.web.openapi import PREFIX
+
+API = PREFIX + "/"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _titles() -> dict[int, str]:
@@ -44,43 +63,92 @@ def _explanations() -> dict[int, str]:
     }
 
 
-def respond(
-    status: int, message: str | None = None, code: str | None = None
-) -> ResponseReturnValue:
-    title = _titles().get(status, _("出错了"))
-    message = message or _explanations().get(status, title)
-    if request.path.startswith("/api/"):
-        body = {"error": code or str(status), "message": message}
-        return jsonify(body), status
-    return render_template("errors.html", status=status, title=title, message=message), status
+def _api_words(status: int) -> tuple[str, str]:
+    """The API's code and message for a refusal that is only a status."""
+    known = {
+        400: ("bad_request", _("请求有误")),
+        404: ("not_found", _("找不到该资源")),
+        405: ("method_not_allowed", _("该接口不支持这种请求方法")),
+        413: ("too_large", _("请求体过大（上限 64 KiB）")),
+        429: ("rate_limited", _("操作太频繁，请稍后再试")),
+        500: ("server_error", _("服务器出错了")),
+    }
+    return known.get(status, (str(status), _("出错了")))
+
+
+def _is_api() -> bool:
+    return request.path.startswith(API)
+
+
+def refusal_for(error: BaseException) -> Refusal:
+    """What to answer for ``error``, in the words of the page or of the API."""
+    api = _is_api()
+    if isinstance(error, ServiceError):
+        retry_after = getattr(error, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        return Refusal(error.status, error.code, error.message, headers)
+    if isinstance(error, CSRFError):
+        return Refusal(400, "csrf", _("页面已过期或来源不明，请返回刷新页面后再提交。"))
+    if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
+        status = error.code or 500
+        headers = {}
+        if error.response is not None and "Retry-After" in error.response.headers:
+            headers["Retry-After"] = error.response.headers["Retry-After"]
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if api:
+            return Refusal(status, *_api_words(status), headers)
+        return Refusal(status, str(status), _explanations().get(status, _("出错了")), headers)
+    if api and (
+        isinstance(error, OperationalError)
+        or (isinstance(error, DBAPIError) and error.connection_invalidated)
+    ):
+        message = _("暂时无法完成，请稍后重试（投票请使用同一 Idempotency-Key，不会重复计票）")
+        return Refusal(503, "unavailable", message, {"Retry-After": "1"})
+    if api:
+        return Refusal(500, *_api_words(500))
+    return Refusal(500, "server_error", _explanations()[500])
+
+
+def answer(refusal: Refusal) -> ResponseReturnValue:
+    """The refusal as the API's JSON under /api/, else as an error page."""
+    headers = dict(refusal.headers)
+    if _is_api():
+        if refusal.status == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+        body = {"error": refusal.code, "message": refusal.message}
+        return Response(
+            json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+            status=refusal.status,
+            mimetype="application/json",
+            headers=headers,
+        )
+    title = _titles().get(refusal.status, _("出错了"))
+    page = render_template(
+        "errors.html", status=refusal.status, title=title, message=refusal.message
+    )
+    return page, refusal.status, headers
+
+
+def _end_transaction() -> None:
+    """Roll back whatever the request left open, on a connection that may be dead: an error
+    here must not replace the answer."""
+    try:
+        transaction.roll_back()
+    except Exception:
+        current_app.logger.warning("rollback failed on %s %s", request.method, request.path)
+
+
+def _handle(error: Exception) -> ResponseReturnValue:
+    _end_transaction()
+    refusal = refusal_for(error)
+    if refusal.code == "unavailable":
+        current_app.logger.warning("database unavailable on %s %s", request.method, request.path)
+    elif refusal.status >= 500:
+        current_app.logger.error("error on %s %s", request.method, request.path, exc_info=error)
+    return answer(refusal)
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(ServiceError)
-    def _service_error(error: ServiceError) -> ResponseReturnValue:
-        transaction.roll_back()
-        return respond(error.status, error.message, error.code)
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError) -> ResponseReturnValue:
-        return respond(400, _("页面已过期或来源不明，请返回刷新页面后再提交。"), "csrf")
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> ResponseReturnValue:
-        if isinstance(error, InternalServerError):
-            return _internal_error(error)
-        if request.path.startswith("/api/"):
-            # Raised while routing, before the API's blueprint could answer in its words.
-            from voting.web.api import http_error
-
-            return http_error(error)
-        response = make_response(respond(error.code or 500))
-        if isinstance(error, MethodNotAllowed) and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response
-
-    @app.errorhandler(Exception)
-    def _internal_error(error: Exception) -> ResponseReturnValue:
-        transaction.roll_back()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return respond(500)
+    for kind in (ServiceError, CSRFError, HTTPException, Exception):
+        app.register_error_handler(kind, _handle)
