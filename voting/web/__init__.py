@@ -65,6 +65,7 @@ def register_web(app: Flask) -> None:
         api_tickets,  # noqa: F401 - adds the ticket operations to api.bp before it is registered
         auth,
         bureau,
+        bureau_meetings,
         committee,
         credit,
         credit_staff,
@@ -88,6 +89,7 @@ def register_web(app: Flask) -> None:
     for module in (owner_tickets, tickets, ticket_figures):
         app.register_blueprint(module.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(bureau_meetings.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
     app.before_request(body_limit)

@@ -1,16 +1,12 @@
 """Results once a meeting is over: the certified result (PDF, or a ZIP with the bundle) for
-the bureau and the meeting's committee, the public page its QR code opens (no sign-in), the
-bureau's overview of meetings with CSV and XLSX exports, and the notice of the decision
-(决定公告) that owners and staff print."""
+the bureau and the meeting's committee, the public page its QR code opens (no sign-in), and
+the notice of the decision (决定公告) that owners and staff print. The bureau's overview of
+meetings is ``web/bureau_meetings``."""
 
 from __future__ import annotations
 
-import csv
 import io
-from datetime import date
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -19,13 +15,11 @@ from flask import (
     current_app,
     g,
     render_template,
-    request,
     send_file,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from voting.domain.rules import explain_quorum
 from voting.models import Meeting, MeetingState, Role, User
@@ -36,15 +30,12 @@ from voting.services.assembly import (
     certify,
     meetings,
     outcomes,
-    overview,
     verification,
 )
 from voting.services.assembly.outcomes import MotionOutcome
-from voting.web import labels
 from voting.web.downloads import send_spooled
-from voting.web.forms import form_int
 from voting.web.guards import staff_required
-from voting.web.meetings import _meeting, safe_cells
+from voting.web.meetings import _meeting
 from voting.web.public import _readable
 from voting.web.qr import absolute_url, receipt_qr_svg
 
@@ -152,124 +143,6 @@ def _zone_label() -> str:
     return _("北京时间") if name in {"Asia/Shanghai", "Asia/Chongqing"} else name
 
 
-# --- the bureau's overview ----------------------------------------------------------------
-
-
-@bp.get("/bureau/meetings")
-@staff_required(Role.bureau)
-def overview_page() -> ResponseReturnValue:
-    district_id, period = _filters()
-    return render_template(
-        "bureau/meetings.html",
-        rows=overview.rows(district_id, period, _zone()),
-        districts=overview.districts(),
-        district_id=district_id,
-        period=period,
-        export_args=_export_args(district_id, period),
-    )
-
-
-@bp.get("/bureau/meetings.csv")
-@staff_required(Role.bureau)
-def overview_csv() -> ResponseReturnValue:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in _sheet():
-        writer.writerow(["" if cell is None else str(cell) for cell in row])
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),  # the BOM makes Excel read UTF-8
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=meetings.csv"},
-    )
-
-
-@bp.get("/bureau/meetings.xlsx")
-@staff_required(Role.bureau)
-def overview_xlsx() -> ResponseReturnValue:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("会议与表决结果"))
-    for row in _sheet():
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": "attachment; filename=meetings.xlsx"},
-    )
-
-
-def _sheet() -> list[list[Any]]:
-    """One row per motion (a meeting without motions: one row), text cells neutralised."""
-    district_id, period = _filters()
-    states = labels()["meeting_states"]
-    certification = labels()["certification_states"]
-    header = [
-        _("区县"),
-        _("街道办事处"),
-        _("小区"),
-        _("会议编号"),
-        _("会议名称"),
-        _("投票开始"),
-        _("投票截止"),
-        _("实际结束"),
-        _("提前结束原因"),
-        _("状态"),
-        _("认证进度"),
-        _("议题编号"),
-        _("议题"),
-        _("第二百七十八条事项"),
-        _("参与表决面积（㎡）"),
-        _("参与表决人数"),
-        _("同意面积（㎡）"),
-        _("同意人数"),
-        _("结果"),
-    ]
-    sheet: list[list[Any]] = [header]
-    for row in overview.rows(district_id, period, _zone()):
-        meeting = row.meeting
-        start = [
-            f"{row.district.city}{row.district.name}",
-            row.office.name,
-            row.community.name,
-            meeting.public_id,
-            meeting.title,
-            format_datetime(meeting.opens_at, "yyyy-MM-dd HH:mm"),
-            format_datetime(meeting.closes_at, "yyyy-MM-dd HH:mm"),
-            format_datetime(row.outcome.tallied_at, "yyyy-MM-dd HH:mm") if row.outcome else None,
-            _("全体业主均已投票") if row.outcome and row.outcome.is_closed_early else None,
-            states[meeting.state],
-            certification[row.certification],
-        ]
-        tallied = {m.motion.id: m for m in row.outcome.motions} if row.outcome else {}
-        for motion in meeting.motions or [None]:
-            if motion is None:
-                sheet.append(_neutralised([*start, *[None] * 8]))
-                continue
-            result = tallied.get(motion.id)
-            numbers: list[Any] = [None] * 4
-            if result is not None:
-                agree = result.options.get("agree")
-                numbers = [
-                    Decimal(result.participating.amount.area_text),
-                    result.participating.amount.headcount,
-                    Decimal(agree.amount.area_text) if agree else None,
-                    agree.amount.headcount if agree else None,
-                ]
-            outcome = outcome_text(result) if result else _("尚未统计")
-            sheet.append(
-                _neutralised(
-                    [*start, motion.public_id, motion.title, motion.item, *numbers, outcome]
-                )
-            )
-    return sheet
-
-
-def _neutralised(row: list[Any]) -> list[Any]:
-    """Text cells through ``safe_cells`` (formula injection); numbers stay numbers."""
-    return [safe_cells([cell])[0] if isinstance(cell, str) else cell for cell in row]
-
-
 @bp.app_template_global()
 def outcome_text(motion: MotionOutcome) -> str:
     if motion.is_election:
@@ -285,28 +158,6 @@ def outcome_text(motion: MotionOutcome) -> str:
     if not motion.is_quorum:
         return _("未通过（%(reason)s）", reason=motion.quorum_shortfall)
     return _("未通过")
-
-
-def _filters() -> tuple[int | None, overview.Period]:
-    district_id = form_int(request.args.get("district")) or None
-    start, end = _date(request.args.get("from")), _date(request.args.get("to"))
-    if start and end and start > end:
-        start, end = end, start  # typed the wrong way round: the period meant is plain
-    return district_id, overview.Period(start, end)
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-
-
-def _export_args(district_id: int | None, period: overview.Period) -> dict[str, str]:
-    args = {"district": str(district_id or "")}
-    args["from"] = period.start.isoformat() if period.start else ""
-    args["to"] = period.end.isoformat() if period.end else ""
-    return {key: value for key, value in args.items() if value}
 
 
 # --- the notice of the decision -----------------------------------------------------------
@@ -332,10 +183,3 @@ def notice(meeting_id: int) -> ResponseReturnValue:
         check_url=check_url,
         qr=receipt_qr_svg(check_url),
     )
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SETTINGS"].display_timezone)
