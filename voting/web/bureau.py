@@ -15,8 +15,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from voting.extensions import db
-from voting.models import Role, StreetOffice, User
+from voting.models import Role
 from voting.services.access import accounts, authenticators
 from voting.services.assembly import certify, checkpoints
 from voting.services.credit import firms
@@ -108,7 +107,7 @@ def create_staff() -> ResponseReturnValue:
 @bp.post("/staff/<int:user_id>/grants")
 @staff_required(Role.bureau)
 def grant(user_id: int) -> ResponseReturnValue:
-    user = db.get_or_404(User, user_id)
+    user = accounts.user(user_id)
     role_text = request.form.get("role", "")
     if role_text not in {r.value for r in Role}:
         flash(_("请选择角色"), "error")
@@ -141,7 +140,7 @@ def revoke(grant_id: int) -> ResponseReturnValue:
 @staff_required(Role.bureau)
 def totp_reset(user_id: int) -> ResponseReturnValue:
     """A lost phone: forget the authenticator; the next sign-in enrols a new one."""
-    user = db.get_or_404(User, user_id)
+    user = accounts.user(user_id)
     done = _("已重置验证器，该账号下次登录时重新绑定")
     return attempt(confirmed(lambda: authenticators.reset(user)), done, url_for("bureau.staff"))
 
@@ -150,7 +149,7 @@ def totp_reset(user_id: int) -> ResponseReturnValue:
 @staff_required(Role.bureau)
 def set_active(user_id: int) -> ResponseReturnValue:
     """Disable an account (its sessions end at once) or enable it again."""
-    user = db.get_or_404(User, user_id)
+    user = accounts.user(user_id)
     active = request.form.get("active") == "1"
     done = _("已启用该账号") if active else _("已停用该账号，其登录已全部结束")
     return attempt(
@@ -201,7 +200,7 @@ def office_keys() -> ResponseReturnValue:
 @bp.post("/keys")
 @staff_required(Role.bureau)
 def register_key() -> ResponseReturnValue:
-    office = db.get_or_404(StreetOffice, form_int(request.form.get("street_office_id")))
+    office = estates.street_office(form_int(request.form.get("street_office_id")))
     return attempt(
         lambda: certify.register_key(
             office,

@@ -54,6 +54,14 @@ def users() -> list[User]:
     )
 
 
+def user(user_id: int) -> User:
+    """A staff account by id, for the bureau's staff page; NotFound if there is none."""
+    found = db.session.get(User, user_id)
+    if found is None:
+        raise NotFound(_("找不到该账号"))
+    return found
+
+
 def active_user(user_id: object) -> User | None:
     """The account ``user_id`` names if it exists and may sign in; None otherwise."""
     if not isinstance(user_id, int):

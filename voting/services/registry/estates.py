@@ -126,6 +126,13 @@ def districts() -> list[District]:
     )
 
 
+def street_office(office_id: int) -> StreetOffice:
+    found = db.session.get(StreetOffice, office_id)
+    if found is None:
+        raise NotFound(_("找不到该街道办事处"))
+    return found
+
+
 def street_offices() -> list[StreetOffice]:
     return list(db.session.scalars(select(StreetOffice).order_by(StreetOffice.name)))
 
