@@ -149,7 +149,7 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def labels() -> dict[str, dict[str, str]]:
+def labels() -> dict[str, dict[Any, str]]:
     """Display names of the registry's codes, in the visitor's language."""
     return {
         "unit_kinds": {

@@ -475,7 +475,7 @@ _ERROR_NAMES = {
 # --- operations --------------------------------------------------------------------------
 
 OWNER, STAFF, ANY = "owner", "staff", "any"
-_SECURITY = {
+_SECURITY: dict[str, list[dict[str, list[str]]]] = {
     OWNER: [{"ownerToken": []}],
     STAFF: [{"staffToken": []}],
     ANY: [{"ownerToken": []}, {"staffToken": []}],

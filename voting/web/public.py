@@ -94,7 +94,11 @@ def _check_page(
     outcome: receipts.Outcome | None,
     proof: receipts.ProofOutcome | None = None,
 ) -> ResponseReturnValue:
-    final_head = meetings.head(outcome.meeting) if outcome and outcome.is_final else None
+    final_head = (
+        meetings.head(outcome.meeting)
+        if outcome and outcome.is_final and outcome.meeting is not None
+        else None
+    )
     seen = None
     if proof is not None:
         seen = proof.witnessing
