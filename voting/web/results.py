@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from voting.domain.rules import explain_quorum
-from voting.models import Meeting, MeetingState, Role, User
+from voting.models import Meeting, MeetingState
 from voting.models.base import utcnow
 from voting.services.access import scope
 from voting.services.assembly import (
@@ -47,24 +47,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # --- the certified result ---------------------------------------------------------------
 
 
-def may_download(user: User | None, meeting: Meeting) -> bool:
-    """The bureau, or a committee member of the meeting's own community."""
-    if user is None:
-        return False
-    return scope.has_role(user, Role.bureau) or scope.can_manage(user, meeting.community)
-
-
 @bp.app_context_processor
 def _certificate_links() -> dict[str, Any]:
     def may_download_certificate(meeting: Meeting) -> bool:
-        return meeting.certified_at is not None and may_download(g.get("user"), meeting)
+        return meeting.certified_at is not None and scope.may_download_certificate(
+            g.get("user"), meeting
+        )
 
     return {"may_download_certificate": may_download_certificate}
 
 
 def _downloadable(meeting_id: int) -> Meeting:
     meeting = _meeting(meeting_id)  # out of scope: not found
-    if not may_download(g.user, meeting):
+    if not scope.may_download_certificate(g.user, meeting):
         abort(404)
     return meeting
 

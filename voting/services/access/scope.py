@@ -161,6 +161,14 @@ def meeting_for_reader(user: User | None, phone: str | None, meeting_id: int) ->
     raise NotFound(_("找不到该会议"))
 
 
+def may_download_certificate(user: User | None, meeting: Meeting) -> bool:
+    """The certified result's PDF and ZIP: the bureau, or the meeting's own committee (the
+    street office reads the meeting but certifies nothing for download)."""
+    if user is None:
+        return False
+    return has_role(user, Role.bureau) or can_manage(user, meeting.community)
+
+
 def meeting_in_public(public_id: str) -> tuple[Meeting, MeetingHead]:
     """The public (no sign-in) sees a meeting's log, by its public id, once it has one:
     from the opening on. Nothing about holders or choices is shown there."""
