@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from tests.helpers import csrf_from, sign_in
 from voting.domain.bundle import verify_bundle
 from voting.domain.signing import public_key_text
+from voting.domain.workdays import CalendarUnknown
 from voting.extensions import db
 from voting.models import (
     Ballot,
@@ -203,8 +205,15 @@ def test_demo_firms_span_the_grades_and_the_hiring_motion_shows_its_firm(app):
     late = [w.penalty.party_name for w in penalties.warnings(today) if w.state == "late"]
     assert late == ["重庆山城物业服务有限公司"]
     drafts = penalties.drafts()
-    assert [p.party_name for p in drafts] == ["重庆两江物业管理有限公司"]
-    assert drafts[0].deadline_on is not None and drafts[0].deadline_on >= today
+    try:
+        penalties.deadline(today - timedelta(days=2))
+    except CalendarUnknown:
+        # Late in December the deadline reaches a year the holiday calendar has no notice
+        # for yet: the demo leaves the draft out instead of guessing (or failing to load).
+        assert drafts == []
+    else:
+        assert [p.party_name for p in drafts] == ["重庆两江物业管理有限公司"]
+        assert drafts[0].deadline_on is not None and drafts[0].deadline_on >= today
 
     community = db.session.scalars(select(Community)).one()
     serving = contracts.serving(community.id, today)
