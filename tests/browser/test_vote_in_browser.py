@@ -61,3 +61,29 @@ def test_owner_votes_on_a_phone_and_checks_the_receipt(app, live_server, phone, 
         select(SmsMessage.phone).where(SmsMessage.purpose == "receipt")
     ).all()
     assert receipts == [home.phones[0]]
+
+
+def test_too_many_candidates_are_refused_beside_the_election(app, live_server, phone, make):
+    """The domain's choice rules refuse; the refusal stands beside the motion it concerns,
+    with what was ticked still ticked, and the ballot goes on once it is put right."""
+    home = estate(make, ["100.00"])
+    now = utcnow()
+    meeting = open_meeting(
+        home, MOTIONS, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
+    )
+    owner_sign_in(phone, live_server, home.phones[0])
+    phone.click(f"text={meeting.title}")
+    phone.check("input[name=m1][value=agree]")
+    phone.check("input[name=m2][value=c1]")
+    phone.check("input[name=m2][value=c2]")
+    phone.click("button:has-text('下一步：确认')")
+
+    election = phone.locator("fieldset", has=phone.locator("input[name=m2]"))
+    assert election.locator(".field-error").inner_text() == "最多选 1 人，现在选了 2 人"
+    assert phone.locator(".field-error").count() == 1  # the approval has nothing to say
+    # (form.ballot: the language switch carries the same fields, hidden, to post them again)
+    assert phone.is_checked("form.ballot input[name=m1][value=agree]")
+    assert phone.is_checked("form.ballot input[name=m2][value=c2]")
+    phone.uncheck("form.ballot input[name=m2][value=c1]")
+    phone.click("button:has-text('下一步：确认')")
+    assert "李四" in phone.inner_text("main") and phone.locator(".field-error").count() == 0

@@ -249,10 +249,19 @@ def test_refused_ballots(app, api, make):
         assert someone_else.status_code == 404 and someone_else.json["error"] == "not_found"
         unknown_motion = api.post(url, json={"holder": mine.id, "choices": {"m9": "agree"}})
         assert unknown_motion.status_code == 400 and unknown_motion.json["error"] == "invalid"
+        assert unknown_motion.json["message"] == "选票内容无效：m9：没有这项议题"
         too_many = api.post(url, json={"holder": mine.id, "choices": {"m2": ["c1", "c2", "c3"]}})
         assert too_many.status_code == 400 and too_many.json["error"] == "invalid"
         not_a_candidate = api.post(url, json={"holder": mine.id, "choices": {"m2": ["c7"]}})
         assert not_a_candidate.status_code == 400
+        # The domain's codes, said in the client's language, each after its motion.
+        api.language = "en"
+        assert not_a_candidate.json["message"] == "选票内容无效：m2：“c7”不是本项的候选人"
+        english = api.post(url, json={"holder": mine.id, "choices": {"m2": ["c7"], "m9": "agree"}})
+        assert english.json["message"] == (
+            'The ballot is not valid: m2: "c7" is not a candidate here; m9: There is no such motion'
+        )
+        api.language = None
         approval_as_list = api.post(url, json={"holder": mine.id, "choices": {"m1": ["agree"]}})
         assert approval_as_list.status_code == 400
         assert api.post(url, json={"holder": mine.id, "choices": {"m2": []}}).status_code == 201

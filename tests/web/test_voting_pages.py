@@ -74,7 +74,25 @@ def test_a_receipt_with_a_huge_seq_is_refused_not_a_500(client):
     assert largest.status_code == 200 and "没有找到该回执" in largest.get_data(as_text=True)
 
 
+def beside(field: str, page: str) -> str:
+    """The refusal shown beside a motion's inputs (or, ``choices``, beside the button)."""
+    if field == "choices":
+        found = re.search(r'<p class="field-error" role="alert">([^<]*)</p>\s*<button', page)
+    else:
+        found = re.search(
+            rf'<legend>[^<]*</legend>(?:(?!</fieldset>).)*?<p class="field-error" role="alert">'
+            rf'([^<]*)</p>\s*(?:<p class="small">[^<]*</p>\s*)?<div class="options">\s*'
+            rf'(?:<label[^>]*><input type="\w+" name="{field}")',
+            page,
+            re.S,
+        )
+    assert found is not None, page
+    return found.group(1)
+
+
 def test_over_selection_and_empty_ballots_are_refused(app, client, make):
+    """The form reads the fields; the domain's choice rules refuse, and each refusal is shown
+    beside the motion it concerns, in the visitor's language."""
     home = estate(make, ["100.00"])
     meeting = open_meeting(home, [ELECTION])
     holder = home.holder(home.phones[0])
@@ -82,12 +100,24 @@ def test_over_selection_and_empty_ballots_are_refused(app, client, make):
     with time_machine.travel(OPENS, tick=False):
         as_owner(client, home.phones[0])
         token = csrf_from(client.get(url).get_data(as_text=True))
-        too_many = client.post(
-            url + "/cast", data={"csrf_token": token, "m1": ["c1", "c2"]}, follow_redirects=True
+        too_many = client.post(url + "/cast", data={"csrf_token": token, "m1": ["c1", "c2"]})
+        assert too_many.status_code == 422
+        assert beside("m1", too_many.get_data(as_text=True)) == "最多选 1 人，现在选了 2 人"
+        twice = client.post(url + "/confirm", data={"csrf_token": token, "m1": ["c1", "c1"]})
+        assert twice.status_code == 422
+        assert beside("m1", twice.get_data(as_text=True)) == (
+            "同一候选人只能选一次；最多选 1 人，现在选了 2 人"
         )
-        assert "最多选 1 人" in too_many.get_data(as_text=True)
-        empty = client.post(url + "/cast", data={"csrf_token": token}, follow_redirects=True)
-        assert "请至少对一项议题作出选择" in empty.get_data(as_text=True)
+        unknown = client.post(url + "/confirm", data={"csrf_token": token, "m1": "c9"})
+        assert beside("m1", unknown.get_data(as_text=True)) == "“c9”不是本项的候选人"
+        empty = client.post(url + "/cast", data={"csrf_token": token})
+        assert beside("choices", empty.get_data(as_text=True)) == "请至少对一项议题作出选择"
+        client.set_cookie("lang", "en")
+        english = client.post(url + "/confirm", data={"csrf_token": token, "m1": ["c1", "c1"]})
+        assert beside("m1", english.get_data(as_text=True)) == (
+            "Choose each candidate only once; Choose at most 1; 2 are chosen"
+        )
+        client.set_cookie("lang", "zh")
         abstain = client.post(url + "/cast", data={"csrf_token": token, "m1-abstain": "1"})
         assert abstain.status_code == 302
     assert ballots.choices_of(meeting, db.session.scalar(select(Ballot))) == {"m1": []}

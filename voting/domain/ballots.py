@@ -9,6 +9,7 @@ million holders fit in memory.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -24,9 +25,51 @@ from voting.domain.tally import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ChoiceProblem:
+    """What is wrong with a ballot's choices, as a code and the values its words need.
+
+    The rules are one (here); their words are the reader's: the ballot form and the API
+    say them in Chinese or English (``voting.web.choice_problems``), the verifier's report
+    in the English of ``report_text``. Codes: ``no_motion``, ``unknown_motion``,
+    ``not_an_option`` (an approval's choice), ``not_a_list``, ``not_distinct`` (an
+    election's list repeats or is unsorted), ``too_many`` (``chosen`` against ``seats``),
+    ``not_a_candidate`` (``candidate``).
+    """
+
+    code: str
+    motion: str = ""
+    seats: int = 0
+    chosen: int = 0
+    candidate: Any = None
+
+
+def report_text(problem: ChoiceProblem) -> str:
+    """The problem in the verifier's report (spec §5, check 5): these sentences are part of
+    the report auditors compare, so they stay word for word."""
+    motion = problem.motion
+    match problem.code:
+        case "no_motion":
+            return "choices name no motion"
+        case "unknown_motion":
+            return f"choices name unknown motion {motion!r}"
+        case "not_an_option":
+            return f"choice for {motion} must be agree, oppose or abstain"
+        case "not_a_list":
+            return f"choice for election {motion} must be a list of candidate ids"
+        case "not_distinct":
+            return f"candidates chosen in {motion} must be distinct and sorted"
+        case "too_many":
+            chosen, seats = problem.chosen, problem.seats
+            return f"{chosen} candidates chosen in {motion}, which has {seats} seats"
+        case "not_a_candidate":
+            return f"{problem.candidate!r} is not a candidate in {motion}"
+    raise ValueError(f"no report text for {problem.code!r}")
+
+
 def choice_problems(
     motions: Mapping[str, Mapping[str, Any]], choices: Mapping[str, Any]
-) -> list[str]:
+) -> list[ChoiceProblem]:
     """What makes ``choices`` invalid for the motions (by id); empty when it is a valid ballot."""
     return ChoiceRules(motions).problems(choices)
 
@@ -42,35 +85,35 @@ class ChoiceRules:
             if motion["kind"] == "election"
         }
 
-    def problems(self, choices: Mapping[str, Any]) -> list[str]:
+    def problems(self, choices: Mapping[str, Any]) -> list[ChoiceProblem]:
         if not choices:
-            return ["choices name no motion"]
+            return [ChoiceProblem("no_motion")]
         problems = []
         for motion_id, choice in choices.items():
             if motion_id in self._approvals:
                 if choice not in APPROVAL_OPTIONS:
-                    problems.append(f"choice for {motion_id} must be agree, oppose or abstain")
+                    problems.append(ChoiceProblem("not_an_option", motion_id))
             elif motion_id in self._elections:
                 problems += self._election_problems(motion_id, choice)
             else:
-                problems.append(f"choices name unknown motion {motion_id!r}")
+                problems.append(ChoiceProblem("unknown_motion", motion_id))
         return problems
 
-    def _election_problems(self, motion_id: str, choice: Any) -> list[str]:
+    def _election_problems(self, motion_id: str, choice: Any) -> list[ChoiceProblem]:
         seats, candidates = self._elections[motion_id]
         if type(choice) is not list or any(type(c) is not str for c in choice):
-            return [f"choice for election {motion_id} must be a list of candidate ids"]
+            return [ChoiceProblem("not_a_list", motion_id)]
         if len(choice) <= seats and candidates.issuperset(choice) and choice == sorted(set(choice)):
             return []
         problems = []
         if any(a >= b for a, b in pairwise(choice)):
-            problems.append(f"candidates chosen in {motion_id} must be distinct and sorted")
+            problems.append(ChoiceProblem("not_distinct", motion_id))
         if len(choice) > seats:
-            problems.append(
-                f"{len(choice)} candidates chosen in {motion_id}, which has {seats} seats"
-            )
+            problems.append(ChoiceProblem("too_many", motion_id, seats=seats, chosen=len(choice)))
         problems += [
-            f"{c!r} is not a candidate in {motion_id}" for c in choice if c not in candidates
+            ChoiceProblem("not_a_candidate", motion_id, candidate=c)
+            for c in choice
+            if c not in candidates
         ]
         return problems
 
@@ -141,17 +184,20 @@ class BallotBox:
         list into a tuple, so a tuple (or anything else) must not share a list's entry.
         """
         if not {type(choice) for choice in choices.values()} <= _REMEMBERED:
-            return None, self._choice_rules.problems(choices) or ["choices are malformed"]
+            return None, self._reported(choices) or ["choices are malformed"]
         try:
             key = choice_key(choices)
             found = self._checked.get(key)
         except TypeError:  # a list in a list: unhashable, and not a valid ballot either
-            return None, self._choice_rules.problems(choices)
+            return None, self._reported(choices)
         if found is None:
-            found = self._choice_rules.problems(choices)
+            found = self._reported(choices)
             if len(self._checked) < CHECKED_CHOICES:
                 self._checked[key] = found
         return key, found
+
+    def _reported(self, choices: Mapping[str, Any]) -> list[str]:
+        return [report_text(problem) for problem in self._choice_rules.problems(choices)]
 
     def _supersession_problems(self, ballot: Mapping[str, Any], holder: int) -> list[str]:
         replaced, effective = ballot["supersedes"], self._effective[holder]

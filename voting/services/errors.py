@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from voting.domain.ballots import ChoiceProblem
+
 
 class ServiceError(Exception):
     """A refusal the user can understand; ``message`` is shown as is, beside the form field
@@ -18,6 +20,15 @@ class ServiceError(Exception):
 
 class InvalidInput(ServiceError):
     code = "invalid"
+
+
+class InvalidChoices(InvalidInput):
+    """Choices the domain's rules refuse (``ballots.ChoiceRules``); ``problems`` keeps their
+    codes so that the edge can say each one (the API's message, a form's fields)."""
+
+    def __init__(self, message: str, problems: list[ChoiceProblem]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class NotFound(ServiceError):

@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from voting.services import transaction
-from voting.services.errors import ServiceError
+from voting.services.errors import InvalidChoices, ServiceError
+from voting.web import choice_problems
 from voting.web.openapi import PREFIX
 
 API = PREFIX + "/"
@@ -83,6 +84,8 @@ def _is_api() -> bool:
 def refusal_for(error: BaseException) -> Refusal:
     """What to answer for ``error``, in the words of the page or of the API."""
     api = _is_api()
+    if isinstance(error, InvalidChoices):  # the domain's codes, said one by one
+        return Refusal(error.status, error.code, choice_problems.summary(error.problems))
     if isinstance(error, ServiceError):
         retry_after = getattr(error, "retry_after", None)
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}

@@ -63,26 +63,40 @@ def _context(meeting_id: int, holder_id: int) -> tuple[Meeting, owners.Holding]:
 def ballot(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     """The ballot (GET), or the ballot again with the choices to change (POST from confirm)."""
     meeting, held = _context(meeting_id, holder_id)
+    if request.method == "POST":
+        return _ballot_page(meeting, held, parse_choices(meeting, request.form)[0])
+    return _ballot_page(meeting, held, None)
+
+
+def _ballot_page(
+    meeting: Meeting,
+    held: owners.Holding,
+    chosen: dict[str, Any] | None,
+    problems: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    """The ballot with ``chosen`` ticked; ``None``: the choices of the ballot that counts
+    now, for a revote. ``problems`` are shown beside their motions (status 422)."""
     earlier = ballots.effective_ballot(meeting, held.holder.id)
     can_vote = _can_vote(meeting, held, earlier)
-    # A revote starts from the ballot that counts now (its own voter's, read back from the
-    # log): the new ballot replaces it whole, so what is not ticked again is dropped.
-    earlier_choices = ballots.choices_of(meeting, earlier) if earlier and can_vote else {}
-    return render_template(
+    if chosen is None:
+        # A revote starts from the ballot that counts now (its own voter's, read back from
+        # the log): the new ballot replaces it whole, so what is not ticked again is dropped.
+        chosen = ballots.choices_of(meeting, earlier) if earlier and can_vote else {}
+    g.field_errors = problems or {}
+    page = render_template(
         "owner/ballot.html",
         meeting=meeting,
         held=held,
         earlier=earlier,
         can_vote=can_vote,
-        chosen=parse_choices(meeting, request.form)[0]
-        if request.method == "POST"
-        else earlier_choices,
+        chosen=chosen,
         explain=meetings.explanations(meeting, str(get_locale())),
         outcome=outcomes.of(meeting),
         document_url=lambda upload_id: url_for(
             "public.document", meeting_id=meeting.id, upload_id=upload_id
         ),
     )
+    return (page, 422) if problems else page
 
 
 @bp.post("/meetings/<int:meeting_id>/holders/<int:holder_id>/confirm")
@@ -90,10 +104,9 @@ def ballot(meeting_id: int, holder_id: int) -> ResponseReturnValue:
 @repostable
 def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     meeting, held = _context(meeting_id, holder_id)
-    chosen, problem = parse_choices(meeting, request.form)
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("owner.ballot", meeting_id=meeting.id, holder_id=held.holder.id))
+    chosen, problems = parse_choices(meeting, request.form)
+    if problems:
+        return _ballot_page(meeting, held, chosen, problems)
     earlier = ballots.effective_ballot(meeting, held.holder.id)
     return render_template(
         "owner/confirm.html",
@@ -116,11 +129,10 @@ def cast(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     meeting = meetings.advance(meeting)  # a ballot at the opening minute opens the meeting first
     if not held.is_voter:
         abort(403)
-    chosen, problem = parse_choices(meeting, request.form)
+    chosen, problems = parse_choices(meeting, request.form)
+    if problems:
+        return _ballot_page(meeting, held, chosen, problems)
     back = url_for("owner.ballot", meeting_id=meeting.id, holder_id=held.holder.id)
-    if problem:
-        flash(problem, "error")
-        return redirect(back)
     try:
         receipt = ballots.cast(
             meeting.id, held.holder.id, chosen, request_key=request.form.get("cast_key") or None

@@ -83,11 +83,12 @@ def enter(meeting_id: int) -> ResponseReturnValue:
     if holder is None:
         flash(_("该户不在本次会议开始时冻结的业主名册中"), "error")
         return redirect(back)
-    chosen, problem = parse_choices(meeting, form)
+    chosen, problems = parse_choices(meeting, form)
+    if problems:
+        g.field_errors = problems
+        return _entry_form(meeting, holder, chosen, status=400)
     scan = request.files.get("scan")
     try:
-        if problem:
-            raise ServiceError(problem)
         paper.enter(
             meeting,
             holder.id,

@@ -41,7 +41,14 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services.assembly import frozen, ledger
 from voting.services.assembly.spec_data import motions_data
-from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from voting.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidChoices,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+)
 from voting.services.messaging import links, sms
 
 MAX_REQUEST_KEY = 255  # characters of an Idempotency-Key
@@ -192,8 +199,9 @@ def prepare(
         motions = kept.motions
     else:
         motions = {motion["id"]: motion for motion in motions_data(meeting)}
-    if choice_problems(motions, choices):
-        raise InvalidInput(_("选票内容无效，请重新填写"))
+    problems = choice_problems(motions, choices)
+    if problems:
+        raise InvalidChoices(_("选票内容无效，请重新填写"), problems)
     row = kept.roll.get(holder_id) if kept is not None else None
     if owners is None or row is None:
         if kept is not None and row is None:

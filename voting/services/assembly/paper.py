@@ -50,7 +50,7 @@ from voting.services import uploads
 from voting.services.access import scope
 from voting.services.assembly import ballots, counting, ledger, spec_data
 from voting.services.assembly.ballots import AlreadyVoted, Receipt, VotingClosed
-from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from voting.services.errors import Conflict, Forbidden, InvalidChoices, InvalidInput, NotFound
 
 PENDING, APPENDED, REJECTED = "pending", "appended", "rejected"
 PURPOSES = {Channel.paper: "paper", Channel.proxy: "mandate"}
@@ -407,8 +407,9 @@ def _require_on_roll(meeting: Meeting, holder_id: int) -> None:
 def _valid_choices(meeting: Meeting, choices: dict[str, Any]) -> dict[str, Any]:
     choices = ballots.normalize_choices(choices or {})
     motions = {motion["id"]: motion for motion in spec_data.motions_data(meeting)}
-    if choice_problems(motions, choices):
-        raise InvalidInput(_("选票内容无效，请重新填写"))
+    problems = choice_problems(motions, choices)
+    if problems:
+        raise InvalidChoices(_("选票内容无效，请重新填写"), problems)
     return choices
 
 
