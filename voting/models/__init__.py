@@ -36,6 +36,7 @@ from voting.models.ledger import (
     LogSubtree,
     MeetingHead,
     PaperBallot,
+    PendingCast,
 )
 from voting.models.meetings import (
     Candidate,
@@ -108,6 +109,7 @@ __all__ = [
     "OwnerSignInStep",
     "PaperBallot",
     "Penalty",
+    "PendingCast",
     "Person",
     "PersonRole",
     "RateCounter",

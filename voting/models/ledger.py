@@ -13,6 +13,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -164,3 +165,52 @@ class BallotConflict(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     holder: Mapped[Holder] = relationship()
+
+
+class PendingCast(Base):
+    """A cast waiting for its meeting's lock (group commit, issue 14 §2).
+
+    A cast that finds the lock taken (PostgreSQL) writes itself here and commits, then waits:
+    whoever holds the lock appends every ``waiting`` row of the meeting in one transaction
+    (``ballots.drain``) and records each one's answer here, the receipt or the refusal, so
+    that the request answers from its row once the batch has committed. What only the
+    batch needs (the choices, the phones) is cleared when the row is answered: the log
+    entry keeps the choices, and turnout rows never reveal them.
+    """
+
+    __tablename__ = "pending_casts"
+    __table_args__ = (
+        # The batch reads the waiting rows of one meeting in the order they came.
+        Index(
+            "ix_pending_casts_waiting",
+            "meeting_id",
+            "id",
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"))
+    channel: Mapped[Channel] = mapped_column(String(10))
+    choices: Mapped[str | None] = mapped_column(Text)  # JSON; None once answered
+    evidence: Mapped[str | None] = mapped_column(Text)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    units: Mapped[str] = mapped_column(Text)  # the holder's units, for the SMS receipt
+    phones: Mapped[str | None] = mapped_column(Text)  # JSON list; None once answered
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(10))  # of the refusal and the SMS
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the window is checked at
+    status: Mapped[str] = mapped_column(String(10), default="waiting")  # appended, refused
+    # The answer: the receipt (appended), or the refusal's class and message (refused).
+    seq: Mapped[int | None] = mapped_column(Integer)
+    hash: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ballot: Mapped[str | None] = mapped_column(String(20))
+    area: Mapped[int | None] = mapped_column(BigInteger)
+    headcount: Mapped[int | None] = mapped_column(Integer)
+    is_replay: Mapped[bool] = mapped_column(Boolean, default=False)
+    refusal: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, literal_column, select, text
 
 from voting.domain.ballots import choice_problems
 from voting.domain.canonical import canonical_json
@@ -35,6 +37,7 @@ from voting.models import (
     MeetingHead,
     MeetingState,
     Owner,
+    PendingCast,
     RollEntry,
     User,
 )
@@ -80,6 +83,16 @@ class KeyReused(ServiceError):
 
     status = 422
     code = "idempotency_key_reused"
+
+
+# The refusals ``append`` raises, by name: a request answered from its pending row gets the
+# same one (its status and code) as if it had appended its ballot itself.
+_REFUSALS: dict[str, type[ServiceError]] = {
+    kind.__name__: kind for kind in (VotingClosed, AlreadyVoted, KeyReused, Forbidden, NotFound)
+}
+_WAITING = "waiting"
+# A literal, not a parameter: the partial index on waiting rows matches it in every plan.
+_IS_WAITING = PendingCast.status == literal_column("'waiting'")
 
 
 @dataclass(frozen=True)
@@ -151,28 +164,216 @@ def cast(
     An open meeting's frozen data comes from the worker's store (``frozen``), checked
     against the version the lock statement returns; the step then reads only the head and
     the holder's earlier ballots.
+
+    Group commit (PostgreSQL): a cast that finds the meeting's lock free appends at once,
+    with any casts waiting for it, in one transaction; one that finds it taken waits in a
+    batch (``_in_a_batch``). On SQLite every cast takes the lock and appends: SQLite has
+    one writer for the whole database, so a waiting cast could not even write its pending
+    row while a batch holds the lock, and there is nothing to gather.
     """
     now = now or utcnow()
     ballot = prepare(
         meeting_id, holder_id, choices, channel, evidence, entered_by, request_key, owners
     )
     try:
-        locked = ledger.lock_version(meeting_id)
-        if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
-            head, found = ledger.head_with(meeting_id, Ballot, _earlier_wanted(ballot))
-            appended = append(ballot.kept, head, ballot, now, _earlier_of(ballot, found))
-        else:  # not open, or no longer as prepared: the rows as they are now
-            meeting, head = ledger.reread(meeting_id)
-            appended = append(meeting, head, ballot, now)
-    except AlreadyVoted as refusal:
-        keep_conflict(refusal)
-        db.session.commit()
-        raise
+        if db.session.get_bind().dialect.name == "postgresql":
+            locked = ledger.try_lock_version(meeting_id)
+            if locked is None:  # another transaction holds it (prepare found the meeting)
+                return _in_a_batch(ballot, now)
+        else:
+            locked = ledger.lock_version(meeting_id)
+        return _append_now(ballot, locked, now)
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _append_now(ballot: Cast, locked: frozen.Version | None, now: datetime) -> Receipt:
+    """Under the lock: append the casts waiting for it (if any), then ``ballot``; commit.
+
+    The head's read says in the same round trip whether any cast is waiting (one whose
+    request died waiting, or came while the lock was changing hands), so an uncontended
+    cast makes no more round trips than without batches."""
+    drained = 0
+    meeting: MeetingLike | None
+    if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
+        meeting = ballot.kept
+        head, rows, waiting = ledger.head_with(
+            meeting.id, Ballot, _earlier_wanted(ballot), _waiting_for(meeting.id)
+        )
+        found = None if waiting else _earlier_of(ballot, rows)
+        if waiting:
+            drained = drain(meeting, head)
+    else:  # not open, or no longer as prepared: the rows as they are now
+        meeting, head = ledger.reread(ballot.meeting_id)
+        found = None
+        if meeting is not None and meeting.state == MeetingState.open:
+            drained = drain(meeting, head)
+    try:
+        appended = append(meeting, head, ballot, now, found)
+    except ServiceError as refusal:
+        keep_conflict(refusal)
+        if drained or getattr(refusal, "conflict", None) is not None:
+            db.session.commit()
+        else:
+            db.session.rollback()  # nothing written: let go of the lock
+        raise
     db.session.commit()
     return appended.receipt
+
+
+def _in_a_batch(ballot: Cast, now: datetime) -> Receipt:
+    """``ballot`` while another transaction holds the meeting's lock (PostgreSQL).
+
+    The cast is written as a ``waiting`` row and committed (``enqueue``): durable, not yet
+    acknowledged. Then it waits for the lock. Whoever held the lock first may have appended
+    it in its batch already: then the row holds the answer, and the lock is let go at once.
+    Otherwise this request appends every waiting cast of the meeting, its own among them,
+    and commits once (``drain``). Either way the answer comes from the row, after the
+    batch's commit: nothing is acknowledged before it is durable."""
+    row_id = enqueue(ballot, now)
+    locked = ledger.lock_version(ballot.meeting_id)  # waits for the holder's commit
+    if locked is None:
+        raise NotFound(_("找不到该会议"))
+    row = db.session.scalar(
+        select(PendingCast)
+        .where(PendingCast.id == row_id)
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    if row.status == _WAITING:
+        if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
+            meeting: MeetingLike | None = ballot.kept
+            head = db.session.scalar(
+                select(MeetingHead)
+                .where(MeetingHead.meeting_id == ballot.meeting_id)
+                .execution_options(populate_existing=True)
+            )
+        else:
+            meeting, head = ledger.reread(ballot.meeting_id)
+        if meeting is None:
+            raise NotFound(_("找不到该会议"))
+        drain(meeting, head)
+        answer = answer_of(row, locked[1])
+        db.session.commit()
+    else:
+        answer = answer_of(row, locked[1])
+        db.session.rollback()  # nothing written: let go of the lock
+    if isinstance(answer, ServiceError):
+        raise answer
+    return answer
+
+
+def enqueue(ballot: Cast, now: datetime) -> int:
+    """Write ``ballot`` as a cast waiting for its meeting's lock, commit, and return its row
+    id. The commit need not wait for the disk (``synchronous_commit = off``): nothing is
+    acknowledged yet, and the batch that appends the row commits synchronously, which
+    makes everything before it durable too."""
+    db.session.execute(text("SET LOCAL synchronous_commit = off"))
+    locale = get_locale()
+    row = PendingCast(
+        meeting_id=ballot.meeting_id,
+        holder_id=ballot.holder_id,
+        channel=ballot.channel,
+        choices=json.dumps(ballot.choices, ensure_ascii=False),
+        evidence=ballot.evidence,
+        entered_by_id=ballot.entered_by_id,
+        units=ballot.units,
+        phones=json.dumps(list(ballot.phones)),
+        request_key=ballot.request_key,
+        request_digest=ballot.request_digest,
+        locale=str(locale) if locale else None,
+        requested_at=now,
+        status=_WAITING,
+        is_replay=False,
+    )
+    db.session.add(row)
+    db.session.flush()
+    row_id = row.id
+    db.session.commit()
+    return row_id
+
+
+def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
+    """Append every cast waiting for the meeting's lock, in the order they came, each at
+    the time it was asked (the window is checked then); the caller holds the lock and
+    commits once. Returns how many were handled.
+
+    Each row gets its answer: the receipt, or the refusal (a second ballot, a reused key,
+    the window), which concerns that request alone: ``append`` checks before it writes, so
+    a refusal leaves the batch as it was. Anything else (a bug, a lost connection) is
+    raised: the caller's rollback then undoes the whole batch, and every row is still
+    waiting for the next holder of the lock. A holder twice in one batch finds its first
+    ballot as the earlier one (the session flushes before each read).
+    """
+    rows = list(
+        db.session.scalars(
+            select(PendingCast)
+            .where(PendingCast.meeting_id == meeting.id, _IS_WAITING)
+            .order_by(PendingCast.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    for row in rows:
+        with force_locale(row.locale) if row.locale else nullcontext():
+            try:
+                appended = append(meeting, head, _cast_of(row), row.requested_at)
+            except ServiceError as refusal:
+                keep_conflict(refusal)
+                row.status, row.refusal = "refused", type(refusal).__name__
+                row.message = refusal.message
+            else:
+                _answered(row, appended.receipt)
+        row.choices = row.phones = None  # the entry keeps the choices; the batch is done
+    return len(rows)
+
+
+def answer_of(row: PendingCast, meeting_public_id: str) -> Receipt | ServiceError:
+    """What the request of an answered row gets: its receipt, or its refusal."""
+    if row.status == "refused":
+        refusal = _REFUSALS.get(row.refusal or "", Conflict)
+        return refusal(row.message or "")
+    assert row.status == "appended" and row.seq is not None and row.hash is not None
+    assert row.at is not None and row.ballot is not None
+    assert row.area is not None and row.headcount is not None
+    return Receipt(
+        meeting_public_id,
+        row.seq,
+        row.hash,
+        row.at,
+        row.ballot,
+        row.area,
+        row.headcount,
+        row.meeting_id,
+        is_replay=row.is_replay,
+    )
+
+
+def _answered(row: PendingCast, receipt: Receipt) -> None:
+    row.status, row.seq, row.hash, row.at = "appended", receipt.seq, receipt.hash, receipt.at
+    row.ballot, row.area, row.headcount = receipt.ballot, receipt.area, receipt.headcount
+    row.is_replay = receipt.is_replay
+
+
+def _waiting_for(meeting_id: int) -> ColumnElement[bool]:
+    """Whether any cast is waiting for the meeting's lock (a column of the head's read)."""
+    return select(PendingCast.id).where(PendingCast.meeting_id == meeting_id, _IS_WAITING).exists()
+
+
+def _cast_of(row: PendingCast) -> Cast:
+    assert row.choices is not None and row.phones is not None
+    return Cast(
+        meeting_id=row.meeting_id,
+        holder_id=row.holder_id,
+        choices=json.loads(row.choices),
+        channel=Channel(row.channel),
+        evidence=row.evidence,
+        entered_by_id=row.entered_by_id,
+        units=row.units,
+        phones=tuple(json.loads(row.phones)),
+        request_key=row.request_key,
+        request_digest=row.request_digest,
+    )
 
 
 def prepare(

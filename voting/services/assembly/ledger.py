@@ -53,15 +53,36 @@ def lock_version(meeting_id: int) -> tuple[int, str, str] | None:
     (row id, public id, state: the key of ``frozen``), in the same statement; None if there
     is no such meeting. The meeting's state can change only under this lock, so the state
     returned holds until the caller commits."""
+    return _lock_version(meeting_id, Meeting.id == meeting_id)
+
+
+def try_lock_version(meeting_id: int) -> tuple[int, str, str] | None:
+    """``lock_version`` if the lock is free now, else None at once, without waiting
+    (PostgreSQL: the row is skipped if another transaction holds it, ``SKIP LOCKED``), in
+    the same one statement. ``FOR NO KEY UPDATE``, the strength the no-op update itself
+    takes: a stronger lock would also be refused by the key-share locks that inserts
+    referencing the meeting hold while they check their foreign key."""
+    free = (
+        select(Meeting.id)
+        .where(Meeting.id == meeting_id)
+        .with_for_update(key_share=True, skip_locked=True)
+        .scalar_subquery()
+    )
+    return _lock_version(meeting_id, Meeting.id == free)
+
+
+def _lock_version(meeting_id: int, which: ColumnElement[bool]) -> tuple[int, str, str] | None:
     found = db.session.execute(
         update(Meeting)
-        .where(Meeting.id == meeting_id)
+        .where(which)
         .values(state=Meeting.state)
         .returning(Meeting.public_id, Meeting.state)
         .execution_options(synchronize_session=False)
     ).first()
+    if found is None:
+        return None
     db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
-    return None if found is None else (meeting_id, found[0], str(found[1]))
+    return (meeting_id, found[0], str(found[1]))
 
 
 def reread(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
@@ -78,18 +99,19 @@ def reread(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
 
 
 def head_with(
-    meeting_id: int, model: type[_Row], wanted: ColumnElement[bool]
-) -> tuple[MeetingHead | None, list[_Row]]:
-    """The meeting's head, read fresh under the lock, and the rows of ``model`` (of this
-    meeting) that match ``wanted``, in one round trip (a cast's earlier ballots)."""
+    meeting_id: int, model: type[_Row], wanted: ColumnElement[bool], flag: ColumnElement[bool]
+) -> tuple[MeetingHead | None, list[_Row], bool]:
+    """The meeting's head, read fresh under the lock, the rows of ``model`` (of this
+    meeting) that match ``wanted``, and ``flag``, in one round trip (a cast's earlier
+    ballots, and whether casts are waiting to be appended)."""
     rows = db.session.execute(
-        select(MeetingHead, model)
+        select(MeetingHead, model, flag)
         .outerjoin(model, (model.meeting_id == MeetingHead.meeting_id) & wanted)  # type: ignore[attr-defined]
         .where(MeetingHead.meeting_id == meeting_id)
         .execution_options(populate_existing=True)
     ).all()
     head = rows[0][0] if rows else None
-    return head, [row[1] for row in rows if row[1] is not None]
+    return head, [row[1] for row in rows if row[1] is not None], bool(rows and rows[0][2])
 
 
 def append(

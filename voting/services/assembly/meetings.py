@@ -44,7 +44,7 @@ from voting.models import (
 )
 from voting.models.base import utcnow
 from voting.services import keys, uploads
-from voting.services.assembly import ledger, rulesets
+from voting.services.assembly import ballots, ledger, rulesets
 from voting.services.assembly.counting import ballot_box
 from voting.services.assembly.spec_data import (
     meeting_data,
@@ -361,10 +361,16 @@ def open_voting(meeting_id: int, actor: User | None = None, now: datetime | None
 
 
 def close(meeting_id: int, actor: User | None = None, now: datetime | None = None) -> Meeting:
-    """Write ``close`` and then ``tally``; the meeting is then tallied."""
+    """Write ``close`` and then ``tally``; the meeting is then tallied.
+
+    Casts still waiting for the meeting's lock are appended first (``ballots.drain``), each
+    at the time it was asked: one asked before the close time counts, one after is refused,
+    and none waits past the ``close`` entry (its request may have died: it counts all the
+    same, as a ballot whose answer was lost does)."""
     now = now or utcnow()
     meeting, head = _lock(meeting_id)
     _require(meeting, MeetingState.open)
+    ballots.drain(meeting, head)
     box = ballot_box(meeting)
     if now < meeting.closes_at and not box.everyone_voted():
         raise WrongState(_("投票截止前不能结束投票（除非全体业主均已投票）"))

@@ -1,0 +1,350 @@
+"""Batched appends per meeting (group commit, issue 14 §2), on PostgreSQL.
+
+A cast that finds its meeting's lock taken writes itself as a waiting row and waits; whoever
+holds the lock next appends every waiting cast in one transaction, and each request answers
+from its own row after that commit. The tests hold the meeting's lock themselves (as a long
+cast would) until every request is waiting, so a batch forms for certain, and count the log
+entries each transaction wrote (PostgreSQL's ``xmin``): the proof is in the rows, not in the
+time taken. The kill tests SIGKILL a process waiting for the lock and one half-way through a
+batch.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import func, select, text
+
+from tests.helpers import make_app
+from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from voting.extensions import db
+from voting.models import Ballot, LogEntry, MeetingHead, PendingCast
+from voting.services.access import sessions
+from voting.services.assembly import ballots, ledger, meetings
+
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
+ROOT = Path(__file__).resolve().parents[2]
+AT = OPENS + timedelta(hours=1)
+
+
+def _waiting(meeting_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(PendingCast)
+        .where(PendingCast.meeting_id == meeting_id, PendingCast.status == "waiting")
+    )
+
+
+def _until_waiting(meeting_id: int, count: int) -> None:
+    """Until ``count`` casts wait for the lock this session holds (a bounded wait, not a
+    timed assertion: the requests are blocked on the lock, so they can only get here)."""
+    for _ in range(1200):
+        if _waiting(meeting_id) == count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{_waiting(meeting_id)} casts waiting, not {count}")
+
+
+def _entries_per_transaction(meeting_id: int) -> list[int]:
+    """How many ballot entries each transaction appended (PostgreSQL's ``xmin``)."""
+    rows = db.session.execute(
+        text(
+            "SELECT count(*) FROM log_entries WHERE meeting_id = :m AND type = 'ballot' "
+            "GROUP BY xmin::text ORDER BY count(*) DESC"
+        ),
+        {"m": meeting_id},
+    )
+    return [count for (count,) in rows]
+
+
+def _post(other, meeting_id: int, token: str, body: dict, key: str, lang: str = "zh"):  # type: ignore[no-untyped-def]
+    answer = other.test_client().post(
+        f"/api/v1/owner/meetings/{meeting_id}/ballots",
+        json=body,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": key,
+            "Accept-Language": lang,
+        },
+    )
+    return answer.status_code, answer.get_json()
+
+
+def _while_locked(meeting_id: int, calls: list[Any]) -> list[Any]:
+    """Run each call in its own thread while this session holds the meeting's lock; let go
+    once every one of them waits in the queue; their results, in order."""
+    ledger.lock(meeting_id)
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    try:
+        _until_waiting(meeting_id, len(calls))
+    finally:
+        db.session.rollback()  # lets go of the lock: the first waiter appends the batch
+        for thread in threads:
+            thread.join(timeout=120)
+    return results
+
+
+def test_casts_waiting_for_the_lock_are_appended_in_one_batch(app, make, database_url):
+    home = estate(make, [f"{60 + n}.00" for n in range(8)])
+    meeting = open_meeting(home, is_revote_allowed=True)
+    holders = [home.holder(phone).id for phone in home.phones]
+    with time_machine.travel(AT, tick=True):
+        tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+        db.session.commit()
+        other = make_app(database_url, app.instance_path)
+        asked = [(tokens[n], holders[n], "agree", f"k{n}") for n in range(8)]
+        asked.append((tokens[0], holders[0], "oppose", "k0-again"))  # twice in the batch
+        calls = [
+            lambda t=t, h=h, c=c, k=k: _post(
+                other, meeting.id, t, {"holder": h, "choices": {"m1": c}}, k
+            )
+            for t, h, c, k in asked
+        ]
+        answers = _while_locked(meeting.id, calls)
+        with other.app_context():
+            db.engine.dispose()
+    assert [status for status, _body in answers] == [201] * 9, answers
+    assert _entries_per_transaction(meeting.id) == [9]  # one batch, one commit
+    for (_token, holder, _choice, _key), (_status, body) in zip(asked, answers, strict=True):
+        ballot = db.session.scalar(
+            select(Ballot).where(Ballot.meeting_id == meeting.id, Ballot.seq == body["seq"])
+        )
+        entry = db.session.scalar(
+            select(LogEntry).where(LogEntry.meeting_id == meeting.id, LogEntry.seq == body["seq"])
+        )
+        assert ballot.holder_id == holder and entry.hash == body["hash"]
+    effective = Counter(
+        db.session.scalars(
+            select(Ballot.holder_id).where(Ballot.meeting_id == meeting.id, Ballot.is_effective)
+        )
+    )
+    assert effective == Counter(holders)
+    # The holder's two requests: whichever came second replaced the first, in the batch.
+    first, second = sorted(
+        db.session.scalars(select(Ballot).where(Ballot.holder_id == holders[0])),
+        key=lambda b: b.seq,
+    )
+    assert second.supersedes_id == first.id and not first.is_effective
+    answered = db.session.scalars(select(PendingCast).where(PendingCast.meeting_id == meeting.id))
+    assert {(row.status, row.choices, row.phones) for row in answered} == {("appended", None, None)}
+
+
+def test_an_uncontended_cast_writes_no_waiting_row(app, make):
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=AT)
+    assert db.session.scalar(select(func.count()).select_from(PendingCast)) == 0
+
+
+def test_a_refusal_in_a_batch_reaches_only_its_own_request(app, make, database_url):
+    home = estate(make, ["60.00", "70.00", "80.00"])
+    meeting = open_meeting(home)  # no revote
+    one, two, three = (home.holder(phone).id for phone in home.phones)
+    with time_machine.travel(AT, tick=True):
+        tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+        db.session.commit()
+        other = make_app(database_url, app.instance_path)
+        asked = [
+            (tokens[0], {"holder": one, "choices": {"m1": "agree"}}, "a1", "en"),
+            (tokens[0], {"holder": one, "choices": {"m1": "oppose"}}, "a2", "en"),
+            (tokens[1], {"holder": two, "choices": {"m1": "agree"}}, "b", "zh"),
+            (tokens[2], {"holder": three, "choices": {"m1": "agree"}}, "c", "zh"),
+            (tokens[2], {"holder": three, "choices": {"m1": "oppose"}}, "c", "zh"),
+        ]
+        calls = [
+            lambda t=t, b=b, k=k, lang=lang: _post(other, meeting.id, t, b, k, lang)
+            for t, b, k, lang in asked
+        ]
+        answers = _while_locked(meeting.id, calls)
+        with other.app_context():
+            db.engine.dispose()
+    statuses = [status for status, _body in answers]
+    assert sorted(statuses[:2]) == [201, 409]  # holder one: the second is refused
+    assert statuses[2] == 201
+    assert sorted(statuses[3:]) == [201, 422]  # holder three's key with another request
+    refused = next(body for status, body in answers[:2] if status == 409)
+    assert refused["error"] == "conflict"
+    assert "does not allow changing" in refused["message"]  # in its request's language
+    reused = next(body for status, body in answers[3:] if status == 422)
+    assert reused["error"] == "idempotency_key_reused"
+    assert _entries_per_transaction(meeting.id) == [3]
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 3
+
+
+def test_a_cast_left_waiting_by_a_dead_request_is_appended_by_the_next_cast(app, make):
+    """As if its process died after its row committed: the next holder of the lock appends
+    it, in its own transaction; the dead request's retry gets that ballot's receipt."""
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    dead, alive = (home.holder(phone).id for phone in home.phones)
+    left = ballots.prepare(meeting.id, dead, {"m1": "agree"}, request_key="dead-key")
+    row_id = ballots.enqueue(left, AT)
+    receipt = ballots.cast(meeting.id, alive, {"m1": "oppose"}, now=AT + timedelta(minutes=1))
+    row = db.session.get(PendingCast, row_id)
+    assert row.status == "appended" and (row.seq, receipt.seq) == (1, 2)
+    assert _entries_per_transaction(meeting.id) == [2]
+    retried = ballots.cast(
+        meeting.id, dead, {"m1": "agree"}, now=AT + timedelta(minutes=2), request_key="dead-key"
+    )
+    assert retried.is_replay and (retried.seq, retried.hash) == (row.seq, row.hash)
+
+
+def test_a_retry_of_a_waiting_cast_is_answered_with_its_ballot(app, make):
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0]).id
+    ballots.enqueue(ballots.prepare(meeting.id, holder, {"m1": "agree"}, request_key="k"), AT)
+    retried = ballots.cast(meeting.id, holder, {"m1": "agree"}, now=AT, request_key="k")
+    assert retried.is_replay and retried.seq == 1
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
+
+
+def test_the_close_appends_the_casts_still_waiting(app, make):
+    home = estate(make, ["60.00", "70.00", "80.00"])
+    meeting = open_meeting(home)
+    early, late, _ = (home.holder(phone).id for phone in home.phones)
+    in_time = ballots.enqueue(ballots.prepare(meeting.id, early, {"m1": "agree"}), AT)
+    too_late = ballots.enqueue(
+        ballots.prepare(meeting.id, late, {"m1": "agree"}), CLOSES + timedelta(seconds=5)
+    )
+    meetings.close(meeting.id, now=CLOSES + timedelta(minutes=1))
+    counted, refused = db.session.get(PendingCast, in_time), db.session.get(PendingCast, too_late)
+    assert (counted.status, counted.seq) == ("appended", 1)
+    assert (refused.status, refused.refusal) == ("refused", "VotingClosed")
+    kinds = db.session.scalars(
+        select(LogEntry.type).where(LogEntry.meeting_id == meeting.id).order_by(LogEntry.seq)
+    ).all()
+    assert kinds == ["open", "ballot", "close", "tally"]
+
+
+def test_a_batch_that_fails_half_way_leaves_every_cast_waiting(app, make, monkeypatch):
+    home = estate(make, ["60.00", "70.00", "80.00", "90.00"])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    for holder in holders[:3]:
+        ballots.enqueue(ballots.prepare(meeting.id, holder, {"m1": "agree"}), AT)
+    real_append, calls = ballots.append, []
+
+    def failing_append(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the database connection dropped")
+        return real_append(*args, **kwargs)
+
+    monkeypatch.setattr(ballots, "append", failing_append)
+    with pytest.raises(RuntimeError):
+        ballots.cast(meeting.id, holders[3], {"m1": "agree"}, now=AT)
+    assert _waiting(meeting.id) == 3
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+    head = db.session.get(MeetingHead, meeting.id)
+    assert (head.seq, head.ballots) == (0, 0)
+    monkeypatch.undo()
+    assert ballots.cast(meeting.id, holders[3], {"m1": "agree"}, now=AT).seq == 4
+    assert _waiting(meeting.id) == 0
+    assert _entries_per_transaction(meeting.id) == [4]
+
+
+CAST_IN_A_PROCESS = """
+import sys, time
+from datetime import datetime
+sys.path.insert(0, {root!r})
+from tests.helpers import make_app
+from voting.services.assembly import ballots
+
+app = make_app({url!r}, {instance!r})
+if {stall_at}:
+    real, calls = ballots.append, []
+
+    def stalling(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == {stall_at}:
+            print("in the batch", flush=True)
+            time.sleep(600)
+        return real(*args, **kwargs)
+
+    ballots.append = stalling
+with app.app_context():
+    ballots.cast({meeting}, {holder}, {{"m1": "agree"}}, now=datetime.fromisoformat({at!r}))
+"""
+
+
+def _caster(app, database_url: str, meeting_id: int, holder_id: int, stall_at: int = 0):  # type: ignore[no-untyped-def]
+    script = CAST_IN_A_PROCESS.format(
+        root=str(ROOT),
+        url=database_url,
+        instance=str(app.instance_path),
+        stall_at=stall_at,
+        meeting=meeting_id,
+        holder=holder_id,
+        at=AT.isoformat(),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    """SIGKILL: no cleanup, no rollback sent; the server finds the connection gone."""
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def test_a_process_killed_while_waiting_loses_nothing(app, make, database_url):
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    dead, alive = (home.holder(phone).id for phone in home.phones)
+    ledger.lock(meeting.id)
+    process = _caster(app, database_url, meeting.id, dead)
+    try:
+        _until_waiting(meeting.id, 1)
+    finally:
+        _kill(process)
+        db.session.rollback()
+    receipt = ballots.cast(meeting.id, alive, {"m1": "agree"}, now=AT)
+    assert receipt.seq == 2
+    assert db.session.scalar(select(Ballot.seq).where(Ballot.holder_id == dead)) == 1
+    assert _waiting(meeting.id) == 0
+
+
+def test_a_process_killed_half_way_through_a_batch_appends_nothing(app, make, database_url):
+    """The batch is one transaction: killed after its first append, it leaves every cast
+    waiting, and the next holder of the lock appends them all."""
+    home = estate(make, ["60.00", "70.00", "80.00", "90.00"])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    for holder in holders[:2]:
+        ballots.enqueue(ballots.prepare(meeting.id, holder, {"m1": "agree"}), AT)
+    process = _caster(app, database_url, meeting.id, holders[2], stall_at=2)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "in the batch"
+    finally:
+        _kill(process)
+    assert _waiting(meeting.id) == 2
+    # The killed backend's transaction ends when the server sees the connection gone; the
+    # next cast waits for its lock until then, and then appends both waiting casts.
+    receipt = ballots.cast(meeting.id, holders[3], {"m1": "agree"}, now=AT)
+    assert receipt.seq == 3
+    assert _waiting(meeting.id) == 0
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 3
+    assert db.session.scalar(select(Ballot).where(Ballot.holder_id == holders[2])) is None
