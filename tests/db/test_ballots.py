@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.domain.bundle import verify_bundle
@@ -17,6 +18,7 @@ from voting.models import Ballot, BallotConflict, Channel, LogEntry, MeetingHead
 from voting.services.assembly import ballots, counting, export, ledger, meetings
 from voting.services.assembly.ballots import AlreadyVoted, VotingClosed
 from voting.services.errors import Forbidden, InvalidInput
+from voting.services.messaging import sms
 
 EVIDENCE = "e3c5db299cade0bd658c9219f3a3aebfa7c26be4882d34c53e5221987f1588e1"
 
@@ -210,11 +212,15 @@ def test_a_ballot_and_its_entry_commit_together_or_not_at_all(app, make, monkeyp
     meeting = open_meeting(home)
     holder = home.holder(home.phones[0])
 
-    def broken_sms(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise RuntimeError("the database connection dropped")
+    row = sms.message_row
 
-    monkeypatch.setattr("voting.services.assembly.ballots.sms.queue", broken_sms)
-    with pytest.raises(RuntimeError):
+    def refused_sms(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return {**row(*args, **kwargs), "body": None}  # NOT NULL: the database refuses it
+
+    # The receipt's row is written last (on SQLite, after the entry, the head and the
+    # index row; on PostgreSQL, in the same statement): its refusal undoes them all.
+    monkeypatch.setattr("voting.services.assembly.ballots.sms.message_row", refused_sms)
+    with pytest.raises(IntegrityError):
         ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
     db.session.rollback()
     assert log_count(meeting) == 1
@@ -250,4 +256,22 @@ def test_appending_is_a_step_the_caller_locks_and_commits(app, make):
     ballots.append(locked, head, ballot, OPENS)
     db.session.commit()
     assert log_count(meeting) == 2
+    assert bundle_report(meeting).valid
+
+
+def test_appends_in_one_transaction_follow_each_other(app, make):
+    """The session's head is the one written (``ledger.write``), so the next append of the
+    same transaction follows it, a revote included, and nothing is flushed after."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, is_revote_allowed=True)
+    holders = [home.holder(phone).id for phone in home.phones]
+    casts = [ballots.prepare(meeting.id, holders[n % 2], {"m1": "agree"}) for n in range(3)]
+    locked, head = ledger.lock(meeting.id)
+    receipts = [ballots.append(locked, head, cast, OPENS).receipt for cast in casts]
+    assert [r.seq for r in receipts] == [1, 2, 3] and receipts[2].ballot == "b000003"
+    assert head is not None and not db.session.dirty
+    db.session.commit()
+    assert db.session.get(MeetingHead, meeting.id).ballots == 3
+    effective = select(Ballot.seq).where(Ballot.is_effective).order_by(Ballot.seq)
+    assert db.session.scalars(effective).all() == [2, 3]
     assert bundle_report(meeting).valid

@@ -23,9 +23,13 @@ from voting.services.access import sessions
 from voting.services.assembly import ballots, frozen, meetings
 
 # BEGIN, the session, the meeting with the holder's owners, the lock (returning the
-# meeting's version), the head with the holder's earlier ballots, four writes, COMMIT.
-MOST_ROUND_TRIPS = 10
-MOST_STATEMENTS = 9  # the same less BEGIN (SQLAlchemy's cursor events, on both databases)
+# meeting's version), the head with the holder's earlier ballots, the writes (entry, head,
+# ballot index row, SMS receipts: one statement, ledger.write), COMMIT. A first ballot: a
+# revote writes its earlier ballot's flag first, one statement more.
+MOST_ROUND_TRIPS = 7
+# SQLAlchemy's cursor events: the same less BEGIN and COMMIT; on SQLite the writes are one
+# statement per table (entry, head, index row, receipts).
+MOST_STATEMENTS = {"postgresql": 5, "sqlite": 8}
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
@@ -73,7 +77,7 @@ def _post(other, meeting_id: int, cast: tuple[str, int, str]):  # type: ignore[n
     return answer.status_code, answer.get_json()
 
 
-def test_a_cast_makes_few_statements(app, make, database_url):
+def test_a_cast_makes_few_statements(app, make, database_url, backend):
     home = estate(make, [f"{60 + n}.00" for n in range(3)])
     meeting = open_meeting(home)
     holders = [home.holder(phone).id for phone in home.phones]
@@ -95,7 +99,7 @@ def test_a_cast_makes_few_statements(app, make, database_url):
         with other.app_context():
             db.engine.dispose()
     assert (first[0], second[0]) == (201, 201)
-    assert len(statements) <= MOST_STATEMENTS, statements
+    assert len(statements) <= MOST_STATEMENTS[backend], statements
     assert statements.count("SELECT") <= 3, statements
 
 

@@ -18,9 +18,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.helpers import make_app
+from tests.meeting_builders import OPENS, estate, open_meeting
 from voting.extensions import db
-from voting.models import SmsMessage
+from voting.models import Owner, SmsMessage
 from voting.models.base import utcnow
+from voting.services.assembly import ballots
 from voting.services.messaging import sms
 
 PHONE = "13812345678"
@@ -325,3 +327,20 @@ def test_claiming_records_when(http_app, provider):
     sms.drain()
     [sent] = stored()
     assert sent.status == "sent" and sent.claimed_at is not None
+
+
+def test_a_ballots_receipts_go_out_after_its_commit(app, make, http_app, provider):
+    """A cast writes its receipts in its own statement (``ledger.write``), not through
+    ``queue``: they still reach the gateway once the cast has committed, one per owner."""
+    home = estate(make, ["100.00", "80.00"], co_owned=True)
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    owners = db.session.scalars(select(Owner.phone).where(Owner.holder_id == holder.id)).all()
+    sms.drain()
+    provider.requests.clear()
+    receipt = ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
+    sms.drain()
+    sent = [json.loads(request["body"]) for request in provider.requests]
+    assert len(owners) == 2 and sorted(m["phone"] for m in sent) == sorted(owners)
+    assert all(f"回执 {receipt.seq}:{receipt.hash[:12]}" in m["message"] for m in sent)
+    assert {m.status for m in stored() if m.purpose == "receipt"} == {"sent"}

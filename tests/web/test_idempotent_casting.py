@@ -183,11 +183,11 @@ def test_whatever_escapes_in_the_api_answers_json(app, api, make, monkeypatch):
 
     with time_machine.travel(OPENS, tick=False):
         api.token = sessions.start(owner_phone=home.phones[0])
-        monkeypatch.setattr("voting.services.assembly.ballots.ledger.append", lost)
+        monkeypatch.setattr("voting.services.assembly.ballots.ledger.write", lost)
         unavailable = api.post(url, json=body, headers={"Idempotency-Key": "k"})
         assert unavailable.status_code == 503 and unavailable.json["error"] == "unavailable"
         assert unavailable.headers["Retry-After"] == "1"
-        monkeypatch.setattr("voting.services.assembly.ballots.ledger.append", broken)
+        monkeypatch.setattr("voting.services.assembly.ballots.ledger.write", broken)
         failed = api.open("POST", url, json=body, documented=False)
         assert failed.status_code == 500 and failed.json["error"] == "server_error"
         monkeypatch.undo()

@@ -3,10 +3,11 @@ that takes the lock, runs the step and commits once.
 
 ``append`` is the step. It needs the meeting's lock held by its caller
 (``ledger.lock``), checks everything before it writes anything (so a refusal
-leaves the transaction as it found it), adds the log entry, its index row,
-the superseded ballot's flag, the head and the SMS receipts, and never
-commits. ``cast`` is the use case for the pages and the API; paper entry
-(``paper.confirm``) is another caller of the same step. Everything a ballot
+leaves the transaction as it found it), clears the superseded ballot's flag,
+writes the log entry, its index row, the head and the SMS receipts (one
+statement on PostgreSQL: ``ledger.write``), and never commits. ``cast`` is the
+use case for the pages and the API; paper entry (``paper.confirm``) is another
+caller of the same step. Everything a ballot
 writes commits together or not at all. The checks run after the lock, so two
 casts for one holder can never both pass; the unique index on effective
 ballots is the backstop.
@@ -39,6 +40,7 @@ from voting.models import (
     Owner,
     PendingCast,
     RollEntry,
+    SmsMessage,
     User,
 )
 from voting.models.base import utcnow
@@ -136,7 +138,7 @@ class Cast:
 
 @dataclass(frozen=True)
 class Appended:
-    ballot: Ballot | None  # None: a retry's replay, nothing appended
+    ballot_id: int | None  # the ballot's row id; None: a retry's replay, nothing appended
     receipt: Receipt
 
 
@@ -487,10 +489,13 @@ def append(
             raise refusal
     assert head is not None  # an open meeting has its open entry
     if earlier is not None:
+        # A statement of its own, before the new ballot's: the unique index on effective
+        # ballots must see the old one go first, and the sub-statements of one PostgreSQL
+        # statement run in no set order. So a revote makes one round trip more.
         earlier.is_effective = False
-        db.session.flush()  # the unique effective-ballot index sees one at a time
-    head.ballots += 1
-    ballot_id = f"b{head.ballots:06d}"
+        db.session.flush()
+    number = head.ballots + 1
+    ballot_id = f"b{number:06d}"
     fields = {
         "meeting": meeting.public_id,
         "ballot": ballot_id,
@@ -500,34 +505,37 @@ def append(
         "supersedes": earlier.public_id if earlier else None,
         "evidence": ballot.evidence,
     }
-    row, _entry = ledger.append(meeting, head, "ballot", fields, now)
-    index = Ballot(
-        meeting_id=meeting.id,
-        public_id=ballot_id,
-        seq=row.seq,
-        holder_id=ballot.holder_id,
-        channel=ballot.channel,
-        motions=",".join(ballot.choices),
-        supersedes_id=earlier.id if earlier else None,
-        is_effective=True,
-        entered_by_id=ballot.entered_by_id,
-        cast_at=row.at,
-        request_key=ballot.request_key,
-        request_digest=ballot.request_digest,
-    )
-    db.session.add(index)
+    entry = ledger.next_entry(meeting, head, "ballot", fields, now)
+    index = {
+        "meeting_id": meeting.id,
+        "public_id": ballot_id,
+        "seq": entry.seq,
+        "holder_id": ballot.holder_id,
+        "channel": str(ballot.channel),
+        "motions": ",".join(ballot.choices),
+        "supersedes_id": earlier.id if earlier else None,
+        "is_effective": True,
+        "entered_by_id": ballot.entered_by_id,
+        "cast_at": entry.at,
+        "request_key": ballot.request_key,
+        "request_digest": ballot.request_digest,
+    }
     receipt = Receipt(
         meeting.public_id,
-        row.seq,
-        row.hash,
-        row.at,
+        entry.seq,
+        entry.hash,
+        entry.at,
         ballot_id,
         roll.area,
         roll.headcount,
         meeting.id,
     )
-    _text_the_owners(meeting, ballot, receipt)
-    return Appended(index, receipt)
+    messages = _receipt_messages(meeting, ballot, receipt)
+    written, texts = ledger.write(
+        entry, head, ledger.Rows(Ballot, [index]), ledger.Rows(SmsMessage, messages), ballots=number
+    )
+    sms.written(messages, texts)
+    return Appended(written[0], receipt)
 
 
 def _earlier_wanted(ballot: Cast) -> ColumnElement[bool]:
@@ -641,8 +649,9 @@ def _check_window(meeting: MeetingLike, channel: Channel, now: datetime) -> None
         raise VotingClosed(_("投票已截止"))
 
 
-def _text_the_owners(meeting: MeetingLike, ballot: Cast, receipt: Receipt) -> None:
-    """Every owner of the holder hears of every ballot, so an impersonation shows."""
+def _receipt_messages(meeting: MeetingLike, ballot: Cast, receipt: Receipt) -> list[dict[str, Any]]:
+    """Every owner of the holder hears of every ballot, so an impersonation shows: the
+    ``sms_messages`` rows, written with the ballot."""
     body = _(
         "【业主大会电子投票】您的房屋 %(units)s 在“%(title)s”中的表决票已记录，"
         "回执 %(seq)d:%(short)s。如非本户所投，请立即联系业委会或街道办事处。",
@@ -654,8 +663,9 @@ def _text_the_owners(meeting: MeetingLike, ballot: Cast, receipt: Receipt) -> No
     link = links.receipt_check(receipt.seq, receipt.hash)
     if link:
         body += " " + _("核对回执：%(link)s", link=link)
-    for phone in ballot.phones:
-        sms.queue(phone, body, "receipt", meeting.community_id)
+    return [
+        sms.message_row(phone, body, "receipt", meeting.community_id) for phone in ballot.phones
+    ]
 
 
 def voters_for(phone: str) -> list[Owner]:

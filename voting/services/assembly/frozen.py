@@ -6,7 +6,7 @@ who votes with which weight) and its signing key are frozen when it opens. So wh
 is open a worker keeps all of that in memory, and a cast reads none of it again.
 
 The invalidation key is the meeting's version: its row id, public id and state, which the
-lock statement returns (``ledger.lock_state``) in the round trip a cast makes anyway. Only an
+lock statement returns (``ledger.lock_version``) in the round trip a cast makes anyway. Only an
 open meeting is kept; any change of state (close, tally) is another version, which is never
 kept, so nothing stale is served. Each app keeps its own store (``app.extensions``), so a
 fresh database (a test's, a restored one) never meets another's entries. What is not frozen

@@ -7,23 +7,26 @@ unique ``(meeting, seq)`` and ``(meeting, prev)`` are the backstop.
 
 The lock belongs to the caller's transaction: the use case that takes it
 commits (or rolls back) once, which releases it. Nothing here commits, and
-``append`` refuses to run for a meeting whose lock the transaction does not hold.
+``next_entry`` and ``write`` refuse to run for a meeting whose lock the transaction does not
+hold. ``write`` sends an append's rows as one statement on PostgreSQL (one round trip).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, event, select, update
+from sqlalchemy import ColumnElement, Table, event, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
 from voting.domain.bundle import make_entry
 from voting.domain.canonical import canonical_json
 from voting.extensions import db
-from voting.models import LogEntry, Meeting, MeetingHead
-from voting.models.base import utcnow
+from voting.models import LogEntry, LogSubtree, Meeting, MeetingHead
+from voting.models.base import Base, utcnow
 from voting.services import keys
 from voting.services.assembly import tree
 from voting.services.locks import lock_row
@@ -114,15 +117,52 @@ def head_with(
     return head, [row[1] for row in rows if row[1] is not None], bool(rows and rows[0][2])
 
 
+@dataclass(frozen=True)
+class Entry:
+    """The next entry of a meeting's log, signed, with the rows appending it writes; nothing
+    of it is written yet (``write``)."""
+
+    meeting_id: int
+    seq: int
+    hash: str
+    at: datetime
+    body: dict[str, Any]  # the entry as the spec has it, hash and sig included
+    row: dict[str, Any]  # its ``log_entries`` row
+    block: dict[str, Any] | None  # the ``log_subtrees`` row of the block it completes
+    frontier: bytes  # the head's Merkle frontier once it is appended
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows of ``model`` written beside an entry, in the same statement (``write``)."""
+
+    model: type[Base]
+    values: list[dict[str, Any]]
+
+
 def append(
     meeting: Meeting | FrozenMeeting,
     head: MeetingHead | None,
     kind: str,
     fields: dict[str, Any],
     now: datetime | None = None,
-) -> tuple[LogEntry, dict[str, Any]]:
-    """Sign and add the next entry; the caller holds the lock and commits. ``meeting``: the
-    row, or an open meeting's frozen data (its id and key are all this reads)."""
+) -> Entry:
+    """Sign and write the next entry (``next_entry``, then ``write``); the caller holds the
+    lock and commits."""
+    entry = next_entry(meeting, head, kind, fields, now)
+    write(entry, head)
+    return entry
+
+
+def next_entry(
+    meeting: Meeting | FrozenMeeting,
+    head: MeetingHead | None,
+    kind: str,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+) -> Entry:
+    """Sign the entry that follows ``head``; writes nothing. ``meeting``: the row, or an open
+    meeting's frozen data (its id and key are all this reads)."""
     require_lock(meeting.id)
     # The entry's `at` has whole seconds (spec §2); so must the column beside it.
     at = (now or utcnow()).replace(microsecond=0)
@@ -133,24 +173,89 @@ def append(
         at = max(at, head.at)  # `at` never decreases, even if the clock steps back
     assert meeting.key_fingerprint is not None
     entry = make_entry(seq, prev, kind, at, fields, keys.load(meeting.key_fingerprint))
-    row = LogEntry(
-        meeting_id=meeting.id,
-        seq=seq,
-        prev=prev,
-        hash=entry["hash"],
-        type=kind,
-        at=at,
-        body=canonical_json(entry).decode(),
-    )
-    db.session.add(row)
     merkle = tree.frontier(head)
-    tree.grow(meeting.id, merkle, entry["hash"])
+    block = tree.grow(meeting.id, merkle, entry["hash"])
+    row = {
+        "meeting_id": meeting.id,
+        "seq": seq,
+        "prev": prev,
+        "hash": entry["hash"],
+        "type": kind,
+        "at": at,
+        "body": canonical_json(entry).decode(),
+    }
+    return Entry(meeting.id, seq, entry["hash"], at, entry, row, block, merkle.to_bytes())
+
+
+def write(
+    entry: Entry, head: MeetingHead | None, *beside: Rows, ballots: int | None = None
+) -> list[list[int]]:
+    """Write ``entry`` (its row, the block it completes, the head moved on to it) and the
+    rows ``beside`` it; the ids of each of ``beside``'s rows, in order. The caller holds the
+    lock and commits; ``ballots``: the head's new ballot serial (else it keeps its own).
+
+    On PostgreSQL all of it is one statement (data-modifying CTEs), so one round trip
+    whatever an append writes; on SQLite, where a round trip costs nothing, one statement
+    per table. Either way it all commits or rolls back with the caller's transaction, and
+    the session's ``head`` is given the values written (as if read again) rather than left
+    stale or marked changed. Every write here is an INSERT but the head's UPDATE: no row
+    another sub-statement touches, which PostgreSQL would see in an unspecified order.
+    """
+    require_lock(entry.meeting_id)
+    db.session.flush()  # whatever the caller changed through the session goes first
+    moved = {
+        "seq": entry.seq,
+        "hash": entry.hash,
+        "at": entry.at,
+        "frontier": entry.frontier,
+        "ballots": ballots if ballots is not None else head.ballots if head is not None else 0,
+    }
+    heads = _table(MeetingHead)
+    statements: list[Any] = [insert(_table(LogEntry)).values(entry.row)]
+    if entry.block is not None:
+        statements.append(insert(_table(LogSubtree)).values(entry.block))
     if head is None:
-        head = MeetingHead(meeting_id=meeting.id, seq=seq, hash=entry["hash"], at=at, ballots=0)
-        db.session.add(head)
-    head.seq, head.hash, head.at = seq, entry["hash"], at
-    head.frontier = merkle.to_bytes()
-    return row, entry
+        statements.append(insert(heads).values(meeting_id=entry.meeting_id, **moved))
+    else:
+        statements.append(
+            update(heads).where(heads.c.meeting_id == entry.meeting_id).values(**moved)
+        )
+    returning = [
+        insert(_table(rows.model)).values(rows.values).returning(_table(rows.model).c.id)
+        for rows in beside
+    ]
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = _write_in_one(statements, returning)
+    else:
+        for statement in statements:
+            db.session.execute(statement)
+        ids = [list(db.session.scalars(statement)) for statement in returning]
+    if head is not None:
+        for name, value in moved.items():
+            set_committed_value(head, name, value)
+    return ids
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+def _write_in_one(statements: list[Any], returning: list[Any]) -> list[list[int]]:
+    """``statements`` and ``returning`` as one PostgreSQL statement: each a CTE, the main
+    query reading back the ids ``returning`` gives (a CTE that writes runs to completion
+    whether or not it is read)."""
+    written = [statement.cte(f"w{n}") for n, statement in enumerate(statements)]
+    answers = [statement.cte(f"r{n}") for n, statement in enumerate(returning)]
+    ids: list[list[int]] = [[] for _ in returning]
+    if not answers:
+        db.session.execute(select(literal(0)).add_cte(*written))
+        return ids
+    parts = union_all(
+        *(select(literal(n).label("part"), cte.c.id) for n, cte in enumerate(answers))
+    ).subquery()
+    for part, row_id in db.session.execute(select(parts).add_cte(*written)):
+        ids[part].append(row_id)
+    return ids
 
 
 def require_lock(meeting_id: int) -> None:

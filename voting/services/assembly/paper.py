@@ -176,9 +176,8 @@ def confirm(paper_id: int, reviewer: User, now: datetime | None = None) -> Recei
     except BaseException:
         db.session.rollback()
         raise
-    assert appended.ballot is not None  # a paper ballot has no request to replay
-    db.session.flush()  # the ballot's row id, for the entry to refer to
-    draft.status, draft.ballot_id = APPENDED, appended.ballot.id
+    assert appended.ballot_id is not None  # a paper ballot has no request to replay
+    draft.status, draft.ballot_id = APPENDED, appended.ballot_id
     draft.reviewed_by_id, draft.reviewed_at = reviewer.id, now
     db.session.commit()
     return appended.receipt

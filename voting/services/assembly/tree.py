@@ -44,18 +44,17 @@ def frontier(head: MeetingHead | None) -> Frontier:
         raise TreeBroken(_("日志头保存的默克尔树前沿与日志条数不符：请运行数据库审计")) from None
 
 
-def grow(meeting_id: int, tree: Frontier, entry_hash: str) -> list[bytes]:
-    """Add an appended entry to ``tree``, keeping the block it completes; returns the entry's
-    inclusion path in the tree that now ends with it. The caller holds the meeting's lock."""
-    path = tree.append(leaf_hash(bytes.fromhex(entry_hash)))
-    if tree.size % BLOCK == 0:
-        block = LogSubtree(
-            meeting_id=meeting_id,
-            block=tree.size // BLOCK - 1,
-            hash=tree.completed[BLOCK_HEIGHT].hex(),
-        )
-        db.session.add(block)
-    return path
+def grow(meeting_id: int, tree: Frontier, entry_hash: str) -> dict[str, object] | None:
+    """Add an appended entry to ``tree``; the row of the block it completes (``LogSubtree``'s
+    values), if it completes one, for the caller to write with the entry (``ledger.write``)."""
+    tree.append(leaf_hash(bytes.fromhex(entry_hash)))
+    if tree.size % BLOCK:
+        return None
+    return {
+        "meeting_id": meeting_id,
+        "block": tree.size // BLOCK - 1,
+        "hash": tree.completed[BLOCK_HEIGHT].hex(),
+    }
 
 
 class StoredTree:

@@ -207,21 +207,39 @@ def queue(phone: str, body: str, purpose: str, community_id: int | None = None) 
 
     Does not commit: the caller does, together with whatever the message is about.
     """
+    message = SmsMessage(**message_row(phone, body, purpose, community_id))
+    db.session.add(message)
+    return message
+
+
+def message_row(
+    phone: str, body: str, purpose: str, community_id: int | None = None
+) -> dict[str, Any]:
+    """The ``sms_messages`` row of a message, for ``queue`` or for a caller that writes it in
+    a statement of its own (a ballot's receipts, ``ledger.write``; then ``written``)."""
     if not (len(phone) == 11 and phone.isdigit()):
         raise ValueError("queue() takes a normalised 11-digit mobile number")
     # With the outbox as gateway the committed row is the delivery: no second
     # transaction (and no second pooled connection per request) after the commit.
     is_outbox = current_app.config["SETTINGS"].sms_gateway == OutboxGateway.name
-    message = SmsMessage(
-        phone=phone,
-        body=body,
-        purpose=purpose,
-        community_id=community_id,
-        status=OUTBOX if is_outbox else PENDING,
-        gateway=OutboxGateway.name if is_outbox else "",
-    )
-    db.session.add(message)
-    return message
+    return {
+        "phone": phone,
+        "body": body,
+        "purpose": purpose,
+        "community_id": community_id,
+        "status": OUTBOX if is_outbox else PENDING,
+        "gateway": OutboxGateway.name if is_outbox else "",
+        "attempts": 0,
+        "error": "",
+        "created_at": utcnow(),
+    }
+
+
+def written(rows: Sequence[dict[str, Any]], ids: Sequence[int]) -> None:
+    """Messages the caller inserted itself (``rows`` from ``message_row``, ``ids`` as the
+    insert returned them, in any order): they go out after its commit, as ``queue``'s do."""
+    if any(row["status"] == PENDING for row in rows):  # not the outbox's (then none is)
+        db.session.info.setdefault(_QUEUED, []).extend(ids)
 
 
 def dispatch_pending(limit: int | None = None) -> int:
