@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -142,3 +143,32 @@ def test_a_run_of_rows_is_read_row_by_row_and_a_doubtful_row_decoded() -> None:
         ROW_TEXTS[2].encode(),
     ]
     assert isinstance(found[1][0], Unreadable) and "outside" in found[1][0].message
+
+
+def test_canonical_fields_laid_out_with_whitespace_are_read_verbatim() -> None:
+    """Another writer's layout (indented, spaces after colons) of the canonical key order."""
+    for text in BALLOT_TEXTS:
+        for laid_out in (
+            json.dumps(json.loads(text), indent=2),
+            json.dumps(json.loads(text), indent="\t").replace("\n", "\r\n"),
+            json.dumps(json.loads(text)),  # ", " and ": "
+        ):
+            match = verbatim.BALLOT.fullmatch(laid_out)
+            found = verbatim.ballot_from_text(match) if match else None
+            assert found is not None, laid_out
+            entry, entry_hash = found
+            assert entry == STRICT_DECODER.decode(text)
+            assert entry_hash == entry["hash"]
+    for text in ROW_TEXTS:
+        match = verbatim.ROW.fullmatch(json.dumps(json.loads(text), indent=4))
+        found = verbatim.row_from_text(match) if match else None
+        assert found is not None
+        assert found == (STRICT_DECODER.decode(text), text.encode())
+
+
+def test_whitespace_json_does_not_allow_is_left_to_the_general_path() -> None:
+    text = json.dumps(json.loads(BALLOT_TEXTS[0]), indent=2)
+    for space in ("\f", "\v", "\u00a0", "\u3000"):
+        assert verbatim.BALLOT.fullmatch(text.replace("\n", "\n" + space, 1)) is None
+    row = ROW_TEXTS[0].replace(",", ",\u00a0", 1)
+    assert verbatim.ROW.fullmatch(row) is None

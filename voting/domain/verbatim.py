@@ -4,10 +4,13 @@
 text is its own canonical encoding, so the verifier can read its fields off a
 pattern and hash the text as it stands, instead of decoding it, checking its
 shape and encoding it again, which is most of the work besides the signatures
-in a million-ballot bundle. The patterns match only text that the general
+in a million-ballot bundle. The patterns also take the same fields laid out
+with JSON whitespace between the tokens (another writer's indentation, spaces
+after colons and commas): no string they accept can hold whitespace, so
+deleting it gives the canonical text. They match only text that the general
 path would decode to exactly these values and hash to exactly these bytes;
-anything else (another key order, spaces, escapes, an unexpected value) is
-left to the general path, which then finds any problem.
+anything else (another key order, escapes, an unexpected value) is left to
+the general path, which then finds any problem.
 """
 
 from __future__ import annotations
@@ -25,40 +28,63 @@ from voting.domain.jsonstream import decode_element
 _ID = r"[A-Za-z0-9._-]{1,64}"
 _UINT = r"0|[1-9][0-9]{0,15}"
 _HASH = r"[0-9a-f]{64}"
-_CHOICE = rf'"{_ID}":(?:"(?:agree|oppose|abstain)"|\[(?:"{_ID}"(?:,"{_ID}")*)?\])'
+# JSON's whitespace, nothing more (``\s`` would also take what JSON refuses between tokens).
+_W = r"[ \t\n\r]*"
+_CHOICE = (
+    rf'"{_ID}"{_W}:{_W}(?:"(?:agree|oppose|abstain)"'
+    rf'|\[{_W}(?:"{_ID}"(?:{_W},{_W}"{_ID}")*{_W})?\])'
+)
 # The C scanner itself: the pattern has already made sure the text is plain JSON.
 _scan = json.JSONDecoder().scan_once
 
+
+def _member(name: str, value: str, last: bool = False) -> str:
+    """``"name":value,`` with whitespace allowed around each token."""
+    return rf'"{name}"{_W}:{_W}{value}' + ("" if last else f"{_W},{_W}")
+
+
 _ROW = (
-    r'\{"area":"(?P<area>(?:0|[1-9][0-9]*)\.[0-9]{2})",'
-    rf'"headcount":(?P<headcount>{_UINT}),'
-    rf'"holder":"(?P<holder>{_ID})",'
-    rf'"units":(?P<units>{_UINT})\}}'
+    rf"\{{{_W}"
+    + _member("area", r'"(?P<area>(?:0|[1-9][0-9]*)\.[0-9]{2})"')
+    + _member("headcount", f"(?P<headcount>{_UINT})")
+    + _member("holder", f'"(?P<holder>{_ID})"')
+    + _member("units", f"(?P<units>{_UINT})", last=True)
+    + rf"{_W}\}}"
 )
 ROW = re.compile(_ROW)
 _ROW_UNNAMED = re.sub(r"\?P<[a-z]+>", "?:", _ROW)
-# Rows as write_bundle writes them, one per line: the stream yields a whole run at once.
-ROWS = re.compile(f"{_ROW_UNNAMED}(?:,\n{_ROW_UNNAMED})*")
+# A run of rows, as write_bundle writes them one per line: the stream yields it at once.
+ROWS = re.compile(f"{_ROW_UNNAMED}(?:{_W},{_W}{_ROW_UNNAMED})*")
 
+# The seals, which the body that is hashed leaves out.
+_HASH_FIELD = _member("hash", f'"(?P<hash>{_HASH})"')
+_SIG_FIELD = _member("sig", '"(?P<sig>[A-Za-z0-9_-]{85}[AQgw])"')
 BALLOT = re.compile(
-    r'\{"at":"(?P<at>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)",'
-    rf'"ballot":"(?P<ballot>{_ID})",'
-    r'"channel":"(?P<channel>online|paper|proxy)",'
-    rf'"choices":(?P<choices>\{{{_CHOICE}(?:,{_CHOICE})*\}}),'
-    rf'"evidence":(?:null|"(?P<evidence>{_HASH})"),'
-    rf'(?P<hash_field>"hash":"(?P<hash>{_HASH})",)'
-    rf'"holder":"(?P<holder>{_ID})",'
-    rf'"meeting":"(?P<meeting>{_ID})",'
-    rf'"prev":"(?P<prev>{_HASH})",'
-    rf'"seq":(?P<seq>{_UINT}),'
-    r'(?P<sig_field>"sig":"(?P<sig>[A-Za-z0-9_-]{85}[AQgw])",)'
-    rf'"supersedes":(?:null|"(?P<supersedes>{_ID})"),'
-    r'"type":"ballot"\}'
+    rf"\{{{_W}"
+    + _member("at", r'"(?P<at>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)"')
+    + _member("ballot", f'"(?P<ballot>{_ID})"')
+    + _member("channel", '"(?P<channel>online|paper|proxy)"')
+    + _member("choices", rf"(?P<choices>\{{{_W}{_CHOICE}(?:{_W},{_W}{_CHOICE})*{_W}\}})")
+    + _member("evidence", f'(?:null|"(?P<evidence>{_HASH})")')
+    + f"(?P<hash_field>{_HASH_FIELD})"
+    + _member("holder", f'"(?P<holder>{_ID})"')
+    + _member("meeting", f'"(?P<meeting>{_ID})"')
+    + _member("prev", f'"(?P<prev>{_HASH})"')
+    + _member("seq", f"(?P<seq>{_UINT})")
+    + f"(?P<sig_field>{_SIG_FIELD})"
+    + _member("supersedes", f'(?:null|"(?P<supersedes>{_ID})")')
+    + _member("type", '"ballot"', last=True)
+    + rf"{_W}\}}"
 )
 
 
+def _canonical_text(text: str) -> str:
+    """Text the patterns matched, without its whitespace: none of their strings holds any."""
+    return "".join(text.split())
+
+
 def rows_from_text(run: re.Match[str]) -> Iterator[tuple[Any, bytes | None]]:
-    """Each row of a run that ``ROWS`` matched, with its canonical bytes (the text itself).
+    """Each row of a run that ``ROWS`` matched, with its canonical bytes.
 
     A row the pattern cannot vouch for comes decoded, with None for its bytes.
     """
@@ -67,19 +93,21 @@ def rows_from_text(run: re.Match[str]) -> Iterator[tuple[Any, bytes | None]]:
 
 
 def row_from_text(match: re.Match[str]) -> tuple[dict[str, Any], bytes] | None:
-    """A roll row and its canonical bytes (the text itself), or None for the general path."""
+    """A roll row and its canonical bytes (its text without whitespace), or None for the
+    general path."""
     units, headcount = int(match["units"]), int(match["headcount"])
     if units > MAX_INT or headcount > MAX_INT:
         return None
     row = {"holder": match["holder"], "units": units, "area": match["area"], "headcount": headcount}
-    return row, match[0].encode("ascii")
+    return row, _canonical_text(match[0]).encode("ascii")
 
 
 @lru_cache(maxsize=4096)  # ballots repeat a few sets of choices; nothing changes the dicts
 def _canonical_choices(text: str) -> dict[str, Any] | None:
     """The choices, if their keys are in ascending order and none twice (as canonical text has).
 
-    Values never hold ``":``, so counting it counts the keys written.
+    ``text`` is without whitespace; values never hold ``":``, so counting it counts the keys
+    written.
     """
     choices = _scan(text, 0)[0]
     keys = list(choices)
@@ -98,7 +126,7 @@ def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
         "evidence", "prev", "hash", "sig",
     )  # fmt: skip
     seq = int(seq_text)
-    choices = _canonical_choices(choices_text)
+    choices = _canonical_choices(_canonical_text(choices_text))
     if choices is None or seq > MAX_INT or not is_time(at):
         return None
     start, (hash_start, hash_end), (sig_start, sig_end) = (
@@ -123,4 +151,4 @@ def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
         "hash": entry_hash,
         "sig": sig,
     }
-    return entry, hashlib.sha256(body.encode("ascii")).hexdigest()
+    return entry, hashlib.sha256(_canonical_text(body).encode("ascii")).hexdigest()
