@@ -182,7 +182,7 @@ POST /owner/meetings/{m}/holders/{h}/confirm
     committee_in         302       302       302       302       302
     committee_out        302       302       302       302       302
     firm                 302       302       302       302       302
-    owner_in             404       302       302       302       302
+    owner_in             404       422       422       422       422
     owner_out            404       404       404       404       404
     signed_out           302       302       302       302       302
 API GET owner/meetings/{m}
