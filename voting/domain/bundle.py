@@ -240,6 +240,7 @@ class _Verification:
         self._workers = workers
         self._early_workers = early_workers
         self._signatures: SignatureChecker | None = None
+        self._log_read = False  # to its end: its signatures' outcome is reported
         self.problems = Problems()
         self.log_deferred = False
         self._first_pass = True
@@ -348,17 +349,23 @@ class _Verification:
             return
         if not self._is_array(stream, "log"):
             return
-        signatures = self._signatures
         self._receipts = ReceiptBook([*self._plain_receipts, *(p.receipt for p in self.proofs)])
-        self._log = LogChecker(self._roll, signatures, self._receipts, self.problems)
+        self._log = LogChecker(self._roll, self._signatures, self._receipts, self.problems)
         for element in stream.items(verbatim=verbatim.BALLOT):
             entry, known_hash = _recognised(element, verbatim.ballot_from_text)
             if isinstance(entry, Unreadable):
                 self._log.entry(entry.value, unreadable=entry.message)
             else:
                 self._log.entry(entry, known_hash=known_hash)
-        for seq in signatures.finish() if signatures is not None else ():
-            self.problems.add(2, seq, "signature does not verify under keys.log")
+        # The workers' last batches are awaited in report(), after the tree heads are computed.
+        self._log_read = True
+
+    def _signature_problems(self) -> None:
+        """Check 2's failed signatures, once the workers are done; none for a log that could
+        not be read to its end (reading stopped there)."""
+        if self._signatures is not None and self._log_read:
+            for seq in self._signatures.finish():
+                self.problems.add(2, seq, "signature does not verify under keys.log")
 
     def close(self) -> None:
         """Stop any signature workers (after an error; finishing the log stops them too)."""
@@ -394,6 +401,7 @@ class _Verification:
         roots, paths = self._tree(log)
         checkpoints = self._checkpoints_status(log, roots)
         proofs = [self._proof_status(proof, roots, paths) for proof in self.proofs]
+        self._signature_problems()
         report = Report(
             problems=self.problems.sorted(),
             omitted=self.problems.omitted(),
