@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -10,22 +10,14 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request, session, url_for
 from flask_babel import format_datetime, get_locale
-from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from voting.domain.canonical import format_area, parse_time
 from voting.domain.identifiers import mask_mobile
 from voting.extensions import LANGUAGES
-from voting.models import (
-    AreaSource,
-    Channel,
-    HolderKind,
-    MeetingForm,
-    MeetingState,
-    UnitKind,
-)
 from voting.models.base import MAX_INTEGER
+from voting.services import labels as names
 from voting.web.forms import field_error
 from voting.web.guards import signed_in
 
@@ -149,67 +141,23 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def labels() -> dict[str, dict[Any, str]]:
-    """Display names of the registry's codes, in the visitor's language."""
+def labels() -> dict[str, Mapping[Any, Any]]:
+    """The names of the codes for every page: the one table, ``services/labels``."""
     return {
-        "unit_kinds": {
-            UnitKind.residence: _("住宅"),
-            UnitKind.shop: _("商铺"),
-            UnitKind.office: _("办公"),
-            UnitKind.parking: _("车位"),
-            UnitKind.other: _("其他"),
-        },
-        "area_sources": {
-            AreaSource.register: _("不动产登记"),
-            AreaSource.survey: _("实测"),
-            AreaSource.contract: _("合同"),
-        },
-        "meeting_states": {
-            MeetingState.draft: _("草稿"),
-            MeetingState.announced: _("已公告"),
-            MeetingState.open: _("投票中"),
-            MeetingState.closed: _("已截止"),
-            MeetingState.tallied: _("已统计"),
-        },
-        "meeting_forms": {
-            MeetingForm.written: _("书面征求意见"),
-            MeetingForm.collective: _("集体讨论"),
-        },
-        "certification_states": {
-            "pending": _("尚未统计"),
-            "tallied": _("已统计，待街道办事处审核"),
-            "attested": _("街道办事处已审核，待住建部门认证"),
-            "certified": _("住建部门已认证"),
-        },
-        "attestation_roles": {
-            "street-office": _("街道办事处"),
-            "bureau": _("住建部门"),
-            "committee": _("业主委员会"),
-        },
-        "entry_types": {
-            "open": _("开始投票"),
-            "ballot": _("表决票"),
-            "close": _("截止"),
-            "tally": _("统计结果"),
-        },
-        "options": {"agree": _("同意"), "oppose": _("反对"), "abstain": _("弃权")},
-        "channels": {Channel.online: _("网上"), Channel.paper: _("纸质"), Channel.proxy: _("委托")},
-        "art278_items": {
-            1: _("制定和修改业主大会议事规则"),
-            2: _("制定和修改管理规约"),
-            3: _("选举业主委员会或者更换业主委员会成员"),
-            4: _("选聘和解聘物业服务企业或者其他管理人"),
-            5: _("使用建筑物及其附属设施的维修资金"),
-            6: _("筹集建筑物及其附属设施的维修资金"),
-            7: _("改建、重建建筑物及其附属设施"),
-            8: _("改变共有部分的用途或者利用共有部分从事经营活动"),
-            9: _("有关共有和共同管理权利的其他重大事项"),
-        },
-        "holder_kinds": {
-            HolderKind.person: _("个人"),
-            HolderKind.co_owners: _("共有"),
-            HolderKind.developer: _("开发建设单位"),
-        },
+        "unit_kinds": names.UNIT_KINDS,
+        "area_sources": names.AREA_SOURCES,
+        "holder_kinds": names.HOLDER_KINDS,
+        "meeting_states": names.MEETING_STATES,
+        "meeting_forms": names.MEETING_FORMS,
+        "motion_kinds": names.MOTION_KINDS,
+        "options": names.OPTIONS,
+        "channels": names.CHANNELS,
+        "entry_types": names.ENTRY_TYPES,
+        "certification_states": names.CERTIFICATION_STATES,
+        "attestation_roles": names.ATTESTATION_ROLES,
+        "art278_items": names.ART278_ITEMS,
+        "person_roles": names.PERSON_ROLES,
+        "record_classes": names.RECORD_CLASSES,
     }
 
 

@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from voting.models import Motion, Role
+from voting.services import labels as names
 from voting.services.assembly import overview
-from voting.web import labels
 from voting.web.forms import form_int
 from voting.web.guards import staff_required
 from voting.web.meetings import safe_cells
@@ -77,8 +77,6 @@ def xlsx_file() -> ResponseReturnValue:
 def _sheet() -> list[list[Any]]:
     """One row per motion (a meeting without motions: one row), text cells neutralised."""
     district_id, period = _filters()
-    states = labels()["meeting_states"]
-    certification = labels()["certification_states"]
     header = [
         _("区县"),
         _("街道办事处"),
@@ -113,8 +111,8 @@ def _sheet() -> list[list[Any]]:
             format_datetime(meeting.closes_at, "yyyy-MM-dd HH:mm"),
             format_datetime(row.outcome.tallied_at, "yyyy-MM-dd HH:mm") if row.outcome else None,
             _("全体业主均已投票") if row.outcome and row.outcome.is_closed_early else None,
-            states[meeting.state],
-            certification[row.certification],
+            str(names.MEETING_STATES[meeting.state]),
+            str(names.CERTIFICATION_STATES[row.certification]),
         ]
         tallied = {m.motion.id: m for m in row.outcome.motions} if row.outcome else {}
         motions: list[Motion | None] = [*meeting.motions] or [None]
@@ -132,7 +130,7 @@ def _sheet() -> list[list[Any]]:
                     Decimal(agree.amount.area_text) if agree else None,
                     agree.amount.headcount if agree else None,
                 ]
-            outcome = outcome_text(result) if result else _("尚未统计")
+            outcome = outcome_text(result) if result else str(names.CERTIFICATION_STATES["pending"])
             sheet.append(
                 _neutralised(
                     [*start, motion.public_id, motion.title, motion.item, *numbers, outcome]

@@ -4,7 +4,7 @@ schemes, and the firm account's home. Thin: every rule is in ``services.credit``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flask import Blueprint, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -67,7 +67,6 @@ def firm(firm_id: int) -> ResponseReturnValue:
     return render_template(
         "credit/staff_firm.html",
         page=firm_page.page(g.user, firm_id),
-        roles=_roles(),
     )
 
 
@@ -80,16 +79,7 @@ def person(person_id: int) -> ResponseReturnValue:
         person=people.person(person_id),
         positions=people.history(person_id),
         records=records.of_person(person_id, g.user),
-        roles=_roles(),
     )
-
-
-def _roles() -> dict[str, str]:
-    return {
-        "legal_representative": _("法定代表人"),
-        "principal": _("主要负责人"),
-        "project_manager": _("项目经理"),
-    }
 
 
 @bp.get("/staff/firms")
@@ -263,30 +253,22 @@ def _record_url(record_id: int) -> str:
 @bp.post("/staff/credit-records/<int:record_id>/revoke")
 @staff_required(*WRITERS)
 def revoke(record_id: int) -> ResponseReturnValue:
-    form = request.form
-    return attempt(
-        confirmed(
-            lambda: records.revoke(
-                record_id,
-                form.get("reason", ""),
-                form.get("authority", ""),
-                form.get("document_number", ""),
-                effective_on=form_date(form.get("effective_on")),
-                by=g.user,
-            )
-        ),
-        _("已撤销该记录"),
-        _record_url(record_id),
-    )
+    return _correct(records.revoke, record_id, _("已撤销该记录"))
 
 
 @bp.post("/staff/credit-records/<int:record_id>/rectify")
 @staff_required(*WRITERS)
 def rectify(record_id: int) -> ResponseReturnValue:
+    return _correct(records.rectify, record_id, _("已确认整改"))
+
+
+def _correct(correction: Callable[..., object], record_id: int, done: str) -> ResponseReturnValue:
+    """A revocation or a rectification: the same form (reason, authority, document number,
+    effective date) and the same confirmation box, for the use case named."""
     form = request.form
     return attempt(
         confirmed(
-            lambda: records.rectify(
+            lambda: correction(
                 record_id,
                 form.get("reason", ""),
                 form.get("authority", ""),
@@ -295,7 +277,7 @@ def rectify(record_id: int) -> ResponseReturnValue:
                 by=g.user,
             )
         ),
-        _("已确认整改"),
+        done,
         _record_url(record_id),
     )
 

@@ -17,6 +17,8 @@ import re
 from typing import Any
 
 from voting.models.base import MAX_INTEGER
+from voting.services import labels as names
+from voting.services.labels import codes
 from voting.web.text_input import TEXT_PATTERN
 
 PREFIX = "/api/v1"
@@ -38,7 +40,11 @@ FRACTION = {"type": "string", "pattern": r"^[1-9][0-9]*/[1-9][0-9]*$", "examples
 HASH = {"type": "string", "pattern": r"^[0-9a-f]{64}$"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}
 COUNT = {"type": "integer", "minimum": 0}
-STATES = ["draft", "announced", "open", "closed", "tallied"]
+STATES = codes(names.MEETING_STATES)
+OPTIONS = codes(names.OPTIONS)
+FORMS = codes(names.MEETING_FORMS)
+MOTION_KINDS = codes(names.MOTION_KINDS)
+CHANNELS = codes(names.CHANNELS)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -126,7 +132,7 @@ SCHEMAS: dict[str, Any] = {
                 "propertyNames": {"maxLength": 64, "pattern": TEXT_PATTERN},
                 "additionalProperties": {
                     "anyOf": [
-                        {"type": "string", "enum": ["agree", "oppose", "abstain"]},
+                        {"type": "string", "enum": OPTIONS},
                         array(text(64), maxItems=50),
                     ]
                 },
@@ -139,7 +145,7 @@ SCHEMAS: dict[str, Any] = {
             "title": text(200, 1),
             "form": {
                 "type": "string",
-                "enum": ["written", "collective"],
+                "enum": FORMS,
                 "description": "written: 书面征求意见; collective: 集体讨论",
             },
             "opens_at": TIME,
@@ -149,7 +155,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "MotionDraft": record(
         {
-            "kind": {"type": "string", "enum": ["approval", "election"]},
+            "kind": {"type": "string", "enum": MOTION_KINDS},
             "item": {
                 "type": "integer",
                 "minimum": 1,
@@ -242,7 +248,7 @@ SCHEMAS: dict[str, Any] = {
     "Motion": record(
         {
             "id": {"type": "string", "description": "The motion's id in the log: m1, m2, …"},
-            "kind": {"type": "string", "enum": ["approval", "election"]},
+            "kind": {"type": "string", "enum": MOTION_KINDS},
             "item": {"type": "integer", "minimum": 1, "maximum": 9},
             "title": {"type": "string"},
             "text": {"type": "string"},
@@ -277,7 +283,7 @@ SCHEMAS: dict[str, Any] = {
             "community": {"type": "string"},
             "community_id": ID,
             "title": {"type": "string"},
-            "form": {"type": "string", "enum": ["written", "collective"]},
+            "form": {"type": "string", "enum": FORMS},
             "state": {"type": "string", "enum": STATES},
             "opens_at": TIME,
             "closes_at": TIME,
@@ -303,7 +309,7 @@ SCHEMAS: dict[str, Any] = {
             "is_voter": {"type": "boolean"},
             "has_voted": {"type": "boolean"},
             "receipt_seq": nullable(COUNT),
-            "channel": nullable({"type": "string", "enum": ["online", "paper", "proxy"]}),
+            "channel": nullable({"type": "string", "enum": CHANNELS}),
         }
     ),
     "OwnerMeetingList": record(
@@ -800,17 +806,11 @@ PATHS: dict[str, dict[str, Any]] = {
 
 # --- tickets (issue 12 §5) ---------------------------------------------------------------
 
-TICKET_KINDS = ["repair", "complaint", "inquiry", "suggestion"]
-TICKET_STATES = [
-    "submitted", "accepted", "assigned", "resolved", "reopened", "rejected", "escalated",
-    "confirmed", "closed", "withdrawn", "merged",
-]  # fmt: skip
-TICKET_LEVELS = ["firm", "committee", "street", "bureau"]
+TICKET_KINDS = codes(names.TICKET_KINDS)
+TICKET_STATES = codes(names.TICKET_STATES)
+TICKET_LEVELS = codes(names.TICKET_LEVELS)
 TICKET_VIEWS = ["todo", "overdue", "open", "owner", "done", "all"]
-_TICKET_ACTIONS = [
-    "accept", "assign", "resolve", "reject", "refer", "transfer", "merge", "appeal", "confirm",
-    "reopen", "withdraw", "urge", "escalate", "close", "remind",
-]  # fmt: skip
+_TICKET_ACTIONS = [action for action in codes(names.TICKET_ACTIONS) if action != "file"]
 
 SCHEMAS.update(
     {
@@ -1091,7 +1091,7 @@ SHARE = {
     "description": "An exact share as numerator/denominator",
 }
 GRADES = ["AAA", "AA", "A", "B", "C"]
-PERSON_ROLES = ["legal_representative", "principal", "project_manager"]
+PERSON_ROLES = codes(names.PERSON_ROLES)
 
 SCHEMAS.update(
     {

@@ -15,8 +15,9 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from voting.domain.ticket_figures import Figures, Month
-from voting.domain.tickets import Kind
+from voting.domain.tickets import Action, Kind
 from voting.models.base import utcnow
+from voting.services import labels as names
 from voting.services.tickets import figures
 from voting.web.guards import staff_required
 from voting.web.meetings import safe_cells
@@ -71,12 +72,13 @@ def _hours(seconds: Fraction | int | None) -> Fraction | None:
 
 def charts(months: list[Figures]) -> list[object]:
     labels = [f"{f.month.month}" if f.month.month != 1 else str(f.month) for f in months]
-    kinds = _ticket_kinds()
+    kinds = names.TICKET_KINDS
+    accept, resolve = names.TICKET_ACTIONS[Action.accept], names.TICKET_ACTIONS[Action.resolve]
     return [
         bars(
             _("每月工单数"),
             labels,
-            [Series(kinds[kind], [f.filed[kind] for f in months]) for kind in Kind],
+            [Series(str(kinds[kind]), [f.filed[kind] for f in months]) for kind in Kind],
         ),
         lines(
             _("按时办结率与满意率"),
@@ -93,16 +95,12 @@ def charts(months: list[Figures]) -> list[object]:
             _("受理和办结时长中位数（小时）"),
             labels,
             [
-                Series(_("受理"), [_hours(f.to_accept.median) for f in months]),
-                Series(_("办结"), [_hours(f.to_resolve.median) for f in months]),
+                Series(str(accept), [_hours(f.to_accept.median) for f in months]),
+                Series(str(resolve), [_hours(f.to_resolve.median) for f in months]),
             ],
             number,
         ),
     ]
-
-
-def _ticket_kinds() -> dict[str, str]:
-    return ticket_context()["ticket_kinds"]
 
 
 @bp.get("/")

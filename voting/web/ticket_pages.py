@@ -11,21 +11,23 @@ from flask_babel import gettext as _
 
 from voting.extensions import csrf
 from voting.models import Ticket
+from voting.services import labels as names
 from voting.services import transaction
 from voting.services.errors import ServiceError
-from voting.services.tickets import photos, words
+from voting.services.tickets import photos
 
 
 def ticket_context() -> dict[str, Any]:
-    """The words of the tickets' codes, for every ticket template."""
+    """The names of the tickets' codes (``services/labels``), for every ticket template."""
     return {
-        "ticket_kinds": words.kinds(),
-        "ticket_categories": words.categories(),
-        "ticket_states": words.states(),
-        "ticket_levels": words.levels(),
-        "ticket_actors": words.actors(),
-        "ticket_actions": words.actions(),
-        "ticket_places": words.places(),
+        "ticket_kinds": names.TICKET_KINDS,
+        "ticket_categories": names.TICKET_CATEGORIES,
+        "ticket_states": names.TICKET_STATES,
+        "ticket_levels": names.TICKET_LEVELS,
+        "ticket_actors": names.TICKET_ACTORS,
+        "ticket_actions": names.TICKET_ACTIONS,
+        "ticket_places": names.TICKET_PLACES,
+        "ticket_fields": names.TICKET_FIELDS,
         "place_label": place_label,
     }
 
@@ -36,7 +38,7 @@ def place_label(ticket: Ticket) -> str:
         return ticket.unit.label
     if ticket.building is not None:
         return _("%(building)s（公共部位）", building=ticket.building.name)
-    return words.places()["estate"]
+    return str(names.TICKET_PLACES["estate"])
 
 
 def with_photo_limit(limit: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

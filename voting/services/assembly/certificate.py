@@ -47,8 +47,8 @@ from reportlab.platypus import (
 from voting.domain.canonical import format_area, parse_time
 from voting.domain.rules import Bar, RuleSet
 from voting.domain.signing import public_key_raw
-from voting.models import Meeting, MeetingForm
-from voting.services import keys
+from voting.models import Meeting
+from voting.services import keys, labels
 from voting.services.assembly import certify, export, outcomes
 from voting.services.assembly.outcomes import Amount, Line, MeetingOutcome, MotionOutcome
 from voting.services.errors import Conflict, ServiceError
@@ -61,10 +61,9 @@ class FontMissing(ServiceError):
     code = "font_missing"
 
 
-ROLES = {"street-office": "街道办事处", "bureau": "住房城乡建设主管部门", "committee": "业主委员会"}
-FORMS = {MeetingForm.written: "书面征求意见", MeetingForm.collective: "集体讨论"}
+# On the official record the bureau signs by its full title, not the pages' short name.
+OFFICIAL_TITLES = {"bureau": "住房城乡建设主管部门"}
 CLASSES = {"major": "重大事项", "ordinary": "一般事项"}
-OPTIONS = {"agree": "同意", "oppose": "反对", "abstain": "弃权"}
 NONE = "—"
 
 
@@ -198,7 +197,7 @@ def _facts(outcome: MeetingOutcome, styles: _Styles) -> Table:
         ("所属区县、街道", f"{district.city}{district.name} {office.name}"),
         ("会议名称", meeting.title),
         ("会议编号", meeting.public_id),
-        ("会议形式", FORMS.get(meeting.form, str(meeting.form))),
+        ("会议形式", labels.chinese(labels.MEETING_FORMS, meeting.form)),
         ("公告时间", _local(meeting.announced_at)),
         ("投票时间", f"{_local(meeting.opens_at)} 至 {_local(meeting.closes_at)}"),
         ("截止并统计时间", _closed(outcome)),
@@ -259,7 +258,10 @@ def _motion(motion: MotionOutcome, styles: _Styles) -> list[Flowable]:
             rows.append(_row(label, candidate.votes))
     else:
         header[0] = "表决项"
-        rows += [_row(OPTIONS[name], line) for name, line in motion.options.items()]
+        rows += [
+            _row(labels.chinese(labels.OPTIONS, name), line)
+            for name, line in motion.options.items()
+        ]
     table = Table(
         [[_p(cell, styles.body) for cell in row] for row in rows],
         colWidths=[None, 21 * mm, 22 * mm, 12 * mm, 22 * mm, 20 * mm],
@@ -314,7 +316,9 @@ def _evidence(outcome: MeetingOutcome, styles: _Styles) -> list[Flowable]:
         Paragraph(meeting.key_fingerprint, styles.code),
     ]
     for attestation in certify.attestations(meeting):
-        role = ROLES.get(attestation["role"], attestation["role"])
+        role = OFFICIAL_TITLES.get(attestation["role"]) or labels.chinese(
+            labels.ATTESTATION_ROLES, attestation["role"]
+        )
         signed_at = _local(parse_time(attestation["at"]))
         story += [
             _p(f"审核签名：{role} · {attestation['name']} · {signed_at}", styles.body),

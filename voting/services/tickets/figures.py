@@ -21,6 +21,7 @@ from voting.domain.ticket_figures import Figures, Month, TicketFacts, monthly
 from voting.domain.tickets import Kind
 from voting.extensions import db
 from voting.models import Community, Firm, Role, StreetOffice, Ticket, User
+from voting.services import labels
 from voting.services.errors import NotFound
 
 KINDS = ("city", "street", "estate", "firm")
@@ -134,10 +135,7 @@ def table(groups: Sequence[Group], first: Month, last: Month, now: datetime) -> 
         _("范围"),
         _("名称"),
         _("月份"),
-        _("报修"),
-        _("投诉"),
-        _("咨询"),
-        _("建议"),
+        *(str(labels.TICKET_KINDS[kind]) for kind in Kind),
         _("受理时长中位数（小时）"),
         _("受理时长 90 分位（小时）"),
         _("办结时长中位数（小时）"),
@@ -150,7 +148,7 @@ def table(groups: Sequence[Group], first: Month, last: Month, now: datetime) -> 
         _("平均评分"),
         _("满意率（4–5 分）"),
         _("办结数"),
-        _("重新打开"),
+        str(labels.TICKET_ACTIONS[rules.Action.reopen]),
         _("重新打开率"),
     ]
     names = {"city": _("全市"), "street": _("街道"), "estate": _("小区"), "firm": _("物业服务企业")}

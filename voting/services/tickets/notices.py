@@ -8,16 +8,10 @@ text is on the ticket's page.
 from __future__ import annotations
 
 from voting.models import Ticket
+from voting.services.labels import TICKET_KINDS, TICKET_LEVELS, chinese
 
 SIGNATURE = "【业主大会电子投票】"
 EXCERPT = 40
-_KINDS = {"repair": "报修", "complaint": "投诉", "inquiry": "咨询", "suggestion": "建议"}
-_LEVELS = {
-    "firm": "物业服务企业",
-    "committee": "业主委员会",
-    "street": "街道办事处",
-    "bureau": "住建部门",
-}
 
 
 def excerpt(text: str) -> str:
@@ -27,8 +21,8 @@ def excerpt(text: str) -> str:
 
 def filed(ticket: Ticket) -> str:
     return (
-        f"{SIGNATURE}您的{_KINDS[ticket.kind]}已提交，工单号 {ticket.reference}，"
-        f"由{_LEVELS[ticket.level]}办理。办理进展将短信告知。"
+        f"{SIGNATURE}您的{chinese(TICKET_KINDS, ticket.kind)}已提交，工单号 {ticket.reference}，"
+        f"由{chinese(TICKET_LEVELS, ticket.level)}办理。办理进展将短信告知。"
     )
 
 
@@ -56,13 +50,15 @@ def rejected(ticket: Ticket, reason: str, goes_up: bool) -> str:
 
 
 def escalated(ticket: Ticket) -> str:
-    return f"{SIGNATURE}您的工单 {ticket.reference} 已转{_LEVELS[ticket.level]}督办。"
+    return (
+        f"{SIGNATURE}您的工单 {ticket.reference} 已转{chinese(TICKET_LEVELS, ticket.level)}督办。"
+    )
 
 
 def referred(ticket: Ticket, authority: str) -> str:
     return (
-        f"{SIGNATURE}{_LEVELS[authority]}已将您的工单 {ticket.reference} "
-        f"交回{_LEVELS[ticket.level]}办理。"
+        f"{SIGNATURE}{chinese(TICKET_LEVELS, authority)}已将您的工单 {ticket.reference} "
+        f"交回{chinese(TICKET_LEVELS, ticket.level)}办理。"
     )
 
 

@@ -1,0 +1,51 @@
+"""The one table of names for codes (services/labels): read in the reader's language by the
+pages, in Chinese by what is Chinese only, and as the API's enums by the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask_babel import force_locale
+
+from voting.domain.tickets import Kind, Level
+from voting.models import Channel, MeetingState, PersonRole
+from voting.services import labels
+from voting.web import openapi
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_name_is_said_in_the_language_of_whoever_reads_it(app):
+    with app.test_request_context():
+        with force_locale("en"):
+            assert str(labels.MEETING_STATES[MeetingState.open]) == "Voting open"
+            assert str(labels.CHANNELS[Channel.proxy]) == "Proxy"
+            assert labels.chinese(labels.TICKET_LEVELS, Level.bureau) == "住建部门"
+        with force_locale("zh"):
+            assert str(labels.PERSON_ROLES[PersonRole.principal]) == "主要负责人"
+        assert labels.chinese(labels.TICKET_KINDS, "nothing") == "nothing"
+
+
+def test_the_api_enums_are_the_tables_codes():
+    assert [state.value for state in MeetingState] == openapi.STATES
+    assert [kind.value for kind in Kind] == openapi.TICKET_KINDS
+    assert [level.value for level in Level] == openapi.TICKET_LEVELS
+    assert [role.value for role in PersonRole] == openapi.PERSON_ROLES
+    assert openapi.OPTIONS == ["agree", "oppose", "abstain"]
+
+
+def test_templates_and_views_name_no_enum_code_themselves():
+    """The names that used to be written out beside the table stay in it alone."""
+    copies = re.compile(
+        r'_\("(草稿|已公告|投票中|网上|纸质|同意|反对|弃权|书面征求意见|法定代表人|主要负责人|'
+        r'良好|不良|严重失信|报修|投诉|咨询|建议|受理|派单|办结|尚未统计)"\)'
+    )
+    found = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for folder in ("templates", "voting/web", "voting/services")
+        for path in (ROOT / folder).rglob("*.*")
+        if path.suffix in (".html", ".py") and path.name != "labels.py"
+        for match in copies.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
