@@ -278,6 +278,52 @@ def test_refused_ballots(app, api, make):
     assert db.session.scalar(select(func.count(Ballot.id))) == 1
 
 
+def test_a_cast_that_reads_nothing_before_the_lock_tells_no_more(app, api, make, monkeypatch):
+    """Once the worker keeps the meeting (``ballots.cast_kept``), refusals are the general
+    path's, word for word: the owners are read under the lock, and whoever may not cast
+    for the holder is sent there, so a stranger learns nothing of the meeting; a meeting
+    closed since it was kept is seen at the lock."""
+    home = estate(make, ["100.00", "80.00", "70.00"], co_owned=True)
+    meeting = open_meeting(home, [LIFT])
+    mine, other, third = (home.holder(phone) for phone in home.phones)
+    url = f"/owner/meetings/{meeting.id}/ballots"
+    kept = []
+    real = ballots.cast_kept
+    monkeypatch.setattr(ballots, "cast_kept", lambda *a, **k: kept.append(r := real(*a, **k)) or r)
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        api.token = sessions.start(owner_phone=home.phones[1])
+        assert (
+            api.post(url, json={"holder": other.id, "choices": {"m1": "agree"}}).status_code == 201
+        )
+        assert kept == [None]  # the first cast of the worker reads the meeting and keeps it
+        api.token = sessions.start(owner_phone="13700000001")  # the co-owner, not the voter
+        co_owner = api.post(url, json={"holder": mine.id, "choices": {"m1": "agree"}})
+        assert co_owner.status_code == 403 and co_owner.json["error"] == "not_voter"
+        api.token = sessions.start(owner_phone=home.phones[0])
+        someone_else = api.post(url, json={"holder": third.id, "choices": {"m9": "agree"}})
+        assert someone_else.status_code == 404 and someone_else.json["error"] == "not_found"
+        invalid = api.post(url, json={"holder": mine.id, "choices": {"m9": "agree"}})
+        assert (
+            invalid.status_code == 400
+            and invalid.json["message"] == "选票内容无效：m9：没有这项议题"
+        )
+        mine_cast = api.post(url, json={"holder": mine.id, "choices": {"m1": "oppose"}})
+        assert mine_cast.status_code == 201
+        # Sent on by the fast path: the co-owner, the stranger; the invalid ballot was
+        # refused by it (raised); the voter's ballot appended by it.
+        assert kept[1:3] == [None, None] and len(kept) == 4
+        assert kept[3] is not None and kept[3].seq == mine_cast.json["seq"]
+        api.token = sessions.start(owner_phone=home.phones[2])
+        assert (
+            api.post(url, json={"holder": third.id, "choices": {"m1": "agree"}}).status_code == 201
+        )
+        meetings.close(meeting.id)  # everyone voted: closed early, while the worker keeps it
+        api.token = sessions.start(owner_phone=home.phones[0])
+        late = api.post(url, json={"holder": mine.id, "choices": {"m1": "agree"}})
+        assert late.status_code == 409 and kept[-1] is None
+    assert db.session.scalar(select(func.count(Ballot.id))) == 3
+
+
 def test_revoting_where_allowed_and_nothing_after_the_close(app, api, make):
     home = estate(make, ["100.00", "80.00"])
     meeting = open_meeting(home, [LIFT], is_revote_allowed=True)

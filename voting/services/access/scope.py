@@ -151,6 +151,13 @@ def owner_casting(phone: str, meeting_id: int, holder_id: int) -> tuple[Meeting,
     raise NotFound(_("找不到该户，或该户不属于本会议的小区"))
 
 
+def casts_for(phone: str, found: list[Owner]) -> bool:
+    """Whether ``phone`` is the voter among a holder's owners ``found`` (those of a holder
+    in the meeting's community): who may cast for a holder, as ``owner_casting`` and the
+    API's voter check together allow it (``ballots.cast_kept``)."""
+    return any(owner.phone == phone and owner.is_voter for owner in found)
+
+
 def meeting_for_reader(user: User | None, phone: str | None, meeting_id: int) -> Meeting:
     """The community's pages about a meeting (its board, results, documents): staff in
     scope (``meeting_for_staff``) or an owner of the community (``meeting_for_owner``)."""

@@ -44,6 +44,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
+from voting.services.access import scope
 from voting.services.assembly import frozen, ledger
 from voting.services.assembly.spec_data import motions_data
 from voting.services.errors import (
@@ -196,21 +197,36 @@ def _append_now(ballot: Cast, locked: frozen.Version | None, now: datetime) -> R
     The head's read says in the same round trip whether any cast is waiting (one whose
     request died waiting, or came while the lock was changing hands), so an uncontended
     cast makes no more round trips than without batches."""
-    drained = 0
-    meeting: MeetingLike | None
     if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
         meeting = ballot.kept
         head, rows, waiting = ledger.head_with(
-            meeting.id, Ballot, _earlier_wanted(ballot), _waiting_for(meeting.id)
-        )
-        found = None if waiting else _earlier_of(ballot, rows)
-        if waiting:
-            drained = drain(meeting, head)
-    else:  # not open, or no longer as prepared: the rows as they are now
-        meeting, head = ledger.reread(ballot.meeting_id)
-        found = None
-        if meeting is not None and meeting.state == MeetingState.open:
-            drained = drain(meeting, head)
+            meeting.id,
+            Ballot,
+            _earlier_wanted(ballot.holder_id, ballot.request_key),
+            _waiting_for(meeting.id),
+        )[:3]
+        return _append_locked(ballot, meeting, head, rows, waiting, now)
+    # Not open, or no longer as prepared: the rows as they are now.
+    row, head = ledger.reread(ballot.meeting_id)
+    waiting = row is not None and row.state == MeetingState.open
+    return _append_locked(ballot, row, head, None, waiting, now)
+
+
+def _append_locked(
+    ballot: Cast,
+    meeting: MeetingLike | None,
+    head: MeetingHead | None,
+    earlier: list[Ballot] | None,
+    waiting: bool,
+    now: datetime,
+) -> Receipt:
+    """``_append_now`` once the head is read: ``earlier``, the holder's earlier ballots read
+    with it (None: not read); ``waiting``, whether casts may be waiting (then they go first,
+    and the earlier ballots are read again after them)."""
+    drained = 0
+    found = None if waiting or earlier is None else _earlier_of(ballot, earlier)
+    if waiting and meeting is not None:
+        drained = drain(meeting, head)
     try:
         appended = append(meeting, head, ballot, now, found)
     except ServiceError as refusal:
@@ -222,6 +238,63 @@ def _append_now(ballot: Cast, locked: frozen.Version | None, now: datetime) -> R
         raise
     db.session.commit()
     return appended.receipt
+
+
+def cast_kept(
+    phone: str,
+    meeting_id: int,
+    holder_id: int,
+    choices: dict[str, Any],
+    *,
+    request_key: str | None = None,
+) -> Receipt | None:
+    """``cast`` for the owner ``phone``, reading nothing before the meeting's lock, or None
+    (nothing written, no lock held) for the caller to take the general path: who may cast
+    (``scope.owner_casting``), the clock's step (``meetings.advance``), then ``cast``.
+
+    It applies while this worker keeps the meeting's frozen data (``frozen.last_kept``),
+    the holder is on its roll and the voting window is on: then the lock statement, the
+    head's read, the writes and the commit are all a cast sends. The lock statement must
+    return the version the data was kept under (else the meeting has moved on: None); the
+    holder's owners are read with the head, and unless ``phone`` is among them as the
+    holder's voter (``scope.casts_for``) the lock is let go at once and None returned, so
+    that the general path says exactly why not, as it says everything else first: nothing
+    about the meeting is told to whoever may not cast in it. None, too, when another cast
+    holds the lock (PostgreSQL): the general path waits in a batch."""
+    kept = frozen.last_kept(meeting_id)
+    now = utcnow()
+    if kept is None or holder_id not in kept.roll or not kept.opens_at <= now < kept.closes_at:
+        return None
+    key = _key_digest(request_key)
+    try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            locked = ledger.try_lock_version(meeting_id)
+        else:
+            locked = ledger.lock_version(meeting_id)
+        if locked is None:
+            return None
+        if locked != frozen.version_of(kept):
+            db.session.rollback()
+            return None
+        # The holder is on the kept roll, so in the meeting's community: its owners are
+        # those the scope's query would find.
+        head, earlier, waiting, owners = ledger.head_with(
+            meeting_id,
+            Ballot,
+            _earlier_wanted(holder_id, key),
+            _waiting_for(meeting_id),
+            also=(Owner, Owner.holder_id == holder_id),
+        )
+        if not scope.casts_for(phone, owners):
+            db.session.rollback()
+            return None
+        ballot = prepare(
+            meeting_id, holder_id, choices, request_key=request_key, owners=owners, kept=kept
+        )
+        return _append_locked(ballot, kept, head, earlier, waiting, now)
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def _in_a_batch(ballot: Cast, now: datetime) -> Receipt:
@@ -387,20 +460,25 @@ def prepare(
     entered_by: User | None = None,
     request_key: str | None = None,
     owners: list[Owner] | None = None,
+    kept: frozen.FrozenMeeting | None = None,
 ) -> Cast:
     """The checked choices and who gets the receipt: what needs no lock (motions are frozen
     at the announcement), so that the lock is held only for what must be serialised.
 
-    An open meeting's motions and roll come from the worker's store (``frozen``); only the
-    holder's owners (the registry, which is not frozen) are read, unless given."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise NotFound(_("找不到该会议"))
-    kept = frozen.get(frozen.version(meeting.id, meeting.public_id, meeting.state))
+    An open meeting's motions and roll come from the worker's store (``frozen``), or are
+    ``kept`` as given (the meeting row is then not read); only the holder's owners (the
+    registry, which is not frozen) are read, unless given."""
+    meeting = None
+    if kept is None:
+        meeting = db.session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFound(_("找不到该会议"))
+        kept = frozen.get(frozen.version(meeting.id, meeting.public_id, meeting.state))
     choices = normalize_choices(choices)
     if kept is not None:
         motions = kept.motions
     else:
+        assert meeting is not None
         motions = {motion["id"]: motion for motion in motions_data(meeting)}
     problems = choice_problems(motions, choices)
     if problems:
@@ -433,10 +511,15 @@ def prepare(
         entered_by_id=entered_by.id if entered_by else None,
         units=units,
         phones=phones,
-        request_key=_sha256(_checked_key(request_key).encode()) if keyed else None,
+        request_key=_key_digest(request_key),
         request_digest=_sha256(canonical_json([holder_id, choices])) if keyed else None,
         kept=kept,
     )
+
+
+def _key_digest(key: str | None) -> str | None:
+    """What is kept of a request's Idempotency-Key: its SHA-256 (None without a key)."""
+    return None if key is None else _sha256(_checked_key(key).encode())
 
 
 def _checked_key(key: str) -> str:
@@ -538,19 +621,19 @@ def append(
     return Appended(written[0], receipt)
 
 
-def _earlier_wanted(ballot: Cast) -> ColumnElement[bool]:
-    """Which of the meeting's ballots matter to ``ballot``: the holder's effective one, and
-    the one cast under the request's key."""
-    wanted = (Ballot.holder_id == ballot.holder_id) & Ballot.is_effective
-    if ballot.request_key is not None:
-        wanted = wanted | (Ballot.request_key == ballot.request_key)
+def _earlier_wanted(holder_id: int, request_key: str | None) -> ColumnElement[bool]:
+    """Which of the meeting's ballots matter to a cast: the holder's effective one, and the
+    one cast under the request's key (its digest)."""
+    wanted = (Ballot.holder_id == holder_id) & Ballot.is_effective
+    if request_key is not None:
+        wanted = wanted | (Ballot.request_key == request_key)
     return wanted
 
 
 def _earlier(meeting_id: int, ballot: Cast) -> tuple[Ballot | None, Ballot | None]:
     """(the ballot cast under the request's key, the holder's effective ballot), in one query;
     either may be None."""
-    wanted = _earlier_wanted(ballot)
+    wanted = _earlier_wanted(ballot.holder_id, ballot.request_key)
     found = list(db.session.scalars(select(Ballot).where(Ballot.meeting_id == meeting_id, wanted)))
     return _earlier_of(ballot, found)
 

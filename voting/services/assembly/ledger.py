@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from voting.services.assembly.frozen import FrozenMeeting
 
 _Row = TypeVar("_Row")
+_Other = TypeVar("_Other")
 GENESIS = "0" * 64
 _LOCKED = "locked_meetings"  # key in Session.info: meetings locked in this transaction
 
@@ -102,19 +103,31 @@ def reread(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
 
 
 def head_with(
-    meeting_id: int, model: type[_Row], wanted: ColumnElement[bool], flag: ColumnElement[bool]
-) -> tuple[MeetingHead | None, list[_Row], bool]:
+    meeting_id: int,
+    model: type[_Row],
+    wanted: ColumnElement[bool],
+    flag: ColumnElement[bool],
+    also: tuple[type[_Other], ColumnElement[bool]] | None = None,
+) -> tuple[MeetingHead | None, list[_Row], bool, list[_Other]]:
     """The meeting's head, read fresh under the lock, the rows of ``model`` (of this
-    meeting) that match ``wanted``, and ``flag``, in one round trip (a cast's earlier
-    ballots, and whether casts are waiting to be appended)."""
-    rows = db.session.execute(
-        select(MeetingHead, model, flag)
+    meeting) that match ``wanted``, ``flag``, and the rows of ``also``'s model that match
+    its condition, in one round trip (a cast's earlier ballots, whether casts are waiting
+    to be appended, and the holder's owners). ``also``'s rows are a few, joined to every
+    row of ``model`` found (at most two): the repeats are dropped, in order."""
+    extra: Any = also[0] if also is not None else literal(None)
+    statement = (
+        select(MeetingHead, model, flag, extra)
         .outerjoin(model, (model.meeting_id == MeetingHead.meeting_id) & wanted)  # type: ignore[attr-defined]
         .where(MeetingHead.meeting_id == meeting_id)
         .execution_options(populate_existing=True)
-    ).all()
+    )
+    if also is not None:
+        statement = statement.outerjoin(also[0], also[1]).order_by(also[0].id)  # type: ignore[attr-defined]
+    rows = db.session.execute(statement).all()
     head = rows[0][0] if rows else None
-    return head, [row[1] for row in rows if row[1] is not None], bool(rows and rows[0][2])
+    found = list(dict.fromkeys(row[1] for row in rows if row[1] is not None))
+    others = list(dict.fromkeys(row[3] for row in rows if row[3] is not None))
+    return head, found, bool(rows and rows[0][2]), others
 
 
 @dataclass(frozen=True)
