@@ -172,3 +172,14 @@ def test_whitespace_json_does_not_allow_is_left_to_the_general_path() -> None:
         assert verbatim.BALLOT.fullmatch(text.replace("\n", "\n" + space, 1)) is None
     row = ROW_TEXTS[0].replace(",", ",\u00a0", 1)
     assert verbatim.ROW.fullmatch(row) is None
+
+
+def test_a_time_that_is_not_real_is_left_to_the_general_path() -> None:
+    text = BALLOT_TEXTS[0]
+    at = json.loads(text)["at"]
+    for bad in ("2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z", "0000-01-01T10:00:00Z",
+                "2026-03-01T24:00:00Z", "2026-03-01T10:60:00Z", "2026-03-01T10:00:60Z"):  # fmt: skip
+        match = verbatim.BALLOT.fullmatch(text.replace(at, bad))
+        assert match is None or verbatim.ballot_from_text(match) is None
+    match = verbatim.BALLOT.fullmatch(text.replace(at, "2028-02-29T23:59:59Z"))
+    assert match is not None and verbatim.ballot_from_text(match) is not None

@@ -61,7 +61,10 @@ _HASH_FIELD = _member("hash", f'"(?P<hash>{_HASH})"')
 _SIG_FIELD = _member("sig", '"(?P<sig>[A-Za-z0-9_-]{85}[AQgw])"')
 BALLOT = re.compile(
     rf"\{{{_W}"
-    + _member("at", r'"(?P<at>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)"')
+    # A time of day in range; whether the day is a real one is left to _real_day.
+    + _member(
+        "at", r'"(?P<at>[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)"'
+    )
     + _member("ballot", f'"(?P<ballot>{_ID})"')
     + _member("channel", '"(?P<channel>online|paper|proxy)"')
     + _member("choices", rf"(?P<choices>\{{{_W}{_CHOICE}(?:{_W},{_W}{_CHOICE})*{_W}\}})")
@@ -106,12 +109,18 @@ def row_from_text(match: re.Match[str]) -> tuple[dict[str, Any], bytes] | None:
 def _canonical_choices(text: str) -> dict[str, Any] | None:
     """The choices, if their keys are in ascending order and none twice (as canonical text has).
 
-    ``text`` is without whitespace; values never hold ``":``, so counting it counts the keys
-    written.
+    Values never hold ``":``, so counting it (without whitespace) counts the keys written.
     """
+    text = _canonical_text(text)
     choices = _scan(text, 0)[0]
     keys = list(choices)
     return choices if len(keys) == text.count('":') and keys == sorted(keys) else None
+
+
+@lru_cache(maxsize=4096)  # a log's ballots fall on a few hundred days
+def _real_day(day: str) -> bool:
+    """Whether ``YYYY-MM-DD`` is a real calendar day (the pattern has checked the time of day)."""
+    return is_time(day + "T00:00:00Z")
 
 
 def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
@@ -120,14 +129,12 @@ def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
     The pattern fixes the fields and their forms; what it cannot express is
     checked here: a real calendar time, the integer range, and canonical choices.
     """
-    (at, seq_text, choices_text, meeting, ballot, holder, channel, supersedes, evidence, prev,
-     entry_hash, sig) = match.group(
-        "at", "seq", "choices", "meeting", "ballot", "holder", "channel", "supersedes",
-        "evidence", "prev", "hash", "sig",
-    )  # fmt: skip
+    # Every group in the pattern's order: one call instead of a lookup per name.
+    (at, ballot, channel, choices_text, evidence, _, entry_hash, holder, meeting, prev, seq_text,
+     _, sig, supersedes) = match.groups()  # fmt: skip
     seq = int(seq_text)
-    choices = _canonical_choices(_canonical_text(choices_text))
-    if choices is None or seq > MAX_INT or not is_time(at):
+    choices = _canonical_choices(choices_text)
+    if choices is None or seq > MAX_INT or not _real_day(at[:10]):
         return None
     start, (hash_start, hash_end), (sig_start, sig_end) = (
         match.start(),
