@@ -73,11 +73,16 @@ def _meeting(reference: str):
 
 
 @demo_cli.command("load")
-def demo_load() -> None:
-    """Load the demo estate and accounts (idempotent)."""
+@click.option(
+    "--server",
+    help="Where the demo will be served, for the commands it prints (default"
+    " http://127.0.0.1:8000; scripts/demo passes its HOST and PORT).",
+)
+def demo_load(server: str | None) -> None:
+    """Load the demo estates and accounts (idempotent)."""
     from voting.services.demo import estate
 
-    for line in estate.load():
+    for line in estate.load(server):
         click.echo(line)
 
 

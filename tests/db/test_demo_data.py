@@ -23,6 +23,7 @@ from voting.domain.workdays import CalendarUnknown
 from voting.extensions import db
 from voting.models import (
     Ballot,
+    Building,
     Community,
     Holder,
     Meeting,
@@ -157,7 +158,12 @@ def test_the_template_uploaded_unchanged_on_the_demo_is_refused_for_what_it_lack
     refused only because it is not the demo's complete roll, saying how many units it lacks."""
     estate.load()
     community = db.session.scalar(select(Community).where(Community.name == estate.COMMUNITY))
-    units = db.session.scalar(select(func.count(Unit.id)))
+    every_unit = db.session.scalar(select(func.count(Unit.id)))
+    units = db.session.scalar(  # 嘉陵雅苑's; its neighbour's are not in question
+        select(func.count(Unit.id))
+        .join(Building, Building.id == Unit.building_id)
+        .where(Building.community_id == community.id)
+    )
     member = db.session.scalar(select(User).where(User.username == "committee1"))
     sign_in(client, member, password="demo-committee-2026")
     url = f"/communities/{community.id}/roll"
@@ -176,14 +182,15 @@ def test_the_template_uploaded_unchanged_on_the_demo_is_refused_for_what_it_lack
     assert response.status_code == 422 and "发现 1 处问题，未写入任何数据" in page
     assert f"本小区现有的 {units - 2} 套房屋不在文件中（如 1栋-商铺1、" in page
     assert f'name="allow_removals" value="{units - 2}"' in page
-    assert db.session.scalar(select(func.count(Unit.id))) == units
+    assert db.session.scalar(select(func.count(Unit.id))) == every_unit
 
 
 def test_demo_firms_span_the_grades_and_the_hiring_motion_shows_its_firm(app):
     """Six firms (issue 11 §6): one of each grade, one black-listed by a serious record, one
     诚信典型 (the firm the open meeting proposes to hire, frozen at its announcement), one
-    penalty published late and one still a draft within its deadline, the estate's contract
-    (tickets go to that firm) and its staff account among the printed sign-ins."""
+    penalty published late and one still a draft within its deadline, the two estates'
+    contracts (tickets go to those firms) and their staff accounts among the printed
+    sign-ins."""
     from voting.models import Role
     from voting.services.credit import contracts, grades, penalties, register
     from voting.services.demo import firms
@@ -215,21 +222,34 @@ def test_demo_firms_span_the_grades_and_the_hiring_motion_shows_its_firm(app):
         assert [p.party_name for p in drafts] == ["重庆两江物业管理有限公司"]
         assert drafts[0].deadline_on is not None and drafts[0].deadline_on >= today
 
-    community = db.session.scalars(select(Community)).one()
+    community = db.session.scalars(
+        select(Community).where(Community.name == estate.COMMUNITY)
+    ).one()
     serving = contracts.serving(community.id, today)
     assert serving is not None and serving.firm.uscc == firms.SERVING
+    neighbour = db.session.scalars(
+        select(Community).where(Community.name == estate.NEIGHBOUR)
+    ).one()
+    next_door = contracts.serving(neighbour.id, today)
+    assert next_door is not None and next_door.firm.uscc == firms.SERVING_NEIGHBOUR
+    assert neighbour.street_office_id == community.street_office_id
     current = db.session.scalars(select(Meeting).order_by(Meeting.id)).all()[-1]
     hiring = current.motions[0]
     assert hiring.firm is not None and hiring.firm.uscc == firms.CANDIDATE
     assert hiring.firm_credit is not None and hiring.firm_credit["grade"] == "AAA"
     assert hiring.firm_credit["red_listed"] is True
 
-    wuye = db.session.scalar(select(User).where(User.username == "wuye"))
-    assert wuye is not None
-    assert [(g.role, g.firm_id) for g in wuye.grants] == [(Role.firm, serving.firm_id)]
-    assert "firm: username wuye  password demo-firm-2026" in lines
+    for username, contract in (("wuye", serving), ("liangjiang", next_door)):
+        staff = db.session.scalar(select(User).where(User.username == username))
+        assert staff is not None
+        assert [(g.role, g.firm_id) for g in staff.grants] == [(Role.firm, contract.firm_id)]
+        assert f"firm: username {username}  password demo-firm-2026" in lines
     assert "/credit" in lines
-    assert "\n".join(estate.load()).count("wuye") == 1  # loads again without change
+    again = "\n".join(estate.load())  # loads again without change
+    assert again.count("username wuye ") == again.count("username liangjiang ") == 1
+    assert (
+        len(contracts.of_community(community.id)) == len(contracts.of_community(neighbour.id)) == 1
+    )
     assert len(shown) == len(grades.grades_on(today))
 
     # Public, no sign-in: every firm's page and its API answer name people by name and role,
@@ -254,16 +274,101 @@ def test_demo_firms_span_the_grades_and_the_hiring_motion_shows_its_firm(app):
     page = visitor.get(f"/firms/{serving.firm_id}").get_data(as_text=True)
     assert "法定代表人：郑国强" in page and "何志勇" in page and "嘉陵雅苑" in page
 
-    # Its tickets over the last months, handled by the serving firm and rated by owners.
-    from voting.models import Ticket
-    from voting.models.base import utcnow
-    from voting.services.credit import lookup
 
-    filed = db.session.scalars(select(Ticket)).all()
-    assert len(filed) >= 30 and {t.firm_id for t in filed} == {serving.firm_id}
-    assert all(t.state == "confirmed" and t.rating for t in filed)
-    summary = lookup.tickets(serving.firm, utcnow())
-    assert summary.rated >= 25 and summary.due >= 25
-    assert summary.satisfaction is not None and summary.on_time_rate is not None
-    assert 0 < summary.on_time < summary.due  # a few answered late
-    assert "满意率（评 4–5 分）：<strong>—" not in page
+def test_demo_tickets_span_two_estates_and_their_two_firms(app, client):
+    """Issue 12: a few dozen tickets over several months at each of the street's two estates,
+    each routed by the filing service to the firm serving its estate that day and handled by
+    that firm's printed account, which sees its own estate's tickets and no other's; the
+    street's figures hold both, each firm's public page shows its own; and the monthly credit
+    run (cron) over those months makes no record of so few tickets, leaving the grades."""
+    from collections import Counter
+
+    from voting.domain.ticket_deadlines import BEIJING
+    from voting.domain.ticket_figures import Month
+    from voting.models import Firm, Ticket
+    from voting.models.base import utcnow
+    from voting.services.credit import contracts, grades, lookup, monthly, register
+    from voting.services.demo import firms
+    from voting.services.tickets import figures
+
+    printed = "\n".join(estate.load())
+    now = utcnow()
+    filed = db.session.scalars(select(Ticket).order_by(Ticket.id)).all()
+    accounts = {
+        grant.firm_id: user
+        for user in db.session.scalars(
+            select(User).where(User.username.in_(["wuye", "liangjiang"]))
+        )
+        for grant in user.grants
+    }
+    for ticket in filed:
+        contract = contracts.serving(
+            ticket.community_id, ticket.filed_at.astimezone(BEIJING).date()
+        )
+        assert contract is not None and ticket.firm_id == contract.firm_id
+        assert ticket.state == "confirmed" and ticket.rating
+        handlers = {e.user_id for e in ticket.events if e.action in ("accept", "assign", "resolve")}
+        assert handlers == {accounts[contract.firm_id].id}
+    assert [t.filed_at for t in filed] == sorted(
+        t.filed_at for t in filed
+    )  # numbers rise with dates
+
+    pairs = Counter((t.community.name, t.firm.uscc if t.firm else None) for t in filed)
+    assert set(pairs) == {
+        (estate.COMMUNITY, firms.SERVING),
+        (estate.NEIGHBOUR, firms.SERVING_NEIGHBOUR),
+    }
+    assert pairs[(estate.COMMUNITY, firms.SERVING)] >= 30
+    assert pairs[(estate.NEIGHBOUR, firms.SERVING_NEIGHBOUR)] >= 20
+    for estate_name, uscc in pairs:
+        months = {Month.of(t.filed_at) for t in filed if t.firm and t.firm.uscc == uscc}
+        assert len(months) >= 5, (estate_name, months)
+        assert f"  {estate_name}: {pairs[(estate_name, uscc)]} handled by " in printed
+
+    # The street's figures hold both estates' tickets, month by month the sum of its firms'.
+    first, last = Month.of(min(t.filed_at for t in filed)), Month.of(now)
+    street = filed[0].community.street_office
+    both = figures.series(figures.Group("street", street.id, street.name), first, last, now)
+    by_firm = [
+        figures.series(figures.Group("firm", firm_id, ""), first, last, now) for firm_id in accounts
+    ]
+    assert sum(month.filed_total for month in both) == len(filed)
+    for index, month in enumerate(both):
+        assert month.filed_total == sum(series[index].filed_total for series in by_firm)
+
+    # Each firm's public credit page shows its satisfaction and on-time rate, a few late.
+    visitor = app.test_client()
+    for firm_id in accounts:
+        firm = db.session.get(Firm, firm_id)
+        assert firm is not None
+        summary = lookup.tickets(firm, now)
+        assert summary.rated >= 20 and summary.satisfaction is not None
+        assert 0 < summary.on_time < summary.due
+        page = visitor.get(f"/firms/{firm_id}").get_data(as_text=True)
+        assert "满意率（评 4–5 分）：<strong>—" not in page
+
+    # Each firm's account signs in with the printed password and sees its estate's only.
+    for firm_id, user in accounts.items():
+        browser = app.test_client()  # request-scoped, as the client fixture made the class
+        sign_in(browser, user, password="demo-firm-2026")
+        own = [t for t in filed if t.firm_id == firm_id]
+        other = next(t for t in filed if t.firm_id != firm_id)
+        listed = browser.get("/tickets/?view=all").get_data(as_text=True)
+        assert f"共 {len(own)} 个" in listed
+        assert all(t.reference in listed for t in own)
+        assert other.reference not in listed and other.community.name not in listed
+        assert browser.get(f"/tickets/{own[0].id}").status_code == 200
+        assert browser.get(f"/tickets/{other.id}").status_code == 404
+        shown = browser.get("/tickets/figures/").get_data(as_text=True)
+        assert own[0].firm.name in shown and other.firm.name not in shown
+
+    # The cron's monthly credit run: no month reaches the scheme's minimum counts for either
+    # firm (30 ratings for a good record, 10 answers due for a bad one), so nothing is made
+    # and the grades the demo describes stand.
+    today = register.local_day(now)
+    before = {firm.uscc: grade for firm, grade in grades.grades_on(today)}
+    month = first
+    while month < Month.of(now):
+        assert monthly.run(month, now) == []
+        month = month.next()
+    assert {firm.uscc: grade for firm, grade in grades.grades_on(today)} == before

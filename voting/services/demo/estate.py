@@ -1,6 +1,8 @@
-"""The demo estate: a Chongqing community with three buildings, shops and parking.
+"""The demo estates: 嘉陵雅苑, a Chongqing community with three buildings, shops and
+parking, its committee and meetings; and 春晖苑, a smaller estate next door in the same
+street, served by another firm, whose owners file tickets too.
 
-The roll is generated as the spreadsheet a committee would get and goes
+The rolls are generated as the spreadsheets a committee would get and go
 through the real import, so the demo exercises the same path as real data.
 Everything is seeded, so loading twice changes nothing.
 """
@@ -12,7 +14,7 @@ import csv
 import hashlib
 import io
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -31,6 +33,13 @@ COMMUNITY, ADDRESS = "嘉陵雅苑", "重庆市渝中区大坪正街 118 号"
 DEVELOPER = "重庆嘉陵置业有限公司"
 BUILDINGS = ("1栋", "2栋", "3栋", "地下车库")
 FLOORS, ROOMS_PER_FLOOR, ENTRANCES = 24, 2, ("1单元", "2单元")
+NEIGHBOUR, NEIGHBOUR_ADDRESS = "春晖苑", "重庆市渝中区大坪正街 160 号"
+NEIGHBOUR_BUILDINGS, NEIGHBOUR_FLOORS = ("1栋", "2栋"), 11
+# How each estate's tickets go: its firm answers 嘉陵雅苑's a little better than 春晖苑's.
+DESKS = {
+    COMMUNITY: tickets.Desk(per_month=8, late_share=0.12, handler="何师傅", seed=2026_11),
+    NEIGHBOUR: tickets.Desk(per_month=5, late_share=0.3, handler="刘师傅", seed=2026_12),
+}
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂华建国红梅玉志海燕晓东春文"
@@ -57,6 +66,7 @@ class DemoAccount:
     name: str
     password: str
     role: Role
+    firm: str = ""  # a firm account's firm (its code)
 
 
 ACCOUNTS = (
@@ -64,23 +74,26 @@ ACCOUNTS = (
     DemoAccount("daping", "大坪街道 审核员", "demo-street-2026", Role.street),
     DemoAccount("committee1", "业委会 主任 陈立新", "demo-committee-2026", Role.committee),
     DemoAccount("committee2", "业委会 委员 刘雅琴", "demo-committee-2026", Role.committee),
-    # Staff of the firm serving the estate (demo firms.ACCOUNT_FIRM): owners' tickets reach it.
-    DemoAccount("wuye", "渝中物业 客服 张敏", "demo-firm-2026", Role.firm),
+    # Staff of the firms serving the two estates: owners' tickets reach them.
+    DemoAccount("wuye", "渝中物业 客服 张敏", "demo-firm-2026", Role.firm, firms.SERVING),
+    DemoAccount(
+        "liangjiang", "两江物业 客服 李娟", "demo-firm-2026", Role.firm, firms.SERVING_NEIGHBOUR
+    ),
 )
 
 
-def load() -> list[str]:
-    """Create (or find) the demo estate, accounts, street-office key and meetings; returns
-    what to tell the user about what is there now."""
-    community = _community()
-    registry_names = {b.name for b in community.buildings}
-    missing = [name for name in BUILDINGS if name not in registry_names]
-    if missing:
-        estates.add_buildings(community, missing)
-    report = roll_import.import_roll(community, "demo-roll.csv", roll_csv())
-    if report.errors:
-        raise RuntimeError(f"demo roll rejected: {report.errors[:3]}")
-    firms.load(community, utcnow())  # before the meetings: one of them hires a firm
+def load(server: str | None = None) -> list[str]:
+    """Create (or find) the demo estates, accounts, street-office key, meetings and tickets;
+    returns what to tell the user about what is there now (``server``: where the demo will
+    be served, for the commands it prints; scripts/demo's default when not given)."""
+    server = (server or "http://127.0.0.1:8000").rstrip("/")
+    community, report = _estate(COMMUNITY, ADDRESS, BUILDINGS, roll_csv())
+    neighbour, neighbour_report = _estate(
+        NEIGHBOUR, NEIGHBOUR_ADDRESS, NEIGHBOUR_BUILDINGS, neighbour_roll_csv()
+    )
+    # Before the meetings (one of them hires a firm) and the tickets (each goes to the firm
+    # whose contract covers its estate that day).
+    firms.load({firms.SERVING: community, firms.SERVING_NEIGHBOUR: neighbour}, utcnow())
     for account in ACCOUNTS:
         _account(account, community)
     staff = {
@@ -89,16 +102,46 @@ def load() -> list[str]:
     }
     office_key = street_office_key.registered(community.street_office, staff["bureau"])
     sample_meetings.load(community, staff, office_key, utcnow())
-    firm_staff = staff["wuye"]
-    assert firm_staff is not None  # made above with the other accounts
-    tickets.load(community, firm_staff, utcnow())
+    firm_staff = _firm_staff()
+    tickets.load(
+        [(community, DESKS[COMMUNITY]), (neighbour, DESKS[NEIGHBOUR])], firm_staff, utcnow()
+    )
     return [
         *_estate_lines(community, report),
+        *_neighbour_lines(neighbour, neighbour_report),
         *_sign_in_lines(),
-        *street_office_key.lines(community.street_office),
+        *street_office_key.lines(community.street_office, server),
         *firms.lines(),
+        *tickets.lines(firm_staff),
         *sample_meetings.report(community),
     ]
+
+
+def _estate(
+    name: str, address: str, buildings: tuple[str, ...], roll: bytes
+) -> tuple[Community, roll_import.ImportReport]:
+    """The estate with its buildings and the demo roll (through the real import)."""
+    community = _community(name, address)
+    registry_names = {b.name for b in community.buildings}
+    missing = [building for building in buildings if building not in registry_names]
+    if missing:
+        estates.add_buildings(community, missing)
+    report = roll_import.import_roll(community, "demo-roll.csv", roll)
+    if report.errors:
+        raise RuntimeError(f"demo roll of {name} rejected: {report.errors[:3]}")
+    return community, report
+
+
+def _firm_staff() -> dict[int, User]:
+    """The demo's firm accounts by their firm's id: who handles the tickets routed to it."""
+    found = {}
+    for account in ACCOUNTS:
+        if account.role is Role.firm:
+            firm_id = db.session.scalar(select(Firm.id).where(Firm.uscc == account.firm))
+            user = db.session.scalar(select(User).where(User.username == account.username))
+            assert firm_id is not None and user is not None  # both made above
+            found[firm_id] = user
+    return found
 
 
 def _estate_lines(community: Community, report: roll_import.ImportReport) -> list[str]:
@@ -114,6 +157,14 @@ def _estate_lines(community: Community, report: roll_import.ImportReport) -> lis
         f"  {loaded}",
         f"  {report.units} units, {totals.holders} holders with a vote,"
         f" voting area {format_area(totals.area)} m²",
+    ]
+
+
+def _neighbour_lines(neighbour: Community, report: roll_import.ImportReport) -> list[str]:
+    return [
+        f"next door in the same street: {neighbour.name} (community id {neighbour.id}),"
+        f" {report.units} units, no committee account;",
+        "  served by another firm, whose staff handle its owners' tickets",
     ]
 
 
@@ -140,7 +191,7 @@ def demo_totp_secret(username: str) -> str:
     return base64.b32encode(digest).decode()
 
 
-def _community() -> Community:
+def _community(name: str, address: str) -> Community:
     district = db.session.scalar(
         select(District).where(District.city == CITY, District.name == DISTRICT)
     ) or estates.add_district(CITY, DISTRICT)
@@ -150,10 +201,8 @@ def _community() -> Community:
         )
     ) or estates.add_street_office(district.id, STREET)
     return db.session.scalar(
-        select(Community).where(
-            Community.street_office_id == office.id, Community.name == COMMUNITY
-        )
-    ) or estates.add_community(office.id, COMMUNITY, ADDRESS)
+        select(Community).where(Community.street_office_id == office.id, Community.name == name)
+    ) or estates.add_community(office.id, name, address)
 
 
 def _account(account: DemoAccount, community: Community) -> None:
@@ -165,7 +214,7 @@ def _account(account: DemoAccount, community: Community) -> None:
         user.totp_secret = secret
         user.totp_confirmed_at = utcnow()
         db.session.commit()
-    firm_id = db.session.scalar(select(Firm.id).where(Firm.uscc == firms.ACCOUNT_FIRM))
+    firm_id = db.session.scalar(select(Firm.id).where(Firm.uscc == account.firm))
     accounts.grant_role(
         user,
         account.role,
@@ -176,11 +225,28 @@ def _account(account: DemoAccount, community: Community) -> None:
 
 
 def roll_csv() -> bytes:
-    """The demo roll as a UTF-8 CSV with the headers committees use."""
+    """嘉陵雅苑's roll as a UTF-8 CSV with the headers committees use."""
+    return _csv(_rows(random.Random(20260301)))
+
+
+def neighbour_roll_csv() -> bytes:
+    """春晖苑's roll: two 11-storey buildings of one entrance, every flat sold."""
+    rng = random.Random(20260302)
+    people = _People(rng)
+    return _csv(
+        _unit_row(rng, people, building, "1单元", f"{floor:02d}{number:02d}", "住宅",
+                  rng.randint(6_500, 12_000), False, None)
+        for building in NEIGHBOUR_BUILDINGS
+        for floor in range(1, NEIGHBOUR_FLOORS + 1)
+        for number in range(1, ROOMS_PER_FLOOR + 1)
+    )  # fmt: skip
+
+
+def _csv(rows: Iterable[list[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(roll_import.TEMPLATE_HEADER)
-    for row in _rows(random.Random(20260301)):
+    for row in rows:
         writer.writerow(row)
     return out.getvalue().encode("utf-8")
 

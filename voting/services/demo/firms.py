@@ -1,12 +1,14 @@
 """The demo's property-service firms (issue 11 §6): six across the grades, with their people,
-records and penalties, and the contract of the firm serving the demo estate.
+records and penalties, and the contracts of the two firms serving the demo's estates.
 
 - 重庆诚信物业服务有限公司: honours, never a bad record since 2016: AAA and 诚信典型; the
   firm the open meeting proposes to hire (its credit frozen at that announcement);
 - 重庆渝中物业管理有限公司: serves 嘉陵雅苑 under a contract ending soon (owners' tickets go
   to it; its staff account ``wuye`` is printed with the other sign-ins): AA;
-- 重庆两江物业管理有限公司: an honour and a complaint found valid: A; a penalty decided two
-  days ago, not yet published, still within its 7 working days;
+- 重庆两江物业管理有限公司: serves 春晖苑, the smaller estate next door in the same street
+  (its owners' tickets go to it; staff account ``liangjiang``); an honour, a complaint
+  found valid and a breach of that contract: A; a penalty decided two days ago, not yet
+  published, still within its 7 working days;
 - 重庆山城物业服务有限公司: fees charged against the rules, the penalty published late: B;
 - 重庆卷款物业有限公司: absconded with prepaid fees at a contract's end, a serious record:
   on the black list (C), so no estate can propose to hire it;
@@ -14,8 +16,8 @@ records and penalties, and the contract of the firm serving the demo estate.
 
 Everything goes through the credit services with explicit times relative to today, in
 the order it happened, so the signed register's times only move forward and a past day's
-grade is what was known that day. A firm already on file is left as it is, so loading
-again changes nothing.
+grade is what was known that day. A firm already on file is left as it is, and an estate
+that has a contract keeps it, so loading again changes nothing.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from voting.extensions import db
-from voting.models import Community, Firm
+from voting.models import Community, Firm, PersonRole
 from voting.services.credit import contracts, firms, penalties, people, records, register
 from voting.services.errors import InvalidInput
 
 BUREAU = "重庆市住房和城乡建设委员会"
-SERVING = "91500105MA5UQX7T3H"  # 重庆渝中物业管理有限公司, serving the demo estate
+SERVING = "91500105MA5UQX7T3H"  # 重庆渝中物业管理有限公司, serving 嘉陵雅苑
+SERVING_NEIGHBOUR = "91500112MA60C3D5EU"  # 重庆两江物业管理有限公司, serving 春晖苑
 CANDIDATE = "91500103MA5U7L8K2B"  # 重庆诚信物业服务有限公司 (sample_meetings.FIRM)
 
 
@@ -73,7 +76,7 @@ FIRMS = (
         ),
     ),
     DemoFirm(
-        "重庆两江物业管理有限公司", "91500112MA60C3D5EU", "重庆市渝北区金开大道 88 号",
+        "重庆两江物业管理有限公司", SERVING_NEIGHBOUR, "重庆市渝北区金开大道 88 号",
         date(2019, 6, 6), 900,
         (
             DemoPerson("韩磊", "500107198502066785", "legal_representative", date(2019, 6, 6)),
@@ -101,12 +104,11 @@ FIRMS = (
     ),
 )  # fmt: skip
 
-ACCOUNT_FIRM = SERVING
-"""The firm whose staff account (``wuye``) demo load prints: the one owners' tickets reach."""
 
-
-def load(community: Community, now: datetime) -> None:
-    """Put the firms that are not on file yet on file, with their history."""
+def load(served: dict[str, Community], now: datetime) -> None:
+    """Put the firms that are not on file yet on file, with their history; then give each
+    estate of ``served`` (by its firm's code) its contract, unless it has one already (so an
+    estate added to the demo after the firms were loaded gets its contract too)."""
     steps: list[tuple[datetime, Callable[[], object]]] = []
     for spec in FIRMS:
         if db.session.scalar(select(Firm.id).where(Firm.uscc == spec.uscc)) is not None:
@@ -118,15 +120,33 @@ def load(community: Community, now: datetime) -> None:
             spec.established,
             now=now - timedelta(days=spec.on_file_days),
         )
-        held = {}
         for person in spec.people:
-            position = people.add(
-                firm.id, person.name, person.id_number, person.role, person.since, None
-            )
-            held[person.role] = position.person_id
-        steps += _history(firm, spec, community, now, held)
+            people.add(firm.id, person.name, person.id_number, person.role, person.since, None)
+        steps += _history(firm, spec, now)
     for _when, step in sorted(steps, key=lambda pair: pair[0]):
         step()
+    for uscc, community in served.items():
+        if not contracts.of_community(community.id):
+            _contract(uscc, community, register.local_day(now))
+
+
+def _contract(uscc: str, community: Community, today: date) -> None:
+    """嘉陵雅苑's contract runs for three years and ends in 60 days (the open meeting hires
+    its successor); 春晖苑's runs from July two years back to June next year. Both cover the
+    months of the demo's tickets, each of which goes to the firm serving its estate that day."""
+    firm = db.session.scalars(select(Firm).where(Firm.uscc == uscc)).one()
+    if uscc == SERVING:
+        starts, ends = date(today.year - 3, 1, 1), today + timedelta(days=60)
+    else:
+        starts, ends = date(today.year - 2, 7, 1), date(today.year + 1, 6, 30)
+    managers = people.positions_on(firm.id, starts, PersonRole.project_manager)
+    contracts.record(
+        community.id,
+        firm.id,
+        starts,
+        ends,
+        project_manager_id=managers[0].person_id if managers else None,
+    )
 
 
 def _at(day: date) -> datetime:
@@ -175,7 +195,7 @@ def _penalty(
 
 
 def _history(
-    firm: Firm, spec: DemoFirm, community: Community, now: datetime, held: dict[str, int]
+    firm: Firm, spec: DemoFirm, now: datetime
 ) -> list[tuple[datetime, Callable[[], object]]]:
     today = register.local_day(now)
     ago = lambda days: today - timedelta(days=days)  # noqa: E731
@@ -190,21 +210,16 @@ def _history(
                     "获评重庆市优秀物业服务企业", ago(195)),
         ]  # fmt: skip
     if uscc == SERVING:
-        contracts.record(
-            community.id,
-            firm.id,
-            date(today.year - 3, 1, 1),
-            today + timedelta(days=60),
-            project_manager_id=held.get("project_manager"),
-        )
         return [
             _record(firm, "G-HONOUR-CITY", ago(150), "渝建物业〔2026〕31号",
                     "获评重庆市物业服务规范化示范项目", ago(145)),
             _record(firm, "B-COMPLAINT", ago(80), "渝中建投〔2026〕17号",
                     "业主投诉电梯维保不及时，经查属实", ago(75)),
         ]  # fmt: skip
-    if uscc == "91500112MA60C3D5EU":
+    if uscc == SERVING_NEIGHBOUR:
         return [
+            _record(firm, "B-CONTRACT", ago(100), "渝中建管〔2026〕41号",
+                    "春晖苑二次供水水箱未按服务合同约定定期清洗消毒", ago(96)),
             _record(firm, "G-HONOUR-CITY", ago(120), "渝建物业〔2026〕28号",
                     "获评重庆市物业服务先进单位", ago(118)),
             _record(firm, "B-COMPLAINT", ago(60), "渝北建投〔2026〕9号",

@@ -63,8 +63,9 @@ def registered(office: StreetOffice, bureau: User) -> Ed25519PrivateKey:
     return own
 
 
-def lines(office: StreetOffice) -> list[str]:
-    """What ``demo load`` prints about the key: where it is and how to attest with it."""
+def lines(office: StreetOffice, server: str) -> list[str]:
+    """What ``demo load`` prints about the key: where it is, how to attest with it, and how
+    to witness the demo served at ``server``."""
     shown = _shown(path())
     return [
         "street office's signing key (DEMO ONLY: a real street office makes its own with",
@@ -79,7 +80,7 @@ def lines(office: StreetOffice) -> list[str]:
         "  witness the open meeting's log as the office's cron would (once the server runs):",
         f"  WITNESS_PASSPHRASE={PASSPHRASE} .venv/bin/python scripts/witness.py --key {shown}"
         f" --name {checkpoints.witness_name_of(office)} --state instance/witness-state"
-        " http://127.0.0.1:8000/log/MEETING",
+        f" {server}/log/MEETING",
     ]
 
 
