@@ -24,7 +24,7 @@ from typing import Any
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, literal_column, select, text
+from sqlalchemy import ColumnElement, insert, literal_column, select, text
 
 from voting.domain.ballots import choice_problems
 from voting.domain.canonical import canonical_json
@@ -302,21 +302,21 @@ def _in_a_batch(ballot: Cast, now: datetime) -> Receipt:
 
     The cast is written as a ``waiting`` row and committed (``enqueue``): durable, not yet
     acknowledged. Then it waits for the lock. Whoever held the lock first may have appended
-    it in its batch already: then the row holds the answer, and the lock is let go at once.
-    Otherwise this request appends every waiting cast of the meeting, its own among them,
-    and commits once (``drain``). Either way the answer comes from the row, after the
-    batch's commit: nothing is acknowledged before it is durable."""
+    it in its batch already: then the row holds the answer, and the lock is let go at once
+    unless other casts wait (they came after that batch began). Otherwise, or then, this
+    request appends every waiting cast of the meeting and commits once (``drain``). Either
+    way the answer comes from the row, after the batch's commit: nothing is acknowledged
+    before it is durable."""
     row_id = enqueue(ballot, now)
     locked = ledger.lock_version(ballot.meeting_id)  # waits for the holder's commit
     if locked is None:
         raise NotFound(_("找不到该会议"))
-    row = db.session.scalar(
-        select(PendingCast)
+    row, waiting = db.session.execute(  # its own row, and whether any (its own too) waits
+        select(PendingCast, _waiting_for(ballot.meeting_id))
         .where(PendingCast.id == row_id)
         .execution_options(populate_existing=True)
-    )
-    assert row is not None
-    if row.status == _WAITING:
+    ).one()
+    if waiting:
         if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
             meeting: MeetingLike | None = ballot.kept
             head = db.session.scalar(
@@ -346,25 +346,27 @@ def enqueue(ballot: Cast, now: datetime) -> int:
     makes everything before it durable too."""
     db.session.execute(text("SET LOCAL synchronous_commit = off"))
     locale = get_locale()
-    row = PendingCast(
-        meeting_id=ballot.meeting_id,
-        holder_id=ballot.holder_id,
-        channel=ballot.channel,
-        choices=json.dumps(ballot.choices, ensure_ascii=False),
-        evidence=ballot.evidence,
-        entered_by_id=ballot.entered_by_id,
-        units=ballot.units,
-        phones=json.dumps(list(ballot.phones)),
-        request_key=ballot.request_key,
-        request_digest=ballot.request_digest,
-        locale=str(locale) if locale else None,
-        requested_at=now,
-        status=_WAITING,
-        is_replay=False,
+    row_id = db.session.scalar(
+        insert(PendingCast)
+        .values(
+            meeting_id=ballot.meeting_id,
+            holder_id=ballot.holder_id,
+            channel=ballot.channel,
+            choices=json.dumps(ballot.choices, ensure_ascii=False),
+            evidence=ballot.evidence,
+            entered_by_id=ballot.entered_by_id,
+            units=ballot.units,
+            phones=json.dumps(list(ballot.phones)),
+            request_key=ballot.request_key,
+            request_digest=ballot.request_digest,
+            locale=str(locale) if locale else None,
+            requested_at=now,
+            status=_WAITING,
+            is_replay=False,
+        )
+        .returning(PendingCast.id)
     )
-    db.session.add(row)
-    db.session.flush()
-    row_id = row.id
+    assert row_id is not None
     db.session.commit()
     return row_id
 
@@ -378,8 +380,9 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
     the window), which concerns that request alone: ``append`` checks before it writes, so
     a refusal leaves the batch as it was. Anything else (a bug, a lost connection) is
     raised: the caller's rollback then undoes the whole batch, and every row is still
-    waiting for the next holder of the lock. A holder twice in one batch finds its first
-    ballot as the earlier one (the session flushes before each read).
+    waiting for the next holder of the lock. The batch's earlier ballots are read once, and
+    each ballot appended is one of them for the rows after it: a holder twice in one batch
+    finds its first ballot as the earlier one, a key twice its first ballot.
     """
     rows = list(
         db.session.scalars(
@@ -389,16 +392,43 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
             .execution_options(populate_existing=True)
         )
     )
-    for row in rows:
+    casts = [_cast_of(row) for row in rows]
+    effective: dict[int, Ballot] = {}  # by holder
+    keyed: dict[str, Ballot] = {}  # by request key
+    if casts:
+        holders = {ballot.holder_id for ballot in casts}
+        keys = {ballot.request_key for ballot in casts if ballot.request_key is not None}
+        for found in db.session.scalars(
+            select(Ballot)
+            .where(
+                Ballot.meeting_id == meeting.id,
+                (Ballot.holder_id.in_(holders) & Ballot.is_effective)
+                | Ballot.request_key.in_(keys),
+            )
+            .execution_options(populate_existing=True)
+        ):
+            if found.is_effective:
+                effective[found.holder_id] = found
+            if found.request_key is not None:
+                keyed[found.request_key] = found
+    for row, ballot in zip(rows, casts, strict=True):
+        earlier = (
+            keyed.get(ballot.request_key) if ballot.request_key else None,
+            effective.get(ballot.holder_id),
+        )
         with force_locale(row.locale) if row.locale else nullcontext():
             try:
-                appended = append(meeting, head, _cast_of(row), row.requested_at)
+                appended = append(meeting, head, ballot, row.requested_at, earlier)
             except ServiceError as refusal:
                 keep_conflict(refusal)
                 row.status, row.refusal = "refused", type(refusal).__name__
                 row.message = refusal.message
             else:
                 _answered(row, appended.receipt)
+                if appended.ballot is not None:
+                    effective[ballot.holder_id] = appended.ballot
+                    if ballot.request_key is not None:
+                        keyed[ballot.request_key] = appended.ballot
         row.choices = row.phones = None  # the entry keeps the choices; the batch is done
     return len(rows)
 
