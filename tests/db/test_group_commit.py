@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
 
 from tests.helpers import make_app
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
@@ -205,6 +206,27 @@ def test_a_cast_left_waiting_by_a_dead_request_is_appended_by_the_next_cast(app,
         meeting.id, dead, {"m1": "agree"}, now=AT + timedelta(minutes=2), request_key="dead-key"
     )
     assert retried.is_replay and (retried.seq, retried.hash) == (row.seq, row.hash)
+
+
+def test_a_waiting_row_commits_without_waiting_for_the_disk(app, make):
+    """Nothing is acknowledged when the waiting row commits; the batch's commit is the one
+    that must reach the disk (and takes everything before it along)."""
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    seen: list[str] = []
+
+    def before_commit(session: Session) -> None:
+        seen.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    ballot = ballots.prepare(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"})
+    event.listen(Session, "before_commit", before_commit)
+    try:
+        ballots.enqueue(ballot, AT)
+        ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"}, now=AT)
+    finally:
+        event.remove(Session, "before_commit", before_commit)
+    assert seen == ["off", "on"]
+    assert _entries_per_transaction(meeting.id) == [2]
 
 
 def test_a_retry_of_a_waiting_cast_is_answered_with_its_ballot(app, make):

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, insert, literal_column, select, text
+from sqlalchemy import ColumnElement, func, insert, literal_column, select
 
 from voting.domain.ballots import choice_problems
 from voting.domain.canonical import canonical_json
@@ -341,11 +341,12 @@ def _in_a_batch(ballot: Cast, now: datetime) -> Receipt:
 
 def enqueue(ballot: Cast, now: datetime) -> int:
     """Write ``ballot`` as a cast waiting for its meeting's lock, commit, and return its row
-    id. The commit need not wait for the disk (``synchronous_commit = off``): nothing is
+    id. The commit need not wait for the disk (``synchronous_commit`` off for this
+    transaction, set by the INSERT itself: no round trip of its own): nothing is
     acknowledged yet, and the batch that appends the row commits synchronously, which
     makes everything before it durable too."""
-    db.session.execute(text("SET LOCAL synchronous_commit = off"))
     locale = get_locale()
+    unsynced = select(func.set_config("synchronous_commit", "off", True)).scalar_subquery()
     row_id = db.session.scalar(
         insert(PendingCast)
         .values(
@@ -364,7 +365,7 @@ def enqueue(ballot: Cast, now: datetime) -> int:
             status=_WAITING,
             is_replay=False,
         )
-        .returning(PendingCast.id)
+        .returning(PendingCast.id, unsynced)
     )
     assert row_id is not None
     db.session.commit()
