@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -412,7 +413,12 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
                 effective[found.holder_id] = found
             if found.request_key is not None:
                 keyed[found.request_key] = found
+    # How often each holder and key comes again in the batch: a ballot appended is read
+    # back (it was written as a statement, not kept as an object) only for the rows after it.
+    again: Counter[int | str | None] = Counter(ballot.holder_id for ballot in casts)
+    again.update(ballot.request_key for ballot in casts if ballot.request_key is not None)
     for row, ballot in zip(rows, casts, strict=True):
+        again.subtract([ballot.holder_id, ballot.request_key])
         earlier = (
             keyed.get(ballot.request_key) if ballot.request_key else None,
             effective.get(ballot.holder_id),
@@ -426,10 +432,13 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
                 row.message = refusal.message
             else:
                 _answered(row, appended.receipt)
-                if appended.ballot is not None:
-                    effective[ballot.holder_id] = appended.ballot
+                comes_again = again[ballot.holder_id] > 0 or again[ballot.request_key] > 0
+                if appended.ballot_id is not None and comes_again:
+                    new = db.session.get(Ballot, appended.ballot_id)
+                    assert new is not None
+                    effective[ballot.holder_id] = new
                     if ballot.request_key is not None:
-                        keyed[ballot.request_key] = appended.ballot
+                        keyed[ballot.request_key] = new
         row.choices = row.phones = None  # the entry keeps the choices; the batch is done
     return len(rows)
 
