@@ -6,6 +6,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,3 +184,107 @@ def test_a_time_that_is_not_real_is_left_to_the_general_path() -> None:
         assert match is None or verbatim.ballot_from_text(match) is None
     match = verbatim.BALLOT.fullmatch(text.replace(at, "2028-02-29T23:59:59Z"))
     assert match is not None and verbatim.ballot_from_text(match) is not None
+
+
+SPEC_ORDER = ("seq", "prev", "type", "at", "meeting", "ballot", "holder", "channel", "choices",
+              "supersedes", "evidence", "hash", "sig")  # fmt: skip
+ROW_ORDER = ("holder", "units", "area", "headcount")  # spec §2.1's order
+SPEC_BALLOTS = [
+    json.dumps({key: json.loads(text)[key] for key in SPEC_ORDER}, indent=1)
+    for text in BALLOT_TEXTS
+]
+
+
+def test_another_key_order_is_learnt_from_a_decoded_element_and_read_verbatim_after() -> None:
+    ballots = verbatim.Layouts(verbatim.ballot_layout)
+    assert ballots.match(SPEC_BALLOTS[0], 0) is None  # the canonical order misses
+    ballots.learn(STRICT_DECODER.decode(SPEC_BALLOTS[0]))
+    for text in SPEC_BALLOTS:
+        match = ballots.match(text, 0)
+        assert match is not None
+        found = verbatim.ballot_from_text(match, ballots.of(match))
+        assert found is not None
+        entry, entry_hash = found
+        assert entry == STRICT_DECODER.decode(text)
+        assert entry_hash == entry["hash"] == body_hash(entry, SEALS)
+    rows = verbatim.Layouts(verbatim.row_layout)
+    texts = [json.dumps({key: json.loads(text)[key] for key in ROW_ORDER}) for text in ROW_TEXTS]
+    assert rows.match(texts[0], 0) is None
+    rows.learn(STRICT_DECODER.decode(texts[0]))
+    run = rows.match(",\n".join(texts), 0)
+    assert run is not None and run.end() == len(",\n".join(texts))
+    found_rows = list(verbatim.rows_from_text(run, rows.of(run)))
+    assert found_rows == [(json.loads(text), text.encode()) for text in ROW_TEXTS]
+
+
+def test_only_an_element_with_exactly_the_fields_teaches_its_order() -> None:
+    ballots = verbatim.Layouts(verbatim.ballot_layout)
+    canonical = ballots.current
+    entry = STRICT_DECODER.decode(SPEC_BALLOTS[0])
+    for not_a_ballot in ({**entry, "extra": 1}, {k: v for k, v in entry.items() if k != "sig"},
+                         [entry], Unreadable("bad", entry)):  # fmt: skip
+        ballots.learn(not_a_ballot)
+        assert ballots.current is canonical
+    for shift in range(1, verbatim.Layouts.LIMIT + 3):  # rotations: a new order each time
+        order = SPEC_ORDER[shift:] + SPEC_ORDER[:shift]
+        ballots.learn({key: entry[key] for key in order})
+    assert len({ballots.current.order, canonical.order}) == 2
+    assert (
+        ballots.current.order
+        == SPEC_ORDER[verbatim.Layouts.LIMIT - 1 :] + SPEC_ORDER[: verbatim.Layouts.LIMIT - 1]
+    )  # the last order learnt before the limit; later ones are read by the general path
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(SPEC_BALLOTS), st.lists(edits(), max_size=3))
+def test_an_edited_ballot_in_a_learnt_order_is_read_only_when_decoding_agrees(
+    text: str, changes: list[tuple[int, int, str]]
+) -> None:
+    layout = verbatim.ballot_layout(SPEC_ORDER)
+    text = edited(text, changes)
+    match = layout.pattern.fullmatch(text)
+    found = verbatim.ballot_from_text(match, layout) if match else None
+    if found is None:
+        return
+    entry, entry_hash = found
+    value = decoded(text)
+    assert value == entry
+    assert [type(value[k]) for k in value] == [type(entry[k]) for k in value]
+    assert shape_problems(value, ENTRY) == []
+    assert body_hash(value, SEALS) == entry_hash
+
+
+def test_a_bundle_in_the_spec_order_finds_the_same_problems_as_the_canonical_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_as_text = []
+    original = verbatim.ballot_from_text
+
+    def spy(match: Any, layout: Any = None) -> Any:
+        found = original(match, layout)
+        read_as_text.append(found is not None)
+        return found
+
+    monkeypatch.setattr(verbatim, "ballot_from_text", spy)
+    meeting = sample_meeting()
+    bundle = meeting.finish()
+    bundle["log"][2]["choices"]["m1"] = "agree"  # the hash no longer matches
+    bundle["roll"][1]["units"] = 5  # the roll no longer matches its commitment
+    canonical = io.BytesIO()
+    write_bundle(
+        canonical, bundle["keys"]["log"], bundle["roll"], bundle["log"], bundle["attestations"]
+    )
+    spec = {
+        **bundle,
+        "roll": [{key: row[key] for key in ROW_ORDER} for row in bundle["roll"]],
+        "log": [
+            {key: e[key] for key in SPEC_ORDER} if e["type"] == "ballot" else e
+            for e in bundle["log"]
+        ],
+    }
+    laid_out = io.BytesIO(json.dumps(spec, indent=1, ensure_ascii=False).encode())
+    assert verify_bundle(laid_out).problems == verify_bundle(canonical).problems
+    # Spec order: the first ballot is decoded and teaches the order, the other two are read
+    # as text (one of them tampered with: its hash is the text's); then all three canonical.
+    assert read_as_text == [True, True, True, True, True]
+    assert {(p.check, p.seq) for p in verify_bundle(laid_out).problems} == {(2, 2), (4, 0), (7, 5)}

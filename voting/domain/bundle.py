@@ -329,9 +329,14 @@ class _Verification:
         if not self._is_array(stream, "roll"):
             return
         reader = RollReader(decoded=True)
-        for element in stream.items(verbatim=verbatim.ROWS):
-            is_run = isinstance(element, re.Match)
-            for row, canonical in verbatim.rows_from_text(element) if is_run else [(element, None)]:
+        layouts = verbatim.Layouts(verbatim.row_layout)
+        for element in stream.items(verbatim=layouts):
+            if isinstance(element, re.Match):
+                rows = verbatim.rows_from_text(element, layouts.of(element))
+            else:
+                layouts.learn(element)
+                rows = iter([(element, None)])
+            for row, canonical in rows:
                 if isinstance(row, Unreadable):
                     self.problems.add(1, None, f"roll[{reader.rows}]: {row.message}")
                     reader.skip()
@@ -351,8 +356,15 @@ class _Verification:
             return
         self._receipts = ReceiptBook([*self._plain_receipts, *(p.receipt for p in self.proofs)])
         self._log = LogChecker(self._roll, self._signatures, self._receipts, self.problems)
-        for element in stream.items(verbatim=verbatim.BALLOT):
-            entry, known_hash = _recognised(element, verbatim.ballot_from_text)
+        layouts = verbatim.Layouts(verbatim.ballot_layout)
+        for element in stream.items(verbatim=layouts):
+            if isinstance(element, re.Match):
+                found = verbatim.ballot_from_text(element, layouts.of(element))
+                # A match the checks decline is decoded like any other element.
+                entry, known_hash = found or (decode_element(element[0]), None)
+            else:
+                layouts.learn(element)
+                entry, known_hash = element, None
             if isinstance(entry, Unreadable):
                 self._log.entry(entry.value, unreadable=entry.message)
             else:
@@ -519,14 +531,3 @@ class _Verification:
             "ballot": found.ballot,
             "superseded": None if box is None else not box.is_effective(found.ballot, found.holder),
         }
-
-
-def _recognised(element: Any, recognise: Callable[[re.Match[str]], Any]) -> tuple[Any, Any]:
-    """An array element as (value, what recognising its canonical text gave, or None).
-
-    A match that ``recognise`` declines is decoded like any other element.
-    """
-    if not isinstance(element, re.Match):
-        return element, None
-    found = recognise(element)
-    return found if found is not None else (decode_element(element[0]), None)

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn, Protocol
 
 from voting.domain.canonical import STRICT_DECODER, EncodingError
 
@@ -71,6 +71,12 @@ def decode_element(text: str) -> Any | Unreadable:
         return Unreadable(str(error), _LENIENT.decode(text))
 
 
+class Recogniser(Protocol):
+    """What recognises an element as text (``verbatim.Layouts``, or a compiled pattern)."""
+
+    def match(self, text: str, pos: int, /) -> re.Match[str] | None: ...
+
+
 class JsonStream:
     def __init__(self, raw: BinaryIO, chunk: int | None = None) -> None:
         self._raw = raw
@@ -100,7 +106,7 @@ class JsonStream:
                 return
 
     def items(
-        self, strict: bool = True, verbatim: re.Pattern[str] | None = None
+        self, strict: bool = True, verbatim: Recogniser | None = None
     ) -> Iterator[Any | Unreadable | re.Match[str]]:
         """Walk an array: yields each element, decoded strictly unless only skipping.
 

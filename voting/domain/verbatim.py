@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from voting.domain.canonical import MAX_INT, is_time
 from voting.domain.jsonstream import decode_element
+from voting.domain.signing import SEALS
 
 _ID = r"[A-Za-z0-9._-]{1,64}"
 _UINT = r"0|[1-9][0-9]{0,15}"
@@ -38,47 +40,127 @@ _CHOICE = (
 _scan = json.JSONDecoder().scan_once
 
 
-def _member(name: str, value: str, last: bool = False) -> str:
-    """``"name":value,`` with whitespace allowed around each token."""
-    return rf'"{name}"{_W}:{_W}{value}' + ("" if last else f"{_W},{_W}")
+def _member(name: str, value: str) -> str:
+    """``"name":value`` with whitespace allowed around the colon, as a group named ``_name``."""
+    return rf'(?P<_{name}>"{name}"{_W}:{_W}{value})'
 
 
-_ROW = (
-    rf"\{{{_W}"
-    + _member("area", r'"(?P<area>(?:0|[1-9][0-9]*)\.[0-9]{2})"')
-    + _member("headcount", f"(?P<headcount>{_UINT})")
-    + _member("holder", f'"(?P<holder>{_ID})"')
-    + _member("units", f"(?P<units>{_UINT})", last=True)
-    + rf"{_W}\}}"
-)
-ROW = re.compile(_ROW)
-_ROW_UNNAMED = re.sub(r"\?P<[a-z]+>", "?:", _ROW)
-# A run of rows, as write_bundle writes them one per line: the stream yields it at once.
-ROWS = re.compile(f"{_ROW_UNNAMED}(?:{_W},{_W}{_ROW_UNNAMED})*")
+class Layout:
+    """One key order of an object whose every field is written in its canonical form, with any
+    JSON whitespace between the tokens.
 
-# The seals, which the body that is hashed leaves out.
-_HASH_FIELD = _member("hash", f'"(?P<hash>{_HASH})"')
-_SIG_FIELD = _member("sig", '"(?P<sig>[A-Za-z0-9_-]{85}[AQgw])"')
-BALLOT = re.compile(
-    rf"\{{{_W}"
+    ``pattern`` matches one object; ``scan`` what the stream matches at once (a run of rows,
+    or one ballot). The fields' values and the canonical text are read off the groups.
+    """
+
+    def __init__(
+        self,
+        values: dict[str, str],
+        order: tuple[str, ...],
+        read: tuple[str, ...],
+        sealed: tuple[str, ...] = (),
+    ) -> None:
+        members = f"{_W},{_W}".join(_member(name, values[name]) for name in order)
+        text = rf"\{{{_W}{members}{_W}\}}"
+        self.order = order
+        self.pattern = re.compile(text)
+        self.scan = self.pattern
+        index = self.pattern.groupindex
+        self.fields = itemgetter(*(index[name] for name in read))
+        # Each member's text in canonical (sorted) order, the seals left out.
+        body = sorted(name for name in values if name not in sealed)
+        self._body = itemgetter(*(index["_" + name] for name in body))
+        if not sealed:  # a roll row: rows come in runs
+            unnamed = re.sub(r"\?P<[a-z_]+>", "?:", text)
+            self.scan = re.compile(f"{unnamed}(?:{_W},{_W}{unnamed})*")
+
+    def canonical(self, match: re.Match[str]) -> str:
+        """The matched object's canonical text, without its seals."""
+        return _canonical_text("{" + ",".join(self._body(match)) + "}")
+
+
+class Layouts:
+    """The layouts an array's elements were found in, the latest tried first.
+
+    Starts with the canonical key order; an element the general path decoded
+    with exactly these fields in another order teaches that order (a writer
+    keeps one), so that the following elements are read as text again. At
+    most ``LIMIT`` orders are learnt: a file that keeps changing its order is
+    read by the general path, as before.
+    """
+
+    LIMIT = 8
+
+    def __init__(self, make: Callable[[tuple[str, ...]], Layout]) -> None:
+        self._make = make
+        self.current = make(())
+        self._fields = set(self.current.order)
+        self._known = {self.current.order: self.current}
+        self._by_scan = {self.current.scan: self.current}
+
+    def match(self, text: str, pos: int) -> re.Match[str] | None:
+        return self.current.scan.match(text, pos)
+
+    def of(self, match: re.Match[str]) -> Layout:
+        return self._by_scan[match.re]
+
+    def learn(self, element: Any) -> None:
+        """Try the key order of a decoded element with exactly these fields from now on."""
+        if type(element) is not dict or element.keys() != self._fields:
+            return
+        order = tuple(element)
+        layout = self._known.get(order)
+        if layout is None:
+            if len(self._known) >= self.LIMIT:
+                return
+            layout = self._known[order] = self._make(order)
+            self._by_scan[layout.scan] = layout
+        self.current = layout
+
+
+_ROW_VALUES = {
+    "area": r'"(?P<area>(?:0|[1-9][0-9]*)\.[0-9]{2})"',
+    "headcount": f"(?P<headcount>{_UINT})",
+    "holder": f'"(?P<holder>{_ID})"',
+    "units": f"(?P<units>{_UINT})",
+}
+_BALLOT_VALUES = {
     # A time of day in range; whether the day is a real one is left to _real_day.
-    + _member(
-        "at", r'"(?P<at>[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)"'
-    )
-    + _member("ballot", f'"(?P<ballot>{_ID})"')
-    + _member("channel", '"(?P<channel>online|paper|proxy)"')
-    + _member("choices", rf"(?P<choices>\{{{_W}{_CHOICE}(?:{_W},{_W}{_CHOICE})*{_W}\}})")
-    + _member("evidence", f'(?:null|"(?P<evidence>{_HASH})")')
-    + f"(?P<hash_field>{_HASH_FIELD})"
-    + _member("holder", f'"(?P<holder>{_ID})"')
-    + _member("meeting", f'"(?P<meeting>{_ID})"')
-    + _member("prev", f'"(?P<prev>{_HASH})"')
-    + _member("seq", f"(?P<seq>{_UINT})")
-    + f"(?P<sig_field>{_SIG_FIELD})"
-    + _member("supersedes", f'(?:null|"(?P<supersedes>{_ID})")')
-    + _member("type", '"ballot"', last=True)
-    + rf"{_W}\}}"
-)
+    "at": r'"(?P<at>[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)"',
+    "ballot": f'"(?P<ballot>{_ID})"',
+    "channel": '"(?P<channel>online|paper|proxy)"',
+    "choices": rf"(?P<choices>\{{{_W}{_CHOICE}(?:{_W},{_W}{_CHOICE})*{_W}\}})",
+    "evidence": f'(?:null|"(?P<evidence>{_HASH})")',
+    "hash": f'"(?P<hash>{_HASH})"',
+    "holder": f'"(?P<holder>{_ID})"',
+    "meeting": f'"(?P<meeting>{_ID})"',
+    "prev": f'"(?P<prev>{_HASH})"',
+    "seq": f"(?P<seq>{_UINT})",
+    "sig": '"(?P<sig>[A-Za-z0-9_-]{85}[AQgw])"',
+    "supersedes": f'(?:null|"(?P<supersedes>{_ID})")',
+    "type": '"ballot"',
+}
+_ROW_READ = ("holder", "units", "area", "headcount")
+_BALLOT_READ = ("at", "ballot", "channel", "choices", "evidence", "hash", "holder", "meeting",
+                "prev", "seq", "sig", "supersedes")  # fmt: skip
+
+
+@lru_cache(maxsize=32)  # compiled patterns are shared; which one is tried is per Layouts
+def row_layout(order: tuple[str, ...] = ()) -> Layout:
+    """Roll rows with their fields in ``order`` (the canonical order when empty)."""
+    return Layout(_ROW_VALUES, order or tuple(sorted(_ROW_VALUES)), _ROW_READ)
+
+
+@lru_cache(maxsize=32)
+def ballot_layout(order: tuple[str, ...] = ()) -> Layout:
+    """Ballot entries with their fields in ``order`` (the canonical order when empty)."""
+    return Layout(_BALLOT_VALUES, order or tuple(sorted(_BALLOT_VALUES)), _BALLOT_READ, SEALS)
+
+
+ROW = row_layout().pattern
+# A run of rows, as write_bundle writes them one per line: the stream yields it at once.
+ROWS = row_layout().scan
+BALLOT = ballot_layout().pattern
 
 
 def _canonical_text(text: str) -> str:
@@ -86,23 +168,29 @@ def _canonical_text(text: str) -> str:
     return "".join(text.split())
 
 
-def rows_from_text(run: re.Match[str]) -> Iterator[tuple[Any, bytes | None]]:
-    """Each row of a run that ``ROWS`` matched, with its canonical bytes.
+def rows_from_text(
+    run: re.Match[str], layout: Layout | None = None
+) -> Iterator[tuple[Any, bytes | None]]:
+    """Each row of a run that ``layout.scan`` matched, with its canonical bytes.
 
     A row the pattern cannot vouch for comes decoded, with None for its bytes.
     """
-    for match in ROW.finditer(run[0]):
-        yield row_from_text(match) or (decode_element(match[0]), None)
+    layout = layout or row_layout()
+    for match in layout.pattern.finditer(run[0]):
+        yield row_from_text(match, layout) or (decode_element(match[0]), None)
 
 
-def row_from_text(match: re.Match[str]) -> tuple[dict[str, Any], bytes] | None:
-    """A roll row and its canonical bytes (its text without whitespace), or None for the
-    general path."""
-    units, headcount = int(match["units"]), int(match["headcount"])
+def row_from_text(
+    match: re.Match[str], layout: Layout | None = None
+) -> tuple[dict[str, Any], bytes] | None:
+    """A roll row and its canonical bytes, or None for the general path."""
+    layout = layout or row_layout()
+    holder, units_text, area, headcount_text = layout.fields(match)
+    units, headcount = int(units_text), int(headcount_text)
     if units > MAX_INT or headcount > MAX_INT:
         return None
-    row = {"holder": match["holder"], "units": units, "area": match["area"], "headcount": headcount}
-    return row, _canonical_text(match[0]).encode("ascii")
+    row = {"holder": holder, "units": units, "area": area, "headcount": headcount}
+    return row, layout.canonical(match).encode("ascii")
 
 
 @lru_cache(maxsize=4096)  # ballots repeat a few sets of choices; nothing changes the dicts
@@ -123,26 +211,22 @@ def _real_day(day: str) -> bool:
     return is_time(day + "T00:00:00Z")
 
 
-def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
+def ballot_from_text(
+    match: re.Match[str], layout: Layout | None = None
+) -> tuple[dict[str, Any], str] | None:
     """A ballot entry and the hash of its body, or None for the general path to judge.
 
     The pattern fixes the fields and their forms; what it cannot express is
     checked here: a real calendar time, the integer range, and canonical choices.
     """
-    # Every group in the pattern's order: one call instead of a lookup per name.
-    (at, ballot, channel, choices_text, evidence, _, entry_hash, holder, meeting, prev, seq_text,
-     _, sig, supersedes) = match.groups()  # fmt: skip
+    layout = layout or ballot_layout()
+    (at, ballot, channel, choices_text, evidence, entry_hash, holder, meeting, prev, seq_text,
+     sig, supersedes) = layout.fields(match)  # fmt: skip
     seq = int(seq_text)
     choices = _canonical_choices(choices_text)
     if choices is None or seq > MAX_INT or not _real_day(at[:10]):
         return None
-    start, (hash_start, hash_end), (sig_start, sig_end) = (
-        match.start(),
-        match.span("hash_field"),
-        match.span("sig_field"),
-    )
-    text = match.string
-    body = text[start:hash_start] + text[hash_end:sig_start] + text[sig_end : match.end()]
+    body = layout.canonical(match)
     entry = {
         "seq": seq,
         "prev": prev,
@@ -158,4 +242,4 @@ def ballot_from_text(match: re.Match[str]) -> tuple[dict[str, Any], str] | None:
         "hash": entry_hash,
         "sig": sig,
     }
-    return entry, hashlib.sha256(_canonical_text(body).encode("ascii")).hexdigest()
+    return entry, hashlib.sha256(body.encode("ascii")).hexdigest()
