@@ -155,6 +155,43 @@ def test_an_uncontended_cast_writes_no_waiting_row(app, make):
     assert db.session.scalar(select(func.count()).select_from(PendingCast)) == 0
 
 
+def test_a_cast_that_gets_the_lock_soon_enough_appends_itself(app, make, monkeypatch):
+    """A cast that finds the lock taken waits for it up to ``BATCH_AFTER_MS``; got within
+    that bound, it appends as if it had found the lock free: no waiting row."""
+    monkeypatch.setattr(ballots, "BATCH_AFTER_MS", 120_000)
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0]).id
+    receipts: list[ballots.Receipt] = []
+
+    def run() -> None:
+        with app.app_context():
+            receipts.append(ballots.cast(meeting.id, holder, {"m1": "agree"}, now=AT))
+            db.session.remove()
+
+    ledger.lock(meeting.id)
+    thread = threading.Thread(target=run)
+    thread.start()
+    # Read live (not pg_stat_activity, kept for the transaction): a backend that holds a
+    # row's tuple lock in this schema's meetings table waits for the row's holder.
+    blocked = text(
+        "SELECT count(*) FROM pg_locks w JOIN pg_locks t ON t.pid = w.pid WHERE NOT w.granted"
+        " AND t.locktype = 'tuple' AND t.relation = 'meetings'::regclass"
+    )
+    try:
+        for _ in range(1200):  # until the cast waits for the lock this session holds
+            if db.session.scalar(blocked):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the cast never waited for the lock")
+    finally:
+        db.session.rollback()
+        thread.join(timeout=120)
+    assert [receipt.seq for receipt in receipts] == [1]
+    assert db.session.scalar(select(func.count()).select_from(PendingCast)) == 0
+
+
 def test_a_refusal_in_a_batch_reaches_only_its_own_request(app, make, database_url):
     home = estate(make, ["60.00", "70.00", "80.00"])
     meeting = open_meeting(home)  # no revote

@@ -18,7 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Table, event, insert, literal, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    event,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -58,6 +69,27 @@ def lock_version(meeting_id: int) -> tuple[int, str, str] | None:
     is no such meeting. The meeting's state can change only under this lock, so the state
     returned holds until the caller commits."""
     return _lock_version(meeting_id, Meeting.id == meeting_id)
+
+
+class Busy(Exception):
+    """The meeting's lock stayed taken for the whole bound (``lock_version_within``)."""
+
+
+def lock_version_within(meeting_id: int, milliseconds: int) -> tuple[int, str, str] | None:
+    """``lock_version``, waiting at most ``milliseconds`` for the lock (PostgreSQL's
+    ``lock_timeout`` for that one statement, set back to the default once it has the lock:
+    whatever else the transaction writes waits as it always does). Raises Busy, the
+    transaction rolled back (the timeout aborted it), if the lock stayed taken."""
+    db.session.execute(text(f"SET LOCAL lock_timeout = {int(milliseconds)}"))
+    try:
+        locked = lock_version(meeting_id)
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        db.session.rollback()
+        raise Busy from None
+    db.session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+    return locked
 
 
 def try_lock_version(meeting_id: int) -> tuple[int, str, str] | None:
