@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import CacheStats
 
 from tests.helpers import make_app
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
@@ -206,3 +207,27 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(app, database_ur
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != pid  # no error
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_writes_of_a_cast_are_compiled_once(app, make):
+    """``ledger.write``'s one statement comes from SQLAlchemy's cache once a cast of its
+    shape has been compiled, receipts to two owners included (a statement inserting several
+    rows in one VALUES would be compiled anew for every cast)."""
+    home = estate(make, ["60.00", "70.00"], co_owned=True)
+    meeting = open_meeting(home, is_revote_allowed=True)
+    co_owned, single = (home.holder(phone).id for phone in home.phones)  # 2 receipts, 1
+    hits: list[CacheStats] = []
+
+    def note(_conn, _cursor, statement, _params, context, _many) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("WITH"):
+            hits.append(context.cache_hit)
+
+    event.listen(db.engine, "after_cursor_execute", note)
+    try:
+        for holder in (co_owned, co_owned, single, single):
+            ballots.cast(meeting.id, holder, {"m1": "agree"}, now=OPENS)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", note)
+    miss, hit = CacheStats.CACHE_MISS, CacheStats.CACHE_HIT
+    assert hits == [miss, hit, miss, hit]

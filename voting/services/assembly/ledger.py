@@ -265,16 +265,22 @@ def write(
         statements.append(
             update(heads).where(heads.c.meeting_id == entry.meeting_id).values(**moved)
         )
+    # One INSERT per row, each returning its id: SQLAlchemy compiles a statement once and
+    # keeps it, but not one inserting several rows (each such cast would compile anew).
     returning = [
-        insert(_table(rows.model)).values(rows.values).returning(_table(rows.model).c.id)
-        for rows in beside
+        (part, insert(_table(rows.model)).values(row).returning(_table(rows.model).c.id))
+        for part, rows in enumerate(beside)
+        for row in rows.values
     ]
+    ids: list[list[int]] = [[] for _ in beside]
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = _write_in_one(statements, returning)
+        for part, row_id in _write_in_one(statements, returning):
+            ids[part].append(row_id)
     else:
         for statement in statements:
             db.session.execute(statement)
-        ids = [list(db.session.scalars(statement)) for statement in returning]
+        for part, statement in returning:
+            ids[part].append(db.session.execute(statement).scalar_one())
     if head is not None:
         for name, value in moved.items():
             set_committed_value(head, name, value)
@@ -285,22 +291,19 @@ def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
 
-def _write_in_one(statements: list[Any], returning: list[Any]) -> list[list[int]]:
+def _write_in_one(statements: list[Any], returning: list[tuple[int, Any]]) -> list[tuple[int, int]]:
     """``statements`` and ``returning`` as one PostgreSQL statement: each a CTE, the main
-    query reading back the ids ``returning`` gives (a CTE that writes runs to completion
-    whether or not it is read)."""
+    query reading back the ids ``returning`` gives, each with its part (a CTE that writes
+    runs to completion whether or not it is read)."""
     written = [statement.cte(f"w{n}") for n, statement in enumerate(statements)]
-    answers = [statement.cte(f"r{n}") for n, statement in enumerate(returning)]
-    ids: list[list[int]] = [[] for _ in returning]
-    if not answers:
+    if not returning:
         db.session.execute(select(literal(0)).add_cte(*written))
-        return ids
+        return []
+    answers = [(part, statement.cte(f"r{n}")) for n, (part, statement) in enumerate(returning)]
     parts = union_all(
-        *(select(literal(n).label("part"), cte.c.id) for n, cte in enumerate(answers))
+        *(select(literal(part).label("part"), cte.c.id) for part, cte in answers)
     ).subquery()
-    for part, row_id in db.session.execute(select(parts).add_cte(*written)):
-        ids[part].append(row_id)
-    return ids
+    return [(part, row_id) for part, row_id in db.session.execute(select(parts).add_cte(*written))]
 
 
 def require_lock(meeting_id: int) -> None:
