@@ -40,11 +40,6 @@ _CHOICE = (
 _scan = json.JSONDecoder().scan_once
 
 
-def _member(name: str, value: str) -> str:
-    """``"name":value`` with whitespace allowed around the colon, as a group named ``_name``."""
-    return rf'(?P<_{name}>"{name}"{_W}:{_W}{value})'
-
-
 class Layout:
     """One key order of an object whose every field is written in its canonical form, with any
     JSON whitespace between the tokens.
@@ -60,23 +55,48 @@ class Layout:
         read: tuple[str, ...],
         sealed: tuple[str, ...] = (),
     ) -> None:
-        members = f"{_W},{_W}".join(_member(name, values[name]) for name in order)
-        text = rf"\{{{_W}{members}{_W}\}}"
         self.order = order
+        # In the canonical order the text less its seals is the canonical text once its
+        # whitespace is gone: only the seals are captured, each with the separator after it
+        # (none is last). In another order each member is captured, to be joined in order.
+        self._in_order = list(order) == sorted(order)
+        members = []
+        for position, name in enumerate(order):
+            member = rf'"{name}"{_W}:{_W}{values[name]}'
+            separator = "" if position == len(order) - 1 else f"{_W},{_W}"
+            if self._in_order and name in sealed:
+                assert separator, "a seal is never the last field in the canonical order"
+                members.append(f"(?P<_{name}>{member}{separator})")
+            elif self._in_order:
+                members.append(member + separator)
+            else:
+                members.append(f"(?P<_{name}>{member}){separator}")
+        text = rf"\{{{_W}{''.join(members)}{_W}\}}"
         self.pattern = re.compile(text)
         self.scan = self.pattern
         index = self.pattern.groupindex
         self.fields = itemgetter(*(index[name] for name in read))
-        # Each member's text in canonical (sorted) order, the seals left out.
+        self._seals = [index["_" + name] for name in sealed]
         body = sorted(name for name in values if name not in sealed)
-        self._body = itemgetter(*(index["_" + name] for name in body))
+        self._body = None if self._in_order else itemgetter(*(index["_" + name] for name in body))
         if not sealed:  # a roll row: rows come in runs
             unnamed = re.sub(r"\?P<[a-z_]+>", "?:", text)
             self.scan = re.compile(f"{unnamed}(?:{_W},{_W}{unnamed})*")
 
     def canonical(self, match: re.Match[str]) -> str:
         """The matched object's canonical text, without its seals."""
-        return _canonical_text("{" + ",".join(self._body(match)) + "}")
+        if self._body is not None:
+            return _canonical_text("{" + ",".join(self._body(match)) + "}")
+        if not self._seals:
+            return _canonical_text(match[0])
+        text, (at, end) = match.string, match.span()
+        pieces = []
+        for seal in self._seals:
+            start, after = match.span(seal)
+            pieces.append(text[at:start])
+            at = after
+        pieces.append(text[at:end])
+        return _canonical_text("".join(pieces))
 
 
 class Layouts:
@@ -96,13 +116,13 @@ class Layouts:
         self.current = make(())
         self._fields = set(self.current.order)
         self._known = {self.current.order: self.current}
-        self._by_scan = {self.current.scan: self.current}
-
-    def match(self, text: str, pos: int) -> re.Match[str] | None:
-        return self.current.scan.match(text, pos)
+        # By id: hashing a compiled pattern hashes its whole program, every time.
+        self._by_scan = {id(self.current.scan): self.current}
+        # What the stream calls for each element: the current pattern's own match, no call between.
+        self.match: Callable[[str, int], re.Match[str] | None] = self.current.scan.match
 
     def of(self, match: re.Match[str]) -> Layout:
-        return self._by_scan[match.re]
+        return self._by_scan[id(match.re)]
 
     def learn(self, element: Any) -> None:
         """Try the key order of a decoded element with exactly these fields from now on."""
@@ -114,8 +134,9 @@ class Layouts:
             if len(self._known) >= self.LIMIT:
                 return
             layout = self._known[order] = self._make(order)
-            self._by_scan[layout.scan] = layout
+            self._by_scan[id(layout.scan)] = layout
         self.current = layout
+        self.match = layout.scan.match
 
 
 _ROW_VALUES = {
