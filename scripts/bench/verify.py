@@ -17,8 +17,9 @@ Two shapes of bundle: ``revotes`` (N ballots by 0.9 N holders, the first tenth o
 voting again) and ``distinct`` (N holders, one ballot each, no revote: the larger roll);
 ``both`` (the default) measures each in turn, against the raw rates of the same run.
 ``--layout indented`` rewrites the bundle as another implementation of the spec may write
-it (the same JSON, indented by 2): the verifier's fast paths for its own writer's layout
-then miss and every entry goes through the general parser.
+it (the same JSON, indented by 2): the verifier reads it off the same patterns as its own
+writer's layout, whitespace and all (a writer's other key order is learnt from its first
+element; see docs/architecture.md).
 """
 
 from __future__ import annotations

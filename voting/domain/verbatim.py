@@ -7,10 +7,12 @@ shape and encoding it again, which is most of the work besides the signatures
 in a million-ballot bundle. The patterns also take the same fields laid out
 with JSON whitespace between the tokens (another writer's indentation, spaces
 after colons and commas): no string they accept can hold whitespace, so
-deleting it gives the canonical text. They match only text that the general
+deleting it gives the canonical text. Another writer's key order is learnt
+from the first element the general path decoded (``Layouts``), and its members
+are then joined in sorted order. The patterns match only text that the general
 path would decode to exactly these values and hash to exactly these bytes;
-anything else (another key order, escapes, an unexpected value) is left to
-the general path, which then finds any problem.
+anything else (escapes, an unexpected value, other fields) is left to the
+general path, which then finds any problem.
 """
 
 from __future__ import annotations
