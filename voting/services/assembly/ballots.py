@@ -187,19 +187,26 @@ def cast(
         meeting_id, holder_id, choices, channel, evidence, entered_by, request_key, owners
     )
     try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            locked = ledger.try_lock_version(meeting_id)
-            if locked is None:  # another transaction holds it (prepare found the meeting)
-                try:
-                    locked = ledger.lock_version_within(meeting_id, BATCH_AFTER_MS)
-                except ledger.Busy:  # a queue has formed: join a batch
-                    return _in_a_batch(ballot, now)
-        else:
-            locked = ledger.lock_version(meeting_id)
+        try:
+            locked = _lock_for_a_cast(meeting_id)
+        except ledger.Busy:  # a queue has formed: join a batch
+            return _in_a_batch(ballot, now)
         return _append_now(ballot, locked, now)
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _lock_for_a_cast(meeting_id: int) -> frozen.Version | None:
+    """The meeting's lock for a cast, and its version: at once if it is free; on
+    PostgreSQL, if another transaction holds it, waited for ``BATCH_AFTER_MS`` at most
+    (then ``ledger.Busy``, the transaction rolled back: a queue has formed)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return ledger.lock_version(meeting_id)
+    locked = ledger.try_lock_version(meeting_id)
+    if locked is None:  # another transaction holds it (or there is no such meeting)
+        locked = ledger.lock_version_within(meeting_id, BATCH_AFTER_MS)
+    return locked
 
 
 def _append_now(ballot: Cast, locked: frozen.Version | None, now: datetime) -> Receipt:
@@ -270,19 +277,17 @@ def cast_kept(
     holder's owners are read with the head, and unless ``phone`` is among them as the
     holder's voter (``scope.casts_for``) the lock is let go at once and None returned, so
     that the general path says exactly why not, as it says everything else first: nothing
-    about the meeting is told to whoever may not cast in it. None, too, when another cast
-    holds the lock (PostgreSQL): the general path waits in a batch."""
+    about the meeting is told to whoever may not cast in it. None, too, when casts queue
+    for the lock (PostgreSQL, ``ledger.Busy``): the general path joins a batch."""
     kept = frozen.last_kept(meeting_id)
     now = utcnow()
     if kept is None or holder_id not in kept.roll or not kept.opens_at <= now < kept.closes_at:
         return None
     key = _key_digest(request_key)
     try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            locked = ledger.try_lock_version(meeting_id)
-        else:
-            locked = ledger.lock_version(meeting_id)
-        if locked is None:
+        try:
+            locked = _lock_for_a_cast(meeting_id)
+        except ledger.Busy:  # a queue has formed: the general path joins a batch
             return None
         if locked != frozen.version_of(kept):
             db.session.rollback()
