@@ -57,6 +57,22 @@ def test_cast_gives_a_receipt_the_verifier_finds(app, make):
     assert all(receipt.hash[:12] in m.body and "agree" not in m.body for m in texts)
 
 
+def test_a_holder_without_a_phone_gets_a_ballot_and_no_text(app, make):
+    """A holder whose owners left no phone (paper rolls often do) still votes: no receipt
+    SMS is written, and no empty row either."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    for owner in holder.owners:
+        owner.phone = None
+    db.session.commit()
+    receipt = ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS + timedelta(minutes=5))
+    assert receipt.seq == 1
+    receipts = select(func.count()).where(SmsMessage.purpose == "receipt")
+    assert db.session.scalar(receipts) == 0
+    assert bundle_report(meeting, receipts=[receipt.text]).valid
+
+
 def test_second_ballot_is_refused_without_revote(app, make):
     home = estate(make, ["100.00"])
     meeting = open_meeting(home)
