@@ -72,3 +72,16 @@ def test_staff_tables_fold_into_cards_on_a_phone(app, live_server, phone, make):
     # Each cell carries its column's name, shown above the value.
     label = phone.locator("table.stacked td[data-label]").first
     assert label.evaluate("el => getComputedStyle(el, '::before').content") != "none"
+
+
+def test_the_log_page_wraps_its_checkpoint_on_a_phone(app, live_server, phone, make):
+    home = estate(make, ["100.00", "80.00"])
+    now = utcnow()
+    meeting = open_meeting(
+        home, MOTIONS, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
+    )
+
+    phone.goto(f"{live_server}/log/{meeting.public_id}")
+    # The signed note's signature line is one unbroken ~130-character line of monospace.
+    assert "\n— " in phone.locator("pre").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
