@@ -25,6 +25,8 @@ SERVICES = ROOT / "voting" / "services"
 # CLI does; they neither commit themselves nor run inside a transaction of their own.
 COMPOSERS = {
     "voting.services.assembly.meetings.advance",  # the clock's steps: open, then close
+    # a cast: appended at once, or written as waiting and then appended in a batch
+    "voting.services.assembly.ballots.cast",
     "voting.services.tickets.sweep.sweep",  # the tickets' clock: one transaction per ticket
     "voting.services.credit.monthly.run",  # a month's ticket records: one transaction per firm
 }

@@ -177,24 +177,39 @@ def cast(
 
     Group commit (PostgreSQL): a cast that finds the meeting's lock free appends at once,
     with any casts waiting for it, in one transaction; one that finds it taken waits for it
-    ``BATCH_AFTER_MS`` at most and then appends the same way, else it joins a batch
-    (``_in_a_batch``). On SQLite every cast takes the lock and appends: SQLite has
-    one writer for the whole database, so a waiting cast could not even write its pending
-    row while a batch holds the lock, and there is nothing to gather.
+    ``BATCH_AFTER_MS`` at most and then appends the same way (``append_now``), else it is
+    written as waiting (``enqueue``) and joins a batch (``join_batch``): three use cases,
+    each its own transaction, so ``cast`` itself never commits. On SQLite every cast takes
+    the lock and appends: SQLite has one writer for the whole database, so a waiting cast
+    could not even write its pending row while a batch holds the lock, and there is
+    nothing to gather.
     """
     now = now or utcnow()
     ballot = prepare(
         meeting_id, holder_id, choices, channel, evidence, entered_by, request_key, owners
     )
     try:
-        try:
-            locked = _lock_for_a_cast(meeting_id)
-        except ledger.Busy:  # a queue has formed: join a batch
-            return _in_a_batch(ballot, now)
-        return _append_now(ballot, locked, now)
+        return append_now(ballot, now)
+    except ledger.Busy:  # a queue has formed: join a batch
+        pass
+    return join_batch(ballot, enqueue(ballot, now))
+
+
+def append_now(ballot: Cast, now: datetime) -> Receipt:
+    """Take the meeting's lock (``_lock_for_a_cast``), append the casts waiting for it (if
+    any), then ``ballot``, and commit; ``ledger.Busy`` (nothing written, the transaction
+    rolled back) when a queue has formed for the lock."""
+    try:
+        locked = _lock_for_a_cast(ballot.meeting_id)
+        outcome = _append_now(ballot, locked, now)
     except BaseException:
         db.session.rollback()
         raise
+    if outcome.keeps:
+        db.session.commit()
+    else:
+        db.session.rollback()  # nothing written: let go of the lock
+    return outcome.answer()
 
 
 def _lock_for_a_cast(meeting_id: int) -> frozen.Version | None:
@@ -209,8 +224,24 @@ def _lock_for_a_cast(meeting_id: int) -> frozen.Version | None:
     return locked
 
 
-def _append_now(ballot: Cast, locked: frozen.Version | None, now: datetime) -> Receipt:
-    """Under the lock: append the casts waiting for it (if any), then ``ballot``; commit.
+@dataclass(frozen=True)
+class _Outcome:
+    """What an append under the lock came to, for the use case to commit (``keeps``: it
+    wrote something) or roll back, then answer: the receipt, or the refusal raised."""
+
+    receipt: Receipt | None
+    refusal: ServiceError | None
+    keeps: bool
+
+    def answer(self) -> Receipt:
+        if self.refusal is not None:
+            raise self.refusal
+        assert self.receipt is not None
+        return self.receipt
+
+
+def _append_now(ballot: Cast, locked: frozen.Version | None, now: datetime) -> _Outcome:
+    """Under the lock: append the casts waiting for it (if any), then ``ballot``.
 
     The head's read says in the same round trip whether any cast is waiting (one whose
     request died waiting, or came while the lock was changing hands), so an uncontended
@@ -237,7 +268,7 @@ def _append_locked(
     earlier: list[Ballot] | None,
     waiting: bool,
     now: datetime,
-) -> Receipt:
+) -> _Outcome:
     """``_append_now`` once the head is read: ``earlier``, the holder's earlier ballots read
     with it (None: not read); ``waiting``, whether casts may be waiting (then they go first,
     and the earlier ballots are read again after them)."""
@@ -249,13 +280,9 @@ def _append_locked(
         appended = append(meeting, head, ballot, now, found)
     except ServiceError as refusal:
         keep_conflict(refusal)
-        if drained or getattr(refusal, "conflict", None) is not None:
-            db.session.commit()
-        else:
-            db.session.rollback()  # nothing written: let go of the lock
-        raise
-    db.session.commit()
-    return appended.receipt
+        wrote = bool(drained) or getattr(refusal, "conflict", None) is not None
+        return _Outcome(None, refusal, wrote)
+    return _Outcome(appended.receipt, None, True)
 
 
 def cast_kept(
@@ -307,48 +334,56 @@ def cast_kept(
         ballot = prepare(
             meeting_id, holder_id, choices, request_key=request_key, owners=owners, kept=kept
         )
-        return _append_locked(ballot, kept, head, earlier, waiting, now)
+        outcome = _append_locked(ballot, kept, head, earlier, waiting, now)
     except BaseException:
         db.session.rollback()
         raise
-
-
-def _in_a_batch(ballot: Cast, now: datetime) -> Receipt:
-    """``ballot`` while another transaction holds the meeting's lock (PostgreSQL).
-
-    The cast is written as a ``waiting`` row and committed (``enqueue``): durable, not yet
-    acknowledged. Then it waits for the lock. Whoever held the lock first may have appended
-    it in its batch already: then the row holds the answer, and the lock is let go at once
-    unless other casts wait (they came after that batch began). Otherwise, or then, this
-    request appends every waiting cast of the meeting and commits once (``drain``). Either
-    way the answer comes from the row, after the batch's commit: nothing is acknowledged
-    before it is durable."""
-    row_id = enqueue(ballot, now)
-    locked = ledger.lock_version(ballot.meeting_id)  # waits for the holder's commit
-    if locked is None:
-        raise NotFound(_("找不到该会议"))
-    row, waiting = db.session.execute(  # its own row, and whether any (its own too) waits
-        select(PendingCast, _waiting_for(ballot.meeting_id))
-        .where(PendingCast.id == row_id)
-        .execution_options(populate_existing=True)
-    ).one()
-    if waiting:
-        if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
-            meeting: MeetingLike | None = ballot.kept
-            head = db.session.scalar(
-                select(MeetingHead)
-                .where(MeetingHead.meeting_id == ballot.meeting_id)
-                .execution_options(populate_existing=True)
-            )
-        else:
-            meeting, head = ledger.reread(ballot.meeting_id)
-        if meeting is None:
-            raise NotFound(_("找不到该会议"))
-        drain(meeting, head)
-        answer = answer_of(row, locked[1])
+    if outcome.keeps:
         db.session.commit()
     else:
+        db.session.rollback()  # nothing written: let go of the lock
+    return outcome.answer()
+
+
+def join_batch(ballot: Cast, row_id: int) -> Receipt:
+    """``ballot``, written as the waiting row ``row_id`` (``enqueue``), while another
+    transaction holds the meeting's lock (PostgreSQL).
+
+    The waiting row is durable, not yet acknowledged. This waits for the lock. Whoever
+    held it first may have appended the row in its batch already: then the row holds the
+    answer, and the lock is let go at once unless other casts wait (they came after that
+    batch began). Otherwise, or then, this request appends every waiting cast of the
+    meeting and commits once (``drain``). Either way the answer comes from the row, after
+    the batch's commit: nothing is acknowledged before it is durable."""
+    try:
+        locked = ledger.lock_version(ballot.meeting_id)  # waits for the holder's commit
+        if locked is None:
+            raise NotFound(_("找不到该会议"))
+        row, waiting = db.session.execute(  # its own row, and whether any (its own too) waits
+            select(PendingCast, _waiting_for(ballot.meeting_id))
+            .where(PendingCast.id == row_id)
+            .execution_options(populate_existing=True)
+        ).one()
+        if waiting:
+            if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
+                meeting: MeetingLike | None = ballot.kept
+                head = db.session.scalar(
+                    select(MeetingHead)
+                    .where(MeetingHead.meeting_id == ballot.meeting_id)
+                    .execution_options(populate_existing=True)
+                )
+            else:
+                meeting, head = ledger.reread(ballot.meeting_id)
+            if meeting is None:
+                raise NotFound(_("找不到该会议"))
+            drain(meeting, head)
         answer = answer_of(row, locked[1])
+    except BaseException:
+        db.session.rollback()
+        raise
+    if waiting:
+        db.session.commit()
+    else:
         db.session.rollback()  # nothing written: let go of the lock
     if isinstance(answer, ServiceError):
         raise answer
