@@ -24,11 +24,11 @@ def test_catalogue_has_every_string_in_the_sources(tmp_path):
     template = tmp_path / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-o", str(template), "."],
+         "-k", "_l", "-k", "_lp:1c,2", "-o", str(template), "."],
         cwd=ROOT, check=True,
     )  # fmt: skip
     with template.open("rb") as handle:
-        in_sources = {m.id for m in read_po(handle) if m.id}
+        in_sources = {(m.context, m.id) for m in read_po(handle) if m.id}
     with CATALOGUE.open("rb") as handle:
-        in_catalogue = {m.id for m in read_po(handle) if m.id}
+        in_catalogue = {(m.context, m.id) for m in read_po(handle) if m.id}
     assert in_sources - in_catalogue == set(), "run scripts/i18n and translate the new strings"

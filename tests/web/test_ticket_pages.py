@@ -235,3 +235,20 @@ def test_figures_page_charts_and_downloads(app, make, served) -> None:  # type: 
     firm_client, _user = staff_client(app, make, "firm", served.firm)
     assert firm_client.get("/tickets/figures/?group=city").status_code == 404
     assert firm_client.get(f"/tickets/figures/?group=firm-{served.firm.id}").status_code == 200
+
+
+def test_figures_in_english_name_one_scope_in_the_singular(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    """小区 and 物业服务企业 head lists in the plural ("Estates", "Property firms"); one scope
+    of figures, or the firm holding a ticket, is one of them."""
+    file_repair(served, now=NOW)
+    client, _user = staff_client(app, make, "bureau", None)
+    english = {"Accept-Language": "en"}
+    url = f"/tickets/figures/?group=firm-{served.firm.id}&from=2026-03&to=2026-03"
+    page = client.get(url, headers=english).get_data(as_text=True)
+    assert "Estate · " in page and "Property firm · 渝中物业" in page
+    assert "Estates · " not in page and "Property firms · " not in page
+    csv_url = f"/tickets/figures/tickets.csv?group=firm-{served.firm.id}&from=2026-03&to=2026-03"
+    lines = client.get(csv_url, headers=english).data.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("Property firm,渝中物业,2026-03,")
+    listing = client.get("/tickets/?view=all", headers=english).get_data(as_text=True)
+    assert ">Property firm</td>" in listing

@@ -5,6 +5,10 @@ Every name is lazy (``lazy_gettext``): it is said in the language of whoever rea
 it is read (``str(name)``, or a template printing it). The PDF, Chinese only, reads it under
 ``force_locale("zh")``. The auditors' verifier keeps its own fixed Chinese words: it runs
 without Flask, and its report is a contract of its own.
+
+Where one Chinese word names both many and one, the one has its own entry under the context
+"singular" (``lazy_pgettext``): 小区 heads the list of estates as "Estates" but names one
+estate's figures as "Estate".
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_babel.speaklater import LazyString
 
 from voting.domain.tickets import Action, Kind, Level, State
@@ -160,7 +165,7 @@ TICKET_STATES: Names = {
     State.merged: _l("已合并"),
 }
 TICKET_LEVELS: Names = {
-    Level.firm: _l("物业服务企业"),
+    Level.firm: _lp("singular", "物业服务企业"),
     Level.committee: _l("业主委员会"),
     Level.street: _l("街道办事处"),
     Level.bureau: _l("住建部门"),
@@ -183,6 +188,13 @@ TICKET_ACTIONS: Names = {
     Action.escalate: _l("超期上报"),
     Action.close: _l("关闭"),
     Action.remind: _l("提醒"),
+}
+# Whose ticket figures: one scope each, so singular ("Estate · 阳光花园", not "Estates").
+FIGURE_SCOPES: Names = {
+    "city": _l("全市"),
+    "street": _l("街道"),
+    "estate": _lp("singular", "小区"),
+    "firm": _lp("singular", "物业服务企业"),
 }
 TICKET_PLACES: Names = {
     "unit": _l("自家房屋"),

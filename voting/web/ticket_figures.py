@@ -114,6 +114,7 @@ def page() -> ResponseReturnValue:
     return render_template(
         "tickets/figures.html",
         choices=choices,
+        figure_scopes=names.FIGURE_SCOPES,
         group=group,
         first=first,
         last=last,

@@ -151,13 +151,12 @@ def table(groups: Sequence[Group], first: Month, last: Month, now: datetime) -> 
         str(labels.TICKET_ACTIONS[rules.Action.reopen]),
         _("重新打开率"),
     ]
-    names = {"city": _("全市"), "street": _("街道"), "estate": _("小区"), "firm": _("物业服务企业")}
     rows = [header]
     for group in groups:
         for figures in series(group, first, last, now):
             rows.append(
                 [
-                    names[group.kind],
+                    str(labels.FIGURE_SCOPES[group.kind]),
                     group.name,
                     str(figures.month),
                     *(figures.filed[kind] for kind in Kind),
