@@ -266,13 +266,15 @@ def meetings_close_due() -> None:
 @click.option("--phone", default="", help="Only to this number (whole, or its last 4+ digits).")
 @click.option("--kind", default="", help="Only this kind: code, notice, receipt or ticket.")
 def sms_outbox(limit: int, phone: str, kind: str) -> None:
-    """The newest messages kept in the outbox (SMS_GATEWAY=outbox), numbers masked."""
+    """The newest messages kept in the outbox (SMS_GATEWAY=outbox), numbers masked; sign-in
+    codes are shown only in the demo (DEMO=1), where they are read here by hand."""
     from zoneinfo import ZoneInfo
 
     from voting.domain.identifiers import mask_mobile
     from voting.services.messaging import sms
 
-    zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
+    settings = current_app.config["SETTINGS"]
+    zone = ZoneInfo(settings.display_timezone)
     try:
         found = sms.recent(limit, status=sms.OUTBOX, number=phone, purpose=kind)
     except ServiceError as refusal:
@@ -281,7 +283,7 @@ def sms_outbox(limit: int, phone: str, kind: str) -> None:
         moment = message.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
         click.echo(
             f"#{message.id}\t{moment}\t{mask_mobile(message.phone)}\t{message.purpose}\t"
-            f"{message.body}"
+            f"{sms.readable_body(message, outbox_codes=settings.demo)}"
         )
 
 

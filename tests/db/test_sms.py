@@ -161,6 +161,7 @@ def test_the_sweep_hands_over_leftover_pending_messages(app):
 
 
 def test_outbox_command_prints_masked_numbers(app, runner):
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(demo=True)
     sms.queue(PHONE, "您的登录验证码是 123456", "code")
     sms.queue("13900000001", "会议公告", "notice")
     db.session.commit()
@@ -173,6 +174,20 @@ def test_outbox_command_prints_masked_numbers(app, runner):
     assert result.output.index("会议公告") < result.output.index("123456")
     limited = runner.invoke(args=["sms", "outbox", "--limit", "1"])
     assert "会议公告" in limited.output and "123456" not in limited.output
+
+
+def test_outbox_command_hides_codes_outside_the_demo(app, runner):
+    """Whoever reads a live code can sign in as its owner: only the demo's users read theirs
+    with this command (the README says so); an outbox elsewhere keeps them hidden."""
+    assert not app.config["SETTINGS"].demo
+    sms.queue(PHONE, "您的登录验证码是 123456", "code")
+    sms.queue("13900000001", "会议公告 2026", "notice")
+    db.session.commit()
+    result = runner.invoke(args=["sms", "outbox"])
+    assert result.exit_code == 0, result.output
+    assert "123456" not in result.output and "您的登录验证码是 ••••••" in result.output
+    assert "138****5678" in result.output and PHONE not in result.output
+    assert "会议公告 2026" in result.output  # only codes are hidden
 
 
 # --- http -------------------------------------------------------------------------------
