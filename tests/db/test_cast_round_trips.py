@@ -15,7 +15,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import CacheStats
 
-from tests.helpers import make_app
+from tests.helpers import csrf_from, make_app
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from tests.pgwire import PgProxy
 from voting.extensions import db
@@ -67,6 +67,69 @@ def test_a_cast_makes_few_round_trips_and_none_after_its_commit(app, make, datab
     assert ";" not in sent  # no ping per checkout (psycopg's ping is an empty query)
     assert sent[-1] == "COMMIT"  # nothing read after the last commit
     assert not any(q.startswith(("SELECT MOTIONS", "SELECT ROLL_ENTRIES")) for q in sent[-40:])
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_ballot_form_and_a_revote_make_as_few_round_trips(app, make, database_url):
+    """The owner's form (its POST that casts) takes the API's path (``owner_casts.cast``):
+    parsing the form reads the kept motions, not the database; a revote marks the earlier
+    ballot replaced in the statement that finds it, so it costs no round trip more."""
+    home = estate(make, [f"{60 + n}.00" for n in range(3)])
+    meeting = open_meeting(home, is_revote_allowed=True)
+    holders = [home.holder(phone).id for phone in home.phones]
+    with PgProxy(make_url(database_url).port or 5432) as proxy:
+        with time_machine.travel(OPENS + timedelta(hours=1), tick=True):
+            tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+            db.session.commit()
+            other = make_app(_through(database_url, proxy), app.instance_path)
+            # The first cast fills the worker's store and the pool; the next ones are counted.
+            assert _in_thread(other, meeting.id, (tokens[0], holders[0], "a"))[0] == 201
+            counted = {
+                "form": _by_form(other, proxy, meeting.id, tokens[1], holders[1], "agree"),
+                "form revote": _by_form(other, proxy, meeting.id, tokens[1], holders[1], "oppose"),
+            }
+            before = proxy.round_trips
+            assert _in_thread(other, meeting.id, (tokens[0], holders[0], "b"))[0] == 201
+            counted["API revote"] = proxy.round_trips - before
+        with other.app_context():
+            db.engine.dispose()
+    effective = db.session.execute(
+        select(Ballot.holder_id, Ballot.seq).where(Ballot.is_effective).order_by(Ballot.seq)
+    ).all()
+    assert effective == [(holders[1], 3), (holders[0], 4)]  # each revote replaced the first
+    assert counted["form"] <= MOST_ROUND_TRIPS, counted
+    # A revote marks its earlier ballot replaced in a statement of its own, for now.
+    assert max(counted.values()) <= MOST_ROUND_TRIPS + 1, counted
+
+
+def _through(database_url: str, proxy: PgProxy) -> str:
+    return (
+        make_url(database_url)
+        .set(host="127.0.0.1", port=proxy.port)
+        .update_query_dict({"sslmode": "disable"})
+        .render_as_string(hide_password=False)
+    )
+
+
+def _by_form(other, proxy: PgProxy, meeting_id: int, token: str, holder_id: int, choice: str):  # type: ignore[no-untyped-def]
+    """Cast through the owner's ballot form; the round trips of its POST that casts."""
+    found: list[int] = []
+
+    def vote() -> None:
+        client = other.test_client()
+        with client.session_transaction() as session:
+            session["sid"] = token
+        url = f"/owner/meetings/{meeting_id}/holders/{holder_id}"
+        csrf = csrf_from(client.get(url).get_data(as_text=True))
+        before = proxy.round_trips
+        answer = client.post(url + "/cast", data={"csrf_token": csrf, "m1": choice})
+        found.append(proxy.round_trips - before)
+        assert answer.status_code == 302 and "/receipts/" in answer.headers["Location"]
+
+    thread = threading.Thread(target=vote)
+    thread.start()
+    thread.join(timeout=120)
+    return found[0]
 
 
 def _post(other, meeting_id: int, cast: tuple[str, int, str]):  # type: ignore[no-untyped-def]

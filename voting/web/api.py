@@ -35,7 +35,7 @@ from voting.extensions import csrf, limiter
 from voting.models import Meeting, MeetingState, Motion
 from voting.services import dropped
 from voting.services.access import accounts, authenticators, scope, sessions, sign_in_codes
-from voting.services.assembly import ballots, counting, meetings, spec_data
+from voting.services.assembly import ballots, counting, meetings, owner_casts, spec_data
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from voting.services.registry import owners
 from voting.web import jsonbody
@@ -63,10 +63,6 @@ class InvalidCredentials(Unauthorized):
 
 class WrongAudience(Forbidden):
     code = "wrong_audience"
-
-
-class NotVoter(Forbidden):
-    code = "not_voter"
 
 
 class NotEnrolled(Forbidden):
@@ -381,20 +377,13 @@ def owner_meeting(meeting_id: int) -> ResponseReturnValue:
 
 @operation("castBallot")
 def cast_ballot(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
-    key = request.headers.get("Idempotency-Key")
-    # While this worker keeps the meeting open, nothing is read before its lock; else (or
-    # when it may not say why not) the general path reads the meeting and says it.
-    receipt = ballots.cast_kept(
-        g.owner_phone, meeting_id, body["holder"], body["choices"], request_key=key
+    receipt = owner_casts.cast(
+        g.owner_phone,
+        meeting_id,
+        body["holder"],
+        body["choices"],
+        request_key=request.headers.get("Idempotency-Key"),
     )
-    if receipt is None:
-        meeting, found = scope.owner_casting(g.owner_phone, meeting_id, body["holder"])
-        if not scope.casts_for(g.owner_phone, found):
-            raise NotVoter(_("该户由共有人中指定的表决人投票，您不是该户的表决人"))
-        meeting = meetings.advance(meeting)
-        receipt = ballots.cast(
-            meeting.id, body["holder"], body["choices"], request_key=key, owners=found
-        )
     headers = {
         "Location": url_for("api.getReceipt", meeting_id=receipt.meeting_id, seq=receipt.seq)
     }

@@ -13,23 +13,23 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from voting.domain.ballots import ChoiceRules
-from voting.models import Meeting, MotionKind
-from voting.services.assembly.spec_data import motions_data
+from voting.models import MotionKind
 from voting.web import choice_problems
 
 
 def parse_choices(
-    meeting: Meeting, form: MultiDict[str, str]
+    motions: dict[str, dict[str, Any]], form: MultiDict[str, str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Choices from the form: ``m1=agree``; ``m2=c1&m2=c3``; ``m2-abstain`` for an empty list.
 
-    Returns the choices as read and the problems the domain finds in them, by form field
+    ``motions``: the meeting's, by id, as put to the vote (``frozen.ballot_motions``: kept
+    by the worker, so reading a cast's form reads nothing from the database). Returns the
+    choices as read and the problems the domain finds in them, by form field
     (``ballot.<motion id>``, ``ballot.choices``): empty when the ballot may be cast.
     """
     chosen: dict[str, Any] = {}
-    for motion in meeting.motions:
-        key = motion.public_id
-        if motion.kind == MotionKind.approval:
+    for key, motion in motions.items():
+        if motion["kind"] == MotionKind.approval:
             if value := form.get(key):  # an empty value: not taking part
                 chosen[key] = value
             continue
@@ -37,5 +37,4 @@ def parse_choices(
         picked = sorted(c for c in form.getlist(key) if c)
         if picked or form.get(f"{key}-abstain"):
             chosen[key] = picked
-    rules = ChoiceRules({motion["id"]: motion for motion in motions_data(meeting)})
-    return chosen, choice_problems.field_errors(rules.problems(chosen))
+    return chosen, choice_problems.field_errors(ChoiceRules(motions).problems(chosen))

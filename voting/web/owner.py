@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from voting.models import Meeting, MeetingState
 from voting.services import keys
 from voting.services.access import scope
-from voting.services.assembly import ballots, checkpoints, meetings, outcomes
+from voting.services.assembly import ballots, checkpoints, frozen, meetings, outcomes, owner_casts
 from voting.services.assembly.ballots import Receipt
 from voting.services.errors import NotFound, ServiceError
 from voting.services.registry import owners
@@ -64,7 +64,9 @@ def ballot(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     """The ballot (GET), or the ballot again with the choices to change (POST from confirm)."""
     meeting, held = _context(meeting_id, holder_id)
     if request.method == "POST":
-        return _ballot_page(meeting, held, parse_choices(meeting, request.form)[0])
+        return _ballot_page(
+            meeting, held, parse_choices(frozen.ballot_motions(meeting.id), request.form)[0]
+        )
     return _ballot_page(meeting, held, None)
 
 
@@ -104,7 +106,7 @@ def _ballot_page(
 @repostable
 def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     meeting, held = _context(meeting_id, holder_id)
-    chosen, problems = parse_choices(meeting, request.form)
+    chosen, problems = parse_choices(frozen.ballot_motions(meeting.id), request.form)
     if problems:
         return _ballot_page(meeting, held, chosen, problems)
     earlier = ballots.effective_ballot(meeting, held.holder.id)
@@ -125,21 +127,27 @@ def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
 @bp.post("/meetings/<int:meeting_id>/holders/<int:holder_id>/cast")
 @owner_required
 def cast(meeting_id: int, holder_id: int) -> ResponseReturnValue:
-    meeting, held = _context(meeting_id, holder_id)
-    meeting = meetings.advance(meeting)  # a ballot at the opening minute opens the meeting first
-    if not held.is_voter:
-        abort(403)
-    chosen, problems = parse_choices(meeting, request.form)
+    # The form is read against the motions the worker keeps: nothing is read before the
+    # cast, which takes the API's path (``owner_casts``).
+    chosen, problems = parse_choices(frozen.ballot_motions(meeting_id), request.form)
     if problems:
-        return _ballot_page(meeting, held, chosen, problems)
-    back = url_for("owner.ballot", meeting_id=meeting.id, holder_id=held.holder.id)
+        meeting, held = _context(meeting_id, holder_id)
+        if not held.is_voter:
+            abort(403)
+        return _ballot_page(meetings.advance(meeting), held, chosen, problems)
     try:
-        receipt = ballots.cast(
-            meeting.id, held.holder.id, chosen, request_key=request.form.get("cast_key") or None
+        receipt = owner_casts.cast(
+            g.owner_phone,
+            meeting_id,
+            holder_id,
+            chosen,
+            request_key=request.form.get("cast_key") or None,
         )
-    except ServiceError as error:
+    except (NotFound, owner_casts.NotVoter):
+        raise  # not the phone's to cast: the error page
+    except ServiceError as error:  # the ballot's refusal: said on the ballot page
         flash(error.message, "error")
-        return redirect(back)
+        return redirect(url_for("owner.ballot", meeting_id=meeting_id, holder_id=holder_id))
     # From the receipt alone: after the commit nothing reads the database.
     if receipt.is_replay:
         flash(_("这张表决票此前已经记录，以下是它的回执。"), "info")

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from voting.models import Channel, Meeting, MeetingState, PaperBallot
 from voting.services import uploads
 from voting.services.access import scope
-from voting.services.assembly import meetings, paper
+from voting.services.assembly import frozen, meetings, paper
 from voting.services.errors import ServiceError
 from voting.web.ballot_form import parse_choices
 from voting.web.forms import attempt, form_int
@@ -83,7 +83,7 @@ def enter(meeting_id: int) -> ResponseReturnValue:
     if holder is None:
         flash(_("该户不在本次会议开始时冻结的业主名册中"), "error")
         return redirect(back)
-    chosen, problems = parse_choices(meeting, form)
+    chosen, problems = parse_choices(frozen.ballot_motions(meeting.id), form)
     if problems:
         g.field_errors = problems
         return _entry_form(meeting, holder, chosen, status=400)

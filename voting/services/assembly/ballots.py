@@ -47,7 +47,6 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services.access import scope
 from voting.services.assembly import frozen, ledger
-from voting.services.assembly.spec_data import motions_data
 from voting.services.errors import (
     Conflict,
     Forbidden,
@@ -569,7 +568,7 @@ def prepare(
         motions = kept.motions
     else:
         assert meeting is not None
-        motions = {motion["id"]: motion for motion in motions_data(meeting)}
+        motions = frozen.motions_by_id(meeting)
     problems = choice_problems(motions, choices)
     if problems:
         raise InvalidChoices(_("选票内容无效，请重新填写"), problems)

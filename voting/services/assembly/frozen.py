@@ -111,6 +111,25 @@ def last_kept(meeting_id: int) -> FrozenMeeting | None:
         return next((m for key, m in reversed(store.kept.items()) if key[0] == meeting_id), None)
 
 
+def ballot_motions(meeting_id: int) -> dict[str, dict[str, Any]]:
+    """The motions put to the vote in the meeting, by id (the ``open`` entry's), to read a
+    ballot form against: those this worker keeps, reading nothing (motions never change once
+    the meeting is announced, so data kept under an earlier version holds them too); else
+    read now, and the meeting's frozen data kept if it is open. Empty for no such meeting."""
+    kept = last_kept(meeting_id)
+    if kept is not None:
+        return kept.motions
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        return {}
+    found = get(version(meeting.id, meeting.public_id, meeting.state))
+    return found.motions if found is not None else motions_by_id(meeting)
+
+
+def motions_by_id(meeting: Meeting) -> dict[str, dict[str, Any]]:
+    return {motion["id"]: motion for motion in motions_data(meeting)}
+
+
 def forget() -> None:
     """Empty this worker's store (tests that edit frozen rows behind the services' back)."""
     store = _store()
@@ -151,7 +170,7 @@ def _read(meeting_id: int) -> FrozenMeeting | None:
         closes_at=meeting.closes_at,
         is_revote_allowed=meeting.is_revote_allowed,
         key_fingerprint=meeting.key_fingerprint,
-        motions={motion["id"]: motion for motion in motions_data(meeting)},
+        motions=motions_by_id(meeting),
         roll=roll,
         state=meeting.state,
     )
