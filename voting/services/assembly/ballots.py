@@ -25,7 +25,7 @@ from typing import Any
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, func, insert, literal_column, select
+from sqlalchemy import bindparam, func, insert, literal_column, select
 
 from voting.domain.ballots import choice_problems
 from voting.domain.canonical import canonical_json
@@ -102,6 +102,30 @@ _WAITING = "waiting"
 BATCH_AFTER_MS = 20
 # A literal, not a parameter: the partial index on waiting rows matches it in every plan.
 _IS_WAITING = PendingCast.status == literal_column("'waiting'")
+# The statements of a cast's hot path, built once, their values parameters (building a
+# statement costs more CPU than sending it): ``meeting_id``, ``holder_id``, ``request_key``.
+# Which of the meeting's ballots matter to a cast: the holder's effective one, and the one
+# cast under the request's key (its digest; without a key, NULL, which equals nothing).
+_EARLIER_WANTED = ((Ballot.holder_id == bindparam("holder_id")) & Ballot.is_effective) | (
+    Ballot.request_key == bindparam("request_key")
+)
+# Whether any cast is waiting for the meeting's lock (a column of the head's read).
+_ANY_WAITING = (
+    select(PendingCast.id)
+    .where(PendingCast.meeting_id == bindparam("meeting_id"), _IS_WAITING)
+    .exists()
+)
+_HEAD_AND_EARLIER = ledger.head_query(Ballot, _EARLIER_WANTED, _ANY_WAITING)
+_HEAD_EARLIER_AND_OWNERS = ledger.head_query(
+    Ballot, _EARLIER_WANTED, _ANY_WAITING, also=(Owner, Owner.holder_id == bindparam("holder_id"))
+)
+# A waiting row, and whether any cast (that one too) waits for the meeting's lock.
+_ROW_AND_ANY_WAITING = (
+    select(PendingCast, _ANY_WAITING)
+    .where(PendingCast.id == bindparam("row_id"))
+    .execution_options(populate_existing=True)
+)
+_EARLIER = select(Ballot).where(Ballot.meeting_id == bindparam("meeting_id"), _EARLIER_WANTED)
 
 
 @dataclass(frozen=True)
@@ -247,12 +271,12 @@ def _append_now(ballot: Cast, locked: frozen.Version | None, now: datetime) -> _
     cast makes no more round trips than without batches."""
     if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
         meeting = ballot.kept
-        head, rows, waiting = ledger.head_with(
-            meeting.id,
-            Ballot,
-            _earlier_wanted(ballot.holder_id, ballot.request_key),
-            _waiting_for(meeting.id),
-        )[:3]
+        head, rows, waiting, _owners = ledger.head_with(
+            _HEAD_AND_EARLIER,
+            meeting_id=meeting.id,
+            holder_id=ballot.holder_id,
+            request_key=ballot.request_key,
+        )
         return _append_locked(ballot, meeting, head, rows, waiting, now)
     # Not open, or no longer as prepared: the rows as they are now.
     row, head = ledger.reread(ballot.meeting_id)
@@ -321,11 +345,7 @@ def cast_kept(
         # The holder is on the kept roll, so in the meeting's community: its owners are
         # those the scope's query would find.
         head, earlier, waiting, owners = ledger.head_with(
-            meeting_id,
-            Ballot,
-            _earlier_wanted(holder_id, key),
-            _waiting_for(meeting_id),
-            also=(Owner, Owner.holder_id == holder_id),
+            _HEAD_EARLIER_AND_OWNERS, meeting_id=meeting_id, holder_id=holder_id, request_key=key
         )
         if not scope.casts_for(phone, owners):
             db.session.rollback()
@@ -359,18 +379,12 @@ def join_batch(ballot: Cast, row_id: int) -> Receipt:
         if locked is None:
             raise NotFound(_("找不到该会议"))
         row, waiting = db.session.execute(  # its own row, and whether any (its own too) waits
-            select(PendingCast, _waiting_for(ballot.meeting_id))
-            .where(PendingCast.id == row_id)
-            .execution_options(populate_existing=True)
+            _ROW_AND_ANY_WAITING, {"row_id": row_id, "meeting_id": ballot.meeting_id}
         ).one()
         if waiting:
             if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
                 meeting: MeetingLike | None = ballot.kept
-                head = db.session.scalar(
-                    select(MeetingHead)
-                    .where(MeetingHead.meeting_id == ballot.meeting_id)
-                    .execution_options(populate_existing=True)
-                )
+                head = ledger.head(ballot.meeting_id)
             else:
                 meeting, head = ledger.reread(ballot.meeting_id)
             if meeting is None:
@@ -517,11 +531,6 @@ def _answered(row: PendingCast, receipt: Receipt) -> None:
     row.status, row.seq, row.hash, row.at = "appended", receipt.seq, receipt.hash, receipt.at
     row.ballot, row.area, row.headcount = receipt.ballot, receipt.area, receipt.headcount
     row.is_replay = receipt.is_replay
-
-
-def _waiting_for(meeting_id: int) -> ColumnElement[bool]:
-    """Whether any cast is waiting for the meeting's lock (a column of the head's read)."""
-    return select(PendingCast.id).where(PendingCast.meeting_id == meeting_id, _IS_WAITING).exists()
 
 
 def _cast_of(row: PendingCast) -> Cast:
@@ -710,20 +719,19 @@ def append(
     return Appended(written[0], receipt)
 
 
-def _earlier_wanted(holder_id: int, request_key: str | None) -> ColumnElement[bool]:
-    """Which of the meeting's ballots matter to a cast: the holder's effective one, and the
-    one cast under the request's key (its digest)."""
-    wanted = (Ballot.holder_id == holder_id) & Ballot.is_effective
-    if request_key is not None:
-        wanted = wanted | (Ballot.request_key == request_key)
-    return wanted
-
-
 def _earlier(meeting_id: int, ballot: Cast) -> tuple[Ballot | None, Ballot | None]:
     """(the ballot cast under the request's key, the holder's effective ballot), in one query;
     either may be None."""
-    wanted = _earlier_wanted(ballot.holder_id, ballot.request_key)
-    found = list(db.session.scalars(select(Ballot).where(Ballot.meeting_id == meeting_id, wanted)))
+    found = list(
+        db.session.scalars(
+            _EARLIER,
+            {
+                "meeting_id": meeting_id,
+                "holder_id": ballot.holder_id,
+                "request_key": ballot.request_key,
+            },
+        )
+    )
     return _earlier_of(ballot, found)
 
 

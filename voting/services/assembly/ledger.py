@@ -13,6 +13,7 @@ hold. ``write`` sends an append's rows as one statement on PostgreSQL (one round
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Table,
+    bindparam,
     event,
+    func,
     insert,
-    literal,
+    literal_column,
     select,
     text,
     union_all,
@@ -68,7 +72,7 @@ def lock_version(meeting_id: int) -> tuple[int, str, str] | None:
     (row id, public id, state: the key of ``frozen``), in the same statement; None if there
     is no such meeting. The meeting's state can change only under this lock, so the state
     returned holds until the caller commits."""
-    return _lock_version(meeting_id, Meeting.id == meeting_id)
+    return _lock_version(_LOCK_VERSION, meeting_id)
 
 
 class Busy(Exception):
@@ -80,7 +84,7 @@ def lock_version_within(meeting_id: int, milliseconds: int) -> tuple[int, str, s
     ``lock_timeout`` for that one statement, set back to the default once it has the lock:
     whatever else the transaction writes waits as it always does). Raises Busy, the
     transaction rolled back (the timeout aborted it), if the lock stayed taken."""
-    db.session.execute(text(f"SET LOCAL lock_timeout = {int(milliseconds)}"))
+    db.session.execute(_SET_LOCK_TIMEOUT, {"timeout": f"{int(milliseconds)}ms"})
     try:
         locked = lock_version(meeting_id)
     except OperationalError as error:
@@ -88,7 +92,7 @@ def lock_version_within(meeting_id: int, milliseconds: int) -> tuple[int, str, s
             raise
         db.session.rollback()
         raise Busy from None
-    db.session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+    db.session.execute(_DEFAULT_LOCK_TIMEOUT)
     return locked
 
 
@@ -98,23 +102,40 @@ def try_lock_version(meeting_id: int) -> tuple[int, str, str] | None:
     the same one statement. ``FOR NO KEY UPDATE``, the strength the no-op update itself
     takes: a stronger lock would also be refused by the key-share locks that inserts
     referencing the meeting hold while they check their foreign key."""
-    free = (
-        select(Meeting.id)
-        .where(Meeting.id == meeting_id)
-        .with_for_update(key_share=True, skip_locked=True)
-        .scalar_subquery()
-    )
-    return _lock_version(meeting_id, Meeting.id == free)
+    return _lock_version(_TRY_LOCK_VERSION, meeting_id)
 
 
-def _lock_version(meeting_id: int, which: ColumnElement[bool]) -> tuple[int, str, str] | None:
-    found = db.session.execute(
+def _locking(which: ColumnElement[bool]) -> Any:
+    """The lock statement of ``lock_version``, for the meeting ``which`` names (a parameter,
+    ``meeting_id``): built once, so that each cast only looks its compiled form up."""
+    return (
         update(Meeting)
         .where(which)
         .values(state=Meeting.state)
         .returning(Meeting.public_id, Meeting.state)
         .execution_options(synchronize_session=False)
-    ).first()
+    )
+
+
+# The statements a cast sends, built once (with their values as parameters): building a
+# statement costs more CPU than its round trip, and the same object's compiled form comes
+# from SQLAlchemy's cache without even computing its cache key again.
+_LOCK_VERSION = _locking(Meeting.id == bindparam("meeting_id"))
+_TRY_LOCK_VERSION = _locking(
+    Meeting.id
+    == select(Meeting.id)
+    .where(Meeting.id == bindparam("meeting_id"))
+    .with_for_update(key_share=True, skip_locked=True)
+    .scalar_subquery()
+)
+# ``SET LOCAL`` takes no parameter; ``set_config(…, true)`` is the same setting, for the
+# transaction only, with its value as one.
+_SET_LOCK_TIMEOUT = select(func.set_config("lock_timeout", bindparam("timeout"), True))
+_DEFAULT_LOCK_TIMEOUT = text("SET LOCAL lock_timeout TO DEFAULT")
+
+
+def _lock_version(statement: Any, meeting_id: int) -> tuple[int, str, str] | None:
+    found = db.session.execute(statement, {"meeting_id": meeting_id}).first()
     if found is None:
         return None
     db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
@@ -123,39 +144,58 @@ def _lock_version(meeting_id: int, which: ColumnElement[bool]) -> tuple[int, str
 
 def reread(meeting_id: int) -> tuple[Meeting, MeetingHead | None]:
     """The meeting and its head as they are now (under the lock: as they stay)."""
-    meeting = db.session.scalar(
-        select(Meeting).where(Meeting.id == meeting_id).execution_options(populate_existing=True)
-    )
-    head = db.session.scalar(
-        select(MeetingHead)
-        .where(MeetingHead.meeting_id == meeting_id)
-        .execution_options(populate_existing=True)
-    )
-    return meeting, head
+    meeting = db.session.scalar(_MEETING, {"meeting_id": meeting_id})
+    return meeting, head(meeting_id)
 
 
-def head_with(
-    meeting_id: int,
+def head(meeting_id: int) -> MeetingHead | None:
+    """The meeting's head as it is now (under the lock: as it stays)."""
+    return db.session.scalar(_HEAD, {"meeting_id": meeting_id})
+
+
+_MEETING = (
+    select(Meeting)
+    .where(Meeting.id == bindparam("meeting_id"))
+    .execution_options(populate_existing=True)
+)
+_HEAD = (
+    select(MeetingHead)
+    .where(MeetingHead.meeting_id == bindparam("meeting_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+def head_query(
     model: type[_Row],
     wanted: ColumnElement[bool],
     flag: ColumnElement[bool],
     also: tuple[type[_Other], ColumnElement[bool]] | None = None,
-) -> tuple[MeetingHead | None, list[_Row], bool, list[_Other]]:
-    """The meeting's head, read fresh under the lock, the rows of ``model`` (of this
-    meeting) that match ``wanted``, ``flag``, and the rows of ``also``'s model that match
-    its condition, in one round trip (a cast's earlier ballots, whether casts are waiting
-    to be appended, and the holder's owners). ``also``'s rows are a few, joined to every
-    row of ``model`` found (at most two): the repeats are dropped, in order."""
-    extra: Any = also[0] if also is not None else literal(None)
+) -> Any:
+    """The statement of ``head_with``, built once by its caller (a module's constant), the
+    meeting a parameter (``meeting_id``) as are the values ``wanted``, ``flag`` and ``also``
+    compare with: the meeting's head, the rows of ``model`` (of this meeting) that match
+    ``wanted``, ``flag``, and the rows of ``also``'s model that match its condition."""
+    extra: Any = also[0] if also is not None else literal_column("NULL")
     statement = (
         select(MeetingHead, model, flag, extra)
         .outerjoin(model, (model.meeting_id == MeetingHead.meeting_id) & wanted)  # type: ignore[attr-defined]
-        .where(MeetingHead.meeting_id == meeting_id)
+        .where(MeetingHead.meeting_id == bindparam("meeting_id"))
         .execution_options(populate_existing=True)
     )
     if also is not None:
         statement = statement.outerjoin(also[0], also[1]).order_by(also[0].id)  # type: ignore[attr-defined]
-    rows = db.session.execute(statement).all()
+    return statement
+
+
+def head_with(
+    statement: Any, **values: Any
+) -> tuple[MeetingHead | None, list[Any], bool, list[Any]]:
+    """The meeting's head, read fresh under the lock, with what ``statement`` (a
+    ``head_query``) reads beside it, in one round trip (a cast's earlier ballots, whether
+    casts are waiting to be appended, and the holder's owners): (head, rows, flag, others).
+    ``values``: its parameters, ``meeting_id`` among them. ``also``'s rows are a few, joined
+    to every row of ``model`` found (at most two): the repeats are dropped, in order."""
+    rows = db.session.execute(statement, values).all()
     head = rows[0][0] if rows else None
     found = list(dict.fromkeys(row[1] for row in rows if row[1] is not None))
     others = list(dict.fromkeys(row[3] for row in rows if row[3] is not None))
@@ -245,65 +285,121 @@ def write(
     the session's ``head`` is given the values written (as if read again) rather than left
     stale or marked changed. Every write here is an INSERT but the head's UPDATE: no row
     another sub-statement touches, which PostgreSQL would see in an unspecified order.
+
+    The statements are built once per shape of append (``_writes``: which rows, with which
+    columns), every value a parameter: a cast only looks their compiled form up.
     """
     require_lock(entry.meeting_id)
     db.session.flush()  # whatever the caller changed through the session goes first
     moved = {
+        "meeting_id": entry.meeting_id,
         "seq": entry.seq,
         "hash": entry.hash,
         "at": entry.at,
         "frontier": entry.frontier,
         "ballots": ballots if ballots is not None else head.ballots if head is not None else 0,
     }
-    heads = _table(MeetingHead)
-    statements: list[Any] = [insert(_table(LogEntry)).values(entry.row)]
+    rows: list[dict[str, Any]] = [entry.row]
     if entry.block is not None:
-        statements.append(insert(_table(LogSubtree)).values(entry.block))
-    if head is None:
-        statements.append(insert(heads).values(meeting_id=entry.meeting_id, **moved))
-    else:
-        statements.append(
-            update(heads).where(heads.c.meeting_id == entry.meeting_id).values(**moved)
-        )
-    # One INSERT per row, each returning its id: SQLAlchemy compiles a statement once and
-    # keeps it, but not one inserting several rows (each such cast would compile anew).
-    returning = [
-        (part, insert(_table(rows.model)).values(row).returning(_table(rows.model).c.id))
-        for part, rows in enumerate(beside)
-        for row in rows.values
-    ]
+        rows.append(entry.block)
+    rows.append(moved)
+    returning = [(part, row) for part, written in enumerate(beside) for row in written.values]
+    shape = _Shape(
+        tuple(tuple(row) for row in rows[:-1]),
+        entry.block is not None,
+        head is None,
+        tuple((part, beside[part].model.__tablename__, tuple(row)) for part, row in returning),
+    )
+    writes = _writes(shape)
     ids: list[list[int]] = [[] for _ in beside]
+    values = rows + [row for _part, row in returning]
     if db.session.get_bind().dialect.name == "postgresql":
-        for part, row_id in _write_in_one(statements, returning):
+        params = {
+            f"p{n}_{name}": value for n, row in enumerate(values) for name, value in row.items()
+        }
+        answer = db.session.execute(_in_one(shape), params)
+        for part, row_id in answer if returning else ():
             ids[part].append(row_id)
     else:
-        for statement in statements:
-            db.session.execute(statement)
-        for part, statement in returning:
-            ids[part].append(db.session.execute(statement).scalar_one())
+        for n, (statement, row) in enumerate(zip(writes, values, strict=True)):
+            found = db.session.execute(statement, {f"p{n}_{k}": v for k, v in row.items()})
+            if n >= len(rows):
+                ids[returning[n - len(rows)][0]].append(found.scalar_one())
     if head is not None:
         for name, value in moved.items():
-            set_committed_value(head, name, value)
+            if name != "meeting_id":
+                set_committed_value(head, name, value)
     return ids
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What an append writes, but the values: the statements of ``write`` depend on it alone."""
+
+    columns: tuple[tuple[str, ...], ...]  # of the entry's row and the block's, if any
+    block: bool  # whether the entry completes a block (then ``columns[1]`` is its row's)
+    new_head: bool  # the meeting's first entry: the head is inserted, not updated
+    returning: tuple[tuple[int, str, tuple[str, ...]], ...]  # (part, table, columns) per row
+
+
+_HEAD_COLUMNS = ("meeting_id", "seq", "hash", "at", "frontier", "ballots")
+
+
+@functools.lru_cache(maxsize=64)
+def _writes(shape: _Shape) -> tuple[Any, ...]:
+    """The statements of an append of ``shape``, in order: the entry's row, the block's (if
+    any), the head, then each row beside them (returning its id). Parameter ``p{n}_{column}``
+    is the value of the n-th statement's column."""
+    tables = [_table(LogEntry)] + ([_table(LogSubtree)] if shape.block else [])
+    statements: list[Any] = [
+        insert(table).values(_params(n, table, columns))
+        for n, (table, columns) in enumerate(zip(tables, shape.columns, strict=True))
+    ]
+    heads, n = _table(MeetingHead), len(statements)
+    if shape.new_head:
+        statements.append(insert(heads).values(_params(n, heads, _HEAD_COLUMNS)))
+    else:
+        moved = _params(n, heads, _HEAD_COLUMNS[1:])
+        key = bindparam(f"p{n}_meeting_id", type_=heads.c.meeting_id.type)
+        statements.append(update(heads).where(heads.c.meeting_id == key).values(moved))
+    for _part, name, columns in shape.returning:
+        table = Base.metadata.tables[name]
+        n = len(statements)
+        statements.append(insert(table).values(_params(n, table, columns)).returning(table.c.id))
+    return tuple(statements)
+
+
+def _params(n: int, table: Table, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {name: bindparam(f"p{n}_{name}", type_=table.c[name].type) for name in columns}
+
+
+@functools.lru_cache(maxsize=64)
+def _in_one(shape: _Shape) -> Any:
+    """``_writes(shape)`` as one PostgreSQL statement: each a CTE, the main query reading back
+    the ids of the rows beside the entry, each with its part (a CTE that writes runs to
+    completion whether or not it is read)."""
+    statements = _writes(shape)
+    plain = len(statements) - len(shape.returning)
+    written = [statement.cte(f"w{n}") for n, statement in enumerate(statements[:plain])]
+    if not shape.returning:
+        return select(literal_column("0")).add_cte(*written)
+    answers = [
+        (part, statement.cte(f"r{n}"))
+        for n, ((part, _name, _columns), statement) in enumerate(
+            zip(shape.returning, statements[plain:], strict=True)
+        )
+    ]
+    parts = union_all(
+        *(
+            select(literal_column(str(part), Integer).label("part"), cte.c.id)
+            for part, cte in answers
+        )
+    ).subquery()
+    return select(parts).add_cte(*written)
 
 
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
-
-
-def _write_in_one(statements: list[Any], returning: list[tuple[int, Any]]) -> list[tuple[int, int]]:
-    """``statements`` and ``returning`` as one PostgreSQL statement: each a CTE, the main
-    query reading back the ids ``returning`` gives, each with its part (a CTE that writes
-    runs to completion whether or not it is read)."""
-    written = [statement.cte(f"w{n}") for n, statement in enumerate(statements)]
-    if not returning:
-        db.session.execute(select(literal(0)).add_cte(*written))
-        return []
-    answers = [(part, statement.cte(f"r{n}")) for n, (part, statement) in enumerate(returning)]
-    parts = union_all(
-        *(select(literal(part).label("part"), cte.c.id) for part, cte in answers)
-    ).subquery()
-    return [(part, row_id) for part, row_id in db.session.execute(select(parts).add_cte(*written))]
 
 
 def require_lock(meeting_id: int) -> None:
