@@ -167,6 +167,8 @@ def check(value: Any, schema: dict[str, Any], where: str = "") -> Any:
         raise RuntimeError(f"the body checker does not implement {sorted(extra)}")
     if "anyOf" in schema:
         for option in schema["anyOf"]:
+            if not _may_be(value, resolve(option).get("type")):
+                continue  # its type rules the value out: no refusal to build and drop
             try:
                 value = check(value, option, where)
             except InvalidBody:
@@ -201,19 +203,31 @@ def _same(value: Any, expected: Any) -> bool:
     return type(value) is type(expected) and value == expected
 
 
+_KINDS = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    type(None): "null",
+}
+
+
+def _may_be(value: Any, allowed: str | list[str] | None) -> bool:
+    """Whether ``value`` is of a type ``allowed`` names (any, if None), as ``_typed`` has it."""
+    if allowed is None:
+        return True
+    kinds = [allowed] if isinstance(allowed, str) else allowed
+    if isinstance(value, float) and value.is_integer() and "integer" in kinds:
+        return True
+    return _KINDS.get(type(value), "number") in kinds
+
+
 def _typed(value: Any, allowed: str | list[str], where: str) -> Any:
     kinds = [allowed] if isinstance(allowed, str) else allowed
     if isinstance(value, float) and value.is_integer() and "integer" in kinds:
         return int(value)  # JSON Schema: 3.0 is an integer
-    actual = {
-        dict: "object",
-        list: "array",
-        str: "string",
-        bool: "boolean",
-        int: "integer",
-        type(None): "null",
-    }.get(type(value), "number")
-    if actual not in kinds:
+    if _KINDS.get(type(value), "number") not in kinds:
         names = _type_names()
         expected = _(" 或 ").join(names[kind] for kind in kinds)
         if not where:
