@@ -11,6 +11,8 @@ batch.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import signal
 import subprocess
@@ -18,13 +20,15 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from tests.helpers import make_app
@@ -57,19 +61,40 @@ def _until_waiting(meeting_id: int, count: int) -> None:
     raise AssertionError(f"{_waiting(meeting_id)} casts waiting, not {count}")
 
 
-def _entries_per_transaction(meeting_id: int) -> list[int]:
-    """How many ballot entries each transaction appended (PostgreSQL's ``xmin``)."""
-    rows = db.session.execute(
-        text(
-            "SELECT count(*) FROM log_entries WHERE meeting_id = :m AND type = 'ballot' "
-            "GROUP BY xmin::text ORDER BY count(*) DESC"
-        ),
-        {"m": meeting_id},
-    )
-    return [count for (count,) in rows]
+@contextmanager
+def _commits(meeting_id: int) -> Iterator[list[int]]:
+    """While open: the meeting's ballot entries as every transaction that commits (in any
+    session, in any thread of this process) sees them at its commit, in a list to read
+    with ``_entries_per_transaction``. Not PostgreSQL's ``xmin``: a batch appends each row
+    inside a savepoint, whose writes carry the savepoint's own transaction id."""
+    seen: list[int] = []
+    count = text("SELECT count(*) FROM log_entries WHERE meeting_id = :m AND type = 'ballot'")
+
+    def before_commit(session: Session) -> None:
+        if not session.in_nested_transaction():  # a savepoint's release commits nothing
+            seen.append(session.connection().execute(count, {"m": meeting_id}).scalar_one())
+
+    event.listen(Session, "before_commit", before_commit)
+    try:
+        yield seen
+    finally:
+        event.remove(Session, "before_commit", before_commit)
+
+
+def _entries_per_transaction(seen: list[int]) -> list[int]:
+    """How many ballot entries each transaction appended, from ``_commits``: transactions
+    that append run one at a time (the meeting's lock), so each moves the count on from
+    one total to the next; a transaction that appends nothing sees one of those totals."""
+    totals = sorted({0, *seen})
+    return sorted((b - a for a, b in itertools.pairwise(totals)), reverse=True)
 
 
 def _post(other, meeting_id: int, token: str, body: dict, key: str, lang: str = "zh"):  # type: ignore[no-untyped-def]
+    status, _headers, answer = _post_answer(other, meeting_id, token, body, key, lang)
+    return status, answer
+
+
+def _post_answer(other, meeting_id: int, token: str, body: dict, key: str, lang: str = "zh"):  # type: ignore[no-untyped-def]
     answer = other.test_client().post(
         f"/api/v1/owner/meetings/{meeting_id}/ballots",
         json=body,
@@ -79,12 +104,15 @@ def _post(other, meeting_id: int, token: str, body: dict, key: str, lang: str = 
             "Accept-Language": lang,
         },
     )
-    return answer.status_code, answer.get_json()
+    return answer.status_code, answer.headers, answer.get_json()
 
 
-def _while_locked(meeting_id: int, calls: list[Any]) -> list[Any]:
-    """Run each call in its own thread while this session holds the meeting's lock; let go
-    once every one of them waits in the queue; their results, in order."""
+def _while_locked(
+    meeting_id: int, calls: list[Any], meanwhile: Callable[[], None] | None = None
+) -> list[Any]:
+    """Run each call in its own thread while this session holds the meeting's lock; once
+    every one of them waits in the queue, run ``meanwhile`` and let go; their results, in
+    order."""
     ledger.lock(meeting_id)
     results: list[Any] = [None] * len(calls)
 
@@ -96,6 +124,8 @@ def _while_locked(meeting_id: int, calls: list[Any]) -> list[Any]:
         thread.start()
     try:
         _until_waiting(meeting_id, len(calls))
+        if meanwhile is not None:
+            meanwhile()
     finally:
         db.session.rollback()  # lets go of the lock: the first waiter appends the batch
         for thread in threads:
@@ -119,11 +149,12 @@ def test_casts_waiting_for_the_lock_are_appended_in_one_batch(app, make, databas
             )
             for t, h, c, k in asked
         ]
-        answers = _while_locked(meeting.id, calls)
+        with _commits(meeting.id) as seen:
+            answers = _while_locked(meeting.id, calls)
         with other.app_context():
             db.engine.dispose()
     assert [status for status, _body in answers] == [201] * 9, answers
-    assert _entries_per_transaction(meeting.id) == [9]  # one batch, one commit
+    assert _entries_per_transaction(seen) == [9]  # one batch, one commit
     for (_token, holder, _choice, _key), (_status, body) in zip(asked, answers, strict=True):
         ballot = db.session.scalar(
             select(Ballot).where(Ballot.meeting_id == meeting.id, Ballot.seq == body["seq"])
@@ -211,7 +242,8 @@ def test_a_refusal_in_a_batch_reaches_only_its_own_request(app, make, database_u
             lambda t=t, b=b, k=k, lang=lang: _post(other, meeting.id, t, b, k, lang)
             for t, b, k, lang in asked
         ]
-        answers = _while_locked(meeting.id, calls)
+        with _commits(meeting.id) as seen:
+            answers = _while_locked(meeting.id, calls)
         with other.app_context():
             db.engine.dispose()
     statuses = [status for status, _body in answers]
@@ -223,7 +255,7 @@ def test_a_refusal_in_a_batch_reaches_only_its_own_request(app, make, database_u
     assert "does not allow changing" in refused["message"]  # in its request's language
     reused = next(body for status, body in answers[3:] if status == 422)
     assert reused["error"] == "idempotency_key_reused"
-    assert _entries_per_transaction(meeting.id) == [3]
+    assert _entries_per_transaction(seen) == [3]
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 3
 
 
@@ -235,10 +267,11 @@ def test_a_cast_left_waiting_by_a_dead_request_is_appended_by_the_next_cast(app,
     dead, alive = (home.holder(phone).id for phone in home.phones)
     left = ballots.prepare(meeting.id, dead, {"m1": "agree"}, request_key="dead-key")
     row_id = ballots.enqueue(left, AT)
-    receipt = ballots.cast(meeting.id, alive, {"m1": "oppose"}, now=AT + timedelta(minutes=1))
+    with _commits(meeting.id) as seen:
+        receipt = ballots.cast(meeting.id, alive, {"m1": "oppose"}, now=AT + timedelta(minutes=1))
     row = db.session.get(PendingCast, row_id)
     assert row.status == "appended" and (row.seq, receipt.seq) == (1, 2)
-    assert _entries_per_transaction(meeting.id) == [2]
+    assert _entries_per_transaction(seen) == [2]
     retried = ballots.cast(
         meeting.id, dead, {"m1": "agree"}, now=AT + timedelta(minutes=2), request_key="dead-key"
     )
@@ -253,17 +286,19 @@ def test_a_waiting_row_commits_without_waiting_for_the_disk(app, make):
     seen: list[str] = []
 
     def before_commit(session: Session) -> None:
-        seen.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+        if not session.in_nested_transaction():  # a savepoint's release commits nothing
+            seen.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
 
     ballot = ballots.prepare(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"})
     event.listen(Session, "before_commit", before_commit)
     try:
-        ballots.enqueue(ballot, AT)
-        ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"}, now=AT)
+        with _commits(meeting.id) as counts:
+            ballots.enqueue(ballot, AT)
+            ballots.cast(meeting.id, home.holder(home.phones[1]).id, {"m1": "agree"}, now=AT)
     finally:
         event.remove(Session, "before_commit", before_commit)
     assert seen == ["off", "on"]
-    assert _entries_per_transaction(meeting.id) == [2]
+    assert _entries_per_transaction(counts) == [2]
 
 
 def test_a_retry_of_a_waiting_cast_is_answered_with_its_ballot(app, make):
@@ -294,31 +329,141 @@ def test_the_close_appends_the_casts_still_waiting(app, make):
     assert kinds == ["open", "ballot", "close", "tally"]
 
 
-def test_a_batch_that_fails_half_way_leaves_every_cast_waiting(app, make, monkeypatch):
+def _enqueued(meeting_id: int, holders: list[int]) -> list[int]:
+    """Casts left waiting for the lock (as if each request died waiting): their row ids."""
+    return [
+        ballots.enqueue(ballots.prepare(meeting_id, holder, {"m1": "agree"}), AT)
+        for holder in holders
+    ]
+
+
+def _spoil(meeting_id: int, holders: list[int]) -> None:
+    """Give the holders' waiting rows stored choices that cannot be read, committed on a
+    connection of its own (the test's session may be holding the meeting's lock)."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(PendingCast)
+            .where(PendingCast.meeting_id == meeting_id, PendingCast.holder_id.in_(holders))
+            .values(choices="{not json")
+        )
+
+
+def test_a_row_that_fails_is_set_aside_and_the_rest_of_its_batch_commits(app, make):
+    """A waiting row whose append raises (not a refusal: here its stored choices cannot be
+    read) is undone alone and answered TryAgain; the rows around it and the cast that drains
+    them commit in one transaction; the set-aside holder may cast again."""
     home = estate(make, ["60.00", "70.00", "80.00", "90.00"])
     meeting = open_meeting(home)
     holders = [home.holder(phone).id for phone in home.phones]
-    for holder in holders[:3]:
-        ballots.enqueue(ballots.prepare(meeting.id, holder, {"m1": "agree"}), AT)
-    real_append, calls = ballots.append, []
+    rows = _enqueued(meeting.id, holders[:3])
+    _spoil(meeting.id, [holders[1]])
+    with _commits(meeting.id) as seen:
+        receipt = ballots.cast(meeting.id, holders[3], {"m1": "agree"}, now=AT)
+    assert receipt.seq == 3
+    assert _entries_per_transaction(seen) == [3]
+    first, spoiled, third = (db.session.get(PendingCast, row) for row in rows)
+    assert [(row.status, row.seq) for row in (first, spoiled, third)] == [
+        ("appended", 1),
+        ("failed", None),
+        ("appended", 2),
+    ]
+    assert spoiled.choices is None  # answered: nothing of the ballot stays in the row
+    answer = ballots.answer_of(spoiled, meeting.public_id)
+    assert isinstance(answer, ballots.TryAgain)
+    assert db.session.scalar(select(Ballot).where(Ballot.holder_id == holders[1])) is None
+    assert ballots.cast(meeting.id, holders[1], {"m1": "agree"}, now=AT).seq == 4
 
-    def failing_append(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("the database connection dropped")
-        return real_append(*args, **kwargs)
 
-    monkeypatch.setattr(ballots, "append", failing_append)
-    with pytest.raises(RuntimeError):
-        ballots.cast(meeting.id, holders[3], {"m1": "agree"}, now=AT)
-    assert _waiting(meeting.id) == 3
+def test_a_row_set_aside_after_it_wrote_leaves_nothing_of_it(app, make, monkeypatch):
+    """The failure comes after the row's writes (a revote: its earlier ballot's flag, the
+    entry, the head): its savepoint undoes them all, the head the session holds is read
+    again, and the next row follows the last entry that stays (the verifier checks the
+    chain after the test)."""
+    home = estate(make, ["60.00", "70.00", "80.00"])
+    meeting = open_meeting(home, is_revote_allowed=True)
+    bad, good, caster = (home.holder(phone).id for phone in home.phones)
+    earlier = ballots.cast(meeting.id, bad, {"m1": "oppose"}, now=AT)
+    _enqueued(meeting.id, [bad, good])
+    real_append = ballots.append
+
+    def failing_after_it_wrote(meeting, head, ballot, *args, **kwargs):  # type: ignore[no-untyped-def]
+        appended = real_append(meeting, head, ballot, *args, **kwargs)
+        if ballot.holder_id == bad:
+            raise RuntimeError("a bug this row sets off")
+        return appended
+
+    monkeypatch.setattr(ballots, "append", failing_after_it_wrote)
+    receipt = ballots.cast(meeting.id, caster, {"m1": "agree"}, now=AT)
+    assert receipt.seq == 3  # the open entry, the earlier ballot, the good row's, this one
+    kept = db.session.scalar(select(Ballot).where(Ballot.holder_id == bad, Ballot.is_effective))
+    assert kept is not None and kept.seq == earlier.seq
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 3
+    head = db.session.get(MeetingHead, meeting.id)
+    assert (head.seq, head.ballots) == (3, 3)
+    statuses = db.session.execute(
+        select(PendingCast.holder_id, PendingCast.status).order_by(PendingCast.id)
+    ).all()
+    assert statuses == [(bad, "failed"), (good, "appended")]
+
+
+def test_a_request_whose_row_is_set_aside_is_told_to_send_it_again(app, make, database_url):
+    home = estate(make, ["60.00", "70.00", "80.00"])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    with time_machine.travel(AT, tick=True):
+        tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+        db.session.commit()
+        other = make_app(database_url, app.instance_path)
+        calls = [
+            lambda n=n, lang=lang: _post_answer(
+                other,
+                meeting.id,
+                tokens[n],
+                {"holder": holders[n], "choices": {"m1": "agree"}},
+                f"k{n}",
+                lang,
+            )
+            for n, lang in enumerate(["zh", "en", "zh"])
+        ]
+        answers = _while_locked(
+            meeting.id, calls, meanwhile=lambda: _spoil(meeting.id, holders[1:])
+        )
+        with other.app_context():
+            db.engine.dispose()
+    assert [status for status, _headers, _body in answers] == [201, 503, 503]
+    for _status, headers, body in answers[1:]:
+        assert body["error"] == "unavailable" and headers["Retry-After"] == "1"
+    assert "not counted" in answers[1][2]["message"]  # in its request's language
+    assert "未计入" in answers[2][2]["message"]
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
+
+
+def test_a_batch_gives_up_past_three_rows_set_aside(app, make):
+    """Four rows failing in one batch: the fault is hardly theirs, so the batch is given up
+    whole (nothing half-appended, every row still waiting) rather than set all aside; with
+    three it goes on."""
+    home = estate(make, ["60.00", "70.00", "80.00", "90.00", "95.00", "99.00"])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    _enqueued(meeting.id, holders[:5])
+    _spoil(meeting.id, holders[:4])
+    with pytest.raises(json.JSONDecodeError):
+        ballots.cast(meeting.id, holders[5], {"m1": "agree"}, now=AT)
+    assert _waiting(meeting.id) == 5
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
     head = db.session.get(MeetingHead, meeting.id)
     assert (head.seq, head.ballots) == (0, 0)
-    monkeypatch.undo()
-    assert ballots.cast(meeting.id, holders[3], {"m1": "agree"}, now=AT).seq == 4
-    assert _waiting(meeting.id) == 0
-    assert _entries_per_transaction(meeting.id) == [4]
+    with db.engine.begin() as connection:  # one of them mended: three to set aside
+        connection.execute(
+            update(PendingCast)
+            .where(PendingCast.holder_id == holders[0])
+            .values(choices='{"m1": "agree"}')
+        )
+    with _commits(meeting.id) as seen:
+        assert ballots.cast(meeting.id, holders[5], {"m1": "agree"}, now=AT).seq == 3
+    assert _entries_per_transaction(seen) == [3]
+    statuses = db.session.scalars(select(PendingCast.status).order_by(PendingCast.id)).all()
+    assert statuses == ["appended", "failed", "failed", "failed", "appended"]
 
 
 CAST_IN_A_PROCESS = """

@@ -203,8 +203,9 @@ class PendingCast(Base):
     request_digest: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(10))  # of the refusal and the SMS
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the window is checked at
-    status: Mapped[str] = mapped_column(String(10), default="waiting")  # appended, refused
-    # The answer: the receipt (appended), or the refusal's class and message (refused).
+    # then appended, refused, or failed (set aside by its batch: not appended, TryAgain)
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    # The answer: the receipt (appended), or the refusal's class and message (refused, failed).
     seq: Mapped[int | None] = mapped_column(Integer)
     hash: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime | None] = mapped_column(UTCDateTime)

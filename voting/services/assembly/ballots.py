@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import Counter
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -58,6 +60,7 @@ from voting.services.errors import (
 from voting.services.messaging import links, sms
 
 MAX_REQUEST_KEY = 255  # characters of an Idempotency-Key
+log = logging.getLogger("voting.ballots")
 
 
 class VotingClosed(Conflict):
@@ -88,12 +91,31 @@ class KeyReused(ServiceError):
     code = "idempotency_key_reused"
 
 
-# The refusals ``append`` raises, by name: a request answered from its pending row gets the
-# same one (its status and code) as if it had appended its ballot itself.
+class TryAgain(ServiceError):
+    """The cast was set aside by the batch that took it up (an unexpected error appending
+    it, ``drain``): its ballot was not appended, so sending it again is safe."""
+
+    status = 503
+    code = "unavailable"
+    retry_after = 1  # seconds (the Retry-After header)
+
+
+def _try_again() -> str:
+    return _("您的选票暂时未能记录（未计入），请稍后重新提交")
+
+
+# The refusals ``append`` raises (and ``drain``'s TryAgain), by name: a request answered
+# from its pending row gets the same one (its status and code) as if it had appended its
+# ballot itself.
 _REFUSALS: dict[str, type[ServiceError]] = {
-    kind.__name__: kind for kind in (VotingClosed, AlreadyVoted, KeyReused, Forbidden, NotFound)
+    kind.__name__: kind
+    for kind in (VotingClosed, AlreadyVoted, KeyReused, Forbidden, NotFound, TryAgain)
 }
 _WAITING = "waiting"
+_FAILED = "failed"  # set aside by its batch: not appended, answered TryAgain
+# At most this many rows of one batch are set aside (``drain``); at one more the fault is
+# hardly the rows' own (a bug every append sets off, the database): the batch gives up.
+SET_ASIDE_AT_MOST = 3
 # How long a cast waits for a taken lock before it joins a batch instead (PostgreSQL). A
 # batched cast costs about five statements more than one that appends itself (its waiting
 # row, that row's commit, the look at it once answered): worth it only when a queue has
@@ -443,10 +465,15 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
 
     Each row gets its answer: the receipt, or the refusal (a second ballot, a reused key,
     the window), which concerns that request alone: ``append`` checks before it writes, so
-    a refusal leaves the batch as it was. Anything else (a bug, a lost connection) is
-    raised: the caller's rollback then undoes the whole batch, and every row is still
-    waiting for the next holder of the lock. The batch's earlier ballots are read once, and
-    each ballot appended is one of them for the rows after it: a holder twice in one batch
+    a refusal leaves the batch as it was. Each row is appended inside a savepoint
+    (``_setting_aside``): anything else that goes wrong appending it (a row that cannot be
+    read, a bug its data sets off) undoes that row alone, which is answered ``TryAgain``
+    (its ballot was not appended: sending it again is safe), and the batch goes on without
+    it, so that one bad row cannot stop every batch after it. Past ``SET_ASIDE_AT_MOST``
+    such rows the fault is hardly the rows': the error is raised, the caller's rollback
+    undoes the whole batch, and every row is still waiting for the next holder of the lock
+    (as when the connection is lost). The batch's earlier ballots are read once, and each
+    ballot appended is one of them for the rows after it: a holder twice in one batch
     finds its first ballot as the earlier one, a key twice its first ballot.
     """
     rows = list(
@@ -457,58 +484,114 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
             .execution_options(populate_existing=True)
         )
     )
-    casts = [_cast_of(row) for row in rows]
-    effective: dict[int, Ballot] = {}  # by holder
-    keyed: dict[str, Ballot] = {}  # by request key
-    if casts:
-        holders = {ballot.holder_id for ballot in casts}
-        keys = {ballot.request_key for ballot in casts if ballot.request_key is not None}
+    batch = _Batch(meeting, head)
+    if rows:
+        batch.read_earlier(rows)
+    # Answers are kept aside until the batch is done, not set on the rows: a savepoint's
+    # rollback forgets every change the session holds unflushed.
+    answers: list[tuple[str, Receipt | ServiceError]] = []
+    for row in rows:
+        batch.comes_again.subtract([row.holder_id, row.request_key])
+        with force_locale(row.locale) if row.locale else nullcontext():
+            try:
+                with _setting_aside(head, may=batch.set_aside < SET_ASIDE_AT_MOST):
+                    answers.append(batch.append(row))
+            except _RowFailed as failed:
+                batch.set_aside += 1
+                log.error("waiting cast %d set aside: not appended", row.id, exc_info=failed)
+                answers.append((_FAILED, TryAgain(_try_again())))
+    for row, (status, answer) in zip(rows, answers, strict=True):
+        if isinstance(answer, Receipt):
+            _answered(row, answer)
+        else:
+            row.status, row.refusal, row.message = status, type(answer).__name__, answer.message
+        row.choices = row.phones = None  # the entry keeps the choices; the batch is done
+    return len(rows)
+
+
+class _RowFailed(Exception):
+    """A waiting row's append failed unexpectedly and was undone back to its savepoint."""
+
+
+@contextmanager
+def _setting_aside(head: MeetingHead | None, *, may: bool) -> Iterator[None]:
+    """Run one waiting row's append inside a savepoint. An unexpected error (not a
+    refusal: the body answers those) rolls back to the savepoint, undoing whatever the row
+    wrote, and comes out as ``_RowFailed`` if ``may``; else it is raised as it is, for the
+    caller to roll back the whole batch. Without an error the savepoint is released."""
+    savepoint = db.session.begin_nested()
+    try:
+        yield
+    except Exception as error:
+        if not may:
+            raise
+        savepoint.rollback()
+        if head is not None:  # ``ledger.write`` may have moved it on in the session only
+            db.session.refresh(head)
+        raise _RowFailed from error
+    savepoint.commit()
+
+
+class _Batch:
+    """What ``drain`` knows while it appends the waiting rows: the meeting, its head, the
+    earlier ballots of the rows' holders and keys (each ballot appended becomes one), how
+    often each holder and key comes again, and how many rows it has set aside."""
+
+    def __init__(self, meeting: MeetingLike, head: MeetingHead | None) -> None:
+        self.meeting, self.head = meeting, head
+        self.effective: dict[int, Ballot] = {}  # by holder
+        self.keyed: dict[str, Ballot] = {}  # by request key
+        # A ballot appended is read back (it was written as a statement, not kept as an
+        # object) only for the rows after it that need it.
+        self.comes_again: Counter[int | str | None] = Counter()
+        self.set_aside = 0
+
+    def read_earlier(self, rows: list[PendingCast]) -> None:
+        holders = {row.holder_id for row in rows}
+        keys = {row.request_key for row in rows if row.request_key is not None}
+        self.comes_again.update(row.holder_id for row in rows)
+        self.comes_again.update(row.request_key for row in rows if row.request_key is not None)
         for found in db.session.scalars(
             select(Ballot)
             .where(
-                Ballot.meeting_id == meeting.id,
+                Ballot.meeting_id == self.meeting.id,
                 (Ballot.holder_id.in_(holders) & Ballot.is_effective)
                 | Ballot.request_key.in_(keys),
             )
             .execution_options(populate_existing=True)
         ):
             if found.is_effective:
-                effective[found.holder_id] = found
+                self.effective[found.holder_id] = found
             if found.request_key is not None:
-                keyed[found.request_key] = found
-    # How often each holder and key comes again in the batch: a ballot appended is read
-    # back (it was written as a statement, not kept as an object) only for the rows after it.
-    again: Counter[int | str | None] = Counter(ballot.holder_id for ballot in casts)
-    again.update(ballot.request_key for ballot in casts if ballot.request_key is not None)
-    for row, ballot in zip(rows, casts, strict=True):
-        again.subtract([ballot.holder_id, ballot.request_key])
+                self.keyed[found.request_key] = found
+
+    def append(self, row: PendingCast) -> tuple[str, Receipt | ServiceError]:
+        """Append the waiting ``row``'s ballot: ("appended", its receipt) or ("refused",
+        the refusal, a cross-channel attempt kept for the committee)."""
+        ballot = _cast_of(row)
         earlier = (
-            keyed.get(ballot.request_key) if ballot.request_key else None,
-            effective.get(ballot.holder_id),
+            self.keyed.get(ballot.request_key) if ballot.request_key else None,
+            self.effective.get(ballot.holder_id),
         )
-        with force_locale(row.locale) if row.locale else nullcontext():
-            try:
-                appended = append(meeting, head, ballot, row.requested_at, earlier)
-            except ServiceError as refusal:
-                keep_conflict(refusal)
-                row.status, row.refusal = "refused", type(refusal).__name__
-                row.message = refusal.message
-            else:
-                _answered(row, appended.receipt)
-                comes_again = again[ballot.holder_id] > 0 or again[ballot.request_key] > 0
-                if appended.ballot_id is not None and comes_again:
-                    new = db.session.get(Ballot, appended.ballot_id)
-                    assert new is not None
-                    effective[ballot.holder_id] = new
-                    if ballot.request_key is not None:
-                        keyed[ballot.request_key] = new
-        row.choices = row.phones = None  # the entry keeps the choices; the batch is done
-    return len(rows)
+        try:
+            appended = append(self.meeting, self.head, ballot, row.requested_at, earlier)
+        except ServiceError as refusal:
+            keep_conflict(refusal)
+            return "refused", refusal
+        again = self.comes_again[ballot.holder_id] > 0 or self.comes_again[ballot.request_key] > 0
+        if appended.ballot_id is not None and again:
+            new = db.session.get(Ballot, appended.ballot_id)
+            assert new is not None
+            self.effective[ballot.holder_id] = new
+            if ballot.request_key is not None:
+                self.keyed[ballot.request_key] = new
+        return "appended", appended.receipt
 
 
 def answer_of(row: PendingCast, meeting_public_id: str) -> Receipt | ServiceError:
-    """What the request of an answered row gets: its receipt, or its refusal."""
-    if row.status == "refused":
+    """What the request of an answered row gets: its receipt, or its refusal (a row set
+    aside by its batch: TryAgain)."""
+    if row.status in ("refused", _FAILED):
         refusal = _REFUSALS.get(row.refusal or "", Conflict)
         return refusal(row.message or "")
     assert row.status == "appended" and row.seq is not None and row.hash is not None
