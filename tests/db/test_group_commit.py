@@ -223,6 +223,49 @@ def test_a_cast_that_gets_the_lock_soon_enough_appends_itself(app, make, monkeyp
     assert db.session.scalar(select(func.count()).select_from(PendingCast)) == 0
 
 
+def test_an_api_cast_that_waited_in_vain_joins_the_queue_without_a_second_wait(
+    app, make, database_url, monkeypatch
+):
+    """The API's fast path (``cast_kept``) waits ``BATCH_AFTER_MS`` for the taken lock and
+    gives up; the general path's ``cast`` in the same request then finds it taken and
+    joins the queue at once, instead of waiting as long again."""
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    first, second = (home.holder(phone).id for phone in home.phones)
+    tries, waits = [], []
+    real_try, real_within = ledger.try_lock_version, ledger.lock_version_within
+
+    def trying(*args):  # type: ignore[no-untyped-def]
+        tries.append(1)
+        return real_try(*args)
+
+    def waiting(*args):  # type: ignore[no-untyped-def]
+        waits.append(1)
+        return real_within(*args)
+
+    with time_machine.travel(AT, tick=True):
+        tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+        db.session.commit()
+        other = make_app(database_url, app.instance_path)
+        # The first cast has the worker keep the meeting: the next takes the fast path.
+        assert (
+            _post(other, meeting.id, tokens[0], {"holder": first, "choices": {"m1": "agree"}}, "a")[
+                0
+            ]
+            == 201
+        )
+        monkeypatch.setattr(ledger, "try_lock_version", trying)
+        monkeypatch.setattr(ledger, "lock_version_within", waiting)
+        body = {"holder": second, "choices": {"m1": "agree"}}
+        answers = _while_locked(
+            meeting.id, [lambda: _post(other, meeting.id, tokens[1], body, "b")]
+        )
+        with other.app_context():
+            db.engine.dispose()
+    assert answers[0][0] == 201
+    assert (len(tries), len(waits)) == (2, 1)  # the fast path's try and wait; the second try
+
+
 def test_a_refusal_in_a_batch_reaches_only_its_own_request(app, make, database_url):
     home = estate(make, ["60.00", "70.00", "80.00"])
     meeting = open_meeting(home)  # no revote

@@ -122,6 +122,9 @@ SET_ASIDE_AT_MOST = 3
 # formed, i.e. when the lock, not the app's CPU, limits the meeting. A cast holds the lock
 # for a few milliseconds; a wait longer than a few of them means others are queued.
 BATCH_AFTER_MS = 20
+# Key in Session.info (a session per request): the meetings whose lock this request waited
+# for ``BATCH_AFTER_MS`` in vain (``_lock_for_a_cast``).
+_WAITED_IN_VAIN = "ballots_waited_in_vain"
 # A literal, not a parameter: the partial index on waiting rows matches it in every plan.
 _IS_WAITING = PendingCast.status == literal_column("'waiting'")
 # The statements of a cast's hot path, built once, their values parameters (building a
@@ -260,12 +263,26 @@ def append_now(ballot: Cast, now: datetime) -> Receipt:
 def _lock_for_a_cast(meeting_id: int) -> frozen.Version | None:
     """The meeting's lock for a cast, and its version: at once if it is free; on
     PostgreSQL, if another transaction holds it, waited for ``BATCH_AFTER_MS`` at most
-    (then ``ledger.Busy``, the transaction rolled back: a queue has formed)."""
+    (then ``ledger.Busy``, the transaction rolled back: a queue has formed).
+
+    A request that waited so in vain (the API's ``cast_kept``) does not wait again on its
+    next try at the same meeting (the general path's ``cast``): if the lock is still taken,
+    Busy at once, and the cast joins the queue that its first wait found."""
     if db.session.get_bind().dialect.name != "postgresql":
         return ledger.lock_version(meeting_id)
+    waited = db.session.info.setdefault(_WAITED_IN_VAIN, set())
+    waited_before = meeting_id in waited
+    waited.discard(meeting_id)
     locked = ledger.try_lock_version(meeting_id)
     if locked is None:  # another transaction holds it (or there is no such meeting)
-        locked = ledger.lock_version_within(meeting_id, BATCH_AFTER_MS)
+        if waited_before:  # this request waited once already: a queue, no second wait
+            db.session.rollback()
+            raise ledger.Busy
+        try:
+            locked = ledger.lock_version_within(meeting_id, BATCH_AFTER_MS)
+        except ledger.Busy:
+            waited.add(meeting_id)
+            raise
     return locked
 
 
