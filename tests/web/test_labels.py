@@ -49,3 +49,43 @@ def test_templates_and_views_name_no_enum_code_themselves():
         for match in copies.finditer(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_a_list_in_running_text_is_joined_in_the_readers_language(app):
+    with app.test_request_context():
+        with force_locale("zh"):
+            assert labels.listed(["陈立新", "刘雅琴", 3]) == "陈立新、刘雅琴、3"
+        with force_locale("en"):
+            assert labels.listed(iter(["陈立新", "刘雅琴"])) == "陈立新, 刘雅琴"
+            assert labels.listed([]) == ""
+            template = "{{ names|listed }}|{{ [False, 'B', 'C']|select|listed }}"
+            assert app.jinja_env.from_string(template).render(names=("甲", "乙")) == "甲, 乙|B, C"
+
+
+# Chinese by contract, or below the layer that knows the reader: the Holder's display name
+# (a model), the roll sheet's accepted words (pure domain), the certified result's PDF, and
+# the roll import's examples of units it would remove (the "；" joins are Chinese too).
+CHINESE_ONLY_LISTS = {
+    "voting/models/registry.py",
+    "voting/domain/roll_sheet.py",
+    "voting/services/assembly/certificate.py",
+    "voting/services/registry/roll_import.py",
+}
+
+
+def test_no_list_is_joined_with_a_dunhao_written_in_the_code():
+    """A 、 written in a join reads wrongly in English ("Elected: 陈立新、刘雅琴"): lists go
+    through ``labels.listed`` (``|listed`` in templates), whose separator is in the catalogue."""
+    joins = re.compile(
+        r"""["']、["']\s*\)?\s*\.join|join\(\s*["']、["']\s*\)|_\(\s*["']、["']\s*\)"""
+    )
+    found = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for folder in ("templates", "voting")
+        for path in (ROOT / folder).rglob("*.*")
+        if path.suffix in (".html", ".py")
+        and path.name != "labels.py"
+        and str(path.relative_to(ROOT)) not in CHINESE_ONLY_LISTS
+        for match in joins.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []

@@ -13,7 +13,7 @@ estate's figures as "Estate".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import force_locale
@@ -217,6 +217,16 @@ def chinese(names: Mapping[Any, LazyString], code: Any) -> str:
     (the certified result's PDF, text messages); the code itself if the table lacks it."""
     with force_locale("zh"):
         return str(names.get(code, code))
+
+
+# Between the items of a list in running text: 、 in Chinese, a comma in English.
+_LIST_SEPARATOR = _l("、")
+
+
+def listed(items: Iterable[object]) -> str:
+    """Items as one list in running text in the reader's language (陈立新、刘雅琴 in Chinese,
+    "陈立新, 刘雅琴" in English); pages use the filter ``|listed``."""
+    return str(_LIST_SEPARATOR).join(str(item) for item in items)
 
 
 def codes(names: Mapping[str, object]) -> list[str]:

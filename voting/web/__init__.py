@@ -88,7 +88,9 @@ def register_web(app: Flask) -> None:
     app.before_request(_load_principal)
     app.before_request(text_input.refuse_in_request)
     app.after_request(_security_headers)
-    app.jinja_env.filters.update(area=_area, masked=mask_mobile, localtime=_localtime)
+    app.jinja_env.filters.update(
+        area=_area, masked=mask_mobile, localtime=_localtime, listed=names.listed
+    )
     app.jinja_env.globals.update(
         language_links=_language_links,
         current_locale=get_locale,

@@ -15,6 +15,7 @@ from voting.domain.canonical import format_time
 from voting.domain.tickets import NO_DETAILS, Action, Details, offered
 from voting.models import Ticket
 from voting.models.base import utcnow
+from voting.services import labels
 from voting.services.errors import InvalidInput
 from voting.services.tickets import filing, handling, lists
 from voting.web.api import _json, operation
@@ -101,7 +102,7 @@ def list_tickets() -> ResponseReturnValue:
         return _json({"tickets": [_summary(t) for t in found], "total": len(found)})
     view = view or "todo"
     if view not in TICKET_VIEWS:
-        raise InvalidInput(_("view 应为 %(views)s 之一", views="、".join(TICKET_VIEWS)))
+        raise InvalidInput(_("view 应为 %(views)s 之一", views=labels.listed(TICKET_VIEWS)))
     found, total = lists.staff_tickets(_principal(), view, page=int(page_text))
     return _json({"tickets": [_summary(t) for t in found], "total": total})
 

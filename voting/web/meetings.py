@@ -30,7 +30,7 @@ from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import explain_quorum
 from voting.models import Community, Meeting, MeetingState, Role, User
 from voting.models.base import utcnow
-from voting.services import uploads
+from voting.services import labels, uploads
 from voting.services.access import scope
 from voting.services.assembly import (
     audit,
@@ -309,7 +309,7 @@ def non_voters_csv(meeting_id: int) -> ResponseReturnValue:
         writer.writerow(
             safe_cells(
                 [
-                    "、".join(unit.label for unit in holder.units),
+                    labels.listed(unit.label for unit in holder.units),
                     holder.display_name,
                     " ".join(mask_mobile(o.phone) for o in holder.owners if o.phone),
                 ]

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from voting.domain.rules import explain_quorum
 from voting.models import Meeting, MeetingState
 from voting.models.base import utcnow
+from voting.services import labels
 from voting.services.access import scope
 from voting.services.assembly import (
     certificate,
@@ -143,7 +144,7 @@ def outcome_text(motion: MotionOutcome) -> str:
     if motion.is_election:
         if not motion.is_quorum:
             return _("无人当选（%(reason)s）", reason=motion.quorum_shortfall)
-        names = _("、").join(candidate.name for candidate in motion.elected)
+        names = labels.listed(candidate.name for candidate in motion.elected)
         text = _("当选：%(names)s", names=names) if names else _("无人当选")
         if motion.is_tied_at_last_seat:
             text += _("（末位得票相同，须另行选举）")

@@ -47,6 +47,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
+from voting.services import labels
 from voting.services.access import scope
 from voting.services.assembly import frozen, ledger
 from voting.services.errors import (
@@ -692,12 +693,12 @@ def prepare(
                 )
             )
     if row is not None:
-        units = row.units or "、".join(owner.name for owner in owners)
+        units = labels.listed(row.units or [owner.name for owner in owners])
     else:
         holder = db.session.get(Holder, holder_id)
         if holder is None:
             raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
-        units = "、".join(unit.label for unit in holder.units) or holder.display_name
+        units = labels.listed(unit.label for unit in holder.units) or holder.display_name
     phones = tuple(sorted({owner.phone for owner in owners if owner.phone}))
     keyed = request_key is not None
     return Cast(

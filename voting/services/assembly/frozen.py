@@ -42,7 +42,7 @@ class RollRow:
     public_id: str
     area: int
     headcount: int
-    units: str  # the holder's units as people write them (the SMS receipt)
+    units: tuple[str, ...]  # the holder's units as people write them (the SMS receipt)
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def _read(meeting_id: int) -> FrozenMeeting | None:
         units.setdefault(holder_id, []).append(unit_label((building, entrance, room)))
     roll = {
         row.holder_id: RollRow(
-            row.public_id, row.area, row.headcount, "、".join(units.get(row.holder_id, ()))
+            row.public_id, row.area, row.headcount, tuple(units.get(row.holder_id, ()))
         )
         for row in db.session.scalars(select(RollEntry).where(RollEntry.meeting_id == meeting_id))
     }

@@ -43,7 +43,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import keys, uploads
+from voting.services import keys, labels, uploads
 from voting.services.assembly import ballots, ledger, rulesets
 from voting.services.assembly.counting import ballot_box
 from voting.services.assembly.spec_data import (
@@ -225,7 +225,7 @@ def _motion_refusal(refused: MotionRefused) -> str:
         "repeated_candidates": lambda: _(
             "候选人名单有重名：%(names)s。每名候选人只列一次；"
             "同名的不同候选人请加注以示区别（如楼栋房号）",
-            names="、".join(values.get("names", [])),
+            names=labels.listed(values.get("names", [])),
         ),
         "no_seats": lambda: _("应选人数须为正整数"),
     }

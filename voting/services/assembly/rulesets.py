@@ -26,6 +26,7 @@ from voting.domain.rules import (
 )
 from voting.extensions import db
 from voting.models import Community, User
+from voting.services import labels
 from voting.services.access import scope
 from voting.services.errors import Forbidden, InvalidInput
 
@@ -101,8 +102,8 @@ def _require_committee(community: Community, actor: User) -> None:
 def _shortfall(short: Shortfall) -> str:
     """One shortfall in words: which bar, and what the law asks there."""
     if short.bar == "major_items":
-        items = "、".join(str(item) for item in short.least)  # type: ignore[union-attr]
-        return _("第 %(items)s 项须按重大事项表决", items=items)
+        assert isinstance(short.least, tuple)
+        return _("第 %(items)s 项须按重大事项表决", items=labels.listed(short.least))
     if short.part == "base":
         return _("%(bar)s的比例须以全体业主为基数", bar=_bar_name(short.bar))
     least = short.least
