@@ -246,9 +246,10 @@ def keys_show() -> None:
 
 @meetings_cli.command("close-due")
 def meetings_close_due() -> None:
-    """Open and close the meetings whose time has come (run it from cron every minute, on
-    every host: one runs it at a time, the others skip the round)."""
-    from voting.services.assembly import meetings
+    """Open and close the meetings whose time has come, and delete the casts that waited
+    for a meeting's lock once answered long enough (run it from cron every minute, on every
+    host: one runs it at a time, the others skip the round)."""
+    from voting.services.assembly import ballots, meetings
 
     with locks.only_one("meetings close-due") as mine:
         if not mine:
@@ -259,6 +260,9 @@ def meetings_close_due() -> None:
             after = meetings.advance(meeting).state
             if after != before:
                 click.echo(f"{meeting.public_id}: {before} -> {after}")
+        pruned = ballots.prune_answered()
+        if pruned:
+            click.echo(f"pruned {pruned} answered waiting casts")
 
 
 @sms_cli.command("outbox")

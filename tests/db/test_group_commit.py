@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,14 @@ from sqlalchemy.orm import Session
 from tests.helpers import make_app
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.extensions import db
-from voting.models import Ballot, LogEntry, MeetingHead, PendingCast
+from voting.models import Ballot, Channel, LogEntry, MeetingHead, PendingCast
+from voting.models.base import utcnow
 from voting.services.access import sessions
 from voting.services.assembly import ballots, ledger, meetings
 
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
+# Batches form on PostgreSQL only (SQLite has one writer: a cast there never waits in a row);
+# pruning the answered rows runs on both.
+postgresql_only = pytest.mark.parametrize("backend", ["postgresql"])
 ROOT = Path(__file__).resolve().parents[2]
 AT = OPENS + timedelta(hours=1)
 
@@ -133,6 +136,7 @@ def _while_locked(
     return results
 
 
+@postgresql_only
 def test_casts_waiting_for_the_lock_are_appended_in_one_batch(app, make, database_url):
     home = estate(make, [f"{60 + n}.00" for n in range(8)])
     meeting = open_meeting(home, is_revote_allowed=True)
@@ -179,6 +183,7 @@ def test_casts_waiting_for_the_lock_are_appended_in_one_batch(app, make, databas
     assert {(row.status, row.choices, row.phones) for row in answered} == {("appended", None, None)}
 
 
+@postgresql_only
 def test_an_uncontended_cast_writes_no_waiting_row(app, make):
     home = estate(make, ["60.00", "70.00"])
     meeting = open_meeting(home)
@@ -186,6 +191,7 @@ def test_an_uncontended_cast_writes_no_waiting_row(app, make):
     assert db.session.scalar(select(func.count()).select_from(PendingCast)) == 0
 
 
+@postgresql_only
 def test_a_cast_that_gets_the_lock_soon_enough_appends_itself(app, make, monkeypatch):
     """A cast that finds the lock taken waits for it up to ``BATCH_AFTER_MS``; got within
     that bound, it appends as if it had found the lock free: no waiting row."""
@@ -223,6 +229,7 @@ def test_a_cast_that_gets_the_lock_soon_enough_appends_itself(app, make, monkeyp
     assert db.session.scalar(select(func.count()).select_from(PendingCast)) == 0
 
 
+@postgresql_only
 def test_an_api_cast_that_waited_in_vain_joins_the_queue_without_a_second_wait(
     app, make, database_url, monkeypatch
 ):
@@ -266,6 +273,7 @@ def test_an_api_cast_that_waited_in_vain_joins_the_queue_without_a_second_wait(
     assert (len(tries), len(waits)) == (2, 1)  # the fast path's try and wait; the second try
 
 
+@postgresql_only
 def test_a_refusal_in_a_batch_reaches_only_its_own_request(app, make, database_url):
     home = estate(make, ["60.00", "70.00", "80.00"])
     meeting = open_meeting(home)  # no revote
@@ -302,6 +310,7 @@ def test_a_refusal_in_a_batch_reaches_only_its_own_request(app, make, database_u
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 3
 
 
+@postgresql_only
 def test_a_cast_left_waiting_by_a_dead_request_is_appended_by_the_next_cast(app, make):
     """As if its process died after its row committed: the next holder of the lock appends
     it, in its own transaction; the dead request's retry gets that ballot's receipt."""
@@ -321,6 +330,7 @@ def test_a_cast_left_waiting_by_a_dead_request_is_appended_by_the_next_cast(app,
     assert retried.is_replay and (retried.seq, retried.hash) == (row.seq, row.hash)
 
 
+@postgresql_only
 def test_a_waiting_row_commits_without_waiting_for_the_disk(app, make):
     """Nothing is acknowledged when the waiting row commits; the batch's commit is the one
     that must reach the disk (and takes everything before it along)."""
@@ -344,6 +354,7 @@ def test_a_waiting_row_commits_without_waiting_for_the_disk(app, make):
     assert _entries_per_transaction(counts) == [2]
 
 
+@postgresql_only
 def test_a_retry_of_a_waiting_cast_is_answered_with_its_ballot(app, make):
     home = estate(make, ["60.00", "70.00"])
     meeting = open_meeting(home)
@@ -354,6 +365,7 @@ def test_a_retry_of_a_waiting_cast_is_answered_with_its_ballot(app, make):
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
 
 
+@postgresql_only
 def test_the_close_appends_the_casts_still_waiting(app, make):
     home = estate(make, ["60.00", "70.00", "80.00"])
     meeting = open_meeting(home)
@@ -391,6 +403,7 @@ def _spoil(meeting_id: int, holders: list[int]) -> None:
         )
 
 
+@postgresql_only
 def test_a_row_that_fails_is_set_aside_and_the_rest_of_its_batch_commits(app, make):
     """A waiting row whose append raises (not a refusal: here its stored choices cannot be
     read) is undone alone and answered TryAgain; the rows around it and the cast that drains
@@ -417,6 +430,7 @@ def test_a_row_that_fails_is_set_aside_and_the_rest_of_its_batch_commits(app, ma
     assert ballots.cast(meeting.id, holders[1], {"m1": "agree"}, now=AT).seq == 4
 
 
+@postgresql_only
 def test_a_row_set_aside_after_it_wrote_leaves_nothing_of_it(app, make, monkeypatch):
     """The failure comes after the row's writes (a revote: its earlier ballot's flag, the
     entry, the head): its savepoint undoes them all, the head the session holds is read
@@ -449,6 +463,7 @@ def test_a_row_set_aside_after_it_wrote_leaves_nothing_of_it(app, make, monkeypa
     assert statuses == [(bad, "failed"), (good, "appended")]
 
 
+@postgresql_only
 def test_a_request_whose_row_is_set_aside_is_told_to_send_it_again(app, make, database_url):
     home = estate(make, ["60.00", "70.00", "80.00"])
     meeting = open_meeting(home)
@@ -481,6 +496,7 @@ def test_a_request_whose_row_is_set_aside_is_told_to_send_it_again(app, make, da
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
 
 
+@postgresql_only
 def test_a_batch_gives_up_past_three_rows_set_aside(app, make):
     """Four rows failing in one batch: the fault is hardly theirs, so the batch is given up
     whole (nothing half-appended, every row still waiting) rather than set all aside; with
@@ -556,6 +572,7 @@ def _kill(process: subprocess.Popen[str]) -> None:
         process.stdout.close()
 
 
+@postgresql_only
 def test_a_process_killed_while_waiting_loses_nothing(app, make, database_url):
     home = estate(make, ["60.00", "70.00"])
     meeting = open_meeting(home)
@@ -573,6 +590,7 @@ def test_a_process_killed_while_waiting_loses_nothing(app, make, database_url):
     assert _waiting(meeting.id) == 0
 
 
+@postgresql_only
 def test_a_process_killed_half_way_through_a_batch_appends_nothing(app, make, database_url):
     """The batch is one transaction: killed after its first append, it leaves every cast
     waiting, and the next holder of the lock appends them all."""
@@ -595,3 +613,71 @@ def test_a_process_killed_half_way_through_a_batch_appends_nothing(app, make, da
     assert _waiting(meeting.id) == 0
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 3
     assert db.session.scalar(select(Ballot).where(Ballot.holder_id == holders[2])) is None
+
+
+def _row(meeting_id: int, holder_id: int, status: str, at: datetime) -> int:
+    """A row of ``pending_casts`` as a batch leaves it: answered at ``at``, or waiting
+    since then."""
+    waiting = status == "waiting"
+    row = PendingCast(
+        meeting_id=meeting_id,
+        holder_id=holder_id,
+        channel=Channel.online,
+        choices='{"m1": "agree"}' if waiting else None,
+        units="1栋0001",
+        phones="[]" if waiting else None,
+        requested_at=at,
+        status=status,
+        is_replay=False,
+        answered_at=None if waiting else at,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def test_pruning_deletes_the_rows_answered_long_ago_and_nothing_else(app, make):
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0]).id
+    now = AT + timedelta(hours=5)
+    old = now - ballots.KEEP_ANSWERED - timedelta(seconds=1)
+    for status in ("appended", "refused", "failed"):
+        _row(meeting.id, holder, status, old)
+    recent = _row(
+        meeting.id, holder, "appended", now - ballots.KEEP_ANSWERED + timedelta(seconds=1)
+    )
+    waiting = _row(meeting.id, holder, "waiting", now - timedelta(hours=4))  # never pruned
+    assert ballots.prune_answered(now) == 3
+    assert set(db.session.scalars(select(PendingCast.id))) == {recent, waiting}
+    assert ballots.prune_answered(now) == 0  # a second host's run finds nothing left
+
+
+def test_close_due_prunes_the_answered_rows(app, make, runner):
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0]).id
+    _row(meeting.id, holder, "appended", utcnow() - ballots.KEEP_ANSWERED - timedelta(minutes=1))
+    ran = runner.invoke(args=["meetings", "close-due"])
+    assert ran.exit_code == 0 and "pruned 1 answered waiting casts" in ran.output
+    assert db.session.scalar(select(func.count()).select_from(PendingCast)) == 0
+
+
+@postgresql_only
+def test_a_retry_after_its_row_was_pruned_gets_the_same_receipt(app, make):
+    """A request's retry is answered from the ballots table (the ballot cast under its
+    key), not from its waiting row: pruning the row changes no answer."""
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    holder, other = (home.holder(phone).id for phone in home.phones)
+    ballot = ballots.prepare(meeting.id, holder, {"m1": "agree"}, request_key="k")
+    row_id = ballots.enqueue(ballot, AT)
+    ballots.cast(meeting.id, other, {"m1": "agree"}, now=AT)  # appends the waiting row
+    row = db.session.get(PendingCast, row_id)
+    first = (row.status, row.seq, row.hash)
+    assert row.answered_at is not None and first[0] == "appended"
+    assert ballots.prune_answered(row.answered_at + ballots.KEEP_ANSWERED * 2) == 1
+    retried = ballots.cast(meeting.id, holder, {"m1": "agree"}, now=AT, request_key="k")
+    assert retried.is_replay and ("appended", retried.seq, retried.hash) == first
+    with pytest.raises(ballots.KeyReused):
+        ballots.cast(meeting.id, holder, {"m1": "oppose"}, now=AT, request_key="k")

@@ -175,7 +175,9 @@ class PendingCast(Base):
     (``ballots.drain``) and records each one's answer here, the receipt or the refusal, so
     that the request answers from its row once the batch has committed. What only the
     batch needs (the choices, the phones) is cleared when the row is answered: the log
-    entry keeps the choices, and turnout rows never reveal them.
+    entry keeps the choices, and turnout rows never reveal them. An answered row serves
+    only its own request, which reads it at once: ``ballots.prune_answered`` deletes it an
+    hour later (a retry is answered from the ``ballots`` table, by its request key).
     """
 
     __tablename__ = "pending_casts"
@@ -215,3 +217,5 @@ class PendingCast(Base):
     is_replay: Mapped[bool] = mapped_column(Boolean, default=False)
     refusal: Mapped[str | None] = mapped_column(String(40))
     message: Mapped[str | None] = mapped_column(Text)
+    # When its batch answered it; ``ballots.prune_answered`` deletes it some time after.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -22,12 +22,12 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, literal_column, select
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, literal_column, select
 
 from voting.domain.ballots import choice_problems
 from voting.domain.canonical import canonical_json
@@ -114,6 +114,9 @@ _REFUSALS: dict[str, type[ServiceError]] = {
 }
 _WAITING = "waiting"
 _FAILED = "failed"  # set aside by its batch: not appended, answered TryAgain
+# How long an answered row is kept (``prune_answered``): its request reads it within
+# moments of the batch's commit; an hour is far beyond any request's timeout.
+KEEP_ANSWERED = timedelta(hours=1)
 # At most this many rows of one batch are set aside (``drain``); at one more the fault is
 # hardly the rows' own (a bug every append sets off, the database): the batch gives up.
 SET_ASIDE_AT_MOST = 3
@@ -518,13 +521,31 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
                 batch.set_aside += 1
                 log.error("waiting cast %d set aside: not appended", row.id, exc_info=failed)
                 answers.append((_FAILED, TryAgain(_try_again())))
+    answered_at = utcnow()
     for row, (status, answer) in zip(rows, answers, strict=True):
         if isinstance(answer, Receipt):
             _answered(row, answer)
         else:
             row.status, row.refusal, row.message = status, type(answer).__name__, answer.message
         row.choices = row.phones = None  # the entry keeps the choices; the batch is done
+        row.answered_at = answered_at
     return len(rows)
+
+
+def prune_answered(now: datetime | None = None) -> int:
+    """Delete the waiting rows answered more than ``KEEP_ANSWERED`` ago, and commit; how
+    many (``flask meetings close-due`` runs it every minute).
+
+    An answered row serves only the request that wrote it, which reads its answer as soon
+    as the batch lets go of the lock; a retry of that request, later, is answered from the
+    ``ballots`` table (the ballot cast under its request key, whatever became of the row),
+    so deleting the row changes no answer. Rows still waiting are never touched. Safe when
+    two hosts run it at once: the second deletes what the first left, or nothing."""
+    cutoff = (now or utcnow()) - KEEP_ANSWERED
+    pruned = db.session.execute(delete(PendingCast).where(PendingCast.answered_at < cutoff))
+    assert isinstance(pruned, CursorResult)  # a DELETE's result: its row count
+    db.session.commit()
+    return pruned.rowcount
 
 
 class _RowFailed(Exception):
