@@ -533,7 +533,7 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
 
 
 def prune_answered(now: datetime | None = None) -> int:
-    """Delete the waiting rows answered more than ``KEEP_ANSWERED`` ago, and commit; how
+    """Delete the pending casts answered more than ``KEEP_ANSWERED`` ago, and commit; how
     many (``flask meetings close-due`` runs it every minute).
 
     An answered row serves only the request that wrote it, which reads its answer as soon
