@@ -44,11 +44,18 @@ class OrderedPool(Generic[Arg, Result]):
         context = multiprocessing.get_context("spawn")
         self._pool = context.Pool(workers, initializer, initargs)
 
-    def submit(self, arg: Arg) -> list[Result]:
-        """Queue ``arg``; returns the results done at the head of the queue, waiting while full."""
+    def submit(self, arg: Arg, wait: bool = True) -> list[Result]:
+        """Queue ``arg``; returns the results done at the head of the queue, waiting while full.
+
+        Without ``wait`` it never waits, however much is queued: work queued ahead of the
+        input (the verifier's read-ahead) must not hold up the caller, who still has its own
+        input to read before anything else is submitted.
+        """
         self._pending.append(self._pool.apply_async(self._fn, (arg,)))
         done = []
-        while self._pending and (len(self._pending) > self._ahead or self._pending[0].ready()):
+        while self._pending and (
+            (wait and len(self._pending) > self._ahead) or self._pending[0].ready()
+        ):
             done.append(self._pending.popleft().get())
         return done
 
