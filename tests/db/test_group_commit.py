@@ -36,7 +36,7 @@ from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot, Channel, LogEntry, MeetingHead, PendingCast
 from voting.models.base import utcnow
-from voting.services.access import sessions
+from voting.services.access import scope, sessions
 from voting.services.assembly import ballots, ledger, meetings
 
 # Batches form on PostgreSQL only (SQLite has one writer: a cast there never waits in a row);
@@ -184,6 +184,47 @@ def test_casts_waiting_for_the_lock_are_appended_in_one_batch(app, make, databas
 
 
 @postgresql_only
+def test_a_kept_cast_that_finds_a_queue_joins_the_batch_from_what_it_keeps(
+    app, make, database_url, monkeypatch
+):
+    """While the worker keeps the meeting, a cast that finds a queue on the lock joins the
+    batch from the kept data (``ballots.cast_kept``): it reads the holder's owners, not the
+    meeting again through the general path (who may cast, the clock, ``cast``)."""
+    home = estate(make, [f"{60 + n}.00" for n in range(4)])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    with time_machine.travel(AT, tick=True):
+        tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+        db.session.commit()
+        other = make_app(database_url, app.instance_path)
+        first = _post(
+            other, meeting.id, tokens[0], {"holder": holders[0], "choices": {"m1": "agree"}}, "k0"
+        )
+        assert first[0] == 201  # the worker keeps the meeting from now on
+
+        def general_path(*_args: Any, **_kwargs: Any) -> Any:
+            raise AssertionError("the general path was taken")
+
+        monkeypatch.setattr(scope, "owner_casting", general_path)
+        calls = [
+            lambda n=n: _post(
+                other,
+                meeting.id,
+                tokens[n],
+                {"holder": holders[n], "choices": {"m1": "oppose"}},
+                f"k{n}",
+            )
+            for n in range(1, 4)
+        ]
+        answers = _while_locked(meeting.id, calls)
+        with other.app_context():
+            db.engine.dispose()
+    assert [status for status, _body in answers] == [201] * 3, answers
+    assert _entries_per_transaction(meeting.id) == [3, 1]  # the batch, and the first cast
+    assert _waiting(meeting.id) == 0
+
+
+@postgresql_only
 def test_an_uncontended_cast_writes_no_waiting_row(app, make):
     home = estate(make, ["60.00", "70.00"])
     meeting = open_meeting(home)
@@ -234,8 +275,8 @@ def test_an_api_cast_that_waited_in_vain_joins_the_queue_without_a_second_wait(
     app, make, database_url, monkeypatch
 ):
     """The API's fast path (``cast_kept``) waits ``BATCH_AFTER_MS`` for the taken lock and
-    gives up; the general path's ``cast`` in the same request then finds it taken and
-    joins the queue at once, instead of waiting as long again."""
+    gives up; it then joins the queue from the kept data at once, instead of trying and
+    waiting again on the general path."""
     home = estate(make, ["60.00", "70.00"])
     meeting = open_meeting(home)
     first, second = (home.holder(phone).id for phone in home.phones)
@@ -270,7 +311,7 @@ def test_an_api_cast_that_waited_in_vain_joins_the_queue_without_a_second_wait(
         with other.app_context():
             db.engine.dispose()
     assert answers[0][0] == 201
-    assert (len(tries), len(waits)) == (2, 1)  # the fast path's try and wait; the second try
+    assert (len(tries), len(waits)) == (1, 1)  # the fast path's try and wait, no more
 
 
 @postgresql_only

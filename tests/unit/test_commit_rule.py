@@ -27,6 +27,8 @@ COMPOSERS = {
     "voting.services.assembly.meetings.advance",  # the clock's steps: open, then close
     # a cast: appended at once, or written as waiting and then appended in a batch
     "voting.services.assembly.ballots.cast",
+    # a cast from what the worker keeps: appended at once, or joins a batch the same way
+    "voting.services.assembly.ballots.cast_kept",
     # an owner's cast (the form, the API): the kept path, else who may, the clock, the cast
     "voting.services.assembly.owner_casts.cast",
     "voting.services.tickets.sweep.sweep",  # the tickets' clock: one transaction per ticket

@@ -46,7 +46,7 @@ from voting.models import (
     SmsMessage,
     User,
 )
-from voting.models.base import utcnow
+from voting.models.base import Base, utcnow
 from voting.services import labels
 from voting.services.access import scope
 from voting.services.assembly import frozen, ledger
@@ -126,9 +126,6 @@ SET_ASIDE_AT_MOST = 3
 # formed, i.e. when the lock, not the app's CPU, limits the meeting. A cast holds the lock
 # for a few milliseconds; a wait longer than a few of them means others are queued.
 BATCH_AFTER_MS = 20
-# Key in Session.info (a session per request): the meetings whose lock this request waited
-# for ``BATCH_AFTER_MS`` in vain (``_lock_for_a_cast``).
-_WAITED_IN_VAIN = "ballots_waited_in_vain"
 # A literal, not a parameter: the partial index on waiting rows matches it in every plan.
 _IS_WAITING = PendingCast.status == literal_column("'waiting'")
 # The statements of a cast's hot path, built once, their values parameters (building a
@@ -152,6 +149,51 @@ _HEAD_EARLIER_AND_OWNERS = ledger.head_query(
 _ROW_AND_ANY_WAITING = (
     select(PendingCast, _ANY_WAITING)
     .where(PendingCast.id == bindparam("row_id"))
+    .execution_options(populate_existing=True)
+)
+_OWNERS = select(Owner).where(Owner.holder_id == bindparam("holder_id")).order_by(Owner.id)
+# The batch path's statements (``enqueue``, ``drain``), built once as well.
+_PENDING = Base.metadata.tables[PendingCast.__tablename__]
+_ENQUEUE = (
+    insert(_PENDING)
+    .values(
+        {
+            name: bindparam(name, type_=_PENDING.c[name].type)
+            for name in (
+                "meeting_id",
+                "holder_id",
+                "channel",
+                "choices",
+                "evidence",
+                "entered_by_id",
+                "units",
+                "phones",
+                "request_key",
+                "request_digest",
+                "locale",
+                "requested_at",
+            )
+        }
+        | {"status": _WAITING, "is_replay": False}
+    )
+    .returning(
+        _PENDING.c.id,
+        select(func.set_config("synchronous_commit", "off", True)).scalar_subquery(),
+    )
+)
+_WAITING_ROWS = (
+    select(PendingCast)
+    .where(PendingCast.meeting_id == bindparam("meeting_id"), _IS_WAITING)
+    .order_by(PendingCast.id)
+    .execution_options(populate_existing=True)
+)
+_EARLIER_OF_A_BATCH = (
+    select(Ballot)
+    .where(
+        Ballot.meeting_id == bindparam("meeting_id"),
+        (Ballot.holder_id.in_(bindparam("holders", expanding=True)) & Ballot.is_effective)
+        | Ballot.request_key.in_(bindparam("keys", expanding=True)),
+    )
     .execution_options(populate_existing=True)
 )
 _EARLIER = select(Ballot).where(Ballot.meeting_id == bindparam("meeting_id"), _EARLIER_WANTED)
@@ -267,26 +309,14 @@ def append_now(ballot: Cast, now: datetime) -> Receipt:
 def _lock_for_a_cast(meeting_id: int) -> frozen.Version | None:
     """The meeting's lock for a cast, and its version: at once if it is free; on
     PostgreSQL, if another transaction holds it, waited for ``BATCH_AFTER_MS`` at most
-    (then ``ledger.Busy``, the transaction rolled back: a queue has formed).
-
-    A request that waited so in vain (the API's ``cast_kept``) does not wait again on its
-    next try at the same meeting (the general path's ``cast``): if the lock is still taken,
-    Busy at once, and the cast joins the queue that its first wait found."""
+    (then ``ledger.Busy``, the transaction rolled back: a queue has formed). Whoever gets
+    Busy joins the queue with what it has (``cast``, ``cast_kept``): a request waits so
+    once."""
     if db.session.get_bind().dialect.name != "postgresql":
         return ledger.lock_version(meeting_id)
-    waited = db.session.info.setdefault(_WAITED_IN_VAIN, set())
-    waited_before = meeting_id in waited
-    waited.discard(meeting_id)
     locked = ledger.try_lock_version(meeting_id)
     if locked is None:  # another transaction holds it (or there is no such meeting)
-        if waited_before:  # this request waited once already: a queue, no second wait
-            db.session.rollback()
-            raise ledger.Busy
-        try:
-            locked = ledger.lock_version_within(meeting_id, BATCH_AFTER_MS)
-        except ledger.Busy:
-            waited.add(meeting_id)
-            raise
+        locked = ledger.lock_version_within(meeting_id, BATCH_AFTER_MS)
     return locked
 
 
@@ -359,46 +389,75 @@ def cast_kept(
     *,
     request_key: str | None = None,
 ) -> Receipt | None:
-    """``cast`` for the owner ``phone``, reading nothing before the meeting's lock, or None
-    (nothing written, no lock held) for the caller to take the general path: who may cast
-    (``scope.owner_casting``), the clock's step (``meetings.advance``), then ``cast``.
+    """``cast`` for the owner ``phone`` from what this worker keeps of the meeting, reading
+    nothing before the meeting's lock; or None (nothing written, no lock held) for the
+    caller to take the general path: who may cast (``scope.owner_casting``), the clock's
+    step (``meetings.advance``), then ``cast``.
 
     It applies while this worker keeps the meeting's frozen data (``frozen.last_kept``),
-    the holder is on its roll and the voting window is on: then the lock statement, the
-    head's read, the writes and the commit are all a cast sends. The lock statement must
-    return the version the data was kept under (else the meeting has moved on: None); the
-    holder's owners are read with the head, and unless ``phone`` is among them as the
-    holder's voter (``scope.casts_for``) the lock is let go at once and None returned, so
-    that the general path says exactly why not, as it says everything else first: nothing
-    about the meeting is told to whoever may not cast in it. None, too, when casts queue
-    for the lock (PostgreSQL, ``ledger.Busy``): the general path joins a batch."""
+    the holder is on its roll and the voting window is on: then the cast appends itself
+    (``append_kept``), or, when casts queue for the lock (PostgreSQL, ``ledger.Busy``), it
+    reads the holder's owners, checks that ``phone`` is the holder's voter and joins a
+    batch (``enqueue``, ``join_batch``) from the kept data, as ``cast`` does. A composer of
+    those use cases, each its own transaction: it commits nothing itself."""
     kept = frozen.last_kept(meeting_id)
     now = utcnow()
     if kept is None or holder_id not in kept.roll or not kept.opens_at <= now < kept.closes_at:
         return None
+    try:
+        return append_kept(phone, kept, holder_id, choices, now, request_key)
+    except ledger.Busy:  # a queue has formed: join a batch
+        pass
+    # The holder is on the kept roll, so in the meeting's community: its owners are those
+    # the scope's query would find. Whoever may not cast for it is told why by the general
+    # path, which says everything else first.
+    owners = owners_of(holder_id)
+    if not scope.casts_for(phone, owners):
+        return None
+    ballot = prepare(
+        meeting_id, holder_id, choices, request_key=request_key, owners=owners, kept=kept
+    )
+    return join_batch(ballot, enqueue(ballot, now))
+
+
+def append_kept(
+    phone: str,
+    kept: frozen.FrozenMeeting,
+    holder_id: int,
+    choices: dict[str, Any],
+    now: datetime,
+    request_key: str | None = None,
+) -> Receipt | None:
+    """Take the meeting's lock, append ``phone``'s ballot for ``holder_id`` (with the casts
+    waiting, if any) on the ``kept`` data, and commit; ``ledger.Busy`` (nothing written, the
+    transaction rolled back) when a queue has formed for the lock.
+
+    The lock statement, the head's read, the writes and the commit are all it sends. The
+    lock statement must return the version the data was kept under (else the meeting has
+    moved on: None); the holder's owners are read with the head, and unless ``phone`` is
+    among them as the holder's voter (``scope.casts_for``) the lock is let go at once and
+    None returned, so that the general path says exactly why not: nothing about the meeting
+    is told to whoever may not cast in it."""
     key = _key_digest(request_key)
     try:
-        try:
-            locked = _lock_for_a_cast(meeting_id)
-        except ledger.Busy:  # a queue has formed: the general path joins a batch
-            return None
+        locked = _lock_for_a_cast(kept.id)
         if locked != frozen.version_of(kept):
             db.session.rollback()
             return None
         # The holder is on the kept roll, so in the meeting's community: its owners are
         # those the scope's query would find.
         head, earlier, waiting, owners = ledger.head_with(
-            _HEAD_EARLIER_AND_OWNERS, meeting_id=meeting_id, holder_id=holder_id, request_key=key
+            _HEAD_EARLIER_AND_OWNERS, meeting_id=kept.id, holder_id=holder_id, request_key=key
         )
         if not scope.casts_for(phone, owners):
             db.session.rollback()
             return None
         ballot = prepare(
-            meeting_id, holder_id, choices, request_key=request_key, owners=owners, kept=kept
+            kept.id, holder_id, choices, request_key=request_key, owners=owners, kept=kept
         )
         outcome = _append_locked(ballot, kept, head, earlier, waiting, now)
     except BaseException:
-        db.session.rollback()
+        db.session.rollback()  # (Busy has rolled back already)
         raise
     if outcome.keeps:
         db.session.commit()
@@ -453,26 +512,22 @@ def enqueue(ballot: Cast, now: datetime) -> int:
     acknowledged yet, and the batch that appends the row commits synchronously, which
     makes everything before it durable too."""
     locale = get_locale()
-    unsynced = select(func.set_config("synchronous_commit", "off", True)).scalar_subquery()
     row_id = db.session.scalar(
-        insert(PendingCast)
-        .values(
-            meeting_id=ballot.meeting_id,
-            holder_id=ballot.holder_id,
-            channel=ballot.channel,
-            choices=json.dumps(ballot.choices, ensure_ascii=False),
-            evidence=ballot.evidence,
-            entered_by_id=ballot.entered_by_id,
-            units=ballot.units,
-            phones=json.dumps(list(ballot.phones)),
-            request_key=ballot.request_key,
-            request_digest=ballot.request_digest,
-            locale=str(locale) if locale else None,
-            requested_at=now,
-            status=_WAITING,
-            is_replay=False,
-        )
-        .returning(PendingCast.id, unsynced)
+        _ENQUEUE,
+        {
+            "meeting_id": ballot.meeting_id,
+            "holder_id": ballot.holder_id,
+            "channel": ballot.channel,
+            "choices": json.dumps(ballot.choices, ensure_ascii=False),
+            "evidence": ballot.evidence,
+            "entered_by_id": ballot.entered_by_id,
+            "units": ballot.units,
+            "phones": json.dumps(list(ballot.phones)),
+            "request_key": ballot.request_key,
+            "request_digest": ballot.request_digest,
+            "locale": str(locale) if locale else None,
+            "requested_at": now,
+        },
     )
     assert row_id is not None
     db.session.commit()
@@ -497,14 +552,7 @@ def drain(meeting: MeetingLike, head: MeetingHead | None) -> int:
     ballot appended is one of them for the rows after it: a holder twice in one batch
     finds its first ballot as the earlier one, a key twice its first ballot.
     """
-    rows = list(
-        db.session.scalars(
-            select(PendingCast)
-            .where(PendingCast.meeting_id == meeting.id, _IS_WAITING)
-            .order_by(PendingCast.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    rows = list(db.session.scalars(_WAITING_ROWS, {"meeting_id": meeting.id}))
     batch = _Batch(meeting, head)
     if rows:
         batch.read_earlier(rows)
@@ -591,13 +639,7 @@ class _Batch:
         self.comes_again.update(row.holder_id for row in rows)
         self.comes_again.update(row.request_key for row in rows if row.request_key is not None)
         for found in db.session.scalars(
-            select(Ballot)
-            .where(
-                Ballot.meeting_id == self.meeting.id,
-                (Ballot.holder_id.in_(holders) & Ballot.is_effective)
-                | Ballot.request_key.in_(keys),
-            )
-            .execution_options(populate_existing=True)
+            _EARLIER_OF_A_BATCH, {"meeting_id": self.meeting.id, "holders": holders, "keys": keys}
         ):
             if found.is_effective:
                 self.effective[found.holder_id] = found
@@ -708,11 +750,7 @@ def prepare(
         if kept is not None and row is None:
             raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
         if owners is None:
-            owners = list(
-                db.session.scalars(
-                    select(Owner).where(Owner.holder_id == holder_id).order_by(Owner.id)
-                )
-            )
+            owners = owners_of(holder_id)
     if row is not None:
         units = labels.listed(row.units or [owner.name for owner in owners])
     else:
@@ -968,6 +1006,12 @@ def _receipt_messages(meeting: MeetingLike, ballot: Cast, receipt: Receipt) -> l
     return [
         sms.message_row(phone, body, "receipt", meeting.community_id) for phone in ballot.phones
     ]
+
+
+def owners_of(holder_id: int) -> list[Owner]:
+    """The holder's owners, as the registry has them now (who hears of its ballots; who of
+    them may cast: ``scope.casts_for``)."""
+    return list(db.session.scalars(_OWNERS, {"holder_id": holder_id}))
 
 
 def voters_for(phone: str) -> list[Owner]:

@@ -105,7 +105,7 @@ def get(key: Version) -> FrozenMeeting | None:
 def last_kept(meeting_id: int) -> FrozenMeeting | None:
     """The frozen data this worker keeps for the meeting, whatever its version now, without
     reading the database: the meeting may have moved on since, so whoever uses it checks it
-    against the version its lock statement returns (``ballots.cast_kept``)."""
+    against the version its lock statement returns (``ballots.append_kept``)."""
     store = _store()
     with store.lock:
         return next((m for key, m in reversed(store.kept.items()) if key[0] == meeting_id), None)
