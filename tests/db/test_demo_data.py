@@ -67,6 +67,17 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
     )
     assert superseded > 0
     assert [m.kind for m in finished.motions] == ["approval", "election", "approval"]
+    # The open meeting also fills two committee seats; every ballot in it answers the election.
+    assert [m.kind for m in current.motions] == ["approval", "approval", "election"]
+    by_election = current.motions[2]
+    assert (by_election.public_id, by_election.title, by_election.seats) == (
+        "m3",
+        "增补第二届业主委员会委员",
+        2,
+    )
+    assert [c.name for c in by_election.candidates] == ["赵秀英", "孙晓东", "李明辉"]
+    answered = db.session.scalars(select(Ballot.motions).where(Ballot.meeting_id == current.id))
+    assert set(answered) == {"m1,m2,m3"}
     witness = checkpoints.witness_name_of(finished.community.street_office)
     for meeting in (finished, waiting, current):
         out = io.BytesIO()

@@ -72,7 +72,7 @@ def test_the_readme_api_example_runs_against_the_demo(app, served, database_url,
     cast = db.session.scalar(
         select(Ballot).where(Ballot.meeting_id == meeting.id, Ballot.seq == receipt["seq"])
     )
-    assert cast is not None and cast.is_effective
+    assert cast is not None and cast.is_effective and cast.motions == "m1,m2,m3"
 
 
 def test_the_readme_credit_example_runs_against_the_demo(app, served):

@@ -5,7 +5,8 @@
   verify and download the certified result at once;
 - tallied and waiting for the street office: a new user attests it with the
   demo street office's key (``street_office_key``) and certifies it as the bureau;
-- open: a new user votes in it (and watches the turnout); it closes in days.
+- open: a new user votes in it (a firm to hire, works, and a by-election of two committee
+  members) and watches the turnout; it closes in days.
 
 Each goes through the real services with explicit times relative to today (a
 new meeting needs 15 days' notice, so nobody could wait for one); the seeded
@@ -49,6 +50,7 @@ FIRST = "2026年第一次业主大会会议"
 WAITING = "2026年第二次业主大会会议（修改管理规约）"
 SECOND = "2026年第三次业主大会会议（选聘物业服务企业）"
 CANDIDATES = ["陈立新", "刘雅琴", "王建华", "赵秀英", "孙晓东"]
+BY_ELECTION = ["赵秀英", "孙晓东", "李明辉"]  # the open meeting's two further committee seats
 WITNESS_EVERY = 40  # ballots between two witness rounds
 
 
@@ -229,17 +231,25 @@ def _open(
         meeting, kind="approval", item=7, title="2栋外墙翻新",
         text="2栋外墙脱落部分翻新，预算 48.60 万元。",
     )  # fmt: skip
+    meetings.add_motion(
+        meeting, kind="election", item=3, title="增补第二届业主委员会委员", seats=2,
+        candidates=BY_ELECTION,
+    )  # fmt: skip
     meetings.announce(meeting.id, staff["committee1"], now=opens - timedelta(days=18))
     meetings.open_voting(meeting.id, staff["committee1"], now=opens)
     rng = random.Random(2026_02)
+    # The election's choices draw from their own generator, so the turnout, times and the
+    # other motions' choices are those the demo had before the election was added.
+    elect = random.Random(2026_04)
     clock = opens + timedelta(minutes=3)
     for number, holder_id in enumerate(_roll(meeting), 1):
         clock += timedelta(minutes=rng.randint(1, 8))
         if number % WITNESS_EVERY == 0 and clock < now:
             _witness(meeting, office_key, clock)
         if rng.random() < 0.45 and clock < now:
-            choice = {"m1": rng.choice(["agree"] * 6 + ["oppose", "abstain"])}
+            choice: dict[str, Any] = {"m1": rng.choice(["agree"] * 6 + ["oppose", "abstain"])}
             choice["m2"] = rng.choice(["agree", "agree", "oppose", "abstain"])
+            choice["m3"] = sorted(elect.sample(["c1", "c2", "c3"], elect.choice([1, 2, 2, 2])))
             ballots.cast(meeting.id, holder_id, choice, now=clock)
     _witness(meeting, office_key, min(clock, now))
     return meeting
