@@ -100,6 +100,29 @@ def test_revote_supersedes_the_earlier_ballot(app, make):
     assert bundle_report(meeting).valid
 
 
+def test_a_revote_appends_only_if_it_replaces_the_effective_ballot(app, make):
+    """The earlier ballot is marked replaced in the statement that writes the new one
+    (``ledger.Replacing``): a step that found a ballot no longer effective (a bug; the
+    lock rules it out) writes no ballot row and fails, and the use case rolls back."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, is_revote_allowed=True)
+    holder = home.holder(home.phones[0])
+    ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
+    first = db.session.scalar(select(Ballot))
+    ballots.cast(meeting.id, holder.id, {"m1": "oppose"}, now=OPENS)  # replaces it
+    entries = log_count(meeting)
+    ballot = ballots.prepare(meeting.id, holder.id, {"m1": "abstain"})
+    row, head = ledger.lock(meeting.id)
+    with pytest.raises(RuntimeError, match="no longer flagged"):
+        ballots.append(row, head, ballot, OPENS, found=(None, first))
+    db.session.rollback()
+    assert log_count(meeting) == entries
+    assert db.session.scalars(select(Ballot.is_effective).order_by(Ballot.seq)).all() == [
+        False,
+        True,
+    ]
+
+
 def test_online_and_paper_conflict_both_ways(app, make):
     home = estate(make, ["100.00", "80.00"])
     meeting = open_meeting(home, is_revote_allowed=True)

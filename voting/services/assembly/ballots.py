@@ -28,6 +28,7 @@ from typing import Any
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, bindparam, delete, func, insert, literal_column, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from voting.domain.ballots import choice_problems
 from voting.domain.canonical import canonical_json
@@ -829,12 +830,6 @@ def append(
         if refusal is not None:
             raise refusal
     assert head is not None  # an open meeting has its open entry
-    if earlier is not None:
-        # A statement of its own, before the new ballot's: the unique index on effective
-        # ballots must see the old one go first, and the sub-statements of one PostgreSQL
-        # statement run in no set order. So a revote makes one round trip more.
-        earlier.is_effective = False
-        db.session.flush()
     number = head.ballots + 1
     ballot_id = f"b{number:06d}"
     fields = {
@@ -872,9 +867,19 @@ def append(
         meeting.id,
     )
     messages = _receipt_messages(meeting, ballot, receipt)
+    # A revote clears the earlier ballot's flag in the same statement, before the new one's
+    # row meets the unique index on effective ballots (``ledger.Replacing``): no round trip
+    # more than a first ballot.
+    replacing = ledger.Replacing("is_effective", earlier.id) if earlier else None
     written, texts = ledger.write(
-        entry, head, ledger.Rows(Ballot, [index]), ledger.Rows(SmsMessage, messages), ballots=number
+        entry,
+        head,
+        ledger.Rows(Ballot, [index], replacing),
+        ledger.Rows(SmsMessage, messages),
+        ballots=number,
     )
+    if earlier is not None:
+        set_committed_value(earlier, "is_effective", False)  # as written, not to be written
     sms.written(messages, texts)
     return Appended(written[0], receipt)
 

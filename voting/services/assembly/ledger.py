@@ -25,11 +25,13 @@ from sqlalchemy import (
     Table,
     bindparam,
     event,
+    false,
     func,
     insert,
     literal_column,
     select,
     text,
+    true,
     union_all,
     update,
 )
@@ -218,11 +220,27 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Replacing:
+    """The earlier row of the same table that rows replace: its boolean ``flag`` (a
+    revote's earlier ballot's ``is_effective``) is cleared before they are inserted, so that
+    a unique index on the flagged rows sees the old one go before the new one comes."""
+
+    flag: str
+    row_id: int
+
+
+@dataclass(frozen=True)
 class Rows:
-    """Rows of ``model`` written beside an entry, in the same statement (``write``)."""
+    """Rows of ``model`` written beside an entry, in the same statement (``write``).
+
+    ``replacing``: their earlier row. On PostgreSQL its UPDATE … RETURNING is a CTE of the
+    same statement, and the rows are inserted from a SELECT that counts what it returned:
+    the sub-statements of one statement run in no set order, but one waits for what it
+    reads. None is inserted unless the earlier row was still flagged, and ``write`` fails."""
 
     model: type[Base]
     values: list[dict[str, Any]]
+    replacing: Replacing | None = None
 
 
 def append(
@@ -283,8 +301,9 @@ def write(
     whatever an append writes; on SQLite, where a round trip costs nothing, one statement
     per table. Either way it all commits or rolls back with the caller's transaction, and
     the session's ``head`` is given the values written (as if read again) rather than left
-    stale or marked changed. Every write here is an INSERT but the head's UPDATE: no row
-    another sub-statement touches, which PostgreSQL would see in an unspecified order.
+    stale or marked changed. Every write here is an INSERT but the head's UPDATE and a
+    replaced row's (``Rows.replacing``): no row another sub-statement touches, which
+    PostgreSQL would see in an unspecified order, and rows that replace one wait for it.
 
     The statements are built once per shape of append (``_writes``: which rows, with which
     columns), every value a parameter: a cast only looks their compiled form up.
@@ -303,12 +322,19 @@ def write(
     if entry.block is not None:
         rows.append(entry.block)
     rows.append(moved)
+    replaced = [
+        (part, written.model.__tablename__, written.replacing)
+        for part, written in enumerate(beside)
+        if written.replacing is not None
+    ]
+    rows += [{"id": replacing.row_id} for _part, _name, replacing in replaced]
     returning = [(part, row) for part, written in enumerate(beside) for row in written.values]
     shape = _Shape(
-        tuple(tuple(row) for row in rows[:-1]),
+        tuple(tuple(row) for row in rows[: 1 + (entry.block is not None)]),
         entry.block is not None,
         head is None,
         tuple((part, beside[part].model.__tablename__, tuple(row)) for part, row in returning),
+        tuple((part, name, replacing.flag) for part, name, replacing in replaced),
     )
     writes = _writes(shape)
     ids: list[list[int]] = [[] for _ in beside]
@@ -325,6 +351,10 @@ def write(
             found = db.session.execute(statement, {f"p{n}_{k}": v for k, v in row.items()})
             if n >= len(rows):
                 ids[returning[n - len(rows)][0]].append(found.scalar_one())
+            elif n >= len(rows) - len(replaced) and not found.all():
+                break  # the row to replace was no longer flagged: none of the rest
+    if any(len(got) != len(written.values) for got, written in zip(ids, beside, strict=True)):
+        raise RuntimeError("rows not written: the row they replace was no longer flagged")
     if head is not None:
         for name, value in moved.items():
             if name != "meeting_id":
@@ -340,6 +370,7 @@ class _Shape:
     block: bool  # whether the entry completes a block (then ``columns[1]`` is its row's)
     new_head: bool  # the meeting's first entry: the head is inserted, not updated
     returning: tuple[tuple[int, str, tuple[str, ...]], ...]  # (part, table, columns) per row
+    replacing: tuple[tuple[int, str, str], ...]  # (part, table, flag) per row replaced
 
 
 _HEAD_COLUMNS = ("meeting_id", "seq", "hash", "at", "frontier", "ballots")
@@ -348,8 +379,9 @@ _HEAD_COLUMNS = ("meeting_id", "seq", "hash", "at", "frontier", "ballots")
 @functools.lru_cache(maxsize=64)
 def _writes(shape: _Shape) -> tuple[Any, ...]:
     """The statements of an append of ``shape``, in order: the entry's row, the block's (if
-    any), the head, then each row beside them (returning its id). Parameter ``p{n}_{column}``
-    is the value of the n-th statement's column."""
+    any), the head, each row replaced (its flag cleared, returning its id), then each row
+    beside them (returning its id). Parameter ``p{n}_{column}`` is the value of the n-th
+    statement's column."""
     tables = [_table(LogEntry)] + ([_table(LogSubtree)] if shape.block else [])
     statements: list[Any] = [
         insert(table).values(_params(n, table, columns))
@@ -362,6 +394,15 @@ def _writes(shape: _Shape) -> tuple[Any, ...]:
         moved = _params(n, heads, _HEAD_COLUMNS[1:])
         key = bindparam(f"p{n}_meeting_id", type_=heads.c.meeting_id.type)
         statements.append(update(heads).where(heads.c.meeting_id == key).values(moved))
+    for _part, name, flag in shape.replacing:
+        table, n = Base.metadata.tables[name], len(statements)
+        earlier = bindparam(f"p{n}_id", type_=table.c.id.type)
+        statements.append(
+            update(table)
+            .where(table.c.id == earlier, table.c[flag] == true())
+            .values({flag: false()})
+            .returning(table.c.id)
+        )
     for _part, name, columns in shape.returning:
         table = Base.metadata.tables[name]
         n = len(statements)
@@ -383,10 +424,25 @@ def _in_one(shape: _Shape) -> Any:
     written = [statement.cte(f"w{n}") for n, statement in enumerate(statements[:plain])]
     if not shape.returning:
         return select(literal_column("0")).add_cte(*written)
+    # Rows that replace one are selected only if its UPDATE returned it (so after it ran).
+    replaced = {
+        part: select(func.count()).select_from(cte).scalar_subquery() > 0
+        for (part, _name, _flag), cte in zip(
+            shape.replacing, written[plain - len(shape.replacing) :], strict=True
+        )
+    }
+    inserts = [
+        statement
+        if part not in replaced
+        else _inserted_if(replaced[part], plain + n, name, columns)
+        for n, ((part, name, columns), statement) in enumerate(
+            zip(shape.returning, statements[plain:], strict=True)
+        )
+    ]
     answers = [
         (part, statement.cte(f"r{n}"))
         for n, ((part, _name, _columns), statement) in enumerate(
-            zip(shape.returning, statements[plain:], strict=True)
+            zip(shape.returning, inserts, strict=True)
         )
     ]
     parts = union_all(
@@ -396,6 +452,15 @@ def _in_one(shape: _Shape) -> Any:
         )
     ).subquery()
     return select(parts).add_cte(*written)
+
+
+def _inserted_if(
+    condition: ColumnElement[bool], n: int, name: str, columns: tuple[str, ...]
+) -> Any:
+    """The n-th statement's INSERT of one row as INSERT … SELECT … WHERE ``condition``."""
+    table = Base.metadata.tables[name]
+    values = select(*_params(n, table, columns).values()).where(condition)
+    return insert(table).from_select(list(columns), values).returning(table.c.id)
 
 
 def _table(model: type[Base]) -> Table:
