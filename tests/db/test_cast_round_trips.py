@@ -14,6 +14,7 @@ import time_machine
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import CacheStats
+from sqlalchemy.sql.cache_key import HasCacheKey
 
 from tests.helpers import csrf_from, make_app
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
@@ -163,6 +164,46 @@ def test_a_cast_makes_few_statements(app, make, database_url, backend):
     assert (first[0], second[0]) == (201, 201)
     assert len(statements) <= MOST_STATEMENTS[backend], statements
     assert statements.count("SELECT") <= 3, statements
+
+
+def test_a_cast_builds_no_statement_once_warm(app, make, database_url, monkeypatch):
+    """Once a cast of its kind has run (the worker keeps the meeting, the writes have their
+    shape), the next one builds no SQL statement: each comes built already (module
+    constants, ``ledger.write``'s per shape), so SQLAlchemy neither computes a cache key
+    (building and keying statements were most of a cast's app CPU) nor compiles, and finds
+    each in its compiled cache."""
+    home = estate(make, [f"{60 + n}.00" for n in range(3)])
+    meeting = open_meeting(home)
+    holders = [home.holder(phone).id for phone in home.phones]
+    keyed: list[str] = []
+    hits: list[CacheStats] = []
+    real = HasCacheKey._generate_cache_key
+
+    def keying(element):  # type: ignore[no-untyped-def]
+        keyed.append(str(element))
+        return real(element)
+
+    def note(_conn, _cursor, _statement, _params, context, _many) -> None:  # type: ignore[no-untyped-def]
+        hits.append(context.cache_hit)
+
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=True):
+        tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
+        db.session.commit()
+        other = make_app(database_url, app.instance_path)
+        with other.app_context():
+            engine = db.engine
+        # The first cast fills the worker's store (the general path), the second is kept.
+        warm = [_in_thread(other, meeting.id, (tokens[n], holders[n], f"w{n}")) for n in (0, 1)]
+        monkeypatch.setattr(HasCacheKey, "_generate_cache_key", keying)
+        event.listen(engine, "after_cursor_execute", note)
+        counted = _in_thread(other, meeting.id, (tokens[2], holders[2], "c"))
+        event.remove(engine, "after_cursor_execute", note)
+        monkeypatch.undo()
+        with other.app_context():
+            db.engine.dispose()
+    assert [answer[0] for answer in [*warm, counted]] == [201] * 3
+    assert keyed == []
+    assert hits and set(hits) == {CacheStats.CACHE_HIT}, hits
 
 
 def _in_thread(other, meeting_id: int, cast: tuple[str, int, str]):  # type: ignore[no-untyped-def]

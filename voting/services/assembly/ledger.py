@@ -109,24 +109,26 @@ def try_lock_version(meeting_id: int) -> tuple[int, str, str] | None:
 
 def _locking(which: ColumnElement[bool]) -> Any:
     """The lock statement of ``lock_version``, for the meeting ``which`` names (a parameter,
-    ``meeting_id``): built once, so that each cast only looks its compiled form up."""
+    ``meeting_id``): built once, so that each cast only looks its compiled form up. On the
+    table, not the mapped class: it changes nothing the session holds, and an ORM-enabled
+    UPDATE runs the ORM's bulk-update preparations on every call."""
     return (
-        update(Meeting)
+        update(_MEETINGS)
         .where(which)
-        .values(state=Meeting.state)
-        .returning(Meeting.public_id, Meeting.state)
-        .execution_options(synchronize_session=False)
+        .values(state=_MEETINGS.c.state)
+        .returning(_MEETINGS.c.public_id, _MEETINGS.c.state)
     )
 
 
 # The statements a cast sends, built once (with their values as parameters): building a
 # statement costs more CPU than its round trip, and the same object's compiled form comes
 # from SQLAlchemy's cache without even computing its cache key again.
-_LOCK_VERSION = _locking(Meeting.id == bindparam("meeting_id"))
+_MEETINGS = Base.metadata.tables[Meeting.__tablename__]
+_LOCK_VERSION = _locking(_MEETINGS.c.id == bindparam("meeting_id"))
 _TRY_LOCK_VERSION = _locking(
-    Meeting.id
-    == select(Meeting.id)
-    .where(Meeting.id == bindparam("meeting_id"))
+    _MEETINGS.c.id
+    == select(_MEETINGS.c.id)
+    .where(_MEETINGS.c.id == bindparam("meeting_id"))
     .with_for_update(key_share=True, skip_locked=True)
     .scalar_subquery()
 )
