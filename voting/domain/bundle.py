@@ -65,9 +65,10 @@ KEYS = Obj({"log": PUBLIC_KEY})
 # starting them overlaps with reading the roll; a small bundle is checked in-process.
 EARLY_WORKERS_BYTES = 4 << 20
 # The signatures read ahead (``leading_seals``): one per this many bytes before the log,
-# which the main process reads first. The workers verify one pair in about the time the
-# main process reads 60 to 100 bytes of roll; the rest of the read-ahead is verified while
-# the first entries are read, which then need not wait for a batch of their own.
+# which the main process reads first. A core verifies one pair in about the time the main
+# process reads 2,300 bytes of roll (110 us, 21 bytes/us), so this keeps the workers of up
+# to four cores busy through the roll; what is left is verified while the log's first
+# entries are read, which then need no batch of their own: nothing is verified twice.
 READ_AHEAD_BYTES = 600
 _LOG_START = re.compile(rb'"log"[ \t\n\r]*:[ \t\n\r]*\[')
 _HASH_FIELD = re.compile(rb'"hash"[ \t\n\r]*:[ \t\n\r]*"([0-9a-f]{64})"')
