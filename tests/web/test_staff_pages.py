@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -82,6 +83,26 @@ def test_idle_session_expires(app, client, make):
         assert client.get("/bureau/").status_code == 200
     with time_machine.travel("2026-11-25 10:31:00+00:00", tick=False):
         assert client.get("/bureau/").status_code == 302
+
+
+def test_activity_keeps_a_session_alive_until_its_lifetime_ends(app, client, make):
+    """A request more than a minute after the last one moves the idle clock on (so steady use
+    is never cut off at 30 minutes); the absolute lifetime ends the session anyway, and an
+    ended session's row is gone."""
+    import time_machine
+
+    user = make.user("bureau")
+    hours = app.config["SETTINGS"].session_max_hours
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        sign_in(client, user)
+    for minutes in range(25, hours * 60, 25):  # idle 25 minutes at a time, never 30
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            assert client.get("/bureau/").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
+    with time_machine.travel(start + timedelta(hours=hours, minutes=1), tick=False):
+        assert client.get("/bureau/").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
 
 
 def test_cookies_are_httponly_and_samesite(client, make):

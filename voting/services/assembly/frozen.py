@@ -155,11 +155,14 @@ def _read(meeting_id: int) -> FrozenMeeting | None:
     )
     for holder_id, building, entrance, room in labels:
         units.setdefault(holder_id, []).append(unit_label((building, entrance, room)))
+    # Columns, not entities: a roll of thousands is read per worker and meeting, and loading
+    # it as ORM objects cost about twice as much (they would only be copied out and dropped).
+    entries = select(
+        RollEntry.holder_id, RollEntry.public_id, RollEntry.area, RollEntry.headcount
+    ).where(RollEntry.meeting_id == meeting_id)
     roll = {
-        row.holder_id: RollRow(
-            row.public_id, row.area, row.headcount, tuple(units.get(row.holder_id, ()))
-        )
-        for row in db.session.scalars(select(RollEntry).where(RollEntry.meeting_id == meeting_id))
+        holder_id: RollRow(public_id, area, headcount, tuple(units.get(holder_id, ())))
+        for holder_id, public_id, area, headcount in db.session.execute(entries)
     }
     return FrozenMeeting(
         id=meeting.id,

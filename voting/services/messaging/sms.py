@@ -343,6 +343,8 @@ def _forget_rolled_back(session: Session, previous_transaction: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _mark_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     ids = session.info.pop(_QUEUED, None)
     if ids:
         session.info.setdefault(_COMMITTED, []).extend(ids)
