@@ -60,6 +60,9 @@ def test_a_list_in_running_text_is_joined_in_the_readers_language(app):
             assert labels.listed([]) == ""
             template = "{{ names|listed }}|{{ [False, 'B', 'C']|select|listed }}"
             assert app.jinja_env.from_string(template).render(names=("甲", "乙")) == "甲, 乙|B, C"
+            assert labels.clauses(["no title", "no item"]) == "no title; no item"
+        with force_locale("zh"):
+            assert labels.clauses(iter(["缺少标题", "缺少事项"])) == "缺少标题；缺少事项"
 
 
 # Chinese by contract, or below the layer that knows the reader: the Holder's display name
@@ -74,10 +77,11 @@ CHINESE_ONLY_LISTS = {
 
 
 def test_no_list_is_joined_with_a_dunhao_written_in_the_code():
-    """A 、 written in a join reads wrongly in English ("Elected: 陈立新、刘雅琴"): lists go
-    through ``labels.listed`` (``|listed`` in templates), whose separator is in the catalogue."""
+    """A 、 or ； written in a join reads wrongly in English ("Elected: 陈立新、刘雅琴"): lists
+    go through ``labels.listed`` (``|listed`` in templates) and clauses through
+    ``labels.clauses``, whose separators are in the catalogue."""
     joins = re.compile(
-        r"""["']、["']\s*\)?\s*\.join|join\(\s*["']、["']\s*\)|_\(\s*["']、["']\s*\)"""
+        r"""["'][、；]["']\s*\)?\s*\.join|join\(\s*["'][、；]["']\s*\)|_\(\s*["'][、；]["']\s*\)"""
     )
     found = [
         f"{path.relative_to(ROOT)}: {match.group(0)}"

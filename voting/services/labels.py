@@ -229,6 +229,15 @@ def listed(items: Iterable[object]) -> str:
     return str(_LIST_SEPARATOR).join(str(item) for item in items)
 
 
+_CLAUSE_SEPARATOR = _l("；")
+
+
+def clauses(items: Iterable[object]) -> str:
+    """Sentences or problems said one after another in the reader's language (…；… in
+    Chinese, "…; …" in English)."""
+    return str(_CLAUSE_SEPARATOR).join(str(item) for item in items)
+
+
 def codes(names: Mapping[str, object]) -> list[str]:
     """A table's codes, in its order: the enum the API's description lists."""
     return [str(code) for code in names]

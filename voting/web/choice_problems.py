@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from voting.domain.ballots import ChoiceProblem
+from voting.services import labels
 
 # The form field a problem of the whole ballot (no motion chosen) is shown beside.
 WHOLE_BALLOT = "choices"
@@ -43,7 +44,7 @@ def field_errors(problems: list[ChoiceProblem]) -> dict[str, str]:
     found: dict[str, list[str]] = {}
     for problem in problems:
         found.setdefault(f"ballot.{problem.motion or WHOLE_BALLOT}", []).append(message(problem))
-    return {field: _("；").join(messages) for field, messages in found.items()}
+    return {field: labels.clauses(messages) for field, messages in found.items()}
 
 
 def summary(problems: list[ChoiceProblem]) -> str:
@@ -54,4 +55,4 @@ def summary(problems: list[ChoiceProblem]) -> str:
         else message(problem)
         for problem in problems
     ]
-    return _("选票内容无效：%(problems)s", problems=_("；").join(said))
+    return _("选票内容无效：%(problems)s", problems=labels.clauses(said))

@@ -35,7 +35,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import keys
+from voting.services import keys, labels
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 STREET, BUREAU = "street-office", "bureau"
@@ -129,7 +129,10 @@ def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
     )
     if problems:
         raise InvalidInput(
-            _("审核签名无效：%(problems)s", problems="；".join(message for _, message in problems))
+            _(
+                "审核签名无效：%(problems)s",
+                problems=labels.clauses(message for _code, message in problems),
+            )
         )
     if data["role"] != STREET:
         raise InvalidInput(_("这不是街道办事处的审核签名"))

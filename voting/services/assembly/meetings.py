@@ -301,7 +301,7 @@ def announce(
         )
     problems = motions_problems(motions_data(meeting))
     if problems:
-        raise InvalidInput(_("议题不完整：%(problems)s", problems="；".join(problems)))
+        raise InvalidInput(_("议题不完整：%(problems)s", problems=labels.clauses(problems)))
     hiring.freeze(meeting, register.local_day(now), grade_c_acknowledged)
     meeting.announced_at = now
     _transition(meeting, MeetingState.announced, actor, now)

@@ -49,7 +49,7 @@ def adopt(community: Community, data: dict[str, Any], actor: User) -> RuleSet:
     problems = looser_than(rules)
     if problems:
         raise InvalidInput(
-            _("表决规则不得低于民法典的要求：%(p)s", p="；".join(map(_shortfall, problems)))
+            _("表决规则不得低于民法典的要求：%(p)s", p=labels.clauses(map(_shortfall, problems)))
         )
     if rules.name == DEFAULT_RULES.name and rules != DEFAULT_RULES:
         raise InvalidInput(_("“%(name)s”是民法典默认规则的名称，请另起名称", name=rules.name))
@@ -86,7 +86,7 @@ def _checked(data: dict[str, Any]) -> RuleSet:
                     )
                 )
     if problems:
-        raise InvalidInput("；".join(problems))
+        raise InvalidInput(labels.clauses(problems))
     try:
         return RuleSet.from_data(data)
     except RuleSetError as error:

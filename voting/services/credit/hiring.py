@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 
 from voting.domain.credit import Grade
 from voting.models import FirmAction, Meeting, Motion
+from voting.services import labels
 from voting.services.credit import grades
 from voting.services.errors import Conflict, InvalidInput
 
@@ -89,7 +90,7 @@ def freeze(meeting: Meeting, day: date, acknowledged: bool) -> None:
         grade, firm = candidate.grade, candidate.motion.firm
         assert firm is not None
         if grade.blacklisted:
-            serious = "；".join(
+            serious = labels.clauses(
                 f"{row.category.name}（{row.authority} {row.document_number}）"
                 for row in grade.bad_records
                 if row.is_serious
