@@ -10,8 +10,10 @@ PostgreSQL database ``bench_<pid>`` on the server of ``TEST_DATABASE_URL``, defa
 ``postgresql://postgres@127.0.0.1:5432/test``) migrated with ``flask db upgrade``; a
 community of N holders through the roll import; the app under gunicorn on a free port of
 127.0.0.1. Then, for each number of concurrent clients (8 and 64): ``GET /healthz`` N
-times, and N ballots cast through ``POST /api/v1/owner/meetings/{id}/ballots`` (with an
-``Idempotency-Key``), once into one meeting and once spread over eight meetings, each
+times before the casts, between and after them (their rate and CPU taken together, so
+that the machine's drift on a shared host moves both sides of a ratio), and N ballots cast
+through ``POST /api/v1/owner/meetings/{id}/ballots`` (with an ``Idempotency-Key``), once
+into one meeting and once spread over eight meetings, each
 time into meetings opened for that round and with N fresh owner sessions (created
 directly: sign-in is not measured, its per-address limits would stop N sign-ins from one
 address). Printed: ballots/s with p50/p99 latency, the ``/healthz`` rate, app CPU ms per
@@ -108,6 +110,19 @@ class Run:
     def app_cpu_ms(self) -> float:
         """App CPU (gunicorn master and workers) per successful request, in ms."""
         return 1000 * self.cpu.get("app", 0.0) / self.ok if self.ok else 0.0
+
+
+def together(runs: list[Run]) -> Run:
+    """Phases of the same requests as one: their requests over their time, their CPU."""
+    whole = Run()
+    for run in runs:
+        whole.latencies += run.latencies
+        whole.statuses.update(run.statuses)
+        whole.samples += run.samples
+        whole.seconds += run.seconds
+        for name, seconds in run.cpu.items():
+            whole.cpu[name] = whole.cpu.get(name, 0.0) + seconds
+    return whole
 
 
 # --- the database ------------------------------------------------------------------------
@@ -622,7 +637,10 @@ def bench(kind: str, options: Options) -> dict[str, Any]:
                 health = http_request("GET", "/healthz")
                 hammer(port, [health] * (max(options.clients) * 20), max(options.clients), pid)
                 for clients in options.clients:
-                    result["runs"][clients, "healthz"] = hammer(port, [health] * n, clients, pid)
+                    # Before, between and after the casts, taken together: a shared host's
+                    # speed drifts by a quarter within seconds, and a ratio against one
+                    # /healthz phase measured before all the casts moved with it.
+                    healths = [hammer(port, [health] * n, clients, pid)]
                     for layout, count in (("one_meeting", 1), ("eight_meetings", 8)):
                         meeting_ids = open_meetings(app, community_id, committee_id, count)
                         owners = owner_sessions(app)
@@ -630,6 +648,8 @@ def bench(kind: str, options: Options) -> dict[str, Any]:
                         result["runs"][clients, layout] = run
                         result["bundles"] += [verify(app, m, scratch) for m in meeting_ids]
                         print_run(f"{clients} clients, {count} meeting(s)", run)
+                        healths.append(hammer(port, [health] * n, clients, pid))
+                    result["runs"][clients, "healthz"] = together(healths)
             result["round_trips"], result["statements"] = round_trips_per_cast(
                 settings, community_id, committee_id, kind
             )

@@ -70,6 +70,27 @@ def test_cast_benchmark_runs_a_tiny_sqlite_round_and_prints_its_json():
     assert figures["round_trips_per_cast"] is None  # SQLite is a library, not a server
 
 
+def test_the_healthz_phases_around_the_casts_count_as_one():
+    """The /healthz figure a cast rate is divided by is the phases before, between and
+    after the casts together: their requests over their time, not a mean of their rates."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_cast", BENCH / "cast.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    fast = bench.Run(latencies=[0.001] * 4, seconds=1.0, cpu={"app": 0.004})
+    fast.statuses[200] = 4
+    slow = bench.Run(latencies=[0.004, 0.005], seconds=3.0, cpu={"app": 0.010, "client": 1.0})
+    slow.statuses.update({200: 2, 503: 1})
+    whole = bench.together([fast, slow])
+    assert (whole.ok, whole.failures, whole.seconds) == (6, 1, 4.0)
+    assert whole.rate == 1.5  # 6 requests in 4 s (the mean of 4/s and 2/3/s would be 2.33)
+    assert round(whole.app_cpu_ms(), 6) == round(1000 * 0.014 / 6, 6)
+    assert whole.cpu["client"] == 1.0 and len(whole.latencies) == 6
+
+
 def test_export_benchmark_exports_and_audits_a_tiny_meeting():
     output = run("export.py", "--n", "12", "--db", "sqlite")
     assert figure(output, r"^  bundle\s+[\d.]+ MiB, 15 entries, (valid)") == "valid"
