@@ -139,8 +139,8 @@ _DEFAULT_LOCK_TIMEOUT = text("SET LOCAL lock_timeout TO DEFAULT")
 
 
 def _lock_version(statement: Any, meeting_id: int) -> tuple[int, str, str] | None:
-    # On the session's connection, as every Core statement of a cast: ``Session.execute``
-    # would run it through the ORM's execution path, a third of its CPU for nothing.
+    # On the session's connection, as ``write``'s and the session's read: ``Session.execute``
+    # would run a Core statement through the ORM's execution path, a third of its CPU.
     found = db.session.connection().execute(statement, {"meeting_id": meeting_id}).first()
     if found is None:
         return None
