@@ -450,3 +450,14 @@ def test_the_community_form_names_the_proxy_holder_as_the_paper_pages_do(client,
     )
     text = refused.get_data(as_text=True)
     assert "公告天数和每名受托人的委托份数上限须为正整数" in text and "代理人" not in text
+
+
+def test_a_table_heads_its_estate_column_in_the_singular(client, make):
+    """A column holds one estate per row: "Estate" in English, while the page that lists
+    them is "Estates"."""
+    community = estate(make)
+    sign_in(client, make.user("committee", community))
+    client.get("/lang/en")
+    page = client.get("/communities/").get_data(as_text=True)
+    assert "<h1>Estates</h1>" in page
+    assert "<th>Estate</th>" in page and "<th>Estates</th>" not in page
