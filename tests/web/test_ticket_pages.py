@@ -240,7 +240,7 @@ def test_figures_page_charts_and_downloads(app, make, served) -> None:  # type: 
 def test_figures_in_english_name_one_scope_in_the_singular(app, make, served) -> None:  # type: ignore[no-untyped-def]
     """小区 and 物业服务企业 head lists in the plural ("Estates", "Property firms"); one scope
     of figures, or the firm holding a ticket, is one of them."""
-    file_repair(served, now=NOW)
+    ticket = file_repair(served, now=NOW)
     client, _user = staff_client(app, make, "bureau", None)
     english = {"Accept-Language": "en"}
     url = f"/tickets/figures/?group=firm-{served.firm.id}&from=2026-03&to=2026-03"
@@ -252,3 +252,7 @@ def test_figures_in_english_name_one_scope_in_the_singular(app, make, served) ->
     assert lines[1].startswith("Property firm,渝中物业,2026-03,")
     listing = client.get("/tickets/?view=all", headers=english).get_data(as_text=True)
     assert ">Property firm</td>" in listing
+    # One ticket per row, and one on its own page: "Ticket"; the list itself is "Tickets".
+    assert "<th>Ticket</th>" in listing and "<h1>Tickets</h1>" in listing
+    shown = client.get(f"/tickets/{ticket.id}", headers=english).get_data(as_text=True)
+    assert f"<title>Ticket {ticket.reference}" in shown
