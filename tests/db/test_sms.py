@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.helpers import make_app
 from tests.meeting_builders import OPENS, estate, open_meeting
@@ -271,6 +271,29 @@ def test_http_sends_nothing_for_a_rolled_back_transaction(http_app, provider):
     sms.drain()
     assert [json.loads(r["body"])["message"] for r in provider.requests] == ["提交"]
     assert db.session.scalar(select(func.count(SmsMessage.id))) == 1
+
+
+def test_http_a_released_savepoint_rolled_back_with_its_transaction_hands_nothing_over(
+    http_app, provider
+):
+    """A savepoint's release commits nothing: if the transaction around it rolls back, the
+    gateway is not even asked to claim its messages (they never existed)."""
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    sms.queue(PHONE, "外层", "notice")
+    db.session.flush()
+    with db.session.begin_nested():
+        sms.queue("13900000000", "内层", "notice")
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        db.session.rollback()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert [s for s in sent if "sms_messages" in s] == []
+    assert stored() == [] and provider.requests == []
 
 
 def test_http_log_masks_the_number(http_app, provider, caplog):
