@@ -282,15 +282,15 @@ def test_an_api_cast_that_waited_in_vain_joins_the_queue_without_a_second_wait(
     meeting = open_meeting(home)
     first, second = (home.holder(phone).id for phone in home.phones)
     tries, waits = [], []
-    real_try, real_within = ledger.try_lock_version, ledger.lock_version_within
+    real_try, real_within = ledger.try_lock_with, ledger.lock_with_within
 
-    def trying(*args):  # type: ignore[no-untyped-def]
+    def trying(*args, **values):  # type: ignore[no-untyped-def]
         tries.append(1)
-        return real_try(*args)
+        return real_try(*args, **values)
 
-    def waiting(*args):  # type: ignore[no-untyped-def]
+    def waiting(*args, **values):  # type: ignore[no-untyped-def]
         waits.append(1)
-        return real_within(*args)
+        return real_within(*args, **values)
 
     with time_machine.travel(AT, tick=True):
         tokens = [sessions.start(owner_phone=phone) for phone in home.phones]
@@ -303,8 +303,8 @@ def test_an_api_cast_that_waited_in_vain_joins_the_queue_without_a_second_wait(
             ]
             == 201
         )
-        monkeypatch.setattr(ledger, "try_lock_version", trying)
-        monkeypatch.setattr(ledger, "lock_version_within", waiting)
+        monkeypatch.setattr(ledger, "try_lock_with", trying)
+        monkeypatch.setattr(ledger, "lock_with_within", waiting)
         body = {"holder": second, "choices": {"m1": "agree"}}
         answers = _while_locked(
             meeting.id, [lambda: _post(other, meeting.id, tokens[1], body, "b")]

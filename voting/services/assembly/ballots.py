@@ -295,7 +295,12 @@ def append_now(ballot: Cast, now: datetime) -> Receipt:
     any), then ``ballot``, and commit; ``ledger.Busy`` (nothing written, the transaction
     rolled back) when a queue has formed for the lock."""
     try:
-        locked = _lock_for_a_cast(ballot.meeting_id)
+        locked = _lock_for_a_cast(
+            _HEAD_AND_EARLIER,
+            meeting_id=ballot.meeting_id,
+            holder_id=ballot.holder_id,
+            request_key=ballot.request_key,
+        )
         outcome = _append_now(ballot, locked, now)
     except BaseException:
         db.session.rollback()
@@ -307,18 +312,24 @@ def append_now(ballot: Cast, now: datetime) -> Receipt:
     return outcome.answer()
 
 
-def _lock_for_a_cast(meeting_id: int) -> frozen.Version | None:
-    """The meeting's lock for a cast, and its version: at once if it is free; on
-    PostgreSQL, if another transaction holds it, waited for ``BATCH_AFTER_MS`` at most
-    (then ``ledger.Busy``, the transaction rolled back: a queue has formed). Whoever gets
-    Busy joins the queue with what it has (``cast``, ``cast_kept``): a request waits so
-    once."""
+def _lock_for_a_cast(
+    query: ledger.HeadQuery, **values: Any
+) -> tuple[frozen.Version, ledger.HeadRead] | None:
+    """The meeting's lock for a cast, its version and the head's read (``query``, with
+    ``values``), or None if there is no such meeting. On PostgreSQL the lock and the read
+    are one statement: at once if the lock is free; if another transaction holds it,
+    waited for ``BATCH_AFTER_MS`` at most (then ``ledger.Busy``, the transaction rolled
+    back: a queue has formed). Whoever gets Busy joins the queue with what it has
+    (``cast``, ``cast_kept``): a request waits so once. The read is of no use if the
+    version is not the one the cast was prepared on: a statement it costs nothing to read
+    with."""
     if db.session.get_bind().dialect.name != "postgresql":
-        return ledger.lock_version(meeting_id)
-    locked = ledger.try_lock_version(meeting_id)
-    if locked is None:  # another transaction holds it (or there is no such meeting)
-        locked = ledger.lock_version_within(meeting_id, BATCH_AFTER_MS)
-    return locked
+        locked = ledger.lock_version(values["meeting_id"])
+        return None if locked is None else (locked, ledger.head_with(query, **values))
+    found = ledger.try_lock_with(query, **values)
+    if found is None:  # another transaction holds it (or there is no such meeting)
+        found = ledger.lock_with_within(query, BATCH_AFTER_MS, **values)
+    return found
 
 
 @dataclass(frozen=True)
@@ -337,21 +348,21 @@ class _Outcome:
         return self.receipt
 
 
-def _append_now(ballot: Cast, locked: frozen.Version | None, now: datetime) -> _Outcome:
+def _append_now(
+    ballot: Cast, locked: tuple[frozen.Version, ledger.HeadRead] | None, now: datetime
+) -> _Outcome:
     """Under the lock: append the casts waiting for it (if any), then ``ballot``.
 
     The head's read says in the same round trip whether any cast is waiting (one whose
     request died waiting, or came while the lock was changing hands), so an uncontended
     cast makes no more round trips than without batches."""
-    if ballot.kept is not None and locked == frozen.version_of(ballot.kept):
-        meeting = ballot.kept
-        head, rows, waiting, _owners = ledger.head_with(
-            _HEAD_AND_EARLIER,
-            meeting_id=meeting.id,
-            holder_id=ballot.holder_id,
-            request_key=ballot.request_key,
-        )
-        return _append_locked(ballot, meeting, head, rows, waiting, now)
+    if (
+        ballot.kept is not None
+        and locked is not None
+        and locked[0] == frozen.version_of(ballot.kept)
+    ):
+        head, rows, waiting, _owners = locked[1]
+        return _append_locked(ballot, ballot.kept, head, rows, waiting, now)
     # Not open, or no longer as prepared: the rows as they are now.
     row, head = ledger.reread(ballot.meeting_id)
     waiting = row is not None and row.state == MeetingState.open
@@ -433,23 +444,24 @@ def append_kept(
     waiting, if any) on the ``kept`` data, and commit; ``ledger.Busy`` (nothing written, the
     transaction rolled back) when a queue has formed for the lock.
 
-    The lock statement, the head's read, the writes and the commit are all it sends. The
-    lock statement must return the version the data was kept under (else the meeting has
-    moved on: None); the holder's owners are read with the head, and unless ``phone`` is
+    The lock statement with the head's read (one statement on PostgreSQL), the writes and
+    the commit are all it sends. The lock must return the version the data was kept under
+    (else the meeting has moved on: None); the holder's owners are read with the head, and
+    unless ``phone`` is
     among them as the holder's voter (``scope.casts_for``) the lock is let go at once and
     None returned, so that the general path says exactly why not: nothing about the meeting
     is told to whoever may not cast in it."""
     key = _key_digest(request_key)
     try:
-        locked = _lock_for_a_cast(kept.id)
-        if locked != frozen.version_of(kept):
+        locked = _lock_for_a_cast(
+            _HEAD_EARLIER_AND_OWNERS, meeting_id=kept.id, holder_id=holder_id, request_key=key
+        )
+        if locked is None or locked[0] != frozen.version_of(kept):
             db.session.rollback()
             return None
         # The holder is on the kept roll, so in the meeting's community: its owners are
         # those the scope's query would find.
-        head, earlier, waiting, owners = ledger.head_with(
-            _HEAD_EARLIER_AND_OWNERS, meeting_id=kept.id, holder_id=holder_id, request_key=key
-        )
+        head, earlier, waiting, owners = locked[1]
         if not scope.casts_for(phone, owners):
             db.session.rollback()
             return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -78,17 +79,20 @@ def lock_version(meeting_id: int) -> tuple[int, str, str] | None:
 
 
 class Busy(Exception):
-    """The meeting's lock stayed taken for the whole bound (``lock_version_within``)."""
+    """The meeting's lock stayed taken for the whole bound (``lock_with_within``)."""
 
 
-def lock_version_within(meeting_id: int, milliseconds: int) -> tuple[int, str, str] | None:
-    """``lock_version``, waiting at most ``milliseconds`` for the lock (PostgreSQL's
-    ``lock_timeout`` for that one statement, set back to the default once it has the lock:
-    whatever else the transaction writes waits as it always does). Raises Busy, the
+def lock_with_within(
+    query: HeadQuery, milliseconds: int, **values: Any
+) -> tuple[tuple[int, str, str], HeadRead] | None:
+    """``lock_version`` and ``head_with`` in one statement (PostgreSQL), waiting at most
+    ``milliseconds`` for the lock (``lock_timeout`` for that one statement, set back to the
+    default once it has the lock: whatever else the transaction writes waits as it always
+    does): the version and the read, None if there is no such meeting. Raises Busy, the
     transaction rolled back (the timeout aborted it), if the lock stayed taken."""
     db.session.execute(_SET_LOCK_TIMEOUT, {"timeout": f"{int(milliseconds)}ms"})
     try:
-        locked = lock_version(meeting_id)
+        locked = _locked_read(query, query.locking, values)
     except OperationalError as error:
         if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
             raise
@@ -98,13 +102,14 @@ def lock_version_within(meeting_id: int, milliseconds: int) -> tuple[int, str, s
     return locked
 
 
-def try_lock_version(meeting_id: int) -> tuple[int, str, str] | None:
-    """``lock_version`` if the lock is free now, else None at once, without waiting
-    (PostgreSQL: the row is skipped if another transaction holds it, ``SKIP LOCKED``), in
-    the same one statement. ``FOR NO KEY UPDATE``, the strength the no-op update itself
-    takes: a stronger lock would also be refused by the key-share locks that inserts
-    referencing the meeting hold while they check their foreign key."""
-    return _lock_version(_TRY_LOCK_VERSION, meeting_id)
+def try_lock_with(query: HeadQuery, **values: Any) -> tuple[tuple[int, str, str], HeadRead] | None:
+    """``lock_version`` and ``head_with`` in one statement (PostgreSQL) if the lock is free
+    now, else None at once, without waiting: the row is skipped if another transaction
+    holds it (``SKIP LOCKED``; None too if there is no such meeting). ``FOR NO KEY
+    UPDATE``, the strength the no-op update itself takes: a stronger lock would also be
+    refused by the key-share locks that inserts referencing the meeting hold while they
+    check their foreign key."""
+    return _locked_read(query, query.trying, values)
 
 
 def _locking(which: ColumnElement[bool]) -> Any:
@@ -116,7 +121,7 @@ def _locking(which: ColumnElement[bool]) -> Any:
         update(_MEETINGS)
         .where(which)
         .values(state=_MEETINGS.c.state)
-        .returning(_MEETINGS.c.public_id, _MEETINGS.c.state)
+        .returning(_MEETINGS.c.public_id, _MEETINGS.c.state, _MEETINGS.c.id)
     )
 
 
@@ -124,6 +129,7 @@ def _locking(which: ColumnElement[bool]) -> Any:
 # statement costs more CPU than its round trip, and the same object's compiled form comes
 # from SQLAlchemy's cache without even computing its cache key again.
 _MEETINGS = Base.metadata.tables[Meeting.__tablename__]
+_HEADS = Base.metadata.tables[MeetingHead.__tablename__]
 _LOCK_VERSION = _locking(_MEETINGS.c.id == bindparam("meeting_id"))
 _TRY_LOCK_VERSION = _locking(
     _MEETINGS.c.id
@@ -171,41 +177,108 @@ _HEAD = (
 )
 
 
+# ``head_with``'s answer: the head, the rows of the query's model, its flag, its other rows.
+HeadRead = tuple[MeetingHead | None, list[Any], bool, list[Any]]
+
+
+@dataclass(frozen=True)
+class HeadQuery:
+    """The statements of ``head_with`` (``alone``: under a lock already held) and of the
+    same read taken with the lock in one statement (PostgreSQL; ``locking`` waits for the
+    lock, ``trying`` does not): built once by ``head_query``."""
+
+    alone: Any
+    locking: Any
+    trying: Any
+
+
 def head_query(
     model: type[_Row],
     wanted: ColumnElement[bool],
     flag: ColumnElement[bool],
     also: tuple[type[_Other], ColumnElement[bool]] | None = None,
-) -> Any:
-    """The statement of ``head_with``, built once by its caller (a module's constant), the
+) -> HeadQuery:
+    """The statements of ``head_with``, built once by its caller (a module's constant), the
     meeting a parameter (``meeting_id``) as are the values ``wanted``, ``flag`` and ``also``
     compare with: the meeting's head, the rows of ``model`` (of this meeting) that match
-    ``wanted``, ``flag``, and the rows of ``also``'s model that match its condition."""
+    ``wanted``, ``flag``, and the rows of ``also``'s model that match its condition.
+
+    The locking forms read from the lock's CTE (no row: not locked, nothing read), and also
+    lock the head row in a CTE that waits for the meeting's (``fresh``: its seq as the last
+    holder of the lock committed it; see ``_locked_read``)."""
     extra: Any = also[0] if also is not None else literal_column("NULL")
-    statement = (
-        select(MeetingHead, model, flag, extra)
-        .outerjoin(model, (model.meeting_id == MeetingHead.meeting_id) & wanted)  # type: ignore[attr-defined]
-        .where(MeetingHead.meeting_id == bindparam("meeting_id"))
-        .execution_options(populate_existing=True)
+
+    def read(*columns: Any, meeting: Any) -> Any:
+        statement = (
+            select(*columns, MeetingHead, model, flag, extra)
+            .outerjoin(model, (model.meeting_id == meeting) & wanted)  # type: ignore[attr-defined]
+            .execution_options(populate_existing=True)
+        )
+        if also is not None:
+            statement = statement.outerjoin(also[0], also[1]).order_by(also[0].id)  # type: ignore[attr-defined]
+        return statement
+
+    def locking(lock: Any) -> Any:
+        locked = lock.cte("locked")
+        fresh = (
+            select(_HEADS.c.seq)
+            .where(_HEADS.c.meeting_id == select(locked.c.id).scalar_subquery())
+            .with_for_update(key_share=True)
+            .cte("fresh")
+        )
+        columns = (locked.c.public_id, locked.c.state, select(fresh.c.seq).scalar_subquery())
+        return (
+            read(*columns, meeting=locked.c.id)
+            .select_from(locked)
+            .outerjoin(MeetingHead, MeetingHead.meeting_id == locked.c.id)
+        )
+
+    alone = read(meeting=MeetingHead.meeting_id).where(
+        MeetingHead.meeting_id == bindparam("meeting_id", type_=Integer)
     )
-    if also is not None:
-        statement = statement.outerjoin(also[0], also[1]).order_by(also[0].id)  # type: ignore[attr-defined]
-    return statement
+    return HeadQuery(alone, locking(_LOCK_VERSION), locking(_TRY_LOCK_VERSION))
 
 
-def head_with(
-    statement: Any, **values: Any
-) -> tuple[MeetingHead | None, list[Any], bool, list[Any]]:
-    """The meeting's head, read fresh under the lock, with what ``statement`` (a
-    ``head_query``) reads beside it, in one round trip (a cast's earlier ballots, whether
-    casts are waiting to be appended, and the holder's owners): (head, rows, flag, others).
-    ``values``: its parameters, ``meeting_id`` among them. ``also``'s rows are a few, joined
-    to every row of ``model`` found (at most two): the repeats are dropped, in order."""
-    rows = db.session.execute(statement, values).all()
+def head_with(query: HeadQuery, **values: Any) -> HeadRead:
+    """The meeting's head, read fresh under the lock, with what ``query`` reads beside it,
+    in one round trip (a cast's earlier ballots, whether casts are waiting to be appended,
+    and the holder's owners): (head, rows, flag, others). ``values``: its parameters,
+    ``meeting_id`` among them."""
+    return _head_read(db.session.execute(query.alone, values).all())
+
+
+def _head_read(rows: Sequence[Any]) -> HeadRead:
+    """``also``'s rows are a few, joined to every row of ``model`` found (at most two): the
+    repeats are dropped, in order."""
     head = rows[0][0] if rows else None
     found = list(dict.fromkeys(row[1] for row in rows if row[1] is not None))
     others = list(dict.fromkeys(row[3] for row in rows if row[3] is not None))
     return head, found, bool(rows and rows[0][2]), others
+
+
+def _locked_read(
+    query: HeadQuery, statement: Any, values: dict[str, Any]
+) -> tuple[tuple[int, str, str], HeadRead] | None:
+    """Run a locking form of ``query``: the meeting's version (as ``lock_version``) and the
+    head's read, or None (not locked, nothing read).
+
+    The read sees the statement's snapshot, taken before it waited for the lock: it misses
+    whatever the lock's last holder committed meanwhile. The locks themselves see the
+    latest rows (PostgreSQL follows a row updated since the snapshot), so the head's seq
+    locked in ``fresh`` is the one committed; every append moves the head, so the same seq
+    in the read means the read missed nothing. Otherwise (rare: a commit came between the
+    snapshot and the lock) the head is read again (``head_with``), under the lock now held.
+    """
+    rows = db.session.execute(statement, values).all()
+    if not rows:
+        return None
+    meeting_id = values["meeting_id"]
+    db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
+    version = (meeting_id, rows[0][0], str(rows[0][1]))
+    read = _head_read([row[3:] for row in rows])
+    if read[0] is None or read[0].seq != rows[0][2]:
+        read = head_with(query, **values)
+    return version, read
 
 
 @dataclass(frozen=True)
