@@ -1,7 +1,7 @@
-"""The meeting's lock and the head's read in one statement (PostgreSQL, ``ledger.try_lock_with``,
+"""The meeting's lock and the head's read in one statement (PostgreSQL,
 ``ledger.lock_with_within``): the read sees the statement's snapshot, taken before it waited
 for the lock, so a commit of the lock's last holder after that snapshot is read again, not
-missed."""
+missed; the lock's bound holds for the lock alone."""
 
 from __future__ import annotations
 
@@ -81,12 +81,13 @@ def test_a_head_committed_while_the_lock_was_awaited_is_read_fresh(app, make, da
     assert seq == before + 1
     assert earlier == [(second, True)]  # the ballot committed while the read waited
     assert not waiting
-    # The lock's statement read the stale head; the guard read it again, once.
-    assert statements == ["SELECT", "WITH", "SELECT", "SET"], statements
+    # The lock's statement read the stale head; the guard read it again, once. (SHOW: the
+    # connection's own lock_timeout, read once per connection.)
+    assert statements == ["SHOW", "WITH", "SELECT"], statements
 
 
 @postgresql_only
-def test_a_free_lock_is_taken_with_the_head_in_one_statement(app, make):
+def test_a_free_lock_is_taken_with_the_head_in_one_statement_and_its_bound_let_go(app, make):
     home = estate(make, ["60.00", "70.00"])
     meeting = open_meeting(home)
     first, second = (home.holder(phone).id for phone in home.phones)
@@ -100,13 +101,20 @@ def test_a_free_lock_is_taken_with_the_head_in_one_statement(app, make):
     event.listen(db.engine, "before_cursor_execute", sent)
     try:
         for holder in (first, second):
-            version, (head, earlier, _waiting, _others) = ledger.try_lock_with(
-                ballots._HEAD_AND_EARLIER, meeting_id=meeting_id, holder_id=holder, request_key=None
+            version, (head, earlier, _waiting, _others) = ledger.lock_with_within(
+                ballots._HEAD_AND_EARLIER,
+                20,
+                meeting_id=meeting_id,
+                holder_id=holder,
+                request_key=None,
             )
             assert version == (meeting_id, public_id, "open")
             assert head is not None and head.seq == 1  # the opening entry and one ballot
             assert [b.holder_id for b in earlier] == ([first] if holder == first else [])
+            # Once the lock is held, the transaction's lock_timeout is the connection's.
+            assert db.session.scalar(text("SHOW lock_timeout")) == "0"
             db.session.rollback()
     finally:
         event.remove(db.engine, "before_cursor_execute", sent)
-    assert statements == ["WITH", "WITH"]  # no second read: the snapshot was fresh
+    # No second read: the snapshot was fresh.
+    assert [s for s in statements if s != "SHOW"] == ["WITH", "WITH"], statements

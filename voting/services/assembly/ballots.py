@@ -317,19 +317,15 @@ def _lock_for_a_cast(
 ) -> tuple[frozen.Version, ledger.HeadRead] | None:
     """The meeting's lock for a cast, its version and the head's read (``query``, with
     ``values``), or None if there is no such meeting. On PostgreSQL the lock and the read
-    are one statement: at once if the lock is free; if another transaction holds it,
-    waited for ``BATCH_AFTER_MS`` at most (then ``ledger.Busy``, the transaction rolled
-    back: a queue has formed). Whoever gets Busy joins the queue with what it has
-    (``cast``, ``cast_kept``): a request waits so once. The read is of no use if the
-    version is not the one the cast was prepared on: a statement it costs nothing to read
-    with."""
+    are one statement, which waits for the lock ``BATCH_AFTER_MS`` at most (then
+    ``ledger.Busy``, the transaction rolled back: a queue has formed). Whoever gets Busy
+    joins the queue with what it has (``cast``, ``cast_kept``): a request waits so once.
+    The read is of no use if the version is not the one the cast was prepared on: a
+    statement it costs nothing to read with."""
     if db.session.get_bind().dialect.name != "postgresql":
         locked = ledger.lock_version(values["meeting_id"])
         return None if locked is None else (locked, ledger.head_with(query, **values))
-    found = ledger.try_lock_with(query, **values)
-    if found is None:  # another transaction holds it (or there is no such meeting)
-        found = ledger.lock_with_within(query, BATCH_AFTER_MS, **values)
-    return found
+    return ledger.lock_with_within(query, BATCH_AFTER_MS, **values)
 
 
 @dataclass(frozen=True)

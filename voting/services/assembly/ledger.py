@@ -86,30 +86,27 @@ def lock_with_within(
     query: HeadQuery, milliseconds: int, **values: Any
 ) -> tuple[tuple[int, str, str], HeadRead] | None:
     """``lock_version`` and ``head_with`` in one statement (PostgreSQL), waiting at most
-    ``milliseconds`` for the lock (``lock_timeout`` for that one statement, set back to the
-    default once it has the lock: whatever else the transaction writes waits as it always
-    does): the version and the read, None if there is no such meeting. Raises Busy, the
-    transaction rolled back (the timeout aborted it), if the lock stayed taken."""
-    db.session.execute(_SET_LOCK_TIMEOUT, {"timeout": f"{int(milliseconds)}ms"})
+    ``milliseconds`` for the lock: the version and the read, None if there is no such
+    meeting. Raises Busy, the transaction rolled back (the timeout aborted it), if the lock
+    stayed taken.
+
+    The bound is PostgreSQL's ``lock_timeout``, set for the transaction by the lock's own
+    UPDATE before it waits (a condition of its WHERE, evaluated on the row found before
+    its lock is asked for), and set back to the connection's own by the statement's
+    SELECT, which runs once the lock is held: whatever else the transaction writes waits
+    as it always does, and neither setting costs a round trip."""
+    connection = db.session.connection()
+    usual = connection.info.get(_USUAL_LOCK_TIMEOUT)
+    if usual is None:  # once per connection: nothing here sets it but for a transaction
+        usual = connection.info[_USUAL_LOCK_TIMEOUT] = connection.scalar(_SHOW_LOCK_TIMEOUT)
+    bounds = {"lock_timeout": f"{int(milliseconds)}ms", "usual_lock_timeout": usual}
     try:
-        locked = _locked_read(query, query.locking, values)
+        return _locked_read(query, values, bounds)
     except OperationalError as error:
         if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
             raise
         db.session.rollback()
         raise Busy from None
-    db.session.execute(_DEFAULT_LOCK_TIMEOUT)
-    return locked
-
-
-def try_lock_with(query: HeadQuery, **values: Any) -> tuple[tuple[int, str, str], HeadRead] | None:
-    """``lock_version`` and ``head_with`` in one statement (PostgreSQL) if the lock is free
-    now, else None at once, without waiting: the row is skipped if another transaction
-    holds it (``SKIP LOCKED``; None too if there is no such meeting). ``FOR NO KEY
-    UPDATE``, the strength the no-op update itself takes: a stronger lock would also be
-    refused by the key-share locks that inserts referencing the meeting hold while they
-    check their foreign key."""
-    return _locked_read(query, query.trying, values)
 
 
 def _locking(which: ColumnElement[bool]) -> Any:
@@ -131,17 +128,15 @@ def _locking(which: ColumnElement[bool]) -> Any:
 _MEETINGS = Base.metadata.tables[Meeting.__tablename__]
 _HEADS = Base.metadata.tables[MeetingHead.__tablename__]
 _LOCK_VERSION = _locking(_MEETINGS.c.id == bindparam("meeting_id"))
-_TRY_LOCK_VERSION = _locking(
-    _MEETINGS.c.id
-    == select(_MEETINGS.c.id)
-    .where(_MEETINGS.c.id == bindparam("meeting_id"))
-    .with_for_update(key_share=True, skip_locked=True)
-    .scalar_subquery()
+# ``lock_with_within``'s lock: the transaction's ``lock_timeout`` set (``set_config``, the
+# statement ``SET LOCAL``, with its value a parameter) for the row found before its lock
+# is asked for.
+_LOCK_VERSION_WITHIN = _locking(
+    (_MEETINGS.c.id == bindparam("meeting_id"))
+    & func.set_config("lock_timeout", bindparam("lock_timeout"), True).is_not(None)
 )
-# ``SET LOCAL`` takes no parameter; ``set_config(…, true)`` is the same setting, for the
-# transaction only, with its value as one.
-_SET_LOCK_TIMEOUT = select(func.set_config("lock_timeout", bindparam("timeout"), True))
-_DEFAULT_LOCK_TIMEOUT = text("SET LOCAL lock_timeout TO DEFAULT")
+_SHOW_LOCK_TIMEOUT = text("SHOW lock_timeout")
+_USUAL_LOCK_TIMEOUT = "usual_lock_timeout"  # key in a connection's info
 
 
 def _lock_version(statement: Any, meeting_id: int) -> tuple[int, str, str] | None:
@@ -184,12 +179,11 @@ HeadRead = tuple[MeetingHead | None, list[Any], bool, list[Any]]
 @dataclass(frozen=True)
 class HeadQuery:
     """The statements of ``head_with`` (``alone``: under a lock already held) and of the
-    same read taken with the lock in one statement (PostgreSQL; ``locking`` waits for the
-    lock, ``trying`` does not): built once by ``head_query``."""
+    same read taken with the lock in one statement (``locking``, PostgreSQL's, for
+    ``lock_with_within``): built once by ``head_query``."""
 
     alone: Any
     locking: Any
-    trying: Any
 
 
 def head_query(
@@ -220,13 +214,15 @@ def head_query(
 
     def locking(lock: Any) -> Any:
         locked = lock.cte("locked")
+        usual = func.set_config("lock_timeout", bindparam("usual_lock_timeout"), True)
         fresh = (
             select(_HEADS.c.seq)
             .where(_HEADS.c.meeting_id == select(locked.c.id).scalar_subquery())
             .with_for_update(key_share=True)
             .cte("fresh")
         )
-        columns = (locked.c.public_id, locked.c.state, select(fresh.c.seq).scalar_subquery())
+        fresh_seq = select(fresh.c.seq).scalar_subquery()
+        columns = (locked.c.public_id, locked.c.state, fresh_seq, usual)
         return (
             read(*columns, meeting=locked.c.id)
             .select_from(locked)
@@ -236,7 +232,7 @@ def head_query(
     alone = read(meeting=MeetingHead.meeting_id).where(
         MeetingHead.meeting_id == bindparam("meeting_id", type_=Integer)
     )
-    return HeadQuery(alone, locking(_LOCK_VERSION), locking(_TRY_LOCK_VERSION))
+    return HeadQuery(alone, locking(_LOCK_VERSION_WITHIN))
 
 
 def head_with(query: HeadQuery, **values: Any) -> HeadRead:
@@ -257,10 +253,10 @@ def _head_read(rows: Sequence[Any]) -> HeadRead:
 
 
 def _locked_read(
-    query: HeadQuery, statement: Any, values: dict[str, Any]
+    query: HeadQuery, values: dict[str, Any], bounds: dict[str, str]
 ) -> tuple[tuple[int, str, str], HeadRead] | None:
-    """Run a locking form of ``query``: the meeting's version (as ``lock_version``) and the
-    head's read, or None (not locked, nothing read).
+    """Run the locking form of ``query``: the meeting's version (as ``lock_version``) and the
+    head's read, or None (no such meeting, nothing read).
 
     The read sees the statement's snapshot, taken before it waited for the lock: it misses
     whatever the lock's last holder committed meanwhile. The locks themselves see the
@@ -269,13 +265,13 @@ def _locked_read(
     in the read means the read missed nothing. Otherwise (rare: a commit came between the
     snapshot and the lock) the head is read again (``head_with``), under the lock now held.
     """
-    rows = db.session.execute(statement, values).all()
+    rows = db.session.execute(query.locking, values | bounds).all()
     if not rows:
         return None
     meeting_id = values["meeting_id"]
     db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
     version = (meeting_id, rows[0][0], str(rows[0][1]))
-    read = _head_read([row[3:] for row in rows])
+    read = _head_read([row[4:] for row in rows])
     if read[0] is None or read[0].seq != rows[0][2]:
         read = head_with(query, **values)
     return version, read
