@@ -443,10 +443,9 @@ def append_kept(
     The lock statement with the head's read (one statement on PostgreSQL), the writes and
     the commit are all it sends. The lock must return the version the data was kept under
     (else the meeting has moved on: None); the holder's owners are read with the head, and
-    unless ``phone`` is
-    among them as the holder's voter (``scope.casts_for``) the lock is let go at once and
-    None returned, so that the general path says exactly why not: nothing about the meeting
-    is told to whoever may not cast in it."""
+    unless ``phone`` is among them as the holder's voter (``scope.casts_for``) the lock is
+    let go at once and None returned, so that the general path says exactly why not:
+    nothing about the meeting is told to whoever may not cast in it."""
     key = _key_digest(request_key)
     try:
         locked = _lock_for_a_cast(
