@@ -28,6 +28,7 @@ from typing import Any
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, bindparam, delete, func, insert, literal_column, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from voting.domain.ballots import choice_problems
@@ -290,18 +291,23 @@ def cast(
     return join_batch(ballot, enqueue(ballot, now))
 
 
-def append_now(ballot: Cast, now: datetime) -> Receipt:
+def append_now(ballot: Cast, now: datetime, *, fresh: bool = False) -> Receipt:
     """Take the meeting's lock (``_lock_for_a_cast``), append the casts waiting for it (if
     any), then ``ballot``, and commit; ``ledger.Busy`` (nothing written, the transaction
-    rolled back) when a queue has formed for the lock."""
+    rolled back) when a queue has formed for the lock. Once more, reading afresh, if the
+    read was stale and missed a ballot (``_Missed``)."""
     try:
         locked = _lock_for_a_cast(
             _HEAD_AND_EARLIER,
+            fresh,
             meeting_id=ballot.meeting_id,
             holder_id=ballot.holder_id,
             request_key=ballot.request_key,
         )
         outcome = _append_now(ballot, locked, now)
+    except _Missed:
+        db.session.rollback()
+        return append_now(ballot, now, fresh=True)
     except BaseException:
         db.session.rollback()
         raise
@@ -312,20 +318,31 @@ def append_now(ballot: Cast, now: datetime) -> Receipt:
     return outcome.answer()
 
 
-def _lock_for_a_cast(
-    query: ledger.HeadQuery, **values: Any
-) -> tuple[frozen.Version, ledger.HeadRead] | None:
+def _lock_for_a_cast(query: ledger.HeadQuery, fresh: bool, **values: Any) -> ledger.Locked | None:
     """The meeting's lock for a cast, its version and the head's read (``query``, with
     ``values``), or None if there is no such meeting. On PostgreSQL the lock and the read
     are one statement, which waits for the lock ``BATCH_AFTER_MS`` at most (then
     ``ledger.Busy``, the transaction rolled back: a queue has formed). Whoever gets Busy
     joins the queue with what it has (``cast``, ``cast_kept``): a request waits so once.
     The read is of no use if the version is not the one the cast was prepared on: a
-    statement it costs nothing to read with."""
+    statement it costs nothing to read with. ``fresh``: a stale read (``ledger.Locked``)
+    is read again at once."""
     if db.session.get_bind().dialect.name != "postgresql":
-        locked = ledger.lock_version(values["meeting_id"])
-        return None if locked is None else (locked, ledger.head_with(query, **values))
-    return ledger.lock_with_within(query, BATCH_AFTER_MS, **values)
+        version = ledger.lock_version(values["meeting_id"])
+        if version is None:
+            return None
+        return ledger.Locked(version, ledger.head_with(query, **values), stale=False)
+    locked = ledger.lock_with_within(query, BATCH_AFTER_MS, **values)
+    if fresh and locked is not None and locked.stale:
+        return replace(locked, read=ledger.head_with(query, **values), stale=False)
+    return locked
+
+
+class _Missed(Exception):
+    """A cast's write was refused (a unique index, or the ballot it replaces no longer
+    effective) after a stale read (``ledger.Locked.stale``): the read missed a ballot
+    appended while the cast waited for the lock. Its use case rolls back and runs again,
+    reading afresh."""
 
 
 @dataclass(frozen=True)
@@ -344,9 +361,7 @@ class _Outcome:
         return self.receipt
 
 
-def _append_now(
-    ballot: Cast, locked: tuple[frozen.Version, ledger.HeadRead] | None, now: datetime
-) -> _Outcome:
+def _append_now(ballot: Cast, locked: ledger.Locked | None, now: datetime) -> _Outcome:
     """Under the lock: append the casts waiting for it (if any), then ``ballot``.
 
     The head's read says in the same round trip whether any cast is waiting (one whose
@@ -355,10 +370,10 @@ def _append_now(
     if (
         ballot.kept is not None
         and locked is not None
-        and locked[0] == frozen.version_of(ballot.kept)
+        and locked.version == frozen.version_of(ballot.kept)
     ):
-        head, rows, waiting, _owners = locked[1]
-        return _append_locked(ballot, ballot.kept, head, rows, waiting, now)
+        head, rows, waiting, _owners = locked.read
+        return _append_locked(ballot, ballot.kept, head, rows, waiting, now, locked.stale)
     # Not open, or no longer as prepared: the rows as they are now.
     row, head = ledger.reread(ballot.meeting_id)
     waiting = row is not None and row.state == MeetingState.open
@@ -372,16 +387,22 @@ def _append_locked(
     earlier: list[Ballot] | None,
     waiting: bool,
     now: datetime,
+    stale: bool = False,
 ) -> _Outcome:
     """``_append_now`` once the head is read: ``earlier``, the holder's earlier ballots read
     with it (None: not read); ``waiting``, whether casts may be waiting (then they go first,
-    and the earlier ballots are read again after them)."""
+    and the earlier ballots are read again after them); ``stale``, whether ``earlier`` may
+    miss a ballot (then a write refused for it is ``_Missed``)."""
     drained = 0
     found = None if waiting or earlier is None else _earlier_of(ballot, earlier)
     if waiting and meeting is not None:
         drained = drain(meeting, head)
     try:
         appended = append(meeting, head, ballot, now, found)
+    except (IntegrityError, ledger.NotReplaced) as refused:
+        if found is None or not stale:
+            raise
+        raise _Missed from refused
     except ServiceError as refusal:
         keep_conflict(refusal)
         wrote = bool(drained) or getattr(refusal, "conflict", None) is not None
@@ -435,10 +456,13 @@ def append_kept(
     choices: dict[str, Any],
     now: datetime,
     request_key: str | None = None,
+    *,
+    fresh: bool = False,
 ) -> Receipt | None:
     """Take the meeting's lock, append ``phone``'s ballot for ``holder_id`` (with the casts
     waiting, if any) on the ``kept`` data, and commit; ``ledger.Busy`` (nothing written, the
-    transaction rolled back) when a queue has formed for the lock.
+    transaction rolled back) when a queue has formed for the lock. Once more, reading
+    afresh, if the read was stale and missed a ballot (``_Missed``).
 
     The lock statement with the head's read (one statement on PostgreSQL), the writes and
     the commit are all it sends. The lock must return the version the data was kept under
@@ -449,21 +473,28 @@ def append_kept(
     key = _key_digest(request_key)
     try:
         locked = _lock_for_a_cast(
-            _HEAD_EARLIER_AND_OWNERS, meeting_id=kept.id, holder_id=holder_id, request_key=key
+            _HEAD_EARLIER_AND_OWNERS,
+            fresh,
+            meeting_id=kept.id,
+            holder_id=holder_id,
+            request_key=key,
         )
-        if locked is None or locked[0] != frozen.version_of(kept):
+        if locked is None or locked.version != frozen.version_of(kept):
             db.session.rollback()
             return None
         # The holder is on the kept roll, so in the meeting's community: its owners are
         # those the scope's query would find.
-        head, earlier, waiting, owners = locked[1]
+        head, earlier, waiting, owners = locked.read
         if not scope.casts_for(phone, owners):
             db.session.rollback()
             return None
         ballot = prepare(
             kept.id, holder_id, choices, request_key=request_key, owners=owners, kept=kept
         )
-        outcome = _append_locked(ballot, kept, head, earlier, waiting, now)
+        outcome = _append_locked(ballot, kept, head, earlier, waiting, now, locked.stale)
+    except _Missed:
+        db.session.rollback()
+        return append_kept(phone, kept, holder_id, choices, now, request_key, fresh=True)
     except BaseException:
         db.session.rollback()  # (Busy has rolled back already)
         raise

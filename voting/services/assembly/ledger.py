@@ -37,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from voting.domain.bundle import make_entry
@@ -82,13 +82,11 @@ class Busy(Exception):
     """The meeting's lock stayed taken for the whole bound (``lock_with_within``)."""
 
 
-def lock_with_within(
-    query: HeadQuery, milliseconds: int, **values: Any
-) -> tuple[tuple[int, str, str], HeadRead] | None:
+def lock_with_within(query: HeadQuery, milliseconds: int, **values: Any) -> Locked | None:
     """``lock_version`` and ``head_with`` in one statement (PostgreSQL), waiting at most
-    ``milliseconds`` for the lock: the version and the read, None if there is no such
-    meeting. Raises Busy, the transaction rolled back (the timeout aborted it), if the lock
-    stayed taken.
+    ``milliseconds`` for the lock: the version and the read (``Locked``), None if there is
+    no such meeting. Raises Busy, the transaction rolled back (the timeout aborted it), if
+    the lock stayed taken.
 
     The bound is PostgreSQL's ``lock_timeout``, set for the transaction by the lock's own
     UPDATE before it waits (a condition of its WHERE, evaluated on the row found before
@@ -101,7 +99,7 @@ def lock_with_within(
         usual = connection.info[_USUAL_LOCK_TIMEOUT] = connection.scalar(_SHOW_LOCK_TIMEOUT)
     bounds = {"lock_timeout": f"{int(milliseconds)}ms", "usual_lock_timeout": usual}
     try:
-        return _locked_read(query, values, bounds)
+        return _locked_read(query, values | bounds)
     except OperationalError as error:
         if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
             raise
@@ -197,14 +195,14 @@ def head_query(
     compare with: the meeting's head, the rows of ``model`` (of this meeting) that match
     ``wanted``, ``flag``, and the rows of ``also``'s model that match its condition.
 
-    The locking forms read from the lock's CTE (no row: not locked, nothing read), and also
-    lock the head row in a CTE that waits for the meeting's (``fresh``: its seq as the last
-    holder of the lock committed it; see ``_locked_read``)."""
+    The locking form reads from the lock's CTE (no row: no meeting, nothing read), and the
+    head from a CTE that locks the head row once the meeting's lock is held (``fresh``: the
+    head as the lock's last holder committed it; see ``_locked_read``)."""
     extra: Any = also[0] if also is not None else literal_column("NULL")
 
     def read(*columns: Any, meeting: Any) -> Any:
         statement = (
-            select(*columns, MeetingHead, model, flag, extra)
+            select(*columns, model, flag, extra)
             .outerjoin(model, (model.meeting_id == meeting) & wanted)  # type: ignore[attr-defined]
             .execution_options(populate_existing=True)
         )
@@ -216,20 +214,19 @@ def head_query(
         locked = lock.cte("locked")
         usual = func.set_config("lock_timeout", bindparam("usual_lock_timeout"), True)
         fresh = (
-            select(_HEADS.c.seq)
+            select(_HEADS)
             .where(_HEADS.c.meeting_id == select(locked.c.id).scalar_subquery())
             .with_for_update(key_share=True)
             .cte("fresh")
         )
-        fresh_seq = select(fresh.c.seq).scalar_subquery()
-        columns = (locked.c.public_id, locked.c.state, fresh_seq, usual)
-        return (
-            read(*columns, meeting=locked.c.id)
-            .select_from(locked)
-            .outerjoin(MeetingHead, MeetingHead.meeting_id == locked.c.id)
-        )
+        head = aliased(MeetingHead, fresh)
+        # The head as the statement's snapshot has it (see ``_locked_read``).
+        seen = select(_HEADS.c.seq).where(_HEADS.c.meeting_id == locked.c.id).scalar_subquery()
+        columns = (locked.c.public_id, locked.c.state, seen, usual, head)
+        statement = read(*columns, meeting=locked.c.id).select_from(locked)
+        return statement.outerjoin(head, head.meeting_id == locked.c.id)
 
-    alone = read(meeting=MeetingHead.meeting_id).where(
+    alone = read(MeetingHead, meeting=MeetingHead.meeting_id).where(
         MeetingHead.meeting_id == bindparam("meeting_id", type_=Integer)
     )
     return HeadQuery(alone, locking(_LOCK_VERSION_WITHIN))
@@ -252,29 +249,40 @@ def _head_read(rows: Sequence[Any]) -> HeadRead:
     return head, found, bool(rows and rows[0][2]), others
 
 
-def _locked_read(
-    query: HeadQuery, values: dict[str, Any], bounds: dict[str, str]
-) -> tuple[tuple[int, str, str], HeadRead] | None:
+@dataclass(frozen=True)
+class Locked:
+    """The meeting's lock taken with the head's read (``lock_with_within``).
+
+    ``stale``: the read's other rows may miss what the lock's last holder committed while
+    the statement waited for the lock (the head is the committed one all the same)."""
+
+    version: tuple[int, str, str]
+    read: HeadRead
+    stale: bool
+
+
+def _locked_read(query: HeadQuery, values: dict[str, Any]) -> Locked | None:
     """Run the locking form of ``query``: the meeting's version (as ``lock_version``) and the
     head's read, or None (no such meeting, nothing read).
 
     The read sees the statement's snapshot, taken before it waited for the lock: it misses
-    whatever the lock's last holder committed meanwhile. The locks themselves see the
-    latest rows (PostgreSQL follows a row updated since the snapshot), so the head's seq
-    locked in ``fresh`` is the one committed; every append moves the head, so the same seq
-    in the read means the read missed nothing. Otherwise (rare: a commit came between the
-    snapshot and the lock) the head is read again (``head_with``), under the lock now held.
+    whatever the lock's last holder committed meanwhile. Row locks see the latest rows
+    (PostgreSQL follows a row updated since the snapshot), so the head, locked in ``fresh``
+    once the meeting's lock is held, is the committed one. Every append moves the head, so
+    if the snapshot's head has the same seq the read missed nothing; otherwise it is
+    ``stale``. A cast that waited for the lock finds it so nearly every time, and what it
+    may have missed (a ballot of the same holder or key, appended meanwhile) is what the
+    unique indexes refuse: the cast goes on with it and reads again only if its write is
+    refused (``ballots._Missed``), instead of reading again under the lock every time.
     """
-    rows = db.session.execute(query.locking, values | bounds).all()
+    rows = db.session.execute(query.locking, values).all()
     if not rows:
         return None
     meeting_id = values["meeting_id"]
     db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
     version = (meeting_id, rows[0][0], str(rows[0][1]))
     read = _head_read([row[4:] for row in rows])
-    if read[0] is None or read[0].seq != rows[0][2]:
-        read = head_with(query, **values)
-    return version, read
+    return Locked(version, read, read[0] is None or read[0].seq != rows[0][2])
 
 
 @dataclass(frozen=True)
@@ -290,6 +298,11 @@ class Entry:
     row: dict[str, Any]  # its ``log_entries`` row
     block: dict[str, Any] | None  # the ``log_subtrees`` row of the block it completes
     frontier: bytes  # the head's Merkle frontier once it is appended
+
+
+class NotReplaced(RuntimeError):
+    """``write`` found the row that rows replace no longer flagged (``Replacing``): nothing
+    of it is to be committed."""
 
 
 @dataclass(frozen=True)
@@ -428,7 +441,7 @@ def write(
             elif n >= len(rows) - len(replaced) and not found.all():
                 break  # the row to replace was no longer flagged: none of the rest
     if any(len(got) != len(written.values) for got, written in zip(ids, beside, strict=True)):
-        raise RuntimeError("rows not written: the row they replace was no longer flagged")
+        raise NotReplaced("rows not written: the row they replace was no longer flagged")
     if head is not None:
         for name, value in moved.items():
             if name != "meeting_id":
