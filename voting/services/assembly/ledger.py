@@ -108,10 +108,11 @@ def lock_with_within(query: HeadQuery, milliseconds: int, **values: Any) -> Lock
 
 
 def _locking(which: ColumnElement[bool]) -> Any:
-    """The lock statement of ``lock_version``, for the meeting ``which`` names (a parameter,
-    ``meeting_id``): built once, so that each cast only looks its compiled form up. On the
-    table, not the mapped class: it changes nothing the session holds, and an ORM-enabled
-    UPDATE runs the ORM's bulk-update preparations on every call."""
+    """A lock statement (``lock_version``'s, and ``lock_with_within``'s CTE), for the meeting
+    ``which`` names (a parameter, ``meeting_id``): built once, so that each cast only looks
+    its compiled form up. On the table, not the mapped class: it changes nothing the
+    session holds, and an ORM-enabled UPDATE runs the ORM's bulk-update preparations on
+    every call."""
     return (
         update(_MEETINGS)
         .where(which)
