@@ -24,13 +24,15 @@ from voting.models import Ballot, Meeting
 from voting.services.access import sessions
 from voting.services.assembly import ballots, frozen, meetings
 
-# BEGIN, the session, the lock (returning the meeting's version), the head with the holder's
-# earlier ballots and owners, the writes (entry, head, ballot index row, SMS receipts: one
-# statement, ledger.write, a revote's earlier ballot marked replaced in it too), COMMIT:
-# nothing is read before the lock while the worker keeps the meeting (ballots.cast_kept).
+# BEGIN, the session, the lock (returning the meeting's version) with the head, the holder's
+# earlier ballots and owners (one statement, ledger.lock_with_within), the writes (entry,
+# head, ballot index row, SMS receipts: one statement, ledger.write, a revote's earlier
+# ballot marked replaced in it too), COMMIT: nothing is read before the lock while the
+# worker keeps the meeting (ballots.cast_kept).
 MOST_ROUND_TRIPS = 5
-# SQLAlchemy's cursor events: the same less BEGIN and COMMIT; on SQLite the writes are one
-# statement per table (entry, head, index row, receipts).
+# SQLAlchemy's cursor events: the same less BEGIN and COMMIT; on SQLite the lock and the
+# head's read are two statements, and the writes one per table (entry, head, index row,
+# receipts).
 MOST_STATEMENTS = {"postgresql": 3, "sqlite": 7}
 
 
