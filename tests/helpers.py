@@ -151,3 +151,22 @@ def problems_of(meeting: Any) -> list[str]:
 
     db.session.expire_all()
     return audit.audit(meeting).problems
+
+
+def until_a_meeting_lock_is_awaited() -> None:
+    """Until a backend waits for a row lock of the meetings table (a cast or a locking read,
+    blocked by the lock this session holds): a bounded wait, not a timed assertion.
+    PostgreSQL only. Read live from pg_locks: pg_stat_activity is kept for the transaction."""
+    from sqlalchemy import text
+
+    from voting.extensions import db
+
+    blocked = text(
+        "SELECT count(*) FROM pg_locks w JOIN pg_locks t ON t.pid = w.pid WHERE NOT w.granted"
+        " AND t.locktype = 'tuple' AND t.relation = 'meetings'::regclass"
+    )
+    for _ in range(1200):
+        if db.session.scalar(blocked):
+            return
+        time.sleep(0.05)
+    raise AssertionError("nothing waited for the meeting's lock")

@@ -31,7 +31,7 @@ import time_machine
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
-from tests.helpers import make_app
+from tests.helpers import make_app, until_a_meeting_lock_is_awaited
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot, Channel, LogEntry, MeetingHead, PendingCast
@@ -251,19 +251,8 @@ def test_a_cast_that_gets_the_lock_soon_enough_appends_itself(app, make, monkeyp
     ledger.lock(meeting.id)
     thread = threading.Thread(target=run)
     thread.start()
-    # Read live (not pg_stat_activity, kept for the transaction): a backend that holds a
-    # row's tuple lock in this schema's meetings table waits for the row's holder.
-    blocked = text(
-        "SELECT count(*) FROM pg_locks w JOIN pg_locks t ON t.pid = w.pid WHERE NOT w.granted"
-        " AND t.locktype = 'tuple' AND t.relation = 'meetings'::regclass"
-    )
     try:
-        for _ in range(1200):  # until the cast waits for the lock this session holds
-            if db.session.scalar(blocked):
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the cast never waited for the lock")
+        until_a_meeting_lock_is_awaited()  # the cast waits for the lock this session holds
     finally:
         db.session.rollback()
         thread.join(timeout=120)
@@ -566,7 +555,7 @@ CAST_IN_A_PROCESS = """
 import sys, time
 from datetime import datetime
 sys.path.insert(0, {root!r})
-from tests.helpers import make_app
+from tests.helpers import make_app, until_a_meeting_lock_is_awaited
 from voting.services.assembly import ballots
 
 app = make_app({url!r}, {instance!r})

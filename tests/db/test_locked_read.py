@@ -8,26 +8,30 @@ missed; the lock's bound holds for the lock alone."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select, text
 
-from tests.helpers import make_app
+from tests.helpers import make_app, until_a_meeting_lock_is_awaited
 from tests.meeting_builders import OPENS, estate, open_meeting
 from voting.extensions import db
 from voting.models import Ballot, Meeting
 from voting.services.assembly import ballots, ledger
 
 postgresql_only = pytest.mark.parametrize("backend", ["postgresql"])
-# Whether a backend waits for a row of the meetings table (the locking read, blocked by this
-# session's lock). Read live: pg_stat_activity is kept for the transaction.
-_BLOCKED = text(
-    "SELECT count(*) FROM pg_locks w JOIN pg_locks t ON t.pid = w.pid WHERE NOT w.granted"
-    " AND t.locktype = 'tuple' AND t.relation = 'meetings'::regclass"
-)
+
+
+def _lock_and_read(meeting_id: int, holder_id: int, milliseconds: int) -> ledger.Locked | None:
+    """The cast's lock with the head's read, for ``holder_id``, waiting ``milliseconds``."""
+    return ledger.lock_with_within(
+        ballots._HEAD_AND_EARLIER,
+        milliseconds,
+        meeting_id=meeting_id,
+        holder_id=holder_id,
+        request_key=None,
+    )
 
 
 def _while_appending(
@@ -60,12 +64,7 @@ def _while_appending(
     thread = threading.Thread(target=run)
     thread.start()
     try:
-        for _ in range(1200):  # until the call waits for the lock
-            if db.session.scalar(_BLOCKED):
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the call never waited for the lock")
+        until_a_meeting_lock_is_awaited()
     finally:
         db.session.commit()  # the ballot appended, after the call's snapshot
         thread.join(timeout=120)
@@ -86,13 +85,8 @@ def test_a_head_committed_while_the_lock_was_awaited_comes_fresh_and_the_read_sa
     meeting_id, public_id = meeting.id, meeting.public_id
 
     def read() -> Any:
-        locked = ledger.lock_with_within(
-            ballots._HEAD_AND_EARLIER,
-            60_000,
-            meeting_id=meeting_id,
-            holder_id=second,
-            request_key=None,
-        )
+        locked = _lock_and_read(meeting_id, second, 60_000)
+        assert locked is not None
         head, earlier, _waiting, _others = locked.read
         return locked.version, head.seq, [b.holder_id for b in earlier], locked.stale
 
@@ -170,13 +164,7 @@ def test_a_free_lock_is_taken_with_the_head_in_one_statement_and_its_bound_let_g
     event.listen(db.engine, "before_cursor_execute", sent)
     try:
         for holder in (first, second):
-            locked = ledger.lock_with_within(
-                ballots._HEAD_AND_EARLIER,
-                20,
-                meeting_id=meeting_id,
-                holder_id=holder,
-                request_key=None,
-            )
+            locked = _lock_and_read(meeting_id, holder, 20)
             assert locked is not None and not locked.stale
             head, earlier, _waiting, _others = locked.read
             assert locked.version == (meeting_id, public_id, "open")
