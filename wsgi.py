@@ -1,5 +1,5 @@
 """Entry point for gunicorn (``gunicorn wsgi:app``) and ``flask --app wsgi``."""
 
-from voting import create_app
+from voting import serve_app
 
-app = create_app()
+app = serve_app()

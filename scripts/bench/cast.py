@@ -9,9 +9,11 @@ Per database, in one run: a fresh database (an SQLite file in a temporary direct
 PostgreSQL database ``bench_<pid>`` on the server of ``TEST_DATABASE_URL``, default
 ``postgresql://postgres@127.0.0.1:5432/test``) migrated with ``flask db upgrade``; a
 community of N holders through the roll import; the app under gunicorn on a free port of
-127.0.0.1. Then, for each number of concurrent clients (8 and 64): ``GET /healthz`` N
-times before the casts, between and after them (their rate and CPU taken together, so
-that the machine's drift on a shared host moves both sides of a ratio), and N ballots cast
+127.0.0.1, preloaded and made by ``voting.serve_app`` as production runs it
+(``deploy/gunicorn.conf.py``, ``wsgi.py``). Then, for each number of concurrent clients (8
+and 64): ``GET /healthz`` N times before the casts, between and after them (their rate and
+CPU taken together, so that the machine's drift on a shared host moves both sides of a
+ratio), and N ballots cast
 through ``POST /api/v1/owner/meetings/{id}/ballots`` (with an ``Idempotency-Key``), once
 into one meeting and once spread over eight meetings, each
 time into meetings opened for that round and with N fresh owner sessions (created
@@ -63,9 +65,9 @@ SHIM = """\
 import sys
 
 sys.path.insert(0, {root!r})
-from voting import create_app
+from voting import serve_app
 
-app = create_app({{"instance_path": {instance!r}}})
+app = serve_app({{"instance_path": {instance!r}}})
 """
 MOTIONS: list[dict[str, Any]] = [
     {"kind": "approval", "item": 5, "title": "使用维修资金更换电梯"},
@@ -390,6 +392,7 @@ def gunicorn(
         "--worker-class", worker_class,
         "--threads", str(threads),
         "--backlog", "4096",
+        "--preload",
         "--error-logfile", str(log),
         "--log-level", "warning",
     ]  # fmt: skip

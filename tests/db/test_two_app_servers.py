@@ -41,9 +41,9 @@ SHIM = """\
 import sys
 
 sys.path.insert(0, {root!r})
-from voting import create_app
+from voting import serve_app
 
-app = create_app({{"instance_path": {instance!r}}})
+app = serve_app({{"instance_path": {instance!r}}})
 """
 
 

@@ -141,8 +141,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def app_environment(database_url: str, instance: Path, folder: Path) -> dict[str, str]:
     shim = folder / "behind_nginx_wsgi.py"
     shim.write_text(
-        "from voting import create_app\n"
-        f"app = create_app({{'instance_path': {str(instance)!r}}})\n",
+        f"from voting import serve_app\napp = serve_app({{'instance_path': {str(instance)!r}}})\n",
         encoding="utf-8",
     )
     return {
