@@ -16,7 +16,15 @@ from voting.domain.bundle import verify_bundle
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
 from voting.models import Firm, LogEntry, Meeting, MeetingState, RollEntry, SmsMessage, User
-from voting.services.assembly import ballots, counting, export, meetings, rulesets, spec_data
+from voting.services.assembly import (
+    ballots,
+    counting,
+    export,
+    frozen,
+    meetings,
+    rulesets,
+    spec_data,
+)
 from voting.services.assembly.meetings import WrongState
 from voting.services.errors import InvalidInput
 from voting.services.registry.roll_import import import_roll
@@ -267,10 +275,25 @@ def test_the_roll_is_frozen_when_voting_opens(app, make):
     meeting = open_meeting(home)
     bigger = f"楼栋,房号,专有部分面积,业主姓名,手机号\n1栋,0001,999.00,业主1,{home.phones[0]}\n"
     assert import_roll(home.community, "roll.csv", bigger.encode(), allowed_removals=1).is_written
-    frozen = db.session.scalars(select(RollEntry.area).where(RollEntry.meeting_id == meeting.id))
-    assert sorted(frozen) == [5000, 10000]
+    areas = db.session.scalars(select(RollEntry.area).where(RollEntry.meeting_id == meeting.id))
+    assert sorted(areas) == [5000, 10000]
     holder = home.holder(home.phones[1])  # no longer on the current roll, still on the frozen one
     assert ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS).seq == 1
+    # What a worker keeps of the open meeting: the frozen roll, each holder with the units it
+    # has now; one without units any more is kept all the same (its SMS names its owner).
+    frozen.forget()
+    kept = frozen.get(frozen.version(meeting.id, meeting.public_id, meeting.state))
+    assert kept is not None
+    assert {row.area: row.units for row in kept.roll.values()} == {
+        10000: ("1栋-0001",),
+        5000: (),
+    }
+    assert (
+        kept.roll[holder.id].public_id
+        == db.session.get(RollEntry, (meeting.id, holder.id)).public_id
+    )
+    texts = db.session.scalars(select(SmsMessage.body).where(SmsMessage.purpose == "receipt"))
+    assert any(holder.owners[0].name in text for text in texts)
 
 
 def test_turnout_counts_participation_per_motion_without_choices(app, make):

@@ -19,7 +19,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import select
@@ -35,9 +37,9 @@ KEPT_ROWS = 200_000
 _STORE = "frozen_meetings"
 
 
-@dataclass(frozen=True)
-class RollRow:
-    """A holder on the frozen roll, as a receipt and its SMS show it."""
+class RollRow(NamedTuple):
+    """A holder on the frozen roll, as a receipt and its SMS show it (a tuple: a frozen
+    dataclass took twice as long to make, thousands at a time)."""
 
     public_id: str
     area: int
@@ -145,25 +147,29 @@ def _read(meeting_id: int) -> FrozenMeeting | None:
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or meeting.state != MeetingState.open or meeting.key_fingerprint is None:
         return None
-    units: dict[int, list[str]] = {}
-    on_roll = select(RollEntry.holder_id).where(RollEntry.meeting_id == meeting_id)
-    labels = db.session.execute(
-        select(Unit.holder_id, Building.name, Unit.entrance, Unit.room)
-        .join(Building, Unit.building_id == Building.id)
-        .where(Unit.holder_id.in_(on_roll))
-        .order_by(Unit.id)
+    # The roll with its holders' units in one query of columns, not entities, through the
+    # connection (no ORM step): each worker reads it once per meeting, the first casts wait
+    # for it (2,000 holders: 12 ms so, 14 ms in two queries of the ORM session).
+    rows = db.session.connection().execute(
+        select(
+            RollEntry.holder_id,
+            RollEntry.public_id,
+            RollEntry.area,
+            RollEntry.headcount,
+            Building.name,
+            Unit.entrance,
+            Unit.room,
+        )
+        .outerjoin(Unit, Unit.holder_id == RollEntry.holder_id)
+        .outerjoin(Building, Unit.building_id == Building.id)
+        .where(RollEntry.meeting_id == meeting_id)
+        .order_by(RollEntry.holder_id, Unit.id)
     )
-    for holder_id, building, entrance, room in labels:
-        units.setdefault(holder_id, []).append(unit_label((building, entrance, room)))
-    # Columns, not entities: a roll of thousands is read per worker and meeting, and loading
-    # it as ORM objects cost about twice as much (they would only be copied out and dropped).
-    entries = select(
-        RollEntry.holder_id, RollEntry.public_id, RollEntry.area, RollEntry.headcount
-    ).where(RollEntry.meeting_id == meeting_id)
-    roll = {
-        holder_id: RollRow(public_id, area, headcount, tuple(units.get(holder_id, ())))
-        for holder_id, public_id, area, headcount in db.session.execute(entries)
-    }
+    roll: dict[int, RollRow] = {}
+    for holder_id, group in groupby(rows, key=itemgetter(0)):
+        found = list(group)  # one row per unit (a holder without units: one, unit None)
+        units = tuple(unit_label(row[4:]) for row in found if row[4] is not None)
+        roll[holder_id] = RollRow(*found[0][1:4], units)
     return FrozenMeeting(
         id=meeting.id,
         public_id=meeting.public_id,
