@@ -5,6 +5,13 @@ start took 9 s and each worker rebuilt the app for 2 s of CPU after a crash; pre
 and none (issue 9 §8). Each worker opens its own database connections after the fork (the
 engine's pool is created lazily, on first use in the worker).
 
+One sync worker per core (``WEB_CONCURRENCY`` overrides it). nginx in front buffers each
+request and answer, so a worker is never held by a slow phone, and a cast is CPU in the app
+and in PostgreSQL with sub-millisecond waits between. On 2 cores, 2 workers cast 0.82-1.03
+times as fast into one meeting as into eight, where 4 workers (2 per core) managed
+0.70-0.79, the lock's holder sharing its core with a worker about to wait for the lock
+(``scripts/bench/cast.py``; docs/architecture.md, "Workers and the first wave").
+
 Request rate caps (Flask-Limiter) are kept in Redis when ``REDIS_URL`` is set, else in each
 worker's memory, where N workers would let N times the cap through. So more than one worker
 without ``REDIS_URL`` is refused here, at start. (The limits that protect sign-in, per
@@ -17,7 +24,7 @@ import os
 from typing import Any
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 worker_class = "sync"
 preload_app = True
 timeout = 60

@@ -753,8 +753,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="holders, one ballot each per round")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    cores = os.cpu_count() or 2
-    parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers")
+    cores = os.cpu_count() or 1
+    # One per core, as deploy/gunicorn.conf.py runs them (docs/architecture.md: "Workers and
+    # the first wave").
+    parser.add_argument("--workers", type=int, default=cores, help="gunicorn workers")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--clients", default="8,64", help="concurrent clients, comma-separated")

@@ -15,6 +15,7 @@ import http.client
 import ipaddress
 import json
 import os
+import runpy
 import signal
 import socket
 import ssl
@@ -316,3 +317,13 @@ def test_the_deploy_folder_has_what_an_operator_needs():
     service = (units / "voting.service").read_text(encoding="utf-8")
     assert "gunicorn -c deploy/gunicorn.conf.py wsgi:app" in service
     assert "preload_app = True" in (ROOT / "deploy" / "gunicorn.conf.py").read_text()
+
+
+def test_gunicorn_runs_one_worker_per_core_unless_told_otherwise(monkeypatch):
+    """A cast is CPU with short waits between: a second worker per core only took turns
+    with the first for the meeting's lock (docs/architecture.md, "Workers and the first wave")."""
+    conf = str(ROOT / "deploy" / "gunicorn.conf.py")
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    assert runpy.run_path(conf)["workers"] == os.cpu_count()
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    assert runpy.run_path(conf)["workers"] == 5
