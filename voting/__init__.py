@@ -29,8 +29,9 @@ def serve_app(overrides: dict[str, Any] | None = None) -> Flask:
     on (``gc.freeze``). Else such a pass, set off by what a worker keeps of a meeting
     (``frozen``), walks all of it and stalls the request that set it off by about 100 ms.
     With ``preload_app`` this runs in gunicorn's master before the fork, which also keeps
-    those pages shared with the workers. Not for tests: whatever a test process froze
-    would never be collected."""
+    those pages shared with the workers. The start-up's garbage is collected first, since
+    nothing frozen ever is: for the same reason, not for tests."""
     app = create_app(overrides)
+    gc.collect()
     gc.freeze()
     return app
