@@ -7,10 +7,11 @@ engine's pool is created lazily, on first use in the worker).
 
 One sync worker per core (``WEB_CONCURRENCY`` overrides it). nginx in front buffers each
 request and answer, so a worker is never held by a slow phone, and a cast is CPU in the app
-and in PostgreSQL with sub-millisecond waits between. On 2 cores, 2 workers cast 0.82-1.03
-times as fast into one meeting as into eight, where 4 workers (2 per core) managed
-0.70-0.79, the lock's holder sharing its core with a worker about to wait for the lock
-(``scripts/bench/cast.py``; docs/architecture.md, "Workers and the first wave").
+and in PostgreSQL with sub-millisecond waits between. On 2 cores, 2 workers cast a median
+0.93 times as fast into one meeting as into eight (five runs), where 4 workers (2 per
+core) managed 0.73, the lock's holder sharing its core with a worker about to wait for the
+lock, and spent more CPU per ballot (``scripts/bench/cast.py``; docs/architecture.md,
+"Workers and the first wave").
 
 Request rate caps (Flask-Limiter) are kept in Redis when ``REDIS_URL`` is set, else in each
 worker's memory, where N workers would let N times the cap through. So more than one worker
