@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.meeting_builders import CLOSES, OPENS, T0, as_owner, draft, estate, open_meeting
 from tests.openapi_contract import ContractClient
@@ -401,6 +401,9 @@ def test_tokens_cookies_and_sign_out(app, api, make):
         )
         assert cookie_only.status_code == 401
         assert db.session.scalar(select(func.count(Ballot.id))) == 0
+        # Nor is the cookie's session looked up: only the bearer token's is.
+        looked_up = _session_lookups(api, "/owner/meetings", sessions.start(owner_phone="1"))
+        assert looked_up == 1
 
         staff_token = sessions.start(user_id=home.committee.id)
         wrong_kind = api.get("/owner/meetings", token=staff_token)
@@ -420,6 +423,22 @@ def test_tokens_cookies_and_sign_out(app, api, make):
     with time_machine.travel(OPENS + timedelta(minutes=31), tick=False):
         idle = api.get("/owner/meetings", token=token)
         assert idle.status_code == 401 and idle.json["error"] == "invalid_token"
+
+
+def _session_lookups(api: ContractClient, path: str, token: str) -> int:
+    """How many times a GET of ``path`` with ``token`` reads the ``login_sessions`` table."""
+    found = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "login_sessions" in statement:
+            found.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert api.get(path, token=token).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return len(found)
 
 
 def test_messages_follow_accept_language_and_never_the_cookie(app, api, make):
