@@ -143,9 +143,17 @@ _ANY_WAITING = (
     .where(PendingCast.meeting_id == bindparam("meeting_id"), _IS_WAITING)
     .exists()
 )
-_HEAD_AND_EARLIER = ledger.head_query(Ballot, _EARLIER_WANTED, _ANY_WAITING)
+# What a cast reads of them: of an earlier ballot, what ``append`` checks and says of it; of
+# an owner, who may cast and who hears of it (``scope.casts_for``, ``prepare``).
+_EARLIER_COLUMNS = ("id", "public_id", "seq", "holder_id", "channel", "is_effective")
+_EARLIER_READ = (Ballot, (*_EARLIER_COLUMNS, "request_key", "request_digest"))
+_OWNERS_READ = (Owner, ("id", "name", "phone", "is_voter"))
+_HEAD_AND_EARLIER = ledger.head_query(_EARLIER_READ, _EARLIER_WANTED, _ANY_WAITING)
 _HEAD_EARLIER_AND_OWNERS = ledger.head_query(
-    Ballot, _EARLIER_WANTED, _ANY_WAITING, also=(Owner, Owner.holder_id == bindparam("holder_id"))
+    _EARLIER_READ,
+    _EARLIER_WANTED,
+    _ANY_WAITING,
+    also=(*_OWNERS_READ, Owner.holder_id == bindparam("holder_id")),
 )
 # A waiting row, and whether any cast (that one too) waits for the meeting's lock.
 _ROW_AND_ANY_WAITING = (
@@ -652,8 +660,8 @@ def _setting_aside(head: MeetingHead | None, *, may: bool) -> Iterator[None]:
         if not may:
             raise
         savepoint.rollback()
-        if head is not None:  # ``ledger.write`` may have moved it on in the session only
-            db.session.refresh(head)
+        if head is not None:  # ``ledger.write`` moved it on to what was undone
+            ledger.reread_head(head)
         raise _RowFailed from error
     savepoint.commit()
 

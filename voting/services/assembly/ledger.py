@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -37,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, SessionTransaction, aliased
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from voting.domain.bundle import make_entry
@@ -52,8 +52,6 @@ from voting.services.locks import lock_row
 if TYPE_CHECKING:
     from voting.services.assembly.frozen import FrozenMeeting
 
-_Row = TypeVar("_Row")
-_Other = TypeVar("_Other")
 GENESIS = "0" * 64
 _LOCKED = "locked_meetings"  # key in Session.info: meetings locked in this transaction
 
@@ -179,37 +177,55 @@ HeadRead = tuple[MeetingHead | None, list[Any], bool, list[Any]]
 class HeadQuery:
     """The statements of ``head_with`` (``alone``: under a lock already held) and of the
     same read taken with the lock in one statement (``locking``, PostgreSQL's, for
-    ``lock_with_within``): built once by ``head_query``."""
+    ``lock_with_within``), built once by ``head_query``; and what their rows hold past the
+    columns before them: the head's, the model's and ``also``'s columns (``read``)."""
 
     alone: Any
     locking: Any
+    read: tuple[tuple[type[Any], tuple[str, ...]], ...]
+
+
+# The head's columns a read gives: all of them (``write`` moves it on, the tree grows on it).
+_HEAD_READ = ("meeting_id", "seq", "hash", "at", "ballots", "frontier")
 
 
 def head_query(
-    model: type[_Row],
+    model: tuple[type[Base], tuple[str, ...]],
     wanted: ColumnElement[bool],
     flag: ColumnElement[bool],
-    also: tuple[type[_Other], ColumnElement[bool]] | None = None,
+    also: tuple[type[Base], tuple[str, ...], ColumnElement[bool]] | None = None,
 ) -> HeadQuery:
     """The statements of ``head_with``, built once by its caller (a module's constant), the
     meeting a parameter (``meeting_id``) as are the values ``wanted``, ``flag`` and ``also``
-    compare with: the meeting's head, the rows of ``model`` (of this meeting) that match
-    ``wanted``, ``flag``, and the rows of ``also``'s model that match its condition.
+    compare with: the meeting's head, the rows of ``model`` (a class and the columns read
+    of it, ``id`` first; of this meeting) that match ``wanted``, ``flag``, and the rows of
+    ``also``'s class that match its condition.
+
+    Columns, not mapped entities: the rows are a few, read on every cast, and the ORM's
+    loading (its execution path, the identity map, the expiry at the commit) cost more CPU
+    than the statement's round trip. ``head_with`` makes transient objects of them.
 
     The locking form reads from the lock's CTE (no row: no meeting, nothing read), and the
     head from a CTE that locks the head row once the meeting's lock is held (``fresh``: the
     head as the lock's last holder committed it; see ``_locked_read``)."""
-    extra: Any = also[0] if also is not None else literal_column("NULL")
+    kind, names = model
+    table = _table(kind)
+    read: tuple[tuple[type[Any], tuple[str, ...]], ...] = ((kind, names),)
+    extra: Any = (literal_column("NULL"),)
+    if also is not None:
+        others = _table(also[0])
+        extra = tuple(others.c[name] for name in also[1])
+        read += ((also[0], also[1]),)
 
-    def read(*columns: Any, meeting: Any) -> Any:
-        statement = (
-            select(*columns, model, flag, extra)
-            .outerjoin(model, (model.meeting_id == meeting) & wanted)  # type: ignore[attr-defined]
-            .execution_options(populate_existing=True)
+    def statement(head: Any, meeting: Any, *before: Any) -> Any:
+        found = (
+            select(*before, *(head.c[name] for name in _HEAD_READ))
+            .add_columns(*(table.c[name] for name in names), flag, *extra)
+            .outerjoin(table, (table.c.meeting_id == meeting) & wanted)
         )
         if also is not None:
-            statement = statement.outerjoin(also[0], also[1]).order_by(also[0].id)  # type: ignore[attr-defined]
-        return statement
+            found = found.outerjoin(others, also[2]).order_by(others.c.id)
+        return found
 
     def locking(lock: Any) -> Any:
         locked = lock.cte("locked")
@@ -220,17 +236,16 @@ def head_query(
             .with_for_update(key_share=True)
             .cte("fresh")
         )
-        head = aliased(MeetingHead, fresh)
         # The head as the statement's snapshot has it (see ``_locked_read``).
         seen = select(_HEADS.c.seq).where(_HEADS.c.meeting_id == locked.c.id).scalar_subquery()
-        columns = (locked.c.public_id, locked.c.state, seen, usual, head)
-        statement = read(*columns, meeting=locked.c.id).select_from(locked)
-        return statement.outerjoin(head, head.meeting_id == locked.c.id)
+        before = (locked.c.public_id, locked.c.state, seen, usual)
+        found = statement(fresh, locked.c.id, *before).select_from(locked)
+        return found.outerjoin(fresh, fresh.c.meeting_id == locked.c.id)
 
-    alone = read(MeetingHead, meeting=MeetingHead.meeting_id).where(
-        MeetingHead.meeting_id == bindparam("meeting_id", type_=Integer)
+    alone = statement(_HEADS, _HEADS.c.meeting_id).where(
+        _HEADS.c.meeting_id == bindparam("meeting_id", type_=Integer)
     )
-    return HeadQuery(alone, locking(_LOCK_VERSION_WITHIN))
+    return HeadQuery(alone, locking(_LOCK_VERSION_WITHIN), read)
 
 
 def head_with(query: HeadQuery, **values: Any) -> HeadRead:
@@ -238,16 +253,42 @@ def head_with(query: HeadQuery, **values: Any) -> HeadRead:
     in one round trip (a cast's earlier ballots, whether casts are waiting to be appended,
     and the holder's owners): (head, rows, flag, others). ``values``: its parameters,
     ``meeting_id`` among them."""
-    return _head_read(db.session.execute(query.alone, values).all())
+    rows = db.session.connection().execute(query.alone, values).all()
+    return _head_read(query, rows)
 
 
-def _head_read(rows: Sequence[Any]) -> HeadRead:
-    """``also``'s rows are a few, joined to every row of ``model`` found (at most two): the
-    repeats are dropped, in order."""
-    head = rows[0][0] if rows else None
-    found = list(dict.fromkeys(row[1] for row in rows if row[1] is not None))
-    others = list(dict.fromkeys(row[3] for row in rows if row[3] is not None))
-    return head, found, bool(rows and rows[0][2]), others
+def _head_read(query: HeadQuery, rows: Sequence[Any]) -> HeadRead:
+    """The read's objects: transient (the session holds none of them, so none is refreshed
+    or expired with it), each with the columns read. ``also``'s rows are a few, joined to
+    every row of the model found (at most two): the repeats are dropped, in order."""
+    if not rows:
+        return None, [], False, []
+    head = None
+    if rows[0][1] is not None:  # the head's seq (its meeting_id is the outer join's key)
+        head = MeetingHead(**dict(zip(_HEAD_READ, rows[0], strict=False)))
+    parts: list[list[Any]] = []
+    at = len(_HEAD_READ)
+    for kind, names in query.read:
+        found: dict[int, Any] = {}
+        for row in rows:
+            if row[at] is not None and row[at] not in found:
+                found[row[at]] = kind(**dict(zip(names, row[at : at + len(names)], strict=True)))
+        parts.append(list(found.values()))
+        at += len(names) + 1  # and the flag, after the model's columns
+    flag = bool(rows[0][len(_HEAD_READ) + len(query.read[0][1])])
+    return head, parts[0], flag, parts[1] if len(parts) > 1 else []
+
+
+def reread_head(head: MeetingHead) -> None:
+    """Give ``head`` (``head_with``'s, transient) the values its row has now, as if read
+    again: after a savepoint's rollback undid what ``write`` moved it on to."""
+    found = db.session.connection().execute(
+        select(*(_HEADS.c[name] for name in _HEAD_READ)).where(
+            _HEADS.c.meeting_id == head.meeting_id
+        )
+    )
+    for name, value in zip(_HEAD_READ, found.one(), strict=True):
+        set_committed_value(head, name, value)
 
 
 @dataclass(frozen=True)
@@ -276,13 +317,13 @@ def _locked_read(query: HeadQuery, values: dict[str, Any]) -> Locked | None:
     unique indexes refuse: the cast goes on with it and reads again only if its write is
     refused (``ballots._Missed``), instead of reading again under the lock every time.
     """
-    rows = db.session.execute(query.locking, values).all()
+    rows = db.session.connection().execute(query.locking, values).all()
     if not rows:
         return None
     meeting_id = values["meeting_id"]
     db.session.info.setdefault(_LOCKED, set()).add(meeting_id)
     version = (meeting_id, rows[0][0], str(rows[0][1]))
-    read = _head_read([row[4:] for row in rows])
+    read = _head_read(query, [row[4:] for row in rows])
     return Locked(version, read, read[0] is None or read[0].seq != rows[0][2])
 
 
