@@ -177,8 +177,8 @@ HeadRead = tuple[MeetingHead | None, list[Any], bool, list[Any]]
 class HeadQuery:
     """The statements of ``head_with`` (``alone``: under a lock already held) and of the
     same read taken with the lock in one statement (``locking``, PostgreSQL's, for
-    ``lock_with_within``), built once by ``head_query``; and what their rows hold past the
-    columns before them: the head's, the model's and ``also``'s columns (``read``)."""
+    ``lock_with_within``), built once by ``head_query``; and which columns their rows hold
+    after the head's (``_HEAD_READ``): the model's, then ``also``'s (``read``)."""
 
     alone: Any
     locking: Any
@@ -209,6 +209,8 @@ def head_query(
     head from a CTE that locks the head row once the meeting's lock is held (``fresh``: the
     head as the lock's last holder committed it; see ``_locked_read``)."""
     kind, names = model
+    # ``_head_read`` tells a row from the outer join's NULLs, and a repeat, by its id.
+    assert names[0] == "id" and (also is None or also[1][0] == "id")
     table = _table(kind)
     read: tuple[tuple[type[Any], tuple[str, ...]], ...] = ((kind, names),)
     extra: Any = (literal_column("NULL"),)
