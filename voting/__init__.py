@@ -30,8 +30,15 @@ def serve_app(overrides: dict[str, Any] | None = None) -> Flask:
     (``frozen``), walks all of it and stalls the request that set it off by about 100 ms.
     With ``preload_app`` this runs in gunicorn's master before the fork, which also keeps
     those pages shared with the workers. The start-up's garbage is collected first, since
-    nothing frozen ever is: for the same reason, not for tests."""
+    nothing frozen ever is: for the same reason, not for tests.
+
+    The mappers are configured here too (``configure_mappers``), not at a worker's first
+    query: about 60 ms that each worker's first request paid, while every other client of
+    the first wave waited behind it."""
+    from sqlalchemy.orm import configure_mappers
+
     app = create_app(overrides)
+    configure_mappers()
     gc.collect()
     gc.freeze()
     return app

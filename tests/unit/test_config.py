@@ -116,25 +116,35 @@ def test_outside_the_demo_the_sms_gateway_must_be_chosen(environ, tmp_path):
     assert load_settings(tmp_path).outbox_outside_demo
 
 
+# Whether every mapper is configured, printed by the child process.
+_CONFIGURED = (
+    "from voting.models.base import Base; "
+    "print(all(mapper.configured for mapper in Base.registry.mappers))"
+)
+
+
 def test_the_production_entry_point_leaves_its_start_up_objects_out_of_the_collectors_passes(
     tmp_path,
 ):
-    """wsgi.py's app is made by ``serve_app``, which freezes what the start-up made, so a
-    full collection in a worker does not walk it (a 100 ms stall); ``create_app`` freezes
+    """wsgi.py's app is made by ``serve_app``, which configures the mappers (else each
+    worker's first query does, 60 ms) and freezes what the start-up made, so a full
+    collection in a worker does not walk it (a 100 ms stall); ``create_app`` freezes
     nothing (a test process's frozen garbage would never be collected)."""
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
     environment.update(SECRET_KEY=STRONG + "x", SMS_GATEWAY="outbox")
-    frozen = {}
+    frozen, configured = {}, {}
     for name, code in (
         ("wsgi", "import wsgi"),
         ("create_app", "from voting import create_app; create_app()"),
     ):
         result = subprocess.run(
-            [sys.executable, "-c", f"import gc; {code}; print(gc.get_freeze_count())"],
+            [sys.executable, "-c", f"import gc; {code}; {_CONFIGURED}; print(gc.get_freeze_count())"],
             cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
-        frozen[name] = int(result.stdout.split()[-1])
+        configured[name], count = result.stdout.split()[-2:]
+        frozen[name] = int(count)
     assert frozen["create_app"] == 0
     assert frozen["wsgi"] > 50_000  # the modules, the app and its mappers
+    assert configured == {"wsgi": "True", "create_app": "False"}
