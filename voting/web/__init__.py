@@ -118,8 +118,9 @@ def body_limit() -> None:
 def _load_principal() -> None:
     """Resolve the server-held session named by the cookie (habit: revocable sessions).
 
-    Not for the JSON API, which knows only the bearer token (``api._ignore_cookies``): a
-    cookie sent along with it would cost a query whose answer is thrown away."""
+    Not for the JSON API: whoever the cookie names, the API knows only the bearer token
+    (``api._authenticate``), so no page elsewhere can borrow a signed-in browser's cookie
+    for it (nor could CSRF protection apply)."""
     g.user = None
     g.owner_phone = None
     if request.endpoint == "static" or request.blueprint == "api":

@@ -125,10 +125,9 @@ def operation(operation_id: str, limit: str | None = None) -> Callable[[Callable
 
 
 @bp.before_request
-def _ignore_cookies() -> None:
-    """Whoever the cookie names, the API knows only the bearer token."""
-    g.user = None
-    g.owner_phone = None
+def _no_token_yet() -> None:
+    """No bearer token read yet (``_authenticate`` reads it). Whoever the cookie names, the
+    API knows only that token: ``web._load_principal`` reads no cookie for it."""
     g.token = None
 
 

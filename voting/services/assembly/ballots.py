@@ -145,8 +145,19 @@ _ANY_WAITING = (
 )
 # What a cast reads of them: of an earlier ballot, what ``append`` checks and says of it; of
 # an owner, who may cast and who hears of it (``scope.casts_for``, ``prepare``).
-_EARLIER_COLUMNS = ("id", "public_id", "seq", "holder_id", "channel", "is_effective")
-_EARLIER_READ = (Ballot, (*_EARLIER_COLUMNS, "request_key", "request_digest"))
+_EARLIER_READ = (
+    Ballot,
+    (
+        "id",
+        "public_id",
+        "seq",
+        "holder_id",
+        "channel",
+        "is_effective",
+        "request_key",
+        "request_digest",
+    ),
+)
 _OWNERS_READ = (Owner, ("id", "name", "phone", "is_voter"))
 _HEAD_AND_EARLIER = ledger.head_query(_EARLIER_READ, _EARLIER_WANTED, _ANY_WAITING)
 _HEAD_EARLIER_AND_OWNERS = ledger.head_query(

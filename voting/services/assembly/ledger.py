@@ -281,14 +281,15 @@ def _head_read(query: HeadQuery, rows: Sequence[Any]) -> HeadRead:
     return head, parts[0], flag, parts[1] if len(parts) > 1 else []
 
 
+_HEAD_ROW = select(*(_HEADS.c[name] for name in _HEAD_READ)).where(
+    _HEADS.c.meeting_id == bindparam("meeting_id")
+)
+
+
 def reread_head(head: MeetingHead) -> None:
     """Give ``head`` (``head_with``'s, transient) the values its row has now, as if read
     again: after a savepoint's rollback undid what ``write`` moved it on to."""
-    found = db.session.connection().execute(
-        select(*(_HEADS.c[name] for name in _HEAD_READ)).where(
-            _HEADS.c.meeting_id == head.meeting_id
-        )
-    )
+    found = db.session.connection().execute(_HEAD_ROW, {"meeting_id": head.meeting_id})
     for name, value in zip(_HEAD_READ, found.one(), strict=True):
         set_committed_value(head, name, value)
 
