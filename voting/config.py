@@ -179,8 +179,11 @@ def engine_options(database_url: str) -> dict[str, Any]:
     # No ping per checkout (a round trip per request): connections are replaced after
     # POOL_RECYCLE seconds, one the server closed is seen at checkout without a round trip,
     # and an API request that finds one dead before it committed anything runs once more
-    # (services/dropped.py).
-    return {"pool_recycle": POOL_RECYCLE, **hidden}
+    # (services/dropped.py). Last in, first out: the wait for the disk after a cast's commit
+    # (services/durable.py) takes a connection of its own, the one the commit has just given
+    # back, so a worker keeps reusing one warm connection (its prepared statements, its lock
+    # timeout read once) instead of taking turns with a second.
+    return {"pool_recycle": POOL_RECYCLE, "pool_use_lifo": True, **hidden}
 
 
 def _host(public_base_url: str) -> str:

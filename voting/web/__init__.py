@@ -17,6 +17,7 @@ from voting.domain.canonical import format_area, parse_time
 from voting.domain.identifiers import mask_mobile
 from voting.extensions import LANGUAGES
 from voting.models.base import MAX_INTEGER
+from voting.services import durable
 from voting.services import labels as names
 from voting.web.forms import field_error
 from voting.web.guards import signed_in
@@ -88,6 +89,7 @@ def register_web(app: Flask) -> None:
     app.before_request(_load_principal)
     app.before_request(text_input.refuse_in_request)
     app.after_request(_security_headers)
+    app.after_request(durable.wait_if_shown)
     app.jinja_env.filters.update(
         area=_area, masked=mask_mobile, localtime=_localtime, listed=names.listed
     )

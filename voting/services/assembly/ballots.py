@@ -49,7 +49,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import Base, utcnow
-from voting.services import labels
+from voting.services import durable, labels
 from voting.services.access import scope
 from voting.services.assembly import frozen, ledger
 from voting.services.errors import (
@@ -331,9 +331,10 @@ def append_now(ballot: Cast, now: datetime, *, fresh: bool = False) -> Receipt:
         db.session.rollback()
         raise
     if outcome.keeps:
-        db.session.commit()
+        db.session.commit()  # PostgreSQL: not waiting for the disk, the lock goes at once
     else:
         db.session.rollback()  # nothing written: let go of the lock
+    durable.wait()  # before the answer, even a refusal: it may rest on a ballot just cast
     return outcome.answer()
 
 
@@ -483,11 +484,12 @@ def append_kept(
     transaction rolled back) when a queue has formed for the lock. Once more, reading
     afresh, if the read was stale and missed a ballot (``_Missed``).
 
-    The lock statement with the head's read (one statement on PostgreSQL), the writes and
-    the commit are all it sends. The lock must return the version the data was kept under
-    (else the meeting has moved on: None); the holder's owners are read with the head, and
-    unless ``phone`` is among them as the holder's voter (``scope.casts_for``) the lock is
-    let go at once and None returned, so that the general path says exactly why not:
+    The lock statement with the head's read (one statement on PostgreSQL), the writes, the
+    commit and the wait for the disk after it (``durable``) are all it sends. The lock must
+    return the version the data was kept under (else the meeting has moved on: None); the
+    holder's owners are read with the head, and unless ``phone`` is among them as the
+    holder's voter (``scope.casts_for``) the lock is let go at once and None returned, so
+    that the general path says exactly why not:
     nothing about the meeting is told to whoever may not cast in it."""
     key = _key_digest(request_key)
     try:
@@ -518,9 +520,10 @@ def append_kept(
         db.session.rollback()  # (Busy has rolled back already)
         raise
     if outcome.keeps:
-        db.session.commit()
+        db.session.commit()  # PostgreSQL: not waiting for the disk, the lock goes at once
     else:
         db.session.rollback()  # nothing written: let go of the lock
+    durable.wait()  # before the answer, even a refusal: it may rest on a ballot just cast
     return outcome.answer()
 
 
@@ -558,6 +561,7 @@ def join_batch(ballot: Cast, row_id: int) -> Receipt:
         db.session.commit()
     else:
         db.session.rollback()  # nothing written: let go of the lock
+        durable.wait()  # the batch that answered the row may not have waited for the disk
     if isinstance(answer, ServiceError):
         raise answer
     return answer
@@ -1009,6 +1013,7 @@ def normalize_choices(choices: dict[str, Any]) -> dict[str, Any]:
 
 
 def receipt_for(meeting: MeetingLike, seq: int) -> Receipt | None:
+    durable.shown(meeting)
     ballot = db.session.scalar(
         select(Ballot).where(Ballot.meeting_id == meeting.id, Ballot.seq == seq)
     )
@@ -1029,6 +1034,7 @@ def receipt_for(meeting: MeetingLike, seq: int) -> Receipt | None:
 
 
 def effective_ballot(meeting: Meeting, holder_id: int) -> Ballot | None:
+    durable.shown(meeting)
     return db.session.scalar(
         select(Ballot).where(
             Ballot.meeting_id == meeting.id, Ballot.holder_id == holder_id, Ballot.is_effective

@@ -43,7 +43,7 @@ from voting.domain.signing import public_key_raw
 from voting.extensions import db
 from voting.models import Cosignature, LogEntry, Meeting, MeetingHead, OfficeKey, StreetOffice
 from voting.models.base import utcnow
-from voting.services import keys
+from voting.services import durable, keys
 from voting.services.assembly import tree
 from voting.services.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
@@ -109,6 +109,7 @@ def checkpoint(
     stored: tree.StoredTree | None = None,
 ) -> Note:
     """The checkpoint of the first ``size`` entries (the whole log by default), signed."""
+    durable.shown(meeting)
     size = size or size_of(head)
     assert meeting.key_fingerprint is not None
     signed = Checkpoint(origin(meeting), size, root(meeting, head, size, stored))
@@ -130,6 +131,7 @@ def log_key(meeting: Meeting) -> str:
 
 def inclusion(meeting: Meeting, head: MeetingHead, index: str, size: str) -> dict[str, Any]:
     """``/log/<id>/proof/inclusion``: the path of entry ``index`` in the tree of ``size``."""
+    durable.shown(meeting)
     at, within = _number(index, "index"), _size(size, head)
     if at >= within:
         raise InvalidInput(_("index 须小于 size"))
@@ -142,6 +144,7 @@ def inclusion(meeting: Meeting, head: MeetingHead, index: str, size: str) -> dic
 
 def consistency(meeting: Meeting, head: MeetingHead, first: str, size: str) -> dict[str, Any]:
     """``/log/<id>/proof/consistency``: from the tree of ``first`` to that of ``size``."""
+    durable.shown(meeting)
     old, new = _number(first, "from"), _size(size, head)
     if not 0 < old <= new:
         raise InvalidInput(_("from 须在 1 和 size 之间"))

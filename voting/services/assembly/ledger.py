@@ -90,7 +90,9 @@ def lock_with_within(query: HeadQuery, milliseconds: int, **values: Any) -> Lock
     UPDATE before it waits (a condition of its WHERE, evaluated on the row found before
     its lock is asked for), and set back to the connection's own by the statement's
     SELECT, which runs once the lock is held: whatever else the transaction writes waits
-    as it always does, and neither setting costs a round trip."""
+    as it always does, and neither setting costs a round trip. The same WHERE sets the
+    transaction's ``synchronous_commit`` off: its commit lets go of the lock without
+    waiting for the disk, and the cast waits for it afterwards (``durable``)."""
     connection = db.session.connection()
     usual = connection.info.get(_USUAL_LOCK_TIMEOUT)
     if usual is None:  # once per connection: nothing here sets it but for a transaction
@@ -127,10 +129,12 @@ _HEADS = Base.metadata.tables[MeetingHead.__tablename__]
 _LOCK_VERSION = _locking(_MEETINGS.c.id == bindparam("meeting_id"))
 # ``lock_with_within``'s lock: the transaction's ``lock_timeout`` set (``set_config``, the
 # statement ``SET LOCAL``, with its value a parameter) for the row found before its lock
-# is asked for.
+# is asked for, and its commit made not to wait for the disk (``durable``: the cast waits
+# after it has let go of the lock).
 _LOCK_VERSION_WITHIN = _locking(
     (_MEETINGS.c.id == bindparam("meeting_id"))
     & func.set_config("lock_timeout", bindparam("lock_timeout"), True).is_not(None)
+    & func.set_config("synchronous_commit", "off", True).is_not(None)
 )
 _SHOW_LOCK_TIMEOUT = text("SHOW lock_timeout")
 _USUAL_LOCK_TIMEOUT = "usual_lock_timeout"  # key in a connection's info

@@ -43,7 +43,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import keys, labels, uploads
+from voting.services import durable, keys, labels, uploads
 from voting.services.assembly import ballots, ledger, rulesets
 from voting.services.assembly.counting import ballot_box
 from voting.services.assembly.spec_data import (
@@ -435,6 +435,7 @@ def due(now: datetime | None = None) -> list[Meeting]:
 
 
 def head(meeting: Meeting) -> MeetingHead | None:
+    durable.shown(meeting)
     return db.session.get(MeetingHead, meeting.id)
 
 

@@ -1,0 +1,137 @@
+"""A cast commits without waiting for the disk and waits for it before it answers; whatever
+shows an open meeting's log waits for it after its reads (services/durable.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
+from voting.extensions import db
+from voting.services import durable
+from voting.services.assembly import ballots, meetings
+
+postgresql_only = pytest.mark.parametrize("backend", ["postgresql"])
+AT = OPENS + timedelta(hours=1)
+FLUSH = "SELECT pg_logical_emit_message(true, 'voting.wait', '')"
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """Every SQL statement the app sends meanwhile, in order."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+@postgresql_only
+def test_a_cast_lets_go_of_the_lock_before_the_disk_and_answers_after_it(app, make, monkeypatch):
+    """Its transaction commits with ``synchronous_commit`` off; then, before ``cast``
+    returns, the wait has taken everything written so far to disk."""
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    settings: list[str] = []
+    flushed: list[bool] = []
+    real_wait = durable.wait
+
+    def before_commit(session: Session) -> None:
+        settings.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    def wait() -> None:
+        with db.engine.connect() as connection:  # where the WAL is written to: the commit
+            written = connection.scalar(text("SELECT pg_current_wal_insert_lsn()"))
+        real_wait()
+        with db.engine.connect() as connection:
+            flushed.append(
+                connection.scalar(
+                    text("SELECT pg_current_wal_flush_lsn() >= CAST(:written AS pg_lsn)"),
+                    {"written": written},
+                )
+            )
+
+    monkeypatch.setattr(durable, "wait", wait)
+    event.listen(Session, "before_commit", before_commit)
+    try:
+        receipt = ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=AT)
+    finally:
+        event.remove(Session, "before_commit", before_commit)
+    assert receipt.seq == 1
+    assert settings == ["off"]
+    assert flushed == [True]
+    # Other transactions commit as the server is set up to: synchronously here.
+    assert db.session.scalar(text("SHOW synchronous_commit")) == "on"
+
+
+@postgresql_only
+def test_a_refusal_waits_too(app, make, monkeypatch):
+    """ "Already voted" may rest on a ballot whose cast has not answered yet."""
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0]).id
+    ballots.cast(meeting.id, holder, {"m1": "agree"}, now=AT)
+    waits: list[str] = []
+    real_wait = durable.wait
+    monkeypatch.setattr(durable, "wait", lambda: (waits.append("wait"), real_wait()))
+    with pytest.raises(ballots.AlreadyVoted):
+        ballots.cast(meeting.id, holder, {"m1": "oppose"}, now=AT)
+    assert waits == ["wait"]
+
+
+@postgresql_only
+def test_what_shows_an_open_log_waits_for_the_disk_after_its_reads(client, make):
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    receipt = ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=AT)
+    as_owner(client, home.phones[0])
+    shows = [
+        f"/log/{meeting.public_id}/checkpoint",
+        f"/log/{meeting.public_id}/proof/inclusion?index=0&size=2",
+        f"/meetings/{meeting.id}/board",
+        f"/owner/meetings/{meeting.id}/receipts/{receipt.seq}",
+    ]
+    for path in shows:
+        with _statements() as sent:
+            assert client.get(path).status_code == 200, path
+        assert sent[-1] == FLUSH and sent.count(FLUSH) == 1, (path, sent)
+        assert len(sent) > 1  # its reads came first
+    with _statements() as sent:
+        assert client.get("/healthz").status_code == 200
+        assert client.get(f"/log/{meeting.public_id}/key").status_code == 200
+    assert FLUSH not in sent
+    # Closed: the close's own commit waited for the disk, and nothing commits without
+    # waiting in the meeting any more.
+    meetings.close(meeting.id, now=CLOSES + timedelta(minutes=1))
+    with _statements() as sent:
+        assert client.get(f"/log/{meeting.public_id}/checkpoint").status_code == 200
+    assert FLUSH not in sent
+
+
+@postgresql_only
+def test_a_cast_answered_by_another_casts_batch_waits_before_it_answers(app, make, monkeypatch):
+    """Its row was appended by a direct cast's drain, whose commit did not wait for the
+    disk; the waiting request finds it answered, lets go of the lock and waits."""
+    home = estate(make, ["60.00", "70.00"])
+    meeting = open_meeting(home)
+    first, second = (home.holder(phone).id for phone in home.phones)
+    ballot = ballots.prepare(meeting.id, first, {"m1": "agree"}, request_key="queued")
+    row_id = ballots.enqueue(ballot, AT)
+    ballots.cast(meeting.id, second, {"m1": "agree"}, now=AT)  # appends the row first
+    waits: list[str] = []
+    real_wait = durable.wait
+    monkeypatch.setattr(durable, "wait", lambda: (waits.append("wait"), real_wait()))
+    receipt = ballots.join_batch(ballot, row_id)
+    assert receipt.seq == 1
+    assert waits == ["wait"]
