@@ -101,6 +101,7 @@ def test_what_shows_an_open_log_waits_for_the_disk_after_its_reads(client, make)
         f"/log/{meeting.public_id}/proof/inclusion?index=0&size=2",
         f"/meetings/{meeting.id}/board",
         f"/owner/meetings/{meeting.id}/receipts/{receipt.seq}",
+        f"/check?r={receipt.text}",
     ]
     for path in shows:
         with _statements() as sent:

@@ -13,7 +13,7 @@ from voting.domain.signing import public_key_raw
 from voting.extensions import db
 from voting.models import Ballot, LogEntry, Meeting, MeetingState
 from voting.models.base import MAX_INTEGER
-from voting.services import keys
+from voting.services import durable, keys
 from voting.services.assembly import checkpoints
 
 
@@ -49,6 +49,7 @@ def check(query: ReceiptQuery) -> Outcome:
     if len(rows) > 1:
         return Outcome(found=False, is_ambiguous=True)
     entry, meeting = rows[0]
+    durable.shown(meeting)
     effective = db.session.scalar(
         select(Ballot.is_effective).where(Ballot.meeting_id == meeting.id, Ballot.seq == entry.seq)
     )
