@@ -19,7 +19,7 @@ from voting.services.assembly import ballots, meetings
 
 postgresql_only = pytest.mark.parametrize("backend", ["postgresql"])
 AT = OPENS + timedelta(hours=1)
-FLUSH = "SELECT pg_logical_emit_message(true, 'voting.wait', '')"
+FLUSH = durable._FLUSH.text
 
 
 @contextmanager
@@ -39,24 +39,30 @@ def _statements() -> Iterator[list[str]]:
 
 @postgresql_only
 def test_a_cast_lets_go_of_the_lock_before_the_disk_and_answers_after_it(app, make, monkeypatch):
-    """Its transaction commits with ``synchronous_commit`` off; then, before ``cast``
-    returns, the wait has taken everything written so far to disk."""
+    """Its transaction commits with ``synchronous_commit`` off; then, with the meeting's
+    lock already free, it waits, and only then does ``cast`` return; after the wait what
+    was written is on disk."""
     home = estate(make, ["60.00", "70.00"])
     meeting = open_meeting(home)
-    settings: list[str] = []
+    events: list[str] = []
     flushed: list[bool] = []
     real_wait = durable.wait
+    free = text("SELECT id FROM meetings WHERE id = :id FOR UPDATE NOWAIT")
 
     def before_commit(session: Session) -> None:
-        settings.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+        setting = session.connection().exec_driver_sql("SHOW synchronous_commit").scalar()
+        events.append(f"commit, synchronous_commit {setting}")
 
     def wait() -> None:
-        with db.engine.connect() as connection:  # where the WAL is written to: the commit
-            written = connection.scalar(text("SELECT pg_current_wal_insert_lsn()"))
+        with db.engine.connect() as other:  # the lock is free: NOWAIT does not fail
+            other.execute(free, {"id": meeting.id})
+            written = other.scalar(text("SELECT pg_current_wal_insert_lsn()"))
+            other.rollback()
+        events.append("wait, lock free")
         real_wait()
-        with db.engine.connect() as connection:
+        with db.engine.connect() as other:
             flushed.append(
-                connection.scalar(
+                other.scalar(
                     text("SELECT pg_current_wal_flush_lsn() >= CAST(:written AS pg_lsn)"),
                     {"written": written},
                 )
@@ -66,13 +72,36 @@ def test_a_cast_lets_go_of_the_lock_before_the_disk_and_answers_after_it(app, ma
     event.listen(Session, "before_commit", before_commit)
     try:
         receipt = ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=AT)
+        events.append("answered")
     finally:
         event.remove(Session, "before_commit", before_commit)
     assert receipt.seq == 1
-    assert settings == ["off"]
+    assert events == ["commit, synchronous_commit off", "wait, lock free", "answered"]
     assert flushed == [True]
     # Other transactions commit as the server is set up to: synchronously here.
     assert db.session.scalar(text("SHOW synchronous_commit")) == "on"
+
+
+@postgresql_only
+def test_the_wait_writes_and_commits_synchronously_only_when_something_is_pending(app):
+    """With WAL not yet on disk, the wait's statement writes a record and so gets a
+    transaction id (a commit with nothing written would not wait for the disk), and it
+    commits synchronously even where the session has that off; with nothing pending it
+    writes nothing. (In a transaction here, to look at it before it commits.)"""
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    # Something in the WAL that is not on disk yet: a record of no transaction.
+    connection.exec_driver_sql("SELECT pg_logical_emit_message(false, 'test', 'pending')")
+    connection.execute(durable._FLUSH)
+    assert connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar()
+    assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    db.session.rollback()
+    db.session.execute(text("CHECKPOINT"))  # everything on disk
+    db.session.commit()
+    connection = db.session.connection()
+    connection.execute(durable._FLUSH)
+    assert connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar() is None
+    db.session.rollback()
 
 
 @postgresql_only
@@ -102,6 +131,10 @@ def test_what_shows_an_open_log_waits_for_the_disk_after_its_reads(client, make)
         f"/meetings/{meeting.id}/board",
         f"/owner/meetings/{meeting.id}/receipts/{receipt.seq}",
         f"/check?r={receipt.text}",
+        f"/log/{meeting.public_id}",
+        f"/log/{meeting.public_id}/proof/consistency?from=1&size=2",
+        f"/owner/meetings/{meeting.id}/receipts/{receipt.seq}/proof.json",
+        "/owner/",  # the owner's ballots (effective_ballot)
     ]
     for path in shows:
         with _statements() as sent:

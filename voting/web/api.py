@@ -313,8 +313,8 @@ def _ballot_status(meeting: Meeting, held: owners.Holding) -> dict[str, Any]:
 
 
 def _receipt(receipt: ballots.Receipt) -> dict[str, Any]:
-    """The receipt as JSON, from the receipt alone: after a cast's commit nothing may read
-    the database (a connection lost then must not turn a counted ballot into an error)."""
+    """The receipt as JSON, from the receipt alone: after a cast's commit nothing reads the
+    database (the one statement after it is the wait for the disk, services/durable.py)."""
     return {
         "meeting_id": receipt.meeting_id,
         "meeting": receipt.meeting,

@@ -571,8 +571,9 @@ def enqueue(ballot: Cast, now: datetime) -> int:
     """Write ``ballot`` as a cast waiting for its meeting's lock, commit, and return its row
     id. The commit need not wait for the disk (``synchronous_commit`` off for this
     transaction, set by the INSERT itself: no round trip of its own): nothing is
-    acknowledged yet, and the batch that appends the row commits synchronously, which
-    makes everything before it durable too."""
+    acknowledged yet. The batch that appends the row commits synchronously (``join_batch``)
+    or waits for the disk after its commit (a direct cast's, ``durable``), which makes
+    everything before it durable too, before anyone is answered."""
     locale = get_locale()
     row_id = db.session.scalar(
         _ENQUEUE,

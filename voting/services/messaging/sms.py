@@ -51,6 +51,7 @@ from voting.domain.identifiers import mask_mobile, normalize_mobile, typed_digit
 from voting.extensions import db
 from voting.models import SmsMessage
 from voting.models.base import utcnow
+from voting.services import durable
 from voting.services.errors import InvalidInput
 
 log = logging.getLogger("voting.sms")
@@ -298,7 +299,11 @@ def recent(
         if purpose not in PURPOSES:
             raise InvalidInput(_("没有这种短信类型"), "purpose")
         query = query.where(SmsMessage.purpose == purpose)
-    return list(db.session.scalars(query))
+    found = list(db.session.scalars(query))
+    # With the outbox gateway a row is the delivery: a ballot's receipt among them must be
+    # on disk before anyone reads it (services/durable.py).
+    durable.wait()
+    return found
 
 
 def readable_body(message: SmsMessage, *, outbox_codes: bool = True) -> str:
