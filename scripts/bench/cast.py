@@ -11,12 +11,12 @@ PostgreSQL database ``bench_<pid>`` on the server of ``TEST_DATABASE_URL``, defa
 community of N holders through the roll import; the app under gunicorn on a free port of
 127.0.0.1, preloaded and made by ``voting.serve_app`` as production runs it
 (``deploy/gunicorn.conf.py``, ``wsgi.py``). Then, for each number of concurrent clients (8
-and 64): ``GET /healthz`` N times before the casts, between and after them (their rate and
-CPU taken together, so that the machine's drift on a shared host moves both sides of a
-ratio), and N ballots cast
+and 64), after ``ANALYZE`` on PostgreSQL (``refresh_statistics``): ``GET /healthz`` N
+times before the casts, between and after them (their rate and CPU taken together, so
+that the machine's drift on a shared host moves both sides of a ratio), and N ballots cast
 through ``POST /api/v1/owner/meetings/{id}/ballots`` (with an ``Idempotency-Key``), once
-into one meeting and once spread over eight meetings, each
-time into meetings opened for that round and with N fresh owner sessions (created
+into one meeting and once spread over eight meetings, each time into meetings opened for
+that round and with N fresh owner sessions (created
 directly: sign-in is not measured, its per-address limits would stop N sign-ins from one
 address). Printed: ballots/s with p50/p99 latency, the ``/healthz`` rate, app CPU ms per
 ballot and per ``/healthz`` request (the gunicorn processes' own CPU counters, from
@@ -149,7 +149,7 @@ def fresh_database(kind: str, scratch: Path) -> Iterator[str]:
 
 
 @contextmanager
-def bench_app(kind: str, scratch: Path) -> Iterator[tuple[Any, str, dict[str, Any]]]:
+def bench_app(kind: str, scratch: Path) -> Iterator[tuple[Any, dict[str, Any], dict[str, str]]]:
     """A fresh database of ``kind``, migrated, and the app on it in this process: (app, the
     settings it was made with, the environment that gives processes the same settings)."""
     from voting import create_app
@@ -208,6 +208,22 @@ def raw_insert_rate(kind: str, url: str, scratch: Path, n: int) -> float:
         connection.execute("DROP TABLE raw")
         connection.commit()
     return n / elapsed
+
+
+def refresh_statistics(kind: str, url: str) -> None:
+    """What PostgreSQL's autovacuum does for a database that has been in use for minutes:
+    the planner's statistics refreshed (``ANALYZE``), and with them every cached plan.
+
+    The run squeezes into seconds what takes a real estate hours, and autovacuum looks at
+    tables once a minute: each worker's statements would otherwise keep, for the whole run,
+    the plans they were given when the tables were nearly empty (a sequential scan looks
+    cheapest then). A deployment past its first minute has current statistics; so does
+    each round of this run, measured after the rounds before it filled the tables."""
+    if kind == "sqlite":
+        return  # without statistics SQLite takes the index that fits best, at any size
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute("ANALYZE")
 
 
 # --- the estate, the meetings, the owners ------------------------------------------------
@@ -640,6 +656,7 @@ def bench(kind: str, options: Options) -> dict[str, Any]:
                 health = http_request("GET", "/healthz")
                 hammer(port, [health] * (max(options.clients) * 20), max(options.clients), pid)
                 for clients in options.clients:
+                    refresh_statistics(kind, settings["database_url"])
                     # Before, between and after the casts, taken together: a shared host's
                     # speed drifts by a quarter within seconds, and a ratio against one
                     # /healthz phase measured before all the casts moved with it.
