@@ -50,7 +50,7 @@ IP_VERIFICATIONS_PER_HOUR = 100
 _CODE = re.compile(r"^[0-9]{6}$")
 # SMS templates are registered with the carriers in Chinese with the 【】 signature,
 # so the text is fixed whatever language the page is in.
-SMS_TEMPLATE = "【业主大会电子投票】您的登录验证码是 {code}，5 分钟内有效。如非本人操作请忽略。"
+SMS_TEMPLATE = sms.SIGNATURE + "您的登录验证码是 {code}，5 分钟内有效。如非本人操作请忽略。"
 
 
 class WrongCode(ServiceError):

@@ -49,9 +49,9 @@ from voting.models import (
     User,
 )
 from voting.models.base import Base, utcnow
-from voting.services import durable, labels
+from voting.services import durable
 from voting.services.access import scope
-from voting.services.assembly import frozen, ledger
+from voting.services.assembly import frozen, ledger, notices
 from voting.services.errors import (
     Conflict,
     Forbidden,
@@ -815,12 +815,12 @@ def prepare(
         if owners is None:
             owners = owners_of(holder_id)
     if row is not None:
-        units = labels.listed(row.units or [owner.name for owner in owners])
+        units = notices.units(row.units or [owner.name for owner in owners])
     else:
         holder = db.session.get(Holder, holder_id)
         if holder is None:
             raise Forbidden(_("该户不在本次会议开始时冻结的业主名册中"))
-        units = labels.listed(unit.label for unit in holder.units) or holder.display_name
+        units = notices.units(unit.label for unit in holder.units) or holder.display_name
     phones = tuple(sorted({owner.phone for owner in owners if owner.phone}))
     keyed = request_key is not None
     return Cast(
@@ -1061,17 +1061,8 @@ def _check_window(meeting: MeetingLike, channel: Channel, now: datetime) -> None
 def _receipt_messages(meeting: MeetingLike, ballot: Cast, receipt: Receipt) -> list[dict[str, Any]]:
     """Every owner of the holder hears of every ballot, so an impersonation shows: the
     ``sms_messages`` rows, written with the ballot."""
-    body = _(
-        "【业主大会电子投票】您的房屋 %(units)s 在“%(title)s”中的表决票已记录，"
-        "回执 %(seq)d:%(short)s。如非本户所投，请立即联系业委会或街道办事处。",
-        units=ballot.units,
-        title=meeting.title,
-        seq=receipt.seq,
-        short=receipt.hash[:12],
-    )
     link = links.receipt_check(receipt.seq, receipt.hash)
-    if link:
-        body += " " + _("核对回执：%(link)s", link=link)
+    body = notices.receipt(ballot.units, meeting.title, receipt.seq, receipt.hash[:12], link)
     return [
         sms.message_row(phone, body, "receipt", meeting.community_id) for phone in ballot.phones
     ]

@@ -44,7 +44,7 @@ from voting.models import (
 )
 from voting.models.base import utcnow
 from voting.services import durable, keys, labels, uploads
-from voting.services.assembly import ballots, ledger, rulesets
+from voting.services.assembly import ballots, ledger, notices, rulesets
 from voting.services.assembly.counting import ballot_box
 from voting.services.assembly.spec_data import (
     meeting_data,
@@ -305,18 +305,13 @@ def announce(
     hiring.freeze(meeting, register.local_day(now), grade_c_acknowledged)
     meeting.announced_at = now
     _transition(meeting, MeetingState.announced, actor, now)
-    body = _(
-        "【业主大会电子投票】%(community)s业主大会会议公告：%(title)s。"
-        "投票时间 %(opens)s 至 %(closes)s（北京时间）。"
-        "详见小区公告栏，或用本手机号登录投票系统查看。",
-        community=community.name,
-        title=meeting.title,
-        opens=_local(meeting.opens_at),
-        closes=_local(meeting.closes_at),
+    body = notices.announced(
+        community.name,
+        meeting.title,
+        _local(meeting.opens_at),
+        _local(meeting.closes_at),
+        links.check_page(),
     )
-    check_page = links.check_page()
-    if check_page:
-        body += " " + _("投票后核对回执：%(link)s", link=check_page)
     for phone in _owner_phones(community.id):
         sms.queue(phone, body, "notice", community.id)
     db.session.commit()

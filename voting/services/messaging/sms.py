@@ -56,6 +56,9 @@ from voting.services.errors import InvalidInput
 
 log = logging.getLogger("voting.sms")
 
+# Every text opens with the signature carriers require, and is fixed Chinese as their
+# registered templates are, whatever the language of whoever caused it to be sent.
+SIGNATURE = "【业主大会电子投票】"
 PENDING = "pending"  # queued, waiting for its transaction's commit (or the sweep)
 SENDING = "sending"  # claimed by one process, with the gateway now
 SENT = "sent"  # accepted by the http gateway

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from voting.models import Ticket
 from voting.services.labels import TICKET_KINDS, TICKET_LEVELS, chinese
+from voting.services.messaging.sms import SIGNATURE
 
-SIGNATURE = "【业主大会电子投票】"
 EXCERPT = 40
 
 
