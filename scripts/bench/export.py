@@ -95,7 +95,7 @@ def bench(kind: str, n: int) -> dict[str, Any]:
     print(f"\n== {kind}: {n:,} ballots from {holders:,} holders")
     with tempfile.TemporaryDirectory(prefix="bench-export-") as scratch_name:
         scratch = Path(scratch_name)
-        with bench_app(kind, scratch) as (app, _url, environment):
+        with bench_app(kind, scratch) as (app, _settings, environment):
             # One roll file's limit of holders; beyond it, the ballots are revotes.
             community_id, committee_id = build_estate(app, holders)
             [meeting_id] = open_meetings(app, community_id, committee_id, 1, revote=n > holders)

@@ -99,7 +99,7 @@ def bench(kind: str, n: int, hostile: bool) -> bool:
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-roll-") as scratch_name:
         scratch = Path(scratch_name)
-        with bench_app(kind, scratch) as (app, _url, environment):
+        with bench_app(kind, scratch) as (app, _settings, environment):
             with app.app_context():
                 district = estates.add_district("重庆市", "基准区")
                 office = estates.add_street_office(district.id, "基准街道")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
-from tests.meeting_builders import OPENS, T0, Estate, draft
+from tests.meeting_builders import OPENS, T0, Estate, draft, estate
 from voting.extensions import db
 from voting.models import SmsMessage
 from voting.services.assembly import ballots, meetings
@@ -25,6 +25,7 @@ def _bodies(purpose: str) -> list[str]:
 
 
 def _estate(make, rows: str) -> Estate:  # type: ignore[no-untyped-def]
+    """An estate of these roll rows (``estate`` gives each holder one unit)."""
     community = make.community()
     make.buildings(community, "1栋")
     roll = "楼栋,房号,专有部分面积,业主姓名,手机号\n" + rows
@@ -35,8 +36,8 @@ def _estate(make, rows: str) -> Estate:  # type: ignore[no-untyped-def]
 
 
 def test_an_announcement_made_in_english_reaches_owners_in_chinese(app, make):
-    home = _estate(make, "1栋,0001,100.00,业主1,13900000001\n1栋,0002,80.00,业主2,13900000002\n")
-    meeting = draft(home, title="2026年第一次业主大会会议")
+    home = estate(make, ["100.00", "80.00"])
+    meeting = draft(home)
     with force_locale("en"):
         assert gettext("投票已截止") == "Voting has closed"  # the committee reads English
         meetings.announce(meeting.id, home.committee, now=T0)

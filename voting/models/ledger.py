@@ -203,7 +203,7 @@ class PendingCast(Base):
     phones: Mapped[str | None] = mapped_column(Text)  # JSON list; None once answered
     request_key: Mapped[str | None] = mapped_column(String(64))
     request_digest: Mapped[str | None] = mapped_column(String(64))
-    locale: Mapped[str | None] = mapped_column(String(10))  # of the refusal and the SMS
+    locale: Mapped[str | None] = mapped_column(String(10))  # the refusal's language
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the window is checked at
     # then appended, refused, or failed (set aside by its batch: not appended, TryAgain)
     status: Mapped[str] = mapped_column(String(10), default="waiting")

@@ -1,9 +1,8 @@
 """The text messages of a meeting: its announcement, to every owner of the estate, and a
-ballot's receipt, to every owner of its holder (fixed Chinese, as carriers require).
+ballot's receipt, to every owner of its holder.
 
-Said in Chinese whoever causes them: a committee member who reads the English pages
-announces to owners, and enters paper ballots for them, in the language of their phones
-and of the carrier's registered templates.
+Fixed Chinese, as the carriers' registered templates are, whoever causes them: an owner who
+casts, or a committee member who announces or enters a paper ballot, on the English pages.
 """
 
 from __future__ import annotations
@@ -29,11 +28,11 @@ def announced(community: str, title: str, opens: str, closes: str, check_page: s
     return f"{body} 投票后核对回执：{check_page}" if check_page else body
 
 
-def receipt(units: str, title: str, seq: int, short_hash: str, link: str | None) -> str:
-    """A ballot's receipt: its position and the start of its hash, and where to check
-    them, if the site's address is known."""
+def receipt(unit_names: str, title: str, seq: int, short_hash: str, link: str | None) -> str:
+    """A ballot's receipt: the holder's units (``units``), the ballot's position and the
+    start of its hash, and where to check them, if the site's address is known."""
     body = (
-        f"{SIGNATURE}您的房屋 {units} 在“{title}”中的表决票已记录，"
+        f"{SIGNATURE}您的房屋 {unit_names} 在“{title}”中的表决票已记录，"
         f"回执 {seq}:{short_hash}。如非本户所投，请立即联系业委会或街道办事处。"
     )
     return f"{body} 核对回执：{link}" if link else body
