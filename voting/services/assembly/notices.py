@@ -29,8 +29,9 @@ def announced(community: str, title: str, opens: str, closes: str, check_page: s
 
 
 def receipt(unit_names: str, title: str, seq: int, short_hash: str, link: str | None) -> str:
-    """A ballot's receipt: the holder's units (``units``), the ballot's position and the
-    start of its hash, and where to check them, if the site's address is known."""
+    """A ballot's receipt: the holder's units (``unit_names``, as ``units`` joins them), the
+    ballot's position and the start of its hash, and where to check them, if the site's
+    address is known."""
     body = (
         f"{SIGNATURE}您的房屋 {unit_names} 在“{title}”中的表决票已记录，"
         f"回执 {seq}:{short_hash}。如非本户所投，请立即联系业委会或街道办事处。"
