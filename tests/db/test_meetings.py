@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import time
 from datetime import timedelta
@@ -294,6 +295,33 @@ def test_the_roll_is_frozen_when_voting_opens(app, make):
     )
     texts = db.session.scalars(select(SmsMessage.body).where(SmsMessage.purpose == "receipt"))
     assert any(holder.owners[0].name in text for text in texts)
+
+
+def test_each_meeting_gives_its_holders_ids_of_its_own(app, make):
+    # An entry's hash is public while voting is open (the board, the log's proofs), and it
+    # covers the holder id with the choices: with ids an earlier meeting's bundle had shown,
+    # hashing every holder with every set of choices would tell who chose what.
+    home = estate(make, ["100.00", "80.00", "60.00"])
+    first = open_meeting(home)
+    second = open_meeting(home, title="2026年第二次业主大会会议")
+
+    def roll_ids(meeting: Meeting) -> dict[int, str]:
+        rows = db.session.execute(
+            select(RollEntry.holder_id, RollEntry.public_id).filter_by(meeting_id=meeting.id)
+        )
+        return {holder: public_id for holder, public_id in rows}
+
+    ids_first, ids_second = roll_ids(first), roll_ids(second)
+    assert ids_first.keys() == ids_second.keys() and len(ids_first) == 3
+    assert not set(ids_first.values()) & set(ids_second.values())
+    assert all(
+        re.fullmatch(r"h-[0-9a-f]{16}", i) for i in [*ids_first.values(), *ids_second.values()]
+    )
+    for meeting in (first, second):
+        ballots.cast(meeting.id, home.holder(home.phones[0]).id, {"m1": "agree"}, now=OPENS)
+        meetings.close(meeting.id, home.committee, now=CLOSES)
+        report = verified(meeting)
+        assert report.valid, report.problems
 
 
 def test_turnout_counts_participation_per_motion_without_choices(app, make):

@@ -381,7 +381,7 @@ def test_reimport_reports_changes_and_keeps_holders(app, estate):
         row("0103", "70.00", "王五", "13800000003"),
     )
     assert import_roll(estate, "roll.csv", first).is_written
-    old_holders = {h.public_id for h in db.session.scalars(select(Holder))}
+    old_holders = {h.id for h in db.session.scalars(select(Holder))}
 
     second = sheet(
         row("0101", "90.50"),  # area corrected
@@ -398,7 +398,7 @@ def test_reimport_reports_changes_and_keeps_holders(app, estate):
     assert report.changed == ["1栋-1单元-0101：面积 90.00 → 90.50", "1栋-1单元-0102：业主变更"]
     assert report.retired_holders == 1  # 李四 holds nothing now but is kept
 
-    holders = {h.public_id: h for h in db.session.scalars(select(Holder))}
+    holders = {h.id: h for h in db.session.scalars(select(Holder))}
     assert old_holders <= set(holders)
     li_si = next(h for h in holders.values() if h.display_name == "李四")
     assert not li_si.is_active and li_si.units == []
@@ -408,13 +408,11 @@ def test_reimport_reports_changes_and_keeps_holders(app, estate):
 def test_reimporting_the_same_list_changes_nothing(app, estate):
     content = sheet(row("0101"), row("0102", "80.00", "李四", "13800000002", co_owners="王五"))
     import_roll(estate, "roll.csv", content)
-    before = [
-        (h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))
-    ]
+    before = [(h.id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))]
     report = import_roll(estate, "roll.csv", content)
     assert (report.added, report.changed, report.removed, report.retired_holders) == ([], [], [], 0)
     assert [
-        (h.public_id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))
+        (h.id, h.match_key) for h in db.session.scalars(select(Holder).order_by(Holder.id))
     ] == before
 
 

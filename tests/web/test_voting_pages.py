@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.helpers import csrf_from, sign_in
 from tests.meeting_builders import CLOSES, OPENS, T0, as_owner, estate, open_meeting
 from voting.extensions import db
-from voting.models import Ballot, LogEntry, Meeting, MeetingState
+from voting.models import Ballot, LogEntry, Meeting, MeetingState, RollEntry
 from voting.services import keys
 from voting.services.assembly import ballots, counting, meetings
 from voting.web import owner as owner_views
@@ -163,7 +163,10 @@ def test_bulletin_board_shows_hashes_but_no_holder_or_choice(app, client, make):
         as_owner(client, home.phones[1])
         board = client.get(f"/meetings/{meeting.id}/board").get_data(as_text=True)
     assert receipt.hash in board and "表决票" in board
-    assert holder.public_id not in board and "oppose" not in board and "反对" not in board
+    roll_id = db.session.scalar(
+        select(RollEntry.public_id).filter_by(meeting_id=meeting.id, holder_id=holder.id)
+    )
+    assert roll_id not in board and "oppose" not in board and "反对" not in board
     stranger = app.test_client()
     assert stranger.get(f"/meetings/{meeting.id}/board").status_code == 404
 
@@ -281,7 +284,10 @@ def test_the_receipt_qr_holds_the_check_url_and_never_the_choice(app, client, ma
     parts = receipt_text.split(":")
     assert parts == [meeting.public_id, str(entry.seq), entry.hash]
     rest = unquote(encoded[0]).replace(entry.hash, "").replace(meeting.public_id, "")
-    for leaked in ("oppose", "反对", "m1", "m2", "c2", "李四", holder.public_id):
+    roll_id = db.session.scalar(
+        select(RollEntry.public_id).filter_by(meeting_id=meeting.id, holder_id=holder.id)
+    )
+    for leaked in ("oppose", "反对", "m1", "m2", "c2", "李四", roll_id):
         assert leaked not in parts and leaked not in rest
     check = client.get(encoded[0].removeprefix("http://localhost")).get_data(as_text=True)
     assert f"找到了：第 {entry.seq} 条记录，哈希一致" in check

@@ -118,8 +118,8 @@ class Building(Base):
 class Holder(Base):
     """One vote: a person, a co-owner group, or the developer for all it still holds.
 
-    ``public_id`` is what the audit bundle shows; it is random so that it
-    reveals nobody. ``match_key`` identifies the same holder across roll
+    Its id in an audit bundle is its meeting's own (``RollEntry.public_id``).
+    ``match_key`` identifies the same holder across roll
     imports (the keyed hashes of its owners' identities).
     """
 
@@ -128,7 +128,6 @@ class Holder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    public_id: Mapped[str] = mapped_column(String(20), unique=True)
     match_key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[HolderKind] = mapped_column(String(20))
     # A holder left with no unit after a re-import but with history is kept

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -49,6 +50,7 @@ from voting.services.assembly.counting import ballot_box
 from voting.services.assembly.spec_data import (
     meeting_data,
     motions_data,
+    new_holder_id,
     roll_row_mac,
     roll_rows,
     rules_of,
@@ -329,19 +331,28 @@ def open_voting(meeting_id: int, actor: User | None = None, now: datetime | None
     if not rows:
         raise Conflict(_("业主名册为空，无法开始投票"))
     meeting.key_fingerprint = keys.require_current()
-    spec_rows = roll_rows(rows)
-    db.session.add_all(
-        RollEntry(
-            meeting_id=meeting.id,
-            holder_id=row.holder_id,
-            public_id=row.public_id,
-            units=row.units,
-            area=row.area,
-            headcount=row.headcount,
-            mac=roll_row_mac(meeting, row.holder_id, spec),
-        )
-        for row, spec in zip(rows, spec_rows, strict=True)
+    # Each meeting's roll gets holder ids of its own, random and never shown before the
+    # close: an entry's hash is public while voting is open (the board, the log's proofs),
+    # and with the holder ids of an earlier meeting's bundle anyone could hash every
+    # holder with every set of choices until the entry's hash came out.
+    entries = sorted(
+        (
+            RollEntry(
+                meeting_id=meeting.id,
+                holder_id=row.holder_id,
+                public_id=new_holder_id(),
+                units=row.units,
+                area=row.area,
+                headcount=row.headcount,
+            )
+            for row in rows
+        ),
+        key=attrgetter("public_id"),
     )
+    spec_rows = roll_rows(entries)
+    for entry, spec in zip(entries, spec_rows, strict=True):
+        entry.mac = roll_row_mac(meeting, entry.holder_id, spec)
+    db.session.add_all(entries)
     roll = roll_from_rows(spec_rows)
     fields = {
         "meeting": meeting_data(meeting),

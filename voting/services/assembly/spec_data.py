@@ -6,6 +6,7 @@ was announced with. What the log records and the verifier reads is made here, in
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from voting.domain.canonical import canonical_json, format_area, format_time
@@ -21,7 +22,7 @@ def rules_of(meeting: Meeting) -> RuleSet:
 
 
 def roll_rows(rows: Any) -> list[dict[str, Any]]:
-    """Roll rows as the spec writes them (from RollEntry or registry rows, sorted by id)."""
+    """Roll rows as the spec writes them (from RollEntry rows, sorted by holder id)."""
     return [
         {
             "holder": r.public_id,
@@ -31,6 +32,12 @@ def roll_rows(rows: Any) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def new_holder_id() -> str:
+    """A holder's id in one meeting's roll: random, so that it reveals no name, phone or
+    unit, and new for each meeting, so that no other meeting's bundle tells it."""
+    return "h-" + secrets.token_hex(8)
 
 
 def roll_row_mac(meeting: Meeting, holder_id: int, row: dict[str, Any]) -> str:

@@ -42,7 +42,6 @@ class Totals:
 @dataclass(frozen=True)
 class RollRow:
     holder_id: int
-    public_id: str
     units: int
     area: int
     headcount: int = 1
@@ -104,15 +103,15 @@ def community_totals(community: Community) -> Totals:
 
 
 def roll(community: Community) -> list[RollRow]:
-    """The current roll: one row per holder with a counted unit, sorted by public id."""
+    """The current roll: one row per holder with a counted unit."""
     rows = db.session.execute(
         _counted_units()
-        .with_only_columns(Holder.id, Holder.public_id, func.count(Unit.id), func.sum(Unit.area))
+        .with_only_columns(Holder.id, func.count(Unit.id), func.sum(Unit.area))
         .where(Holder.community_id == community.id)
-        .group_by(Holder.id, Holder.public_id)
-        .order_by(Holder.public_id)
+        .group_by(Holder.id)
+        .order_by(Holder.id)
     )
-    return [RollRow(hid, public_id, units, int(area)) for hid, public_id, units, area in rows]
+    return [RollRow(hid, units, int(area)) for hid, units, area in rows]
 
 
 def districts() -> list[District]:

@@ -19,7 +19,6 @@ tuples in bulk statements, never as one ORM object per unit, holder and owner.
 from __future__ import annotations
 
 import itertools
-import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -259,7 +258,6 @@ def _apply_holders(
             {
                 "community_id": community.id,
                 "match_key": key,
-                "public_id": _new_public_id(),
                 "kind": _holder_kind(key, group),
                 "is_active": True,
             }
@@ -451,8 +449,3 @@ def _developer(group: list[UnitRow]) -> OwnerIn:
 
 def _batches(ids: Sequence[int]) -> list[Sequence[int]]:
     return [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
-
-
-def _new_public_id() -> str:
-    """Random, so that the bundle's holder ids reveal no name, phone or unit."""
-    return "h-" + secrets.token_hex(8)
