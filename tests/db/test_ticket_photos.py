@@ -71,6 +71,16 @@ def test_pixels_survive_upright(app) -> None:  # type: ignore[no-untyped-def]
     assert blue > 150 and red < 100
 
 
+def test_a_photo_with_unreadable_exif_is_kept_as_its_pixels_lie(app) -> None:  # type: ignore[no-untyped-def]
+    # Pillow reads a PNG's eXIf chunk only when asked for the orientation (a 500 before).
+    out = io.BytesIO()
+    Image.new("RGB", (10, 6), "red").save(out, "PNG", exif=b"garbage" * 3)
+    photo = photos.prepare(out.getvalue(), "a.png")
+    image = Image.open(io.BytesIO(photo.content))
+    assert image.size == (10, 6) and image.getpixel((0, 0))[:3] == (255, 0, 0)
+    assert "exif" not in image.info
+
+
 def test_large_photos_are_scaled_and_get_a_small_thumbnail(app) -> None:  # type: ignore[no-untyped-def]
     photo = photos.prepare(jpeg_with_gps((3000, 1500)))
     assert (photo.width, photo.height) == (2560, 1280)

@@ -43,9 +43,10 @@ def test_an_election_without_an_item_is_item_3_with_its_candidates_listed_once()
         ),
         (
             {"kind": "election", "item": 3, "seats": 1, "candidates": ["张" * 81]},
-            "no_candidates",
+            "long_candidate",
             "candidates",
         ),
+        ({"text": "文" * 20001}, "long_text", "text"),
         (
             {"kind": "election", "item": 3, "seats": 1, "candidates": ["张三", "李四", "张三"]},
             "repeated_candidates",

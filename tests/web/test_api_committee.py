@@ -345,6 +345,11 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
                 "invalid",
                 "投票截止时间须晚于开始时间",
             ),
+            (  # stored, such a year failed every page that shows it in Beijing time
+                {**DETAILS, "closes_at": "9999-12-31T16:00:00Z"},
+                "invalid",
+                "会议时间须在 2000 年至 2099 年之间",
+            ),
             (
                 {**DETAILS, "form": "meeting"},
                 "invalid_body",

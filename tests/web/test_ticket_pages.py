@@ -145,6 +145,10 @@ def test_the_firm_handles_it_and_the_owner_rates_it(app, make, served) -> None: 
     page = desk.get(url).get_data(as_text=True)
     assert served.phones[0] in page  # the owner agreed to be called
     assert post_form(desk, url, f"{url}/accept", {}).status_code == 302
+    # A name longer than the API allows (the column holds 80: a 500 on PostgreSQL before).
+    too_long = post_form(desk, url, f"{url}/assign", {"handler_name": "王" * 81})
+    shown = too_long.get_data(as_text=True) + desk.get(url).get_data(as_text=True)
+    assert too_long.status_code in (302, 422) and "处理人不能超过 80 字" in shown
     assert post_form(desk, url, f"{url}/assign", {"handler_name": "王师傅"}).status_code == 302
     answer = post_form(desk, url, f"{url}/resolve", {"text": "已更换阀门"}, [photo()])
     assert answer.status_code == 302
@@ -232,6 +236,10 @@ def test_figures_page_charts_and_downloads(app, make, served) -> None:  # type: 
         sheet = openpyxl.load_workbook(io.BytesIO(book.data)).active
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[1][:3] == ("全市", "全市", "2026-03") and rows[1][3] == 1
+        # Months at the ends of the calendar are not read (they were 500s): the default period.
+        for query in ("from=0001-01&to=0001-12", "from=9999-01&to=9999-12", "to=0001-01"):
+            for path in ("", "tickets.csv", "tickets.xlsx"):
+                assert client.get(f"/tickets/figures/{path}?{query}").status_code == 200, query
     firm_client, _user = staff_client(app, make, "firm", served.firm)
     assert firm_client.get("/tickets/figures/?group=city").status_code == 404
     assert firm_client.get(f"/tickets/figures/?group=firm-{served.firm.id}").status_code == 200

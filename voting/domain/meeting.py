@@ -17,6 +17,7 @@ MAX_MOTIONS = 30
 MAX_CANDIDATES = 50
 MAX_TITLE = 200
 MAX_CANDIDATE_NAME = 80
+MAX_TEXT = 20000  # a motion's text, as the API's document states
 ELECTION_ITEM = 3  # art. 278 (3): elect or replace committee members
 KINDS = ("approval", "election")
 
@@ -74,11 +75,15 @@ def draft_motion(
     title = title.strip()
     if not title or len(title) > MAX_TITLE:
         raise MotionRefused("no_title", "title", n=MAX_TITLE)
+    if len(text.strip()) > MAX_TEXT:
+        raise MotionRefused("long_text", "text", n=MAX_TEXT)
     if kind != "election":
         return MotionDraft(kind, item, title, text.strip())
     names = [name.strip() for name in candidates or [] if name.strip()]
-    if not names or len(names) > MAX_CANDIDATES or any(len(n) > MAX_CANDIDATE_NAME for n in names):
+    if not names or len(names) > MAX_CANDIDATES:
         raise MotionRefused("no_candidates", "candidates", n=MAX_CANDIDATES)
+    if any(len(name) > MAX_CANDIDATE_NAME for name in names):
+        raise MotionRefused("long_candidate", "candidates", n=MAX_CANDIDATE_NAME)
     repeated = sorted({name for name in names if names.count(name) > 1}, key=names.index)
     if repeated:
         raise MotionRefused("repeated_candidates", "candidates", names=repeated)

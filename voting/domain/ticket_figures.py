@@ -52,10 +52,13 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """``2026-03``."""
+        """``2026-03``, in 2000-2099 (the year 1 starts before itself in UTC, 9999 ends
+        after the last year a datetime holds)."""
         year, _dash, month = text.partition("-")
         if not (len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit()):
             raise ValueError("a month is written YYYY-MM")
+        if not 2000 <= int(year) <= 2099:
+            raise ValueError("a month is in 2000-2099")
         return cls(int(year), int(month))
 
     def next(self) -> Month:

@@ -37,6 +37,8 @@ from typing import Any
 
 MAX_PHOTOS = 4  # per filing, and per reply
 MIN_RATING, MAX_RATING = 1, 5
+TEXT_LIMIT = 2000  # a reply, reason, instruction or comment (as a description)
+HANDLER_LIMIT = 80  # the name of the person sent
 URGE_INTERVAL = timedelta(hours=1)
 DUPLICATE_WINDOW = timedelta(hours=24)
 
@@ -257,8 +259,24 @@ def apply(
         raise Refused("wrong_state", action=action.value, state=ticket.state.value)
     if ticket.level not in rule.levels:
         raise Refused("wrong_level", action=action.value, level=ticket.level.value)
+    _lengths(action, details)
     after = _MOVES[action](ticket, now, details)
     return Move(action, actor, ticket, after)
+
+
+_TEXT_FIELDS = {
+    Action.resolve: "reply",
+    Action.refer: "instruction",
+    Action.confirm: "comment",
+}
+
+
+def _lengths(action: Action, details: Details) -> None:
+    """The API's document states these limits; a page's form is held to them here too."""
+    if len(details.handler_name.strip()) > HANDLER_LIMIT:
+        raise Refused("text_too_long", field="handler", limit=HANDLER_LIMIT)
+    if len(details.text.strip()) > TEXT_LIMIT:
+        raise Refused("text_too_long", field=_TEXT_FIELDS.get(action, "reason"), limit=TEXT_LIMIT)
 
 
 def offered(ticket: Ticket, actor: Actor, now: datetime) -> list[Action]:

@@ -97,7 +97,10 @@ def local_datetime(text: str | None) -> datetime | None:
     if naive.tzinfo is not None:
         return None
     zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
-    return naive.replace(tzinfo=zone).astimezone(UTC)
+    try:
+        return naive.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00 in Beijing is before the year 1 in UTC
+        return None
 
 
 def local_input(moment: datetime | None) -> str:

@@ -3,11 +3,13 @@
 A NUL in a username, a search or a file name reached PostgreSQL, which refuses it in
 text (a 500 at 18 endpoints); the other control characters are never meant either.
 Tab, line feed and carriage return are text (a motion's paragraphs); every other C0
-control, DEL and the C1 controls are not. Pages and the API refuse them alike, naming
-the field: ``refuse_in_request`` runs before every page's view (form fields, query
-string, path and upload file names), ``voting.web.jsonbody`` applies ``refuse`` to a
-JSON body, keys included, and the OpenAPI document gives every request string the
-``TEXT_PATTERN`` so that a client (or a fuzzer) knows beforehand.
+control, DEL and the C1 controls are not, nor is half of a UTF-16 surrogate pair (only a
+JSON escape, ``"\\ud800"``, makes one: it cannot be encoded, so it failed wherever the
+text was stored or answered, a 500 at every endpoint it reached). Pages and the API
+refuse them alike, naming the field: ``refuse_in_request`` runs before every page's view
+(form fields, query string, path and upload file names), ``voting.web.jsonbody`` applies
+``refuse`` to a JSON body, keys included, and the OpenAPI document gives every request
+string the ``TEXT_PATTERN`` so that a client (or a fuzzer) knows beforehand.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from flask_babel import gettext as _
 
 from voting.services.errors import InvalidInput
 
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # The same rule as a JSON Schema pattern (ECMA-262 and Python alike).
-TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff]*$"
 
 
 class ControlCharacter(InvalidInput):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 
 from flask import current_app
@@ -135,6 +135,10 @@ def update(
     db.session.commit()
 
 
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def _set_details(
     meeting: Meeting,
     title: str,
@@ -151,6 +155,10 @@ def _set_details(
         raise InvalidInput(_("请选择会议形式"), "form")
     if not opens_at < closes_at:
         raise InvalidInput(_("投票截止时间须晚于开始时间"), "closes_at")
+    for field, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
+        # A year such as 9999 was stored, then every page showing it in Beijing time failed.
+        if not _EARLIEST <= moment < _LATEST:
+            raise InvalidInput(_("会议时间须在 2000 年至 2099 年之间"), field)
     meeting.title, meeting.form, meeting.place = title, MeetingForm(form), place.strip()[:200]
     meeting.opens_at, meeting.closes_at = _whole_seconds(opens_at), _whole_seconds(closes_at)
     meeting.is_revote_allowed = is_revote_allowed
@@ -221,9 +229,11 @@ def _motion_refusal(refused: MotionRefused) -> str:
             "选举业主委员会委员属于第 3 项事项（选举业主委员会或者更换业主委员会成员）"
         ),
         "no_title": lambda: _("请填写议题标题（不超过 200 字）"),
+        "long_text": lambda: _("议题说明不能超过 %(n)d 字", n=values.get("n")),
         "no_candidates": lambda: _(
             "选举须至少有一名候选人（每行一名，最多 %(n)d 名）", n=values.get("n")
         ),
+        "long_candidate": lambda: _("候选人姓名不能超过 %(n)d 字", n=values.get("n")),
         "repeated_candidates": lambda: _(
             "候选人名单有重名：%(names)s。每名候选人只列一次；"
             "同名的不同候选人请加注以示区别（如楼栋房号）",

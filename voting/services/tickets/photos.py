@@ -98,7 +98,10 @@ def _decode(content: bytes, label: str) -> tuple[Image.Image, str]:
 def _upright_srgb(image: Image.Image) -> Image.Image:
     """The pixels as they are meant to be seen, in sRGB, with no metadata left."""
     icc = image.info.get("icc_profile")
-    upright = ImageOps.exif_transpose(image) or image
+    try:
+        upright = ImageOps.exif_transpose(image) or image
+    except (SyntaxError, ValueError, OSError, EOFError):
+        upright = image  # unreadable EXIF (a PNG's eXIf chunk of garbage): as the pixels lie
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or (
         upright.mode == "P" and "transparency" in upright.info
     )
