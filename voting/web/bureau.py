@@ -157,14 +157,18 @@ def set_active(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/sms")
+@bp.route("/sms", methods=["GET", "POST"])
 @staff_required(Role.bureau)
 def sms_messages() -> ResponseReturnValue:
-    """The newest text messages: with SMS_GATEWAY=outbox this is where they are read."""
+    """The newest text messages: with SMS_GATEWAY=outbox this is where they are read.
+
+    The filter is posted: a phone number in the address would reach the access logs of
+    gunicorn and nginx, and the next page's Referer."""
     settings = current_app.config["SETTINGS"]
-    limit = min(max(form_int(request.args.get("limit"), 100), 1), 500)
-    number = request.args.get("number", "").strip()[:20]
-    purpose = request.args.get("purpose", "")
+    source = request.form if request.method == "POST" else request.args
+    limit = min(max(form_int(source.get("limit"), 100), 1), 500)
+    number = request.form.get("number", "").strip()[:20]
+    purpose = source.get("purpose", "")
     try:
         messages = sms.recent(limit, number=number, purpose=purpose)
     except ServiceError as refusal:
