@@ -134,6 +134,15 @@ def test_motions_are_frozen_at_announcement(app, make):
     assert [m.title for m in meeting.motions] == ["使用维修资金更换电梯"]
 
 
+def test_a_meeting_without_motions_is_not_announced(app, make):
+    # The domain's check speaks English to the verifier; the committee reads Chinese.
+    home = estate(make, ["100.00"])
+    meeting = draft(home, motions=[])
+    with pytest.raises(InvalidInput, match=r"^会议还没有议题：请先添加至少一项议题，再发布公告$"):
+        meetings.announce(meeting.id, home.committee, now=T0)
+    assert meeting.state == MeetingState.draft
+
+
 def test_notice_period_is_enforced(app, make):
     home = estate(make, ["100.00"], notice_days=20)
     meeting = draft(home)  # opens 16 days after T0

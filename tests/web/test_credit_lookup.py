@@ -109,6 +109,7 @@ def test_a_firm_is_public_by_name_and_role_without_id_numbers_or_phones(app, mak
     assert "法定代表人：王建国" in page
     assert "翠湖花园" in page and "2024-01-01 — 2026-12-31" in page and "李秀英" in page
     assert "渝中区解放碑" in page
+    assert "评分办法：默认办法。" in page  # the scheme's name, not its code ("default")
     # the grade over 24 months: the chart drawn on the server, and its values as a table
     assert "<svg" in page and "近 24 个月信用评分" in page
     history = page.split("各月末等级")[1].split("</table>")[0]

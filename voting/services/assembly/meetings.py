@@ -311,6 +311,8 @@ def announce(
                 date=_local(_next_minute(earliest)),  # the form takes minutes: the first allowed
             )
         )
+    if not meeting.motions:  # the one problem a draft can have (draft_motion checks the rest)
+        raise InvalidInput(_("会议还没有议题：请先添加至少一项议题，再发布公告"))
     problems = motions_problems(motions_data(meeting))
     if problems:
         raise InvalidInput(_("议题不完整：%(problems)s", problems=labels.clauses(problems)))
