@@ -132,6 +132,9 @@ def test_only_the_named_voter_of_co_owners_casts(app, client, make):
         as_owner(client, "13700000001")  # the co-owner, not the voter
         page = client.get(url).get_data(as_text=True)
         assert "由共有人中指定的表决人投票" in page
+        # The co-owner reads what is decided, without a form to cast.
+        assert "使用维修资金更换电梯" in page and "民法典第二百七十八条第 5 项" in page
+        assert 'name="m1"' not in page
         response = client.post(
             url + "/cast",
             data={
