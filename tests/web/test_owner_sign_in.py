@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -89,6 +90,22 @@ def test_an_owner_signs_in_with_the_texted_code(client, roll):
     assert session_row.owner_phone == KNOWN and session_row.user_id is None
     assert client.get("/owner/").status_code == 200
     assert client.get("/sign-in").headers["Location"] == "/owner/"
+
+
+def test_a_link_opened_signed_out_is_where_the_sign_in_ends(client, roll):
+    # A link in a notice or a QR code: sign in, then on to that page, not the home page.
+    deep = "/owner/meetings/7/holders/3?lang=zh"
+    sent_away = client.get(deep)
+    assert sent_away.status_code == 302
+    where = urlsplit(sent_away.headers["Location"])
+    assert where.path == "/sign-in" and parse_qs(where.query) == {"next": [deep]}
+    client.get(sent_away.headers["Location"])
+    ask_for_code(client, KNOWN)
+    done = send_code(client, code_from_outbox())
+    assert done.headers["Location"] == deep
+    # Only a path of this site is followed.
+    assert client.get("/sign-in?next=//evil.example/").headers["Location"] == "/owner/"
+    assert client.get("/sign-in?next=/owner/").headers["Location"] == "/owner/"
 
 
 def test_sign_out_revokes_the_owner_session(client, roll):

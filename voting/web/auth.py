@@ -205,7 +205,9 @@ def _awaited_phone() -> str | None:
 def owner_sign_in() -> ResponseReturnValue:
     """Owners sign in with their mobile number and a code sent by SMS."""
     if g.owner_phone is not None:
-        return redirect(url_for("owner.home"))
+        return redirect(safe_next(request.args.get("next"), url_for("owner.home")))
+    if request.method == "GET" and "next" in request.args:
+        session["owner_next"] = safe_next(request.args.get("next"), "")
     if request.method == "POST":
         phone_text = request.form.get("phone", "")
         try:
@@ -249,6 +251,7 @@ def owner_code() -> ResponseReturnValue:
             return render_template(
                 "auth/owner_code.html", phone=phone, masked=mask_mobile(phone)
             ), error.status
-        begin_session(owner_phone=signed_in)
-        return redirect(url_for("owner.home"))
+        target = safe_next(session.get("owner_next"), url_for("owner.home"))
+        begin_session(owner_phone=signed_in)  # a fresh cookie: owner_next goes with the old
+        return redirect(target)
     return render_template("auth/owner_code.html", phone=phone, masked=mask_mobile(phone))

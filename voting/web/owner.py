@@ -35,7 +35,10 @@ def owner_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if g.owner_phone is None:
-            return redirect(url_for("auth.owner_sign_in"))
+            # Back to the page asked for once signed in (a link in a notice, a QR code); a
+            # form's address is not a page to come back to.
+            target = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("auth.owner_sign_in", next=target))
         return view(*args, **kwargs)
 
     return guarded
