@@ -399,7 +399,10 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
         assert no_key.status_code == 409 and "日志签名密钥" in no_key.json["message"]
         keys.init()
         no_motions = api.post(url + "/announce", json={})
-        assert no_motions.status_code == 400 and "议题不完整" in no_motions.json["message"]
+        assert (
+            no_motions.status_code == 400
+            and no_motions.json["message"] == "会议还没有议题：请先添加至少一项议题，再发布公告"
+        )
         api.post(url + "/motions", json={"kind": "approval", "item": 1, "title": "修改议事规则"})
         stuffed = api.post(url + "/announce", json={"now": "2026-01-01T00:00:00Z"})
         assert stuffed.status_code == 400 and stuffed.json["message"] == "未知字段 now"

@@ -40,7 +40,7 @@ from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from voting.services.registry import owners
 from voting.web import jsonbody
 from voting.web.guards import signed_in
-from voting.web.meetings import send_bundle
+from voting.web.meetings import TRANSITION_LIMIT, send_bundle
 from voting.web.openapi import DOCUMENT, PATH_PARAMETERS, operations
 from voting.web.qr import receipt_check_url
 
@@ -484,7 +484,7 @@ def _step(meeting_id: int, step: Callable[..., Meeting]) -> ResponseReturnValue:
     return _json(_meeting(step(meeting.id, g.user)))
 
 
-@operation("announceMeeting")
+@operation("announceMeeting", limit=TRANSITION_LIMIT)
 def announce(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     acknowledged = bool((body or {}).get("acknowledge_grade_c", False))
     return _step(

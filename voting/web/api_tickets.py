@@ -20,7 +20,7 @@ from voting.services.errors import InvalidInput
 from voting.services.tickets import filing, handling, lists
 from voting.web.api import _json, operation
 from voting.web.openapi import TICKET_VIEWS
-from voting.web.ticket_pages import place_label
+from voting.web.ticket_pages import STEP_LIMIT, place_label
 
 
 def _principal() -> handling.Principal:
@@ -158,21 +158,21 @@ def withdraw_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue
     return _step(ticket_id, Action.withdraw)
 
 
-@operation("acceptTicket")
+@operation("acceptTicket", limit=STEP_LIMIT)
 def accept_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.accept)
 
 
-@operation("assignTicket")
+@operation("assignTicket", limit=STEP_LIMIT)
 def assign_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.assign, Details(handler_name=body["handler"]))
 
 
-@operation("resolveTicket")
+@operation("resolveTicket", limit=STEP_LIMIT)
 def resolve_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.resolve, Details(text=body["reply"]))
 
 
-@operation("rejectTicket")
+@operation("rejectTicket", limit=STEP_LIMIT)
 def reject_ticket(ticket_id: int, body: dict[str, Any]) -> ResponseReturnValue:
     return _step(ticket_id, Action.reject, Details(text=body["reason"]))

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 
 from voting.domain.identifiers import mask_mobile
 from voting.domain.rules import explain_quorum
+from voting.extensions import limiter
 from voting.models import Community, Meeting, MeetingState, Role, User
 from voting.models.base import utcnow
 from voting.services import labels, uploads
@@ -211,7 +212,12 @@ def attach(meeting_id: int, motion_id: int) -> ResponseReturnValue:
     )
 
 
+# Announcing texts every owner: capped per address, as everything that sends an SMS.
+TRANSITION_LIMIT = "10/minute"
+
+
 @bp.post("/meetings/<int:meeting_id>/<any(announce, open, close, publish):action>")
+@limiter.limit(TRANSITION_LIMIT)
 @staff_required()
 def transition(meeting_id: int, action: str) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)

@@ -540,13 +540,15 @@ def _operation(
     return operation
 
 
-def _transition(operation_id: str, summary: str, description: str) -> dict[str, Any]:
+def _transition(
+    operation_id: str, summary: str, description: str, refusals: tuple[int, ...] = (404, 409)
+) -> dict[str, Any]:
     return _operation(
         operation_id,
         summary,
         "committee",
         (200, "The meeting after the step", "Meeting"),
-        (404, 409),
+        refusals,
         auth=STAFF,
         body="NoBody",
         body_required=False,
@@ -735,7 +737,9 @@ PATHS: dict[str, dict[str, Any]] = {
                 "Voting must open at least the community's notice period (default 15 days) "
                 "later. A firm to hire is looked up (应查必查): 409 firm_blacklisted when it "
                 "is on the black list; 400 grade_c_not_acknowledged when it is graded C and "
-                "acknowledge_grade_c is not true. Its credit is frozen into the motion.",
+                "acknowledge_grade_c is not true. Its credit is frozen into the motion. "
+                "It texts every owner: 429 after 10 announcements a minute from one address.",
+                (404, 409, 429),
             ),
             "requestBody": {
                 "required": False,
@@ -917,7 +921,7 @@ def _ticket_step(
         summary,
         "tickets",
         (200, "The ticket after the step", "Ticket"),
-        (404, 409) if auth == STAFF else (404, 409, 429),
+        (404, 409, 429),
         auth=auth,
         body=body,
         body_required=body != "NoBody",

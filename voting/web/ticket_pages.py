@@ -16,6 +16,9 @@ from voting.services import transaction
 from voting.services.errors import ServiceError
 from voting.services.tickets import photos
 
+# A handler's step texts the owner: capped per address, as everything that sends an SMS.
+STEP_LIMIT = "30/minute"
+
 
 def ticket_context() -> dict[str, Any]:
     """The names of the tickets' codes (``services/labels``), for every ticket template."""

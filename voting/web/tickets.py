@@ -13,13 +13,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from voting.domain.tickets import MAX_PHOTOS, Action, Details, Level, offered
+from voting.extensions import limiter
 from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.errors import NotFound
 from voting.services.tickets import handling, lists
 from voting.web.forms import attempt, form_int
 from voting.web.guards import staff_required
-from voting.web.ticket_pages import photo_files, ticket_context, with_photo_limit
+from voting.web.ticket_pages import STEP_LIMIT, photo_files, ticket_context, with_photo_limit
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 bp.context_processor(ticket_context)
@@ -87,6 +88,7 @@ def show(ticket_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:ticket_id>/<action>")
+@limiter.limit(STEP_LIMIT)  # most steps text the owner
 @staff_required()
 @with_photo_limit(MAX_PHOTOS)
 def act(ticket_id: int, action: str) -> ResponseReturnValue:
