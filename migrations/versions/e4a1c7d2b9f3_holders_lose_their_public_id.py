@@ -29,7 +29,7 @@ def downgrade():
     with op.batch_alter_table('holders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('public_id', sa.String(length=20), nullable=True))
     op.execute("UPDATE holders SET public_id = 'h-' || lower(hex(randomblob(8)))"
-               if op.get_bind().dialect.name == 'sqlite'
+               if op.get_context().dialect.name == 'sqlite'
                else "UPDATE holders SET public_id = 'h-' || substr(md5(random()::text), 1, 16)")
     with op.batch_alter_table('holders', schema=None) as batch_op:
         batch_op.alter_column('public_id', existing_type=sa.String(length=20), nullable=False)

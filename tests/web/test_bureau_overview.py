@@ -138,6 +138,15 @@ def test_xlsx_export_neutralises_formulas_and_keeps_numbers(city, client):
         assert all(not (isinstance(v, str) and v[:1] in "=+-@") for v in row if v), row
 
 
+def test_days_at_the_ends_of_the_calendar_are_not_read(app, client, make):
+    # The year 1 in Beijing time is before it in UTC, 9999-12-31 has no day after: were 500s.
+    estate(make, ["10.00"])
+    sign_in(client, make.user("bureau"))
+    for query in ("from=0001-01-01", "to=9999-12-31", "from=0001-01-01&to=9999-12-31"):
+        for path in ("/bureau/meetings", "/bureau/meetings.csv", "/bureau/meetings.xlsx"):
+            assert client.get(f"{path}?{query}").status_code == 200, (path, query)
+
+
 def test_only_the_bureau(app, client, make):
     home = estate(make, ["10.00"])
     sign_in(client, home.committee)

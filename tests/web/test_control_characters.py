@@ -39,9 +39,10 @@ def count(model: Any) -> int:
 
 def test_the_rule_is_one_for_the_document_and_the_pages():
     """The pattern the document states refuses exactly the characters the pages refuse."""
-    for code in range(0xE000):  # the surrogates too
+    for code in [*range(0x10000), 0x20BB7, 0x1F600]:  # beyond the BMP: 𠮷 in a name, an emoji
         char = chr(code)
         assert (re.fullmatch(TEXT_PATTERN, char) is None) == bool(CONTROL.match(char)), code
+    assert re.fullmatch(TEXT_PATTERN, "𠮷野家😀")
     assert re.fullmatch(TEXT_PATTERN, "第一段\n\t第二段\r\n")
 
 

@@ -450,6 +450,15 @@ def test_the_community_form_names_the_proxy_holder_as_the_paper_pages_do(client,
     )
     text = refused.get_data(as_text=True)
     assert "公告天数和每名受托人的委托份数上限须为正整数" in text and "代理人" not in text
+    # A notice years long: every announcement would fail (past 2099, or past what a date holds).
+    refused = post_form(
+        client,
+        "/bureau/communities",
+        {"street_office_id": str(office.id), "name": "新小区", "notice_days": "2147483647"},
+        page="/bureau/",
+        follow_redirects=True,
+    )
+    assert "公告天数不能超过 365 天" in refused.get_data(as_text=True)
 
 
 def test_a_table_heads_its_estate_column_in_the_singular(client, make):

@@ -123,6 +123,19 @@ def test_over_selection_and_empty_ballots_are_refused(app, client, make):
     assert ballots.choices_of(meeting, db.session.scalar(select(Ballot))) == {"m1": []}
 
 
+def test_an_owner_who_may_not_vote_again_still_reads_the_motions(app, client, make):
+    home = estate(make, ["100.00"])  # revoting is off by default
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS)
+    with time_machine.travel(OPENS, tick=False):
+        as_owner(client, home.phones[0])
+        page = client.get(f"/owner/meetings/{meeting.id}/holders/{holder.id}").get_data(
+            as_text=True
+        )
+    assert "本户已投票" in page and "使用维修资金更换电梯" in page and 'name="m1"' not in page
+
+
 def test_only_the_named_voter_of_co_owners_casts(app, client, make):
     home = estate(make, ["100.00"], co_owned=True)
     meeting = open_meeting(home)

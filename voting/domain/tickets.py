@@ -37,7 +37,7 @@ from typing import Any
 
 MAX_PHOTOS = 4  # per filing, and per reply
 MIN_RATING, MAX_RATING = 1, 5
-TEXT_LIMIT = 2000  # a reply, reason, instruction or comment (as a description)
+TEXT_LIMIT = 2000  # a description, reply, reason, instruction or comment
 HANDLER_LIMIT = 80  # the name of the person sent
 URGE_INTERVAL = timedelta(hours=1)
 DUPLICATE_WINDOW = timedelta(hours=24)
@@ -517,9 +517,6 @@ class Filing:
     photos: int = 0
 
 
-DESCRIPTION_LIMIT = 2000
-
-
 def check_filing(filing: Filing) -> None:
     """Refuse a filing the rules do not allow, naming the first problem."""
     if filing.category not in CATEGORIES[filing.kind]:
@@ -529,8 +526,8 @@ def check_filing(filing: Filing) -> None:
     if not filing.place:
         raise Refused("text_required", field="place")
     _required(filing.description, "description")
-    if len(filing.description) > DESCRIPTION_LIMIT:
-        raise Refused("text_too_long", field="description", limit=DESCRIPTION_LIMIT)
+    if len(filing.description) > TEXT_LIMIT:
+        raise Refused("text_too_long", field="description", limit=TEXT_LIMIT)
     if filing.photos > MAX_PHOTOS:
         raise Refused("too_many_photos", limit=MAX_PHOTOS)
 

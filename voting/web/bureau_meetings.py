@@ -153,10 +153,12 @@ def _filters() -> tuple[int | None, overview.Period]:
 
 
 def _date(text: str | None) -> date | None:
+    """A day of 2000-2099, else None (the year 1 in Beijing time is before it in UTC)."""
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
     except ValueError:
         return None
+    return day if 2000 <= day.year <= 2099 else None
 
 
 def _export_args(district_id: int | None, period: overview.Period) -> dict[str, str]:

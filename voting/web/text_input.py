@@ -23,7 +23,9 @@ from flask_babel import gettext as _
 from voting.services.errors import InvalidInput
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-# The same rule as a JSON Schema pattern (ECMA-262 and Python alike).
+# The same rule as a JSON Schema pattern: Python's, and ECMA-262's with the unicode flag (as
+# validators such as ajv use by default); without it, [^\ud800-\udfff] would refuse every
+# character beyond the BMP (𠮷 in a name, an emoji), each being two code units there.
 TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff]*$"
 
 

@@ -28,6 +28,8 @@ from voting.models import (
 )
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
+MAX_NOTICE_DAYS = 365  # a notice years ahead is a typo, and past 2099 (meetings.announce)
+
 
 @dataclass(frozen=True)
 class Totals:
@@ -190,6 +192,8 @@ def add_community(
     _refuse_longer(address, Community.address, _("小区地址不能超过 %(n)d 个字符"))
     if notice_days < 1 or proxy_cap < 1:
         raise InvalidInput(_("公告天数和每名受托人的委托份数上限须为正整数"))
+    if notice_days > MAX_NOTICE_DAYS:
+        raise InvalidInput(_("公告天数不能超过 %(n)d 天", n=MAX_NOTICE_DAYS))
     _refuse_duplicate(
         select(Community.id).where(
             Community.street_office_id == street_office_id, Community.name == name
