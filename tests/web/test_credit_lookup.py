@@ -162,6 +162,7 @@ def test_the_bureau_exports_every_firms_grade_exactly(app, make, client):
     lines = text.splitlines()
     assert lines[0].startswith("企业名称,统一社会信用代码,计算日期,信用等级,得分")
     assert lines[1].startswith(f"乙物业,{USCC[1]},") and ",C,-5,0,0,5,否,否,0,1," in lines[1]
+    assert lines[1].endswith(",默认办法")  # the scheme's name, not its code
     assert (
         lines[2].startswith(f"甲物业,{USCC[0]},") and ",AA,84.99,60,24.99,0,否,否,1,0," in lines[2]
     )

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_babel.speaklater import LazyString
 
+from voting.domain.credit import DEFAULT_SCHEME
 from voting.domain.tickets import Action, Kind, Level, State
 from voting.models import (
     AreaSource,
@@ -221,6 +222,12 @@ def chinese(names: Mapping[Any, LazyString], code: Any) -> str:
 
 # Between the items of a list in running text: 、 in Chinese, a comma in English.
 _LIST_SEPARATOR = _l("、")
+
+
+def scheme_name(name: str) -> str:
+    """A scoring scheme's name as pages and exports show it: the default one has no name of
+    its own, only its code."""
+    return str(_l("默认办法")) if name == DEFAULT_SCHEME.name else name
 
 
 def listed(items: Iterable[object]) -> str:

@@ -91,7 +91,11 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.after_request(durable.wait_if_shown)
     app.jinja_env.filters.update(
-        area=_area, masked=mask_mobile, localtime=_localtime, listed=names.listed
+        area=_area,
+        masked=mask_mobile,
+        localtime=_localtime,
+        listed=names.listed,
+        scheme_name=names.scheme_name,
     )
     app.jinja_env.globals.update(
         language_links=_language_links,

@@ -12,6 +12,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from voting.domain.credit import format_points
+from voting.services import labels
 from voting.services.credit import grades
 
 
@@ -50,7 +51,7 @@ def rows(day: date) -> list[list[object]]:
                 yes if grade.exemplary else no,
                 len(grade.good_records),
                 len(grade.bad_records),
-                grade.scheme,
+                labels.scheme_name(grade.scheme),
             ]
         )
     return found
