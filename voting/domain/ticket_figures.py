@@ -34,6 +34,7 @@ from fractions import Fraction
 from voting.domain.credit import TicketFigures
 from voting.domain.ticket_deadlines import BEIJING
 from voting.domain.tickets import Kind
+from voting.domain.years import YEARS
 
 
 @dataclass(frozen=True, order=True)
@@ -52,12 +53,11 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """``2026-03``, in 2000-2099 (the year 1 starts before itself in UTC, 9999 ends
-        after the last year a datetime holds)."""
+        """``2026-03``, in one of ``YEARS``."""
         year, _dash, month = text.partition("-")
         if not (len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit()):
             raise ValueError("a month is written YYYY-MM")
-        if not 2000 <= int(year) <= 2099:
+        if int(year) not in YEARS:
             raise ValueError("a month is in 2000-2099")
         return cls(int(year), int(month))
 

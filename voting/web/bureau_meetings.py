@@ -17,6 +17,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from voting.domain.years import YEARS
 from voting.models import Motion, Role
 from voting.services import labels as names
 from voting.services.assembly import overview
@@ -153,12 +154,12 @@ def _filters() -> tuple[int | None, overview.Period]:
 
 
 def _date(text: str | None) -> date | None:
-    """A day of 2000-2099, else None (the year 1 in Beijing time is before it in UTC)."""
+    """A day in one of ``YEARS``, else None."""
     try:
         day = date.fromisoformat((text or "").strip())
     except ValueError:
         return None
-    return day if 2000 <= day.year <= 2099 else None
+    return day if day.year in YEARS else None
 
 
 def _export_args(district_id: int | None, period: overview.Period) -> dict[str, str]:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from voting.domain.years import YEARS
 from voting.models.base import MAX_INTEGER
 from voting.services import transaction
 from voting.services.errors import InvalidInput, ServiceError
@@ -88,19 +89,22 @@ def form_int(text: str | None, default: int = 0) -> int:
     return value
 
 
-def local_datetime(text: str | None) -> datetime | None:
-    """A ``datetime-local`` form value, read in the display time zone, as aware UTC."""
+def local_datetime(text: str | None, field: str) -> datetime | None:
+    """A ``datetime-local`` form value, read in the display time zone, as aware UTC.
+
+    None when empty or unreadable; a refusal beside ``field`` when its year is not one
+    of ``YEARS`` (0001-01-01T00:00 in Beijing is before the first moment UTC holds).
+    """
     try:
         naive = datetime.fromisoformat((text or "").strip())
     except ValueError:
         return None
     if naive.tzinfo is not None:
         return None
+    if naive.year not in YEARS:
+        raise InvalidInput(_("时间须在 2000 年至 2099 年之间"), field)
     zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)
-    try:
-        return naive.replace(tzinfo=zone).astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00 in Beijing is before the year 1 in UTC
-        return None
+    return naive.replace(tzinfo=zone).astimezone(UTC)
 
 
 def local_input(moment: datetime | None) -> str:

@@ -359,8 +359,8 @@ def _details() -> dict[str, Any]:
     """The meeting form's fields for the service; refused when a time is missing or unreadable."""
     form = request.form
     opens_at, closes_at = (
-        local_datetime(form.get("opens_at")),
-        local_datetime(form.get("closes_at")),
+        local_datetime(form.get("opens_at"), "opens_at"),
+        local_datetime(form.get("closes_at"), "closes_at"),
     )
     if opens_at is None or closes_at is None:
         raise InvalidInput(_("请填写投票开始和截止时间"))

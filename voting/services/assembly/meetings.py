@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from voting.domain.meeting import MotionRefused, draft_motion, motions_problems
 from voting.domain.roll import roll_from_rows
 from voting.domain.rules import explain_item
+from voting.domain.years import YEARS
 from voting.extensions import db
 from voting.models import (
     Candidate,
@@ -135,10 +136,6 @@ def update(
     db.session.commit()
 
 
-_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-
-
 def _set_details(
     meeting: Meeting,
     title: str,
@@ -155,9 +152,10 @@ def _set_details(
         raise InvalidInput(_("请选择会议形式"), "form")
     if not opens_at < closes_at:
         raise InvalidInput(_("投票截止时间须晚于开始时间"), "closes_at")
+    # Compared, not converted: the year 1 at +08:00 is before the first moment UTC holds.
+    earliest, latest = (datetime(year, 1, 1, tzinfo=UTC) for year in (YEARS.start, YEARS.stop))
     for field, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
-        # A year such as 9999 was stored, then every page showing it in Beijing time failed.
-        if not _EARLIEST <= moment < _LATEST:
+        if not earliest <= moment < latest:
             raise InvalidInput(_("会议时间须在 2000 年至 2099 年之间"), field)
     meeting.title, meeting.form, meeting.place = title, MeetingForm(form), place.strip()[:200]
     meeting.opens_at, meeting.closes_at = _whole_seconds(opens_at), _whole_seconds(closes_at)
