@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.certified_builders import attest, tallied
 from tests.helpers import csrf_from, sign_in
-from tests.html_forms import form_to
+from tests.html_forms import form_to, forms_of
 from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meeting
 from voting.domain.signing import public_key_text
 from voting.extensions import db
@@ -183,3 +183,29 @@ def test_revoking_a_role_resetting_an_authenticator_and_revoking_a_key_need_the_
     assert db.session.get(RoleGrant, grant_id) is None
     assert db.session.get(User, member.id).totp_confirmed_at is None
     assert db.session.get(OfficeKey, key.id).revoked_at is not None
+
+
+def test_granting_the_bureaus_role_needs_the_box_and_other_roles_do_not(client, make):
+    """The bureau's role reaches every community and account in the city."""
+    community = make.community()
+    admin, member = make.user("bureau"), make.user("committee", community)
+    sign_in(client, admin)
+    page = client.get("/bureau/staff").get_data(as_text=True)
+    action = f"/bureau/staff/{member.id}/grants"
+    to_bureau = [f for f in forms_of(page) if f.action == action and f.values["role"] == "bureau"]
+    box = to_bureau[0].input("confirm")
+    assert box["type"] == "checkbox" and "required" in box
+    assert "确认授予：该账号将可管理全市的小区、工作人员账号与授权" in page
+
+    def roles() -> list[str]:
+        db.session.expire_all()
+        return sorted(grant.role for grant in db.session.get(User, member.id).grants)
+
+    bureau = {"csrf_token": csrf_from(page), "role": "bureau"}
+    refused = client.post(action, data=bureau, follow_redirects=True)
+    assert REFUSED in refused.get_data(as_text=True) and roles() == ["committee"]
+    client.post(action, data={**bureau, "confirm": "yes"})
+    assert roles() == ["bureau", "committee"]
+    street = {"csrf_token": csrf_from(page), "role": "street"}
+    client.post(action, data={**street, "scope_id": str(community.street_office_id)})
+    assert roles() == ["bureau", "committee", "street"]

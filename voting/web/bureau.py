@@ -114,18 +114,20 @@ def grant(user_id: int) -> ResponseReturnValue:
         return redirect(url_for("bureau.staff"))
     role = Role(role_text)
     scope_id = form_int(request.form.get("scope_id"))
-    return attempt(
-        lambda: accounts.grant_role(
+
+    def grant_it() -> object:
+        return accounts.grant_role(
             user,
             role,
             granted_by=g.user,
             street_office_id=scope_id if role is Role.street else None,
             community_id=scope_id if role is Role.committee else None,
             firm_id=scope_id if role is Role.firm else None,
-        ),
-        _("已授权"),
-        url_for("bureau.staff"),
-    )
+        )
+
+    # The bureau's role reaches every community and account in the city: not one stray tap.
+    step = confirmed(grant_it) if role is Role.bureau else grant_it
+    return attempt(step, _("已授权"), url_for("bureau.staff"))
 
 
 @bp.post("/grants/<int:grant_id>/revoke")
