@@ -209,3 +209,23 @@ def test_granting_the_bureaus_role_needs_the_box_and_other_roles_do_not(client, 
     street = {"csrf_token": csrf_from(page), "role": "street"}
     client.post(action, data={**street, "scope_id": str(community.street_office_id)})
     assert roles() == ["bureau", "committee", "street"]
+
+
+def test_a_meetings_steps_on_the_page_are_capped_per_address(app, client, make):
+    """Announcing texts every owner: ten steps a minute from one address, then 429, the
+    refused ones counted too (a script retrying without the box is still a script)."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = draft(home)
+    url = f"/meetings/{meeting.id}"
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        answers = [
+            client.post(url + "/announce", data={"csrf_token": token}).status_code
+            for _ in range(10)
+        ]
+        capped = client.post(url + "/announce", data={"csrf_token": token, "confirm": "yes"})
+    assert set(answers) == {302} and capped.status_code == 429
+    assert "操作太频繁" in capped.get_data(as_text=True)
+    db.session.refresh(meeting)
+    assert meeting.state == MeetingState.draft and count(SmsMessage) == 0
