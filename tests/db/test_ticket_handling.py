@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -165,6 +166,26 @@ def test_the_whole_flow_each_step_an_event_and_a_message(app, served) -> None:  
     sent = texts(phone)
     assert len(sent) == 4  # filed, accepted, assigned, resolved; nothing for the owner's own step
     assert "已受理" in sent[1] and "王师傅" in sent[2] and "已更换水管接头" in sent[3]
+
+
+def test_one_number_gets_at_most_ten_ticket_texts_an_hour(app, served) -> None:  # type: ignore[no-untyped-def]
+    """Each handler's address may take 30 steps a minute; the owner's phone is not theirs
+    to fill. Past ten texts in an hour the steps still happen, only untold."""
+    phone = served.phones[0]
+    desk = as_staff(served.firm_staff)
+    with time_machine.travel(T0, tick=False):
+        ticket = file_repair(served)
+        step(ticket, desk, Action.accept, T0)
+        for n in range(10):
+            step(ticket, desk, Action.assign, T0, handler_name=f"师傅{n}")
+        db.session.expire_all()
+        assert db.session.get(Ticket, ticket.id).handler_name == "师傅9"
+        assert len(texts(phone)) == 10  # filed, accepted, then 8 of the 10 assignments
+        assert "师傅7" in texts(phone)[-1]
+    later = T0 + timedelta(minutes=61)
+    with time_machine.travel(later, tick=False):
+        step(ticket, desk, Action.assign, later, handler_name="王师傅")
+    assert len(texts(phone)) == 11 and "王师傅" in texts(phone)[-1]
 
 
 def test_a_refused_step_changes_nothing_and_keeps_no_photo(app, served) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,6 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services.access import counters
 from voting.services.errors import TooManyAttempts
-from voting.services.messaging import sms
 from voting.services.tickets import handling, notices, photos
 from voting.services.tickets.refusals import TicketRefused
 
@@ -179,7 +178,7 @@ def file(
         full, small = photos.store(community, photo, None)
         db.session.add(TicketPhoto(ticket=ticket, event=event, upload=full, thumbnail=small))
     db.session.flush()  # the id makes the reference the message carries
-    sms.queue(phone, notices.filed(ticket), "ticket", community.id)
+    notices.tell(phone, notices.filed(ticket), community.id, capped=False)
     db.session.commit()
     return ticket
 

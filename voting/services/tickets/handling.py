@@ -26,7 +26,6 @@ from voting.models.base import utcnow
 from voting.services.access import scope
 from voting.services.errors import NotFound
 from voting.services.locks import lock_row
-from voting.services.messaging import sms
 from voting.services.tickets import notices, photos
 from voting.services.tickets.refusals import TicketRefused
 
@@ -218,7 +217,7 @@ def _count(ticket: Ticket, action: Action, now: datetime, details: Details) -> N
 def notify(ticket: Ticket, move: rules.Move, details: Details) -> None:
     """The owner's text message for a step they should know of (none for their own)."""
     body = None
-    action = move.action
+    action, by_person = move.action, move.actor is not Actor.clock
     if action is Action.accept:
         body = notices.accepted(ticket)
     elif action is Action.assign:
@@ -235,15 +234,15 @@ def notify(ticket: Ticket, move: rules.Move, details: Details) -> None:
     elif action is Action.close:
         body = notices.closed(ticket)
     if body is not None:
-        sms.queue(ticket.owner_phone, body, "ticket", ticket.community_id)
+        notices.tell(ticket.owner_phone, body, ticket.community_id, capped=by_person)
     if action in (Action.resolve, Action.reject):
         verb = "办结" if action is Action.resolve else "退回"
         for joined in merged_into(ticket):
-            sms.queue(
+            notices.tell(
                 joined.owner_phone,
                 notices.outcome_of_merged(joined, ticket, verb, details.text),
-                "ticket",
                 ticket.community_id,
+                capped=by_person,
             )
 
 
@@ -289,7 +288,7 @@ def merge(
             other_ticket_id=duplicate.id,
         )
     )
-    sms.queue(duplicate.owner_phone, notices.merged(duplicate, into), "ticket", into.community_id)
+    notices.tell(duplicate.owner_phone, notices.merged(duplicate, into), into.community_id)
     db.session.commit()
     return into
 

@@ -1,17 +1,56 @@
 """The text messages an owner gets as their ticket moves (fixed Chinese, as carriers require).
 
-Queued in the transaction of the change they announce (``sms.queue``); they
+Queued in the transaction of the change they announce (``tell``); they
 leave only after it commits. Replies and reasons are cut short: the whole
 text is on the ticket's page.
 """
 
 from __future__ import annotations
 
-from voting.models import Ticket
+import logging
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from voting.domain.identifiers import mask_mobile
+from voting.extensions import db
+from voting.models import SmsMessage, Ticket
+from voting.models.base import utcnow
 from voting.services.labels import TICKET_KINDS, TICKET_LEVELS, chinese
+from voting.services.messaging import sms
 from voting.services.messaging.sms import SIGNATURE
 
+log = logging.getLogger("voting.tickets")
+
 EXCERPT = 40
+# Texts about tickets to one number in an hour, from steps staff take. Each address is
+# capped too, but one handler's address may text one owner its 30 steps a minute; a real
+# ticket moves a few times a day. Past the cap nothing is sent: the ticket's page shows
+# every step. The clock's steps (one per ticket and deadline) and the owner's own filing
+# (20 a day) are not capped here, but count towards it.
+PER_NUMBER_HOURLY = 10
+
+
+def tell(phone: str, body: str, community_id: int, *, capped: bool = True) -> None:
+    """Queue a ticket text to ``phone`` in the caller's transaction; when ``capped``, not
+    if the number has had ``PER_NUMBER_HOURLY`` of them in the last hour."""
+    if not capped:
+        sms.queue(phone, body, "ticket", community_id)
+        return
+    since = utcnow() - timedelta(hours=1)
+    sent = db.session.execute(
+        select(func.count())
+        .select_from(SmsMessage)
+        .where(
+            SmsMessage.phone == phone,
+            SmsMessage.purpose == "ticket",
+            SmsMessage.created_at > since,
+        )
+    ).scalar_one()
+    if sent >= PER_NUMBER_HOURLY:
+        log.warning("ticket text to %s not sent: %d in the last hour", mask_mobile(phone), sent)
+        return
+    sms.queue(phone, body, "ticket", community_id)
 
 
 def excerpt(text: str) -> str:
