@@ -12,10 +12,17 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from tests.certified_builders import EXPECTED, certified, pdf_text, short_of_the_quorum, tallied
+from tests.certified_builders import (
+    EXPECTED,
+    attest,
+    certified,
+    pdf_text,
+    short_of_the_quorum,
+    tallied,
+)
 from tests.helpers import sign_in
 from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
-from voting.services.assembly import ballots, meetings
+from voting.services.assembly import ballots, certify, meetings
 
 PDF_LINK = "下载认证结果（PDF）"
 
@@ -143,6 +150,27 @@ def test_owner_ballot_page_links_results_and_notice(app, client, make):
     assert f"/meetings/{meeting.id}/notice" in page and f"/meetings/{meeting.id}/results" in page
     results = client.get(f"/meetings/{meeting.id}/results").get_data(as_text=True)
     assert f"/meetings/{meeting.id}/notice" in results
+
+
+def test_owners_and_the_results_page_say_how_far_the_result_is_certified(app, client, make):
+    """An owner reading the result learns whether the street office and the bureau have
+    signed it, and once certified, follows a link to the public check of the signatures."""
+    home, meeting = tallied(make)
+    holder = home.holder(home.phones[0])
+    own = f"/owner/meetings/{meeting.id}/holders/{holder.id}"
+    public = f"/meetings/{meeting.id}/results"
+    as_owner(client, home.phones[0])
+    for url in (own, public):
+        page = client.get(url).get_data(as_text=True)
+        assert "认证进度：已统计，待街道办事处审核" in page and "/verify/" not in page
+    bureau = make.user("bureau")
+    attest(meeting, make.user("street", home.community.street_office), bureau)
+    certify.certify(meeting, bureau, now=CLOSES + timedelta(days=2))
+    verify = f"/verify/{meeting.public_id}/{meetings.head(meeting).hash}"
+    for url in (own, public):
+        page = client.get(url).get_data(as_text=True)
+        assert "认证进度：住建部门已认证" in page and f'href="{verify}"' in page
+    assert "该结果已经街道办事处审核、住建部门认证" in client.get(verify).get_data(as_text=True)
 
 
 @pytest.mark.parametrize("revote", [False, True])

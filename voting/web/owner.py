@@ -20,7 +20,15 @@ from flask_babel import gettext as _
 from voting.models import Meeting, MeetingState
 from voting.services import keys
 from voting.services.access import scope
-from voting.services.assembly import ballots, checkpoints, frozen, meetings, outcomes, owner_casts
+from voting.services.assembly import (
+    ballots,
+    certify,
+    checkpoints,
+    frozen,
+    meetings,
+    outcomes,
+    owner_casts,
+)
 from voting.services.assembly.ballots import Receipt
 from voting.services.errors import NotFound, ServiceError
 from voting.services.registry import owners
@@ -97,6 +105,7 @@ def _ballot_page(
         chosen=chosen,
         explain=meetings.explanations(meeting, str(get_locale())),
         outcome=outcomes.of(meeting),
+        certification=certify.state(meeting),
         document_url=lambda upload_id: url_for(
             "public.document", meeting_id=meeting.id, upload_id=upload_id
         ),

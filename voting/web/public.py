@@ -11,7 +11,7 @@ from voting.domain.receipts import ReceiptQuery
 from voting.models import Meeting
 from voting.services import keys
 from voting.services.access import scope
-from voting.services.assembly import checkpoints, ledger, meetings, outcomes, receipts
+from voting.services.assembly import certify, checkpoints, ledger, meetings, outcomes, receipts
 from voting.services.messaging import links
 from voting.web.forms import form_int
 from voting.web.meetings import send_document
@@ -54,6 +54,7 @@ def results(meeting_id: int) -> ResponseReturnValue:
         outcome=found,
         explain=meetings.explanations(meeting, str(get_locale())),
         head=meetings.head(meeting),
+        certification=certify.state(meeting),
     )
 
 
