@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from tests.helpers import sign_in
 from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
 from voting.extensions import db
 from voting.services import durable
@@ -141,6 +142,17 @@ def test_what_shows_an_open_log_waits_for_the_disk_after_its_reads(client, make)
             assert client.get(path).status_code == 200, path
         assert sent[-1] == FLUSH and sent.count(FLUSH) == 1, (path, sent)
         assert len(sent) > 1  # its reads came first
+    # What the ballots add up to: participation on the committee's page, who has not voted.
+    sign_in(client, home.committee)
+    for path in (
+        f"/meetings/{meeting.id}",
+        f"/meetings/{meeting.id}/non-voters",
+        f"/meetings/{meeting.id}/non-voters.csv",
+        f"/meetings/{meeting.id}/paper",
+    ):
+        with _statements() as sent:
+            assert client.get(path).status_code == 200, path
+        assert sent[-1] == FLUSH and sent.count(FLUSH) == 1, (path, sent)
     with _statements() as sent:
         assert client.get("/healthz").status_code == 200
         assert client.get(f"/log/{meeting.public_id}/key").status_code == 200

@@ -20,7 +20,9 @@ lost ballot is lost whole, and so is every entry chained onto it; no answer had 
 for any of them. What was *shown* of them must not outlive them either: a checkpoint
 signed over entries that are then gone, with others written at their places after the
 restart, would be two logs under one key (a fork). So whatever shows an open meeting's
-log (its head, an entry, a ballot, a receipt, a checkpoint or a proof) marks the request
+log (its head, an entry, a ballot, a receipt, a checkpoint or a proof) or what its ballots
+add up to (participation, who has not voted, paper entries refused for an online ballot,
+whether everyone has voted) marks the request
 (``shown``), and ``wait_if_shown``, an ``after_request`` hook of the app, waits before
 the answer leaves, after every read the answer holds. The SMS outbox, whose rows are the
 deliveries where ``SMS_GATEWAY=outbox``, waits after its read (``sms.recent``); the

@@ -17,6 +17,7 @@ from voting.domain.tally import ChoiceTotals
 from voting.domain.tally import turnout as domain_turnout
 from voting.extensions import db
 from voting.models import Ballot, Holder, LogEntry, Meeting, MotionKind, RollEntry
+from voting.services import durable
 from voting.services.assembly.spec_data import meeting_data, motions_data, roll_rows, rules_of
 
 
@@ -45,6 +46,7 @@ def turnout(meeting: Meeting) -> list[dict[str, Any]]:
     with a placeholder choice: participation does not depend on the choice, and
     the count goes through the same domain code as the tally.
     """
+    durable.shown(meeting)
     kinds = {motion.public_id: motion.kind for motion in meeting.motions}
     totals = ChoiceTotals()
     rows = db.session.execute(
@@ -68,6 +70,7 @@ def is_everyone_voted(meeting: Meeting) -> bool:
 
     Counted on the ballot index, for pages; ``close`` decides on the log itself.
     """
+    durable.shown(meeting)
     on_roll = db.session.scalar(
         select(func.count(RollEntry.holder_id)).where(RollEntry.meeting_id == meeting.id)
     )
@@ -89,6 +92,7 @@ def roll_total(meeting: Meeting) -> Weight:
 
 def non_voters(meeting: Meeting) -> list[Holder]:
     """Holders on the frozen roll with no effective ballot yet (for door-to-door reminders)."""
+    durable.shown(meeting)
     voted = select(Ballot.holder_id).where(Ballot.meeting_id == meeting.id, Ballot.is_effective)
     return list(
         db.session.scalars(

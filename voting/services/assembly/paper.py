@@ -46,7 +46,7 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import uploads
+from voting.services import durable, uploads
 from voting.services.access import scope
 from voting.services.assembly import ballots, counting, ledger, spec_data
 from voting.services.assembly.ballots import AlreadyVoted, Receipt, VotingClosed
@@ -276,6 +276,8 @@ def entry(meeting: Meeting, paper_id: int) -> PaperBallot:
 
 
 def conflicts(meeting: Meeting) -> list[BallotConflict]:
+    """Paper entries refused because the holder had voted online: each rests on a ballot."""
+    durable.shown(meeting)
     return list(
         db.session.scalars(
             select(BallotConflict)
