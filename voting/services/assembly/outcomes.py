@@ -124,8 +124,10 @@ class MeetingOutcome:
 def of(meeting: Meeting) -> MeetingOutcome | None:
     """The outcome of a tallied meeting; None before its tally."""
     results = counting.results(meeting)
+    if results is None:
+        return None
     head = meetings.head(meeting)
-    if results is None or head is None:
+    if head is None:
         return None
     rules = spec_data.rules_of(meeting)
     total = counting.roll_total(meeting)
