@@ -15,8 +15,8 @@ from sqlalchemy import event, func, select
 
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
-from voting.models import CreditEntry, ServiceContract
-from voting.services.credit import contracts, firms, records, register
+from voting.models import CreditEntry, CreditObjection, FirmPosition, ServiceContract, User
+from voting.services.credit import contracts, firms, people, records, register
 from voting.services.errors import Conflict
 
 
@@ -87,3 +87,33 @@ def test_records_at_once_make_one_unbroken_register(app, make) -> None:  # type:
     seqs = db.session.scalars(select(CreditEntry.seq).order_by(CreditEntry.seq)).all()
     assert seqs == [1, 2, 3, 4]
     assert register.audit() == []
+
+
+def test_one_objection_sent_twice_at_once_is_filed_once(app, make) -> None:  # type: ignore[no-untyped-def]
+    firm = _firm(4)
+    staff = make.user("firm", firm)
+    row = records.record(firm.id, "B-COMPLAINT", date(2026, 3, 10), "街道", "1号", "投诉属实")
+    ids = (row.id, staff.id)
+    db.session.commit()
+
+    def object_to() -> object:
+        return records.object_to(ids[0], "已整改", db.session.get(User, ids[1]))
+
+    outcomes = _at_once(app, [object_to, object_to], "SELECT COUNT")
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
+    assert db.session.scalar(select(func.count(CreditObjection.id))) == 1
+    assert register.audit() == []
+
+
+def test_one_position_sent_twice_at_once_is_entered_once(app, make) -> None:  # type: ignore[no-untyped-def]
+    firm_id = _firm(5).id
+    db.session.commit()
+
+    def add() -> object:
+        return people.add(
+            firm_id, "王经理", "11010519491231002X", "project_manager", date(2026, 1, 1), None
+        )
+
+    outcomes = _at_once(app, [add, add], "SELECT FIRM_POSITIONS")
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
+    assert db.session.scalar(select(func.count(FirmPosition.id))) == 1

@@ -15,7 +15,10 @@ from voting.extensions import db
 from voting.models import (
     CreditCategory,
     CreditHead,
+    CreditObjection,
     Firm,
+    FirmPosition,
+    Person,
     Role,
     RoleGrant,
     ServiceContract,
@@ -115,3 +118,47 @@ def test_a_contract_ends_after_it_starts(app, make) -> None:  # type: ignore[no-
                 )
             )
             db.session.flush()
+
+
+def test_a_person_has_one_open_position_per_role_at_a_firm(app) -> None:  # type: ignore[no-untyped-def]
+    firm, person = _firm(), Person(name="王经理", id_hash="a" * 64, id_last4="002X")
+    db.session.add(person)
+    db.session.flush()
+
+    def position(role: str, started_on: date, ended_on: date | None = None) -> FirmPosition:
+        return FirmPosition(
+            firm_id=firm.id,
+            person_id=person.id,
+            role=role,
+            started_on=started_on,
+            ended_on=ended_on,
+        )
+
+    db.session.add_all(
+        [
+            position("project_manager", date(2020, 1, 1), date(2020, 12, 31)),
+            position("project_manager", date(2021, 1, 1)),
+            position("principal", date(2021, 1, 1)),
+        ]
+    )
+    db.session.flush()
+    with pytest.raises(IntegrityError):
+        db.session.add(position("project_manager", date(2021, 1, 1)))
+        db.session.flush()
+
+
+def test_a_record_has_one_objection_of_each_number(app, make) -> None:  # type: ignore[no-untyped-def]
+    from voting.services.credit import records, register
+
+    firm = _firm()
+    staff = make.user("firm", firm)
+    row = records.record(firm.id, "B-CONTRACT", date(2026, 3, 10), "区住建委", "1号", "未清运")
+    records.object_to(row.id, "已清运", staff)
+    entry = register.append("objection", {"record": row.id, "text": "再次", "by": staff.id})
+    with pytest.raises(IntegrityError):
+        db.session.add(
+            CreditObjection(
+                entry_id=entry.id, record_id=row.id, number=1, text="再次", filed_by_id=staff.id
+            )
+        )
+        db.session.flush()

@@ -84,6 +84,41 @@ def test_a_new_legal_representative_ends_the_previous_one(app) -> None:  # type:
     assert [p.person.name for p in people.positions_on(company.id, date(2026, 1, 1))] == ["乙"]
 
 
+def test_a_person_holds_a_role_at_a_firm_once_at_a_time(app) -> None:  # type: ignore[no-untyped-def]
+    company = firm()
+    for role in ("project_manager", "legal_representative"):
+        people.add(company.id, "甲", ID_NUMBER, role, date(2024, 1, 1), None)
+        with pytest.raises(Conflict) as refused:  # the same form sent twice
+            people.add(company.id, "甲", ID_NUMBER, role, date(2024, 1, 1), None)
+        assert "2024-01-01" in refused.value.message
+        with pytest.raises(Conflict):  # an earlier start overlaps the position held
+            people.add(company.id, "甲", ID_NUMBER, role, date(2023, 1, 1), None)
+    assert len(people.positions(company.id)) == 2
+    manager = next(p for p in people.positions(company.id) if p.role == "project_manager")
+    people.end(manager.id, date(2025, 6, 30))
+    with pytest.raises(Conflict):  # still a project manager on 2025-06-30
+        people.add(company.id, "甲", ID_NUMBER, "project_manager", date(2025, 6, 30), None)
+    people.add(company.id, "甲", ID_NUMBER, "project_manager", date(2025, 7, 1), None)
+    people.add(company.id, "乙", OTHER_ID, "project_manager", date(2025, 7, 1), None)  # another
+    assert len(people.positions(company.id)) == 4
+
+
+def test_one_objection_at_a_time_until_the_authority_answers(app, make) -> None:  # type: ignore[no-untyped-def]
+    company = firm()
+    staff, clerk = make.user("firm", company), make.user("bureau")
+    row = bad(company.id, by=clerk)
+    first = records.object_to(row.id, "已于次日清运", staff)
+    for again in ("已于次日清运", "另有证据"):  # a double tap, a second thought
+        with pytest.raises(Conflict):
+            records.object_to(row.id, again, staff)
+    records.answer(first.id, "维持原记录", clerk)
+    second = records.object_to(row.id, "补充清运照片", staff)
+    assert (first.number, second.number) == (1, 2)
+    objections = db.session.scalars(select(CreditEntry).where(CreditEntry.kind == "objection"))
+    assert len(list(objections)) == 2
+    assert register.audit() == []
+
+
 def test_one_firm_serves_an_estate_on_a_given_day(app, make) -> None:  # type: ignore[no-untyped-def]
     community, first, second = make.community(), firm(1), firm(2)
     contracts.record(community.id, first.id, date(2024, 1, 1), date(2026, 12, 31))

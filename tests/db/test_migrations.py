@@ -82,3 +82,75 @@ def _assert_seeded_as_the_models_seed() -> None:
         for c in DEFAULT_CATEGORIES
     ]
     assert [tuple(row) for row in head] == [(1, 0, "0" * 64, None)]
+
+
+def test_one_open_objection_and_position_keep_what_was_entered_twice(
+    empty_database: str, tmp_path: Path
+):
+    """Objections filed twice before the rule (signed entries) stay, numbered in filing order;
+    a position entered twice while still open is kept once, from its earliest start."""
+    app = make_app(empty_database, tmp_path / "instance")
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="e4a1c7d2b9f3")
+        now = "2026-03-10 08:00:00"
+        with db.engine.begin() as connection:
+            run = lambda sql, **values: connection.execute(sa.text(sql), values)  # noqa: E731
+            run(
+                "INSERT INTO users (id, username, name, password_hash, is_active, created_at)"
+                " VALUES (1, 'firm', '企业', 'x', true, :now)",
+                now=now,
+            )
+            run(
+                "INSERT INTO firms (id, name, uscc, registered_address, created_at)"
+                " VALUES (1, '物业', '91350100M000100Y43', '', :now)",
+                now=now,
+            )
+            run(
+                "INSERT INTO people (id, name, id_hash, id_last4, created_at)"
+                " VALUES (1, '甲', :hash, '002X', :now)",
+                hash="a" * 64,
+                now=now,
+            )
+            for n, role, started, ended in [
+                (1, "project_manager", "2024-01-01", None),
+                (2, "project_manager", "2024-01-01", None),  # the same form twice
+                (3, "project_manager", "2023-06-01", None),  # an earlier start, later
+                (4, "project_manager", "2022-01-01", "2022-12-31"),
+                (5, "principal", "2024-01-01", None),
+            ]:
+                run(
+                    "INSERT INTO firm_positions"
+                    " (id, firm_id, person_id, role, started_on, ended_on, recorded_at)"
+                    " VALUES (:n, 1, 1, :role, :started, :ended, :now)",
+                    n=n, role=role, started=started, ended=ended, now=now,
+                )  # fmt: skip
+            for n in (1, 2, 3, 4):
+                run(
+                    "INSERT INTO credit_entries (id, seq, prev, hash, kind, at, body)"
+                    " VALUES (:n, :n, :prev, :hash, 'x', :now, '{}')",
+                    n=n, prev=str(n) * 64, hash=str(n + 5) * 64, now=now,
+                )  # fmt: skip
+            run(
+                "INSERT INTO credit_records (id, entry_id, firm_id, category_id, record_class,"
+                " is_serious, fact_date, authority, document_number, description, points,"
+                " recorded_at) VALUES (1, 1, 1, 1, 'bad', false, '2026-03-01', '区', '1号',"
+                " '事实', 500, :now)",
+                now=now,
+            )
+            for n in (2, 3, 4):
+                run(
+                    "INSERT INTO credit_objections (id, entry_id, record_id, text, filed_by_id,"
+                    " filed_at) VALUES (:n, :n, 1, '异议', 1, :now)",
+                    n=n, now=now,
+                )  # fmt: skip
+        upgrade(directory=str(MIGRATIONS))
+        with db.engine.connect() as connection:
+            numbers = connection.execute(
+                sa.text("SELECT id, number FROM credit_objections ORDER BY id")
+            ).all()
+            positions = connection.execute(
+                sa.text("SELECT id, started_on FROM firm_positions ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in numbers] == [(2, 1), (3, 2), (4, 3)]
+        assert [row[0] for row in positions] == [3, 4, 5]
+        db.engine.dispose()

@@ -261,3 +261,38 @@ def test_the_bureau_keeps_the_list_of_categories(app, make, client) -> None:  # 
         {"code": "G-X", "record_class": "good", "name": "x", "points": "1", "is_serious": "yes"},
     )
     assert db.session.scalar(select(CreditCategory).where(CreditCategory.code == "G-X")) is None
+
+
+def test_a_form_sent_twice_files_one_objection_and_one_position(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    from voting.services.credit import people
+
+    firm = _firm()
+    row = records.record(firm.id, "B-FEES", date(2026, 3, 1), "区住建委", "1号", "违规收费")
+    sign_in(client, make.user("firm", firm))
+    page = f"/staff/credit-records/{row.id}"
+    token = csrf_from(client.get(page).get_data(as_text=True))
+    for _ in range(2):  # a double tap: both posts carry the page's token
+        answer = client.post(f"{page}/objections", data={"text": "已退还", "csrf_token": token})
+        assert answer.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "该记录已有一条异议尚未答复" in html and "异议尚待认定机关答复" in html
+    assert 'name="text" required' not in html  # no objection form until it is answered
+    assert len(records.visible(row.id, make.user("bureau")).objections) == 1
+
+    client = app.test_client()
+    sign_in(client, make.user("bureau"))
+    page = f"/staff/firms/{firm.id}"
+    token = csrf_from(client.get(page).get_data(as_text=True))
+    form = {
+        "name": "王经理",
+        "id_number": "11010519491231002X",
+        "role": "project_manager",
+        "started_on": "2026-01-01",
+        "csrf_token": token,
+    }
+    for _ in range(2):
+        assert client.post(f"{page}/people", data=form).status_code == 302
+    assert "此人已登记在该企业担任该职务（自 2026-01-01 起）" in client.get(page).get_data(
+        as_text=True
+    )
+    assert len(people.positions(firm.id)) == 1

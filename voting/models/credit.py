@@ -19,12 +19,14 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     event,
     insert,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,11 +78,24 @@ class Person(Base):
 
 
 class FirmPosition(Base):
-    """A person in a role at a firm, from one day to another (None: still)."""
+    """A person in a role at a firm, from one day to another (None: still).
+
+    A person holds a role at a firm once at a time (``people.position_step`` refuses an
+    overlap); the database keeps at most one open position per firm, person and role, so
+    that a form sent twice at once cannot list the person twice."""
 
     __tablename__ = "firm_positions"
     __table_args__ = (
         CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates_ordered"),
+        Index(
+            "uq_firm_positions_open",
+            "firm_id",
+            "person_id",
+            "role",
+            unique=True,
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -286,13 +301,22 @@ class CreditCorrection(Base):
 
 
 class CreditObjection(Base):
-    """A firm's objection (异议) to a record, filed from its account; stays on the record."""
+    """A firm's objection (异议) to a record, filed from its account; stays on the record.
+
+    One at a time: the firm objects again only once the last objection is answered
+    (``records.object_to``). ``number`` counts the record's objections from 1, and is unique
+    per record, so that two objections filed against the same state of the record (a double
+    tap, two clerks at once) cannot both be written, whatever code writes them."""
 
     __tablename__ = "credit_objections"
+    __table_args__ = (UniqueConstraint("record_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("credit_entries.id"), unique=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("credit_records.id"), index=True)
+    # The record's 1st, 2nd, ... objection; not in the signed entry (its order in the
+    # register already says it).
+    number: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

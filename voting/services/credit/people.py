@@ -20,6 +20,7 @@ from voting.domain.identifiers import normalize_id_number
 from voting.extensions import db
 from voting.models import Firm, FirmPosition, Person, PersonRole, User
 from voting.services.errors import Conflict, InvalidInput, NotFound
+from voting.services.locks import lock_row
 
 
 def id_hash(number: str) -> str:
@@ -48,12 +49,34 @@ def person_step(name: str, id_number: str) -> Person:
 def position_step(
     firm: Firm, person: Person, role: PersonRole, started_on: date, by: User | None
 ) -> FirmPosition:
-    """``person`` takes ``role`` at ``firm`` from ``started_on``. The firm has one 法定代表人
-    and one 主要负责人 at a time: whoever held that role ends the day before."""
+    """``person`` takes ``role`` at ``firm`` from ``started_on``, in the caller's transaction,
+    which holds the firm's lock. The firm has one 法定代表人 and one 主要负责人 at a time:
+    whoever held that role ends the day before.
+
+    A person holds a role at a firm once at a time: a position overlapping one they hold or
+    held in the same role there is refused, as the same form sent twice would otherwise
+    list them twice (and ending one would leave the other)."""
+    overlapping = db.session.scalar(
+        select(FirmPosition)
+        .where(
+            FirmPosition.firm_id == firm.id,
+            FirmPosition.person_id == person.id,
+            FirmPosition.role == role,
+            or_(FirmPosition.ended_on.is_(None), FirmPosition.ended_on >= started_on),
+        )
+        .order_by(FirmPosition.started_on)
+        .limit(1)
+    )
+    if overlapping is not None:
+        raise Conflict(
+            _(
+                "此人已登记在该企业担任该职务（自 %(since)s 起）：不能重复登记",
+                since=overlapping.started_on.isoformat(),
+            ),
+            "started_on",
+        )
     if role in (PersonRole.legal_representative, PersonRole.principal):
         for held in positions_on(firm.id, started_on, role):
-            if held.person_id == person.id:
-                raise Conflict(_("此人已在该职务上"))
             if held.started_on >= started_on:
                 raise Conflict(_("该职务在此日期已有人担任，且任职始于同日或之后"), "started_on")
             held.ended_on = date.fromordinal(started_on.toordinal() - 1)
@@ -78,7 +101,9 @@ def add(
     started_on: date | None,
     by: User | None,
 ) -> FirmPosition:
-    """Record that a person holds a role at a firm from a day (use case)."""
+    """Record that a person holds a role at a firm from a day (use case), under the firm's
+    lock: the firm's positions are checked and added one at a time."""
+    lock_row(Firm.name, firm_id)
     firm = db.session.get(Firm, firm_id)
     if firm is None:
         raise NotFound(_("找不到该企业"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from voting.domain.credit import Record, RecordClass, default_valid_until
@@ -309,13 +309,33 @@ def _correct(
 
 
 def object_to(record_id: int, text: str, by: User, now: datetime | None = None) -> CreditObjection:
-    """The firm objects to a record about it (use case), from its own account only."""
+    """The firm objects to a record about it (use case), from its own account only.
+
+    One objection at a time: while the authority has not answered the last one, another is
+    refused, so that a double tap or a second thought does not leave the authority two
+    objections to answer and the public page two of the same; once answered, the firm may
+    object again (new facts). Checked under the register's lock, and backed by the record's
+    objection numbers being unique."""
+    register.lock()  # a record's objections are checked and added one at a time
     found = db.session.get(CreditRecord, record_id)
     if found is None or found.firm_id not in scope.firm_ids(by):
         raise NotFound(_("找不到该信用记录"))
+    text = _text(text, "text", _("请填写异议内容（不超过 2000 字）"), MAX_TEXT)
+    filed = db.session.scalar(
+        select(func.count(CreditObjection.id)).where(CreditObjection.record_id == found.id)
+    )
+    unanswered = db.session.scalar(
+        select(CreditObjection.id)
+        .outerjoin(CreditAnswer)
+        .where(CreditObjection.record_id == found.id, CreditAnswer.id.is_(None))
+        .limit(1)
+    )
+    if unanswered is not None:
+        raise Conflict(_("该记录已有一条异议尚未答复：认定机关答复后才能再次提出异议"))
     row = CreditObjection(
         record_id=found.id,
-        text=_text(text, "text", _("请填写异议内容（不超过 2000 字）"), MAX_TEXT),
+        number=(filed or 0) + 1,
+        text=text,
         filed_by_id=by.id,
     )
     entry = register.append("objection", register.objection_data(row), now)
