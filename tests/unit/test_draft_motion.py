@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from voting.domain.meeting import MAX_MOTIONS, MotionDraft, MotionRefused, draft_motion
+from voting.domain.meeting import (
+    MAX_MOTIONS,
+    MotionDraft,
+    MotionRefused,
+    draft_motion,
+    unfilled_seats,
+)
 
 
 def _draft(**changes):
@@ -65,3 +71,11 @@ def test_repeated_candidates_are_named_in_the_order_first_listed():
     with pytest.raises(MotionRefused) as refused:
         _draft(kind="election", item=3, seats=1, candidates=["王五", "李四", "王五", "李四"])
     assert refused.value.values["names"] == ["王五", "李四"]
+
+
+def test_more_seats_than_candidates_is_drafted_and_counted_as_seats_left_unfilled():
+    """Allowed by the spec (the committee page only warns): 5 seats, 3 candidates, 2 empty."""
+    found = _draft(kind="election", item=None, seats=5, candidates=["甲", "乙", "丙"])
+    assert found.seats == 5
+    assert [unfilled_seats(5, 3), unfilled_seats(3, 3), unfilled_seats(2, 3)] == [2, 0, 0]
+    assert unfilled_seats(None, 3) == 0  # an approval has no seats

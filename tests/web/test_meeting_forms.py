@@ -184,6 +184,34 @@ def test_choosing_election_files_the_motion_under_item_3(app, client, make):
     assert db.session.scalar(select(Motion.item).where(Motion.kind == "election")) == 3
 
 
+def test_an_election_with_fewer_candidates_than_seats_is_warned_of_before_announcing(
+    app, client, make
+):
+    """The spec allows more seats than candidates, so the draft takes it; but the committee
+    is told beside the motion and again above the announcement's confirmation."""
+    home = estate(make, ["100.00"])
+    short = {"kind": "election", "item": 3, "title": "选举业主委员会委员", "seats": 5}
+    meeting = draft(
+        home,
+        [
+            {**short, "candidates": ["张伟", "李娜", "王强"]},
+            {**short, "title": "增补委员", "seats": 2, "candidates": ["赵敏", "孙立", "周涛"]},
+        ],
+    )
+    warning = "候选人（3 人）少于应选人数（5 人）：最多只能选出 3 人"
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    first, second = meeting.motions
+    assert re.search(rf'id="seats-{first.id}">{warning}</p>', page)
+    assert f'id="seats-{second.id}"' not in page and page.count("少于应选人数") == 2
+    announce = page[page.index("<h2>发布公告</h2>") :]
+    assert f"议题 1「选举业主委员会委员」：{warning}" in announce
+    assert f"announce-seats-{second.id}" not in announce
+    meetings.announce(meeting.id, home.committee, now=T0)  # a warning, not a refusal
+    assert db.session.get(Meeting, meeting.id).state == MeetingState.announced
+
+
 def test_a_refused_meeting_time_is_shown_beside_the_closing_time(app, client, make):
     home = estate(make, ["100.00"])
     base = f"/communities/{home.community.id}/meetings"

@@ -92,6 +92,15 @@ def draft_motion(
     return MotionDraft(kind, item, title, text.strip(), seats, tuple(names))
 
 
+def unfilled_seats(seats: int | None, candidates: int) -> int:
+    """How many of an election's seats no candidate can fill, however owners vote (0: none).
+
+    Not a problem: the spec lets seats exceed candidates (a committee may fill only some
+    seats now), so drafts, the log and the verifier accept it. But a committee that drafts
+    it has more likely miscounted, so its meeting page warns before it announces."""
+    return max(0, (seats or 0) - candidates)
+
+
 def meeting_problems(meeting: Mapping[str, Any]) -> list[str]:
     """Times must run announced ≤ opens < closes (strings of this format sort as times)."""
     if not meeting["announced_at"] <= meeting["opens_at"] < meeting["closes_at"]:

@@ -124,6 +124,7 @@ def _show_page(
         and (now >= meeting.closes_at or counting.is_everyone_voted(meeting)),
         can_manage=scope.can_manage(g.user, meeting.community),
         explain=meetings.explanations(meeting, lang),
+        seat_warnings=meetings.seat_warnings(meeting),
         quorum_text=explain_quorum(rules, lang),
         firms=firms.firms() if meeting.state == MeetingState.draft else [],
         hiring=hiring.candidates(meeting, register.local_day(now))

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from voting.domain.meeting import MotionRefused, draft_motion, motions_problems
+from voting.domain.meeting import MotionRefused, draft_motion, motions_problems, unfilled_seats
 from voting.domain.roll import roll_from_rows
 from voting.domain.rules import explain_item
 from voting.domain.years import YEARS
@@ -459,6 +459,22 @@ def explanations(meeting: Meeting, lang: str) -> dict[int, str]:
     """For each motion (by row id), which threshold applies and why, in words."""
     rules = rules_of(meeting)
     return {motion.id: explain_item(rules, motion.item, lang) for motion in meeting.motions}
+
+
+def seat_warnings(meeting: Meeting) -> dict[int, str]:
+    """For each election whose candidates cannot fill its seats (by row id), the warning
+    its committee reads beside it and before announcing (``unfilled_seats``)."""
+    return {
+        motion.id: _(
+            "候选人（%(candidates)d 人）少于应选人数（%(seats)d 人）："
+            "最多只能选出 %(candidates)d 人",
+            candidates=len(motion.candidates),
+            seats=motion.seats or 0,
+        )
+        for motion in meeting.motions
+        if motion.kind == MotionKind.election
+        and unfilled_seats(motion.seats, len(motion.candidates))
+    }
 
 
 def for_community(community: Community) -> list[Meeting]:
