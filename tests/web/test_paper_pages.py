@@ -12,6 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from tests.helpers import csrf_from, sign_in
+from tests.html_forms import form_to
 from tests.meeting_builders import CLOSES, OPENS, as_owner, estate, open_meeting
 from voting.extensions import db
 from voting.models import LogEntry, PaperBallot, Upload
@@ -258,3 +259,52 @@ def test_withdrawing_ones_own_entry_is_worded_as_a_withdrawal(app, client, make)
         assert "复核：" not in listing and "已退回" not in listing and "理由：" not in listing
         db.session.expire_all()
         assert paper.is_withdrawn(db.session.get(PaperBallot, entry.id))
+
+
+def test_a_refused_entry_keeps_its_scan_for_the_next_try(app, client, make):
+    """A file input comes back empty: the refused form keeps the scan chosen (sealed to this
+    meeting, holder and member), says so beside the field, and the next try sends it along;
+    a refusal writes no row, and a scan that could not be kept is said to be chosen again."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    holder, other_holder = home.holder(home.phones[0]), home.holder(home.phones[1])
+    action = f"/meetings/{meeting.id}/paper"
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, home.committee)
+        token = csrf_from(client.get(action).get_data(as_text=True))
+        no_agent = post_entry(client, meeting, holder, token, channel="proxy", name="票.pdf")
+        page = no_agent.get_data(as_text=True)
+        assert no_agent.status_code == 400 and "委托表决须填写受托人姓名" in page
+        assert "已保留刚才选择的文件“票.pdf”，提交时一并提交，无需重新选择" in page
+        form = form_to(page, action)
+        assert "required" not in form.input("scan")  # nothing to choose again
+        assert count(PaperBallot) == 0 and count(Upload) == 0
+
+        def again(values, who=client, token=token):  # type: ignore[no-untyped-def]
+            data = {**values, "csrf_token": token, "scan": (io.BytesIO(b""), "")}
+            return who.post(action, data=data, content_type="multipart/form-data")
+
+        # Kept through a second refusal (a bad choice), then sent with the entry.
+        bad_choice = again({**form.values, "channel": "paper", "m1": "bogus"})
+        assert bad_choice.status_code == 400
+        form = form_to(bad_choice.get_data(as_text=True), action)
+        assert form.values["held_scan_name"] == "票.pdf"
+        # Sealed to its holder and member: not another holder's scan, nor another member's.
+        elsewhere = again({**form.values, "holder_id": str(other_holder.id), "m1": "agree"})
+        assert "请上传纸质表决票的扫描件" in elsewhere.get_data(as_text=True)
+        second = app.test_client()
+        sign_in(second, home.second)
+        theirs = csrf_from(second.get(action).get_data(as_text=True))
+        by_second = again({**form.values, "m1": "agree"}, second, theirs)
+        assert "请上传纸质表决票的扫描件" in by_second.get_data(as_text=True)
+        assert count(PaperBallot) == 0 and count(Upload) == 0
+        assert again({**form.values, "m1": "agree"}).status_code == 302
+
+        fake = post_entry(client, meeting, other_holder, token, scan=b"text\n", m1="bogus")
+        page = fake.get_data(as_text=True)
+        assert "扫描件未保留（只接受 PDF、JPEG 或 PNG 文件），请重新选择" in page
+        assert "held_scan" not in page
+    entry = db.session.scalar(select(PaperBallot))
+    assert (entry.holder_id, entry.evidence.filename) == (holder.id, "票.pdf")
+    assert entry.evidence.sha256 == hashlib.sha256(SCAN).hexdigest()
+    assert count(Upload) == 1

@@ -4,12 +4,19 @@ Only PDF, JPEG and PNG are accepted, recognised by their first bytes. A file
 is stored once under its SHA-256 (the hash the log commits to), in a
 directory that no web server serves; ``voting.web`` hands it out only to
 people with a role in its community.
+
+A form that is refused after a file was chosen keeps the file for the next try
+(``hold``): it is written to the same place but no row is added, and the form
+carries its hash sealed to that form (``held`` reads it back only for the same
+form), so the person need not choose it again and a refusal writes no record.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -43,22 +50,8 @@ def store(
     """Check and keep a file; the row is added to the session, the caller commits.
 
     The file is a community's, or a firm's (the evidence of a credit record)."""
-    if not content:
-        raise InvalidInput(_("上传的文件是空的"))
-    if len(content) > MAX_BYTES:
-        raise InvalidInput(_("文件不能超过 %(mb)d MB", mb=MAX_BYTES // (1024 * 1024)))
-    kind = content_type_of(content)
-    if kind is None:
-        raise InvalidInput(_("只接受 PDF、JPEG 或 PNG 文件"))
-    digest = hashlib.sha256(content).hexdigest()
-    path = path_of(digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = path.with_suffix(".part")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        temporary.replace(path)
+    kind = _checked_kind(content)
+    digest = _write(content)
     upload = Upload(
         community_id=community.id if community is not None else None,
         firm_id=firm.id if firm is not None else None,
@@ -73,5 +66,67 @@ def store(
     return upload
 
 
+@dataclass(frozen=True)
+class Held:
+    """A file kept for a refused form's next try: its name, and the token the form carries."""
+
+    filename: str
+    token: str
+
+
+def hold(content: bytes, filename: str, form: str) -> Held:
+    """Check and keep a file for the next try of ``form`` (a string naming the form and whose
+    it is: the meeting, the holder, the user); no row is written. Refused as ``store`` would."""
+    _checked_kind(content)
+    digest = _write(content)
+    name = Path(filename or "file").name[:200]
+    return Held(name, f"{digest}.{_seal(digest, name, form)}")
+
+
+def held(token: str, filename: str, form: str) -> bytes | None:
+    """The content of the file ``hold`` kept for this very form under this name; None for a
+    token sealed to another form or name, a forged one, or a file no longer there."""
+    digest, _dot, seal = (token or "").partition(".")
+    if not hmac.compare_digest(seal.encode(), _seal(digest, filename, form).encode()):
+        return None
+    try:
+        return path_of(digest).read_bytes()
+    except (OSError, ValueError):
+        return None
+
+
 def path_of(digest: str) -> Path:
     return current_app.config["SETTINGS"].upload_dir / digest[:2] / digest
+
+
+def _checked_kind(content: bytes) -> str:
+    if not content:
+        raise InvalidInput(_("上传的文件是空的"))
+    if len(content) > MAX_BYTES:
+        raise InvalidInput(_("文件不能超过 %(mb)d MB", mb=MAX_BYTES // (1024 * 1024)))
+    kind = content_type_of(content)
+    if kind is None:
+        raise InvalidInput(_("只接受 PDF、JPEG 或 PNG 文件"))
+    return kind
+
+
+def _write(content: bytes) -> str:
+    """Keep ``content`` under its SHA-256 (once: the same file twice is one file)."""
+    digest = hashlib.sha256(content).hexdigest()
+    path = path_of(digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = path.with_suffix(".part")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        temporary.replace(path)
+    return digest
+
+
+def _seal(digest: str, filename: str, form: str) -> str:
+    """Ties a kept file to its form: without the secret, no one names another file (a hash
+    the public log shows, another estate's) as the one they uploaded."""
+    secret = current_app.config["SETTINGS"].secret_key.encode()
+    message = f"held-upload\n{form}\n{digest}\n{filename}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()

@@ -4,16 +4,18 @@ served only to staff with a role in the meeting's community."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from voting.models import Channel, Meeting, MeetingState, PaperBallot
+from voting.models import Channel, Holder, Meeting, MeetingState, PaperBallot
 from voting.services import uploads
 from voting.services.access import scope
 from voting.services.assembly import frozen, meetings, paper
-from voting.services.errors import ServiceError
+from voting.services.errors import InvalidInput, ServiceError
 from voting.web.ballot_form import parse_choices
 from voting.web.forms import attempt, form_int
 from voting.web.guards import staff_required
@@ -83,26 +85,26 @@ def enter(meeting_id: int) -> ResponseReturnValue:
     if holder is None:
         flash(_("该户不在本次会议开始时冻结的业主名册中"), "error")
         return redirect(back)
+    scan_name, scan_bytes = _scan(meeting, holder)
     chosen, problems = parse_choices(frozen.ballot_motions(meeting.id), form)
     if problems:
         g.field_errors = problems
-        return _entry_form(meeting, holder, chosen, status=400)
-    scan = request.files.get("scan")
+        return _entry_form(meeting, holder, chosen, 400, scan_name, scan_bytes)
     try:
         paper.enter(
             meeting,
             holder.id,
             chosen,
             form.get("channel", ""),
-            (scan.filename or "") if scan else "",
-            scan.read() if scan else b"",
+            scan_name,
+            scan_bytes,
             g.user,
             agent_name=form.get("agent_name"),
             agent_id_number=form.get("agent_id_number"),
         )
     except ServiceError as error:
         flash(error.message, "error")
-        return _entry_form(meeting, holder, chosen, status=400)
+        return _entry_form(meeting, holder, chosen, 400, scan_name, scan_bytes)
     flash(_("已录入，等待另一名委员复核后写入日志"), "info")
     return redirect(back)
 
@@ -164,7 +166,41 @@ def _entry(meeting: Meeting, paper_id: int) -> PaperBallot:
     return paper.entry(meeting, paper_id)
 
 
-def _entry_form(meeting: Meeting, holder, chosen=None, status: int = 200) -> ResponseReturnValue:
+def _scan(meeting: Meeting, holder: Holder) -> tuple[str, bytes]:
+    """The scan chosen now, else the one an earlier, refused try of this form kept."""
+    chosen = request.files.get("scan")
+    content = chosen.read() if chosen is not None else b""
+    if chosen is not None and content:
+        return chosen.filename or "", content
+    name = request.form.get("held_scan_name", "")
+    kept = uploads.held(request.form.get("held_scan", ""), name, _form_of(meeting, holder))
+    return (name, kept) if kept else ("", b"")
+
+
+def _form_of(meeting: Meeting, holder: Holder) -> str:
+    """Whose entry form a kept scan belongs to: this meeting, this holder, this member."""
+    return f"paper-entry:{meeting.id}:{holder.id}:{g.user.id}"
+
+
+def _entry_form(
+    meeting: Meeting,
+    holder: Holder,
+    chosen: dict[str, Any] | None = None,
+    status: int = 200,
+    scan_name: str = "",
+    scan_bytes: bytes = b"",
+) -> ResponseReturnValue:
+    """The entry form; after a refusal, with what was typed and the scan kept for the next
+    try (a file input cannot be filled in again), or a word beside it if it was not kept."""
+    held = None
+    if scan_bytes:
+        try:
+            held = uploads.hold(scan_bytes, scan_name, _form_of(meeting, holder))
+        except InvalidInput as refusal:
+            g.field_errors = {
+                **g.get("field_errors", {}),
+                "paper.scan": _("扫描件未保留（%(reason)s），请重新选择", reason=refusal.message),
+            }
     form = request.form
     return (
         render_template(
@@ -174,6 +210,7 @@ def _entry_form(meeting: Meeting, holder, chosen=None, status: int = 200) -> Res
             chosen=chosen or {},
             channel=form.get("channel", Channel.paper),
             agent_name=form.get("agent_name", ""),
+            held=held,
             explain=meetings.explanations(meeting, str(get_locale())),
         ),
         status,
