@@ -146,11 +146,11 @@ def test_refusals(tallied, make):
 
     with pytest.raises(InvalidInput, match="未由住建部门登记"):
         certify.accept(meeting, _attestation(meeting, stranger), auditor)
-    with pytest.raises(InvalidInput, match="head is not the hash of the last log entry"):
+    with pytest.raises(InvalidInput, match="所签的不是本会议日志的最终哈希"):
         certify.accept(meeting, _attestation(meeting, key, head="ab" * 32), auditor)
     forged = json.loads(_attestation(meeting, key))
     forged["name"] = "别的街道"
-    with pytest.raises(InvalidInput, match="signature does not verify"):
+    with pytest.raises(InvalidInput, match="签名与文件内容不符"):
         certify.accept(meeting, json.dumps(forged).encode(), auditor)
     with pytest.raises(InvalidInput, match="不是街道办事处"):
         certify.accept(meeting, _attestation(meeting, key, role="committee"), auditor)

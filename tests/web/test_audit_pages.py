@@ -140,6 +140,47 @@ def test_a_bad_attestation_file_is_refused_on_the_page(app, client, make):
     assert certify.state(meeting) == "tallied"
 
 
+def test_an_attestation_is_refused_in_chinese_for_what_is_wrong(app, client, make):
+    """The domain's check says its refusals in the verifier's English, with codes; the page
+    says each in Chinese (and in English on the English page), times in Beijing time."""
+    home, meeting = tallied(make)
+    office_key = Ed25519PrivateKey.generate()
+    head = meetings.head(meeting)
+    assert head is not None
+    early = head.at - timedelta(days=1)
+    other_head = make_attestation("street-office", "大坪街道办事处", "0" * 64, early, office_key)
+    edited = {**make_attestation("street-office", "大坪", head.hash, LATER, office_key)}
+    edited["name"] = "另一个街道"
+    cut = {key: value for key, value in edited.items() if key != "sig"}
+
+    def upload(attestation):  # type: ignore[no-untyped-def]
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        return client.post(
+            f"/meetings/{meeting.id}/attestation",
+            data={
+                "csrf_token": csrf_from(page),
+                "file": (io.BytesIO(json.dumps(attestation).encode()), "a.json"),
+            },
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        ).get_data(as_text=True)
+
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, make.user("street", home.community.street_office))
+        page = upload(other_head)
+        assert "所签的不是本会议日志的最终哈希" in page
+        said = (early + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")  # Beijing time
+        assert f"签署时间 {said} 早于日志最后一条记录的时间" in page
+        assert "签名与文件内容不符" in upload(edited)
+        assert "文件内容不是完整的审核签名" in upload(cut)
+        client.set_cookie("lang", "en")
+        english = upload(other_head)
+        assert "other than the final hash of this meeting" in english
+        for words in (page, english):
+            assert "head is not the hash" not in words and "is before the last entry" not in words
+    assert certify.state(meeting) == "tallied"
+
+
 def test_only_the_bureau_registers_keys_and_certifies(app, client, make):
     home, meeting = tallied(make)
     with time_machine.travel(LATER, tick=False):

@@ -17,6 +17,7 @@ import re
 from binascii import a2b_base64
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, BinaryIO
 
@@ -116,39 +117,57 @@ def make_attestation(
     except EncodingError as error:
         raise BundleError(str(error)) from error
     # The log key is not known here: whoever holds it checks the attestation with it.
-    problems = [message for _, message in check_attestation(attestation, head, None, "")]
+    problems = [problem.message for problem in check_attestation(attestation, head, None, "")]
     if problems:
         raise BundleError("; ".join(problems))
     return attestation
 
 
+@dataclass(frozen=True)
+class AttestationProblem:
+    """Why an attestation is refused: the check it fails (spec §5: 1 its shape, 8 the rest),
+    a stable ``code`` and its ``values`` for the app to word in its visitors' language, and
+    the fixed English ``message`` the verifier reports and auditors compare."""
+
+    check: int
+    code: str  # shape, role, log_key, head, before_head, signature
+    message: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
 def check_attestation(
     attestation: Any, head: str | None, head_at: str | None, log_key: str
-) -> list[tuple[int, str]]:
-    """(check, message) problems of an attestation of the entry ``head`` written at ``head_at``.
+) -> list[AttestationProblem]:
+    """The problems of an attestation of the entry ``head`` written at ``head_at``.
 
     Shape is check 1, everything else check 8; ``None`` for what the log could not tell.
     """
     shape = shape_problems(attestation, ATTESTATION)
     if shape:
-        return [(1, message) for message in shape]
+        return [AttestationProblem(1, "shape", message) for message in shape]
     try:
         digest = bytes.fromhex(body_hash(attestation, ("sig",)))
     except EncodingError as error:
-        return [(1, str(error))]
+        return [AttestationProblem(1, "shape", str(error))]
     problems = []
-    if attestation["role"] not in ROLES:
-        problems.append(f"role {attestation['role']!r} is not one of {', '.join(ROLES)}")
+    role, at = attestation["role"], attestation["at"]
+    if role not in ROLES:
+        message = f"role {role!r} is not one of {', '.join(ROLES)}"
+        problems.append(AttestationProblem(8, "role", message, {"role": role}))
     if attestation["key"] == log_key:
-        problems.append("signed with the log key; an attestation needs the party's own key")
+        message = "signed with the log key; an attestation needs the party's own key"
+        problems.append(AttestationProblem(8, "log_key", message))
     if attestation["head"] != head:
-        problems.append("head is not the hash of the last log entry")
-    if head_at is not None and attestation["at"] < head_at:
-        problems.append(f"at {attestation['at']} is before the last entry's {head_at}")
+        problems.append(AttestationProblem(8, "head", "head is not the hash of the last log entry"))
+    if head_at is not None and at < head_at:
+        message = f"at {at} is before the last entry's {head_at}"
+        values = {"at": at, "head_at": head_at}
+        problems.append(AttestationProblem(8, "before_head", message, values))
     key, sig = public_key_raw(attestation["key"]), signature_raw(attestation["sig"])
     if not signature_valid(key, ATTESTATION_TAG, digest, sig):
-        problems.append("signature does not verify under its key")
-    return [(8, message) for message in problems]
+        message = "signature does not verify under its key"
+        problems.append(AttestationProblem(8, "signature", message))
+    return problems
 
 
 def write_bundle(
@@ -507,8 +526,8 @@ class _Verification:
         self, index: int, attestation: Any, head: str | None, head_at: str | None
     ) -> dict[str, Any]:
         problems = check_attestation(attestation, head, head_at, self._log_key or "")
-        for check, message in problems:
-            self.problems.add(check, None, f"attestations[{index}]: {message}")
+        for problem in problems:
+            self.problems.add(problem.check, None, f"attestations[{index}]: {problem.message}")
         shown = attestation if type(attestation) is dict else {}
         fields = ("role", "name", "at", "key", "head")
         return {**{field: shown.get(field) for field in fields}, "valid": not problems}

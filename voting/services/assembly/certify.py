@@ -16,12 +16,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from voting.domain.bundle import check_attestation, make_attestation
-from voting.domain.canonical import EncodingError, canonical_json, format_time
+from voting.domain.bundle import AttestationProblem, check_attestation, make_attestation
+from voting.domain.canonical import EncodingError, canonical_json, format_time, parse_time
 from voting.domain.signing import public_key_raw
 from voting.extensions import db
 from voting.models import (
@@ -128,12 +129,8 @@ def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
         data, head.hash, format_time(head.at), keys.public_text(meeting.key_fingerprint)
     )
     if problems:
-        raise InvalidInput(
-            _(
-                "审核签名无效：%(problems)s",
-                problems=labels.clauses(message for _code, message in problems),
-            )
-        )
+        said = dict.fromkeys(_attestation_refusal(problem) for problem in problems)
+        raise InvalidInput(_("审核签名无效：%(problems)s", problems=labels.clauses(said)))
     if data["role"] != STREET:
         raise InvalidInput(_("这不是街道办事处的审核签名"))
     registered = db.session.scalar(
@@ -215,6 +212,33 @@ def _keep(meeting: Meeting, data: dict[str, Any], by: User) -> Attestation:
     )
     db.session.add(record)
     return record
+
+
+def _attestation_refusal(problem: AttestationProblem) -> str:
+    """The words for the domain's refusal of an attestation (``bundle.check_attestation``,
+    whose English is the verifier's); a file's several shape problems are said once."""
+    values = problem.values
+    words = {
+        "shape": lambda: _("文件内容不是完整的审核签名（请上传 attest.py 生成的文件，不要改动）"),
+        "role": lambda: _(
+            "签名角色“%(role)s”不是街道办事处、住建部门或业主委员会", role=values.get("role")
+        ),
+        "log_key": lambda: _("签名用的是本会议日志的公钥，审核签名须用街道办事处自己的密钥"),
+        "head": lambda: _(
+            "所签的不是本会议日志的最终哈希（可能是另一次会议的审计包，或计票前导出的审计包）"
+        ),
+        "before_head": lambda: _(
+            "签署时间 %(at)s 早于日志最后一条记录的时间 %(head_at)s",
+            at=_beijing(values["at"]),
+            head_at=_beijing(values["head_at"]),
+        ),
+        "signature": lambda: _("签名与文件内容不符（文件可能被改动过）"),
+    }
+    return words[problem.code]()
+
+
+def _beijing(time: str) -> str:
+    return format_datetime(parse_time(time), "yyyy-MM-dd HH:mm:ss")
 
 
 def _bureau_name() -> str:
