@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from datetime import timedelta
 
 import pytest
 import time_machine
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
 from sqlalchemy import text
 
 from tests.helpers import csrf_from, sign_in
@@ -122,21 +124,45 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
     assert certify.state(meeting) == "certified"
 
 
-def test_a_bad_attestation_file_is_refused_on_the_page(app, client, make):
+def _png(side: int) -> bytes:
+    noise = Image.frombytes(
+        "RGB", (side, side), bytes(random.Random(side).randbytes(side * side * 3))
+    )
+    out = io.BytesIO()
+    noise.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (_png(4), "这是图片或 PDF 文件，不是审核签名"),  # a small screenshot
+        (_png(64), "这是图片或 PDF 文件，不是审核签名"),  # a photo: larger than an attestation
+        (b"not json at all", "不是审核签名文件：请上传 attest.py 生成的 .attestation.json 文件"),
+        (b"lorem ipsum " * 1000, "不是审核签名文件"),  # some other long text
+        (b'{"format":"owner-assembly-bundle/2","keys":' + b" " * 8000, "这是审计包，不是审核签名"),
+        (b'{"role": "street-office", "name": "' + b"x" * 5000, "文件太大：审核签名文件不超过 4 KB"),
+        (b'{"role": "street-office"', "无法读取：文件不是完整的 JSON"),
+        (b"", "请选择审核签名文件"),
+    ],
+    ids=["small-png", "photo", "text", "long-text", "bundle", "too-long", "cut-short", "empty"],
+)
+def test_a_wrong_attestation_file_is_refused_for_what_it_is(app, client, make, content, said):
+    """Too big is said only of what might be an attestation but is longer than one can be; a
+    photo, the bundle or some text is said to be what it is, whatever its size."""
     home, meeting = tallied(make)
     with time_machine.travel(LATER, tick=False):
         sign_in(client, make.user("street", home.community.street_office))
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         response = client.post(
             f"/meetings/{meeting.id}/attestation",
-            data={
-                "csrf_token": csrf_from(page),
-                "file": (io.BytesIO(b"not json at all"), "a.json"),
-            },
+            data={"csrf_token": csrf_from(page), "file": (io.BytesIO(content), "a.json")},
             content_type="multipart/form-data",
             follow_redirects=True,
         )
-    assert "无法读取" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert said in text
+    assert ("文件太大" in text) == said.startswith("文件太大")
     assert certify.state(meeting) == "tallied"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -36,11 +37,13 @@ from voting.models import (
     User,
 )
 from voting.models.base import utcnow
-from voting.services import keys, labels
+from voting.services import keys, labels, uploads
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 STREET, BUREAU = "street-office", "bureau"
 MAX_ATTESTATION_BYTES = 4096
+# How a bundle begins (``bundle.write_bundle``): uploaded by mistake for its attestation.
+_BUNDLE_START = re.compile(rb'\s*\{\s*"format"\s*:\s*"owner-assembly-bundle/')
 
 
 class Certification(enum.StrEnum):
@@ -117,12 +120,7 @@ def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
     meeting's street, over the meeting's final head."""
     if meeting.state != MeetingState.tallied:
         raise Conflict(_("只有已统计的会议才能签署审核意见"))
-    if len(content) > MAX_ATTESTATION_BYTES:
-        raise InvalidInput(_("文件太大，不是审核签名文件"))
-    try:
-        data = json.loads(content.decode("utf-8"), parse_float=_no_float)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidInput(_("无法读取：请上传 attest.py 生成的 JSON 文件")) from None
+    data = _attestation_data(content)
     head = db.session.get(MeetingHead, meeting.id)
     assert head is not None and meeting.key_fingerprint is not None
     problems = check_attestation(
@@ -212,6 +210,41 @@ def _keep(meeting: Meeting, data: dict[str, Any], by: User) -> Attestation:
     )
     db.session.add(record)
     return record
+
+
+def _attestation_data(content: bytes) -> Any:
+    """The JSON of an uploaded attestation file, or a refusal that says what the file is
+    instead: a photo or a PDF, the bundle itself, something else, or a JSON object too long
+    to be an attestation (one is a few hundred bytes; only the first ``MAX_ATTESTATION_BYTES``
+    and one more are read)."""
+    wanted = _("请上传 attest.py 生成的 .attestation.json 文件")
+    if not content:
+        raise InvalidInput(_("请选择审核签名文件：%(wanted)s", wanted=wanted))
+    if uploads.content_type_of(content) is not None:
+        raise InvalidInput(_("这是图片或 PDF 文件，不是审核签名：%(wanted)s", wanted=wanted))
+    if _BUNDLE_START.match(content):
+        raise InvalidInput(
+            _(
+                "这是审计包，不是审核签名：请用 attest.py 签署审计包，"
+                "上传它写出的 .attestation.json 文件"
+            )
+        )
+    if not content.lstrip().startswith(b"{"):
+        raise InvalidInput(_("不是审核签名文件：%(wanted)s", wanted=wanted))
+    if len(content) > MAX_ATTESTATION_BYTES:
+        raise InvalidInput(
+            _(
+                "文件太大：审核签名文件不超过 %(kb)d KB，%(wanted)s",
+                kb=MAX_ATTESTATION_BYTES // 1024,
+                wanted=wanted,
+            )
+        )
+    try:
+        return json.loads(content.decode("utf-8"), parse_float=_no_float)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InvalidInput(
+            _("无法读取：文件不是完整的 JSON（可能被截断或改动过），%(wanted)s", wanted=wanted)
+        ) from None
 
 
 def _attestation_refusal(problem: AttestationProblem) -> str:
