@@ -32,7 +32,7 @@ from voting.models import (
     Unit,
     User,
 )
-from voting.services.assembly import certify, checkpoints, export
+from voting.services.assembly import certify, checkpoints, export, history
 from voting.services.demo import estate, sample_meetings, street_office_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +122,12 @@ def test_demo_loads_twice_and_its_meetings_verify(app):
     assert street is not None and json.loads(street.body)["key"] == public
     assert "DEMO ONLY" in lines and str(key_file) in lines and "demo-street-key-2026" in lines
     assert public in lines
+    # Each meeting's history reads in the order of its life: drafted before its announcement,
+    # the street office's signature before the bureau's (they were dated the day of loading).
+    for meeting in (finished, waiting, current):
+        steps = history.of(meeting)
+        assert [s.at for s in steps] == sorted(s.at for s in steps), meeting.title
+    assert [s.what for s in history.of(finished)][-2:] == ["street-office", "bureau"]
 
 
 def test_the_street_office_attests_the_waiting_meeting_with_what_demo_load_printed(app, tmp_path):

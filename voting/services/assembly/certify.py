@@ -115,7 +115,7 @@ def office_keys(office_id: int | None = None) -> list[OfficeKey]:
     return list(db.session.scalars(statement))
 
 
-def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
+def accept(meeting: Meeting, content: bytes, by: User, now: datetime | None = None) -> Attestation:
     """Take a street office's attestation file if it verifies, under a registered key of the
     meeting's street, over the meeting's final head."""
     if meeting.state != MeetingState.tallied:
@@ -143,7 +143,7 @@ def accept(meeting: Meeting, content: bytes, by: User) -> Attestation:
         raise InvalidInput(_("签名所用的公钥未由住建部门登记为本街道办事处的公钥"))
     if attestation(meeting, STREET) is not None:
         raise Conflict(_("本会议已有街道办事处的审核签名"))
-    record = _keep(meeting, data, by)
+    record = _keep(meeting, data, by, now or utcnow())
     db.session.commit()
     return record
 
@@ -154,11 +154,10 @@ def certify(meeting: Meeting, by: User, now: datetime | None = None) -> Attestat
         raise Conflict(_("须先有街道办事处的审核签名，才能认证"))
     head = db.session.get(MeetingHead, meeting.id)
     assert head is not None
-    signed = make_attestation(
-        BUREAU, _bureau_name(), head.hash, max(now or utcnow(), head.at), bureau_key()
-    )
-    record = _keep(meeting, signed, by)
-    meeting.certified_at = now or utcnow()
+    now = now or utcnow()
+    signed = make_attestation(BUREAU, _bureau_name(), head.hash, max(now, head.at), bureau_key())
+    record = _keep(meeting, signed, by, now)
+    meeting.certified_at = now
     meeting.certified_by_id = by.id
     db.session.commit()
     return record
@@ -201,12 +200,13 @@ def bureau_key() -> Ed25519PrivateKey:
     return keys.party_key("bureau")
 
 
-def _keep(meeting: Meeting, data: dict[str, Any], by: User) -> Attestation:
+def _keep(meeting: Meeting, data: dict[str, Any], by: User, now: datetime) -> Attestation:
     record = Attestation(
         meeting_id=meeting.id,
         role=data["role"],
         body=canonical_json(data).decode(),
         uploaded_by_id=by.id,
+        uploaded_at=now,
     )
     db.session.add(record)
     return record

@@ -96,10 +96,12 @@ def create(
     closes_at: datetime,
     place: str = "",
     is_revote_allowed: bool = False,
+    now: datetime | None = None,
 ) -> Meeting:
     meeting = Meeting(
         community_id=community.id,
         created_by_id=actor.id,
+        created_at=now or utcnow(),
         rules_json=json.dumps(rulesets.for_community(community).to_data(), ensure_ascii=False),
         state=MeetingState.draft,
     )

@@ -92,6 +92,7 @@ def _finished(
         closes_at=opens + timedelta(days=10),
         place="小区会所",
         is_revote_allowed=True,
+        now=opens - timedelta(days=22),  # drafted before its announcement, as in life
     )
     meetings.add_motion(
         meeting, kind="approval", item=5, title="使用专项维修资金更换1栋、2栋电梯",
@@ -159,7 +160,8 @@ def _attest_and_certify(
     signed = make_attestation(
         "street-office", community.street_office.name, head.hash, when, office_key
     )
-    certify.accept(meeting, json.dumps(signed, ensure_ascii=False).encode(), staff["daping"])
+    signed_file = json.dumps(signed, ensure_ascii=False).encode()
+    certify.accept(meeting, signed_file, staff["daping"], now=when + timedelta(minutes=30))
     certify.certify(meeting, staff["bureau"], now=when + timedelta(hours=3))
 
 
@@ -177,6 +179,7 @@ def _waiting_for_the_street_office(
         opens_at=opens,
         closes_at=opens + timedelta(days=10),
         is_revote_allowed=True,
+        now=opens - timedelta(days=18),
     )
     meetings.add_motion(
         meeting, kind="approval", item=2, title="修改管理规约第十二条（电动自行车停放与充电）",
@@ -221,6 +224,7 @@ def _open(
         opens_at=opens,
         closes_at=opens + timedelta(days=14),
         is_revote_allowed=True,
+        now=opens - timedelta(days=20),
     )
     firm = db.session.scalar(select(Firm).where(Firm.uscc == FIRM[1])) or firms.add_firm(*FIRM)
     meetings.add_motion(
