@@ -1,5 +1,6 @@
 """Layout on a 360 px phone: big enough choices, a way to undo one without scripts,
-coloured state tags, and staff tables that fold into cards instead of spilling sideways."""
+coloured state tags, staff tables that fold into cards instead of spilling sideways, and
+results whose every figure is on screen."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import re
 from datetime import timedelta
 
 from tests.browser.signing_in import owner_sign_in, staff_sign_in
-from tests.meeting_builders import estate, open_meeting
+from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.models.base import utcnow
+from voting.services.assembly import ballots, meetings
 
 MOTIONS = [
     {"kind": "approval", "item": 5, "title": "使用维修资金更换2栋电梯"},
@@ -85,3 +87,48 @@ def test_the_log_page_wraps_its_checkpoint_on_a_phone(app, live_server, phone, m
     # The signed note's signature line is one unbroken ~130-character line of monospace.
     assert "\n— " in phone.locator("pre").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+CELLS_CUT_BY_THEIR_WRAP = """() => [...document.querySelectorAll('main .table-wrap td')]
+  .filter(td => { const r = td.getBoundingClientRect(), w = td.closest('.table-wrap').getBoundingClientRect();
+                  return r.width > 0 && (r.left < w.left - 0.5 || r.right > w.right + 0.5); }).length"""
+
+
+def test_results_show_every_figure_on_a_phone(app, live_server, phone, make):
+    """A large estate's areas (five digits and a bar to reach beside each) once made the
+    results table wider than the card: the needs of the headcount were cut off."""
+    home = estate(make, ["23520.17", "16162.16", "4798.08"])
+    motions = [
+        MOTIONS[0],
+        {
+            "kind": "election",
+            "item": 3,
+            "title": "选举业主委员会委员",
+            "seats": 1,
+            "candidates": ["陈立新", "欧阳思远"],
+        },
+    ]
+    meeting = open_meeting(home, motions)
+    for phone_number, (m1, m2) in zip(
+        home.phones, [("agree", ["c1"]), ("agree", ["c2"]), ("oppose", ["c1"])], strict=True
+    ):
+        ballots.cast(meeting.id, home.holder(phone_number).id, {"m1": m1, "m2": m2}, now=OPENS)
+    meetings.close(meeting.id, now=CLOSES)
+
+    owner_sign_in(phone, live_server, home.phones[0])
+    phone.wait_for_url(re.compile(r"/owner/"))
+    holder = home.holder(home.phones[0])
+    for path in (
+        f"/meetings/{meeting.id}/results",
+        f"/owner/meetings/{meeting.id}/holders/{holder.id}",
+        f"/meetings/{meeting.id}/notice",
+    ):
+        phone.goto(live_server + path)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+        # Nothing hidden in a sideways scroll of the table, nor past the screen's edge.
+        assert phone.evaluate(CELLS_CUT_BY_THEIR_WRAP) == 0, path
+        assert phone.evaluate(CELLS_OFF_SCREEN) == 0, path
+        # Every figure is there to read: the area, the headcount and what each must reach.
+        text = phone.locator("table.outcome-table").first.inner_text()
+        for figure in ("44480.41", "22240.21", "39682.33"):
+            assert figure in text, (path, figure)
