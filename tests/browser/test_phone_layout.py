@@ -132,3 +132,15 @@ def test_results_show_every_figure_on_a_phone(app, live_server, phone, make):
         text = phone.locator("table.outcome-table").first.inner_text()
         for figure in ("44480.41", "22240.21", "39682.33"):
             assert figure in text, (path, figure)
+
+
+def test_the_check_page_keeps_its_two_forms_apart(app, live_server, phone):
+    """The receipt's 核对 button sat flush against the proof file's label below it."""
+    phone.goto(live_server + "/check")
+    gap = phone.evaluate(
+        """() => { const [typed, file] = document.querySelectorAll('main form');
+                   return file.querySelector('label').getBoundingClientRect().top
+                          - typed.querySelector('button').getBoundingClientRect().bottom; }"""
+    )
+    assert gap >= 24  # room and a rule between them, as between two forms in a card
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360

@@ -64,9 +64,10 @@ def test_vote_download_the_proof_and_check_it(
     phone.click("button:has-text('核对回执证明')")
     phone.wait_for_selector("h2:has-text('回执证明有效')")
     said = phone.inner_text("main")
-    assert f"会议 {meeting.public_id} 的日志公钥签署了包含这张票（第 1 条记录）的检查点" in said
+    assert f"会议 {meeting.public_id} 的日志公钥签署了一个包含这张票（日志序号 1）的检查点" in said
     assert (
-        f"已包含：{office.name} 于 " in said and "共同签署的日志（前 2 条记录）包含这张票。" in said
+        f"已包含：{office.name} 于 " in said
+        and "共同签署的日志共 2 条记录（序号 0 至 1），包含这张票（序号 1）。" in said
     )
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
 

@@ -64,7 +64,7 @@ def test_the_receipt_sms_link_opens_the_check_page_on_a_phone(
     )
     page = other.new_page()
     page.goto(link.group())
-    assert f"找到了：第 {seq} 条记录，哈希一致" in page.inner_text("main")
+    assert f"找到了：日志序号 {seq}，哈希一致" in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     # The signed-out home page leads there too.
@@ -74,5 +74,5 @@ def test_the_receipt_sms_link_opens_the_check_page_on_a_phone(
     page.fill("input[name=r]", link.group().rsplit("/", 1)[1].replace("-", ":"))
     with page.expect_navigation():
         page.press("input[name=r]", "Enter")
-    assert f"找到了：第 {seq} 条记录" in page.inner_text("main")
+    assert f"找到了：日志序号 {seq}，" in page.inner_text("main")
     other.close()

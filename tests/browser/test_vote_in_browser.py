@@ -55,7 +55,7 @@ def test_owner_votes_on_a_phone_and_checks_the_receipt(app, live_server, phone, 
     )
 
     phone.click("a:has-text('现在核对')")
-    assert f"找到了：第 {cast.seq} 条记录，哈希一致" in phone.inner_text("main")
+    assert f"找到了：日志序号 {cast.seq}，哈希一致" in phone.inner_text("main")
     assert ballots.choices_of(meeting, cast) == {"m1": "agree", "m2": ["c2"]}
     receipts = db.session.scalars(
         select(SmsMessage.phone).where(SmsMessage.purpose == "receipt")

@@ -126,7 +126,7 @@ def test_an_owner_signs_in_sees_the_meeting_casts_and_gets_the_receipt(app, api,
     ballot = db.session.scalar(select(Ballot))
     assert ballots.choices_of(meeting, ballot) == {"m1": "agree", "m2": ["c1", "c3"]}
     page = api.client.get(f"/check?r={receipt['text']}").get_data(as_text=True)
-    assert f"找到了：第 {receipt['seq']} 条记录，哈希一致" in page
+    assert f"找到了：日志序号 {receipt['seq']}，哈希一致" in page
 
 
 def test_the_code_answer_is_the_same_for_unknown_numbers(app, api, make):

@@ -192,7 +192,7 @@ def test_receipt_check_says_in_the_final_count(app, client, make, revote):
         replaced = client.get(f"/check?r={first.text}").get_data(as_text=True)
         assert "已被同一户后来的改票取代" in replaced
         assert "您的表决票已计入最终结果。" not in replaced
-        assert re.search(r"第 \d+ 条记录，哈希一致", replaced)
+        assert re.search(r"日志序号 \d+，哈希一致", replaced)
 
 
 def test_the_notice_says_what_fell_short_of_the_quorum_in_either_language(app, client, make):

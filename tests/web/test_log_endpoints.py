@@ -239,7 +239,7 @@ def test_the_public_page_and_the_board_say_who_cosigned_when(client: Any, voting
     at = int(OPENS.timestamp()) + 3600  # 2026-03-17 10:00 in Beijing
     post(client, meeting, cosigned(client, meeting, witness, at=at), 201)
     office = home.community.street_office.name
-    said = f"{office} 于 2026-03-17 10:00 共同签署了前 7 条记录的检查点。"
+    said = f"{office} 于 2026-03-17 10:00 共同签署了检查点，当时日志共 7 条记录（序号 0 至 6）。"
     assert said in fetch(client, f"/log/{meeting.public_id}").get_data(as_text=True)
     as_owner(client, home.phones[0])
     board = fetch(client, f"/meetings/{meeting.id}/board").get_data(as_text=True)

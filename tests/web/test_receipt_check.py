@@ -16,7 +16,7 @@ from voting.extensions import db
 from voting.models import LogEntry, SmsMessage
 from voting.services.assembly import ballots
 
-FOUND = "找到了：第 {seq} 条记录，哈希一致"
+FOUND = "找到了：日志序号 {seq}，哈希一致"
 ALARM = "日志可能被改动"
 NOW = OPENS + timedelta(hours=1)
 
@@ -84,7 +84,9 @@ def test_a_miscopied_seq_or_meeting_finds_the_ballot_and_says_so_without_alarm(a
     ):
         page = check(client, text)
         assert FOUND.format(seq=receipt.seq) in page, text
-        assert f"您输入的序号是 {other_seq}，但哈希一致的记录是第 {receipt.seq} 条" in page, text
+        assert f"您输入的序号是 {other_seq}，但哈希一致的记录是日志序号 {receipt.seq}。" in page, (
+            text
+        )
         assert "多半是序号抄错了" in page and ALARM not in page, text
     page = check(client, f"c999-2026-01:{receipt.seq}:{receipt.hash}")
     assert FOUND.format(seq=receipt.seq) in page

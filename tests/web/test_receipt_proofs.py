@@ -81,9 +81,14 @@ def check_file(client: Any, data: bytes) -> str:
     return response.get_data(as_text=True)
 
 
-def included_by(home: Any, size: int) -> str:
+def included_by(home: Any, size: int, seq: int) -> str:
+    """The words for a ballot in the witnessed log: its number, and the log's entries then,
+    numbered from 0 as the ballots are (not "the first 4 entries" beside "entry 4")."""
     office = home.community.street_office.name
-    return f"已包含：{office} 于 2026-03-17 09:30 共同签署的日志（前 {size} 条记录）包含这张票。"
+    return (
+        f"已包含：{office} 于 2026-03-17 09:30 共同签署的日志共 {size} 条记录"
+        f"（序号 0 至 {size - 1}），包含这张票（序号 {seq}）。"
+    )
 
 
 def test_the_downloaded_proof_verifies_offline_and_names_nothing_but_the_receipt(
@@ -122,10 +127,12 @@ def test_a_typed_receipt_is_checked_against_the_witnessed_log_in_words(
     assert "本次会议还没有见证方共同签署的检查点。" in check_typed(client, receipts[0].text)
     witness(client, meeting, home)  # the log has 4 entries
     page = check_typed(client, receipts[0].text)
-    assert included_by(home, 4) in page
+    assert included_by(home, 4, receipts[0].seq) in page
     assert "这张票已被同一户后来的改票取代，以最后一次为准。" in page  # and it is still there
     later = ballots.cast(meeting.id, home.holder(home.phones[2]).id, {"m1": "agree"}, now=OPENS)
-    assert "这张票写入于最近一次见证（前 4 条记录）之后" in check_typed(client, later.text)
+    assert later.seq == 4  # the fifth entry, just past the four the witnesses saw
+    said = "这张票（日志序号 4）写入于最近一次见证之后：见证时日志共 4 条记录（序号 0 至 3）。"
+    assert said in check_typed(client, later.text)
 
 
 def test_the_proof_file_is_checked_on_the_public_page(client: Any, voted: Any) -> None:
@@ -134,7 +141,7 @@ def test_the_proof_file_is_checked_on_the_public_page(client: Any, voted: Any) -
     witness(client, meeting, home)
     page = check_file(client, data)
     assert "回执证明有效" in page
-    assert included_by(home, 4) in page
+    assert included_by(home, 4, receipts[0].seq) in page
     assert "这张票已被同一户后来的改票取代，以最后一次为准。" in page
 
 
@@ -183,4 +190,6 @@ def test_a_proof_outlives_a_rewritten_log(client: Any, voted: Any) -> None:
     assert "见证的日志与回执证明不一致" in page
     # The head's frontier still gives the root the witness cosigned; the entries do not.
     typed = check_typed(client, receipts[1].text)
-    assert "警报：见证方共同签署的日志（前 4 条记录）不包含第 2 条记录的这张票" in typed
+    assert (
+        "警报：见证方共同签署的日志共 4 条记录（序号 0 至 3），却不包含日志序号 2 的这张票" in typed
+    )

@@ -52,7 +52,7 @@ def test_owner_votes_confirms_and_gets_a_receipt(app, client, make):
     seq_hash = re.search(r"(c\d+-2026-\d+):(\d+):([0-9a-f]{64})", receipt_page)
     assert seq_hash is not None
     check = client.get(f"/check?r={seq_hash.group(0)}").get_data(as_text=True)
-    assert f"找到了：第 {seq_hash.group(2)} 条记录，哈希一致" in check
+    assert f"找到了：日志序号 {seq_hash.group(2)}，哈希一致" in check
     assert ballots.choices_of(meeting, db.session.scalar(select(Ballot))) == {
         "m1": "agree",
         "m2": ["c2"],
@@ -306,7 +306,7 @@ def test_the_receipt_qr_holds_the_check_url_and_never_the_choice(app, client, ma
     for leaked in ("oppose", "反对", "m1", "m2", "c2", "李四", roll_id):
         assert leaked not in parts and leaked not in rest
     check = client.get(encoded[0].removeprefix("http://localhost")).get_data(as_text=True)
-    assert f"找到了：第 {entry.seq} 条记录，哈希一致" in check
+    assert f"找到了：日志序号 {entry.seq}，哈希一致" in check
 
 
 def test_the_receipt_qr_is_drawn_once_per_receipt(app, client, make, monkeypatch):
