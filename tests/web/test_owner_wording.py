@@ -1,4 +1,5 @@
-"""What owners read, without jargon (issue 13 §5): motions numbered 1, 2, 3 (not m1.), the
+"""What owners read, without jargon (issue 13 §5): motions numbered 1, 2, 3 (not m1.) on every
+page and in the certificate, the
 receipt's short and full forms and its QR code explained in words, and results cards that
 show what each bar needs, as the notice and the PDF do."""
 
@@ -9,8 +10,8 @@ from datetime import timedelta
 
 import time_machine
 
-from tests.certified_builders import EXPECTED, tallied
-from tests.helpers import sign_in
+from tests.certified_builders import EXPECTED, certified, pdf_text, tallied
+from tests.helpers import csrf_from, sign_in
 from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
 from voting.services.assembly import ballots
 
@@ -72,3 +73,34 @@ def test_results_cards_show_what_each_bar_needs(app, client, make):
     sign_in(staff, home.committee)
     with_staff = _text(staff.get(f"/meetings/{meeting.id}").get_data(as_text=True))
     assert f"同意 {agree_area} {needs_area} {agree_headcount} {needs_headcount}" in with_staff
+
+
+def test_every_page_numbers_motions_as_owners_do(app, client, make, tmp_path):
+    """The confirmation, the turnout, the paper ballot form, the bureau's list and the
+    certificate said m1. (the motion's id in the log) where the ballot and results said 1."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home, MOTIONS)
+    url = f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[0]).id}"
+    with time_machine.travel(OPENS + timedelta(minutes=1), tick=False):
+        as_owner(client, home.phones[0])
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        confirm = client.post(url + "/confirm", data={"csrf_token": token, "m1": "agree"})
+    staff = app.test_client()
+    sign_in(staff, home.committee)
+    paper = f"/meetings/{meeting.id}/paper/new?holder={home.holder(home.phones[1]).id}"
+    pages = {
+        "confirmation": confirm.get_data(as_text=True),
+        "turnout": staff.get(f"/meetings/{meeting.id}").get_data(as_text=True),
+        "paper ballot": staff.get(paper).get_data(as_text=True),
+    }
+    for name, page in pages.items():
+        assert "1. 使用维修资金更换电梯" in _text(page) and "2. 筹集维修资金" in _text(page), name
+        assert not re.search(r">\s*m\d+\.", page), name
+
+    done = certified(make)
+    bureau = app.test_client()
+    sign_in(bureau, done.bureau)
+    listed = bureau.get("/bureau/meetings").get_data(as_text=True)
+    assert "1. 使用维修资金更换1栋电梯" in listed and not re.search(r">\s*m\d+\.", listed)
+    pdf = pdf_text(bureau.get(f"/meetings/{done.meeting.id}/certificate.pdf").data, tmp_path)
+    assert "1. 使用维修资金更换1栋电梯" in pdf and not re.search(r"\bm\d+\.", pdf)

@@ -120,6 +120,12 @@ class Motion(Base):
     )
 
     @property
+    def numbered_title(self) -> str:
+        """How every page and the certificate head it, "1. 标题": numbered the owners' way
+        (issue 13 §5); ``public_id`` ("m1") names it in the ballots, the log and the bundle."""
+        return f"{self.position}. {self.title}"
+
+    @property
     def firm_credit(self) -> dict[str, Any] | None:
         """The frozen credit (``firm_credit_json``) as data, or None."""
         return json.loads(self.firm_credit_json) if self.firm_credit_json else None

@@ -246,7 +246,7 @@ def _bar_words(bar: Bar) -> str:
 def _motion(motion: MotionOutcome, styles: _Styles) -> list[Flowable]:
     item = motion.motion
     heading = (
-        f"{item.public_id}. {item.title}（第二百七十八条第 {item.item} 项，"
+        f"{item.numbered_title}（第二百七十八条第 {item.item} 项，"
         f"{CLASSES.get(motion.motion_class, motion.motion_class)}）"
     )
     header = ["", "面积（㎡）", "面积需达到", "人数", "人数需达到", "是否达到"]
