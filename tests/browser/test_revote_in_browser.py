@@ -51,7 +51,7 @@ def test_an_owner_changes_a_vote_starting_from_the_one_that_counts(app, live_ser
     phone.click("button:has-text('下一步：确认')")
     phone.wait_for_selector("h1:has-text('请确认您的选择')")
     confirmation = phone.inner_text("main")
-    assert f"这张新票将整体取代本户之前的表决票（回执第 {first.seq} 条）" in confirmation
+    assert f"这张新票将整体取代本户之前的表决票（回执的日志序号 {first.seq}）" in confirmation
     items = phone.locator(".confirm-list li").all_inner_texts()
     assert len(items) == 3  # every motion, the one left out too
     assert "不参与" in items[0] and "之前的选择“同意”将不再计入" in items[0]

@@ -151,7 +151,7 @@ def test_the_receipt_of_a_replaced_ballot_says_so_and_links_to_the_latest(app, c
             old = client.get(f"{receipts}/{first.seq}").get_data(as_text=True)
             assert "这张票已被同一户后来的改票取代，以最后一次为准。" in old
             assert f'href="{receipts}/{latest.seq}"' in old
-            assert f"查看最新的回执（第 {latest.seq} 条）" in old
+            assert f"查看最新的回执（日志序号 {latest.seq}）" in old
             current = client.get(f"{receipts}/{latest.seq}").get_data(as_text=True)
             assert "投票回执" in current and "改票取代" not in current
         as_owner(client, home.phones[1])  # another holder's later ballot replaces nothing
@@ -220,4 +220,4 @@ def test_the_english_pages_read_as_english(app, client, make):
         notice = client.get(f"/meetings/{meeting.id}/notice").get_data(as_text=True)
     head = meetings.head(meeting)
     assert "<td>陈立新 (elected)</td>" in notice and "<td>李四</td>" in notice
-    assert f'Final log hash (entry {head.seq}): <span class="mono">{head.hash}' in notice
+    assert f'Final log hash (log entry no. {head.seq}): <span class="mono">{head.hash}' in notice
