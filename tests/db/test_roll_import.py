@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
+from tests.ticket_builders import T0
 from tests.unit.test_roll_sheet import xlsx
 from voting.domain.identifiers import id_number_check_char
 from voting.extensions import db
-from voting.models import Holder, HolderKind, Owner, Unit
+from voting.models import Holder, HolderKind, Owner, Ticket, Unit
 from voting.services.registry import estates
 from voting.services.registry.roll_import import import_roll, template_csv
+from voting.services.tickets import filing
 from voting.web.roll_problems import message, summary
 
 HEADER = "楼栋,单元,房号,房屋类型,专有部分面积,面积来源,业主姓名,手机号,身份证号,共有人,表决人,是否已售/交付"
@@ -364,6 +367,32 @@ def test_a_file_that_would_remove_units_is_refused_unless_allowed(app, estate):
     done = import_roll(estate, "roll.csv", sheet(full[0]), allowed_removals=None)
     assert done.is_written and len(done.removed) == 7 and done.retired_holders == 7
     assert written() == (1, 8)
+
+
+def test_a_unit_a_ticket_is_about_is_never_removed(app, estate):
+    """Its ticket would point nowhere (the database refused it: a 500 after the committee
+    had ticked the box it was asked to tick). Refused with the units named, confirmed or
+    not, dry run or not; nothing written; the file that keeps them goes in."""
+    full = [row(f"01{n:02d}", owner=f"业主{n}", phone=f"138000001{n:02d}") for n in range(1, 4)]
+    assert import_roll(estate, "roll.csv", sheet(*full)).is_written
+    unit = db.session.scalar(select(Unit).where(Unit.room == "0102"))
+    with time_machine.travel(T0, tick=False):
+        form = filing.FilingForm(
+            community_id=estate.id, kind="repair", category="water",
+            description="卫生间漏水", place=f"unit:{unit.id}",
+        )  # fmt: skip
+        filing.file("13800000102", form, [], now=T0)
+    refused = (
+        "本小区有 1 套房屋不在文件中，但有报事报修工单（如 1栋-1单元-0102）："
+        "有工单的房屋不能移除，否则工单将不知所指。请在文件中保留这些房屋后重新上传。"
+    )
+    for options in ({}, {"dry_run": True}, {"allowed_removals": 2}, {"allowed_removals": None}):
+        report = import_roll(estate, "roll.csv", sheet(full[0]), **options)
+        assert errors_of(report) == [(0, "", refused)], options
+        assert not report.is_written and report.removed == [] and written() == (3, 3)
+    kept = import_roll(estate, "roll.csv", sheet(full[0], full[1]), allowed_removals=1)
+    assert kept.is_written and kept.removed == ["1栋-1单元-0103"] and written() == (2, 3)
+    assert db.session.get(Ticket, 1).unit_id == unit.id
 
 
 def test_an_update_that_removes_nothing_needs_no_permission(app, estate):

@@ -100,6 +100,12 @@ def _words() -> dict[str, Callable[[dict[str, Any]], str]]:
             n=v["n"],
             examples=v["examples"],
         ),
+        "removals_with_tickets": lambda v: _(
+            "本小区有 %(n)d 套房屋不在文件中，但有报事报修工单（如 %(examples)s）："
+            "有工单的房屋不能移除，否则工单将不知所指。请在文件中保留这些房屋后重新上传。",
+            n=v["n"],
+            examples=v["examples"],
+        ),
     }
 
 

@@ -47,6 +47,7 @@ from voting.models import (
     Meeting,
     MeetingState,
     Owner,
+    Ticket,
     Unit,
 )
 from voting.models.registry import unit_label
@@ -120,9 +121,12 @@ def import_roll(
     )
     if not report.errors:
         missing = _missing_units(community, sheet.rows)
-        if allowed_removals is not None and len(missing) > allowed_removals:
-            report.removed = missing
-            report.errors = [_removals_refused(missing)]
+        ticketed = _with_tickets(missing)
+        if ticketed:  # whatever was confirmed: a ticket must keep the unit it is about
+            report.errors = [_removals_refused(ticketed, "removals_with_tickets")]
+        elif allowed_removals is not None and len(missing) > allowed_removals:
+            report.removed = list(missing)
+            report.errors = [_removals_refused(report.removed, "removals_refused")]
         else:
             _apply(community, sheet.rows, report)
     if report.errors or dry_run:
@@ -169,23 +173,36 @@ def template_csv(buildings: Sequence[str] = ()) -> bytes:
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def _missing_units(community: Community, rows: list[UnitRow]) -> list[str]:
-    """The labels of the community's units the file does not list (it would remove them)."""
+def _missing_units(community: Community, rows: list[UnitRow]) -> dict[str, int]:
+    """The community's units the file does not list (it would remove them): id by label."""
     listed = {row.unit_key for row in rows}
     existing = db.session.execute(
-        select(Building.name, Unit.entrance, Unit.room)
+        select(Building.name, Unit.entrance, Unit.room, Unit.id)
         .join(Unit.building)
         .where(Building.community_id == community.id)
         .order_by(Building.name, Unit.entrance, Unit.room)
     )
-    return [unit_label(key) for key in existing if tuple(key) not in listed]
+    return {
+        unit_label((building, entrance, room)): unit_id
+        for building, entrance, room, unit_id in existing
+        if (building, entrance, room) not in listed
+    }
 
 
-def _removals_refused(labels: list[str]) -> SheetProblem:
+def _with_tickets(missing: dict[str, int]) -> list[str]:
+    """Those of ``missing`` a repair or complaint ticket is about: removing one would leave
+    its ticket pointing nowhere (and the database refuses it)."""
+    ticketed: set[int] = set()
+    for batch in _batches(list(missing.values())):
+        ticketed.update(db.session.scalars(select(Ticket.unit_id).where(Ticket.unit_id.in_(batch))))
+    return [label for label, unit_id in missing.items() if unit_id in ticketed]
+
+
+def _removals_refused(labels: list[str], code: str) -> SheetProblem:
     examples = "、".join(labels[:REMOVAL_EXAMPLES])
     if len(labels) > REMOVAL_EXAMPLES:
         examples += "……"
-    return SheetProblem(0, "", "removals_refused", {"n": len(labels), "examples": examples})
+    return SheetProblem(0, "", code, {"n": len(labels), "examples": examples})
 
 
 OwnerFacts = tuple[str, str | None, str | None, str | None, bool]
