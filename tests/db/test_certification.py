@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.meeting_builders import agreed_and_tallied, estate, open_meeting
 from voting.domain.bundle import make_attestation, verify_bundle
-from voting.domain.canonical import format_time
+from voting.domain.canonical import b64url_encode, format_time
 from voting.domain.signing import public_key_text
 from voting.services.assembly import ballots, certify, export, meetings
 from voting.services.errors import Conflict, InvalidInput
@@ -181,3 +181,21 @@ def test_open_meetings_cannot_be_attested(app, make):
     meeting = open_meeting(home)
     with pytest.raises(Conflict):
         certify.accept(meeting, b"{}", make.user("street", home.community.street_office))
+
+
+def test_a_key_under_which_anyone_can_sign_is_not_registered(app, make):
+    """The identity point (a made-up signature verifies under it), a point of order 8 and
+    a y written as y + p: refused, nothing registered; a key someone holds is taken."""
+    office = make.community().street_office
+    bureau = make.user("bureau")
+    order_8 = "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"
+    for raw in (
+        (1).to_bytes(32, "little"),
+        bytes.fromhex(order_8),
+        (2**255 - 18).to_bytes(32, "little"),
+    ):
+        with pytest.raises(InvalidInput, match="任何人都能伪造签名"):
+            certify.register_key(office, b64url_encode(raw), bureau, witnesses=True)
+    assert certify.office_keys() == []
+    held = certify.register_key(office, public_key_text(Ed25519PrivateKey.generate()), bureau)
+    assert certify.office_keys() == [held]

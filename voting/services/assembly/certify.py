@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from voting.domain.bundle import AttestationProblem, check_attestation, make_attestation
 from voting.domain.canonical import EncodingError, canonical_json, format_time, parse_time
 from voting.domain.signing import public_key_raw
+from voting.domain.weak_keys import is_weak
 from voting.extensions import db
 from voting.models import (
     Attestation,
@@ -78,11 +79,15 @@ def register_key(
     office already has adds the purposes given."""
     text = public_key.strip()
     try:
-        public_key_raw(text)
+        raw = public_key_raw(text)
     except (ValueError, EncodingError):
         raise InvalidInput(
             _("公钥格式不正确：应为 43 个字符的 base64url（attest.py --new-key 输出）")
         ) from None
+    if is_weak(raw):
+        raise InvalidInput(
+            _("这不是可用的公钥：在它之下任何人都能伪造签名。请登记 attest.py --new-key 输出的公钥")
+        )
     if not (attests or witnesses):
         raise InvalidInput(_("请选择公钥的用途：审核签名、见证，或两者"))
     if text in {keys.public_text(name) for name in keys.all_fingerprints()}:
