@@ -199,3 +199,15 @@ def test_a_key_under_which_anyone_can_sign_is_not_registered(app, make):
     assert certify.office_keys() == []
     held = certify.register_key(office, public_key_text(Ed25519PrivateKey.generate()), bureau)
     assert certify.office_keys() == [held]
+
+
+def test_an_attestation_saved_again_in_notepad_is_taken(tallied, make):
+    """With a byte order mark, indented and with Windows line ends: the same JSON."""
+    home, meeting = tallied
+    bureau = make.user("bureau")
+    key = Ed25519PrivateKey.generate()
+    certify.register_key(home.community.street_office, public_key_text(key), bureau)
+    signed = json.loads(_attestation(meeting, key))
+    resaved = b"\xef\xbb\xbf" + json.dumps(signed, indent=2).replace("\n", "\r\n").encode()
+    certify.accept(meeting, resaved, make.user("street", home.community.street_office))
+    assert certify.state(meeting) == "attested"

@@ -9,6 +9,7 @@ bundle carries both (spec §4).
 
 from __future__ import annotations
 
+import codecs
 import enum
 import json
 import re
@@ -223,6 +224,8 @@ def _attestation_data(content: bytes) -> Any:
     to be an attestation (one is a few hundred bytes; only the first ``MAX_ATTESTATION_BYTES``
     and one more are read)."""
     wanted = _("请上传 attest.py 生成的 .attestation.json 文件")
+    # Notepad saves UTF-8 with a byte order mark; the signature covers the JSON, not bytes.
+    content = content.removeprefix(codecs.BOM_UTF8)
     if not content:
         raise InvalidInput(_("请选择审核签名文件：%(wanted)s", wanted=wanted))
     if uploads.content_type_of(content) is not None:
