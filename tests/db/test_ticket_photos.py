@@ -87,6 +87,35 @@ def test_large_photos_are_scaled_and_get_a_small_thumbnail(app) -> None:  # type
     assert Image.open(io.BytesIO(photo.thumbnail)).size == (320, 160)
 
 
+def test_a_camera_s_full_size_photo_is_kept_upright_at_the_size_kept(app) -> None:  # type: ignore[no-untyped-def]
+    # 24 megapixels held sideways: the JPEG is decoded already halved, then turned.
+    photo = photos.prepare(jpeg_with_gps((6000, 4000), orientation=6))
+    assert (photo.width, photo.height) == (1707, 2560)
+    image = Image.open(io.BytesIO(photo.content))
+    red, _green, blue = image.getpixel((850, 300))  # the blue left half is now the top
+    assert blue > 150 and red < 100
+    red, _green, blue = image.getpixel((850, 2200))
+    assert red > 150 and blue < 100
+
+
+def test_a_large_png_is_reduced_at_once_and_a_larger_one_refused(app) -> None:  # type: ignore[no-untyped-def]
+    """A PNG's every pixel is decoded (4 bytes each): 25 megapixels at most, for
+    screenshots; a 7000 × 7000 one took 640 MB to keep at 2560 px."""
+    out = io.BytesIO()
+    image = Image.new("RGB", (6000, 4000), (200, 30, 30))
+    image.paste((20, 20, 220), (0, 0, 3000, 4000))
+    image.save(out, "PNG")
+    photo = photos.prepare(out.getvalue())
+    assert (photo.width, photo.height) == (2560, 1707)
+    kept = Image.open(io.BytesIO(photo.content))
+    assert kept.getpixel((100, 100))[2] > 150 and kept.getpixel((2400, 100))[0] > 150
+    out = io.BytesIO()
+    Image.new("1", (7000, 4000)).save(out, "PNG")  # 28 megapixels
+    with pytest.raises(photos.PhotoRefused) as refused:
+        photos.prepare(out.getvalue())
+    assert refused.value.code == "photo_too_many_pixels"
+
+
 def test_png_stays_png_with_its_transparency_and_no_text_chunks(app) -> None:  # type: ignore[no-untyped-def]
     from PIL import PngImagePlugin
 

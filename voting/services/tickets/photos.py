@@ -24,7 +24,11 @@ from voting.services import uploads
 from voting.services.errors import InvalidInput
 
 MAX_BYTES = 10 * 1024 * 1024  # as uploaded
-MAX_PIXELS = 50_000_000  # decoding more would take memory no phone photo needs
+# Decoding more would take memory no phone photo needs. A JPEG is decoded already scaled
+# down (by 1/2, 1/4 or 1/8, as its format allows) to about the size kept, so a 50
+# megapixel camera's photo costs a quarter of its pixels; a PNG has no such decoding,
+# every pixel takes 4 bytes, and phones make PNGs only of screenshots.
+MAX_PIXELS = {"JPEG": 50_000_000, "PNG": 25_000_000}
 LONGEST_SIDE = 2560
 THUMBNAIL_SIDE = 320
 JPEG_QUALITY = 85
@@ -75,13 +79,20 @@ def _decode(content: bytes, label: str) -> tuple[Image.Image, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(content), formats=list(FORMATS))
-            kind = image.format or ""
-            if image.width * image.height > MAX_PIXELS:
+            opened = Image.open(io.BytesIO(content), formats=list(FORMATS))
+            kind = opened.format or ""
+            if opened.width * opened.height > MAX_PIXELS.get(kind, 0):
                 raise PhotoRefused(
                     "photo_too_many_pixels", _("%(name)s 的像素太多，请缩小后再上传", name=label)
                 )
-            image.load()
+            if kind == "JPEG":
+                opened.draft(opened.mode, _kept_size(opened.size))
+            opened.load()
+            image: Image.Image = opened
+            factor = max(image.size) // LONGEST_SIDE
+            if factor > 1:  # what is kept is smaller: let go of the full pixels at once
+                image = image.reduce(factor)
+                del opened
     except PhotoRefused:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
@@ -93,6 +104,17 @@ def _decode(content: bytes, label: str) -> tuple[Image.Image, str]:
     if kind not in FORMATS:
         raise not_a_photo
     return image, kind
+
+
+def _kept_size(size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` scaled so that its longer side is ``LONGEST_SIDE`` (never enlarged)."""
+    longest = max(size)
+    if longest <= LONGEST_SIDE:
+        return size
+    return (
+        max(1, size[0] * LONGEST_SIDE // longest),
+        max(1, size[1] * LONGEST_SIDE // longest),
+    )
 
 
 def _upright_srgb(image: Image.Image) -> Image.Image:
