@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from tests import meeting_builders
 from tests.helpers import Builders, csrf_from, sign_in
@@ -421,18 +423,18 @@ def test_errors_show_friendly_pages_without_traces(app, client):
 
 
 def test_oversized_upload_gets_a_clear_page(app, client, make):
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     community = estate(make)
     sign_in(client, make.user("committee", community))
-    big = b"x" * (100 * 1024)
-    response = post_form(
-        client,
-        f"/communities/{community.id}/roll",
-        {"file": (io.BytesIO(big), "roll.csv")},
-        content_type="multipart/form-data",
-    )
+    url = f"/communities/{community.id}/roll"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    fields = MultiDict({"csrf_token": token})
+    fields.add("file", FileStorage(io.BytesIO(b"x" * (1536 * 1024)), filename="roll.csv"))
+    boundary, body = encode_multipart(fields)  # in memory: a spooled one is never closed
+    response = client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
-    assert "文件太大" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "文件太大" in page and "上传的内容超过了 1 MB 的上限" in page
 
 
 def test_the_community_form_names_the_proxy_holder_as_the_paper_pages_do(client, make):

@@ -125,6 +125,7 @@ def test_photos_larger_than_the_general_upload_limit_reach_the_photo_check(app, 
                        {"community_id": served.community.id, "category": "water", "place": "estate",
                         "description": "x"}, too_much)  # fmt: skip
     assert answer.status_code == 413
+    assert "上传的内容超过了 41 MB 的上限" in answer.get_data(as_text=True)  # this form's
 
 
 def test_a_form_without_its_csrf_token_is_refused(app, served) -> None:  # type: ignore[no-untyped-def]

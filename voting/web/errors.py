@@ -57,11 +57,19 @@ def _explanations() -> dict[int, str]:
         404: _("找不到您要的页面，或您无权查看。"),
         405: _("该页面不支持这种操作。"),
         409: _("该操作与当前状态冲突，请刷新后重试。"),
-        413: _("上传的文件超过了大小上限。"),
         422: _("提交的内容格式正确，但未通过核对。"),
         429: _("请稍后再试。"),
         500: _("我们已记录该问题，请稍后再试。"),
     }
+
+
+def _too_large() -> str:
+    """The page's limit, said: one file's (MAX_UPLOAD_MB), or a form's of several photos."""
+    limit = request.max_content_length or current_app.config["SETTINGS"].max_upload_bytes
+    return _(
+        "上传的内容超过了 %(mb)d MB 的上限：请缩小文件（如压缩 PDF、调低照片分辨率）后重试。",
+        mb=limit // (1024 * 1024),
+    )
 
 
 def _api_words(status: int) -> tuple[str, str]:
@@ -101,6 +109,8 @@ def refusal_for(error: BaseException) -> Refusal:
             headers["Allow"] = ", ".join(error.valid_methods)
         if api:
             return Refusal(status, *_api_words(status), headers)
+        if status == 413:
+            return Refusal(status, str(status), _too_large(), headers)
         return Refusal(status, str(status), _explanations().get(status, _("出错了")), headers)
     if api and (
         isinstance(error, OperationalError)
