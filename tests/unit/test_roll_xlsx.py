@@ -116,3 +116,29 @@ def test_a_broken_reference_is_unreadable_not_an_error():
     ):
         table = read_table("roll.xlsx", workbook(sheet_xml([text_row(1, *HEADER), row])))
         assert codes(table) in ([(0, "xlsx_unreadable")], [(2, "row_too_wide")]), row
+
+
+def test_a_sheet_of_empty_rows_is_refused_by_their_count(monkeypatch):
+    """Two million ``<row r="1"/>`` (a few KB compressed): their ``r`` never grows and
+    they hold no cell, so only counting the row elements stops them; openpyxl builds at
+    most ``MAX_SHEET_ROWS`` of them first (it keeps each one, emptied, to the sheet's end)."""
+    built = 0
+    parse_row = xlsx.WorkSheetParser.parse_row
+
+    def counted(parser, element):  # type: ignore[no-untyped-def]
+        nonlocal built
+        built += 1
+        return parse_row(parser, element)
+
+    monkeypatch.setattr(xlsx.WorkSheetParser, "parse_row", counted)
+    bomb = (b'<row r="1"/>' * 100_000 for _ in range(20))
+    table = read_table("roll.xlsx", workbook(sheet_xml(bomb)))
+    assert codes(table) == [(0, "xlsx_too_large")]
+    assert built <= xlsx.MAX_SHEET_ROWS
+
+
+def test_a_roll_with_blank_rows_between_its_rows_is_read():
+    rows = [text_row(1, *HEADER)]
+    for n in range(2, 2_000, 2):
+        rows += [text_row(n, "1栋"), b'<row r="%d" ht="20" customHeight="1"/>' % (n + 1)]
+    assert len(read_table("roll.xlsx", workbook(sheet_xml(rows))).rows) == 999

@@ -12,7 +12,9 @@ claim is believed:
   as the file holds them: its declared dimension is ignored (openpyxl would otherwise pad
   every row to it, fill every gap up to it, or parse the whole sheet to find it);
 - the sheet's XML is parsed ahead by expat on its way to openpyxl, so a row past
-  column ``MAX_COLUMNS`` or row 1,048,576, more than ``MAX_CELLS`` cells in all or a
+  column ``MAX_COLUMNS`` or row 1,048,576, more than ``MAX_SHEET_ROWS`` rows (counted as
+  elements, empty or not, whatever their ``r`` says: openpyxl keeps every row element it
+  has parsed, emptied, until the sheet ends), more than ``MAX_CELLS`` cells in all or a
   cell of more than ``MAX_CELL_CHARS`` characters stops the read before openpyxl builds it;
 - rows are read one at a time and reading stops at the first data row past
   ``roll_sheet.MAX_ROWS``.
@@ -44,6 +46,10 @@ MAX_SHEET_BYTES = 256 * 1024 * 1024
 MAX_STRINGS = 500_000
 MAX_COLUMNS = 256
 MAX_CELLS = MAX_ROWS * 30
+# A roll's rows and as many blank or formatted ones (Excel writes a row element for a row
+# given a height or a style): 20 million ``<row r="1"/>`` (240 MB of XML, a 470 KB file)
+# would otherwise hold openpyxl for minutes and gigabytes, to read as nothing.
+MAX_SHEET_ROWS = 2 * MAX_ROWS
 MAX_CELL_CHARS = 4_096
 EXCEL_ROWS = 1_048_576
 _END_OF_DIRECTORY = b"PK\x05\x06"
@@ -176,14 +182,15 @@ class _Workbook(ExcelReader):
 class _Guarded(io.RawIOBase):
     """A part's XML on its way to openpyxl, parsed ahead by expat: each ``count`` element
     (a cell, a shared string) is counted, its text measured and, inside ``row``
-    elements, its column and the row's number checked; past a limit the read stops
-    with TooLarge before openpyxl has built the element."""
+    elements, its column and the row's number checked (and the rows themselves counted);
+    past a limit the read stops with TooLarge before openpyxl has built the element."""
 
     def __init__(self, raw: IO[bytes], *, count: str, max_count: int, row: str = "") -> None:
         super().__init__()
         self.raw = raw
         self.count_tag, self.max_count, self.row_tag = count, max_count, row
         self.counted = 0
+        self.rows = 0
         self.row_number = 0
         self.column = 0
         self.chars = 0
@@ -211,9 +218,10 @@ class _Guarded(io.RawIOBase):
     def _start(self, name: str, attributes: dict[str, str]) -> None:
         tag = name.rpartition(" ")[2]
         if tag == self.row_tag:
+            self.rows += 1
             self.row_number = _number(attributes.get("r"), self.row_number + 1)
             self.column = 0
-            if self.row_number > EXCEL_ROWS:
+            if self.row_number > EXCEL_ROWS or self.rows > MAX_SHEET_ROWS:
                 raise TooLarge()
         elif tag == self.count_tag:
             self.counted += 1
