@@ -9,6 +9,7 @@ import io
 import openpyxl
 import pytest
 
+from voting.domain import roll_sheet
 from voting.domain.identifiers import id_number_check_char
 from voting.domain.roll_sheet import Sheet, check_sheet
 from voting.services.registry.roll_table import read_table
@@ -239,6 +240,34 @@ def test_wrong_encoding():
 def test_row_too_long():
     report = checked("roll.csv", sheet(row() + ",多余,内容"))
     assert errors_of(report) == [(2, "", "这一行有 14 列，比表头多")]
+
+
+def test_a_csv_line_of_millions_of_cells_is_refused_before_it_is_split(monkeypatch):
+    """The attack's 19 MB header of 9.5 million cells (here a tenth): csv never splits it."""
+    widest = 0
+    reader = roll_sheet.csv.reader
+
+    def measured(lines):  # type: ignore[no-untyped-def]
+        nonlocal widest
+        for cells in reader(lines):
+            widest = max(widest, len(cells))
+            yield cells
+
+    monkeypatch.setattr(roll_sheet.csv, "reader", measured)
+    for content, at in (
+        (("楼栋,房号,面积,业主姓名" + "," * 950_000 + "\n").encode(), 1),
+        (sheet(row(), row(room="0102") + "," * roll_sheet.MAX_COLUMNS), 3),
+    ):
+        assert errors_of(checked("roll.csv", content)) == [
+            (at, "", "这一行的数据超过了第 256 列：请删除名册以外的列后重新保存")
+        ]
+    assert widest <= roll_sheet.MAX_COLUMNS
+
+
+def test_commas_inside_quotes_do_not_make_a_line_too_wide():
+    co_owners = '"' + "、".join(["王五"] * 5) + "," * roll_sheet.MAX_COLUMNS + '"'
+    report = checked("roll.csv", sheet(row(co_owners=co_owners)))
+    assert "row_too_wide" not in [p.code for p in report.problems]
 
 
 def test_formula_cell_in_csv():

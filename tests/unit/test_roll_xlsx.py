@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import zipfile
 
+from openpyxl.reader.strings import read_string_table
+
 from tests.xlsx_craft import (
     HEADER,
     declared_everything,
@@ -79,6 +81,40 @@ def test_too_many_shared_strings_are_refused():
     ]
     content = workbook(sheet_xml([text_row(1, *HEADER)]), strings=strings)
     assert codes(read_table("roll.xlsx", content)) == [(0, "xlsx_too_large")]
+
+
+def test_half_a_million_unused_strings_are_refused_by_count():
+    """The attack's 140 KB file: 499,000 strings no cell uses, once 8 s and 215 MB."""
+    strings = [
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+        b"".join(b"<si><t>%d</t></si>" % n for n in range(499_000)),
+        b"</sst>",
+    ]
+    content = workbook(sheet_xml([text_row(1, *HEADER)]), strings=strings)
+    assert codes(read_table("roll.xlsx", content)) == [(0, "xlsx_too_large")]
+
+
+def test_shared_strings_read_as_openpyxl_reads_them():
+    """Runs joined, phonetic runs (rPh) left out, whitespace kept, x005F_ dropped."""
+    sst = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<si><t>1\xe6\xa0\x8b</t></si>"
+        b'<si><r><rPr><b/></rPr><t xml:space="preserve"> \xe5\xbc\xa0 </t></r><r><t>\xe4\xb8\x89</t></r>'
+        b'<rPh sb="0" eb="1"><t>zhang</t></rPh></si>'
+        b'<si><t>a_x005F_x000D_b</t><rPh sb="0" eb="1"><t>p</t></rPh></si><si/></sst>'
+    )
+    ours = xlsx._SharedStrings().read(io.BytesIO(sst))
+    assert ours == read_string_table(io.BytesIO(sst)) == ["1栋", " 张 三", "a_x000D_b", ""]
+
+
+def test_a_dtd_in_the_shared_strings_is_unreadable():
+    strings = [
+        b'<!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">]>',
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+        b"<si><t>&a;</t></si></sst>",
+    ]
+    content = workbook(sheet_xml([text_row(1, *HEADER)]), strings=strings)
+    assert codes(read_table("roll.xlsx", content)) == [(0, "xlsx_unreadable")]
 
 
 def test_shared_strings_are_read():

@@ -7,10 +7,11 @@ values into words. Nothing here knows the database: the community's buildings, t
 of the ID-number hash and whether parking counts are given.
 
 Bounds, so that no file can take the time or memory of the process: at most
-``MAX_ROWS`` data rows (reading stops at the first row past it), at most
-``MAX_PROBLEMS`` problems kept (the rest only counted), and a cell quoted back in a
-problem is cut to ``ECHO_LENGTH`` characters with long runs of digits masked (a phone
-number in the wrong column is not repeated in full).
+``MAX_ROWS`` data rows (reading stops at the first row past it) of at most ``MAX_COLUMNS``
+cells (a CSV line is measured before it is split), at most ``MAX_PROBLEMS`` problems kept
+(the rest only counted), and a cell quoted back in a problem is cut to ``ECHO_LENGTH``
+characters with long runs of digits masked (a phone number in the wrong column is not
+repeated in full).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from typing import Any
 from voting.domain.identifiers import normalize_id_number, normalize_mobile
 
 MAX_ROWS = 50_000
+# A roll has a dozen columns; a sheet wider than this holds something else as well.
+MAX_COLUMNS = 256
 MAX_PROBLEMS = 1_000
 ECHO_LENGTH = 40
 MAX_AREA_M2 = 10**10  # far beyond any estate; keeps every sum well inside 64 bits
@@ -75,6 +78,7 @@ _CO_OWNER_ITEM = re.compile(
     r"^(?P<name>[^()（）0-9+]+?)\s*[(（]?\s*(?P<phone>[+0-9 -]{11,})?\s*[)）]?$"
 )
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +225,7 @@ def read_csv(content: bytes, max_rows: int = MAX_ROWS) -> Table:
     builder = TableBuilder(max_rows)
     number = 0
     try:
-        for number, cells in enumerate(csv.reader(_lines(text)), start=1):
+        for number, cells in enumerate(csv.reader(_narrow_lines(text)), start=1):
             for index, cell in enumerate(cells):
                 if cell.strip().startswith("="):
                     builder.formula(number, index)
@@ -230,7 +234,24 @@ def read_csv(content: bytes, max_rows: int = MAX_ROWS) -> Table:
     except csv.Error:
         # In practice a quote never closed, which swallows the rest of the file as one cell.
         return builder.finish(SheetProblem(number + 1, "", "csv_unreadable"))
+    except _TooWide:
+        return problem_table("row_too_wide", row=number + 1, n=MAX_COLUMNS)
     return builder.finish()
+
+
+class _TooWide(Exception):
+    """A CSV line of more than ``MAX_COLUMNS`` cells."""
+
+
+def _narrow_lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each refused before ``csv`` splits it when it has more than
+    ``MAX_COLUMNS`` cells: a 19 MB header of 9.5 million empty cells would be a list of
+    76 MB, and every cell then stripped and checked. Commas inside quotes do not count
+    (a line with few commas, nearly every line, is not looked at twice)."""
+    for line in _lines(text):
+        if line.count(",") >= MAX_COLUMNS and _QUOTED.sub("", line).count(",") >= MAX_COLUMNS:
+            raise _TooWide
+        yield line
 
 
 def _lines(text: str) -> Iterator[str]:

@@ -6,8 +6,11 @@ claim is believed:
 
 - the ZIP's directory is checked first: at most ``MAX_PARTS`` parts, and every part
   openpyxl reads whole (workbook, styles, theme) at most ``MAX_PART_BYTES`` inflated,
-  the shared strings at most ``MAX_STRINGS_BYTES`` and ``MAX_STRINGS`` strings, the
-  first sheet at most ``MAX_SHEET_BYTES``;
+  the shared strings at most ``MAX_STRINGS_BYTES``, the first sheet at most
+  ``MAX_SHEET_BYTES``;
+- the shared strings are read by expat in one pass, at most ``MAX_STRINGS`` of them
+  (openpyxl's reader builds an object tree per string: 5 s for half a million unused
+  ones);
 - only the first sheet is read, by the parser of openpyxl's read-only mode, row by row
   as the file holds them: its declared dimension is ignored (openpyxl would otherwise pad
   every row to it, fill every gap up to it, or parse the whole sheet to find it);
@@ -32,19 +35,19 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from openpyxl.reader.excel import ExcelReader
-from openpyxl.reader.strings import read_string_table
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS
 
-from voting.domain.roll_sheet import MAX_ROWS, Table, TableBuilder, problem_table
+from voting.domain.roll_sheet import MAX_COLUMNS, MAX_ROWS, Table, TableBuilder, problem_table
 
 MAX_PARTS = 1_000
 MAX_PART_BYTES = 4 * 1024 * 1024
 MAX_STRINGS_BYTES = 32 * 1024 * 1024
 MAX_SHEET_BYTES = 256 * 1024 * 1024
-MAX_STRINGS = 500_000
-MAX_COLUMNS = 256
+# A roll row has at most six texts of its own (room, owner, phone, ID number, co-owners,
+# voter); buildings, kinds, sources and 是/否 repeat, and a shared string is stored once.
+MAX_STRINGS = 6 * MAX_ROWS
 MAX_CELLS = MAX_ROWS * 30
 # A roll's rows and as many blank or formatted ones (Excel writes a row element for a row
 # given a height or a style): 20 million ``<row r="1"/>`` (240 MB of XML, a 470 KB file)
@@ -153,9 +156,8 @@ class _Workbook(ExcelReader):
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
         if part is not None:
-            raw = self.archive.open(part.PartName[1:], limit=MAX_STRINGS_BYTES)
-            with _Guarded(raw, count="si", max_count=MAX_STRINGS) as source:
-                self.shared_strings = read_string_table(source)
+            with self.archive.open(part.PartName[1:], limit=MAX_STRINGS_BYTES) as source:
+                self.shared_strings = _SharedStrings().read(source)
 
     @contextmanager
     def first_sheet(self) -> Iterator[Iterator[tuple[int, list[dict[str, Any]]]]]:
@@ -177,6 +179,54 @@ class _Workbook(ExcelReader):
                 timedelta_formats=self.wb._timedelta_formats,
             )
             yield parser.parse()
+
+
+class _SharedStrings:
+    """The shared strings table as openpyxl's reader gives it (each ``si``'s own ``t``
+    and its runs' ``t`` joined, phonetic runs left out, ``x005F_`` dropped), read by expat
+    in one pass with no object per string but the string itself; the strings are counted
+    and each measured as they come, and a DTD is refused (entities are how a small part
+    inflates)."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self.path: list[str] = []
+        self.text: list[str] = []
+        self.chars = 0
+        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.CharacterDataHandler = self._text
+        self.parser.StartDoctypeDeclHandler = self._doctype
+
+    def read(self, source: IO[bytes]) -> list[str]:
+        while data := source.read(64 * 1024):
+            self.parser.Parse(data, False)
+        self.parser.Parse(b"", True)
+        return self.strings
+
+    def _start(self, name: str, _attributes: dict[str, str]) -> None:
+        tag = name.rpartition(" ")[2]
+        self.path.append(tag)
+        if tag == "si" and len(self.path) == 2:
+            if len(self.strings) == MAX_STRINGS:
+                raise TooLarge()
+            self.text, self.chars = [], 0
+
+    def _end(self, _name: str) -> None:
+        if self.path.pop() == "si" and len(self.path) == 1:
+            self.strings.append("".join(self.text).replace("x005F_", ""))
+
+    def _text(self, text: str) -> None:
+        path = self.path
+        if path[-1] == "t" and (path[1:-1] == ["si"] or path[1:-1] == ["si", "r"]):
+            self.chars += len(text)
+            if self.chars > MAX_CELL_CHARS:
+                raise TooLarge()
+            self.text.append(text)
+
+    def _doctype(self, *_declaration: object) -> None:
+        raise ValueError("a DTD in the shared strings")
 
 
 class _Guarded(io.RawIOBase):
