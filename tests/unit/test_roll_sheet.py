@@ -5,6 +5,7 @@ row is found in one pass. No database: what is written is tests/db/test_roll_imp
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -94,7 +95,26 @@ BAD_ROWS = [
     ("zero area", row(area="0"), 2, "专有部分面积", "面积必须大于 0"),
     ("huge area", row(area="1" * 11), 2, "专有部分面积", "面积过大"),
     ("huge area, three decimals", row(area="1" * 30 + ".123"), 2, "专有部分面积", "面积过大"),
-    ("huge exponent", row(area="1E+99999"), 2, "专有部分面积", "面积过大"),
+    # Only plain decimals (issue: 89,45 was read as 8945): whatever else Decimal takes is
+    # not what a committee means by an area.
+    ("exponent", row(area="1E+99999"), 2, "专有部分面积", "面积“1E+99999”不是数字"),
+    ("small exponent", row(area="1e5"), 2, "专有部分面积", "面积“1e5”不是数字"),
+    ("decimal comma", row(area='"89,45"'), 2, "专有部分面积", "面积“89,45”不是数字"),
+    ("comma groups", row(area='"1,2,3.4"'), 2, "专有部分面积", "面积“1,2,3.4”不是数字"),
+    ("short group", row(area='"1,23"'), 2, "专有部分面积", "面积“1,23”不是数字"),
+    ("comma after point", row(area='"1.234,5"'), 2, "专有部分面积", "面积“1.234,5”不是数字"),
+    ("full-width comma", row(area="８９，４５"), 2, "专有部分面积", "面积“８９，４５”不是数字"),
+    ("underscore", row(area="1_000"), 2, "专有部分面积", "面积“1_000”不是数字"),
+    ("Arabic-Indic digits", row(area="٣٣"), 2, "专有部分面积", "面积“٣٣”不是数字"),
+    ("no digit before the point", row(area=".5"), 2, "专有部分面积", "面积“.5”不是数字"),
+    ("infinity", row(area="Infinity"), 2, "专有部分面积", "面积“Infinity”不是数字"),
+    (
+        "a date",
+        row(area="2024-01-05"),
+        2,
+        "专有部分面积",
+        "面积“2024-01-05”是日期，不是数字：请把这一列的单元格格式改为“常规”或“数值”后重新填写",
+    ),
     # A bad number is quoted masked: the page and the logs never show a phone in full.
     ("bad mobile", row(phone="1380000000"), 2, "手机号", "“138****000”不是有效的大陆手机号"),
     # … however its digits are grouped or typed (issue 9 §6).
@@ -268,6 +288,42 @@ def test_commas_inside_quotes_do_not_make_a_line_too_wide():
     co_owners = '"' + "、".join(["王五"] * 5) + "," * roll_sheet.MAX_COLUMNS + '"'
     report = checked("roll.csv", sheet(row(co_owners=co_owners)))
     assert "row_too_wide" not in [p.code for p in report.problems]
+
+
+@pytest.mark.parametrize(
+    ("text", "hundredths"),
+    [
+        ("89.45", 8945),
+        ("89", 8900),
+        ("89.450", 8945),
+        ('"1,234.56"', 123456),
+        ('"12,345,678"', 1234567800),
+        ("８９．４５", 8945),
+        ('"１，２３４．５"', 123450),
+    ],
+)
+def test_a_plain_decimal_area_is_read_exactly(text, hundredths):
+    report = checked("roll.csv", sheet(row(area=text)))
+    assert report.problems == []
+    assert report.rows[0].area == hundredths
+
+
+def test_a_date_in_the_area_column_of_a_workbook_is_named_a_date():
+    """Excel turned the area into a date: quoted as one, not masked like a phone."""
+    content = xlsx(
+        [
+            ["楼栋", "房号", "建筑面积（㎡）", "业主姓名", "手机号"],
+            ["1栋", "0101", datetime(2024, 1, 5), "张三", "13800000001"],
+        ]
+    )
+    assert errors_of(checked("roll.xlsx", content)) == [
+        (
+            2,
+            "建筑面积（㎡）",
+            "面积“2024-01-05 00:00:00”是日期，不是数字："
+            "请把这一列的单元格格式改为“常规”或“数值”后重新填写",
+        )
+    ]
 
 
 def test_formula_cell_in_csv():

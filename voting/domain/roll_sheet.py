@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from voting.domain.identifiers import normalize_id_number, normalize_mobile
@@ -79,6 +79,18 @@ _CO_OWNER_ITEM = re.compile(
 )
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _QUOTED = re.compile(r'"[^"]*"')
+# An area as a person writes it in a spreadsheet: ASCII digits, commas only between proper
+# groups of three, a point; no exponent (1e5), no underscore (1_000), no other script's
+# digits (٣٣), all of which Decimal would take. Full-width digits, point and comma are
+# folded first (an IME types them); a comma that is not a thousands separator is a decimal
+# comma (89,45) and refused, never read as 8945.
+_AREA = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_FULL_WIDTH_NUMBER = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+# A date where the area should be: Excel turned the number into one (or the cell is a
+# date); quoted as it is, since a date is no one's phone number.
+_DATE = re.compile(
+    r"[0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,14 +487,14 @@ class _RowReader:
         return parsed
 
     def _area(self, row: int, text: str) -> int | None:
-        text = text.replace(",", "").replace("，", "")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if not text or value is None or not value.is_finite():
+        number = text.translate(_FULL_WIDTH_NUMBER)
+        if _DATE.fullmatch(text):
+            self._fail(row, "area", "area_date", value=text)
+            return None
+        if not _AREA.fullmatch(number):
             self._fail(row, "area", "area_not_number", value=echo(text))
             return None
+        value = Decimal(number.replace(",", ""))
         if value < 0:
             self._fail(row, "area", "area_negative")
             return None

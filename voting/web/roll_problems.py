@@ -48,6 +48,10 @@ def _words() -> dict[str, Callable[[dict[str, Any]], str]]:
         "entrance_too_long": lambda v: _("单元过长（最多 %(n)d 个字符）", n=v["n"]),
         "room_too_long": lambda v: _("房号过长（最多 %(n)d 个字符）", n=v["n"]),
         "area_not_number": lambda v: _("面积“%(value)s”不是数字", value=v["value"]),
+        "area_date": lambda v: _(
+            "面积“%(value)s”是日期，不是数字：请把这一列的单元格格式改为“常规”或“数值”后重新填写",
+            value=v["value"],
+        ),
         "area_negative": lambda v: _("面积不能为负数"),
         "area_zero": lambda v: _("面积必须大于 0"),
         "area_too_large": lambda v: _("面积过大"),
