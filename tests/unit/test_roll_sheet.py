@@ -326,6 +326,41 @@ def test_a_date_in_the_area_column_of_a_workbook_is_named_a_date():
     ]
 
 
+@pytest.mark.parametrize(("separator", "word"), [(";", "分号"), ("\t", "制表符")])
+def test_a_csv_not_separated_by_commas_is_named_once(separator, word):
+    """Not four missing columns and a problem in every row: one line that says why."""
+    rows = [row(room=f"0{n}01").replace(",", separator) for n in range(1, 6)]
+    content = sheet(*rows, header=HEADER.replace(",", separator))
+    assert errors_of(checked("roll.csv", content)) == [
+        (1, "", f"文件的各列是用{word}分隔的：请用逗号分隔（在 Excel 中另存为“CSV（逗号分隔）”）")
+    ]
+
+
+def test_a_semicolon_in_a_roll_header_is_no_separator():
+    content = sheet(row() + ",", header=HEADER + ",备注;其他")
+    assert errors_of(checked("roll.csv", content)) == []
+
+
+def test_a_workbook_whose_roll_is_not_its_first_sheet_says_only_the_first_is_read():
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    roll = book.create_sheet("名册")
+    roll.append(["楼栋", "房号", "专有部分面积", "业主姓名", "手机号"])
+    roll.append(["1栋", "0101", "89.45", "张三", "13800000001"])
+    message = (
+        "只读取第一个工作表“说明”，其中没有名册的表头（楼栋、房号、专有部分面积、业主姓名）："
+        "名册若在其他工作表，请把它移到第一个后重新保存"
+    )
+    for notes in ([], [["请按下表填写"], ["联系电话：023-6388 1234"]]):
+        for line in notes:
+            book["说明"].append(line)
+        out = io.BytesIO()
+        book.save(out)
+        found = errors_of(checked("roll.xlsx", out.getvalue()))
+        assert found[0] == (0, "", message)
+        assert "文件是空的" not in [text for _row, _column, text in found]
+
+
 def test_formula_cell_in_csv():
     report = checked("roll.csv", sheet(row(area="=80+9.45")))
     assert (2, "专有部分面积", "单元格是公式，请先复制并“粘贴为数值”后再导入") in errors_of(report)

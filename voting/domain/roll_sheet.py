@@ -243,12 +243,28 @@ def read_csv(content: bytes, max_rows: int = MAX_ROWS) -> Table:
                     builder.formula(number, index)
             if not builder.add(number, cells):
                 break
+            if builder.table.header_row == number:
+                separator = _other_separator(builder.table.header)
+                if separator:
+                    return problem_table("csv_separator", row=number, separator=separator)
     except csv.Error:
         # In practice a quote never closed, which swallows the rest of the file as one cell.
         return builder.finish(SheetProblem(number + 1, "", "csv_unreadable"))
     except _TooWide:
         return problem_table("row_too_wide", row=number + 1, n=MAX_COLUMNS)
     return builder.finish()
+
+
+def _other_separator(header: list[str]) -> str:
+    """``semicolon`` or ``tab`` when the header is a roll's only once split by that (a CSV
+    saved by a European Excel, or a spreadsheet pasted as text): every row would otherwise
+    be one cell, and every required column and every row reported missing."""
+    if is_roll_header(header):
+        return ""
+    for separator, name in ((";", "semicolon"), ("\t", "tab")):
+        if is_roll_header([part for cell in header for part in cell.split(separator)]):
+            return name
+    return ""
 
 
 class _TooWide(Exception):
@@ -297,6 +313,22 @@ def normalize_header(text: str) -> str:
     text = normalize_name(text)
     text = re.sub(r"[(（\[【][^)）\]】]*[)）\]】]", "", text)
     return text.strip("*:：")
+
+
+def column_positions(header: list[str]) -> dict[str, int]:
+    """Where each known column is in ``header`` (the first cell of its names)."""
+    positions: dict[str, int] = {}
+    for position, name in enumerate(header):
+        normalized = normalize_header(name)
+        for column, aliases in COLUMNS.items():
+            if normalized in aliases and column not in positions:
+                positions[column] = position
+    return positions
+
+
+def is_roll_header(header: list[str]) -> bool:
+    """Whether ``header`` names every required column."""
+    return all(column in column_positions(header) for column in REQUIRED)
 
 
 def echo(text: str) -> str:
@@ -403,13 +435,8 @@ class _RowReader:
         self.buildings = buildings
         self.secret = secret
         self.limits = limits
-        self.index: dict[str, int] = {}
         self.failed: set[str] = set()  # the columns with a problem in the current row
-        for position, name in enumerate(table.header):
-            normalized = normalize_header(name)
-            for column, aliases in COLUMNS.items():
-                if normalized in aliases and column not in self.index:
-                    self.index[column] = position
+        self.index = column_positions(table.header)
         for column in REQUIRED:
             if column not in self.index:
                 name = COLUMNS[column][0]

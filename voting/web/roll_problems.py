@@ -25,7 +25,16 @@ def _words() -> dict[str, Callable[[dict[str, Any]], str]]:
             "从这一行起无法读取：引号没有成对（或单元格过长）。请检查这一行，"
             "或用 Excel 打开后重新另存为 CSV"
         ),
+        "csv_separator": lambda v: _(
+            "文件的各列是用%(separator)s分隔的：请用逗号分隔（在 Excel 中另存为“CSV（逗号分隔）”）",
+            separator=_("分号") if v["separator"] == "semicolon" else _("制表符"),
+        ),
         "xlsx_unreadable": lambda v: _("无法读取该 Excel 文件：请确认是 .xlsx 格式"),
+        "first_sheet_only": lambda v: _(
+            "只读取第一个工作表“%(name)s”，其中没有名册的表头（楼栋、房号、专有部分面积、业主姓名）："
+            "名册若在其他工作表，请把它移到第一个后重新保存",
+            name=v["name"],
+        ),
         "xlsx_too_large": lambda v: _(
             "该 Excel 文件的内容超出名册的规模（工作表过大、单元格过多或单元格文字过长）："
             "请只保留名册所在的工作表和数据列后重新保存"

@@ -39,7 +39,16 @@ from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS
 
-from voting.domain.roll_sheet import MAX_COLUMNS, MAX_ROWS, Table, TableBuilder, problem_table
+from voting.domain.roll_sheet import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    REQUIRED,
+    Table,
+    TableBuilder,
+    column_positions,
+    echo,
+    problem_table,
+)
 
 MAX_PARTS = 1_000
 MAX_PART_BYTES = 4 * 1024 * 1024
@@ -94,7 +103,22 @@ def read_xlsx(content: bytes, max_rows: int = MAX_ROWS) -> Table:
     finally:
         if reader is not None:
             reader.archive.close()
-    return builder.finish()
+    return _first_sheet_only(builder, [name for name, _part in reader.worksheets])
+
+
+def _first_sheet_only(builder: TableBuilder, worksheets: list[str]) -> Table:
+    """The table; where the workbook has more sheets and the first names none of the
+    required columns, the table also says that only the first sheet is read (the roll is
+    often a second sheet after a 说明), instead of only "empty" or "columns missing"."""
+    table = builder.finish()
+    found = column_positions(table.header).keys() & set(REQUIRED)
+    if len(worksheets) < 2 or builder.is_over or found:
+        return table
+    name = echo(worksheets[0])
+    if not table.header_row:
+        return problem_table("first_sheet_only", name=name)
+    table.problems.add(0, "", "first_sheet_only", name=name)
+    return table
 
 
 def _directory_entries(content: bytes) -> int:
@@ -152,6 +176,11 @@ class _Workbook(ExcelReader):
         self.read_strings()
         self.read_workbook()
         apply_stylesheet(self.archive, self.wb)
+        self.worksheets = [  # (name, part) of each, in the workbook's order
+            (sheet.name, rel.target)
+            for sheet, rel in self.parser.find_sheets()
+            if rel.target in self.valid_files and "chartsheet" not in rel.Type
+        ]
 
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
@@ -163,12 +192,7 @@ class _Workbook(ExcelReader):
     def first_sheet(self) -> Iterator[Iterator[tuple[int, list[dict[str, Any]]]]]:
         """The first worksheet's rows as its parser yields them: (row number, cells), only
         the rows and cells the file holds."""
-        path = next(
-            rel.target
-            for _sheet, rel in self.parser.find_sheets()
-            if rel.target in self.valid_files and "chartsheet" not in rel.Type
-        )
-        raw = self.archive.open(path, limit=MAX_SHEET_BYTES)
+        raw = self.archive.open(self.worksheets[0][1], limit=MAX_SHEET_BYTES)
         with _Guarded(raw, count="c", max_count=MAX_CELLS, row="row") as source:
             parser = WorkSheetParser(
                 source,
