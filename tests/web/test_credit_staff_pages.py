@@ -271,10 +271,12 @@ def test_a_form_sent_twice_files_one_objection_and_one_position(app, make, clien
     sign_in(client, make.user("firm", firm))
     page = f"/staff/credit-records/{row.id}"
     token = csrf_from(client.get(page).get_data(as_text=True))
+    statuses = []
     for _ in range(2):  # a double tap: both posts carry the page's token
         answer = client.post(f"{page}/objections", data={"text": "已退还", "csrf_token": token})
-        assert answer.status_code == 302
-    html = client.get(page).get_data(as_text=True)
+        statuses.append(answer.status_code)
+    assert statuses == [302, 422]  # the second is refused, on the page with what it said
+    html = answer.get_data(as_text=True)
     assert "该记录已有一条异议尚未答复" in html and "异议尚待认定机关答复" in html
     assert 'name="text" required' not in html  # no objection form until it is answered
     assert len(records.visible(row.id, make.user("bureau")).objections) == 1
@@ -290,9 +292,116 @@ def test_a_form_sent_twice_files_one_objection_and_one_position(app, make, clien
         "started_on": "2026-01-01",
         "csrf_token": token,
     }
-    for _ in range(2):
-        assert client.post(f"{page}/people", data=form).status_code == 302
-    assert "此人已登记在该企业担任该职务（自 2026-01-01 起）" in client.get(page).get_data(
-        as_text=True
-    )
+    assert client.post(f"{page}/people", data=form).status_code == 302
+    again = client.post(f"{page}/people", data=form)
+    assert again.status_code == 422
+    assert "此人已登记在该企业担任该职务（自 2026-01-01 起）" in again.get_data(as_text=True)
     assert len(people.positions(firm.id)) == 1
+
+
+def test_a_refused_record_form_keeps_what_was_typed_and_the_evidence(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    """A refusal (a file that is no PDF, a description too long) shows the form again with
+    everything typed, the refusal beside its field, status 422: nothing is written, and an
+    acceptable file is kept for the next try, which sends it along without choosing it."""
+    from tests.html_forms import form_to
+    from voting.models import Upload
+
+    firm, clerk = _firm(), make.user("bureau")
+    sign_in(client, clerk)
+    page = f"/staff/firms/{firm.id}"
+    action = f"{page}/records"
+    typed = {**_record_form(), "points": "7.5", "description": "未按合同清运垃圾。" * 250}
+    exe = {
+        **typed,
+        "description": "未按合同清运垃圾",
+        "evidence": (BytesIO(b"MZ\x90\x00"), "a.exe"),
+    }
+    answer = _post(client, page, action, exe, content_type="multipart/form-data")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    form = form_to(html, action)
+    assert {k: form.values[k] for k in typed if k != "description"} == {
+        k: v for k, v in typed.items() if k != "description"
+    }
+    assert form.values["description"] == "未按合同清运垃圾"
+    assert "所选文件未保留（只接受 PDF、JPEG 或 PNG 文件），请重新选择" in html
+    assert "held_evidence" not in form.values
+
+    too_long = {**typed, "evidence": (BytesIO(b"%PDF-1.4 y"), "决定书.pdf")}
+    answer = _post(client, page, action, too_long, content_type="multipart/form-data")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "请填写事实描述（不超过 2000 字）" in html
+    form = form_to(html, action)
+    assert form.values["description"] == typed["description"]  # all 2,000+ characters
+    assert form.values["held_evidence_name"] == "决定书.pdf" and "已保留刚才选择的文件" in html
+    assert db.session.scalar(select(func.count(CreditRecord.id))) == 0
+    assert db.session.scalar(select(func.count(Upload.id))) == 0
+
+    token = csrf_from(html)
+    fixed = {**form.values, "description": "未按合同清运垃圾", "csrf_token": token}
+    answer = client.post(
+        action, data={**fixed, "evidence": (BytesIO(b""), "")}, content_type="multipart/form-data"
+    )
+    assert answer.status_code == 302
+    row = db.session.scalar(select(CreditRecord))
+    assert row is not None and row.points == 750 and row.evidence_id is not None
+    evidence = db.session.get(Upload, row.evidence_id)
+    assert evidence is not None and evidence.filename == "决定书.pdf"
+
+
+def test_the_other_credit_forms_keep_what_was_typed_when_refused(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    """A person's position, a contract, a penalty, an objection, an answer and a correction:
+    refused, each comes back with what was typed and the refusal beside its field."""
+    from tests.html_forms import form_to
+
+    firm = _firm()
+    community = make.community()
+    row = records.record(firm.id, "B-FEES", date(2026, 3, 1), "区住建委", "1号", "违规收费")
+    sign_in(client, make.user("bureau"))
+    page = f"/staff/firms/{firm.id}"
+    person = {"name": "王经理", "id_number": "110105194912310021", "role": "principal",
+              "started_on": "2026-01-01"}  # fmt: skip
+    answer = _post(client, page, f"{page}/people", person)
+    assert answer.status_code == 422
+    assert "身份证号码不正确" in answer.get_data(as_text=True)
+    assert form_to(answer.get_data(as_text=True), f"{page}/people").values == person
+    contract = {"community_id": str(community.id), "starts_on": "2027-01-01",
+                "ends_on": "2026-01-01", "project_manager_id": ""}  # fmt: skip
+    answer = _post(client, page, f"{page}/contracts", contract)
+    assert answer.status_code == 422
+    assert "合同终止日期不能早于起始日期" in answer.get_data(as_text=True)
+    assert form_to(answer.get_data(as_text=True), f"{page}/contracts").values == contract
+
+    penalty = {"firm_id": str(firm.id), "decision_number": "渝建罚〔2026〕9号", "case_name": "案",
+               "reason": "由" * 2001, "basis": "据", "result": "警告", "decided_on": "2026-03-01",
+               "authority": "市住建委", "legal_representative": "甲"}  # fmt: skip
+    answer = _post(client, "/bureau/penalties", "/bureau/penalties", penalty)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "请填写处罚事由" in html
+    assert form_to(html, "").values == penalty  # not published: the box stays unticked
+
+    record_page = f"/staff/credit-records/{row.id}"
+    revoke = {"reason": "认定有误", "authority": "区住建委", "document_number": "2号",
+              "effective_on": "2099-01-01", "confirm": "yes"}  # fmt: skip
+    answer = _post(client, record_page, f"{record_page}/revoke", revoke)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "生效日期不能晚于今天" in html
+    values = form_to(html, f"{record_page}/revoke").values
+    assert {k: values[k] for k in revoke if k != "confirm"} == {
+        k: v for k, v in revoke.items() if k != "confirm"
+    }
+    objection = records.object_to(row.id, "异议", make.user("firm", firm))
+    action = f"{record_page}/objections/{objection.id}/answer"
+    answer = _post(client, record_page, action, {"text": "维持。" * 700})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "请填写答复内容（不超过 2000 字）" in html
+    assert form_to(html, action).values["text"] == "维持。" * 700
+
+    firm_client = app.test_client()
+    sign_in(firm_client, make.user("firm", firm))
+    second = records.record(firm.id, "B-FEES", date(2026, 3, 2), "区住建委", "3号", "违规收费")
+    second_page = f"/staff/credit-records/{second.id}"
+    answer = _post(firm_client, second_page, f"{second_page}/objections", {"text": "异" * 2001})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "请填写异议内容（不超过 2000 字）" in html
+    assert form_to(html, f"{second_page}/objections").values["text"] == "异" * 2001

@@ -302,7 +302,7 @@ def test_a_refused_entry_keeps_its_scan_for_the_next_try(app, client, make):
 
         fake = post_entry(client, meeting, other_holder, token, scan=b"text\n", m1="bogus")
         page = fake.get_data(as_text=True)
-        assert "扫描件未保留（只接受 PDF、JPEG 或 PNG 文件），请重新选择" in page
+        assert "所选文件未保留（只接受 PDF、JPEG 或 PNG 文件），请重新选择" in page
         assert "held_scan" not in page
     entry = db.session.scalar(select(PaperBallot))
     assert (entry.holder_id, entry.evidence.filename) == (holder.id, "票.pdf")

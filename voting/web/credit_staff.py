@@ -27,7 +27,15 @@ from voting.services.credit import (
 from voting.services.credit.grades import FirmGrade
 from voting.services.errors import InvalidInput, NotFound
 from voting.web.credit_chart import grade_chart
-from voting.web.forms import attempt, confirmed, form_date, form_int
+from voting.web.forms import (
+    attempt,
+    chosen_file,
+    confirmed,
+    form_date,
+    form_int,
+    keep_file,
+    typed,
+)
 from voting.web.guards import staff_required
 
 bp = Blueprint("credit_staff", __name__)
@@ -64,9 +72,19 @@ def _optional_id(name: str) -> int | None:
 @bp.get("/staff/firms/<int:firm_id>")
 @staff_required(Role.bureau, Role.street, Role.firm)
 def firm(firm_id: int) -> ResponseReturnValue:
+    return _firm_page(firm_id)
+
+
+def _firm_page(
+    firm_id: int, entered: dict[str, dict[str, str]] | None = None, held: uploads.Held | None = None
+) -> str:
+    """The firm's page; ``entered``: a refused form as typed (``typed``), ``held``: the
+    evidence file a refused record form kept for its next try."""
     return render_template(
         "credit/staff_firm.html",
         page=firm_page.page(g.user, firm_id),
+        typed=entered or {},
+        held=held,
     )
 
 
@@ -128,6 +146,8 @@ def add_person(firm_id: int) -> ResponseReturnValue:
         ),
         _("已登记任职"),
         _firm_url(firm_id),
+        again=lambda: _firm_page(firm_id, typed("person")),
+        form="person",
     )
 
 
@@ -157,6 +177,8 @@ def add_contract(firm_id: int) -> ResponseReturnValue:
         ),
         _("已登记服务合同"),
         _firm_url(firm_id),
+        again=lambda: _firm_page(firm_id, typed("contract")),
+        form="contract",
     )
 
 
@@ -200,8 +222,8 @@ def contract_from_motion(meeting_id: int, motion_id: int) -> ResponseReturnValue
 @staff_required(*WRITERS)
 def add_record(firm_id: int) -> ResponseReturnValue:
     form = request.form
-    upload = request.files.get("evidence")
-    evidence = (upload.filename or "", upload.read()) if upload and upload.filename else None
+    kept_for = f"credit-record:{firm_id}:{g.user.id}"  # a kept file: this firm, this writer
+    filename, content = chosen_file("evidence", kept_for)
 
     def run() -> object:
         return records.record(
@@ -215,22 +237,38 @@ def add_record(firm_id: int) -> ResponseReturnValue:
             community_id=_optional_id("community_id"),
             points=_points(form.get("points")),
             valid_until=form_date(form.get("valid_until")),
-            evidence=evidence,
+            evidence=(filename, content) if content else None,
             by=g.user,
         )
 
-    return attempt(run, _("已记录"), _firm_url(firm_id))
+    return attempt(
+        run,
+        _("已记录"),
+        _firm_url(firm_id),
+        again=lambda: _firm_page(
+            firm_id,
+            typed("record"),
+            keep_file("record.evidence", filename, content, kept_for),
+        ),
+        form="record",
+    )
 
 
 @bp.get("/staff/credit-records/<int:record_id>")
 @staff_required(Role.bureau, Role.street, Role.firm)
 def record(record_id: int) -> ResponseReturnValue:
+    return _record_page(record_id)
+
+
+def _record_page(record_id: int, entered: dict[str, dict[str, str]] | None = None) -> str:
+    """The record's page; ``entered``: a refused form as typed (``typed``)."""
     found = records.visible(record_id, g.user)
     return render_template(
         "credit/record.html",
         record=found,
         is_writer=records.is_writer(g.user, found),
         is_firm_staff=records.is_firm_staff(g.user, found),
+        typed=entered or {},
     )
 
 
@@ -253,16 +291,18 @@ def _record_url(record_id: int) -> str:
 @bp.post("/staff/credit-records/<int:record_id>/revoke")
 @staff_required(*WRITERS)
 def revoke(record_id: int) -> ResponseReturnValue:
-    return _correct(records.revoke, record_id, _("已撤销该记录"))
+    return _correct(records.revoke, record_id, _("已撤销该记录"), "revoke")
 
 
 @bp.post("/staff/credit-records/<int:record_id>/rectify")
 @staff_required(*WRITERS)
 def rectify(record_id: int) -> ResponseReturnValue:
-    return _correct(records.rectify, record_id, _("已确认整改"))
+    return _correct(records.rectify, record_id, _("已确认整改"), "rectify")
 
 
-def _correct(correction: Callable[..., object], record_id: int, done: str) -> ResponseReturnValue:
+def _correct(
+    correction: Callable[..., object], record_id: int, done: str, name: str
+) -> ResponseReturnValue:
     """A revocation or a rectification: the same form (reason, authority, document number,
     effective date) and the same confirmation box, for the use case named."""
     form = request.form
@@ -279,6 +319,8 @@ def _correct(correction: Callable[..., object], record_id: int, done: str) -> Re
         ),
         done,
         _record_url(record_id),
+        again=lambda: _record_page(record_id, typed(name)),
+        form=name,
     )
 
 
@@ -289,6 +331,8 @@ def object_to(record_id: int) -> ResponseReturnValue:
         lambda: records.object_to(record_id, request.form.get("text", ""), g.user),
         _("已提交异议"),
         _record_url(record_id),
+        again=lambda: _record_page(record_id, typed("objection")),
+        form="objection",
     )
 
 
@@ -299,6 +343,8 @@ def answer(record_id: int, objection_id: int) -> ResponseReturnValue:
         lambda: records.answer(objection_id, request.form.get("text", ""), g.user),
         _("已答复异议"),
         _record_url(record_id),
+        again=lambda: _record_page(record_id, typed(f"answer-{objection_id}")),
+        form=f"answer-{objection_id}",
     )
 
 
@@ -308,6 +354,11 @@ def answer(record_id: int, objection_id: int) -> ResponseReturnValue:
 @bp.get("/bureau/penalties")
 @staff_required(Role.bureau)
 def penalty_list() -> ResponseReturnValue:
+    return _penalty_page()
+
+
+def _penalty_page(entered: dict[str, dict[str, str]] | None = None) -> str:
+    """The bureau's penalties; ``entered``: a refused form as typed (``typed``)."""
     return render_template(
         "credit/penalties.html",
         warnings=penalties.warnings(),
@@ -315,6 +366,7 @@ def penalty_list() -> ResponseReturnValue:
         published=penalties.published()[:50],
         firms=firms.firms(),
         is_late=penalties.is_late,
+        typed=entered or {},
     )
 
 
@@ -338,6 +390,8 @@ def add_penalty() -> ResponseReturnValue:
         ),
         _("已登记行政处罚"),
         url_for("credit_staff.penalty_list"),
+        again=lambda: _penalty_page(typed("penalty")),
+        form="penalty",
     )
 
 

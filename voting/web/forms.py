@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from voting.domain.years import YEARS
 from voting.models.base import MAX_INTEGER
-from voting.services import transaction
+from voting.services import transaction, uploads
 from voting.services.errors import InvalidInput, ServiceError
 
 
@@ -45,6 +45,41 @@ def attempt(
     else:
         flash(success, "info")
     return redirect(target)
+
+
+def typed(form: str) -> dict[str, dict[str, str]]:
+    """What was typed in the refused form ``form`` (``attempt``'s ``form``), for the page to
+    show again: ``typed.FORM.FIELD`` in the template, nothing for the page's other forms."""
+    return {form: request.form.to_dict()}
+
+
+def chosen_file(field: str, form: str) -> tuple[str, bytes]:
+    """The file chosen now in the file input ``field``, else the one a refused try of ``form``
+    kept (``keep_file``); ("", b"") when neither. A part with content is a file even when the
+    browser sent no name for it (``uploads`` names it)."""
+    chosen = request.files.get(field)
+    content = chosen.read() if chosen is not None else b""
+    if chosen is not None and content:
+        return chosen.filename or "", content
+    name = request.form.get(f"held_{field}_name", "")
+    kept = uploads.held(request.form.get(f"held_{field}", ""), name, form)
+    return (name, kept) if kept else ("", b"")
+
+
+def keep_file(field: str, filename: str, content: bytes, form: str) -> uploads.Held | None:
+    """A refused form's file, kept for its next try (a browser cannot fill a file input in
+    again; ``templates/_held_file.html`` carries it): ``form`` names the form and whose it is.
+    A file that cannot be kept gets a word beside ``field`` (``FORM.FIELD``): choose it again."""
+    if not content:
+        return None
+    try:
+        return uploads.hold(content, filename, form)
+    except InvalidInput as refusal:
+        g.field_errors = {
+            **g.get("field_errors", {}),
+            field: _("所选文件未保留（%(reason)s），请重新选择", reason=refusal.message),
+        }
+        return None
 
 
 CONFIRM_FIELD = "confirm"

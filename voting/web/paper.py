@@ -15,9 +15,9 @@ from voting.models import Channel, Holder, Meeting, MeetingState, PaperBallot
 from voting.services import uploads
 from voting.services.access import scope
 from voting.services.assembly import frozen, meetings, paper
-from voting.services.errors import InvalidInput, ServiceError
+from voting.services.errors import ServiceError
 from voting.web.ballot_form import parse_choices
-from voting.web.forms import attempt, form_int
+from voting.web.forms import attempt, chosen_file, form_int, keep_file
 from voting.web.guards import staff_required
 
 bp = Blueprint("paper", __name__)
@@ -168,13 +168,7 @@ def _entry(meeting: Meeting, paper_id: int) -> PaperBallot:
 
 def _scan(meeting: Meeting, holder: Holder) -> tuple[str, bytes]:
     """The scan chosen now, else the one an earlier, refused try of this form kept."""
-    chosen = request.files.get("scan")
-    content = chosen.read() if chosen is not None else b""
-    if chosen is not None and content:
-        return chosen.filename or "", content
-    name = request.form.get("held_scan_name", "")
-    kept = uploads.held(request.form.get("held_scan", ""), name, _form_of(meeting, holder))
-    return (name, kept) if kept else ("", b"")
+    return chosen_file("scan", _form_of(meeting, holder))
 
 
 def _form_of(meeting: Meeting, holder: Holder) -> str:
@@ -192,15 +186,7 @@ def _entry_form(
 ) -> ResponseReturnValue:
     """The entry form; after a refusal, with what was typed and the scan kept for the next
     try (a file input cannot be filled in again), or a word beside it if it was not kept."""
-    held = None
-    if scan_bytes:
-        try:
-            held = uploads.hold(scan_bytes, scan_name, _form_of(meeting, holder))
-        except InvalidInput as refusal:
-            g.field_errors = {
-                **g.get("field_errors", {}),
-                "paper.scan": _("扫描件未保留（%(reason)s），请重新选择", reason=refusal.message),
-            }
+    held = keep_file("paper.scan", scan_name, scan_bytes, _form_of(meeting, holder))
     form = request.form
     return (
         render_template(

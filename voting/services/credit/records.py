@@ -189,7 +189,10 @@ def record_step(
     )
     if evidence is not None:
         filename, content = evidence
-        stored = uploads.store(None, filename, content, EVIDENCE, by, firm=firm)
+        try:
+            stored = uploads.store(None, filename, content, EVIDENCE, by, firm=firm)
+        except InvalidInput as refusal:  # said beside the form's file input
+            raise InvalidInput(refusal.message, "evidence") from None
         db.session.flush()
         row.evidence_id = stored.id
     entry = register.append("record", register.record_data(row), now)
