@@ -166,6 +166,22 @@ def test_a_wrong_attestation_file_is_refused_for_what_it_is(app, client, make, c
     assert certify.state(meeting) == "tallied"
 
 
+def test_an_attestation_sent_without_a_name_is_read_not_taken_for_none(app, client, make):
+    """A part with content but ``filename=""`` is the file (it was read as no file: 请选择…)."""
+    home, meeting = tallied(make)
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, make.user("street", home.community.street_office))
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        response = client.post(
+            f"/meetings/{meeting.id}/attestation",
+            data={"csrf_token": csrf_from(page), "file": (io.BytesIO(b"not json at all"), "")},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+    text = response.get_data(as_text=True)
+    assert "不是审核签名文件" in text and "请选择审核签名文件" not in text
+
+
 def test_an_attestation_is_refused_in_chinese_for_what_is_wrong(app, client, make):
     """The domain's check says its refusals in the verifier's English, with codes; the page
     says each in Chinese (and in English on the English page), times in Beijing time."""

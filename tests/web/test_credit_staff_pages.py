@@ -405,3 +405,23 @@ def test_the_other_credit_forms_keep_what_was_typed_when_refused(app, make, clie
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422 and "请填写异议内容（不超过 2000 字）" in html
     assert form_to(html, f"{second_page}/objections").values["text"] == "异" * 2001
+
+
+def test_evidence_sent_without_a_name_is_kept_not_dropped(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    """A part with content but ``filename=""`` is the evidence (it was dropped and the record
+    saved without it), named by its type; a named empty file is refused, not dropped."""
+    from voting.models import Upload
+
+    firm = _firm()
+    sign_in(client, make.user("bureau"))
+    page = f"/staff/firms/{firm.id}"
+    empty = {**_record_form(), "evidence": (BytesIO(b""), "决定书.pdf")}
+    answer = _post(client, page, f"{page}/records", empty, content_type="multipart/form-data")
+    assert answer.status_code == 422 and "上传的文件是空的" in answer.get_data(as_text=True)
+    form = {**_record_form(), "evidence": (BytesIO(b"%PDF-1.4 x"), "")}
+    answer = _post(client, page, f"{page}/records", form, content_type="multipart/form-data")
+    assert answer.status_code == 302
+    row = db.session.scalar(select(CreditRecord))
+    assert row is not None and row.evidence_id is not None
+    evidence = db.session.get(Upload, row.evidence_id)
+    assert evidence is not None and evidence.filename == "未命名.pdf"

@@ -193,3 +193,34 @@ def test_the_owner_ballot_page_links_to_the_attachment_before_and_during_voting(
         assert voting.status_code == 200
         page = voting.get_data(as_text=True)
         assert "下一步：确认" in page and link in page and "合同.pdf" in page
+
+
+def test_a_file_is_named_in_one_place_whatever_name_it_came_with(app, client, make):
+    """No name (``filename=""`` with content: it was refused as empty), a bare slash (stored
+    as an empty name: a link with no text), dots, a tab, a path and a 300-character
+    name (cut to 200, losing its .pdf): each gets a name that shows and keeps its extension."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = draft(home)
+    long_name = "会" * 300 + ".pdf"
+    sent = ["", "/", "..", "报价\t单.pdf", "../委员/预算.pdf", long_name, "a/b/"]
+    with time_machine.travel(BEFORE, tick=False):
+        sign_in(client, home.committee)
+        for number, name in enumerate(sent):
+            page = attach(client, meeting, PDF + str(number).encode(), name)
+            assert "已附上文件" in page.get_data(as_text=True), name
+    db.session.expire_all()
+    names = [d.upload.filename for d in meeting.motions[0].documents]
+    assert names == [
+        "未命名.pdf", "未命名.pdf", "未命名.pdf", "报价 单.pdf", "预算.pdf",
+        "会" * 196 + ".pdf", "未命名.pdf",
+    ]  # fmt: skip
+
+
+def test_a_stored_name_is_its_own_stored_name():
+    """A kept file's name goes back through the form and is named again (``held`` checks
+    it): naming twice changes nothing."""
+    for name in ("", "/", "..", " a\t\nb .png ", "x" * 300, "y" * 250 + "." + "z" * 30):
+        once = uploads.stored_name(name, "image/png")
+        assert uploads.stored_name(once, "image/png") == once and 0 < len(once) <= 200
+    assert uploads.stored_name("", "image/jpeg") == "未命名.jpg"
+    assert uploads.stored_name("C:\\Users\\委员\\预算.pdf", "application/pdf") == "预算.pdf"

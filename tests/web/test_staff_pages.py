@@ -149,6 +149,25 @@ def test_committee_uploads_the_roll_and_sees_it(client, make):
     assert "1栋-0102" in found and "1栋-0101" not in found
 
 
+def test_a_roll_sent_without_a_file_name_is_read_not_taken_for_none(client, make):
+    """A part with the roll but ``filename=""`` is the file (it was refused: 请选择要导入的文件);
+    an empty file input is still none."""
+    community = estate(make)
+    sign_in(client, make.user("committee", community))
+    url = f"/communities/{community.id}/roll"
+    checked = post_form(
+        client,
+        url,
+        {"file": (io.BytesIO(ROLL), ""), "dry_run": "on"},
+        content_type="multipart/form-data",
+    )
+    assert "检查通过（试导入，未写入）" in checked.get_data(as_text=True)
+    nothing = post_form(
+        client, url, {"file": (io.BytesIO(b""), "")}, content_type="multipart/form-data"
+    )
+    assert nothing.status_code == 302
+
+
 def test_roll_page_lists_added_changed_and_removed_units(client, make):
     community = estate(make)
     import_roll(community, "roll.csv", ROLL)

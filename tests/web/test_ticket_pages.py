@@ -285,3 +285,16 @@ def test_a_handlers_steps_on_the_page_are_capped_per_address(app, make, served) 
     assert len(texts(phone)) == 10  # the number's own cap an hour
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).handler_name == "师傅28"
+
+
+def test_a_photo_sent_without_a_name_is_kept_not_dropped(app, served) -> None:  # type: ignore[no-untyped-def]
+    """A part with a photo but ``filename=""`` is a photo (it was dropped, and the ticket filed
+    without it); an empty file input (no name, no content) is no photo."""
+    client = owner_client(app, served.phones[0])
+    _name, content = photo()
+    answer = post_form(client, "/owner/tickets/new/repair", "/owner/tickets/new/repair",
+                       {"community_id": served.community.id, "category": "water", "place": "estate",
+                        "description": "楼下花园水管爆了"}, [("", content), ("", b"")])  # fmt: skip
+    assert answer.status_code == 302
+    ticket = db.session.scalar(select(Ticket))
+    assert ticket is not None and len(ticket.photos) == 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,29 @@ SIGNATURES = {
 }
 
 
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+MAX_NAME = 200  # characters, as the column
+UNNAMED = "未命名"  # stored, not shown through gettext: a file keeps one name for everyone
+CONTROL_OR_SPACE = re.compile(r"[\x00-\x1f\x7f-\x9f\s]+")
+
+
 def content_type_of(content: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if content.startswith(magic)), None)
+
+
+def stored_name(filename: str, kind: str) -> str:
+    """The name a file is kept and offered under, from the name the client sent: the last part
+    of a path (either slash), control characters and tabs as one space, at most ``MAX_NAME``
+    characters with the extension kept when cut; a name left empty, or only dots (``..``),
+    becomes 未命名 with the extension of the detected ``kind``. The same name twice is the
+    same name: ``held`` checks the name ``hold`` gave."""
+    name = CONTROL_OR_SPACE.sub(" ", re.split(r"[\\/]", filename or "")[-1]).strip()
+    if not name.strip("."):
+        return UNNAMED + EXTENSIONS[kind]
+    stem, extension = os.path.splitext(name)
+    if len(extension) > 16:  # no extension, just a dot late in a long name
+        stem, extension = name, ""
+    return stem[: MAX_NAME - len(extension)].rstrip() + extension
 
 
 def store(
@@ -56,7 +78,7 @@ def store(
         community_id=community.id if community is not None else None,
         firm_id=firm.id if firm is not None else None,
         sha256=digest,
-        filename=Path(filename or "file").name[:200],
+        filename=stored_name(filename, kind),
         content_type=kind,
         size=len(content),
         purpose=purpose,
@@ -77,9 +99,9 @@ class Held:
 def hold(content: bytes, filename: str, form: str) -> Held:
     """Check and keep a file for the next try of ``form`` (a string naming the form and whose
     it is: the meeting, the holder, the user); no row is written. Refused as ``store`` would."""
-    _checked_kind(content)
+    kind = _checked_kind(content)
     digest = _write(content)
-    name = Path(filename or "file").name[:200]
+    name = stored_name(filename, kind)
     return Held(name, f"{digest}.{_seal(digest, name, form)}")
 
 

@@ -20,7 +20,7 @@ from voting.services.assembly import certify, rulesets
 from voting.services.errors import ServiceError
 from voting.services.registry import estates, roll_import
 from voting.web import roll_problems
-from voting.web.forms import attempt
+from voting.web.forms import attempt, posted_files
 from voting.web.guards import staff_required
 
 bp = Blueprint("committee", __name__, url_prefix="/communities")
@@ -91,14 +91,15 @@ def roll(community_id: int) -> ResponseReturnValue:
     found = scope.community_for(g.user, community_id, manage=True)
     report, status = None, 200
     if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
+        posted = posted_files("file")
+        if not posted:
             flash(_("请选择要导入的文件"), "error")
             return redirect(url_for("committee.roll", community_id=found.id))
+        filename, content = posted[0]
         report = roll_import.import_roll(
             found,
-            upload.filename,
-            upload.read(),
+            filename,
+            content,
             dry_run=request.form.get("dry_run") == "on",
             allowed_removals=max(request.form.get("allow_removals", 0, type=int), 0),
         )

@@ -237,7 +237,7 @@ def add_record(firm_id: int) -> ResponseReturnValue:
             community_id=_optional_id("community_id"),
             points=_points(form.get("points")),
             valid_until=form_date(form.get("valid_until")),
-            evidence=(filename, content) if content else None,
+            evidence=(filename, content) if filename or content else None,
             by=g.user,
         )
 

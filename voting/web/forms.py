@@ -53,14 +53,27 @@ def typed(form: str) -> dict[str, dict[str, str]]:
     return {form: request.form.to_dict()}
 
 
+def posted_files(field: str) -> list[tuple[str, bytes]]:
+    """The files posted in the file input ``field``, as (name, content) pairs.
+
+    An input left empty sends a part with neither name nor content: no file. A part with
+    content but no name (a client may send ``filename=""``) is a file all the same, never
+    dropped: ``uploads`` gives it a name by its type. (Not ``if upload``: a FileStorage
+    without a name is false.) A named file with no content is kept, for the refusal."""
+    found = []
+    for upload in request.files.getlist(field):
+        content = upload.read()
+        if content or upload.filename:
+            found.append((upload.filename or "", content))
+    return found
+
+
 def chosen_file(field: str, form: str) -> tuple[str, bytes]:
-    """The file chosen now in the file input ``field``, else the one a refused try of ``form``
-    kept (``keep_file``); ("", b"") when neither. A part with content is a file even when the
-    browser sent no name for it (``uploads`` names it)."""
-    chosen = request.files.get(field)
-    content = chosen.read() if chosen is not None else b""
-    if chosen is not None and content:
-        return chosen.filename or "", content
+    """The file chosen now in the file input ``field`` (``posted_files``), else the one a
+    refused try of ``form`` kept (``keep_file``); ("", b"") when neither."""
+    posted = posted_files(field)
+    if posted:
+        return posted[0]
     name = request.form.get(f"held_{field}_name", "")
     kept = uploads.held(request.form.get(f"held_{field}", ""), name, form)
     return (name, kept) if kept else ("", b"")

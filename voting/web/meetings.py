@@ -48,7 +48,14 @@ from voting.services.assembly import (
 from voting.services.credit import contracts, firms, hiring, register
 from voting.services.errors import InvalidInput
 from voting.web.downloads import send_spooled
-from voting.web.forms import attempt, confirmed, form_int, local_datetime, local_input
+from voting.web.forms import (
+    attempt,
+    confirmed,
+    form_int,
+    local_datetime,
+    local_input,
+    posted_files,
+)
 from voting.web.guards import staff_required
 
 bp = Blueprint("meetings", __name__)
@@ -204,8 +211,7 @@ def attach(meeting_id: int, motion_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     if not any(m.id == motion_id for m in meeting.motions):
         abort(404)
-    upload = request.files.get("file")
-    filename, content = (upload.filename or "", upload.read()) if upload else ("", b"")
+    filename, content = next(iter(posted_files("file")), ("", b""))
     return attempt(
         lambda: meetings.attach_document(meeting, motion_id, filename, content, g.user),
         _("已附上文件"),
@@ -277,7 +283,7 @@ def run_audit(meeting_id: int) -> ResponseReturnValue:
 def upload_attestation(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     upload = request.files.get("file")
-    content = upload.read(certify.MAX_ATTESTATION_BYTES + 1) if upload else b""
+    content = upload.read(certify.MAX_ATTESTATION_BYTES + 1) if upload is not None else b""
     return attempt(
         lambda: certify.accept(meeting, content, g.user),
         _("已接受街道办事处的审核签名"),

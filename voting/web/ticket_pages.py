@@ -15,6 +15,7 @@ from voting.services import labels as names
 from voting.services import transaction
 from voting.services.errors import ServiceError
 from voting.services.tickets import photos
+from voting.web.forms import posted_files
 
 # A handler's step texts the owner: capped per address, as everything that sends an SMS.
 STEP_LIMIT = "30/minute"
@@ -67,12 +68,8 @@ def with_photo_limit(limit: int) -> Callable[[Callable[..., Any]], Callable[...,
 
 
 def photo_files() -> list[tuple[str, bytes]]:
-    """The photos of the posted form (an empty file input sends a part with no name)."""
-    return [
-        (upload.filename or "", upload.read())
-        for upload in request.files.getlist("photos")
-        if upload.filename
-    ]
+    """The photos of the posted form (``posted_files``: one with no name is a photo too)."""
+    return posted_files("photos")
 
 
 def refused(error: ServiceError, render: Callable[[], Any]) -> tuple[Any, int]:
