@@ -153,6 +153,24 @@ def test_staff_forms_searches_paths_and_file_names_refuse_a_nul(app, client, mak
     assert count(Community) == 1
 
 
+def test_a_file_name_is_named_as_one_not_by_its_field(app, client, make):
+    """A refused file name is said to be the chosen file's name, in the reader's language,
+    not by the form's field (``file``); the second file of a field is checked too."""
+    home = estate(make, ["100.00"])
+    signed_in(client, home.committee)
+    community = home.community.id
+    token = csrf_from(client.get(f"/communities/{community}").get_data(as_text=True))
+    files = [(io.BytesIO(b"x"), "roll.csv"), (io.BytesIO(b"x"), "roll\x1b.csv")]
+    answer = client.post(
+        f"/communities/{community}/roll",
+        data={"file": files, "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "所选文件的文件名 含有控制字符" in page and "file 含有" not in page
+
+
 def test_tabs_and_newlines_are_text(app, client, make):
     home = estate(make, ["100.00"])
     meeting = draft(home, motions=[])

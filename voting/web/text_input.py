@@ -7,7 +7,8 @@ control, DEL and the C1 controls are not, nor is half of a UTF-16 surrogate pair
 JSON escape, ``"\\ud800"``, makes one: it cannot be encoded, so it failed wherever the
 text was stored or answered, a 500 at every endpoint it reached). Pages and the API
 refuse them alike, naming the field: ``refuse_in_request`` runs before every page's view
-(form fields, query string, path and upload file names), ``voting.web.jsonbody`` applies
+(form fields, query string, path and upload file names, a file name said as 所选文件的文件名,
+not by its form field), ``voting.web.jsonbody`` applies
 ``refuse`` to a JSON body, keys included, and the OpenAPI document gives every request
 string the ``TEXT_PATTERN`` so that a client (or a fuzzer) knows beforehand.
 """
@@ -79,5 +80,6 @@ def refuse_in_request() -> None:
     for source in (request.args, request.form):
         for key, value in source.items(multi=True):
             refuse({key: value})
-    for key, upload in request.files.items(multi=True):
-        refuse({key: upload.filename or ""})
+    for _field, upload in request.files.items(multi=True):
+        # Named for the person, not by the form's field (``file``, ``evidence``): its file name.
+        refuse(upload.filename or "", _("所选文件的文件名"))
