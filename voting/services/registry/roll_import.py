@@ -121,13 +121,13 @@ def import_roll(
     )
     if not report.errors:
         missing = _missing_units(community, sheet.rows)
+        if allowed_removals is not None and len(missing) > allowed_removals:
+            report.removed = list(missing)
+            report.errors.append(_removals_refused(report.removed, "removals_refused"))
         ticketed = _with_tickets(missing)
         if ticketed:  # whatever was confirmed: a ticket must keep the unit it is about
-            report.errors = [_removals_refused(ticketed, "removals_with_tickets")]
-        elif allowed_removals is not None and len(missing) > allowed_removals:
-            report.removed = list(missing)
-            report.errors = [_removals_refused(report.removed, "removals_refused")]
-        else:
+            report.errors.append(_removals_refused(ticketed, "removals_with_tickets"))
+        if not report.errors:
             _apply(community, sheet.rows, report)
     if report.errors or dry_run:
         db.session.rollback()
