@@ -425,3 +425,41 @@ def test_evidence_sent_without_a_name_is_kept_not_dropped(app, make, client) -> 
     assert row is not None and row.evidence_id is not None
     evidence = db.session.get(Upload, row.evidence_id)
     assert evidence is not None and evidence.filename == "未命名.pdf"
+
+
+def test_the_bureaus_scheme_and_category_forms_keep_what_was_typed(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    """A scoring scheme's rules are a long JSON text edited by hand: refused, the page comes
+    back with it as edited and the fault in words, where it is in the JSON, not a code."""
+    import json
+    from html import unescape
+
+    from tests.html_forms import form_to
+    from voting.models import CreditCategory, ScoringScheme
+    from voting.services.credit import schemes
+
+    sign_in(client, make.user("bureau"))
+    page = "/bureau/credit-schemes"
+    rules = json.loads(schemes.default_rules_text())
+    rules["good_cap"] = 40  # a number where the scheme writes points as text
+    edited = {"name": "2027版", "effective_from": "2099-01-01",
+              "rules": json.dumps(rules, ensure_ascii=False, indent=2), "confirm": "yes"}  # fmt: skip
+    answer = _post(client, page, page, edited)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    said = '评分规则有误：good_cap 应为 0 至 100、最多两位小数的分值，写在引号里，如 "80"'
+    assert said in unescape(html)
+    values = form_to(html, "").values
+    assert {k: values[k] for k in ("name", "effective_from", "rules")} == {
+        k: edited[k] for k in ("name", "effective_from", "rules")
+    }
+    assert "confirm" not in values  # ticked again, knowingly
+    assert db.session.scalar(select(func.count(ScoringScheme.id))) == 0
+
+    page = "/bureau/credit-categories"
+    category = {"code": "B-NOISE", "record_class": "good", "name": "夜间施工噪声扰民",
+                "points": "2.555", "validity_months": "6"}  # fmt: skip
+    answer = _post(client, page, page, category)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "分值须在 0 至 100 之间，最多两位小数" in html
+    assert form_to(html, "").values == category
+    assert db.session.scalar(select(func.count()).where(CreditCategory.code == "B-NOISE")) == 0

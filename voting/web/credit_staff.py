@@ -408,7 +408,14 @@ def publish_penalty(penalty_id: int) -> ResponseReturnValue:
 @bp.get("/bureau/credit-categories")
 @staff_required(Role.bureau)
 def category_list() -> ResponseReturnValue:
-    return render_template("credit/categories.html", categories=categories.all_categories())
+    return _category_page()
+
+
+def _category_page(entered: dict[str, dict[str, str]] | None = None) -> str:
+    """The catalogue; ``entered``: a refused form as typed (``typed``)."""
+    return render_template(
+        "credit/categories.html", categories=categories.all_categories(), typed=entered or {}
+    )
 
 
 @bp.post("/bureau/credit-categories")
@@ -427,6 +434,8 @@ def add_category() -> ResponseReturnValue:
         ),
         _("已添加类别"),
         url_for("credit_staff.category_list"),
+        again=lambda: _category_page(typed("category")),
+        form="category",
     )
 
 
@@ -444,8 +453,16 @@ def category_active(category_id: int) -> ResponseReturnValue:
 @bp.get("/bureau/credit-schemes")
 @staff_required(Role.bureau)
 def scheme_list() -> ResponseReturnValue:
+    return _scheme_page()
+
+
+def _scheme_page(entered: dict[str, dict[str, str]] | None = None) -> str:
+    """The schemes; ``entered``: a refused form as typed, its rules kept as they were edited."""
     return render_template(
-        "credit/schemes.html", schemes=schemes.rows(), default_rules=schemes.default_rules_text()
+        "credit/schemes.html",
+        schemes=schemes.rows(),
+        default_rules=schemes.default_rules_text(),
+        typed=entered or {},
     )
 
 
@@ -464,4 +481,6 @@ def add_scheme() -> ResponseReturnValue:
         ),
         _("已发布评分办法"),
         url_for("credit_staff.scheme_list"),
+        again=lambda: _scheme_page(typed("scheme")),
+        form="scheme",
     )

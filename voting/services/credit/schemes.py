@@ -55,9 +55,9 @@ def add(
     try:
         scheme = scheme_from_rules(name, effective_from, rules)
     except SchemeError as error:
-        raise InvalidInput(
-            _("评分规则有误：%(code)s %(field)s", code=error.code, field=error.field), "rules"
-        ) from error
+        if error.code == "name":
+            raise InvalidInput(_("请填写名称（不超过 60 字）"), "name") from error
+        raise InvalidInput(_("评分规则有误：%(fault)s", fault=_fault(error)), "rules") from error
     taken = db.session.scalar(
         select(ScoringScheme.id).where(
             (ScoringScheme.name == scheme.name)
@@ -82,3 +82,19 @@ def add(
 def default_rules_text() -> str:
     """The default scheme's rules, as the bureau's form starts from."""
     return json.dumps(DEFAULT_SCHEME.rules(), ensure_ascii=False, indent=2)
+
+
+def _fault(error: SchemeError) -> str:
+    """The domain's fault in the rules in words, naming where in the JSON it is."""
+    at = error.field
+    words = {
+        "grades_not_descending": lambda: _("等级分数线须从 AAA 到 B 依次降低"),
+        "not_an_object": lambda: _("%(at)s 应为 JSON 对象（{…}）", at=at or _("规则")),
+        "missing": lambda: _("缺少 %(at)s", at=at),
+        "unknown": lambda: _("没有 %(at)s 这一项", at=at),
+        "points": lambda: _('%(at)s 应为 0 至 100、最多两位小数的分值，写在引号里，如 "80"', at=at),
+        "count": lambda: _("%(at)s 应为 1 至 10000 的整数", at=at),
+        "share": lambda: _('%(at)s 应为不大于 1 的分数，写在引号里，如 "2/3"', at=at),
+        "category": lambda: _("%(at)s 应为类别代码（大写字母、数字或横线）", at=at),
+    }
+    return words[error.code]()
