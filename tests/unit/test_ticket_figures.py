@@ -91,6 +91,19 @@ def test_february_and_april_take_their_own_events() -> None:
     assert (april.due, april.on_time) == (1, 0)
 
 
+def test_an_open_ticket_within_its_deadline_is_not_yet_late() -> None:
+    """T9 is due on 3 April: on the 2nd it is nobody's lateness (it lowered the firm's
+    public rate from the day it was filed), on the 4th it is late; answered in time on the
+    2nd, it counts at once, and on time."""
+    tickets = list(FIXTURE.values())
+    assert monthly(tickets, Month(2026, 4), bj(4, 2)).due == 0
+    late = monthly(tickets, Month(2026, 4), bj(4, 4))
+    assert (late.due, late.on_time) == (1, 0)
+    answered = replace(FIXTURE["T9"], answered_at=bj(4, 2), resolved_at=bj(4, 2))
+    early = monthly([answered], Month(2026, 4), bj(4, 2, 12))
+    assert (early.due, early.on_time) == (1, 1)
+
+
 def test_an_empty_month_has_no_rates() -> None:
     figures = monthly([], Month(2026, 3), NOW)
     assert figures.on_time_rate is None and figures.mean_rating is None

@@ -220,7 +220,7 @@ def test_figures_page_charts_and_downloads(app, make, served) -> None:  # type: 
     desk_user = staff(make, "firm", served.firm)
     accepted = NOW + timedelta(hours=1)
     handling.act(ticket.id, handling.Principal(user=desk_user), Action.accept, now=accepted)
-    with time_machine.travel(NOW + timedelta(days=1), tick=True):
+    with time_machine.travel(NOW + timedelta(days=6), tick=True):
         client, _user = staff_client(app, make, "bureau", None)
         page = client.get(f"/tickets/figures/?group=firm-{served.firm.id}&from=2026-01&to=2026-03")
         text = page.get_data(as_text=True)
@@ -231,8 +231,9 @@ def test_figures_page_charts_and_downloads(app, make, served) -> None:  # type: 
         )
         lines = csv_file.data.decode("utf-8-sig").splitlines()
         assert lines[0].startswith("范围,名称,月份,报修") and len(lines) == 2
-        # One repair accepted in an hour, due 6 March and not answered yet: late.
-        assert lines[1] == "物业服务企业,渝中物业,2026-03,1,0,0,0,1.00,1.00,,,1,0,0.0000,0,0,,,0,0,"
+        # One repair accepted in an hour, due by 6 March, unanswered on the 8th: late, and
+        # overdue now.
+        assert lines[1] == "物业服务企业,渝中物业,2026-03,1,0,0,0,1.00,1.00,,,1,0,0.0000,1,0,,,0,0,"
         book = client.get("/tickets/figures/tickets.xlsx?group=all&from=2026-03&to=2026-03")
         sheet = openpyxl.load_workbook(io.BytesIO(book.data)).active
         rows = list(sheet.iter_rows(values_only=True))

@@ -180,7 +180,7 @@ def monthly(tickets: Sequence[TicketFacts], month: Month, now: datetime) -> Figu
     accepted = [t for t in tickets if month.contains(t.accepted_at)]
     resolved = [t for t in tickets if month.contains(t.resolved_at)]
     rated = [t for t in tickets if t.rating is not None and month.contains(t.rated_at)]
-    due = [t for t in tickets if month.contains(t.resolve_by) and _counts_for_on_time(t)]
+    due = [t for t in tickets if month.contains(t.resolve_by) and _counts_for_on_time(t, now)]
     return Figures(
         month=month,
         filed={kind: sum(t.kind is kind for t in filed) for kind in Kind},
@@ -199,11 +199,15 @@ def monthly(tickets: Sequence[TicketFacts], month: Month, now: datetime) -> Figu
     )
 
 
-def _counts_for_on_time(ticket: TicketFacts) -> bool:
-    """Withdrawn or merged before its deadline, unanswered: nobody was late."""
-    if ticket.answered_at is not None or ticket.ended_at is None:
+def _counts_for_on_time(ticket: TicketFacts, now: datetime) -> bool:
+    """Answered, or unanswered past its deadline. Unanswered and still within it, nobody is
+    late yet (counting it would lower a firm's public rate for every ticket it has not
+    finished on the day it was filed); withdrawn or merged before it, nobody was."""
+    if ticket.answered_at is not None:
         return True
-    return ticket.resolve_by is not None and ticket.ended_at > ticket.resolve_by
+    if ticket.resolve_by is None or now <= ticket.resolve_by:
+        return False
+    return ticket.ended_at is None or ticket.ended_at > ticket.resolve_by
 
 
 def _answered_in_time(ticket: TicketFacts) -> bool:
