@@ -18,7 +18,7 @@ from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.errors import NotFound
 from voting.services.tickets import handling, lists
-from voting.web.forms import attempt, form_int
+from voting.web.forms import attempt, form_int, typed
 from voting.web.guards import staff_required
 from voting.web.ticket_pages import STEP_LIMIT, photo_files, ticket_context, with_photo_limit
 
@@ -70,6 +70,12 @@ def find() -> ResponseReturnValue:
 @bp.get("/<int:ticket_id>")
 @staff_required()
 def show(ticket_id: int) -> ResponseReturnValue:
+    return _ticket_page(ticket_id)
+
+
+def _ticket_page(ticket_id: int, entered: dict[str, dict[str, str]] | None = None) -> str:
+    """The ticket with the steps its viewer may take; ``entered``: a refused step's form as
+    typed (``typed``: a reply is kept when its photo is refused)."""
     seen = lists.ticket_for(_principal(), ticket_id)
     ticket = seen.ticket
     now = utcnow()
@@ -84,6 +90,7 @@ def show(ticket_id: int) -> ResponseReturnValue:
         duplicates=handling.duplicates(ticket) if at_handler else [],
         max_photos=MAX_PHOTOS,
         now=now,
+        typed=entered or {},
     )
 
 
@@ -104,6 +111,8 @@ def act(ticket_id: int, action: str) -> ResponseReturnValue:
         lambda: handling.act(ticket_id, _principal(), chosen, details, files),
         STAFF_ACTIONS[chosen](),
         back,
+        again=lambda: _ticket_page(ticket_id, typed(action)),
+        form=action,
     )
 
 
