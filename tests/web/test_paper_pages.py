@@ -65,7 +65,9 @@ def test_one_member_enters_and_another_confirms(app, client, make):
         assert "同意" in listing and "李四" in listing
         entry = db.session.scalar(select(PaperBallot))
         refused = client.post(
-            f"{base}/{entry.id}/confirm", data={"csrf_token": token}, follow_redirects=True
+            f"{base}/{entry.id}/confirm",
+            data={"csrf_token": token, "confirm": "yes"},
+            follow_redirects=True,
         )
         assert "不能复核自己录入的表决票" in refused.get_data(as_text=True)
         assert count(LogEntry) == 1
@@ -74,12 +76,19 @@ def test_one_member_enters_and_another_confirms(app, client, make):
         sign_in(other, home.second)
         listing = other.get(base).get_data(as_text=True)
         assert "核对无误，确认写入日志" in listing
+        assert "确认：已对照扫描件逐项核对；写入日志后不能撤回" in listing
+        unticked = other.post(
+            f"{base}/{entry.id}/confirm",
+            data={"csrf_token": csrf_from(listing)},
+            follow_redirects=True,
+        )
+        assert "请先勾选确认框" in unticked.get_data(as_text=True) and count(LogEntry) == 1
         with other.get(f"{base}/{entry.id}/scan") as scan:  # checked against the entry
             assert scan.mimetype == "application/pdf" and scan.data == SCAN
             assert scan.headers["Cache-Control"] == "no-store"
         done = other.post(
             f"{base}/{entry.id}/confirm",
-            data={"csrf_token": csrf_from(listing)},
+            data={"csrf_token": csrf_from(listing), "confirm": "yes"},
             follow_redirects=True,
         )
         page = done.get_data(as_text=True)

@@ -106,9 +106,17 @@ def test_the_bureau_disables_and_enables_an_account_and_its_sessions_end(app, ma
     assert sign_in(bureau, admin).status_code == 302
     page = bureau.get("/bureau/staff").get_data(as_text=True)
     assert f"/bureau/staff/{member.id}/active" in page
+    assert "确认停用：该账号立即退出登录，不能再登录，直到重新启用" in page
     token = csrf_from(page)
+    unticked = bureau.post(
+        f"/bureau/staff/{member.id}/active",
+        data={"active": "0", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "请先勾选确认框" in unticked.get_data(as_text=True) and sessions_of(member) == 1
     response = bureau.post(
-        f"/bureau/staff/{member.id}/active", data={"active": "0", "csrf_token": token}
+        f"/bureau/staff/{member.id}/active",
+        data={"active": "0", "csrf_token": token, "confirm": "yes"},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -130,8 +138,12 @@ def test_the_bureau_cannot_disable_itself(app, make):
     admin = make.user("bureau")
     bureau = browser(app)
     sign_in(bureau, admin)
-    token = csrf_from(bureau.get("/bureau/staff").get_data(as_text=True))
-    bureau.post(f"/bureau/staff/{admin.id}/active", data={"active": "0", "csrf_token": token})
+    page = bureau.get("/bureau/staff").get_data(as_text=True)
+    assert f"/bureau/staff/{admin.id}/active" not in page  # no button that can only refuse
+    bureau.post(
+        f"/bureau/staff/{admin.id}/active",
+        data={"active": "0", "csrf_token": csrf_from(page), "confirm": "yes"},
+    )
     db.session.expire_all()
     assert db.session.get(User, admin.id).is_active is True
     assert "不能停用自己的账号" in bureau.get("/bureau/staff").get_data(as_text=True)

@@ -154,9 +154,12 @@ def set_active(user_id: int) -> ResponseReturnValue:
     user = accounts.user(user_id)
     active = request.form.get("active") == "1"
     done = _("已启用该账号") if active else _("已停用该账号，其登录已全部结束")
-    return attempt(
-        lambda: accounts.set_active(user, active, by=g.user), done, url_for("bureau.staff")
-    )
+
+    def set_it() -> None:
+        accounts.set_active(user, active, by=g.user)
+
+    # Disabling ends the account's sessions at once, mid-task: not one stray tap.
+    return attempt(set_it if active else confirmed(set_it), done, url_for("bureau.staff"))
 
 
 @bp.route("/sms", methods=["GET", "POST"])

@@ -17,7 +17,7 @@ from voting.services.access import scope
 from voting.services.assembly import frozen, meetings, paper
 from voting.services.errors import ServiceError
 from voting.web.ballot_form import parse_choices
-from voting.web.forms import attempt, chosen_file, form_int, keep_file
+from voting.web.forms import attempt, chosen_file, confirmed, form_int, keep_file
 from voting.web.guards import staff_required
 
 bp = Blueprint("paper", __name__)
@@ -115,7 +115,7 @@ def confirm(meeting_id: int, paper_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id, manage=True)
     _entry(meeting, paper_id)
     return attempt(
-        lambda: paper.confirm(paper_id, g.user),
+        confirmed(lambda: paper.confirm(paper_id, g.user)),
         _("已复核，表决票已写入日志"),
         url_for("paper.index", meeting_id=meeting.id),
     )
