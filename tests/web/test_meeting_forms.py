@@ -153,10 +153,12 @@ def test_a_refused_motion_keeps_its_title_text_and_candidates(app, client, make)
             page = refused.get_data(as_text=True)
             assert refused.status_code == 422 and message in page, message
             assert form_to(page, action).values == submitted, message
-            # beside the field it concerns (issue 13 §5), not in a banner at the top
+            # beside the field it concerns (issue 13 §5), not in a banner at the top, which
+            # only says that something below is marked (the field may be screens down)
             beside = rf'{field}\s*</label>\s*<p class="field-error" role="alert">{message}'
             assert re.search(beside, page), message
-            assert 'class="flash error"' not in page, message
+            top = re.findall(r'class="flash error" role="alert">([^<]*)<', page)
+            assert top == ["未保存：请按下方标出的提示修改后重新提交"], message
         assert count(Motion) == 1  # the draft's own motion, nothing added
 
         with_firm = {**no_firm, "firm_id": str(firm.id)}

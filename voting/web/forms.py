@@ -38,6 +38,8 @@ def attempt(
         transaction.roll_back()  # the refused call's transaction (and its locks) ends here
         if again is not None and error.field is not None:
             g.field_errors = {f"{form}.{error.field}": error.message}
+            # Said at the top too: on a phone the field may be a few screens down.
+            flash(_("未保存：请按下方标出的提示修改后重新提交"), "error")
             return again(), 422
         flash(error.message, "error")
         if again is not None:
