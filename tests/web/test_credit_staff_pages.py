@@ -454,6 +454,10 @@ def test_the_bureaus_scheme_and_category_forms_keep_what_was_typed(app, make, cl
     }
     assert "confirm" not in values  # ticked again, knowingly
     assert db.session.scalar(select(func.count(ScoringScheme.id))) == 0
+    doubled = edited["rules"].replace('"good_cap": 40,', '"good_cap": "40",,', 1)
+    answer = _post(client, page, page, {**edited, "rules": doubled})
+    line = doubled[: doubled.index('"good_cap"')].count("\n") + 1
+    assert f"评分规则不是有效的 JSON：第 {line} 行" in answer.get_data(as_text=True)
 
     page = "/bureau/credit-categories"
     category = {"code": "B-NOISE", "record_class": "good", "name": "夜间施工噪声扰民",

@@ -43,8 +43,16 @@ def add(
     if isinstance(rules, str):
         try:
             rules = json.loads(rules)
-        except ValueError as error:
-            raise InvalidInput(_("评分规则不是有效的 JSON"), "rules") from error
+        except json.JSONDecodeError as error:
+            raise InvalidInput(
+                _(
+                    "评分规则不是有效的 JSON：第 %(line)d 行第 %(column)d 个字符附近"
+                    "（常见的是多余的逗号、漏写的引号或括号）",
+                    line=error.lineno,
+                    column=error.colno,
+                ),
+                "rules",
+            ) from error
     if effective_from is None:
         raise InvalidInput(_("请填写生效日期"), "effective_from")
     register.lock()
