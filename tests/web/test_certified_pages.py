@@ -27,6 +27,24 @@ from voting.services.assembly import ballots, certify, meetings
 PDF_LINK = "下载认证结果（PDF）"
 
 
+def test_lists_of_meetings_say_a_result_is_certified_not_only_tallied(app, client, make):
+    """The committee's list, the bureau's overview and the owner's list."""
+    done = certified(make)
+    meeting, tag = done.meeting, '<span class="tag cert-certified">住建部门已认证</span>'
+    for user, path in (
+        (done.home.committee, f"/communities/{done.home.community.id}/meetings"),
+        (done.bureau, "/bureau/meetings"),
+        (done.home.committee, f"/meetings/{meeting.id}"),
+    ):
+        staff = app.test_client()
+        sign_in(staff, user)
+        page = staff.get(path).get_data(as_text=True)
+        assert "已统计" in page and tag in page, path
+    owner = app.test_client()
+    as_owner(owner, done.home.phones[0])
+    assert tag in owner.get("/owner/").get_data(as_text=True)
+
+
 def test_bureau_and_committee_download_the_certified_result(app, client, make, tmp_path):
     done = certified(make)
     meeting = done.meeting
