@@ -149,6 +149,30 @@ def test_committee_uploads_the_roll_and_sees_it(client, make):
     assert "1栋-0102" in found and "1栋-0101" not in found
 
 
+def test_the_roll_check_says_why_owners_and_voters_differ(client, make):
+    """An owner of a parking space only is on the roll, but not among the voters where
+    parking is not counted: the two figures are named as the community page names them."""
+    community = estate(make)
+    make.buildings(community, "车库")
+    sign_in(client, make.user("committee", community))
+    url = f"/communities/{community.id}/roll"
+    roll = (
+        "楼栋,房号,房屋类型,专有部分面积,业主姓名,手机号\n"
+        "1栋,0101,住宅,89.45,张三,13812345678\n"
+        "车库,B-001,车位,12.50,赵六,13800000006\n"
+    ).encode()
+    checked = post_form(
+        client,
+        url,
+        {"file": (io.BytesIO(roll), "roll.csv"), "dry_run": "on"},
+        content_type="multipart/form-data",
+    )
+    page = checked.get_data(as_text=True)
+    assert "<dt>名册中的业主</dt><dd>2</dd>" in page
+    assert "<dt>业主人数（表决权人数）</dt><dd>1</dd>" in page
+    assert "其中 1 位业主只有车位：本小区的车位不计入表决面积和人数。" in page
+
+
 def test_a_roll_sent_without_a_file_name_is_read_not_taken_for_none(client, make):
     """A part with the roll but ``filename=""`` is the file (it was refused: 请选择要导入的文件);
     an empty file input is still none."""
