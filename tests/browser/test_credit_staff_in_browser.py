@@ -19,6 +19,8 @@ def test_firm_staff_object_to_a_record_on_a_phone(app, live_server, phone, make)
     staff = make.user("firm", firm)
 
     staff_sign_in(phone, live_server, staff.username)
+    phone.wait_for_url(re.compile(r"/tickets/$"))  # a firm's day starts with its tickets
+    phone.click("text=本企业信用")
     phone.wait_for_url(re.compile(rf"/staff/firms/{firm.id}$"))
     assert phone.locator("svg.chart title").text_content() == "近 24 个月信用评分"
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360

@@ -47,7 +47,7 @@ def home_for_staff() -> str:
     if scope.has_role(user, Role.bureau):
         return url_for("bureau.overview")
     if all(grant.role == Role.firm for grant in user.grants) and user.grants:
-        return url_for("credit_staff.firm_home")
+        return url_for("tickets.index")  # a firm's day is its owners' tickets
     managed = scope.managed_communities(user)
     if len(managed) == 1 and not scope.has_role(user, Role.street):
         return url_for("committee.community", community_id=managed[0].id)
