@@ -72,8 +72,11 @@ def test_one_member_enters_and_another_confirms(app, client, make):
         assert "不能复核自己录入的表决票" in refused.get_data(as_text=True)
         assert count(LogEntry) == 1
 
+        assert "等待您复核" not in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         other = app.test_client()
         sign_in(other, home.second)
+        told = other.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        assert "1 份纸质/委托表决票等待您复核。" in told and f'href="{base}">去复核' in told
         listing = other.get(base).get_data(as_text=True)
         assert "核对无误，确认写入日志" in listing
         assert "确认：已对照扫描件逐项核对；写入日志后不能撤回" in listing

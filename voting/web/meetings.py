@@ -120,6 +120,7 @@ def _show_page(
     rules = spec_data.rules_of(meeting)
     lang = str(get_locale())
     now = utcnow()
+    can_manage = scope.can_manage(g.user, meeting.community)
     return render_template(
         "meetings/show.html",
         meeting=meeting,
@@ -129,7 +130,8 @@ def _show_page(
         may_open=now >= meeting.opens_at,
         may_close=meeting.state == MeetingState.open
         and (now >= meeting.closes_at or counting.is_everyone_voted(meeting)),
-        can_manage=scope.can_manage(g.user, meeting.community),
+        can_manage=can_manage,
+        awaiting_review=paper.awaiting(meeting, g.user) if can_manage else 0,
         explain=meetings.explanations(meeting, lang),
         seat_warnings=meetings.seat_warnings(meeting),
         quorum_text=explain_quorum(rules, lang),

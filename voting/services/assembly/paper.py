@@ -244,6 +244,20 @@ def handled(meeting: Meeting, page: int = 1) -> Page[PaperBallot]:
     return Page(rows[:PAGE], page, len(rows) > PAGE)
 
 
+def awaiting(meeting: Meeting, reviewer: User) -> int:
+    """How many entries wait for ``reviewer``: those another member entered (the meeting
+    page says so, or a second member would find them only by opening the paper page)."""
+    return db.session.execute(
+        select(func.count())
+        .select_from(PaperBallot)
+        .where(
+            PaperBallot.meeting_id == meeting.id,
+            PaperBallot.status == PENDING,
+            PaperBallot.entered_by_id != reviewer.id,
+        )
+    ).scalar_one()
+
+
 def entries(
     meeting: Meeting, *statuses: str, offset: int = 0, limit: int | None = None
 ) -> list[PaperBallot]:
