@@ -16,6 +16,7 @@ from werkzeug.test import encode_multipart
 from tests.helpers import csrf_from, sign_in
 from tests.meeting_builders import as_owner
 from tests.ticket_builders import T0, USCC, estate, file_repair, firm, photo, staff, texts
+from voting.domain.ticket_deadlines import BEIJING
 from voting.extensions import db
 from voting.models import Ticket
 
@@ -321,3 +322,19 @@ def test_a_refused_step_keeps_the_reply_typed(app, make, served) -> None:  # typ
     answer = post_form(desk, url, f"{url}/reject", {"text": reason})
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422 and form_to(html, f"{url}/reject").values["text"] == reason
+
+
+def test_a_deadline_at_midnight_is_the_end_of_the_day_before(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    """Due at 00:00 on the 6th (Beijing): 2026-03-05 24:00, not the 6th, which reads as a
+    day more; a deadline within a day keeps its time."""
+    ticket = file_repair(served, now=NOW)
+    desk, _user = staff_client(app, make, "firm", served.firm)
+    due = ticket.due_at.astimezone(BEIJING)
+    assert (due.hour, due.minute) == (0, 0)
+    said = f"{(due - timedelta(days=1)):%Y-%m-%d} 24:00"
+    assert said in desk.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert said in desk.get("/tickets/").get_data(as_text=True)
+    assert f"{due:%Y-%m-%d} 00:00" not in desk.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    emergency = file_repair(served, now=NOW, is_emergency=True)
+    clock = emergency.due_at.astimezone(BEIJING)
+    assert f"{clock:%Y-%m-%d %H:%M}" in desk.get(f"/tickets/{emergency.id}").get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,6 +95,7 @@ def register_web(app: Flask) -> None:
         area=_area,
         masked=mask_mobile,
         localtime=_localtime,
+        deadline=_deadline,
         listed=names.listed,
         scheme_name=names.scheme_name,
     )
@@ -182,6 +184,14 @@ def _localtime(moment, pattern: str = "yyyy-MM-dd HH:mm") -> str:
     if isinstance(moment, str):
         moment = parse_time(moment)
     return format_datetime(moment, pattern) if moment is not None else ""
+
+
+def _deadline(moment: datetime) -> str:
+    """A deadline as people say it: one at midnight ends the day before (24:00); written as
+    the next day's 00:00 it reads as a day more than there is."""
+    if format_datetime(moment, "HH:mm:ss") != "00:00:00":
+        return _localtime(moment)
+    return format_datetime(moment - timedelta(seconds=1), "yyyy-MM-dd") + " 24:00"
 
 
 def _colon() -> str:
