@@ -109,6 +109,10 @@ def test_a_large_png_is_reduced_at_once_and_a_larger_one_refused(app) -> None:  
     assert (photo.width, photo.height) == (2560, 1707)
     kept = Image.open(io.BytesIO(photo.content))
     assert kept.getpixel((100, 100))[2] > 150 and kept.getpixel((2400, 100))[0] > 150
+    for mode in ("P", "1", "I;16"):  # a palette, 1-bit or 16-bit PNG is not reduced: kept
+        out = io.BytesIO()
+        Image.new(mode, (6000, 1000)).save(out, "PNG")
+        assert (photos.prepare(out.getvalue()).width, mode) == (2560, mode)
     out = io.BytesIO()
     Image.new("1", (7000, 4000)).save(out, "PNG")  # 28 megapixels
     with pytest.raises(photos.PhotoRefused) as refused:

@@ -84,7 +84,7 @@ _QUOTED = re.compile(r'"[^"]*"')
 # digits (٣٣), all of which Decimal would take. Full-width digits, point and comma are
 # folded first (an IME types them); a comma that is not a thousands separator is a decimal
 # comma (89,45) and refused, never read as 8945.
-_AREA = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_AREA = re.compile(r"-?(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 _FULL_WIDTH_NUMBER = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
 # A date where the area should be: Excel turned the number into one (or the cell is a
 # date); quoted as it is, since a date is no one's phone number.

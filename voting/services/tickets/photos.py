@@ -30,6 +30,7 @@ MAX_BYTES = 10 * 1024 * 1024  # as uploaded
 # every pixel takes 4 bytes, and phones make PNGs only of screenshots.
 MAX_PIXELS = {"JPEG": 50_000_000, "PNG": 25_000_000}
 LONGEST_SIDE = 2560
+_REDUCIBLE = frozenset({"L", "LA", "I", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr"})
 THUMBNAIL_SIDE = 320
 JPEG_QUALITY = 85
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
@@ -90,7 +91,10 @@ def _decode(content: bytes, label: str) -> tuple[Image.Image, str]:
             opened.load()
             image: Image.Image = opened
             factor = max(image.size) // LONGEST_SIDE
-            if factor > 1:  # what is kept is smaller: let go of the full pixels at once
+            # What is kept is smaller: let go of the full pixels at once. Not for a palette,
+            # 1-bit or 16-bit image (reduce refuses them; at a byte or two a pixel they are
+            # small anyway), which the scaling after its conversion to sRGB takes down.
+            if factor > 1 and image.mode in _REDUCIBLE:
                 image = image.reduce(factor)
                 del opened
     except PhotoRefused:
