@@ -11,6 +11,7 @@ class ServiceError(Exception):
 
     status = 400
     code = "invalid"
+    field: str | None = None  # also for a subclass that words its message itself
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)

@@ -33,7 +33,6 @@ class TicketRefused(ServiceError):
     def __init__(self, code: str, values: Mapping[str, Any] | None = None) -> None:
         Exception.__init__(self, code)
         self.code = code
-        self.field = None  # said at the top of the page: the rules name no form's field
         self.values = dict(values or {})
         self.status = _STATUS.get(code, 400)
         retry_at = self.values.get("retry_at")
