@@ -119,6 +119,18 @@ def test_one_objection_at_a_time_until_the_authority_answers(app, make) -> None:
     assert register.audit() == []
 
 
+def test_a_revoked_record_takes_no_objection(app, make) -> None:  # type: ignore[no-untyped-def]
+    company = firm()
+    staff, clerk = make.user("firm", company), make.user("bureau")
+    row = bad(company.id, by=clerk)
+    records.revoke(row.id, "事实认定有误", "渝中区住房城乡建设委员会", by=clerk)
+    with pytest.raises(Conflict) as refused:
+        records.object_to(row.id, "已于次日清运", staff)
+    assert "撤销" in refused.value.message
+    assert records.visible(row.id, clerk).objections == []
+    assert register.audit() == []
+
+
 def test_one_firm_serves_an_estate_on_a_given_day(app, make) -> None:  # type: ignore[no-untyped-def]
     community, first, second = make.community(), firm(1), firm(2)
     contracts.record(community.id, first.id, date(2024, 1, 1), date(2026, 12, 31))

@@ -280,6 +280,10 @@ def test_a_form_sent_twice_files_one_objection_and_one_position(app, make, clien
     assert "该记录已有一条异议尚未答复" in html and "异议尚待认定机关答复" in html
     assert 'name="text" required' not in html  # no objection form until it is answered
     assert len(records.visible(row.id, make.user("bureau")).objections) == 1
+    revoked = records.record(firm.id, "B-FEES", date(2026, 3, 2), "区住建委", "2号", "违规收费")
+    records.revoke(revoked.id, "认定有误", "区住建委", by=make.user("bureau"))
+    html = client.get(f"/staff/credit-records/{revoked.id}").get_data(as_text=True)
+    assert "该记录已被撤销，不再计分，无需提出异议" in html and 'name="text"' not in html
 
     client = app.test_client()
     sign_in(client, make.user("bureau"))

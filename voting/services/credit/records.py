@@ -318,11 +318,15 @@ def object_to(record_id: int, text: str, by: User, now: datetime | None = None) 
     refused, so that a double tap or a second thought does not leave the authority two
     objections to answer and the public page two of the same; once answered, the firm may
     object again (new facts). Checked under the register's lock, and backed by the record's
-    objection numbers being unique."""
+    objection numbers being unique. A revoked record is refused: it counts no more, and
+    the revocation already says the authority agreed it was wrong."""
     register.lock()  # a record's objections are checked and added one at a time
     found = db.session.get(CreditRecord, record_id)
     if found is None or found.firm_id not in scope.firm_ids(by):
         raise NotFound(_("找不到该信用记录"))
+    db.session.refresh(found)
+    if any(c.kind == CorrectionKind.revocation for c in found.corrections):
+        raise Conflict(_("该记录已被撤销，不再计分，无需提出异议"))
     text = _text(text, "text", _("请填写异议内容（不超过 2000 字）"), MAX_TEXT)
     filed = db.session.scalar(
         select(func.count(CreditObjection.id)).where(CreditObjection.record_id == found.id)
