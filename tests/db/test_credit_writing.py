@@ -26,6 +26,7 @@ from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 ID_NUMBER = "11010519491231002X"  # GB 11643's own example
 OTHER_ID = "110105194912310011"
+THIRD_ID = "110105198001010024"
 PDF = b"%PDF-1.4 evidence"
 
 
@@ -82,6 +83,11 @@ def test_a_new_legal_representative_ends_the_previous_one(app) -> None:  # type:
     held = people.positions_on(company.id, date(2025, 12, 31))
     assert [p.person.name for p in held] == ["甲"]
     assert [p.person.name for p in people.positions_on(company.id, date(2026, 1, 1))] == ["乙"]
+    with pytest.raises(Conflict):  # 丙 from before 乙's start would be a second one after it
+        people.add(company.id, "丙", THIRD_ID, "legal_representative", date(2025, 6, 1), None)
+    db.session.expire_all()
+    assert [p.person.name for p in people.positions_on(company.id, date(2026, 6, 1))] == ["乙"]
+    assert [p.person.name for p in people.positions_on(company.id, date(2025, 6, 1))] == ["甲"]
 
 
 def test_a_person_holds_a_role_at_a_firm_once_at_a_time(app) -> None:  # type: ignore[no-untyped-def]

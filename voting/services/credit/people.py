@@ -76,10 +76,11 @@ def position_step(
             "started_on",
         )
     if role in (PersonRole.legal_representative, PersonRole.principal):
-        for held in positions_on(firm.id, started_on, role):
-            if held.started_on >= started_on:
-                raise Conflict(_("该职务在此日期已有人担任，且任职始于同日或之后"), "started_on")
-            held.ended_on = date.fromordinal(started_on.toordinal() - 1)
+        held = _held_from(firm.id, started_on, role)
+        if any(h.started_on >= started_on for h in held):
+            raise Conflict(_("该职务在此日期已有人担任，且任职始于同日或之后"), "started_on")
+        for h in held:
+            h.ended_on = date.fromordinal(started_on.toordinal() - 1)
     position = FirmPosition(
         firm_id=firm.id,
         person_id=person.id,
@@ -91,6 +92,21 @@ def position_step(
     db.session.add(position)
     db.session.flush()
     return position
+
+
+def _held_from(firm_id: int, day: date, role: PersonRole) -> list[FirmPosition]:
+    """The firm's positions in ``role`` held on ``day`` or after it: the new position, which
+    has no end, overlaps each of them, including one starting later (it must be refused,
+    not left beside the new one as a second 法定代表人)."""
+    return list(
+        db.session.scalars(
+            select(FirmPosition).where(
+                FirmPosition.firm_id == firm_id,
+                FirmPosition.role == role,
+                or_(FirmPosition.ended_on.is_(None), FirmPosition.ended_on >= day),
+            )
+        )
+    )
 
 
 def add(
