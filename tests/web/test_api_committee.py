@@ -395,6 +395,16 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
             answer = api.post(url + "/motions", json=body)
             assert (answer.status_code, answer.json["error"]) == (400, error), body
 
+        short = {"kind": "election", "item": 3, "title": "增补委员", "seats": 3,
+                 "candidates": ["甲", "乙"]}  # fmt: skip
+        election = f"/committee/meetings/{api.post(base, json=DETAILS).json['meeting']['id']}"
+        added = api.post(election + "/motions", json=short)
+        warning = "候选人（2 人）少于应选人数（3 人）：最多只能选出 2 人"
+        assert added.status_code == 201 and added.json["warning"] == warning
+        assert [m.get("warning") for m in api.get(election).json["motions"]] == [warning]
+        full = api.post(election + "/motions", json={**short, "seats": 2})
+        assert full.status_code == 201 and "warning" not in full.json
+
         no_key = api.post(url + "/announce", json={})
         assert no_key.status_code == 409 and "日志签名密钥" in no_key.json["message"]
         keys.init()

@@ -265,7 +265,9 @@ def _quorum(rules: RuleSet) -> dict[str, Any]:
     return {**rules.quorum.to_data(), "explanation": explain_quorum(rules, _lang())}
 
 
-def _motion(motion: Motion, rules: RuleSet, explanation: str) -> dict[str, Any]:
+def _motion(
+    motion: Motion, rules: RuleSet, explanation: str, warning: str | None = None
+) -> dict[str, Any]:
     firm = motion.firm
     data: dict[str, Any] = {
         "id": motion.public_id,
@@ -287,17 +289,22 @@ def _motion(motion: Motion, rules: RuleSet, explanation: str) -> dict[str, Any]:
     if str(motion.kind) == "election":
         data["seats"] = motion.seats
         data["candidates"] = [{"id": c.public_id, "name": c.name} for c in motion.candidates]
+    if warning:
+        data["warning"] = warning
     return data
 
 
-def _meeting(meeting: Meeting) -> dict[str, Any]:
+def _meeting(meeting: Meeting, *, staff: bool = False) -> dict[str, Any]:
+    """A meeting as the API shows it; its committee (``staff``) is also warned of what the
+    meeting page warns of (an election whose candidates cannot fill its seats)."""
     rules = spec_data.rules_of(meeting)
     explain = meetings.explanations(meeting, _lang())
+    warnings = meetings.seat_warnings(meeting) if staff else {}
     return {
         "meeting": _summary(meeting),
         "place": meeting.place,
         "rules": {"name": rules.name, "quorum": _quorum(rules)},
-        "motions": [_motion(m, rules, explain[m.id]) for m in meeting.motions],
+        "motions": [_motion(m, rules, explain[m.id], warnings.get(m.id)) for m in meeting.motions],
     }
 
 
@@ -457,7 +464,7 @@ def create_meeting(community_id: int, body: dict[str, Any]) -> ResponseReturnVal
 
 @operation("getMeeting")
 def staff_meeting(meeting_id: int) -> ResponseReturnValue:
-    return _json(_meeting(_staff_meeting(meeting_id)))
+    return _json(_meeting(_staff_meeting(meeting_id), staff=True))
 
 
 @operation("addMotion")
@@ -475,7 +482,9 @@ def add_motion(meeting_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         firm_action=body.get("firm_action"),
     )
     rules = spec_data.rules_of(meeting)
-    return _json(_motion(motion, rules, meetings.explanations(meeting, _lang())[motion.id]), 201)
+    explanation = meetings.explanations(meeting, _lang())[motion.id]
+    warning = meetings.seat_warnings(meeting).get(motion.id)
+    return _json(_motion(motion, rules, explanation, warning), 201)
 
 
 def _step(meeting_id: int, step: Callable[..., Meeting]) -> ResponseReturnValue:

@@ -267,6 +267,13 @@ SCHEMAS: dict[str, Any] = {
             },
             "seats": {"type": "integer", "minimum": 1},
             "candidates": array(record({"id": {"type": "string"}, "name": {"type": "string"}})),
+            "warning": {
+                "type": "string",
+                "description": (
+                    "Its committee only: an election whose candidates cannot fill its seats "
+                    "(allowed, but more likely a miscount), in the request's language"
+                ),
+            },
         },
         allOf=[
             {
