@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -170,3 +172,40 @@ def until_a_meeting_lock_is_awaited() -> None:
             return
         time.sleep(0.05)
     raise AssertionError("nothing waited for the meeting's lock")
+
+
+def at_once(app: Flask, actions: list[Callable[[], object]], pause_after: str) -> list[Any]:
+    """Run ``actions`` in threads started together, each pausing after a statement that
+    starts with ``pause_after``; returns what each raised (None: it succeeded). Without a
+    lock serialising them, each checks before any writes."""
+    from sqlalchemy import event
+
+    from voting.extensions import db
+
+    def pause(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(pause_after):
+            time.sleep(0.3)
+
+    outcomes: list[Any] = [None] * len(actions)
+    start = threading.Barrier(len(actions))
+
+    def run(index: int) -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                actions[index]()
+            except Exception as error:  # reported to the test
+                outcomes[index] = error
+            finally:
+                db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", pause)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", pause)
+    return outcomes

@@ -5,14 +5,12 @@ serialised: one contract is refused, and the register stays one unbroken chain."
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from tests.helpers import at_once
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
 from voting.models import CreditEntry, CreditObjection, FirmPosition, ServiceContract, User
@@ -25,39 +23,6 @@ def _firm(n: int):  # type: ignore[no-untyped-def]
     return firms.add_firm(f"同时物业{n}公司", first + uscc_check_char(first), "重庆市")
 
 
-def _at_once(app: Any, actions: list[Callable[[], object]], pause_after: str) -> list[Any]:
-    """Run ``actions`` in threads started together, each pausing after a statement that
-    starts with ``pause_after``; returns what each raised (None: it succeeded)."""
-
-    def pause(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith(pause_after):
-            time.sleep(0.3)
-
-    outcomes: list[Any] = [None] * len(actions)
-    start = threading.Barrier(len(actions))
-
-    def run(index: int) -> None:
-        with app.app_context():
-            try:
-                start.wait()
-                actions[index]()
-            except Exception as error:  # reported to the test
-                outcomes[index] = error
-            finally:
-                db.session.remove()
-
-    event.listen(db.engine, "after_cursor_execute", pause)
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        event.remove(db.engine, "after_cursor_execute", pause)
-    return outcomes
-
-
 def test_two_overlapping_contracts_at_once_one_is_refused(app, make) -> None:  # type: ignore[no-untyped-def]
     community, first, second = make.community(), _firm(1), _firm(2)
     ids = (community.id, first.id, second.id)
@@ -66,7 +31,7 @@ def test_two_overlapping_contracts_at_once_one_is_refused(app, make) -> None:  #
     def hire(firm_id: int) -> Callable[[], object]:
         return lambda: contracts.record(ids[0], firm_id, date(2027, 1, 1), date(2029, 12, 31))
 
-    outcomes = _at_once(app, [hire(ids[1]), hire(ids[2])], "SELECT SERVICE_CONTRACTS")
+    outcomes = at_once(app, [hire(ids[1]), hire(ids[2])], "SELECT SERVICE_CONTRACTS")
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
     assert all(o is None or isinstance(o, Conflict) for o in outcomes)
     count = db.session.scalar(select(func.count(ServiceContract.id)))
@@ -82,7 +47,7 @@ def test_records_at_once_make_one_unbroken_register(app, make) -> None:  # type:
             firm_id, "B-COMPLAINT", date(2026, 3, 10), "街道", f"{n}号", "投诉属实"
         )
 
-    outcomes = _at_once(app, [write(n) for n in range(4)], "SELECT CREDIT_HEAD")
+    outcomes = at_once(app, [write(n) for n in range(4)], "SELECT CREDIT_HEAD")
     assert outcomes == [None] * 4
     seqs = db.session.scalars(select(CreditEntry.seq).order_by(CreditEntry.seq)).all()
     assert seqs == [1, 2, 3, 4]
@@ -99,7 +64,7 @@ def test_one_objection_sent_twice_at_once_is_filed_once(app, make) -> None:  # t
     def object_to() -> object:
         return records.object_to(ids[0], "已整改", db.session.get(User, ids[1]))
 
-    outcomes = _at_once(app, [object_to, object_to], "SELECT COUNT")
+    outcomes = at_once(app, [object_to, object_to], "SELECT COUNT")
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
     assert db.session.scalar(select(func.count(CreditObjection.id))) == 1
     assert register.audit() == []
@@ -114,6 +79,6 @@ def test_one_position_sent_twice_at_once_is_entered_once(app, make) -> None:  # 
             firm_id, "王经理", "11010519491231002X", "project_manager", date(2026, 1, 1), None
         )
 
-    outcomes = _at_once(app, [add, add], "SELECT FIRM_POSITIONS")
+    outcomes = at_once(app, [add, add], "SELECT FIRM_POSITIONS")
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
     assert db.session.scalar(select(func.count(FirmPosition.id))) == 1

@@ -10,14 +10,16 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from tests.helpers import at_once
 from tests.ticket_builders import T0
 from tests.unit.test_roll_sheet import xlsx
 from voting.domain.identifiers import id_number_check_char
 from voting.extensions import db
-from voting.models import Holder, HolderKind, Owner, Ticket, Unit
+from voting.models import Community, Holder, HolderKind, Owner, Ticket, Unit
 from voting.services.registry import estates
 from voting.services.registry.roll_import import import_roll, template_csv
 from voting.services.tickets import filing
+from voting.services.tickets.refusals import TicketRefused
 from voting.web.roll_problems import message, summary
 
 HEADER = "楼栋,单元,房号,房屋类型,专有部分面积,面积来源,业主姓名,手机号,身份证号,共有人,表决人,是否已售/交付"
@@ -398,6 +400,45 @@ def test_a_unit_a_ticket_is_about_is_never_removed(app, estate):
     kept = import_roll(estate, "roll.csv", sheet(full[0], full[1]), allowed_removals=1)
     assert kept.is_written and kept.removed == ["1栋-1单元-0103"] and written() == (2, 3)
     assert db.session.get(Ticket, 1).unit_id == unit.id
+
+
+def test_a_ticket_filed_while_an_import_removes_its_unit_stops_one_of_them(app, estate):
+    """The import checks for tickets and then removes; a filing in between made the removal
+    fail on the ticket's foreign key (a 500). Both take the community's lock: whichever
+    comes second sees the other's work and refuses, as it would one after the other."""
+    full = [row(f"01{n:02d}", owner=f"业主{n}", phone=f"138000001{n:02d}") for n in range(1, 4)]
+    assert import_roll(estate, "roll.csv", sheet(*full)).is_written
+    unit_id = db.session.scalar(select(Unit.id).where(Unit.room == "0102"))
+    community_id = estate.id
+    db.session.commit()
+    reports = []
+
+    def remove() -> None:
+        community = db.session.get(Community, community_id)
+        reports.append(
+            import_roll(community, "roll.csv", sheet(full[0], full[2]), allowed_removals=1)
+        )
+
+    def file() -> None:
+        form = filing.FilingForm(
+            community_id=community_id, kind="repair", category="water",
+            description="卫生间漏水", place=f"unit:{unit_id}",
+        )  # fmt: skip
+        filing.file("13800000102", form, [], now=T0)
+
+    with time_machine.travel(T0, tick=False):
+        outcomes = at_once(app, [remove, file], "SELECT TICKETS.UNIT_ID")
+    db.session.expire_all()
+    assert outcomes[0] is None, outcomes[0]  # the import did not fail
+    ticket = db.session.scalar(select(Ticket))
+    (report,) = reports
+    if ticket is None:  # the import first: the filing finds no such place
+        assert isinstance(outcomes[1], TicketRefused)
+        assert report.is_written and db.session.get(Unit, unit_id) is None
+    else:  # the filing first: the import keeps the unit
+        assert outcomes[1] is None and ticket.unit_id == unit_id
+        assert not report.is_written and written() == (3, 3)
+        assert [e.code for e in report.errors] == ["removals_with_tickets"]
 
 
 def test_an_update_that_removes_nothing_needs_no_permission(app, estate):

@@ -51,6 +51,7 @@ from voting.models import (
     Unit,
 )
 from voting.models.registry import unit_label
+from voting.services.locks import lock_row
 from voting.services.registry.roll_table import read_table
 
 PARKING_WORDS = ("车库", "车位", "停车")  # a building of parking spaces, by its name
@@ -120,6 +121,9 @@ def import_roll(
         sheet.rows, community.is_parking_counted
     )
     if not report.errors:
+        # The community's lock, which a ticket's filing takes too: no ticket is filed for a
+        # unit between the check below and the unit's removal (its foreign key: a 500).
+        lock_row(Community.name, community.id)
         missing = _missing_units(community, sheet.rows)
         if allowed_removals is not None and len(missing) > allowed_removals:
             report.removed = list(missing)

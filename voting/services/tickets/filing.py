@@ -35,6 +35,7 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services.access import counters
 from voting.services.errors import TooManyAttempts
+from voting.services.locks import lock_row
 from voting.services.tickets import handling, notices, photos
 from voting.services.tickets.refusals import TicketRefused
 
@@ -141,6 +142,11 @@ def file(
         db.session.commit()  # the refused attempt counts too
         raise
 
+    # The community's lock, which a roll import takes too, and the place checked again under
+    # it: an import that removed the unit meanwhile refuses this filing, and one after it sees
+    # the ticket and keeps the unit (a ticket for a removed unit was a 500 either way).
+    lock_row(Community.name, community.id)
+    place = _place(phone, community, form.place)
     firm_id = serving_firm_id(community.id, now.astimezone(BEIJING).date())
     ticket = Ticket(
         community=community,
