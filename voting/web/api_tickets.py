@@ -93,7 +93,7 @@ def _seen(ticket_id: int) -> dict[str, Any]:
 def list_tickets() -> ResponseReturnValue:
     view = request.args.get("view")
     page_text = request.args.get("page", "1")
-    if not (page_text.isdigit() and 1 <= int(page_text) <= 10000):
+    if not (page_text.isascii() and page_text.isdigit() and 1 <= int(page_text) <= 10000):
         raise InvalidInput(_("page 应为 1 到 10000 的整数"))
     if g.user is None:
         if view is not None:
