@@ -166,5 +166,8 @@ def test_a_ticket_found_by_its_reference(city: City) -> None:
     assert lists.find_by_reference(as_staff(city.bureau), t1.reference).ticket.id == t1.id
     with pytest.raises(NotFound):
         lists.find_by_reference(as_staff(city.bureau), "990101-" + str(t1.id))
+    for typed in ("²", "990101-1²"):  # a superscript is a digit to str.isdigit, not to int()
+        with pytest.raises(NotFound):
+            lists.find_by_reference(as_staff(city.bureau), typed)
     with pytest.raises(NotFound):
         lists.find_by_reference(as_staff(city.f2), t1.reference)

@@ -69,7 +69,8 @@ def ticket_for(principal: Principal, ticket_id: int) -> Seen:
 def find_by_reference(principal: Principal, reference: str) -> Seen:
     """The ticket an owner quotes (260302-17, or just 17)."""
     number = reference.strip().rpartition("-")[2]
-    if not number.isdigit() or len(number) > 9:
+    # isdecimal: what int() reads (full-width digits too); isdigit also passes ², which it refuses
+    if not number.isdecimal() or len(number) > 9:
         raise NotFound(_("找不到该工单，或您无权查看"))
     seen = ticket_for(principal, int(number))
     if "-" in reference.strip() and seen.ticket.reference != reference.strip():
