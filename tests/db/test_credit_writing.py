@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from voting.domain.credit import Grade
 from voting.extensions import db
-from voting.models import CreditEntry, Person, StreetOffice
+from voting.models import CreditEntry, Firm, Person, StreetOffice
 from voting.services.credit import (
     contracts,
     firms,
@@ -435,6 +435,20 @@ def test_basic_information_counts_what_is_on_file_that_day(app, make) -> None:  
     assert grades.grade_of(company.id, today).score_text == "80"
     history = grades.history(company.id, today)
     assert len(history) == 24 and history[-1].day == today
+
+
+def test_a_founding_date_after_today_is_refused_and_the_grades_still_compute(app) -> None:  # type: ignore[no-untyped-def]
+    company = firm()
+    today = register.local_day()
+    for typo in (date(9999, 12, 31), date(today.year + 1, 1, 1)):
+        with pytest.raises(InvalidInput) as refused:
+            firms.update_registration(company.id, "重庆市渝中区", typo)
+        assert refused.value.field == "established_on"
+        db.session.rollback()
+    assert db.session.get(Firm, company.id).established_on == date(2015, 1, 1)
+    assert len(grades.history(company.id, today)) == 24
+    firms.update_registration(company.id, "重庆市渝中区", today)
+    assert grades.grade_of(company.id, today).score_text == "60"
 
 
 def test_a_new_scheme_applies_from_its_date_only(app, make) -> None:  # type: ignore[no-untyped-def]

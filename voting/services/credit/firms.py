@@ -12,6 +12,7 @@ from voting.domain.identifiers import normalize_uscc
 from voting.extensions import db
 from voting.models import Firm
 from voting.models.base import utcnow
+from voting.services.credit import register
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 
@@ -55,6 +56,10 @@ def update_registration(firm_id: int, registered_address: str, established_on: d
     registered_address = registered_address.strip()
     if len(registered_address) > 200:
         raise InvalidInput(_("注册地址不超过 200 字"), "registered_address")
+    if established_on is not None and established_on > register.local_day():
+        # a typo such as 9999-12-31 would also break every grade of the firm (the red list's
+        # three clean years from it overflow the calendar): its pages and the public lookup
+        raise InvalidInput(_("成立日期不能晚于今天"), "established_on")
     found.registered_address = registered_address
     found.established_on = established_on
     db.session.commit()
