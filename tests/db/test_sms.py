@@ -386,3 +386,27 @@ def test_a_ballots_receipts_go_out_after_its_commit(app, make, http_app, provide
     assert len(owners) == 2 and sorted(m["phone"] for m in sent) == sorted(owners)
     assert all(f"回执 {receipt.seq}:{receipt.hash[:12]}" in m["message"] for m in sent)
     assert {m.status for m in stored() if m.purpose == "receipt"} == {"sent"}
+
+
+def test_receipts_to_one_number_are_held_past_ten_an_hour(app, make, http_app, provider):
+    """Revoting in a loop texted every owner of the holder on every ballot, without end.
+    Past ``RECEIPTS_PER_HOUR`` a number's receipts are kept, marked held, not sent; the
+    ballots all count, and other texts to the number still go out."""
+    home = estate(make, ["100.00", "80.00"], co_owned=True)
+    meeting = open_meeting(home, is_revote_allowed=True)
+    holder = home.holder(home.phones[0])
+    owners = db.session.scalars(select(Owner.phone).where(Owner.holder_id == holder.id)).all()
+    sms.drain()
+    provider.requests.clear()
+    for n in range(sms.RECEIPTS_PER_HOUR + 2):
+        choice = "agree" if n % 2 else "oppose"
+        ballots.cast(meeting.id, holder.id, {"m1": choice}, now=OPENS + timedelta(minutes=n))
+        sms.drain()
+    sms.queue(owners[0], "通知", "notice")
+    db.session.commit()
+    sms.drain()
+    sent = [json.loads(request["body"])["phone"] for request in provider.requests]
+    assert sorted(sent) == sorted([*owners * sms.RECEIPTS_PER_HOUR, owners[0]])
+    receipts = [m for m in stored() if m.purpose == "receipt"]
+    assert [m.status for m in receipts].count("held") == 2 * len(owners) == 4
+    assert all(m.status == "held" for m in receipts[-4:])

@@ -64,6 +64,14 @@ SENDING = "sending"  # claimed by one process, with the gateway now
 SENT = "sent"  # accepted by the http gateway
 FAILED = "failed"  # the http gateway gave up; ``error`` says why
 OUTBOX = "outbox"  # kept for the bureau to read (the outbox gateway)
+HELD = "held"  # not sent: its number had ``RECEIPTS_PER_HOUR`` receipts in the last hour
+# Ballot receipts sent to one number in an hour. A meeting that allows revoting texts every
+# owner of the holder on every ballot (an impersonation shows), so a voter casting again and
+# again in a loop would text themselves and their co-owners without end, at the estate's
+# cost; a real owner changes their mind a few times at most. Counted at delivery, off the
+# cast's path: past the cap the message is kept, marked ``held``, and the ballot's receipt
+# stays on its page and /check. The first ten have told every owner already.
+RECEIPTS_PER_HOUR = 10
 STALE_CLAIM = timedelta(hours=1)  # far beyond any gateway's timeout × retries
 
 _QUEUED = "sms_queued_ids"  # keys in Session.info: inserted in this transaction,
@@ -395,8 +403,15 @@ def _deliver(engine: Engine, chosen: Gateway, ids: Sequence[int]) -> int:
                 .returning(SmsMessage.id, SmsMessage.phone, SmsMessage.body, SmsMessage.purpose)
             ).all()
             session.commit()
+            held = _over_the_cap(session, claimed)
             results = [
-                (row, chosen.deliver(Outgoing(row.id, row.phone, row.body))) for row in claimed
+                (
+                    row,
+                    _HELD
+                    if row.id in held
+                    else chosen.deliver(Outgoing(row.id, row.phone, row.body)),
+                )
+                for row in claimed
             ]
             for row, delivery in results:
                 session.execute(
@@ -413,6 +428,44 @@ def _deliver(engine: Engine, chosen: Gateway, ids: Sequence[int]) -> int:
             session.commit()
             taken += len(claimed)
     return taken
+
+
+_HELD = Delivery(HELD, 0, f"not sent: {RECEIPTS_PER_HOUR} receipts to this number in an hour")
+
+
+def _over_the_cap(session: Session, claimed: Sequence[Any]) -> set[int]:
+    """The ids of the claimed receipts that would take their number past
+    ``RECEIPTS_PER_HOUR``: counting what other claims sent or are sending (each claim is
+    committed before it sends, so two processes at once each count the other's and hold
+    more, never fewer), then these in order."""
+    phones = {row.phone for row in claimed if row.purpose == "receipt"}
+    if not phones:
+        return set()
+    counted = dict(
+        session.execute(
+            select(SmsMessage.phone, func.count())
+            .where(
+                SmsMessage.phone.in_(phones),
+                SmsMessage.purpose == "receipt",
+                SmsMessage.status.in_((SENDING, SENT)),
+                SmsMessage.claimed_at > utcnow() - timedelta(hours=1),
+                SmsMessage.id.not_in([row.id for row in claimed]),
+            )
+            .group_by(SmsMessage.phone)
+        ).all()
+    )
+    held = set()
+    for row in sorted(claimed, key=lambda row: row.id):
+        if row.purpose != "receipt":
+            continue
+        if counted.get(row.phone, 0) >= RECEIPTS_PER_HOUR:
+            held.add(row.id)
+            log.warning(
+                "receipt to %s held: %d in the last hour", mask_mobile(row.phone), RECEIPTS_PER_HOUR
+            )
+        else:
+            counted[row.phone] = counted.get(row.phone, 0) + 1
+    return held
 
 
 def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
