@@ -390,6 +390,7 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
                 "invalid_body",
             ),
             ({"kind": "approval", "item": 4, "title": "x", "firm": 999}, "invalid"),
+            ({"kind": "approval", "item": 5, "title": "x", "firm": 1}, "invalid"),
         ]
         for body, error in motions:
             answer = api.post(url + "/motions", json=body)

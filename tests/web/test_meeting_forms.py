@@ -145,6 +145,11 @@ def test_a_refused_motion_keeps_its_title_text_and_candidates(app, client, make)
         token = csrf_from(page)
         for submitted, message, field in (
             (no_firm, "选聘或解聘物业服务企业的议题须选定一家企业", "</select>"),
+            (
+                {**no_firm, "item": "5", "firm_id": str(firm.id)},
+                "只有第 4 项（选聘、解聘物业服务企业）的表决议题选定企业",
+                "</select>",
+            ),
             (no_candidates, "选举须至少有一名候选人", "</textarea>"),
             (named_twice, "候选人名单有重名：李娜", "</textarea>"),
             ({**blank, "title": "  "}, "请填写议题标题", 'name="title"[^>]*>'),

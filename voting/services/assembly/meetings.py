@@ -212,6 +212,8 @@ def add_motion(
             raise InvalidInput(_("请选择选聘或解聘"), "firm_action")
         motion.firm_id = firm_id
         motion.firm_action = FirmAction(firm_action or FirmAction.hire)
+    elif firm_id is not None:  # dropped without a word, it hid an item chosen by mistake
+        raise InvalidInput(_("只有第 4 项（选聘、解聘物业服务企业）的表决议题选定企业"), "firm_id")
     motion.public_id = f"m{motion.position}"
     meeting.motions.append(motion)
     db.session.commit()
