@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -109,7 +110,8 @@ def _phone(text: str) -> str:
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
-    return int((moment - now).total_seconds()) + 1
+    """Whole seconds to wait, rounded up (at least one): 60, not 61, right after a send."""
+    return max(1, math.ceil((moment - now).total_seconds()))
 
 
 def _check_lock(failures_key: str, now: datetime) -> None:
