@@ -191,7 +191,9 @@ def test_the_committee_watches_without_the_owners_number(app, make, served) -> N
     assert "/accept" not in page and "该工单现由物业服务企业办理" in page
     link = f'href="/tickets/{ticket.id}"'
     assert link in watcher.get("/tickets/?view=all").get_data(as_text=True)
-    assert link not in watcher.get("/tickets/?view=todo").get_data(as_text=True)
+    todo = watcher.get("/tickets/").get_data(as_text=True)  # the list opens on its to-do
+    assert link not in todo and "没有等待您办理的工单。" in todo  # not "no tickets": where to look
+    assert 'href="/tickets/?view=open"' in todo.split('id="no-tickets"')[1]
     answer = post_form(watcher, f"/tickets/{ticket.id}", f"/tickets/{ticket.id}/accept", {})
     assert answer.status_code == 422
     db.session.expire_all()
