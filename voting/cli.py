@@ -116,6 +116,8 @@ def roll_import_command(
         if report.errors:
             for line in report.removed:  # the units an import was refused for removing
                 click.echo(f"  would remove {line}", err=True)
+            if any(error.code == "removals_refused" for error in report.errors):
+                click.echo("  (--allow-removals removes them)", err=True)
         if not report.errors:
             state = "checked, nothing written (dry run)" if dry_run else "imported"
             click.echo(

@@ -345,7 +345,7 @@ def removal_refused(n: int, examples: str) -> str:
     return (
         f"本小区现有的 {n} 套房屋不在文件中（如 {examples}），导入会移除它们。"
         "房屋很少真正消失：请先核对文件是否是完整名册；确需移除时，"
-        f"勾选“确认移除名单中没有的 {n} 套房屋”后重新上传（命令行加 --allow-removals）。"
+        f"勾选“确认移除名单中没有的 {n} 套房屋”后重新上传。"
     )
 
 
@@ -535,6 +535,8 @@ def test_cli_lists_added_changed_and_removed_units(app, estate, runner, tmp_path
         refused = runner.invoke(args=["roll", "import", str(estate.id), str(second), *options])
         assert refused.exit_code == 1 and removal_refused(1, "1栋-1单元-0103") in refused.output
         assert ("  would remove 1栋-1单元-0103" in refused.output) is ("--json" not in options)
+        hint = "  (--allow-removals removes them)"  # the page's words name its box, not this
+        assert (hint in refused.output) is ("--json" not in options)
     assert written() == (2, 2)
     checked = runner.invoke(
         args=["roll", "import", str(estate.id), str(second), "--dry-run", "--allow-removals"]

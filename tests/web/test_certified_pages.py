@@ -122,7 +122,7 @@ def test_owners_and_staff_read_the_printable_notice(app, client, make):
         meeting.title,
         "2026-03-17 09:00",
         "2026-03-27 09:00",
-        "civil-code-2021",
+        "表决规则 民法典默认规则（civil-code-2021）",  # the code said in words too
         EXPECTED["total"][0],
         EXPECTED["m1"]["agree"][0],
         EXPECTED["m1_needs"][0],
@@ -143,7 +143,8 @@ def test_owners_and_staff_read_the_printable_notice(app, client, make):
     staff = app.test_client()
     sign_in(staff, done.home.committee)
     assert staff.get(url).status_code == 200
-    assert "决定公告（可打印）" in staff.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    shown = staff.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "决定公告（可打印）" in shown and "<dd>民法典默认规则（civil-code-2021）</dd>" in shown
 
     stranger = app.test_client()
     assert stranger.get(url).status_code == 404

@@ -22,6 +22,7 @@ from flask_babel import lazy_pgettext as _lp
 from flask_babel.speaklater import LazyString
 
 from voting.domain.credit import DEFAULT_SCHEME
+from voting.domain.rules import DEFAULT_RULES
 from voting.domain.tickets import Action, Kind, Level, State
 from voting.models import (
     AreaSource,
@@ -228,6 +229,14 @@ def scheme_name(name: str) -> str:
     """A scoring scheme's name as pages and exports show it: the default one has no name of
     its own, only its code."""
     return str(_l("默认办法")) if name == DEFAULT_SCHEME.name else name
+
+
+def rules_name(name: str) -> str:
+    """A rule set's name as pages show it: the default's is a code (``civil-code-2021``, the
+    name the log and the bundle hold), said in words with the code after it."""
+    if name == DEFAULT_RULES.name:
+        return str(_l("民法典默认规则（%(code)s）", code=name))
+    return name
 
 
 def listed(items: Iterable[object]) -> str:

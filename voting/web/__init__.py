@@ -98,6 +98,7 @@ def register_web(app: Flask) -> None:
         deadline=_deadline,
         listed=names.listed,
         scheme_name=names.scheme_name,
+        rules_name=names.rules_name,
     )
     app.jinja_env.globals.update(
         language_links=_language_links,

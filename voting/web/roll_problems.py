@@ -109,7 +109,7 @@ def _words() -> dict[str, Callable[[dict[str, Any]], str]]:
         "removals_refused": lambda v: _(
             "本小区现有的 %(n)d 套房屋不在文件中（如 %(examples)s），导入会移除它们。"
             "房屋很少真正消失：请先核对文件是否是完整名册；确需移除时，"
-            "勾选“确认移除名单中没有的 %(n)d 套房屋”后重新上传（命令行加 --allow-removals）。",
+            "勾选“确认移除名单中没有的 %(n)d 套房屋”后重新上传。",
             n=v["n"],
             examples=v["examples"],
         ),
