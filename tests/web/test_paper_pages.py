@@ -138,9 +138,18 @@ def test_refusals_are_shown_and_write_nothing(app, client, make):
         )
 
         no_agent = post_entry(
-            client, meeting, second, token, channel="proxy", scan=MANDATE, name="m.jpg"
-        )
-        assert "受托人姓名" in no_agent.get_data(as_text=True)
+            client, meeting, second, token, channel="proxy", scan=MANDATE, name="m.jpg",
+            agent_id_number="110105198001011230", m1="maybe",
+        )  # fmt: skip
+        page = no_agent.get_data(as_text=True)
+        assert no_agent.status_code == 400  # every problem at once, each beside its field
+        for said in (
+            "委托表决须填写受托人姓名（不超过 80 字）</p>\n      <label>",
+            "请填写受托人正确的身份证号（18 位，见委托书）</p>\n    </div>",
+            "请选择同意、反对或弃权",
+        ):
+            assert said in page, said
+        assert count(PaperBallot) == 0
         agent = {
             "channel": "proxy",
             "agent_name": "赵代理",

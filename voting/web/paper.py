@@ -87,6 +87,13 @@ def enter(meeting_id: int) -> ResponseReturnValue:
         return redirect(back)
     scan_name, scan_bytes = _scan(meeting, holder)
     chosen, problems = parse_choices(frozen.ballot_motions(meeting.id), form)
+    own = paper.form_problems(
+        form.get("channel", ""),
+        form.get("agent_name"),
+        form.get("agent_id_number"),
+        bool(scan_bytes),
+    )
+    problems.update({f"paper.{field}": message for field, message in own.items()})
     if problems:
         g.field_errors = problems
         return _entry_form(meeting, holder, chosen, 400, scan_name, scan_bytes)

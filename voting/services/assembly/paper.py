@@ -78,16 +78,12 @@ def enter(
     they can be confirmed, but that must not let new ballots in.
     """
     now = now or utcnow()
-    if channel not in (Channel.paper, Channel.proxy):
-        raise InvalidInput(_("请选择纸质表决票或委托表决票"))
+    problems = form_problems(channel, agent_name, agent_id_number, bool(scan_bytes))
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InvalidInput(message, field)
     channel = Channel(channel)
     agent = _agent(agent_name, agent_id_number) if channel == Channel.proxy else None
-    if not scan_bytes:
-        raise InvalidInput(
-            _("请上传委托书（PDF、JPEG 或 PNG）")
-            if channel == Channel.proxy
-            else _("请上传纸质表决票的扫描件（PDF、JPEG 或 PNG）")
-        )
     try:
         meeting, _head = ledger.lock(meeting.id)  # entries of one meeting, one at a time (the cap)
         draft = _checked_draft(meeting, holder_id, choices, channel, entered_by, agent, now)
@@ -353,16 +349,47 @@ def agent_key(id_number: str) -> str:
 # --- checks ------------------------------------------------------------------------------
 
 
+def form_problems(
+    channel: Channel | str, agent_name: str | None, agent_id_number: str | None, has_scan: bool
+) -> dict[str, str]:
+    """What is missing or wrong in an entry's own fields, by field (``channel``,
+    ``agent_name``, ``agent_id_number``, ``scan``), all at once: the entry form shows each
+    beside its field with the choices' problems, rather than one refusal per try."""
+    if channel not in (Channel.paper, Channel.proxy):
+        return {"channel": _("请选择纸质表决票或委托表决票")}
+    problems = {}
+    if channel == Channel.proxy:
+        for field, check in (
+            ("agent_name", lambda: _agent_name(agent_name)),
+            ("agent_id_number", lambda: agent_key(agent_id_number or "")),
+        ):
+            try:
+                check()
+            except InvalidInput as refusal:
+                problems[field] = refusal.message
+    if not has_scan:
+        problems["scan"] = (
+            _("请上传委托书（PDF、JPEG 或 PNG）")
+            if channel == Channel.proxy
+            else _("请上传纸质表决票的扫描件（PDF、JPEG 或 PNG）")
+        )
+    return problems
+
+
 def _agent(name: str | None, id_number: str | None) -> tuple[str, str]:
     """(the agent's name as entered, tidied; the keyed hash of who they are).
 
     Only the ID number goes into the key: a mobile number would let one person count as two
     agents (once by phone, once by ID), and so would their name typed two ways.
     """
+    return _agent_name(name), agent_key(id_number or "")
+
+
+def _agent_name(name: str | None) -> str:
     shown = " ".join((name or "").split())
     if not _squeeze(shown) or len(shown) > MAX_AGENT_NAME:
         raise InvalidInput(_("委托表决须填写受托人姓名（不超过 80 字）"))
-    return shown, agent_key(id_number or "")
+    return shown
 
 
 def _squeeze(text: str) -> str:
