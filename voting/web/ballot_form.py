@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from voting.domain.ballots import ChoiceRules
 from voting.models import MotionKind
-from voting.services import labels
 from voting.web import choice_problems
 
 
@@ -30,7 +28,6 @@ def parse_choices(
     (``ballot.<motion id>``, ``ballot.choices``): empty when the ballot may be cast.
     """
     chosen: dict[str, Any] = {}
-    both: list[str] = []  # candidates ticked and the abstention too: which was meant?
     for key, motion in motions.items():
         if motion["kind"] == MotionKind.approval:
             if value := form.get(key):  # an empty value: not taking part
@@ -38,13 +35,6 @@ def parse_choices(
             continue
         # Sorted, as the spec wants an election's list; a repeated id stays, for the rules.
         picked = sorted(c for c in form.getlist(key) if c)
-        if picked and form.get(f"{key}-abstain"):
-            both.append(key)
         if picked or form.get(f"{key}-abstain"):
             chosen[key] = picked
-    problems = choice_problems.field_errors(ChoiceRules(motions).problems(chosen))
-    for key in both:
-        said = _("选了候选人，又勾选了弃权：请只选其一")
-        field = f"ballot.{key}"
-        problems[field] = labels.clauses([said, problems[field]]) if field in problems else said
-    return chosen, problems
+    return chosen, choice_problems.field_errors(ChoiceRules(motions).problems(chosen))
