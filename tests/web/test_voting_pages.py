@@ -123,6 +123,28 @@ def test_over_selection_and_empty_ballots_are_refused(app, client, make):
     assert ballots.choices_of(meeting, db.session.scalar(select(Ballot))) == {"m1": []}
 
 
+def test_candidates_ticked_with_choose_nobody_are_refused_not_cast(app, client, make):
+    """A revote starts with the earlier candidates ticked; an owner who then ticks "choose
+    nobody" means to abstain: the ballot is refused beside the motion, as ticked, rather
+    than cast for the candidates."""
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home, [ELECTION])
+    holder = home.holder(home.phones[0])
+    url = f"/owner/meetings/{meeting.id}/holders/{holder.id}"
+    with time_machine.travel(OPENS, tick=False):
+        as_owner(client, home.phones[0])
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        both = {"csrf_token": token, "m1": "c1", "m1-abstain": "1"}
+        for step in ("/confirm", "/cast"):
+            refused = client.post(url + step, data=both)
+            assert refused.status_code == 422
+            page = refused.get_data(as_text=True)
+            assert beside("m1", page) == "选了候选人就不能再选“参与但不选任何人”，请取消其中一项"
+            assert 'name="m1" value="c1" checked' in page
+            assert 'name="m1-abstain" value="1" checked' in page
+    assert db.session.scalar(select(Ballot.id)) is None
+
+
 def test_an_owner_who_may_not_vote_again_still_reads_the_motions(app, client, make):
     home = estate(make, ["100.00"])  # revoting is off by default
     meeting = open_meeting(home)

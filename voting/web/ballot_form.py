@@ -12,7 +12,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from voting.domain.ballots import ChoiceRules
+from voting.domain.ballots import ChoiceProblem, ChoiceRules
 from voting.models import MotionKind
 from voting.web import choice_problems
 
@@ -28,6 +28,7 @@ def parse_choices(
     (``ballot.<motion id>``, ``ballot.choices``): empty when the ballot may be cast.
     """
     chosen: dict[str, Any] = {}
+    contradictions = []
     for key, motion in motions.items():
         if motion["kind"] == MotionKind.approval:
             if value := form.get(key):  # an empty value: not taking part
@@ -35,6 +36,12 @@ def parse_choices(
             continue
         # Sorted, as the spec wants an election's list; a repeated id stays, for the rules.
         picked = sorted(c for c in form.getlist(key) if c)
-        if picked or form.get(f"{key}-abstain"):
+        abstains = bool(form.get(f"{key}-abstain"))
+        if picked and abstains:
+            # A revote starts with the earlier candidates ticked: an owner who then ticks
+            # "choose nobody" means to abstain, and must not find the candidates cast.
+            contradictions.append(ChoiceProblem("abstain_and_chosen", key))
+        if picked or abstains:
             chosen[key] = picked
-    return chosen, choice_problems.field_errors(ChoiceRules(motions).problems(chosen))
+    problems = contradictions + ChoiceRules(motions).problems(chosen)
+    return chosen, choice_problems.field_errors(problems)

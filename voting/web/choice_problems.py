@@ -33,6 +33,8 @@ def message(problem: ChoiceProblem) -> str:
             return _(
                 "最多选 %(n)d 人，现在选了 %(chosen)d 人", n=problem.seats, chosen=problem.chosen
             )
+        case "abstain_and_chosen":
+            return _("选了候选人就不能再选“参与但不选任何人”，请取消其中一项")
         case "not_a_candidate":
             return _("“%(candidate)s”不是本项的候选人", candidate=str(problem.candidate))
     return _("选票内容无效，请重新填写")
