@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from tests.conftest import RequestScopedClient
 from tests.helpers import csrf_from, make_app, sign_in
@@ -121,6 +121,21 @@ def test_sign_out_revokes_the_owner_session(client, roll):
     assert db.session.scalar(select(func.count(LoginSession.token_hash))) == 0
     client.set_cookie("session", stolen)
     assert client.get("/owner/").status_code == 302
+
+
+def test_a_form_sent_after_the_sign_in_ended_says_it_was_not_saved(client, roll):
+    """A ballot confirmed or a ticket filed after the session went idle lands on the sign-in
+    page: it says that nothing was saved, or the owner takes the vote for cast."""
+    ask_for_code(client, KNOWN)
+    send_code(client, code_from_outbox())
+    token = csrf_from(client.get("/owner/tickets/new/repair").get_data(as_text=True))
+    db.session.execute(delete(LoginSession))  # the idle limit ends it on the server
+    db.session.commit()
+    sent = client.post("/owner/tickets/new/repair", data={"csrf_token": token, "category": "lift"})
+    assert sent.status_code == 302 and sent.headers["Location"] == "/sign-in"
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert "登录已结束（长时间未操作会自动退出），刚才提交的内容没有保存" in page
+    assert "没有保存" not in client.get("/sign-in").get_data(as_text=True)  # said once
 
 
 def test_a_wrong_code_is_refused_on_the_page(client, roll):

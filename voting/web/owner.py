@@ -46,6 +46,9 @@ def owner_required(view: Callable[..., Any]) -> Callable[..., Any]:
             # Back to the page asked for once signed in (a link in a notice, a QR code); a
             # form's address is not a page to come back to.
             target = request.full_path.rstrip("?") if request.method == "GET" else None
+            if target is None:  # a form sent after the sign-in ended (idle, or signed out)
+                flash(_("登录已结束（长时间未操作会自动退出），刚才提交的内容没有保存。请重新登录后再提交。"),
+                      "error")  # fmt: skip
             return redirect(url_for("auth.owner_sign_in", next=target))
         return view(*args, **kwargs)
 
