@@ -148,6 +148,19 @@ def test_a_wrong_code_is_refused_on_the_page(client, roll):
     assert send_code(client, code).headers["Location"] == "/owner/"
 
 
+def test_the_tries_left_are_counted_in_english_words(client, roll):
+    client.set_cookie("lang", "en")
+    ask_for_code(client, KNOWN)
+    wrong = f"{(int(code_from_outbox()) + 1) % 10**6:06d}"
+    pages = [send_code(client, wrong).get_data(as_text=True) for _ in range(4)]
+    assert [re.search(r"Wrong code; [^<]*", page).group() for page in pages] == [  # type: ignore[union-attr]
+        "Wrong code; 4 tries left",
+        "Wrong code; 3 tries left",
+        "Wrong code; 2 tries left",
+        "Wrong code; 1 try left",
+    ]
+
+
 def test_known_and_unknown_numbers_get_the_same_pages(app, client, roll):
     seen = []  # ``client`` set the request-scoped client class for app.test_client()
     for phone in (KNOWN, UNKNOWN):

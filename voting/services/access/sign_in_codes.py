@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, or_, select, update
 
 from voting.domain.identifiers import normalize_mobile, typed_digits
@@ -231,7 +232,11 @@ def _verify_code(phone_text: str, code_text: str, ip: str) -> str:
         left = TRIES_PER_CODE - challenge.attempts
         if left <= 0:
             raise WrongCode(_("验证码不正确，该验证码已失效，请重新获取"))
-        raise WrongCode(_("验证码不正确，还可以再试 %(n)d 次", n=left))
+        raise WrongCode(
+            ngettext(
+                "验证码不正确，还可以再试 %(num)d 次", "验证码不正确，还可以再试 %(num)d 次", left
+            )
+        )
 
     spent = db.session.execute(
         update(OtpChallenge)
