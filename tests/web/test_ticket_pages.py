@@ -340,3 +340,13 @@ def test_a_deadline_at_midnight_is_the_end_of_the_day_before(app, make, served) 
     emergency = file_repair(served, now=NOW, is_emergency=True)
     clock = emergency.due_at.astimezone(BEIJING)
     assert f"{clock:%Y-%m-%d %H:%M}" in desk.get(f"/tickets/{emergency.id}").get_data(as_text=True)
+
+
+def test_the_handling_firm_is_named_in_the_readers_brackets(app, served) -> None:  # type: ignore[no-untyped-def]
+    ticket = file_repair(served, now=NOW)
+    client = owner_client(app, ticket.owner_phone)
+    page = client.get(f"/owner/tickets/{ticket.id}").get_data(as_text=True)
+    assert "办理方：物业服务企业（渝中物业）" in page
+    client.set_cookie("lang", "en")
+    page = client.get(f"/owner/tickets/{ticket.id}").get_data(as_text=True)
+    assert "Handled by: Property firm (渝中物业)" in page
