@@ -74,6 +74,10 @@ def test_a_repair_from_filing_to_rating_on_phones(app, live_server, phone, brows
         phone.reload()
         assert "已更换楼上水管接头" in phone.inner_text("main")
         assert len(phone.query_selector_all("ul.photos img")) == 2
+        # Each rating is a row like a ballot's options: the radio at the left of its words.
+        for option in phone.query_selector_all("fieldset.rating label.option"):
+            box, radio = option.bounding_box(), option.query_selector("input").bounding_box()
+            assert radio["x"] - box["x"] < 24
         phone.check("input[name=rating][value='5']")
         phone.fill("form[action$='/confirm'] textarea[name=text]", "很及时")
         fits(phone)
