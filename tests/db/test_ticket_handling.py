@@ -126,11 +126,26 @@ def test_an_owner_files_only_about_their_own_unit_in_their_own_estate(app, make,
 
 
 def test_filings_per_phone_are_limited(app, served) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(filing.FILINGS_PER_DAY):
-        file_repair(served, place="estate")
+    for n in range(filing.FILINGS_PER_DAY):
+        file_repair(served, place="estate", description=f"第 {n} 处漏水")
     with pytest.raises(TooManyAttempts):
-        file_repair(served, place="estate")
+        file_repair(served, place="estate", description="又一处漏水")
     assert db.session.scalar(select(func.count(Ticket.id))) == filing.FILINGS_PER_DAY
+
+
+def test_the_same_filing_sent_twice_is_one_ticket(app, served) -> None:  # type: ignore[no-untyped-def]
+    """A double tap on a slow network sent the form twice: two tickets, two texts, and the
+    firm to merge them. Within ``REPEAT_WINDOW`` the same filing answers the ticket it made."""
+    phone = served.phones[0]
+    first = file_repair(served)
+    again = file_repair(served, now=T0 + timedelta(seconds=2))
+    assert again.id == first.id and len(texts(phone)) == 1
+    assert file_repair(served, description="厨房漏水").id != first.id  # other words
+    assert file_repair(served, is_emergency=True).id != first.id  # now an emergency
+    assert file_repair(served, place="estate").id != first.id  # another place
+    later = file_repair(served, now=T0 + filing.REPEAT_WINDOW + timedelta(seconds=1))
+    assert later.id != first.id
+    assert db.session.scalar(select(func.count(Ticket.id))) == 5 and len(texts(phone)) == 5
 
 
 def step(ticket, who, action, at, **details):  # type: ignore[no-untyped-def]

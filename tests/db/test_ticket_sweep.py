@@ -134,7 +134,10 @@ def test_a_deadline_the_calendar_does_not_reach_is_left_open_not_guessed(app, se
 
 @pytest.mark.parametrize("sweepers", [2, 3])
 def test_sweeps_run_at_once_take_each_step_exactly_once(app, make, served, sweepers: int) -> None:  # type: ignore[no-untyped-def]
-    tickets = [file_repair(served, phone=served.phones[n % 2], place="estate") for n in range(12)]
+    tickets = [
+        file_repair(served, phone=served.phones[n % 2], place="estate", description=f"漏水 {n}")
+        for n in range(12)
+    ]
     later = bj(3, 4, 1)  # every acceptance overdue
     db.session.commit()
     results: list[dict[str, int]] = []
@@ -179,7 +182,9 @@ def test_a_sweep_killed_half_way_loses_nothing_and_the_next_finishes(
     # Filed a fortnight before the real clock, so every acceptance is overdue now.
     filed = datetime.now(UTC).replace(microsecond=0) - timedelta(days=14)
     tickets = [
-        file_repair(served, phone=served.phones[n % 2], place="estate", now=filed)
+        file_repair(
+            served, phone=served.phones[n % 2], place="estate", now=filed, description=f"漏水 {n}"
+        )
         for n in range(40)
     ]
     db.session.commit()

@@ -40,6 +40,9 @@ from voting.services.tickets import handling, notices, photos
 from voting.services.tickets.refusals import TicketRefused
 
 FILINGS_PER_DAY = 20  # per phone: each filing texts the owner
+# The same filing (kind, category, place, words) sent again within this is the same ticket:
+# a double tap on a slow network, or the form sent again after a lost answer.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -136,17 +139,21 @@ def file(
     except Refused as refused:
         raise TicketRefused.of(refused) from None
     prepared = photos.prepare_all(files, rules.MAX_PHOTOS)
+    # The community's lock, which a roll import takes too, and the place checked again under
+    # it: an import that removed the unit meanwhile refuses this filing, and one after it sees
+    # the ticket and keeps the unit (a ticket for a removed unit was a 500 either way). Under
+    # it too, the same filing sent twice (a double tap on a slow network) is seen as such.
+    lock_row(Community.name, community.id)
+    place = _place(phone, community, form.place)
+    repeated = _repeated(phone, community, place, kind, filing, now)
+    if repeated is not None:
+        db.session.commit()
+        return repeated
     try:
         _count_filing(phone, now)
     except TooManyAttempts:
         db.session.commit()  # the refused attempt counts too
         raise
-
-    # The community's lock, which a roll import takes too, and the place checked again under
-    # it: an import that removed the unit meanwhile refuses this filing, and one after it sees
-    # the ticket and keeps the unit (a ticket for a removed unit was a 500 either way).
-    lock_row(Community.name, community.id)
-    place = _place(phone, community, form.place)
     firm_id = serving_firm_id(community.id, now.astimezone(BEIJING).date())
     ticket = Ticket(
         community=community,
@@ -201,6 +208,26 @@ def _place(phone: str, community: Community, key: str) -> Place:
     if place is None:
         raise TicketRefused("unknown_place")
     return place
+
+
+def _repeated(
+    phone: str, community: Community, place: Place, kind: Kind, filing: Filing, now: datetime
+) -> Ticket | None:
+    """The ticket this owner filed in the last ``REPEAT_WINDOW`` with the same kind,
+    category, place and words: the same form sent again, answered with the ticket it made
+    (one ticket, one text), not a second ticket for the firm to merge."""
+    recent = db.session.scalars(
+        select(Ticket).where(
+            Ticket.owner_phone == phone,
+            Ticket.community_id == community.id,
+            Ticket.kind == kind.value,
+            Ticket.category == filing.category,
+            Ticket.description == filing.description,
+            Ticket.is_emergency == filing.is_emergency,
+            Ticket.filed_at > now - REPEAT_WINDOW,
+        )
+    )
+    return next((ticket for ticket in recent if ticket.place_key == place.key), None)
 
 
 def _owner_name(phone: str, community: Community) -> str:
