@@ -42,6 +42,9 @@ def test_owner_can_undo_a_choice_and_every_control_is_a_touch_target(app, live_s
 
     assert phone.evaluate(NARROWEST_CONTROL) >= 44
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    # The footer's parts wrap whole: its sentence was left with one character on a line.
+    lines = "el => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight))"
+    assert phone.locator("footer.foot span").nth(1).evaluate(lines) == 1
     phone.click("label.option:has(input[name=m1][value=agree])")  # a tap on the words
     phone.check("input[name=m2][value=oppose]")
     phone.check("input[name=m2][value='']")  # changed their mind: no part in m2
