@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
-import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from tests.helpers import at_once
 from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meeting
 from voting.domain.bundle import verify_bundle
 from voting.domain.identifiers import uscc_check_char
@@ -47,42 +47,20 @@ def test_meetings_created_at_once_get_distinct_public_ids(app, make):
     community_id = home.community.id
     db.session.commit()
 
-    def pause_after_count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT COUNT(MEETINGS.ID)"):
-            time.sleep(0.3)
-
-    event.listen(db.engine, "after_cursor_execute", pause_after_count)
-    start = threading.Barrier(len(creators))
-    failures: list[BaseException] = []
-
-    def create(user_id: int) -> None:
+    def create(user_id: int) -> Callable[[], object]:
         from voting.models import Community
 
-        with app.app_context():
-            try:
-                start.wait()
-                meetings.create(
-                    db.session.get(Community, community_id),
-                    db.session.get(User, user_id),
-                    title="同时创建的会议",
-                    form="written",
-                    opens_at=OPENS,
-                    closes_at=CLOSES,
-                )
-            except Exception as error:  # reported below
-                failures.append(error)
-            finally:
-                db.session.remove()
+        return lambda: meetings.create(
+            db.session.get(Community, community_id),
+            db.session.get(User, user_id),
+            title="同时创建的会议",
+            form="written",
+            opens_at=OPENS,
+            closes_at=CLOSES,
+        )
 
-    threads = [threading.Thread(target=create, args=(user_id,)) for user_id in creators]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        event.remove(db.engine, "after_cursor_execute", pause_after_count)
-    assert failures == []
+    outcomes = at_once(app, [create(user_id) for user_id in creators], "SELECT COUNT(MEETINGS.ID)")
+    assert outcomes == [None, None, None]
     ids = sorted(db.session.scalars(select(Meeting.public_id)))
     assert ids == [f"c{community_id}-2026-{n:02d}" for n in (1, 2, 3)]
 
