@@ -148,6 +148,9 @@ def test_staff_forms_searches_paths_and_file_names_refuse_a_nul(app, client, mak
     for answer in answers:
         assert answer.status_code == 400, answer.request.path
         assert REFUSED in answer.get_data(as_text=True)
+        # a form is not kept on this page: it says how to get back to what was typed
+        back = 'id="back-to-form"' in answer.get_data(as_text=True)
+        assert back is (answer.request.method == "POST"), answer.request.path
     assert count(Building) == buildings and count(User) == 3
     assert db.session.scalar(select(func.count(Motion.id))) == meetings
     assert count(Community) == 1
