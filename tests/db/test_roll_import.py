@@ -441,6 +441,39 @@ def test_a_ticket_filed_while_an_import_removes_its_unit_stops_one_of_them(app, 
         assert [e.code for e in report.errors] == ["removals_with_tickets"]
 
 
+def test_a_filing_that_waited_for_an_import_removing_its_unit_is_refused(app, estate):
+    """The filing checks its place, then waits for the import's lock: the unit is gone when
+    it gets it. Checked again under the lock, it is refused as a place not the owner's (it
+    failed on the ticket's foreign key, a 500). The filing pauses after its first look at
+    the owner's units, so the import takes the lock first."""
+    full = [row(f"01{n:02d}", owner=f"业主{n}", phone=f"138000001{n:02d}") for n in range(1, 4)]
+    assert import_roll(estate, "roll.csv", sheet(*full)).is_written
+    unit_id = db.session.scalar(select(Unit.id).where(Unit.room == "0102"))
+    community_id = estate.id
+    db.session.commit()
+    reports = []
+
+    def remove() -> None:
+        community = db.session.get(Community, community_id)
+        reports.append(
+            import_roll(community, "roll.csv", sheet(full[0], full[2]), allowed_removals=1)
+        )
+
+    def file() -> None:
+        form = filing.FilingForm(
+            community_id=community_id, kind="repair", category="water",
+            description="卫生间漏水", place=f"unit:{unit_id}",
+        )  # fmt: skip
+        filing.file("13800000102", form, [], now=T0)
+
+    with time_machine.travel(T0, tick=False):
+        outcomes = at_once(app, [remove, file], "SELECT DISTINCT UNITS.ID")
+    assert outcomes[0] is None and reports[0].is_written
+    assert isinstance(outcomes[1], TicketRefused) and outcomes[1].code == "unknown_place"
+    db.session.expire_all()
+    assert db.session.get(Unit, unit_id) is None and db.session.scalar(select(Ticket)) is None
+
+
 def test_an_update_that_removes_nothing_needs_no_permission(app, estate):
     assert import_roll(estate, "roll.csv", sheet(row("0101"))).is_written
     report = import_roll(

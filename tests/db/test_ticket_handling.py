@@ -143,9 +143,14 @@ def test_the_same_filing_sent_twice_is_one_ticket(app, served) -> None:  # type:
     assert file_repair(served, description="厨房漏水").id != first.id  # other words
     assert file_repair(served, is_emergency=True).id != first.id  # now an emergency
     assert file_repair(served, place="estate").id != first.id  # another place
+    pictured = file_repair(served, files=[photo()])  # the same words, now with a photo
+    assert pictured.id != first.id and len(pictured.photos) == 1
     later = file_repair(served, now=T0 + filing.REPEAT_WINDOW + timedelta(seconds=1))
     assert later.id != first.id
-    assert db.session.scalar(select(func.count(Ticket.id))) == 5 and len(texts(phone)) == 5
+    assert db.session.scalar(select(func.count(Ticket.id))) == 6 and len(texts(phone)) == 6
+    handling.act(later.id, owner(phone), Action.withdraw, now=later.filed_at)
+    anew = file_repair(served, now=later.filed_at + timedelta(minutes=1))
+    assert anew.id != later.id and anew.state == "submitted"  # not the withdrawn one
 
 
 def step(ticket, who, action, at, **details):  # type: ignore[no-untyped-def]

@@ -145,7 +145,7 @@ def file(
     # it too, the same filing sent twice (a double tap on a slow network) is seen as such.
     lock_row(Community.name, community.id)
     place = _place(phone, community, form.place)
-    repeated = _repeated(phone, community, place, kind, filing, now)
+    repeated = _repeated(phone, community, filing, now)
     if repeated is not None:
         db.session.commit()
         return repeated
@@ -210,24 +210,28 @@ def _place(phone: str, community: Community, key: str) -> Place:
     return place
 
 
-def _repeated(
-    phone: str, community: Community, place: Place, kind: Kind, filing: Filing, now: datetime
-) -> Ticket | None:
+def _repeated(phone: str, community: Community, filing: Filing, now: datetime) -> Ticket | None:
     """The ticket this owner filed in the last ``REPEAT_WINDOW`` with the same kind,
-    category, place and words: the same form sent again, answered with the ticket it made
-    (one ticket, one text), not a second ticket for the firm to merge."""
+    category, place, words, emergency flag and number of photos, still waiting to be taken
+    up: the same form sent again, answered with the ticket it made (one ticket, one text),
+    not a second ticket for the firm to merge. One withdrawn, merged or already in hand is
+    not waiting for a copy of itself: the filing is a new ticket, as are other photos."""
     recent = db.session.scalars(
         select(Ticket).where(
             Ticket.owner_phone == phone,
             Ticket.community_id == community.id,
-            Ticket.kind == kind.value,
+            Ticket.kind == filing.kind.value,
             Ticket.category == filing.category,
             Ticket.description == filing.description,
             Ticket.is_emergency == filing.is_emergency,
+            Ticket.state == State.submitted.value,
             Ticket.filed_at > now - REPEAT_WINDOW,
         )
     )
-    return next((ticket for ticket in recent if ticket.place_key == place.key), None)
+    return next(
+        (t for t in recent if t.place_key == filing.place and len(t.photos) == filing.photos),
+        None,
+    )
 
 
 def _owner_name(phone: str, community: Community) -> str:
