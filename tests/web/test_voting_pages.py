@@ -103,7 +103,7 @@ def test_over_selection_and_empty_ballots_are_refused(app, client, make):
         too_many = client.post(url + "/cast", data={"csrf_token": token, "m1": ["c1", "c2"]})
         assert too_many.status_code == 422
         top = re.search(r'<p class="flash error" role="alert">([^<]*)</p>', too_many.text)
-        assert top is not None and top.group(1) == "选票还不能提交，请按下面议题中的红字提示修改。"
+        assert top is not None and top.group(1) == "选票还不能提交，请按下面的红字提示修改。"
         assert beside("m1", too_many.get_data(as_text=True)) == "最多选 1 人，现在选了 2 人"
         twice = client.post(url + "/confirm", data={"csrf_token": token, "m1": ["c1", "c1"]})
         assert twice.status_code == 422

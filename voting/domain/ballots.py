@@ -34,8 +34,8 @@ class ChoiceProblem:
     in the English of ``report_text``. Codes: ``no_motion``, ``unknown_motion``,
     ``not_an_option`` (an approval's choice), ``not_a_list``, ``not_distinct`` (an
     election's list repeats or is unsorted), ``too_many`` (``chosen`` against ``seats``),
-    ``not_a_candidate`` (``candidate``); the ballot form adds ``abstain_and_chosen``
-    (candidates ticked together with "choose nobody").
+    ``not_a_candidate`` (``candidate``). The ballot form adds one of its own
+    (``web.ballot_form``).
     """
 
     code: str

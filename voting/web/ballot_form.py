@@ -25,7 +25,10 @@ def parse_choices(
     ``motions``: the meeting's, by id, as put to the vote (``frozen.ballot_motions``: kept
     by the worker, so reading a cast's form reads nothing from the database). Returns the
     choices as read and the problems the domain finds in them, by form field
-    (``ballot.<motion id>``, ``ballot.choices``): empty when the ballot may be cast.
+    (``ballot.<motion id>``, ``ballot.choices``): empty when the ballot may be cast. The form
+    adds one problem the domain cannot see, ``abstain_and_chosen``: candidates ticked with
+    "choose nobody" too (read as the candidates, it would cast them for an owner who meant
+    to abstain).
     """
     chosen: dict[str, Any] = {}
     contradictions = []

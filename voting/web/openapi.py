@@ -270,8 +270,9 @@ SCHEMAS: dict[str, Any] = {
             "warning": {
                 "type": "string",
                 "description": (
-                    "Its committee only: an election whose candidates cannot fill its seats "
-                    "(allowed, but more likely a miscount), in the request's language"
+                    "Staff only, as on the meeting page: an election whose candidates cannot "
+                    "fill its seats (allowed, but more likely a miscount), in the request's "
+                    "language"
                 ),
             },
         },

@@ -100,7 +100,7 @@ def _ballot_page(
         chosen = ballots.choices_of(meeting, earlier) if earlier and can_vote else {}
     g.field_errors = problems or {}
     if problems:  # said beside its motion, maybe a screen below: the top says where to look
-        flash(_("选票还不能提交，请按下面议题中的红字提示修改。"), "error")
+        flash(_("选票还不能提交，请按下面的红字提示修改。"), "error")
     page = render_template(
         "owner/ballot.html",
         meeting=meeting,

@@ -78,7 +78,8 @@ def position_step(
     if role in (PersonRole.legal_representative, PersonRole.principal):
         held = _held_from(firm.id, started_on, role)
         if any(h.started_on >= started_on for h in held):
-            raise Conflict(_("该职务在此日期已有人担任，且任职始于同日或之后"), "started_on")
+            taken = _("此日期当天或之后已有他人开始担任该职务：请核对任职日期")
+            raise Conflict(taken, "started_on")
         for h in held:
             h.ended_on = date.fromordinal(started_on.toordinal() - 1)
     position = FirmPosition(
