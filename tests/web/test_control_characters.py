@@ -18,7 +18,7 @@ from tests.helpers import csrf_from
 from tests.meeting_builders import draft, estate
 from tests.openapi_contract import ContractClient
 from voting.extensions import db
-from voting.models import Building, Community, Motion, User
+from voting.models import Building, Community, District, Meeting, Motion, User
 from voting.services.access import sessions
 from voting.web.openapi import DOCUMENT
 from voting.web.text_input import CONTROL, TEXT_PATTERN
@@ -191,6 +191,43 @@ def test_tabs_and_newlines_are_text(app, client, make):
     )
     assert answer.status_code == 302
     assert db.session.scalar(select(Motion.text)) == "第一段\r\n\t第二段"
+
+
+def test_a_field_of_only_zero_width_characters_is_empty(app, client, make):
+    """A name pasted as zero-width characters alone is refused as an empty one, the form
+    and what else was typed kept; one after a name does not make a second building."""
+    home = estate(make, ["100.00"])
+    signed_in(client, home.committee)
+    community = home.community.id
+    token = csrf_from(client.get(f"/communities/{community}").get_data(as_text=True))
+    meetings, buildings = count(Meeting), count(Building)
+    answer = client.post(
+        f"/communities/{community}/meetings",
+        data={
+            "title": "\u200b\ufeff",
+            "form": "written",
+            "place": "会所",
+            "opens_at": "2036-03-01T09:00",
+            "closes_at": "2036-03-10T18:00",
+            "csrf_token": token,
+        },
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "请填写会议名称" in page and 'value="会所"' in page
+    answer = client.post(
+        f"/communities/{community}/buildings", data={"names": " \u200b ", "csrf_token": token}
+    )
+    assert answer.status_code == 302
+    assert "请至少填写一个楼栋名称" in client.get(answer.location).get_data(as_text=True)
+    assert count(Meeting) == meetings and count(Building) == buildings
+    client.post(
+        f"/communities/{community}/buildings", data={"names": "1栋\u200b", "csrf_token": token}
+    )
+    assert count(Building) == buildings  # the estate's 1栋, not another
+    signed_in(client, make.user("bureau"))
+    token = csrf_from(client.get("/bureau/staff").get_data(as_text=True))
+    client.post("/bureau/districts", data={"city": "重庆市", "name": "\u2060", "csrf_token": token})
+    assert count(District) == 1
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
 
 from voting.services.errors import InvalidInput
 
@@ -28,6 +29,14 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # validators such as ajv use by default); without it, [^\ud800-\udfff] would refuse every
 # character beyond the BMP (𠮷 in a name, an emoji), each being two code units there.
 TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff]*$"
+
+# Zero-width characters that a copy from a chat or a web page leaves around a value. No
+# service's strip() removes them (they are not spaces), so a name of only these passed
+# every "fill this in" check (a district, a building, a meeting's title, a credit record's
+# description) and was saved blank, and "2栋" with one after it became a building of its own.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_EDGES = re.compile(f"^[\\s{INVISIBLE}]+|[\\s{INVISIBLE}]+$")
+_DROP = dict.fromkeys(map(ord, INVISIBLE))
 
 
 class ControlCharacter(InvalidInput):
@@ -83,3 +92,22 @@ def refuse_in_request() -> None:
     for _field, upload in request.files.items(multi=True):
         # Named for the person, not by the form's field (``file``, ``evidence``): its file name.
         refuse(upload.filename or "", _("所选文件的文件名"))
+
+
+def trim_invisible() -> None:
+    """Drop ``INVISIBLE`` characters at either end of every page's form field, spaces kept:
+    a field of only these is then empty and refused beside the form with what else was
+    typed, like one of spaces. Inside a value they stay (a joiner holds an emoji together);
+    a password is kept as it was typed."""
+    if request.path.startswith("/api/") or not request.form:
+        return
+    request.form = ImmutableMultiDict(
+        [
+            (key, value if key == "password" else _EDGES.sub(_trimmed, value))
+            for key, value in request.form.items(multi=True)
+        ]
+    )
+
+
+def _trimmed(edge: re.Match[str]) -> str:
+    return edge.group().translate(_DROP)
