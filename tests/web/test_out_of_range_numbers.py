@@ -69,18 +69,14 @@ def test_huge_numbers_in_bureau_forms_are_refused_and_write_nothing(client, make
     ):
         token = csrf_from(client.get("/bureau/").get_data(as_text=True))
         response = client.post(
-            "/bureau/communities",
-            data={**fields, **changed, "csrf_token": token},
-            follow_redirects=True,
+            "/bureau/communities", data={**fields, **changed, "csrf_token": token}
         )
-        assert response.status_code == 200 and REFUSED in response.get_data(as_text=True), changed
+        assert response.status_code == 422 and REFUSED in response.get_data(as_text=True), changed
     token = csrf_from(client.get("/bureau/").get_data(as_text=True))
     response = client.post(
-        "/bureau/street-offices",
-        data={"district_id": HUGE, "name": "新街道", "csrf_token": token},
-        follow_redirects=True,
+        "/bureau/street-offices", data={"district_id": HUGE, "name": "新街道", "csrf_token": token}
     )
-    assert REFUSED in response.get_data(as_text=True)
+    assert response.status_code == 422 and REFUSED in response.get_data(as_text=True)
     assert (count(StreetOffice), count(Community)) == before
     # Outside a form helper's redirect the refusal is a 400 page with the same message.
     token = csrf_from(client.get("/bureau/staff").get_data(as_text=True))

@@ -13,6 +13,7 @@ from werkzeug.test import encode_multipart
 
 from tests import meeting_builders
 from tests.helpers import Builders, csrf_from, sign_in
+from tests.html_forms import form_to
 from voting.extensions import db
 from voting.models import LoginSession, Unit
 from voting.services.assembly import meetings
@@ -408,8 +409,14 @@ def test_bureau_forms_refuse_text_longer_than_the_database_keeps(client, make):
             "姓名不能超过 80 个字符",
         ),
     ):
-        response = post_form(client, url, data, page="/bureau/staff", follow_redirects=True)
-        assert response.status_code == 200 and message in response.get_data(as_text=True), url
+        response = post_form(client, url, data, page="/bureau/staff")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and message in page, url  # on the form, not after
+        kept = form_to(page, url).values  # what was typed is there to correct
+        assert {k: kept[k] for k in data if k != "password"} == {
+            k: v for k, v in data.items() if k != "password"
+        }, url
+        assert not kept.get("password"), url
 
 
 def test_staff_without_the_role_get_403(client, make):

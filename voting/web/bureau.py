@@ -22,7 +22,7 @@ from voting.services.credit import firms
 from voting.services.errors import ServiceError
 from voting.services.messaging import sms
 from voting.services.registry import estates
-from voting.web.forms import attempt, confirmed, form_int
+from voting.web.forms import attempt, confirmed, form_int, typed
 from voting.web.guards import staff_required
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
@@ -31,9 +31,17 @@ bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 @bp.get("/")
 @staff_required(Role.bureau)
 def overview() -> ResponseReturnValue:
+    return _overview()
+
+
+def _overview(values: dict[str, dict[str, str]] | None = None) -> str:
+    """The city's estates and the forms that add to them; after a refusal, with what was
+    typed in the refused form (``typed``)."""
     districts = estates.districts()
     totals = estates.totals_by_community(c.id for c in estates.communities())
-    return render_template("bureau/overview.html", districts=districts, totals=totals)
+    return render_template(
+        "bureau/overview.html", districts=districts, totals=totals, typed=values or {}
+    )
 
 
 @bp.post("/districts")
@@ -43,6 +51,8 @@ def add_district() -> ResponseReturnValue:
         lambda: estates.add_district(request.form.get("city", ""), request.form.get("name", "")),
         _("已添加区县"),
         url_for("bureau.overview"),
+        again=lambda: _overview(typed("district")),
+        form="district",
     )
 
 
@@ -55,6 +65,8 @@ def add_street_office() -> ResponseReturnValue:
         ),
         _("已添加街道办事处"),
         url_for("bureau.overview"),
+        again=lambda: _overview(typed("street_office")),
+        form="street_office",
     )
 
 
@@ -73,12 +85,20 @@ def add_community() -> ResponseReturnValue:
         ),
         _("已添加小区"),
         url_for("bureau.overview"),
+        again=lambda: _overview(typed("community")),
+        form="community",
     )
 
 
 @bp.get("/staff")
 @staff_required(Role.bureau)
 def staff() -> ResponseReturnValue:
+    return _staff_page()
+
+
+def _staff_page(values: dict[str, dict[str, str]] | None = None) -> str:
+    """Staff accounts and the form that creates one; after a refusal, with the username and
+    name typed (never the password)."""
     users = accounts.users()
     offices = estates.street_offices()
     communities = estates.communities()
@@ -88,6 +108,7 @@ def staff() -> ResponseReturnValue:
         offices={office.id: office for office in offices},
         communities={community.id: community for community in communities},
         firms={firm.id: firm for firm in firms.firms()},
+        typed=values or {},
     )
 
 
@@ -101,6 +122,8 @@ def create_staff() -> ResponseReturnValue:
         ),
         _("已创建账号"),
         url_for("bureau.staff"),
+        again=lambda: _staff_page(typed("staff")),
+        form="staff",
     )
 
 
