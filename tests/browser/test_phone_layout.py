@@ -42,6 +42,8 @@ def test_owner_can_undo_a_choice_and_every_control_is_a_touch_target(app, live_s
 
     assert phone.evaluate(NARROWEST_CONTROL) >= 44
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    back = phone.locator("p.back a")  # ← 我的投票: a thumb's height, not a line of small text
+    assert back.evaluate("el => el.getBoundingClientRect().height") >= 44
     # The footer's parts wrap whole: its sentence was left with one character on a line.
     lines = "el => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight))"
     assert phone.locator("footer.foot span").nth(1).evaluate(lines) == 1
