@@ -73,6 +73,16 @@ def test_repeated_candidates_are_named_in_the_order_first_listed():
     assert refused.value.values["names"] == ["王五", "李四"]
 
 
+def test_a_zero_width_character_does_not_make_a_second_candidate_of_the_same_name():
+    """Two 张三 that look the same on the ballot, one with U+200B inside or after it, were two
+    names to the duplicate check."""
+    with pytest.raises(MotionRefused) as refused:
+        _draft(kind="election", item=3, seats=1, candidates=["张三", "张三\u200b", "李四"])
+    assert refused.value.values["names"] == ["张三"]
+    drafted = _draft(kind="election", item=3, seats=1, candidates=["张\u200b三", "\ufeff", "李四"])
+    assert drafted.candidates == ("张三", "李四")
+
+
 def test_more_seats_than_candidates_is_drafted_and_counted_as_seats_left_unfilled():
     """Allowed by the spec (the committee page only warns): 5 seats, 3 candidates, 2 empty."""
     found = _draft(kind="election", item=None, seats=5, candidates=["甲", "乙", "丙"])

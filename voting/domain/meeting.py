@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from voting.domain.invisible import without_invisible
+
 MAX_MOTIONS = 30
 MAX_CANDIDATES = 50
 MAX_TITLE = 200
@@ -79,7 +81,9 @@ def draft_motion(
         raise MotionRefused("long_text", "text", n=MAX_TEXT)
     if kind != "election":
         return MotionDraft(kind, item, title, text.strip())
-    names = [name.strip() for name in candidates or [] if name.strip()]
+    # A zero-width character in a name made two 张三 the duplicate check told apart
+    names = [without_invisible(name).strip() for name in candidates or []]
+    names = [name for name in names if name]
     if not names or len(names) > MAX_CANDIDATES:
         raise MotionRefused("no_candidates", "candidates", n=MAX_CANDIDATES)
     if any(len(name) > MAX_CANDIDATE_NAME for name in names):

@@ -22,6 +22,7 @@ from flask import request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 
+from voting.domain.invisible import INVISIBLE, without_invisible
 from voting.services.errors import InvalidInput
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -30,13 +31,10 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # character beyond the BMP (𠮷 in a name, an emoji), each being two code units there.
 TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff]*$"
 
-# Zero-width characters that a copy from a chat or a web page leaves around a value. No
-# service's strip() removes them (they are not spaces), so a name of only these passed
-# every "fill this in" check (a district, a building, a meeting's title, a credit record's
-# description) and was saved blank, and "2栋" with one after it became a building of its own.
-INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+# A field of only zero-width characters passed every "fill this in" check (a district, a
+# building, a meeting's title, a credit record's description) and was saved blank, and "2栋"
+# with one after it became a building of its own.
 _EDGES = re.compile(f"^[\\s{INVISIBLE}]+|[\\s{INVISIBLE}]+$")
-_DROP = dict.fromkeys(map(ord, INVISIBLE))
 
 
 class ControlCharacter(InvalidInput):
@@ -110,4 +108,4 @@ def trim_invisible() -> None:
 
 
 def _trimmed(edge: re.Match[str]) -> str:
-    return edge.group().translate(_DROP)
+    return without_invisible(edge.group())

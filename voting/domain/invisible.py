@@ -1,0 +1,17 @@
+"""Characters that take no space on screen: zero-width spaces, joiners and the byte-order mark.
+
+A copy from a chat or a web page leaves them around and inside names. No ``strip()``
+removes them (they are not spaces), so a value made only of them looked empty but was
+kept, and two names that differ only by one look the same on a ballot or a page.
+"""
+
+from __future__ import annotations
+
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_DROP = dict.fromkeys(map(ord, INVISIBLE))
+
+
+def without_invisible(text: str) -> str:
+    """``text`` with every ``INVISIBLE`` character taken out: for a person's name, where a
+    joiner holds nothing together (unlike in free text, where it holds an emoji)."""
+    return text.translate(_DROP)
