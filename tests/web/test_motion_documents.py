@@ -224,3 +224,15 @@ def test_a_stored_name_is_its_own_stored_name():
         assert uploads.stored_name(once, "image/png") == once and 0 < len(once) <= 200
     assert uploads.stored_name("", "image/jpeg") == "未命名.jpg"
     assert uploads.stored_name("C:\\Users\\委员\\预算.pdf", "application/pdf") == "预算.pdf"
+    # named for what it is: a PDF sent as a program is not downloaded as one
+    for sent, kind, kept in (
+        ("report.exe", "application/pdf", "report.pdf"),
+        ("a.pdf.exe", "application/pdf", "a.pdf.pdf"),
+        ("photo.pdf", "image/jpeg", "photo.jpg"),
+        ("照片.JPEG", "image/jpeg", "照片.JPEG"),
+        ("预算", "application/pdf", "预算.pdf"),
+        ("\u200b", "application/pdf", "未命名.pdf"),  # nothing to see: not a link of no text
+        ("合\u200b同.pdf", "application/pdf", "合同.pdf"),
+    ):
+        assert uploads.stored_name(sent, kind) == kept, sent
+        assert uploads.stored_name(kept, kind) == kept

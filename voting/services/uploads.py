@@ -23,6 +23,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from voting.domain.invisible import without_invisible
 from voting.extensions import db
 from voting.models import Community, Firm, Upload, User
 from voting.services.errors import InvalidInput
@@ -36,6 +37,8 @@ SIGNATURES = {
 
 
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+# What else a name of each kind may end in, as it came.
+_ALSO = {"image/jpeg": (".jpeg",)}
 MAX_NAME = 200  # characters, as the column
 UNNAMED = "未命名"  # stored, not shown through gettext: a file keeps one name for everyone
 CONTROL_OR_SPACE = re.compile(r"[\x00-\x1f\x7f-\x9f\s]+")
@@ -47,16 +50,21 @@ def content_type_of(content: bytes) -> str | None:
 
 def stored_name(filename: str, kind: str) -> str:
     """The name a file is kept and offered under, from the name the client sent: the last part
-    of a path (either slash), control characters and tabs as one space, at most ``MAX_NAME``
-    characters with the extension kept when cut; a name left empty, or only dots (``..``),
-    becomes 未命名 with the extension of the detected ``kind``. The same name twice is the
-    same name: ``held`` checks the name ``hold`` gave."""
-    name = CONTROL_OR_SPACE.sub(" ", re.split(r"[\\/]", filename or "")[-1]).strip()
+    of a path (either slash), control characters and tabs as one space, zero-width characters
+    dropped, at most ``MAX_NAME`` characters with the extension kept when cut; a name left
+    empty, or only dots (``..``), becomes 未命名. It ends in the extension of the detected
+    ``kind``: a PDF sent as ``report.exe`` is offered as ``report.pdf``, not saved by whoever
+    downloads it as a program. The same name twice is the same name: ``held`` checks the
+    name ``hold`` gave."""
+    cleaned = without_invisible(re.split(r"[\\/]", filename or "")[-1])
+    name = CONTROL_OR_SPACE.sub(" ", cleaned).strip()
     if not name.strip("."):
         return UNNAMED + EXTENSIONS[kind]
     stem, extension = os.path.splitext(name)
     if len(extension) > 16:  # no extension, just a dot late in a long name
         stem, extension = name, ""
+    if extension.lower() not in (EXTENSIONS[kind], *_ALSO.get(kind, ())):
+        extension = EXTENSIONS[kind]
     return stem[: MAX_NAME - len(extension)].rstrip() + extension
 
 
