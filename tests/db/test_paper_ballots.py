@@ -246,8 +246,9 @@ def test_refusals_write_nothing(app, make):
     before = state()
     with pytest.raises(Conflict, match="待复核"):
         enter_paper(home, meeting)
-    with pytest.raises(InvalidInput, match="退回的理由"):
-        paper.reject(entry.id, home.second, "  ")
+    for note in ("  ", "理" * (paper.MAX_NOTE + 1)):  # nothing, or more than is kept
+        with pytest.raises(InvalidInput, match="退回的理由（不超过 200 字）"):
+            paper.reject(entry.id, home.second, note)
     assert state() == before
 
 

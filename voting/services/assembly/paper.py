@@ -183,8 +183,8 @@ def reject(paper_id: int, reviewer: User, note: str, now: datetime | None = None
     """A second member sets a pending entry aside, with a reason (the member who entered it
     withdraws it instead: ``withdraw``)."""
     note = " ".join((note or "").split())
-    if not note:
-        raise InvalidInput(_("请填写退回的理由"))
+    if not note or len(note) > MAX_NOTE:  # not cut short without a word
+        raise InvalidInput(_("请填写退回的理由（不超过 %(n)d 字）", n=MAX_NOTE))
     if _reviewable(paper_id, reviewer).entered_by_id == reviewer.id:
         raise Forbidden(_("自己录入的表决票不能退回，请撤回"))
     draft = _set_aside_locked(paper_id, reviewer, note, now)
@@ -491,5 +491,5 @@ def _reload(paper_id: int) -> PaperBallot:
 
 
 def _set_aside(draft: PaperBallot, reviewer: User, note: str, now: datetime) -> None:
-    draft.status, draft.note = REJECTED, note[:MAX_NOTE]
+    draft.status, draft.note = REJECTED, note
     draft.reviewed_by_id, draft.reviewed_at = reviewer.id, now
