@@ -61,6 +61,16 @@ def test_a_refused_new_meeting_keeps_everything_typed(app, client, make):
             page = refused.get_data(as_text=True)
             assert refused.status_code == 422 and beside in page
             assert "请填写投票开始和截止时间" not in page
+        # An impossible day, 24:00, a day alone, a time zone: said beside the field as
+        # unreadable (not as "fill in the times"; a day alone was kept as midnight).
+        beside = '<p class="field-error" role="alert">时间格式应为 年-月-日 时:分，如 2026-03-17 09:00</p>'
+        for opens_at in ("2026-02-30T09:00", "2026-03-17T24:00", "2026-03-17", "tomorrow",
+                         "2026-03-17T09:00+08:00"):  # fmt: skip
+            odd = {**NEW_MEETING, "opens_at": opens_at, "closes_at": "2026-03-27T18:00"}
+            refused = client.post(base, data={"csrf_token": token, **odd})
+            page = refused.get_data(as_text=True)
+            assert refused.status_code == 422 and beside in page, opens_at
+            assert form_to(page, base).values == odd, opens_at
         assert count(Meeting) == 0
 
         fixed = {**NEW_MEETING, "opens_at": "2026-03-17T09:00", "closes_at": "2026-03-27T18:00"}

@@ -142,15 +142,19 @@ def form_int(text: str | None, default: int = 0) -> int:
 def local_datetime(text: str | None, field: str) -> datetime | None:
     """A ``datetime-local`` form value, read in the display time zone, as aware UTC.
 
-    None when empty or unreadable; a refusal beside ``field`` when its year is not one
-    of ``YEARS`` (0001-01-01T00:00 in Beijing is before the first moment UTC holds).
+    None when empty; a refusal beside ``field`` when it is not a day and a time (a date
+    alone was read as midnight, an impossible one as empty) or its year is not one of
+    ``YEARS`` (0001-01-01T00:00 in Beijing is before the first moment UTC holds).
     """
+    text = (text or "").strip()
+    if not text:
+        return None
     try:
-        naive = datetime.fromisoformat((text or "").strip())
+        naive = datetime.fromisoformat(text)
     except ValueError:
-        return None
-    if naive.tzinfo is not None:
-        return None
+        naive = None
+    if naive is None or naive.tzinfo is not None or len(text) < len("2026-03-17T09:00"):
+        raise InvalidInput(_("时间格式应为 年-月-日 时:分，如 2026-03-17 09:00"), field)
     if naive.year not in YEARS:
         raise InvalidInput(_("时间须在 2000 年至 2099 年之间"), field)
     zone = ZoneInfo(current_app.config["SETTINGS"].display_timezone)

@@ -372,7 +372,8 @@ def _details() -> dict[str, Any]:
         local_datetime(form.get("closes_at"), "closes_at"),
     )
     if opens_at is None or closes_at is None:
-        raise InvalidInput(_("请填写投票开始和截止时间"))
+        missing = "opens_at" if opens_at is None else "closes_at"
+        raise InvalidInput(_("请填写投票开始和截止时间"), missing)
     return {
         "title": form.get("title", ""),
         "form": form.get("form", ""),
