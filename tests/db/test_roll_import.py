@@ -402,10 +402,10 @@ def test_a_unit_a_ticket_is_about_is_never_removed(app, estate):
     assert db.session.get(Ticket, 1).unit_id == unit.id
 
 
-def test_a_ticket_filed_while_an_import_removes_its_unit_stops_one_of_them(app, estate):
-    """The import checks for tickets and then removes; a filing in between made the removal
-    fail on the ticket's foreign key (a 500). Both take the community's lock: whichever
-    comes second sees the other's work and refuses, as it would one after the other."""
+def _remove_and_file_at_once(app, estate, pause_after: str):  # type: ignore[no-untyped-def]
+    """A roll import removing 0102 and its owner filing a ticket about it, run at once
+    (``at_once``, pausing after ``pause_after``): (the import's report, each one's
+    exception or None, 0102's id)."""
     full = [row(f"01{n:02d}", owner=f"业主{n}", phone=f"138000001{n:02d}") for n in range(1, 4)]
     assert import_roll(estate, "roll.csv", sheet(*full)).is_written
     unit_id = db.session.scalar(select(Unit.id).where(Unit.room == "0102"))
@@ -427,11 +427,19 @@ def test_a_ticket_filed_while_an_import_removes_its_unit_stops_one_of_them(app, 
         filing.file("13800000102", form, [], now=T0)
 
     with time_machine.travel(T0, tick=False):
-        outcomes = at_once(app, [remove, file], "SELECT TICKETS.UNIT_ID")
+        outcomes = at_once(app, [remove, file], pause_after)
     db.session.expire_all()
     assert outcomes[0] is None, outcomes[0]  # the import did not fail
-    ticket = db.session.scalar(select(Ticket))
     (report,) = reports
+    return report, outcomes, unit_id
+
+
+def test_a_ticket_filed_while_an_import_removes_its_unit_stops_one_of_them(app, estate):
+    """The import checks for tickets and then removes; a filing in between made the removal
+    fail on the ticket's foreign key (a 500). Both take the community's lock: whichever
+    comes second sees the other's work and refuses, as it would one after the other."""
+    report, outcomes, unit_id = _remove_and_file_at_once(app, estate, "SELECT TICKETS.UNIT_ID")
+    ticket = db.session.scalar(select(Ticket))
     if ticket is None:  # the import first: the filing finds no such place
         assert isinstance(outcomes[1], TicketRefused)
         assert report.is_written and db.session.get(Unit, unit_id) is None
@@ -446,31 +454,9 @@ def test_a_filing_that_waited_for_an_import_removing_its_unit_is_refused(app, es
     it gets it. Checked again under the lock, it is refused as a place not the owner's (it
     failed on the ticket's foreign key, a 500). The filing pauses after its first look at
     the owner's units, so the import takes the lock first."""
-    full = [row(f"01{n:02d}", owner=f"业主{n}", phone=f"138000001{n:02d}") for n in range(1, 4)]
-    assert import_roll(estate, "roll.csv", sheet(*full)).is_written
-    unit_id = db.session.scalar(select(Unit.id).where(Unit.room == "0102"))
-    community_id = estate.id
-    db.session.commit()
-    reports = []
-
-    def remove() -> None:
-        community = db.session.get(Community, community_id)
-        reports.append(
-            import_roll(community, "roll.csv", sheet(full[0], full[2]), allowed_removals=1)
-        )
-
-    def file() -> None:
-        form = filing.FilingForm(
-            community_id=community_id, kind="repair", category="water",
-            description="卫生间漏水", place=f"unit:{unit_id}",
-        )  # fmt: skip
-        filing.file("13800000102", form, [], now=T0)
-
-    with time_machine.travel(T0, tick=False):
-        outcomes = at_once(app, [remove, file], "SELECT DISTINCT UNITS.ID")
-    assert outcomes[0] is None and reports[0].is_written
+    report, outcomes, unit_id = _remove_and_file_at_once(app, estate, "SELECT DISTINCT UNITS.ID")
+    assert report.is_written
     assert isinstance(outcomes[1], TicketRefused) and outcomes[1].code == "unknown_place"
-    db.session.expire_all()
     assert db.session.get(Unit, unit_id) is None and db.session.scalar(select(Ticket)) is None
 
 
