@@ -436,8 +436,8 @@ _HELD = Delivery(HELD, 0, f"not sent: {RECEIPTS_PER_HOUR} receipts to this numbe
 def _over_the_cap(session: Session, claimed: Sequence[Any]) -> set[int]:
     """The ids of the claimed receipts that would take their number past
     ``RECEIPTS_PER_HOUR``: counting what other claims sent or are sending (each claim is
-    committed before it sends, so two processes at once each count the other's and hold
-    more, never fewer), then these in order."""
+    committed before it sends, so two processes at once each count the other's: at the
+    cap they may hold one too many, never send one too many), then these in order."""
     phones = {row.phone for row in claimed if row.purpose == "receipt"}
     if not phones:
         return set()

@@ -40,8 +40,8 @@ from voting.services.tickets import handling, notices, photos
 from voting.services.tickets.refusals import TicketRefused
 
 FILINGS_PER_DAY = 20  # per phone: each filing texts the owner
-# The same filing (kind, category, place, words) sent again within this is the same ticket:
-# a double tap on a slow network, or the form sent again after a lost answer.
+# The same filing sent again within this is the same ticket (``_repeated``): a double tap on
+# a slow network, or the form sent again after a lost answer.
 REPEAT_WINDOW = timedelta(minutes=10)
 
 
