@@ -146,6 +146,16 @@ def sql(statement: str, **params: Any) -> None:
     db.session.commit()
 
 
+def stored_files() -> list[str]:
+    """The SHA-256 of every file's content kept in the database, in order."""
+    from sqlalchemy import select
+
+    from voting.extensions import db
+    from voting.models import FileContent
+
+    return sorted(db.session.scalars(select(FileContent.sha256)))
+
+
 def problems_of(meeting: Any) -> list[str]:
     """A fresh database audit of ``meeting``: the problems it names."""
     from voting.extensions import db

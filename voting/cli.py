@@ -249,8 +249,10 @@ def keys_show() -> None:
 @meetings_cli.command("close-due")
 def meetings_close_due() -> None:
     """Open and close the meetings whose time has come, and delete the casts that waited
-    for a meeting's lock once answered long enough (run it from cron every minute, on every
-    host: one runs it at a time, the others skip the round)."""
+    for a meeting's lock once answered long enough and the files kept for a refused form's
+    next try that never came (run it from cron every minute, on every host: one runs it at
+    a time, the others skip the round)."""
+    from voting.services import uploads
     from voting.services.assembly import ballots, meetings
 
     with locks.only_one("meetings close-due") as mine:
@@ -265,6 +267,9 @@ def meetings_close_due() -> None:
         pruned = ballots.prune_answered()
         if pruned:
             click.echo(f"pruned {pruned} answered waiting casts")
+        unused = uploads.prune()
+        if unused:
+            click.echo(f"pruned {unused} unused files")
 
 
 @sms_cli.command("outbox")

@@ -154,3 +154,49 @@ def test_one_open_objection_and_position_keep_what_was_entered_twice(
         assert [tuple(row) for row in numbers] == [(2, 1), (3, 2), (4, 3)]
         assert [row[0] for row in positions] == [3, 4, 5]
         db.engine.dispose()
+
+
+def test_files_uploaded_before_are_copied_into_the_database(
+    empty_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Each file an upload row names moves from ``instance/uploads`` into ``file_contents``;
+    one missing on disk is named, not invented; going back writes the files out again."""
+    import hashlib
+
+    app = make_app(empty_database, tmp_path / "instance")
+    kept, lost = b"%PDF-1.4\n% kept\n", b"%PDF-1.4\n% lost\n"
+    digests = {hashlib.sha256(content).hexdigest(): content for content in (kept, lost)}
+    folder = tmp_path / "instance" / "uploads"
+    kept_path = folder / hashlib.sha256(kept).hexdigest()[:2] / hashlib.sha256(kept).hexdigest()
+    kept_path.parent.mkdir(parents=True)
+    kept_path.write_bytes(kept)
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="b7d3f19a2c60")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO firms (id, name, uscc, registered_address, created_at)"
+                    " VALUES (1, '物业', '91350100M000100Y43', '', '2026-03-10 08:00:00')"
+                )
+            )
+            for n, digest in enumerate(digests, start=1):
+                for copy in (0, 1):  # the same file uploaded twice is one content
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO uploads (id, firm_id, sha256, filename, content_type,"
+                            " size, purpose, uploaded_at) VALUES (:id, 1, :digest, 'a.pdf',"
+                            " 'application/pdf', 16, 'credit', '2026-03-10 08:00:00')"
+                        ),
+                        {"id": 2 * n + copy, "digest": digest},
+                    )
+        upgrade(directory=str(MIGRATIONS))
+        with db.engine.connect() as connection:
+            copied = connection.execute(sa.text("SELECT sha256, content FROM file_contents")).all()
+        assert [tuple(row) for row in copied] == [(hashlib.sha256(kept).hexdigest(), kept)]
+        assert f"no file for upload {hashlib.sha256(lost).hexdigest()}" in capsys.readouterr().out
+
+        kept_path.unlink()
+        downgrade(directory=str(MIGRATIONS), revision="b7d3f19a2c60")
+        assert kept_path.read_bytes() == kept
+        assert "file_contents" not in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()

@@ -10,9 +10,9 @@ import threading
 from datetime import timedelta
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
+from tests.helpers import stored_files
 from tests.meeting_builders import CLOSES, OPENS, draft, estate, open_meeting
 from voting.domain.bundle import verify_bundle
 from voting.extensions import db
@@ -45,11 +45,6 @@ def count(model) -> int:  # type: ignore[no-untyped-def]
 def state() -> tuple[int, ...]:
     """What a refusal must leave as it was."""
     return tuple(count(m) for m in (PaperBallot, Upload, LogEntry, Ballot, BallotConflict))
-
-
-def stored_files() -> list[str]:
-    folder = current_app.config["SETTINGS"].upload_dir
-    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 def enter_paper(home, meeting, phone_index=0, choices=None, **kwargs):  # type: ignore[no-untyped-def]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
-from flask import current_app
 from PIL import ExifTags, Image
 
+from tests.helpers import stored_files
+from voting.services import uploads
 from voting.services.tickets import photos
 
 GPS = {
@@ -34,10 +34,6 @@ def jpeg_with_gps(size: tuple[int, int] = (64, 48), orientation: int | None = No
     return out.getvalue()
 
 
-def files_under(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
-
-
 def test_the_fixture_really_carries_gps() -> None:
     original = Image.open(io.BytesIO(jpeg_with_gps()))
     assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitudeRef] == "N"
@@ -47,9 +43,9 @@ def test_a_stored_photo_has_no_exif(app, make) -> None:  # type: ignore[no-untyp
     community = make.community()
     content = jpeg_with_gps()
     [(full, thumb)] = photos.store_all(community, [("IMG_0001.jpg", content)], None, 4)
-    folder = current_app.config["SETTINGS"].upload_dir
     for upload in (full, thumb):
-        stored = (folder / upload.sha256[:2] / upload.sha256).read_bytes()
+        stored = uploads.content_of(upload.sha256)
+        assert stored is not None
         assert upload.content_type == "image/jpeg" and stored.startswith(b"\xff\xd8\xff")
         image = Image.open(io.BytesIO(stored))
         assert dict(image.getexif()) == {}
@@ -155,8 +151,7 @@ def gif() -> bytes:
 )
 def test_anything_else_is_refused_and_leaves_no_file(app, make, content: bytes, code: str) -> None:  # type: ignore[no-untyped-def]
     community = make.community()
-    folder = current_app.config["SETTINGS"].upload_dir
-    before = files_under(folder)
+    before = stored_files()
     with pytest.raises(photos.PhotoRefused) as refused:
         # A good photo first: it must not be written either.
         photos.store_all(
@@ -164,7 +159,7 @@ def test_anything_else_is_refused_and_leaves_no_file(app, make, content: bytes, 
         )
     assert refused.value.code == code
     assert "IMG_0002.jpg" in refused.value.message
-    assert files_under(folder) == before
+    assert stored_files() == before  # not even in the transaction: refused before any write
 
 
 def test_an_image_bomb_is_refused_before_it_is_decoded(app) -> None:  # type: ignore[no-untyped-def]

@@ -10,10 +10,9 @@ import json
 from datetime import timedelta
 
 import time_machine
-from flask import current_app
 from sqlalchemy import func, select
 
-from tests.helpers import csrf_from, sign_in
+from tests.helpers import csrf_from, sign_in, stored_files
 from tests.meeting_builders import OPENS, T0, as_owner, draft, estate
 from voting.extensions import db
 from voting.models import LogEntry, MotionDocument, Upload
@@ -28,11 +27,6 @@ BEFORE = T0 - timedelta(days=1)  # while the meeting is a draft
 
 def count(model) -> int:  # type: ignore[no-untyped-def]
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def stored_files() -> list[str]:
-    folder = current_app.config["SETTINGS"].upload_dir
-    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 def rows() -> tuple[int, int]:
@@ -70,7 +64,7 @@ def test_a_pdf_is_attached_and_the_open_entry_commits_to_its_hash(app, client, m
         digest, "application/pdf", "document", len(PDF)
     )  # fmt: skip
     assert upload.uploaded_by_id == home.committee.id
-    assert uploads.path_of(digest).read_bytes() == PDF
+    assert uploads.content_of(digest) == PDF
 
     meetings.announce(meeting.id, home.committee, now=T0)
     meetings.open_voting(meeting.id, home.committee, now=OPENS)
@@ -115,7 +109,7 @@ def test_a_refused_attachment_leaves_no_file_and_no_row(app, client, make):
         late = attach(client, meeting, OTHER_PDF, "预算.pdf").get_data(as_text=True)
         assert "会议当前状态不允许该操作" in late and "已附上文件" not in late
     assert rows() == (1, 1) and stored_files() == [hashlib.sha256(PDF).hexdigest()]
-    assert not uploads.path_of(hashlib.sha256(OTHER_PDF).hexdigest()).exists()
+    assert uploads.content_of(hashlib.sha256(OTHER_PDF).hexdigest()) is None
 
 
 def test_owners_of_the_community_download_attachments_others_get_404(app, client, make):

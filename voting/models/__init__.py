@@ -64,7 +64,7 @@ from voting.models.registry import (
 )
 from voting.models.sms import SmsMessage
 from voting.models.tickets import Ticket, TicketEvent, TicketPhoto
-from voting.models.uploads import Upload
+from voting.models.uploads import FileContent, Upload
 
 __all__ = [
     "AreaSource",
@@ -87,6 +87,7 @@ __all__ = [
     "CreditObjection",
     "CreditRecord",
     "District",
+    "FileContent",
     "Firm",
     "FirmAction",
     "FirmPosition",

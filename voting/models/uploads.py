@@ -1,15 +1,18 @@
-"""Uploaded files (documents, paper-ballot scans, proxy mandates, credit evidence), stored
-outside the web root.
+"""Uploaded files (documents, paper-ballot scans, proxy mandates, credit evidence, ticket
+photos), kept in the database.
 
-The file lives on disk under its SHA-256; the row says whose it is (a community's, or a
-firm's for the evidence of a credit record), so that only people entitled can fetch it.
+The content is kept once under its SHA-256 (``FileContent``), in the database rather than on
+an app host's disk: every app host serves every file, one backup holds the files with the
+records that name them, and a refused request's file goes with its rolled-back transaction.
+The ``Upload`` row says whose it is (a community's, or a firm's for the evidence of a credit
+record), so that only people entitled can fetch it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voting.models.base import Base, UTCDateTime, utcnow
@@ -31,3 +34,15 @@ class Upload(Base):
     purpose: Mapped[str] = mapped_column(String(20))  # document, paper, mandate, credit
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FileContent(Base):
+    """A file's bytes, once per content. ``kept_at`` is when it was last written (by a form
+    that stored it, or kept it for a refused form's next try): content that no ``Upload``
+    names and that has not been written for a day is deleted (``uploads.prune``)."""
+
+    __tablename__ = "file_contents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,14 +1,17 @@
-"""Storing uploaded files outside the web root, checked by content, not by name.
+"""Storing uploaded files in the database, checked by content, not by name.
 
 Only PDF, JPEG and PNG are accepted, recognised by their first bytes. A file
-is stored once under its SHA-256 (the hash the log commits to), in a
-directory that no web server serves; ``voting.web`` hands it out only to
-people with a role in its community.
+is stored once under its SHA-256 (the hash the log commits to), in the database
+(``FileContent``), so that any app host serves it and it is written, or not, with
+the record that names it; ``voting.web`` hands it out only to people with a role
+in its community.
 
 A form that is refused after a file was chosen keeps the file for the next try
-(``hold``): it is written to the same place but no row is added, and the form
-carries its hash sealed to that form (``held`` reads it back only for the same
-form), so the person need not choose it again and a refusal writes no record.
+(``hold``): its content is written and committed but no ``Upload`` row is added,
+and the form carries its hash sealed to that form (``held`` reads it back only
+for the same form), so the person need not choose it again and a refusal writes
+no record. Content no row names is deleted a day after it was last written
+(``prune``, run every minute by ``flask meetings close-due``).
 """
 
 from __future__ import annotations
@@ -18,17 +21,22 @@ import hmac
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import CursorResult, delete, exists, select
 
 from voting.domain.invisible import without_invisible
 from voting.extensions import db
-from voting.models import Community, Firm, Upload, User
+from voting.models import Community, FileContent, Firm, Upload, User
+from voting.models.base import utcnow
+from voting.services import upserts
 from voting.services.errors import InvalidInput
 
 MAX_BYTES = 10 * 1024 * 1024
+# How long content no row names is kept: a refused form's file waits this long for its next try.
+KEEP_UNUSED = timedelta(days=1)
 SIGNATURES = {
     b"%PDF-": "application/pdf",
     b"\xff\xd8\xff": "image/jpeg",
@@ -106,9 +114,11 @@ class Held:
 
 def hold(content: bytes, filename: str, form: str) -> Held:
     """Check and keep a file for the next try of ``form`` (a string naming the form and whose
-    it is: the meeting, the holder, the user); no row is written. Refused as ``store`` would."""
+    it is: the meeting, the holder, the user); no ``Upload`` row is written. Refused as
+    ``store`` would. Commits: called after the refused use case's transaction has ended."""
     kind = _checked_kind(content)
     digest = _write(content)
+    db.session.commit()
     name = stored_name(filename, kind)
     return Held(name, f"{digest}.{_seal(digest, name, form)}")
 
@@ -119,14 +129,27 @@ def held(token: str, filename: str, form: str) -> bytes | None:
     digest, _dot, seal = (token or "").partition(".")
     if not hmac.compare_digest(seal.encode(), _seal(digest, filename, form).encode()):
         return None
-    try:
-        return path_of(digest).read_bytes()
-    except (OSError, ValueError):
-        return None
+    return content_of(digest)
 
 
-def path_of(digest: str) -> Path:
-    return current_app.config["SETTINGS"].upload_dir / digest[:2] / digest
+def content_of(digest: str) -> bytes | None:
+    """The bytes kept under ``digest``; None if there are none (pruned, or never kept)."""
+    return db.session.scalar(select(FileContent.content).where(FileContent.sha256 == digest))
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete the content no upload names and nothing has written for ``KEEP_UNUSED``: files
+    kept for a refused form's next try that never came. How many were deleted.
+
+    Safe beside a form storing the same file: ``_write`` stamps ``kept_at`` before its row
+    is added, in the same transaction, so the content it is about to name is never old
+    (on PostgreSQL the delete waits for that stamp's row lock and then sees it)."""
+    cutoff = (now or utcnow()) - KEEP_UNUSED
+    named = exists().where(Upload.sha256 == FileContent.sha256)
+    pruned = db.session.execute(delete(FileContent).where(FileContent.kept_at < cutoff, ~named))
+    assert isinstance(pruned, CursorResult)  # a DELETE's result: its row count
+    db.session.commit()
+    return pruned.rowcount
 
 
 def _checked_kind(content: bytes) -> str:
@@ -141,16 +164,15 @@ def _checked_kind(content: bytes) -> str:
 
 
 def _write(content: bytes) -> str:
-    """Keep ``content`` under its SHA-256 (once: the same file twice is one file)."""
+    """Keep ``content`` under its SHA-256 in the current transaction (once: the same file
+    twice is one row), stamped as written now."""
     digest = hashlib.sha256(content).hexdigest()
-    path = path_of(digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = path.with_suffix(".part")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        temporary.replace(path)
+    now = utcnow()
+    db.session.execute(
+        upserts.insert(FileContent)
+        .values(sha256=digest, content=content, kept_at=now)
+        .on_conflict_do_update(index_elements=["sha256"], set_={"kept_at": now})
+    )
     return digest
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from flask import Blueprint, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -27,6 +27,7 @@ from voting.services.credit import (
 from voting.services.credit.grades import FirmGrade
 from voting.services.errors import InvalidInput, NotFound
 from voting.web.credit_chart import grade_chart
+from voting.web.downloads import send_upload
 from voting.web.forms import (
     attempt,
     chosen_file,
@@ -276,12 +277,7 @@ def _record_page(record_id: int, entered: dict[str, dict[str, str]] | None = Non
 @staff_required(Role.bureau, Role.street, Role.firm)
 def evidence(record_id: int) -> ResponseReturnValue:
     upload = firm_page.evidence(g.user, record_id)
-    return send_file(
-        uploads.path_of(upload.sha256),
-        mimetype=upload.content_type,
-        download_name=upload.filename,
-        as_attachment=upload.content_type == "application/pdf",
-    )
+    return send_upload(upload)
 
 
 def _record_url(record_id: int) -> str:

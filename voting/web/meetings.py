@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -31,7 +30,7 @@ from voting.domain.rules import explain_quorum
 from voting.extensions import limiter
 from voting.models import Community, Meeting, MeetingState, Role, User
 from voting.models.base import utcnow
-from voting.services import labels, uploads
+from voting.services import labels
 from voting.services.access import scope
 from voting.services.assembly import (
     audit,
@@ -47,7 +46,7 @@ from voting.services.assembly import (
 )
 from voting.services.credit import contracts, firms, hiring, register
 from voting.services.errors import InvalidInput
-from voting.web.downloads import send_spooled
+from voting.web.downloads import send_spooled, send_upload
 from voting.web.forms import (
     attempt,
     confirmed,
@@ -347,12 +346,7 @@ def document(meeting_id: int, upload_id: int) -> ResponseReturnValue:
 def send_document(meeting: Meeting, upload_id: int) -> ResponseReturnValue:
     """A motion's attachment, only if it is attached to this meeting."""
     upload = meetings.document(meeting, upload_id)
-    return send_file(
-        uploads.path_of(upload.sha256),
-        mimetype=upload.content_type,
-        download_name=upload.filename,
-        as_attachment=upload.content_type == "application/pdf",
-    )
+    return send_upload(upload)
 
 
 def _problems(run) -> list[str]:

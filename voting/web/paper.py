@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from voting.models import Channel, Holder, Meeting, MeetingState, PaperBallot
-from voting.services import uploads
 from voting.services.access import scope
 from voting.services.assembly import frozen, meetings, paper
 from voting.services.errors import ServiceError
 from voting.web.ballot_form import parse_choices
+from voting.web.downloads import send_upload
 from voting.web.forms import attempt, chosen_file, confirmed, form_int, keep_file
 from voting.web.guards import staff_required
 
@@ -161,12 +161,7 @@ def scan(meeting_id: int, paper_id: int) -> ResponseReturnValue:
     if not _may_see_choices(meeting, entry, scope.can_manage(g.user, meeting.community)):
         abort(404)  # a ballot's scan shows its choices
     upload = entry.evidence
-    return send_file(
-        uploads.path_of(upload.sha256),
-        mimetype=upload.content_type,
-        download_name=upload.filename,
-        as_attachment=upload.content_type == "application/pdf",
-    )
+    return send_upload(upload)
 
 
 def _entry(meeting: Meeting, paper_id: int) -> PaperBallot:

@@ -8,16 +8,16 @@ what each sees and may do is ``services.access.scope``'s answer.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from voting.domain.tickets import MAX_PHOTOS, Action, Details, Level, offered
 from voting.extensions import limiter
 from voting.models.base import utcnow
-from voting.services import uploads
 from voting.services.errors import NotFound
 from voting.services.tickets import handling, lists
+from voting.web.downloads import send_upload
 from voting.web.forms import attempt, form_int, typed
 from voting.web.guards import staff_required
 from voting.web.ticket_pages import STEP_LIMIT, photo_files, ticket_context, with_photo_limit
@@ -134,4 +134,4 @@ def photo(ticket_id: int, upload_id: int) -> ResponseReturnValue:
     if g.user is None and g.owner_phone is None:
         raise NotFound(_("找不到该照片"))
     upload = lists.photo_for(_principal(), ticket_id, upload_id)
-    return send_file(uploads.path_of(upload.sha256), mimetype=upload.content_type, max_age=0)
+    return send_upload(upload, named=False)

@@ -12,15 +12,14 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import case, delete, false, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from voting.extensions import db
 from voting.models import RateCounter
 from voting.models.base import utcnow
+from voting.services import upserts
 
 _TABLE = RateCounter.__table__
 
@@ -40,21 +39,12 @@ def tag(value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _upsert() -> Any:
-    dialect = db.session.get_bind(mapper=RateCounter.__mapper__).dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(_TABLE)
-    if dialect == "sqlite":
-        return sqlite.insert(_TABLE)
-    raise RuntimeError(f"no atomic upsert for {dialect}")
-
-
 def hit(key: str, window: timedelta | None, now: datetime | None = None) -> Count:
     """Count one more event for ``key``. A fixed window starts at the first event and,
     once ``window`` has passed, the next event starts a new one; ``None`` never expires."""
     now = now or utcnow()
     expired = _TABLE.c.window_start <= now - window if window is not None else false()
-    statement = _upsert().values(key=key, count=1, window_start=now)
+    statement = upserts.insert(RateCounter).values(key=key, count=1, window_start=now)
     statement = statement.on_conflict_do_update(
         index_elements=[_TABLE.c.key],
         set_={
@@ -74,7 +64,7 @@ def advance(key: str, value: int) -> bool:
     A monotonic high-water mark, e.g. the last TOTP time step a user spent, so
     that the same code cannot be used twice, even by two requests at once.
     """
-    statement = _upsert().values(key=key, count=value, window_start=utcnow())
+    statement = upserts.insert(RateCounter).values(key=key, count=value, window_start=utcnow())
     statement = statement.on_conflict_do_update(
         index_elements=[_TABLE.c.key],
         set_={"count": statement.excluded.count},
