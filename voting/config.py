@@ -66,10 +66,6 @@ class Settings:
     def key_dir(self) -> Path:
         return self.instance_path / "keys"
 
-    @property
-    def upload_dir(self) -> Path:
-        return self.instance_path / "uploads"
-
     @classmethod
     def from_env(cls, environ: dict[str, str], instance_path: Path) -> Settings:
         secret = environ.get("SECRET_KEY", "")
