@@ -6,6 +6,7 @@ against the OpenAPI document as the tests run.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -196,6 +197,12 @@ def test_twenty_wrong_codes_lock_the_number(app, api, make):
         (b"[" * 60000, "application/json", 400, "malformed_json"),
         (b"phone=13900000000", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
         (b'{"phone": "13900000000"}', "text/plain", 415, "unsupported_media_type"),
+        (
+            b'{"phone": "13900000000"}',
+            "application/json; charset=latin-1",
+            415,
+            "unsupported_media_type",
+        ),
         (b"", "application/json", 400, "invalid_body"),
         (b'{"phone": "' + b"1" * 70000 + b'"}', "application/json", 413, "too_large"),
         (b'{"phone": "12345"}', "application/json", 400, "invalid"),
@@ -206,6 +213,14 @@ def test_bad_bodies_are_refused_with_a_clear_message(app, api, data, content_typ
         answer = api.post("/owner/codes", data=data, content_type=content_type)
     assert answer.status_code == status, answer.json
     assert answer.json["error"] == error and answer.json["message"]
+
+
+def test_a_body_said_to_be_utf8_in_any_spelling_is_read(app, api, make):
+    home = estate(make, ["100.00"])
+    body = json.dumps({"phone": home.phones[0]}).encode()
+    with time_machine.travel(T0, tick=False):
+        sent = api.post("/owner/codes", data=body, content_type="application/json; charset=UTF-8")
+    assert sent.status_code == 202, sent.json
 
 
 def test_wrong_types_and_unknown_fields_say_which_field(app, api, make):
@@ -414,6 +429,7 @@ def test_tokens_cookies_and_sign_out(app, api, make):
         assert api.get("/owner/meetings").headers["Cache-Control"] == "no-store"
         out = api.delete("/session")
         assert out.status_code == 204 and out.get_data() == b""
+        assert "Content-Type" not in out.headers
         revoked = api.get("/owner/meetings", token=token)
         assert revoked.status_code == 401 and revoked.json["error"] == "invalid_token"
         assert api.delete("/session", token=token).status_code == 401

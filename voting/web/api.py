@@ -231,7 +231,9 @@ def sign_in_staff(body: dict[str, Any]) -> ResponseReturnValue:
 @operation("signOut")
 def sign_out() -> ResponseReturnValue:
     sessions.end(g.token)
-    return Response(status=204)
+    signed_out = Response(status=204)
+    del signed_out.headers["Content-Type"]  # no content, so no type of it
+    return signed_out
 
 
 # --- serializing -------------------------------------------------------------------------
