@@ -87,6 +87,8 @@ def keep_file(field: str, filename: str, content: bytes, form: str) -> uploads.H
     A file that cannot be kept gets a word beside ``field`` (``FORM.FIELD``): choose it again."""
     if not content:
         return None
+    # ``hold`` commits the file: whatever the refused request began must not go with it.
+    transaction.roll_back()
     try:
         return uploads.hold(content, filename, form)
     except InvalidInput as refusal:
