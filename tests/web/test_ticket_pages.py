@@ -169,6 +169,34 @@ def test_the_firm_handles_it_and_the_owner_rates_it(app, make, served) -> None: 
     assert db.session.get(Ticket, ticket.id).rating == 4
 
 
+def test_an_owners_refused_rating_or_reopening_keeps_what_they_wrote(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    ticket = file_repair(served, now=NOW)
+    desk, _user = staff_client(app, make, "firm", served.firm)
+    url = f"/tickets/{ticket.id}"
+    for step, form in (("accept", {}), ("assign", {"handler_name": "王师傅"})):
+        assert post_form(desk, url, f"{url}/{step}", form).status_code == 302
+    assert post_form(desk, url, f"{url}/resolve", {"text": "已更换阀门"}).status_code == 302
+    owner = owner_client(app, served.phones[0])
+    own = f"/owner/tickets/{ticket.id}"
+    # No star chosen (a browser that skips "required"): the comment comes back.
+    unrated = post_form(owner, own, f"{own}/confirm", {"text": "师傅很耐心"})
+    page = unrated.get_data(as_text=True)
+    assert unrated.status_code == 422 and ">师傅很耐心</textarea>" in page
+    # Lines typed on a phone go as CRLF: 2,000 characters in the box are more on the wire.
+    reason = "水还在漏\r\n" * 334
+    too_long = post_form(owner, own, f"{own}/reopen", {"text": reason})
+    page = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and "水还在漏" * 2 not in page  # one per line
+    assert page.count("水还在漏") >= 334 and "2000" in page
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).state == "resolved"
+    # A star chosen: kept too when something else is refused.
+    answer = post_form(owner, own, f"{own}/confirm", {"rating": "4", "text": "好" * 2001})
+    assert answer.status_code == 422 and 'value="4" required checked' in answer.get_data(
+        as_text=True
+    )
+
+
 def test_a_refused_step_is_shown_on_the_page_not_as_an_error(app, make, served) -> None:  # type: ignore[no-untyped-def]
     ticket = file_repair(served, now=NOW)
     desk, _user = staff_client(app, make, "firm", served.firm)
@@ -179,7 +207,7 @@ def test_a_refused_step_is_shown_on_the_page_not_as_an_error(app, make, served) 
     own = f"/owner/tickets/{ticket.id}"
     post_form(owner, own, f"{own}/urge", {})
     answer = post_form(owner, own, f"{own}/urge", {})
-    assert "每小时只能催办一次" in owner.get(own).get_data(as_text=True)
+    assert answer.status_code == 422 and "每小时只能催办一次" in answer.get_data(as_text=True)
     assert "业主已催办" in desk.get("/tickets/").get_data(as_text=True)
 
 

@@ -16,7 +16,7 @@ from voting.domain.tickets import CATEGORIES, MAX_PHOTOS, Action, Details, Kind,
 from voting.models.base import utcnow
 from voting.services.errors import ServiceError
 from voting.services.tickets import filing, handling, lists
-from voting.web.forms import attempt, confirmed, form_int
+from voting.web.forms import attempt, confirmed, form_int, typed
 from voting.web.owner import owner_required
 from voting.web.ticket_pages import photo_files, refused, ticket_context, with_photo_limit
 
@@ -107,6 +107,12 @@ def new(kind: str) -> ResponseReturnValue:
 @bp.get("/<int:ticket_id>")
 @owner_required
 def show(ticket_id: int) -> ResponseReturnValue:
+    return _show_page(ticket_id)
+
+
+def _show_page(ticket_id: int, entered: dict[str, dict[str, str]] | None = None) -> str:
+    """The ticket with the steps its owner may take; ``entered``: a refused step's form as
+    typed (``typed``), so a comment or reason written on a phone is not lost."""
     seen = lists.ticket_for(handling.Principal(owner_phone=g.owner_phone), ticket_id)
     now = utcnow()
     return render_template(
@@ -116,6 +122,7 @@ def show(ticket_id: int) -> ResponseReturnValue:
         events=lists.timeline(seen.ticket),
         offers=[a.value for a in offered(handling.snapshot(seen.ticket), seen.actor, now)],
         now=now,
+        typed=entered or {},
     )
 
 
@@ -136,4 +143,10 @@ def act(ticket_id: int, action: str) -> ResponseReturnValue:
         return handling.act(ticket_id, principal, chosen, details)
 
     step = confirmed(run) if chosen is Action.withdraw else run
-    return attempt(step, OWNER_ACTIONS[chosen](), back)
+    return attempt(
+        step,
+        OWNER_ACTIONS[chosen](),
+        back,
+        again=lambda: _show_page(ticket_id, typed(action)),
+        form=action,
+    )
