@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 from tests.browser.signing_in import owner_sign_in, staff_sign_in
+from tests.certified_builders import attest, tallied
 from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.models.base import utcnow
 from voting.services.assembly import ballots, meetings
@@ -148,4 +149,26 @@ def test_the_check_page_keeps_its_two_forms_apart(app, live_server, phone):
                           - typed.querySelector('button').getBoundingClientRect().bottom; }"""
     )
     assert gap >= 24  # room and a rule between them, as between two forms in a card
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_certification_progress_wraps_on_a_phone_in_english(app, live_server, phone, make):
+    """The progress tag is a sentence ("Audited by the street office, awaiting the housing
+    bureau's certification"): kept on one line like a short state tag, it pushed the meeting
+    page 100 px past a 360 px screen, for the street office after its upload and the bureau
+    before it certifies."""
+    home, meeting = tallied(make)
+    bureau = make.user("bureau")
+    attest(meeting, make.user("street", home.community.street_office), bureau)
+
+    staff_sign_in(phone, live_server, bureau.username)
+    phone.goto(f"{live_server}/lang/en?next=/meetings/{meeting.id}")
+    tag = phone.locator("span.tag.cert-attested")
+    assert "awaiting the housing bureau" in tag.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    phone.check("form[action$='certify'] input[name=confirm]")
+    phone.click("button:has-text('Certify results')")
+    certified = phone.locator("span.tag.cert-certified")  # beside the state, and as progress
+    assert "Certified by the housing bureau" in certified.first.inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
