@@ -269,3 +269,20 @@ def test_a_verifier_key_is_taken_for_the_log_key(cli: ModuleType) -> None:
         "vote.example.org/meetings/example-2026-01", ED25519, raw_public_key(LOG_KEY)
     )
     assert cli.main(["--proof", str(PROOF), f"--log-key={published}", "--json"]) == 0
+
+
+def test_chinese_report_calls_attestations_what_the_pages_and_attest_py_call_them(
+    tmp_path: Path,
+) -> None:
+    """The street office signs a 审核签名 (attest.py, 上传审核签名); 见证 is the witnessing of
+    checkpoints, reported just below. The report headed the attestations 见证签名, so an auditor
+    about to upload one read that the bundle had no witness signatures."""
+    result = run(str(EXAMPLE))
+    assert "审核签名：" in result.stdout and "见证签名" not in result.stdout
+    bundle = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    bundle["attestations"][0]["sig"] = "A" * 86
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
+    result = run(str(path))
+    assert result.returncode == 1
+    assert "[检查 8：审核签名]" in result.stdout and "见证签名" not in result.stdout
