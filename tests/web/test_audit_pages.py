@@ -235,3 +235,38 @@ def test_only_the_bureau_registers_keys_and_certifies(app, client, make):
             ).status_code
             == 403
         )
+
+
+def test_the_english_meeting_page_says_attestation_and_its_history_in_the_past(app, client, make):
+    """A street office reading in English uploaded an "audit signature", was refused an
+    "attestation file" and told its "audit signature was accepted": one thing, two names
+    (README, docs/auditors.md and attest.py say attestation). And the history read "draft
+    created", "Publish the meeting notice", "Open voting", "voting closed": two of its
+    steps were the buttons' commands, not what happened."""
+    home, meeting = tallied(make)
+    office_key = Ed25519PrivateKey.generate()
+    certify.register_key(
+        home.community.street_office, public_key_text(office_key), make.user("bureau")
+    )
+    head = meetings.head(meeting)
+    assert head is not None
+    with time_machine.travel(LATER, tick=False):
+        sign_in(client, make.user("street", home.community.street_office))
+        client.set_cookie("lang", "en")
+        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+        assert "Upload the attestation" in page
+        signed = make_attestation("street-office", "大坪街道办事处", head.hash, LATER, office_key)
+        uploaded = client.post(
+            f"/meetings/{meeting.id}/attestation",
+            data={
+                "csrf_token": csrf_from(page),
+                "file": (io.BytesIO(json.dumps(signed).encode()), "a.json"),
+            },
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        ).get_data(as_text=True)
+    assert "The street office&#39;s attestation was accepted" in uploaded
+    for words in (page, uploaded):
+        assert "audit signature" not in words.lower()
+    assert "meeting notice published" in uploaded and "voting opened" in uploaded
+    assert "Publish the meeting notice" not in uploaded and "Open voting" not in uploaded
