@@ -132,6 +132,30 @@ def test_a_street_office_records_only_in_its_street(app, make, client) -> None: 
     assert "维持原记录" in client.get(record_page).get_data(as_text=True)
 
 
+def test_a_street_office_is_told_of_the_records_it_does_not_list(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    """The street office lists the records of its street only; the bureau's records of the firm
+    itself (an honour, a complaint found true) are in the grade and on the public page, yet the
+    street office's page said 暂无信用记录 under a score of "80 + 良好 3 − 不良 1"."""
+    firm = _firm()
+    mine = make.community()
+    records.record(firm.id, "G-HONOUR-CITY", date(2026, 3, 1), "市住建委", "1号", "示范项目")
+    auditor = make.user("street", db.session.get(StreetOffice, mine.street_office_id))
+    sign_in(client, auditor)
+    html = client.get(f"/staff/firms/{firm.id}").get_data(as_text=True)
+    assert "暂无信用记录" not in html
+    assert "另有 1 条信用记录不是本街道小区内的事实" in html
+    assert f'href="/firms/{firm.id}#records"' in html  # where they are, as anyone sees them
+
+    _post(
+        client, f"/staff/firms/{firm.id}", f"/staff/firms/{firm.id}/records", _record_form(mine.id)
+    )
+    html = client.get(f"/staff/firms/{firm.id}").get_data(as_text=True)
+    assert "未按物业服务合同约定提供服务" in html and "另有 1 条" in html
+    client.set_cookie("lang", "en")
+    english = client.get(f"/staff/firms/{firm.id}").get_data(as_text=True)
+    assert "1 more record" in english
+
+
 def test_the_bureau_sees_penalties_near_or_past_their_deadline(app, make, client) -> None:  # type: ignore[no-untyped-def]
     firm = _firm()
     overdue = penalties.record(

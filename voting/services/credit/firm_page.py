@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from voting.extensions import db
 from voting.models import (
@@ -41,6 +41,10 @@ class FirmPage:
     positions: list[FirmPosition]
     contracts: list[ServiceContract]
     records: list[CreditRecord]
+    # The firm's records ``records`` leaves out (a street office's view: facts outside its
+    # street, the bureau's records of the firm itself); they count in the grade shown above,
+    # so the page says how many there are and where anyone reads the valid ones.
+    records_elsewhere: int
     penalties: list[Penalty]
     categories: list[CreditCategory]
     writable_communities: list[Community]  # where the user may record facts and contracts
@@ -68,6 +72,7 @@ def page(user: User, firm_id: int) -> FirmPage:
     else:  # the firm's own staff: the estates it serves now
         served = contracts.of_firm(firm.id, today, scope.firm_served_community_ids(user, today))
     writable = _writable_communities(user) if (is_bureau or is_street) else []
+    listed = records.of_firm(firm.id, user)
     return FirmPage(
         firm=firm,
         today=today,
@@ -75,7 +80,8 @@ def page(user: User, firm_id: int) -> FirmPage:
         history=grades.history(firm.id, today),
         positions=people.positions(firm.id),
         contracts=served,
-        records=records.of_firm(firm.id, user),
+        records=listed,
+        records_elsewhere=0 if is_bureau else _records_elsewhere(firm.id, len(listed)),
         penalties=_penalties(firm.id, is_bureau),
         categories=records.categories() if is_bureau or is_street else [],
         writable_communities=writable,
@@ -83,6 +89,13 @@ def page(user: User, firm_id: int) -> FirmPage:
         is_writer=is_bureau or is_street,
         is_own_firm=own,
     )
+
+
+def _records_elsewhere(firm_id: int, shown: int) -> int:
+    """All the firm's records less those shown (counted, not negated: a record of the firm
+    itself has no estate, and NOT (NULL IN …) is NULL, not true)."""
+    every = select(func.count(CreditRecord.id)).where(CreditRecord.firm_id == firm_id)
+    return (db.session.scalar(every) or 0) - shown
 
 
 def _penalties(firm_id: int, is_bureau: bool) -> list[Penalty]:
