@@ -157,3 +157,18 @@ def test_only_the_bureau(app, client, make):
     )
     anonymous = app.test_client()
     assert anonymous.get("/bureau/meetings.csv").status_code == 302
+
+
+def test_xlsx_areas_show_two_decimals_as_on_the_page(city, client):
+    """An area is hundredths of m²: the page and the CSV say 339.30, and Excel showed the
+    number cell in its General format as 339.3."""
+    done, _elsewhere, _hostile = city
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/bureau/meetings.xlsx").data))
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[3].value == done.meeting.public_id)
+    agree = row[header.index("同意面积（㎡）")]
+    assert f"{agree.value:.2f}" == EXPECTED["m1"]["agree"][0] == "339.30"
+    for name in ("参与表决面积（㎡）", "同意面积（㎡）"):
+        assert row[header.index(name)].number_format == "0.00", name
+    assert row[header.index("参与表决人数")].number_format == "General"  # a count stays whole

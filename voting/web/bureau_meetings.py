@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from voting.domain.years import YEARS
 from voting.models import Motion, Role
@@ -65,7 +66,9 @@ def xlsx_file() -> ResponseReturnValue:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("会议与表决结果"))
     for row in _sheet():
-        sheet.append(row)
+        sheet.append(
+            [_area_cell(sheet, cell) if isinstance(cell, Decimal) else cell for cell in row]
+        )
     out = io.BytesIO()
     book.save(out)
     return Response(
@@ -138,6 +141,14 @@ def _sheet() -> list[list[Any]]:
                 )
             )
     return sheet
+
+
+def _area_cell(sheet: Any, area: Decimal) -> WriteOnlyCell:
+    """An area (the only Decimal in the sheet) as a number shown with its two decimals, as
+    the page and the CSV show it: Excel's General format turns 339.30 into 339.3."""
+    cell = WriteOnlyCell(sheet, value=area)
+    cell.number_format = "0.00"
+    return cell
 
 
 def _neutralised(row: list[Any]) -> list[Any]:
