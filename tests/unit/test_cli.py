@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -286,3 +290,41 @@ def test_chinese_report_calls_attestations_what_the_pages_and_attest_py_call_the
     result = run(str(path))
     assert result.returncode == 1
     assert "[检查 8：审核签名]" in result.stdout and "见证签名" not in result.stdout
+
+
+def test_the_street_offices_steps_in_auditors_md_work_as_written(tmp_path: Path) -> None:
+    """docs/auditors.md section 8, command by command, where a browser leaves the two
+    downloads: the bundle and the verifier's ZIP side by side, unzipped there and entered
+    (step 2). Steps 3 and 5 named the bundle as if it were inside the verifier's folder, so
+    an auditor typing them got "无法读取 … No such file or directory"."""
+    downloads = tmp_path / "下载"
+    verifier = downloads / "owner-assembly-verifier"  # what `unzip` makes of the ZIP
+    shutil.copytree(ROOT / "voting" / "domain", verifier / "voting" / "domain")
+    shutil.copy(ROOT / "voting" / "__init__.py", verifier / "voting" / "__init__.py")
+    (verifier / "scripts").mkdir()
+    for name in ("verify_bundle.py", "attest.py"):
+        shutil.copy(ROOT / "scripts" / name, verifier / "scripts" / name)
+    shutil.copy(EXAMPLE, downloads / "c1-2026-02.bundle.json")
+    log_key = json.loads(EXAMPLE.read_text(encoding="utf-8"))["keys"]["log"]
+
+    guide = (ROOT / "docs" / "auditors.md").read_text(encoding="utf-8")
+    section = guide[guide.index("## 8.") :]
+    chinese = section[: section.index("After the tally")]
+    commands = [
+        line.strip(" `")
+        for line in re.findall(r"(/tmp/verifier/bin/python scripts/[^`\n]+)", chinese)
+    ]
+    assert len(commands) == 3, commands  # verify, make the key, attest
+    environment = {**os.environ, "ATTEST_PASSPHRASE": "street-office-2026"}
+    for command in commands:
+        argv = shlex.split(command.replace("日志签名公钥", log_key))
+        result = subprocess.run(
+            [sys.executable, *argv[1:]],
+            cwd=verifier,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+    assert (downloads / "c1-2026-02.bundle.attestation.json").exists()  # beside the bundle
