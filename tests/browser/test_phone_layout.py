@@ -172,3 +172,15 @@ def test_the_certification_progress_wraps_on_a_phone_in_english(app, live_server
     certified = phone.locator("span.tag.cert-certified")  # beside the state, and as progress
     assert "Certified by the housing bureau" in certified.first.inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_street_offices_two_downloads_are_touch_targets(app, live_server, phone, make):
+    """The audit's first step takes two files from the meeting page (docs/auditors.md §8):
+    the bundle was a button, the verifier a link in the small print, 20 px high."""
+    home, meeting = tallied(make)
+    staff_sign_in(phone, live_server, make.user("street", home.community.street_office).username)
+    phone.goto(f"{live_server}/meetings/{meeting.id}")
+    for href in (f"/meetings/{meeting.id}/bundle.json", "/verify/verifier.zip"):
+        link = phone.locator(f"main a[href='{href}']")
+        assert link.evaluate("el => el.getBoundingClientRect().height") >= 44, href
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
