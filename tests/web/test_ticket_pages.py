@@ -19,6 +19,7 @@ from tests.ticket_builders import T0, USCC, estate, file_repair, firm, photo, st
 from voting.domain.ticket_deadlines import BEIJING
 from voting.extensions import db
 from voting.models import Ticket
+from voting.services.tickets.sweep import sweep
 
 NOW = T0 + timedelta(hours=1)
 
@@ -239,6 +240,29 @@ def test_other_firms_and_streets_get_not_found(app, make, served) -> None:  # ty
         assert client.get(f"/tickets/{ticket.id}/photos/{kept.thumbnail_id}").status_code == 404
         listing = client.get("/tickets/?view=all").get_data(as_text=True)
         assert f'href="/tickets/{ticket.id}"' not in listing
+
+
+def test_a_rejected_complaint_sent_up_is_not_called_overdue(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    """The sweep sends a complaint the firm rejected to the street office at once; the
+    timeline named that step 超期上报 ("escalated when overdue"), as if the firm had been late,
+    to the street office, the firm and the owner alike."""
+    ticket = file_repair(
+        served, now=NOW, kind="complaint", category="hygiene", description="楼道堆放杂物"
+    )
+    desk, _user = staff_client(app, make, "firm", served.firm)
+    url = f"/tickets/{ticket.id}"
+    assert post_form(desk, url, f"{url}/reject", {"text": "不归物业处理"}).status_code == 302
+    sweep(NOW + timedelta(minutes=1))
+    office, _user = staff_client(app, make, "street", served.community.street_office)
+    page = office.get(url).get_data(as_text=True)
+    assert "上级督办" in page and "不归物业处理" in page
+    assert "超期上报" not in page and "被退回的投诉转上级督办" in page
+    office.set_cookie("lang", "en")
+    english = office.get(url).get_data(as_text=True)
+    assert "overdue" not in english and "Rejected complaint sent up" in english
+    overdue = file_repair(served, now=NOW)  # a repair left unaccepted still goes up as overdue
+    sweep(NOW + timedelta(days=3))
+    assert "超期上报" in desk.get(f"/tickets/{overdue.id}").get_data(as_text=True)
 
 
 def test_figures_page_charts_and_downloads(app, make, served) -> None:  # type: ignore[no-untyped-def]

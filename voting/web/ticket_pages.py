@@ -33,7 +33,16 @@ def ticket_context() -> dict[str, Any]:
         "ticket_places": names.TICKET_PLACES,
         "ticket_fields": names.TICKET_FIELDS,
         "place_label": place_label,
+        "step_name": step_name,
     }
+
+
+def step_name(action: str, from_state: str | None) -> str:
+    """A timeline step's name: the action's, except the clock's sending up of a rejected
+    complaint, which shares ``escalate`` with overdue work but was not late."""
+    if action == "escalate" and from_state == "rejected":
+        return str(names.REJECTED_COMPLAINT_SENT_UP)
+    return str(names.TICKET_ACTIONS[action])
 
 
 def place_label(ticket: Ticket) -> str:
