@@ -321,6 +321,17 @@ def test_figures_in_english_name_one_scope_in_the_singular(app, make, served) ->
     assert f"<title>Ticket {ticket.reference}" in shown
 
 
+def test_the_tickets_link_to_their_figures_says_figures_in_english(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    """The tab to the figures shared 统计 with a meeting's tally: in English the street office
+    and the bureau looked for the ticket figures under "Tally"."""
+    client, _user = staff_client(app, make, "bureau", None)
+    listing = client.get("/tickets/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<a href="/tickets/figures/">Figures</a>' in listing
+    assert ">Tally<" not in listing
+    chinese = client.get("/tickets/").get_data(as_text=True)
+    assert '<a href="/tickets/figures/">统计</a>' in chinese
+
+
 def test_a_handlers_steps_on_the_page_are_capped_per_address(app, make, served) -> None:  # type: ignore[no-untyped-def]
     # Every assignment texts the owner the person sent: 30 steps a minute from one address
     # (the acceptance is one), then 429, as on the API.
