@@ -270,3 +270,18 @@ def test_the_english_meeting_page_says_attestation_and_its_history_in_the_past(a
         assert "audit signature" not in words.lower()
     assert "meeting notice published" in uploaded and "voting opened" in uploaded
     assert "Publish the meeting notice" not in uploaded and "Open voting" not in uploaded
+
+
+def test_the_english_keys_page_revokes_a_key_with_the_word_its_box_uses(app, client, make):
+    """The box said "Yes, revoke: …" above a button "Deactivate" (the word for staff accounts
+    and credit categories), as if the two did different things; the docs say revoked too."""
+    home, _meeting = tallied(make)
+    bureau = make.user("bureau")
+    certify.register_key(
+        home.community.street_office, public_key_text(Ed25519PrivateKey.generate()), bureau
+    )
+    sign_in(client, bureau)
+    client.set_cookie("lang", "en")
+    page = client.get("/bureau/keys").get_data(as_text=True)
+    assert "Yes, revoke:" in page and '<button type="submit" class="link">Revoke</button>' in page
+    assert "Deactivate" not in page
