@@ -189,3 +189,13 @@ def test_the_city_overview_says_its_units_are_those_counted_in_votes(app, client
     assert '<th class="num">计入表决的房屋</th>' in page
     row = page[page.index(f">{community.name}</a>") :]
     assert '<td class="num">1</td>' in row[: row.index("</tr>")]
+
+
+def test_a_certified_meetings_row_says_certified_once(city, client):
+    """The state column borrowed the meeting page's state tag, which adds 住建部门已认证 once
+    certified; beside the certification column the row said it twice."""
+    done, _elsewhere, _hostile = city
+    page = client.get("/bureau/meetings").get_data(as_text=True)
+    row = page[page.index(done.meeting.public_id) :]
+    row = row[: row.index("</tr>")]
+    assert row.count("住建部门已认证") == 1 and "已统计" in row
