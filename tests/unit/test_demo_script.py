@@ -55,6 +55,7 @@ def test_the_demo_listens_on_this_machine_only_and_prints_the_street_office_key(
     clone = _clone(tmp_path / "clone")
     port = _free_port()
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8", "PORT": str(port)}
+    env["DEMO_CLOCK_SECONDS"] = "1"  # the periodic commands' minute, shortened
     log = (tmp_path / "demo.log").open("w+")
     demo = subprocess.Popen(
         [str(clone / "scripts" / "demo")],
@@ -78,6 +79,13 @@ def test_the_demo_listens_on_this_machine_only_and_prints_the_street_office_key(
         key_file = clone / "instance" / "demo-street-office-key.pem"
         assert oct(key_file.stat().st_mode)[-3:] == "600"
         assert "rm -rf instance && scripts/demo" in printed
+        # The periodic commands run beside the server, as cron would run them: a second
+        # round's line is written once the first round's commands have finished.
+        periodic = clone / "instance" / "periodic.log"
+        while (periodic.read_text() if periodic.exists() else "").count("tickets sweep\n") < 2:
+            assert time.monotonic() < deadline, printed
+            time.sleep(0.5)
+        assert "Traceback" not in periodic.read_text()
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(timeout=30)
