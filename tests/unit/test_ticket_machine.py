@@ -178,6 +178,10 @@ def test_refusals_name_their_problem() -> None:
         (State.accepted, Action.assign, Details(), "handler"),
         (State.accepted, Action.resolve, Details(text="  "), "reply"),
         (State.submitted, Action.reject, Details(), "reason"),
+        # Zero-width characters show nothing either; no strip() removes them.
+        (State.accepted, Action.assign, Details(handler_name="\u200b"), "handler"),
+        (State.accepted, Action.resolve, Details(text=" \u200b\ufeff "), "reply"),
+        (State.submitted, Action.reject, Details(text="\u2060\u200d"), "reason"),
     ],
 )
 def test_a_handler_gives_its_text(
@@ -387,6 +391,7 @@ def test_the_clock_leaves_final_tickets_and_unknown_deadlines_alone() -> None:
         ),
         (Filing(Kind.repair, "water", "", "漏水"), "text_required"),
         (Filing(Kind.repair, "water", "unit:1", " "), "text_required"),
+        (Filing(Kind.repair, "water", "unit:1", "\u200b\u200c"), "text_required"),
         (Filing(Kind.repair, "water", "unit:1", "长" * 2001), "text_too_long"),
         (Filing(Kind.repair, "water", "unit:1", "漏水", photos=5), "too_many_photos"),
     ],

@@ -121,6 +121,25 @@ def test_refusals_carry_the_rules_code(api, make, served) -> None:  # type: igno
     assert bad.json["error"] == "wrong_audience"
 
 
+def test_texts_of_only_zero_width_characters_are_refused(api, served) -> None:  # type: ignore[no-untyped-def]
+    # The pages drop them at a field's ends; the API takes text as sent, and a description,
+    # a handler or a reason of only U+200B was kept, looking blank (a handler "\u200b" was
+    # texted to the owner as nobody).
+    api.token = sessions.start(owner_phone=served.phones[0])
+    blank = api.post("/tickets", json={"community": served.community.id, "kind": "repair",
+                                       "category": "water", "place": "estate",
+                                       "description": "\u200b\u200b"})  # fmt: skip
+    assert (blank.status_code, blank.json["error"]) == (400, "text_required")
+    number = file_repair(served, now=NOW).id
+    api.token = sessions.start(user_id=served.firm_staff.id)
+    assert api.post(f"/tickets/{number}/accept").status_code == 200
+    nobody = api.post(f"/tickets/{number}/assign", json={"handler": "\u200b"})
+    assert (nobody.status_code, nobody.json["error"]) == (400, "text_required")
+    empty = api.post(f"/tickets/{number}/resolve", json={"reply": "\ufeff \u200d"})
+    assert (empty.status_code, empty.json["error"]) == (400, "text_required")
+    assert api.get(f"/tickets/{number}").json["ticket"]["state"] == "accepted"
+
+
 def test_other_estates_and_firms_get_not_found(api, make, served) -> None:  # type: ignore[no-untyped-def]
     ticket = file_repair(served, now=NOW)
     other = estate(make, serving=firm("大坪物业", USCC[1]))

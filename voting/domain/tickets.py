@@ -35,6 +35,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from voting.domain.invisible import without_invisible
+
 MAX_PHOTOS = 4  # per filing, and per reply
 MIN_RATING, MAX_RATING = 1, 5
 TEXT_LIMIT = 2000  # a description, reply, reason, instruction or comment
@@ -317,7 +319,10 @@ def _stage(ticket: Ticket, state: State, now: datetime, **changes: Any) -> Ticke
 
 
 def _required(text: str, field: str) -> None:
-    if not text.strip():
+    """Refuse a text that shows nothing: spaces, or zero-width characters, which no
+    ``strip()`` removes (the pages drop them at a field's ends, the API sends them as typed:
+    a handler "\u200b" was texted to the owner as nobody)."""
+    if not without_invisible(text).strip():
         raise Refused("text_required", field=field)
 
 
