@@ -190,7 +190,8 @@ def test_tabs_and_newlines_are_text(app, client, make):
         },
     )
     assert answer.status_code == 302
-    assert db.session.scalar(select(Motion.text)) == "第一段\r\n\t第二段"
+    # Kept as typed: the browser's CR LF is the one line break the person typed.
+    assert db.session.scalar(select(Motion.text)) == "第一段\n\t第二段"
 
 
 def test_a_field_of_only_zero_width_characters_is_empty(app, client, make):

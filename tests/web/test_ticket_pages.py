@@ -389,6 +389,22 @@ def test_a_refused_step_keeps_the_reply_typed(app, make, served) -> None:  # typ
     assert answer.status_code == 422 and form_to(html, f"{url}/reject").values["text"] == reason
 
 
+def test_a_reply_the_browser_let_through_is_not_too_long(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    """The textarea's maxlength (2,000) counts a line break as one character, and the browser
+    sends it as CR LF: a reply of 2,000 in paragraphs was refused as longer than 2,000."""
+    ticket = file_repair(served, now=NOW)
+    desk, _user = staff_client(app, make, "firm", served.firm)
+    url = f"/tickets/{ticket.id}"
+    assert post_form(desk, url, f"{url}/accept", {}).status_code == 302
+    reply = "\r\n".join(["已更换进水阀门，试水无渗漏。" * 7 + "好"] * 20) + "。"  # 99 a line
+    assert len(reply.replace("\r\n", "\n")) == 2000
+    answer = post_form(desk, url, f"{url}/resolve", {"text": reply})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    db.session.expire_all()
+    saved = db.session.get(Ticket, ticket.id)
+    assert saved.state == "resolved" and saved.events[-1].text == reply.replace("\r\n", "\n")
+
+
 def test_a_deadline_at_midnight_is_the_end_of_the_day_before(app, make, served) -> None:  # type: ignore[no-untyped-def]
     """Due at 00:00 on the 6th (Beijing): 2026-03-05 24:00, not the 6th, which reads as a
     day more; a deadline within a day keeps its time."""

@@ -89,7 +89,7 @@ def register_web(app: Flask) -> None:
     app.before_request(body_limit)
     app.before_request(_load_principal)
     app.before_request(text_input.refuse_in_request)
-    app.before_request(text_input.trim_invisible)
+    app.before_request(text_input.tidy_fields)
     app.after_request(_security_headers)
     app.after_request(durable.wait_if_shown)
     app.jinja_env.filters.update(

@@ -92,19 +92,30 @@ def refuse_in_request() -> None:
         refuse(upload.filename or "", _("所选文件的文件名"))
 
 
-def trim_invisible() -> None:
-    """Drop ``INVISIBLE`` characters at either end of every page's form field, spaces kept:
-    a field of only these is then empty and refused beside the form with what else was
-    typed, like one of spaces. Inside a value they stay (a joiner holds an emoji together);
-    a password is kept as it was typed."""
+# A browser sends every line break of a textarea as CR LF but counts it as one character
+# against the field's ``maxlength``: a reply of 2,000 characters with a few paragraphs, which
+# the page let through, was refused as longer than 2,000 (the server counted two for each).
+_LINE_BREAK = re.compile("\r\n?")
+
+
+def tidy_fields() -> None:
+    """Every page's form field as the person typed it: ``INVISIBLE`` characters at either
+    end dropped, spaces kept (a field of only these is then empty and refused beside the
+    form with what else was typed, like one of spaces; inside a value they stay, where a
+    joiner holds an emoji together), and each line break one ``\\n``, as the browser
+    counted it. A password is kept as it was typed."""
     if request.path.startswith("/api/") or not request.form:
         return
     request.form = ImmutableMultiDict(
         [
-            (key, value if key == "password" else _EDGES.sub(_trimmed, value))
+            (key, value if key == "password" else _tidy(value))
             for key, value in request.form.items(multi=True)
         ]
     )
+
+
+def _tidy(value: str) -> str:
+    return _LINE_BREAK.sub("\n", _EDGES.sub(_trimmed, value))
 
 
 def _trimmed(edge: re.Match[str]) -> str:
