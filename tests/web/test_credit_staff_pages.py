@@ -405,8 +405,12 @@ def test_the_other_credit_forms_keep_what_was_typed_when_refused(app, make, clie
                "authority": "市住建委", "legal_representative": "甲"}  # fmt: skip
     answer = _post(client, "/bureau/penalties", "/bureau/penalties", penalty)
     html = answer.get_data(as_text=True)
-    assert answer.status_code == 422 and "请填写处罚事由" in html
+    # Said with its limit: "please fill in" alone, under a reason filled in, was a riddle.
+    assert answer.status_code == 422 and "请填写处罚事由（不超过 2000 字）" in html
     assert form_to(html, "").values == penalty  # not published: the box stays unticked
+    named = {**penalty, "reason": "由", "legal_representative": "甲" * 81}
+    html = _post(client, "/bureau/penalties", "/bureau/penalties", named).get_data(as_text=True)
+    assert "请填写法定代表人（不超过 80 字）" in html and "没有登记的法定代表人" not in html
 
     record_page = f"/staff/credit-records/{row.id}"
     revoke = {"reason": "认定有误", "authority": "区住建委", "document_number": "2号",

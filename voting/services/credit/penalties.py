@@ -92,23 +92,21 @@ def record(
     if legal_representative is None:
         held = people.positions_on(firm.id, decided_on, PersonRole.legal_representative)
         legal_representative = held[0].person.name if held else ""
+        missing = _("请填写法定代表人（该企业在决定日期没有登记的法定代表人）")
+    else:  # typed: refused for its length, never said to be missing from the register
+        missing = _("请填写法定代表人（不超过 80 字）")
     penalty = Penalty(
         firm_id=firm.id,
         decision_number=number,
         case_name=_text(case_name, "case_name", _("请填写案件名称（不超过 200 字）"), 200),
-        reason=_text(reason, "reason", _("请填写处罚事由"), 2000),
-        basis=_text(basis, "basis", _("请填写处罚依据"), 2000),
-        result=_text(result, "result", _("请填写处罚结果"), 2000),
+        reason=_text(reason, "reason", _("请填写处罚事由（不超过 2000 字）"), 2000),
+        basis=_text(basis, "basis", _("请填写处罚依据（不超过 2000 字）"), 2000),
+        result=_text(result, "result", _("请填写处罚结果（不超过 2000 字）"), 2000),
         decided_on=decided_on,
         authority=_text(authority, "authority", _("请填写处罚机关（不超过 120 字）"), 120),
         party_name=_text(party_name or firm.name, "party_name", _("请填写当事人名称"), 120),
         party_uscc=code,
-        legal_representative=_text(
-            legal_representative,
-            "legal_representative",
-            _("请填写法定代表人（该企业在决定日期没有登记的法定代表人）"),
-            80,
-        ),
+        legal_representative=_text(legal_representative, "legal_representative", missing, 80),
         deadline_on=last_day,
         recorded_by_id=by.id if by else None,
         recorded_at=now or utcnow(),
