@@ -451,6 +451,37 @@ def test_a_founding_date_after_today_is_refused_and_the_grades_still_compute(app
     assert grades.grade_of(company.id, today).score_text == "60"
 
 
+def test_nothing_is_dated_before_the_firm_was_founded(app, make) -> None:  # type: ignore[no-untyped-def]
+    """A fact, a decision, a post or a contract before the 成立日期 on file is a typo (2016
+    for 2026, a year left at 0001): a decision typed years back was kept as a draft overdue
+    since then. Refused beside its field; from the founding day on, and for a firm with no
+    founding date on file, each is taken."""
+    company, community = firm(), make.community()  # founded 2015-01-01
+    founded = date(2015, 1, 1)
+    attempts = [
+        (lambda day: bad(company.id, fact_date=day), "fact_date"),
+        (lambda day: _penalty(company, day, legal_representative="甲"), "decided_on"),
+        (lambda day: people.add(company.id, "甲", ID_NUMBER, "principal", day, None),
+         "started_on"),
+        (lambda day: contracts.record(community.id, company.id, day, date(2026, 12, 31)),
+         "starts_on"),
+    ]  # fmt: skip
+    for attempt, field in attempts:
+        for typo in (date(1, 1, 1), date(2014, 12, 31)):
+            with pytest.raises(InvalidInput) as refused:
+                attempt(typo)
+            assert refused.value.field == field and "2015-01-01" in refused.value.message
+            db.session.rollback()
+        attempt(founded)
+    # A month's ticket figures are the firm's own facts: the monthly run never stops on them.
+    records.record_step(company.id, "B-LATE", date(2014, 12, 31), "系统", "工单月度统计 2014-12",
+                        "答复及时率 50%", period="2014-12", figures="{}")  # fmt: skip
+    db.session.commit()
+    unfounded = firm(2)
+    firms.update_registration(unfounded.id, "重庆市渝中区", None)
+    bad(unfounded.id, fact_date=date(2001, 1, 1))
+
+
 def test_a_new_scheme_applies_from_its_date_only(app, make) -> None:  # type: ignore[no-untyped-def]
     company, community = firm(), make.community()
     _complete(company, community)

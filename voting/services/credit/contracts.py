@@ -29,6 +29,7 @@ from voting.models import (
 )
 from voting.services.access import scope
 from voting.services.assembly import outcomes
+from voting.services.credit import firms
 from voting.services.errors import Conflict, InvalidInput, NotFound
 from voting.services.locks import lock_row
 
@@ -101,6 +102,11 @@ def _record(
         raise InvalidInput(_("请填写合同起止日期"), "starts_on")
     if ends_on < starts_on:
         raise InvalidInput(_("合同终止日期不能早于起始日期"), "ends_on")
+    if firms.before_founding(firm, starts_on):
+        raise InvalidInput(
+            _("合同起始日期不能早于该企业的成立日期（%(day)s）", day=str(firm.established_on)),
+            "starts_on",
+        )
     if project_manager_id is not None and db.session.get(Person, project_manager_id) is None:
         raise NotFound(_("找不到该项目经理"), "project_manager_id")
     lock_row(Community.name, community.id)

@@ -49,6 +49,15 @@ def add_firm(
     return firm
 
 
+def before_founding(found: Firm, day: date) -> bool:
+    """Whether ``day`` comes before the firm's 成立日期 on file (never, while none is on file).
+
+    A fact, a penalty's decision, a post or a service contract of a firm that did not exist
+    yet is a typo (2016 for 2026, a year left at 0001): a decision typed 16 years back was
+    kept as a draft overdue since then, and a fact before the firm as one of its records."""
+    return found.established_on is not None and day < found.established_on
+
+
 def update_registration(firm_id: int, registered_address: str, established_on: date | None) -> Firm:
     """Correct a firm's registered address and 成立日期 (use case): basic information, not
     a credit record, so it is simply kept up to date."""

@@ -23,7 +23,7 @@ from voting.domain.workdays import CalendarUnknown, add_working_days
 from voting.extensions import db
 from voting.models import Firm, Penalty, PersonRole, User
 from voting.models.base import utcnow
-from voting.services.credit import people, register
+from voting.services.credit import firms, people, register
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 WORKING_DAYS = 7
@@ -70,6 +70,11 @@ def record(
         raise InvalidInput(_("请填写决定日期"), "decided_on")
     if decided_on > register.local_day(now):
         raise InvalidInput(_("决定日期不能晚于今天"), "decided_on")
+    if firms.before_founding(firm, decided_on):
+        raise InvalidInput(
+            _("决定日期不能早于该企业的成立日期（%(day)s）", day=str(firm.established_on)),
+            "decided_on",
+        )
     try:
         last_day = deadline(decided_on)
     except CalendarUnknown as error:

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from voting.domain.identifiers import normalize_id_number
 from voting.extensions import db
 from voting.models import Firm, FirmPosition, Person, PersonRole, User
+from voting.services.credit import firms
 from voting.services.errors import Conflict, InvalidInput, NotFound
 from voting.services.locks import lock_row
 
@@ -128,6 +129,11 @@ def add(
         raise InvalidInput(_("请选择职务"), "role")
     if started_on is None:
         raise InvalidInput(_("请填写任职日期"), "started_on")
+    if firms.before_founding(firm, started_on):
+        raise InvalidInput(
+            _("任职日期不能早于该企业的成立日期（%(day)s）", day=str(firm.established_on)),
+            "started_on",
+        )
     position = position_step(firm, person_step(name, id_number), PersonRole(role), started_on, by)
     db.session.commit()
     return position

@@ -37,7 +37,7 @@ from voting.models import (
 )
 from voting.services import uploads
 from voting.services.access import scope
-from voting.services.credit import register
+from voting.services.credit import firms, register
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 EVIDENCE = "credit"
@@ -152,6 +152,13 @@ def record_step(
         raise InvalidInput(_("请填写事实发生日期"), "fact_date")
     if fact_date > today:
         raise InvalidInput(_("事实发生日期不能晚于今天"), "fact_date")
+    # A month's ticket figures (``period``) are the firm's own facts, whatever its register
+    # says; the monthly run never stops on them.
+    if period is None and firms.before_founding(firm, fact_date):
+        raise InvalidInput(
+            _("事实发生日期不能早于该企业的成立日期（%(day)s）", day=str(firm.established_on)),
+            "fact_date",
+        )
     if person_id is not None:
         _person_at(person_id, firm.id, fact_date)
     if points is None:
