@@ -127,3 +127,13 @@ def test_huge_holder_and_seq_in_paper_and_board_pages(app, client, make):
         assert client.get(f"/meetings/{meeting.id}/board?after=0").status_code == 200
         board = client.get(f"/meetings/{meeting.id}/board?after={HUGE}")
         assert board.status_code == 400 and REFUSED in board.get_data(as_text=True)
+
+
+def test_a_superscript_is_no_number_not_a_number_too_large(client, make):
+    """``²`` passes str.isdigit but not int(): a page number or an id of it was refused
+    as a number beyond 2147483647; it is read as no number, as any other letter."""
+    sign_in(client, make.user("bureau"))
+    for page in ("²", "1²"):
+        answer = client.get(f"/tickets/?view=all&page={page}")
+        assert answer.status_code == 200 and REFUSED not in answer.get_data(as_text=True)
+    assert client.get(f"/tickets/?view=all&page={HUGE}").status_code == 400  # still refused

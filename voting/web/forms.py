@@ -128,12 +128,13 @@ def confirmed(action: Callable[[], Any]) -> Callable[[], Any]:
 def form_int(text: str | None, default: int = 0) -> int:
     """An integer field; ``default`` when empty or not a number. A number no database
     integer can hold (ids, counts, days) is refused with InvalidInput: it would overflow
-    the query or the column."""
+    the query or the column. A superscript (``²``) is no number: it passes ``isdigit``
+    but not ``int()``, and was refused as a number past the largest."""
     text = (text or "").strip()
     try:
         value = int(text)
     except ValueError:
-        if not text.lstrip("+-").isdigit():
+        if not text.lstrip("+-").isdecimal():
             return default
         value = MAX_INTEGER + 1  # digits beyond what int() converts: far too large anyway
     if not -MAX_INTEGER - 1 <= value <= MAX_INTEGER:
