@@ -490,6 +490,9 @@ def test_the_bureaus_scheme_and_category_forms_keep_what_was_typed(app, make, cl
     answer = _post(client, page, page, {**edited, "rules": doubled})
     line = doubled[: doubled.index('"good_cap"')].count("\n") + 1
     assert f"评分规则不是有效的 JSON：第 {line} 行" in answer.get_data(as_text=True)
+    deep = "[" * 100_000 + "]" * 100_000  # past the JSON parser's depth: it was a 500
+    answer = _post(client, page, page, {**edited, "rules": deep})
+    assert answer.status_code == 422 and "评分规则的括号嵌套过深" in answer.get_data(as_text=True)
 
     page = "/bureau/credit-categories"
     category = {"code": "B-NOISE", "record_class": "good", "name": "夜间施工噪声扰民",

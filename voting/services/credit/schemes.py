@@ -53,6 +53,10 @@ def add(
                 ),
                 "rules",
             ) from error
+        except RecursionError as error:  # brackets nested past the parser's depth: a 500
+            raise InvalidInput(
+                _("评分规则的括号嵌套过深，不是评分办法的格式：请从默认规则改起"), "rules"
+            ) from error
     if effective_from is None:
         raise InvalidInput(_("请填写生效日期"), "effective_from")
     register.lock()
