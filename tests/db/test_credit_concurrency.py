@@ -13,8 +13,15 @@ from sqlalchemy import func, select
 from tests.helpers import at_once
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
-from voting.models import CreditEntry, CreditObjection, FirmPosition, ServiceContract, User
-from voting.services.credit import contracts, firms, people, records, register
+from voting.models import (
+    CreditEntry,
+    CreditObjection,
+    FirmPosition,
+    Penalty,
+    ServiceContract,
+    User,
+)
+from voting.services.credit import contracts, firms, penalties, people, records, register
 from voting.services.errors import Conflict
 
 
@@ -82,3 +89,22 @@ def test_one_position_sent_twice_at_once_is_entered_once(app, make) -> None:  # 
     outcomes = at_once(app, [add, add], "SELECT FIRM_POSITIONS")
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
     assert db.session.scalar(select(func.count(FirmPosition.id))) == 1
+
+
+def test_one_penalty_sent_twice_at_once_is_entered_once(app, make) -> None:  # type: ignore[no-untyped-def]
+    """A double tap on the penalty form: both found the decision number free, and the
+    second broke the unique index (a 500). The second is refused as already entered."""
+    firm_id = _firm(6).id
+    db.session.commit()
+
+    def enter() -> object:
+        return penalties.record(
+            firm_id, "渝建罚〔2026〕9号", "某物业公司违规收费案", "违规收取停车费",
+            "《重庆市物业管理条例》第八十条", "罚款人民币二万元", date(2026, 3, 2),
+            "重庆市住房和城乡建设委员会", legal_representative="甲",
+        )  # fmt: skip
+
+    outcomes = at_once(app, [enter, enter], "SELECT PENALTIES")
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
+    assert db.session.scalar(select(func.count(Penalty.id))) == 1
+    assert register.audit() == []

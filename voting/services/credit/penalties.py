@@ -87,6 +87,9 @@ def record(
             "decided_on",
         ) from error
     number = _text(decision_number, "decision_number", _("请填写决定书文号（不超过 80 字）"), 80)
+    # The register's lock, a draft's too: the same form sent twice at once (a double tap)
+    # both found the number free, and the second write broke the unique index (a 500).
+    register.lock()
     if db.session.scalar(select(Penalty.id).where(Penalty.decision_number == number)):
         raise Conflict(_("该决定书文号已登记"), "decision_number")
     code = normalize_uscc(party_uscc) if party_uscc else firm.uscc
