@@ -14,14 +14,24 @@ from tests.helpers import at_once
 from voting.domain.identifiers import uscc_check_char
 from voting.extensions import db
 from voting.models import (
+    CreditCategory,
     CreditEntry,
     CreditObjection,
+    Firm,
     FirmPosition,
     Penalty,
     ServiceContract,
     User,
 )
-from voting.services.credit import contracts, firms, penalties, people, records, register
+from voting.services.credit import (
+    categories,
+    contracts,
+    firms,
+    penalties,
+    people,
+    records,
+    register,
+)
 from voting.services.errors import Conflict
 
 
@@ -108,3 +118,23 @@ def test_one_penalty_sent_twice_at_once_is_entered_once(app, make) -> None:  # t
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
     assert db.session.scalar(select(func.count(Penalty.id))) == 1
     assert register.audit() == []
+
+
+def test_one_category_or_firm_sent_twice_at_once_is_added_once(app, make) -> None:  # type: ignore[no-untyped-def]
+    """The bureau's category and firm forms tapped twice: both found the code free, and
+    the second broke the unique index (a 500). The second is refused as already there."""
+    first = "91500103MA5U7Y099"
+    code = first + uscc_check_char(first)
+
+    def add_category() -> object:
+        return categories.add("B-NOISE", "bad", "夜间施工噪声扰民", "2", 12, False)
+
+    def add_firm() -> object:
+        return firms.add_firm("同时登记物业有限公司", code)
+
+    for add, model, table in ((add_category, CreditCategory, "CREDIT_CATEGORIES"),
+                              (add_firm, Firm, "FIRMS")):  # fmt: skip
+        before = db.session.scalar(select(func.count(model.id)))
+        outcomes = at_once(app, [add, add], f"SELECT {table}")
+        assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
+        assert db.session.scalar(select(func.count(model.id))) == before + 1

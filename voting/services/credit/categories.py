@@ -17,6 +17,7 @@ from sqlalchemy import select
 from voting.domain.credit import parse_points
 from voting.extensions import db
 from voting.models import CreditCategory
+from voting.services.credit import register
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 CODE = re.compile(r"[A-Z0-9-]{1,20}")
@@ -49,6 +50,9 @@ def add(
         validity_months = None
     elif validity_months is None or not 1 <= validity_months <= 120:
         raise InvalidInput(_("有效期须为 1 至 120 个月"), "validity_months")
+    # Checked under the credit register's lock: the form sent twice at once (a double tap)
+    # both found the code free, and the second write broke the unique index (a 500).
+    register.lock()
     if db.session.scalar(select(CreditCategory.id).where(CreditCategory.code == code)):
         raise Conflict(_("该类别代码已存在"), "code")
     category = CreditCategory(

@@ -33,6 +33,9 @@ def add_firm(
         raise InvalidInput(_("请填写企业名称（不超过 120 字）"))
     if code is None:
         raise InvalidInput(_("统一社会信用代码不正确（18 位，校验位按 GB 32100-2015）"))
+    # Checked under the credit register's lock: the form sent twice at once (a double tap)
+    # both found the code free, and the second write broke the unique index (a 500).
+    register.lock()
     if db.session.scalar(select(Firm.id).where(Firm.uscc == code)) is not None:
         raise Conflict(_("该统一社会信用代码已登记"))
     if len(registered_address) > 200:
