@@ -15,7 +15,7 @@ from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
 from voting.extensions import db
 from voting.models import CreditRecord, ServiceContract, StreetOffice
 from voting.services.assembly import ballots, certify, meetings
-from voting.services.credit import firms, penalties, records
+from voting.services.credit import firms, penalties, records, register
 
 CODES = ["91350100M000100Y43", "914403001922038216"]
 
@@ -325,6 +325,35 @@ def test_a_form_sent_twice_files_one_objection_and_one_position(app, make, clien
     assert again.status_code == 422
     assert "此人已登记在该企业担任该职务（自 2026-01-01 起）" in again.get_data(as_text=True)
     assert len(people.positions(firm.id)) == 1
+
+
+def test_a_record_form_sent_twice_makes_one_record(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    """A double tap on 登记: two records of one fact, each counted against the firm, the
+    second only revocable with a reason. The same form again within 10 minutes is the
+    record it made; another fact (another number), or other evidence, is a record of its own."""
+    firm, clerk = _firm(), make.user("bureau")
+    sign_in(client, clerk)
+    page = f"/staff/firms/{firm.id}"
+    token = csrf_from(client.get(page).get_data(as_text=True))
+
+    def send(form: dict, evidence: bytes | None = None) -> int:
+        data = {**form, "csrf_token": token}
+        if evidence is not None:
+            data["evidence"] = (BytesIO(evidence), "决定书.pdf")
+        return client.post(
+            f"{page}/records", data=data, content_type="multipart/form-data"
+        ).status_code
+
+    def count() -> int:
+        return db.session.scalar(select(func.count(CreditRecord.id)))
+
+    assert [send(_record_form()), send(_record_form())] == [302, 302]
+    assert count() == 1
+    assert [send(_record_form(), b"%PDF-1.4 a"), send(_record_form(), b"%PDF-1.4 a")] == [302, 302]
+    assert count() == 2  # the same fact with its evidence: another record, once
+    send({**_record_form(), "document_number": "渝中住建〔2026〕4号"})
+    assert count() == 3
+    assert register.audit() == []
 
 
 def test_a_refused_record_form_keeps_what_was_typed_and_the_evidence(app, make, client) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,8 @@ its street (``scope.may_write_credit``). Anything else is refused as not found.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -33,8 +34,10 @@ from voting.models import (
     FirmPosition,
     Person,
     Role,
+    Upload,
     User,
 )
+from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.access import scope
 from voting.services.credit import firms, register
@@ -42,6 +45,10 @@ from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 EVIDENCE = "credit"
 MAX_TEXT = 2000
+# The same record entered again by the same person within this is the record it made: the
+# form sent twice (a double tap, a page sent again after a lost answer) made two records,
+# each counted against the firm, the second only revocable with a reason.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 def _text(value: str | None, field: str, message: str, limit: int) -> str:
@@ -194,6 +201,9 @@ def record_step(
         figures_json=figures,
         recorded_by_id=by.id if by else None,
     )
+    repeated = _repeated(row, evidence, now)
+    if repeated is not None:
+        return repeated
     if evidence is not None:
         filename, content = evidence
         try:
@@ -207,6 +217,41 @@ def record_step(
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _repeated(
+    row: CreditRecord, evidence: tuple[str, bytes] | None, now: datetime | None
+) -> CreditRecord | None:
+    """The record ``row`` repeats: entered by the same person within REPEAT_WINDOW with the
+    same firm, person, estate, category, fact, authority, number, description, points,
+    validity and evidence. Read under the register's lock, so two sent at once find it."""
+    if row.recorded_by_id is None or row.period is not None:
+        return None
+    register.lock()
+    same = (
+        select(CreditRecord)
+        .outerjoin(Upload, Upload.id == CreditRecord.evidence_id)
+        .where(
+            CreditRecord.recorded_by_id == row.recorded_by_id,
+            CreditRecord.recorded_at >= (now or utcnow()) - REPEAT_WINDOW,
+            CreditRecord.firm_id == row.firm_id,
+            CreditRecord.person_id.is_not_distinct_from(row.person_id),
+            CreditRecord.community_id.is_not_distinct_from(row.community_id),
+            CreditRecord.category_id == row.category_id,
+            CreditRecord.fact_date == row.fact_date,
+            CreditRecord.authority == row.authority,
+            CreditRecord.document_number == row.document_number,
+            CreditRecord.description == row.description,
+            CreditRecord.points == row.points,
+            CreditRecord.valid_until.is_not_distinct_from(row.valid_until),
+            Upload.sha256.is_not_distinct_from(
+                hashlib.sha256(evidence[1]).hexdigest() if evidence is not None else None
+            ),
+        )
+        .order_by(CreditRecord.id.desc())
+        .limit(1)
+    )
+    return db.session.scalar(same)
 
 
 def _person_at(person_id: int, firm_id: int, day: date) -> None:
