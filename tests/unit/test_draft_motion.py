@@ -41,6 +41,7 @@ def test_an_election_without_an_item_is_item_3_with_its_candidates_listed_once()
             "item",
         ),
         ({"title": "  "}, "no_title", "title"),
+        ({"title": "\u200b\ufeff"}, "no_title", "title"),  # the API takes text as sent
         ({"title": "长" * 201}, "no_title", "title"),
         (
             {"kind": "election", "item": 3, "seats": 1, "candidates": [" "]},

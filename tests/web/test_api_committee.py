@@ -357,6 +357,8 @@ def test_meeting_and_motion_input_is_checked(app, api, make):
             ),
             ({**DETAILS, "title": ""}, "invalid_body", "title 不能为空"),
             ({**DETAILS, "title": "   "}, "invalid", "请填写会议名称（不超过 200 字）"),
+            # The API takes text as sent: a title of zero-width characters showed nothing.
+            ({**DETAILS, "title": "\u200b"}, "invalid", "请填写会议名称（不超过 200 字）"),
             ({**DETAILS, "title": "长" * 201}, "invalid_body", "title 不能超过 200 个字符"),
             (
                 {**DETAILS, "revote_allowed": "yes"},

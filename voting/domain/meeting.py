@@ -75,7 +75,8 @@ def draft_motion(
     if kind == "election" and item != ELECTION_ITEM:
         raise MotionRefused("election_item", "item")
     title = title.strip()
-    if not title or len(title) > MAX_TITLE:
+    # Zero-width characters alone show nothing (the API takes text as sent): no title.
+    if not without_invisible(title).strip() or len(title) > MAX_TITLE:
         raise MotionRefused("no_title", "title", n=MAX_TITLE)
     if len(text.strip()) > MAX_TEXT:
         raise MotionRefused("long_text", "text", n=MAX_TEXT)

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from voting.domain.invisible import without_invisible
 from voting.domain.meeting import MotionRefused, draft_motion, motions_problems, unfilled_seats
 from voting.domain.roll import roll_from_rows
 from voting.domain.rules import explain_item
@@ -148,7 +149,8 @@ def _set_details(
     is_revote_allowed: bool,
 ) -> None:
     title = title.strip()
-    if not title or len(title) > 200:
+    # Zero-width characters alone show nothing (the API takes text as sent): no title.
+    if not without_invisible(title).strip() or len(title) > 200:
         raise InvalidInput(_("请填写会议名称（不超过 200 字）"), "title")
     if form not in {f.value for f in MeetingForm}:
         raise InvalidInput(_("请选择会议形式"), "form")
