@@ -152,6 +152,29 @@ def test_one_firm_serves_an_estate_on_a_given_day(app, make) -> None:  # type: i
         contracts.record(community.id, first.id, date(2030, 2, 1), date(2030, 1, 1))
 
 
+def test_a_contracts_manager_is_the_firms_project_manager_in_its_term(app, make) -> None:  # type: ignore[no-untyped-def]
+    """The form offers the firm's project managers, but any person's id was taken: another
+    firm's legal representative was published as this firm's manager of the estate."""
+    community, serving, other = make.community(), firm(1), firm(2)
+    people.add(other.id, "周建国", ID_NUMBER, "legal_representative", date(2020, 1, 1), None)
+    people.add(serving.id, "何志勇", OTHER_ID, "project_manager", date(2026, 7, 1), None)
+    boss = people.positions(other.id)[0].person_id
+    manager = people.positions(serving.id)[0].person_id
+    refused_terms = [
+        (boss, date(2026, 7, 1), date(2027, 6, 30)),  # another firm's, never its manager
+        (manager, date(2025, 1, 1), date(2026, 6, 30)),  # its manager only from 2026-07-01
+    ]
+    for person, starts, ends in refused_terms:
+        with pytest.raises(InvalidInput) as refused:
+            contracts.record(community.id, serving.id, starts, ends, project_manager_id=person)
+        assert refused.value.field == "project_manager_id"
+        db.session.rollback()
+    contract = contracts.record(
+        community.id, serving.id, date(2026, 1, 1), date(2027, 12, 31), project_manager_id=manager
+    )
+    assert contract.project_manager_id == manager  # in post for part of the term
+
+
 def test_a_committee_records_contracts_for_its_own_estate_only(app, make) -> None:  # type: ignore[no-untyped-def]
     own, other, company = make.community(), make.community(), firm()
     member = make.user("committee", own)

@@ -20,9 +20,11 @@ from voting.models import (
     Community,
     Firm,
     FirmAction,
+    FirmPosition,
     Meeting,
     Motion,
     Person,
+    PersonRole,
     Role,
     ServiceContract,
     User,
@@ -107,8 +109,8 @@ def _record(
             _("合同起始日期不能早于该企业的成立日期（%(day)s）", day=str(firm.established_on)),
             "starts_on",
         )
-    if project_manager_id is not None and db.session.get(Person, project_manager_id) is None:
-        raise NotFound(_("找不到该项目经理"), "project_manager_id")
+    if project_manager_id is not None:
+        _check_manager(project_manager_id, firm.id, starts_on, ends_on)
     lock_row(Community.name, community.id)
     clash = overlapping(community.id, starts_on, ends_on)
     if clash is not None:
@@ -276,3 +278,26 @@ def _community(community_id: int, by: User | None) -> Community:
     if community is None or not may_record(by, community):
         raise NotFound(_("找不到该小区，或您无权查看"), "community_id")
     return community
+
+
+def _check_manager(person_id: int, firm_id: int, starts_on: date, ends_on: date) -> None:
+    """The contract's 项目经理 is the firm's project manager during the contract: the form
+    offers only those, but any person's id was taken (another firm's legal representative
+    was published as this firm's manager of the estate)."""
+    if db.session.get(Person, person_id) is None:
+        raise NotFound(_("找不到该项目经理"), "project_manager_id")
+    in_post = db.session.scalar(
+        select(FirmPosition.id)
+        .where(
+            FirmPosition.person_id == person_id,
+            FirmPosition.firm_id == firm_id,
+            FirmPosition.role == PersonRole.project_manager,
+            FirmPosition.started_on <= ends_on,
+            FirmPosition.ended_on.is_(None) | (FirmPosition.ended_on >= starts_on),
+        )
+        .limit(1)
+    )
+    if in_post is None:
+        raise InvalidInput(
+            _("此人在合同期内不是该企业登记的项目经理：请先登记其任职"), "project_manager_id"
+        )
