@@ -4,6 +4,7 @@ a certified hiring motion offers its contract on the meeting page."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from io import BytesIO
 
@@ -354,6 +355,23 @@ def test_a_record_form_sent_twice_makes_one_record(app, make, client) -> None:  
     send({**_record_form(), "document_number": "渝中住建〔2026〕4号"})
     assert count() == 3
     assert register.audit() == []
+
+
+def test_a_day_that_does_not_exist_is_refused_beside_its_field(app, make, client) -> None:  # type: ignore[no-untyped-def]
+    """2026-02-30 (a client without a date picker) was refused at the top of the page as a
+    wrong format, though the format was right: now beside the field, as a day that is not."""
+    firm = _firm()
+    sign_in(client, make.user("bureau"))
+    page = f"/staff/firms/{firm.id}"
+    form = {**_record_form(), "fact_date": "2026-02-30"}
+    answer = _post(client, page, f"{page}/records", form)
+    html = answer.get_data(as_text=True)
+    said = "不是有效的日期：应为存在的一天，写作 年-月-日，如 2026-03-10"
+    assert answer.status_code == 422
+    assert re.search(
+        rf'name="fact_date"[^>]*>\s*</label>\s*<p class="field-error" role="alert">{said}', html
+    )
+    assert db.session.scalar(select(func.count(CreditRecord.id))) == 0
 
 
 def test_a_refused_record_form_keeps_what_was_typed_and_the_evidence(app, make, client) -> None:  # type: ignore[no-untyped-def]

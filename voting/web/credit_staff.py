@@ -125,7 +125,9 @@ def registration(firm_id: int) -> ResponseReturnValue:
     form = request.form
     return attempt(
         lambda: firms.update_registration(
-            firm_id, form.get("registered_address", ""), form_date(form.get("established_on"))
+            firm_id,
+            form.get("registered_address", ""),
+            form_date(form.get("established_on"), "established_on"),
         ),
         _("已更新登记信息"),
         _firm_url(firm_id),
@@ -142,7 +144,7 @@ def add_person(firm_id: int) -> ResponseReturnValue:
             form.get("name", ""),
             form.get("id_number", ""),
             form.get("role", ""),
-            form_date(form.get("started_on")),
+            form_date(form.get("started_on"), "started_on"),
             g.user,
         ),
         _("已登记任职"),
@@ -157,7 +159,7 @@ def add_person(firm_id: int) -> ResponseReturnValue:
 def end_position(position_id: int) -> ResponseReturnValue:
     firm_id = form_int(request.form.get("firm_id"))
     return attempt(
-        lambda: people.end(position_id, form_date(request.form.get("ended_on"))),
+        lambda: people.end(position_id, form_date(request.form.get("ended_on"), "ended_on")),
         _("已登记离任"),
         _firm_url(firm_id),
     )
@@ -171,8 +173,8 @@ def add_contract(firm_id: int) -> ResponseReturnValue:
         lambda: contracts.record(
             form_int(form.get("community_id")),
             firm_id,
-            form_date(form.get("starts_on")),
-            form_date(form.get("ends_on")),
+            form_date(form.get("starts_on"), "starts_on"),
+            form_date(form.get("ends_on"), "ends_on"),
             project_manager_id=_optional_id("project_manager_id"),
             by=g.user,
         ),
@@ -190,7 +192,7 @@ def terminate_contract(contract_id: int) -> ResponseReturnValue:
     return attempt(
         confirmed(
             lambda: contracts.terminate(
-                contract_id, form_date(request.form.get("terminated_on")), g.user
+                contract_id, form_date(request.form.get("terminated_on"), "terminated_on"), g.user
             )
         ),
         _("已登记合同提前终止"),
@@ -207,8 +209,8 @@ def contract_from_motion(meeting_id: int, motion_id: int) -> ResponseReturnValue
         lambda: contracts.record_for_motion(
             meeting_id,
             motion_id,
-            form_date(form.get("starts_on")),
-            form_date(form.get("ends_on")),
+            form_date(form.get("starts_on"), "starts_on"),
+            form_date(form.get("ends_on"), "ends_on"),
             by=g.user,
         ),
         _("已登记服务合同"),
@@ -230,14 +232,14 @@ def add_record(firm_id: int) -> ResponseReturnValue:
         return records.record(
             firm_id,
             form.get("category", ""),
-            form_date(form.get("fact_date")),
+            form_date(form.get("fact_date"), "fact_date"),
             form.get("authority", ""),
             form.get("document_number", ""),
             form.get("description", ""),
             person_id=_optional_id("person_id"),
             community_id=_optional_id("community_id"),
             points=_points(form.get("points")),
-            valid_until=form_date(form.get("valid_until")),
+            valid_until=form_date(form.get("valid_until"), "valid_until"),
             evidence=(filename, content) if filename or content else None,
             by=g.user,
         )
@@ -309,7 +311,7 @@ def _correct(
                 form.get("reason", ""),
                 form.get("authority", ""),
                 form.get("document_number", ""),
-                effective_on=form_date(form.get("effective_on")),
+                effective_on=form_date(form.get("effective_on"), "effective_on"),
                 by=g.user,
             )
         ),
@@ -378,7 +380,7 @@ def add_penalty() -> ResponseReturnValue:
             form.get("reason", ""),
             form.get("basis", ""),
             form.get("result", ""),
-            form_date(form.get("decided_on")),
+            form_date(form.get("decided_on"), "decided_on"),
             form.get("authority", ""),
             legal_representative=(form.get("legal_representative") or "").strip() or None,
             publish=form.get("publish") == "yes",
@@ -470,7 +472,7 @@ def add_scheme() -> ResponseReturnValue:
         confirmed(
             lambda: schemes.add(
                 form.get("name", ""),
-                form_date(form.get("effective_from")),
+                form_date(form.get("effective_from"), "effective_from"),
                 form.get("rules", ""),
                 g.user,
             )

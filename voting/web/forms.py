@@ -172,12 +172,15 @@ def local_input(moment: datetime | None) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
-def form_date(text: str | None) -> date | None:
-    """A ``date`` form field: None when empty; a refusal when it is not a real date."""
+def form_date(text: str | None, field: str | None = None) -> date | None:
+    """A ``date`` form field: None when empty; a refusal beside ``field`` when it is not a
+    day that exists (2026-02-30 was refused at the top of the page as a wrong format)."""
     text = (text or "").strip()
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(_("日期格式应为 年-月-日，如 2026-03-10")) from None
+        raise InvalidInput(
+            _("不是有效的日期：应为存在的一天，写作 年-月-日，如 2026-03-10"), field
+        ) from None
