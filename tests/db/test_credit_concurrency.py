@@ -20,6 +20,7 @@ from voting.models import (
     Firm,
     FirmPosition,
     Penalty,
+    Person,
     ServiceContract,
     User,
 )
@@ -138,3 +139,21 @@ def test_one_category_or_firm_sent_twice_at_once_is_added_once(app, make) -> Non
         outcomes = at_once(app, [add, add], f"SELECT {table}")
         assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
         assert db.session.scalar(select(func.count(model.id))) == before + 1
+
+
+def test_a_new_person_entered_at_two_firms_at_once_is_one_person(app, make) -> None:  # type: ignore[no-untyped-def]
+    """Two clerks enter the same new person (one ID number) at two firms at once: each firm's
+    lock is its own, both found no such person, and the second insert broke the unique
+    index (a 500 on PostgreSQL). Both positions are entered, for one person."""
+    ids = (_firm(7).id, _firm(8).id)
+    db.session.commit()
+
+    def add(firm_id: int) -> Callable[[], object]:
+        return lambda: people.add(
+            firm_id, "王经理", "11010519491231002X", "project_manager", date(2026, 1, 1), None
+        )
+
+    outcomes = at_once(app, [add(ids[0]), add(ids[1])], "SELECT PEOPLE")
+    assert outcomes == [None, None]
+    assert db.session.scalar(select(func.count(Person.id))) == 1
+    assert db.session.scalar(select(func.count(FirmPosition.id))) == 2

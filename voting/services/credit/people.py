@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from voting.domain.identifiers import normalize_id_number
 from voting.extensions import db
 from voting.models import Firm, FirmPosition, Person, PersonRole, User
-from voting.services.credit import firms
+from voting.services.credit import firms, register
 from voting.services.errors import Conflict, InvalidInput, NotFound
 from voting.services.locks import lock_row
 
@@ -120,7 +120,10 @@ def add(
     by: User | None,
 ) -> FirmPosition:
     """Record that a person holds a role at a firm from a day (use case), under the firm's
-    lock: the firm's positions are checked and added one at a time."""
+    lock: the firm's positions are checked and added one at a time. The credit register's
+    lock first: a new person entered at two firms at once (each firm's lock its own) was
+    made twice, and the second broke the unique ID digest (a 500)."""
+    register.lock()
     lock_row(Firm.name, firm_id)
     firm = db.session.get(Firm, firm_id)
     if firm is None:
