@@ -184,6 +184,25 @@ def until_a_meeting_lock_is_awaited() -> None:
     raise AssertionError("nothing waited for the meeting's lock")
 
 
+def until_this_session_blocks_another() -> None:
+    """Until another backend waits for a lock this session's transaction holds (a row it
+    wrote, deleted or locked): a bounded wait, not a timed assertion. PostgreSQL only; read
+    live from pg_locks (pg_stat_activity is kept for the transaction)."""
+    from sqlalchemy import text
+
+    from voting.extensions import db
+
+    blocked = text(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted"
+        " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+    )
+    for _ in range(1200):
+        if db.session.scalar(blocked):
+            return
+        time.sleep(0.05)
+    raise AssertionError("nothing waited for this session's locks")
+
+
 def at_once(app: Flask, actions: list[Callable[[], object]], pause_after: str) -> list[Any]:
     """Run ``actions`` in threads started together, each pausing after a statement that
     starts with ``pause_after``; returns what each raised (None: it succeeded). Without a

@@ -3,6 +3,7 @@ between the models and what the migrations build."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -156,47 +157,93 @@ def test_one_open_objection_and_position_keep_what_was_entered_twice(
         db.engine.dispose()
 
 
+def _uploads_named(digests: list[str]) -> None:
+    """Upload rows (two per file: the same file uploaded twice is one content) of a firm."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO firms (id, name, uscc, registered_address, created_at)"
+                " VALUES (1, '物业', '91350100M000100Y43', '', '2026-03-10 08:00:00')"
+            )
+        )
+        for n, digest in enumerate(digests, start=1):
+            for copy in (0, 1):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO uploads (id, firm_id, sha256, filename, content_type,"
+                        " size, purpose, uploaded_at) VALUES (:id, 1, :digest, 'a.pdf',"
+                        " 'application/pdf', 16, 'credit', '2026-03-10 08:00:00')"
+                    ),
+                    {"id": 2 * n + copy, "digest": digest},
+                )
+
+
+def _copied() -> list[tuple[str, bytes]]:
+    with db.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT sha256, content FROM file_contents"))
+        return sorted((digest, bytes(content)) for digest, content in rows)
+
+
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
 def test_files_uploaded_before_are_copied_into_the_database(
     empty_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     """Each file an upload row names moves from ``instance/uploads`` into ``file_contents``;
-    one missing on disk is named, not invented; going back writes the files out again."""
-    import hashlib
-
+    one missing on disk, or not what its name says, is named, not copied; going back writes
+    the files out again."""
     app = make_app(empty_database, tmp_path / "instance")
-    kept, lost = b"%PDF-1.4\n% kept\n", b"%PDF-1.4\n% lost\n"
-    digests = {hashlib.sha256(content).hexdigest(): content for content in (kept, lost)}
+    kept, lost, swapped = b"%PDF-1.4\n% kept\n", b"%PDF-1.4\n% lost\n", b"%PDF-1.4\n% x\n"
     folder = tmp_path / "instance" / "uploads"
-    kept_path = folder / hashlib.sha256(kept).hexdigest()[:2] / hashlib.sha256(kept).hexdigest()
-    kept_path.parent.mkdir(parents=True)
-    kept_path.write_bytes(kept)
+    for content, written in ((kept, kept), (swapped, b"%PDF-1.4\n% something else\n")):
+        path = folder / _sha(content)[:2] / _sha(content)
+        path.parent.mkdir(parents=True)
+        path.write_bytes(written)
     with app.app_context():
         upgrade(directory=str(MIGRATIONS), revision="b7d3f19a2c60")
-        with db.engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO firms (id, name, uscc, registered_address, created_at)"
-                    " VALUES (1, '物业', '91350100M000100Y43', '', '2026-03-10 08:00:00')"
-                )
-            )
-            for n, digest in enumerate(digests, start=1):
-                for copy in (0, 1):  # the same file uploaded twice is one content
-                    connection.execute(
-                        sa.text(
-                            "INSERT INTO uploads (id, firm_id, sha256, filename, content_type,"
-                            " size, purpose, uploaded_at) VALUES (:id, 1, :digest, 'a.pdf',"
-                            " 'application/pdf', 16, 'credit', '2026-03-10 08:00:00')"
-                        ),
-                        {"id": 2 * n + copy, "digest": digest},
-                    )
+        _uploads_named([_sha(kept), _sha(lost), _sha(swapped)])
         upgrade(directory=str(MIGRATIONS))
-        with db.engine.connect() as connection:
-            copied = connection.execute(sa.text("SELECT sha256, content FROM file_contents")).all()
-        assert [tuple(row) for row in copied] == [(hashlib.sha256(kept).hexdigest(), kept)]
-        assert f"no file for upload {hashlib.sha256(lost).hexdigest()}" in capsys.readouterr().out
+        assert _copied() == [(_sha(kept), kept)]
+        said = capsys.readouterr().out
+        assert f"no file for upload {_sha(lost)}" in said
+        assert f"{_sha(swapped)} is not the file its name says" in said
 
+        kept_path = folder / _sha(kept)[:2] / _sha(kept)
         kept_path.unlink()
         downgrade(directory=str(MIGRATIONS), revision="b7d3f19a2c60")
-        assert kept_path.read_bytes() == kept
+        assert kept_path.read_bytes() == kept and oct(kept_path.stat().st_mode)[-3:] == "600"
         assert "file_contents" not in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+def test_the_copy_stops_where_the_files_are_not_unless_told_where_or_that_they_are_gone(
+    empty_database: str, tmp_path: Path
+):
+    app = make_app(empty_database, tmp_path / "instance")
+    content = b"%PDF-1.4\n% gathered from another host\n"
+    gathered = tmp_path / "gathered"
+    (gathered / _sha(content)[:2]).mkdir(parents=True)
+    (gathered / _sha(content)[:2] / _sha(content)).write_bytes(content)
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="b7d3f19a2c60")
+        _uploads_named([_sha(content)])
+        with pytest.raises(SystemExit):  # flask-migrate logs the error, then exits
+            upgrade(directory=str(MIGRATIONS))  # no instance/uploads on this host
+        assert "file_contents" not in sa.inspect(db.engine).get_table_names()
+        upgrade(directory=str(MIGRATIONS), x_arg=[f"upload_dir={gathered}"])
+        assert _copied() == [(_sha(content), content)]
+
+        downgrade(
+            directory=str(MIGRATIONS),
+            revision="b7d3f19a2c60",
+            x_arg=["upload_dir=" + str(tmp_path / "back")],
+        )
+        assert (tmp_path / "back" / _sha(content)[:2] / _sha(content)).read_bytes() == content
+        (tmp_path / "gathered").rename(tmp_path / "gone")
+        upgrade(
+            directory=str(MIGRATIONS), x_arg=["upload_dir=" + str(gathered), "uploads_missing_ok=1"]
+        )
+        assert _copied() == []
         db.engine.dispose()

@@ -44,5 +44,5 @@ class FileContent(Base):
     __tablename__ = "file_contents"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # up to 10 MB: on demand
     kept_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

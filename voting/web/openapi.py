@@ -463,7 +463,7 @@ RESPONSES = {
     "404": _error("Not found, or outside what this token may see"),
     "409": _error("Conflicts with the current state (e.g. voting closed, already voted)"),
     "413": _error("Request body larger than 64 KiB"),
-    "415": _error("The request body must be application/json"),
+    "415": _error("The request body must be application/json, in UTF-8"),
     "422": _error("The Idempotency-Key was used before with a different request"),
     "429": _error("Too many attempts", {"Retry-After": ("Seconds to wait, when known", False)}),
     "503": _error(
