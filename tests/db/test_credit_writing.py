@@ -117,7 +117,7 @@ def test_one_objection_at_a_time_until_the_authority_answers(app, make) -> None:
     for again in ("已于次日清运", "另有证据"):  # a double tap, a second thought
         with pytest.raises(Conflict):
             records.object_to(row.id, again, staff)
-    records.answer(first.id, "维持原记录", clerk)
+    records.answer(first.record_id, first.id, "维持原记录", clerk)
     second = records.object_to(row.id, "补充清运照片", staff)
     assert (first.number, second.number) == (1, 2)
     objections = db.session.scalars(select(CreditEntry).where(CreditEntry.kind == "objection"))
@@ -236,10 +236,13 @@ def test_an_objection_and_its_answer_stay_on_the_record(app, make) -> None:  # t
     row = bad(company.id, community_id=community.id, by=auditor)
     objection = records.object_to(row.id, "已于次日清运", staff)
     with pytest.raises(NotFound):  # only the authority answers
-        records.answer(objection.id, "维持", staff)
-    records.answer(objection.id, "经核实，维持原记录", auditor)
+        records.answer(objection.record_id, objection.id, "维持", staff)
+    other = bad(company.id, community_id=community.id, by=auditor, description="另一件事")
+    with pytest.raises(NotFound):  # through another record's page: not that record's
+        records.answer(other.id, objection.id, "维持", auditor)
+    records.answer(objection.record_id, objection.id, "经核实，维持原记录", auditor)
     with pytest.raises(Conflict):
-        records.answer(objection.id, "再答", auditor)
+        records.answer(objection.record_id, objection.id, "再答", auditor)
     seen = records.visible(row.id, staff)
     assert [(o.text, o.answer.text) for o in seen.objections] == [
         ("已于次日清运", "经核实，维持原记录")
@@ -290,7 +293,7 @@ def _writes(make) -> None:  # type: ignore[no-untyped-def]
     first = bad(company.id, by=clerk)
     bad(company.id, document_number="渝中住建罚〔2026〕2号")
     objection = records.object_to(first.id, "异议", staff)
-    records.answer(objection.id, "答复", clerk)
+    records.answer(objection.record_id, objection.id, "答复", clerk)
     records.revoke(first.id, "撤销", "区住建委", by=clerk)
     penalties.record(
         company.id,

@@ -338,7 +338,7 @@ def object_to(record_id: int) -> ResponseReturnValue:
 @staff_required(*WRITERS)
 def answer(record_id: int, objection_id: int) -> ResponseReturnValue:
     return attempt(
-        lambda: records.answer(objection_id, request.form.get("text", ""), g.user),
+        lambda: records.answer(record_id, objection_id, request.form.get("text", ""), g.user),
         _("已答复异议"),
         _record_url(record_id),
         again=lambda: _record_page(record_id, typed(f"answer-{objection_id}")),

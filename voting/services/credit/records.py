@@ -404,12 +404,15 @@ def object_to(record_id: int, text: str, by: User, now: datetime | None = None) 
     return row
 
 
-def answer(objection_id: int, text: str, by: User, now: datetime | None = None) -> CreditAnswer:
-    """The authority answers an objection (use case): the bureau, or the street office of
-    the estate where the fact happened; one answer per objection."""
+def answer(
+    record_id: int, objection_id: int, text: str, by: User, now: datetime | None = None
+) -> CreditAnswer:
+    """The authority answers an objection to record ``record_id`` (use case): the bureau,
+    or the street office of the estate where the fact happened; one answer per objection.
+    An objection to another record is not found: the page it was sent from shows this one."""
     register.lock()
     objection = db.session.get(CreditObjection, objection_id)
-    if objection is None:
+    if objection is None or objection.record_id != record_id:
         raise NotFound(_("找不到该异议"))
     _writable(objection.record_id, by)
     db.session.refresh(objection)
