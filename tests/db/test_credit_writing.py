@@ -463,18 +463,38 @@ def test_basic_information_counts_what_is_on_file_that_day(app, make) -> None:  
     assert len(history) == 24 and history[-1].day == today
 
 
-def test_a_founding_date_after_today_is_refused_and_the_grades_still_compute(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_founding_date_after_today_or_before_1949_is_refused_and_the_grades_still_compute(
+    app,
+) -> None:  # type: ignore[no-untyped-def]
     company = firm()
     today = register.local_day()
-    for typo in (date(9999, 12, 31), date(today.year + 1, 1, 1)):
+    for typo in (date(9999, 12, 31), date(today.year + 1, 1, 1), date(1, 1, 1), date(1949, 9, 30)):
         with pytest.raises(InvalidInput) as refused:
             firms.update_registration(company.id, "重庆市渝中区", typo)
         assert refused.value.field == "established_on"
         db.session.rollback()
     assert db.session.get(Firm, company.id).established_on == date(2015, 1, 1)
     assert len(grades.history(company.id, today)) == 24
+    with pytest.raises(InvalidInput) as refused:  # registered with it: the same refusal
+        firms.add_firm("老字号物业", "91500103MA5U7X999D", established_on=date(1900, 1, 1))
+    assert refused.value.field == "established_on"
+    db.session.rollback()
+    firms.update_registration(company.id, "重庆市渝中区", date(1949, 10, 1))
     firms.update_registration(company.id, "重庆市渝中区", today)
     assert grades.grade_of(company.id, today).score_text == "60"
+
+
+def test_a_record_is_valid_for_ten_years_after_its_fact_at_most(app) -> None:  # type: ignore[no-untyped-def]
+    company = firm()
+    with pytest.raises(InvalidInput) as refused:  # 9999-12-31: against the firm for ever
+        bad(company.id, fact_date=date(2026, 3, 10), valid_until=date(9999, 12, 31))
+    assert refused.value.field == "valid_until"
+    db.session.rollback()
+    with pytest.raises(InvalidInput):
+        bad(company.id, fact_date=date(2026, 3, 10), valid_until=date(2036, 3, 10))
+    db.session.rollback()
+    row = bad(company.id, fact_date=date(2026, 3, 10), valid_until=date(2036, 3, 9))
+    assert row.valid_until == date(2036, 3, 9)
 
 
 def test_nothing_is_dated_before_the_firm_was_founded(app, make) -> None:  # type: ignore[no-untyped-def]
@@ -518,6 +538,10 @@ def test_a_new_scheme_applies_from_its_date_only(app, make) -> None:  # type: ig
         schemes.add("2027版", date(2026, 12, 3), rules, None, now=now)
     with pytest.raises(InvalidInput):
         schemes.add("坏的", date(2027, 1, 1), {**rules, "good_cap": 40}, None, now=now)
+    with pytest.raises(InvalidInput) as refused:  # a year mistyped: never undone
+        schemes.add("2027版", date(9999, 12, 31), rules, None, now=now)
+    assert refused.value.field == "effective_from"
+    db.session.rollback()
     schemes.add("2027版", date(2027, 1, 1), rules, None, now=now)
     assert grades.grade_of(company.id, date(2026, 12, 31)).grade == Grade.AA
     later = grades.grade_of(company.id, date(2027, 1, 1))

@@ -5,7 +5,7 @@ a certified hiring motion offers its contract on the meeting page."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 
 from sqlalchemy import func, select
@@ -520,7 +520,8 @@ def test_the_bureaus_scheme_and_category_forms_keep_what_was_typed(app, make, cl
     page = "/bureau/credit-schemes"
     rules = json.loads(schemes.default_rules_text())
     rules["good_cap"] = 40  # a number where the scheme writes points as text
-    edited = {"name": "2027版", "effective_from": "2099-01-01",
+    soon = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()  # within the year ahead
+    edited = {"name": "2027版", "effective_from": soon,
               "rules": json.dumps(rules, ensure_ascii=False, indent=2), "confirm": "yes"}  # fmt: skip
     answer = _post(client, page, page, edited)
     html = answer.get_data(as_text=True)

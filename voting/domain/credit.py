@@ -82,6 +82,14 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
+# The longest a record's kind may keep it valid (a category's validity is 1 to 120 months);
+# a record's own "valid until" may not reach past it either.
+MAX_VALIDITY_MONTHS = 120
+# No firm on the enterprise register was founded before the People's Republic: an earlier
+# 成立日期 is a year left at 0001 or mistyped.
+EARLIEST_FOUNDING = date(1949, 10, 1)
+
+
 def default_valid_until(fact_date: date, months: int) -> date:
     """The last valid day of a record valid for ``months`` from its fact date:
     a year from 10 March 2026 is through 9 March 2027."""

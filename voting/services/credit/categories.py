@@ -14,7 +14,7 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from voting.domain.credit import parse_points
+from voting.domain.credit import MAX_VALIDITY_MONTHS, parse_points
 from voting.extensions import db
 from voting.models import CreditCategory
 from voting.services.credit import register
@@ -48,7 +48,7 @@ def add(
         if record_class != "bad":
             raise InvalidInput(_("严重失信类别只能是不良信息"), "is_serious")
         validity_months = None
-    elif validity_months is None or not 1 <= validity_months <= 120:
+    elif validity_months is None or not 1 <= validity_months <= MAX_VALIDITY_MONTHS:
         raise InvalidInput(_("有效期须为 1 至 120 个月"), "validity_months")
     # Checked under the credit register's lock: the form sent twice at once (a double tap)
     # both found the code free, and the second write broke the unique index (a 500).

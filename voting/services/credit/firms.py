@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from voting.domain.credit import EARLIEST_FOUNDING
 from voting.domain.identifiers import normalize_uscc
 from voting.extensions import db
 from voting.models import Firm
@@ -40,6 +41,7 @@ def add_firm(
         raise Conflict(_("该统一社会信用代码已登记"))
     if len(registered_address) > 200:
         raise InvalidInput(_("注册地址不超过 200 字"), "registered_address")
+    _check_founding(established_on)
     firm = Firm(
         name=name,
         uscc=code,
@@ -68,10 +70,7 @@ def update_registration(firm_id: int, registered_address: str, established_on: d
     registered_address = registered_address.strip()
     if len(registered_address) > 200:
         raise InvalidInput(_("注册地址不超过 200 字"), "registered_address")
-    if established_on is not None and established_on > register.local_day():
-        # a typo such as 9999-12-31 would also break every grade of the firm (the red list's
-        # three clean years from it overflow the calendar): its pages and the public lookup
-        raise InvalidInput(_("成立日期不能晚于今天"), "established_on")
+    _check_founding(established_on)
     found.registered_address = registered_address
     found.established_on = established_on
     db.session.commit()
@@ -87,3 +86,15 @@ def firm(firm_id: int) -> Firm:
     if found is None:
         raise NotFound(_("找不到该企业"))
     return found
+
+
+def _check_founding(established_on: date | None) -> None:
+    if established_on is None:
+        return
+    if established_on > register.local_day():
+        # a typo such as 9999-12-31 would also break every grade of the firm (the red list's
+        # three clean years from it overflow the calendar): its pages and the public lookup
+        raise InvalidInput(_("成立日期不能晚于今天"), "established_on")
+    if established_on < EARLIEST_FOUNDING:
+        # 0001-01-01 let every fact, post and contract of the firm be dated any day since
+        raise InvalidInput(_("成立日期不能早于 1949-10-01"), "established_on")

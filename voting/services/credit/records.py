@@ -20,7 +20,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from voting.domain.credit import Record, RecordClass, default_valid_until
+from voting.domain.credit import (
+    MAX_VALIDITY_MONTHS,
+    Record,
+    RecordClass,
+    default_valid_until,
+)
 from voting.extensions import db
 from voting.models import (
     Community,
@@ -179,6 +184,9 @@ def record_step(
         valid_until = default_valid_until(fact_date, kind.validity_months)
     elif valid_until < fact_date:
         raise InvalidInput(_("有效期不能早于事实发生日期"), "valid_until")
+    elif valid_until > default_valid_until(fact_date, MAX_VALIDITY_MONTHS):
+        # 9999-12-31 kept a record that is not serious against the firm for ever
+        raise InvalidInput(_("有效期不能超过事实发生日期后 10 年"), "valid_until")
     row = CreditRecord(
         firm_id=firm.id,
         person_id=person_id,

@@ -8,7 +8,7 @@ bureau's first scheme, the domain's default (RULES.md) applies.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,6 +19,9 @@ from voting.extensions import db
 from voting.models import ScoringScheme, User
 from voting.services.credit import register
 from voting.services.errors import Conflict, InvalidInput
+
+# How far ahead a new scheme may take effect.
+LATEST_AHEAD = timedelta(days=366)
 
 
 def all_schemes() -> list[Scheme]:
@@ -64,6 +67,9 @@ def add(
         raise InvalidInput(
             _("新的评分办法只能自明天或以后生效，已公布的等级不变"), "effective_from"
         )
+    if effective_from > register.local_day(now) + LATEST_AHEAD:
+        # a year mistyped (9999, 2207) would stand in the list for ever: a scheme is never undone
+        raise InvalidInput(_("新的评分办法须在一年之内生效"), "effective_from")
     try:
         scheme = scheme_from_rules(name, effective_from, rules)
     except SchemeError as error:
