@@ -184,3 +184,21 @@ def test_the_street_offices_two_downloads_are_touch_targets(app, live_server, ph
         link = phone.locator(f"main a[href='{href}']")
         assert link.evaluate("el => el.getBoundingClientRect().height") >= 44, href
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_board_and_the_notice_link_on_with_touch_targets(app, live_server, phone, make):
+    """The public board's and the results notice's links were 15–17 px high on a phone."""
+    home, meeting = tallied(make)
+    staff_sign_in(phone, live_server, make.user("street", home.community.street_office).username)
+    phone.goto(f"{live_server}/meetings/{meeting.id}/board")
+    for href in ("/check", f"/log/{meeting.public_id}"):
+        link = phone.locator(f"main a[href='{href}']")
+        assert link.evaluate("el => el.getBoundingClientRect().height") >= 44, href
+    phone.goto(f"{live_server}/meetings/{meeting.id}/board?after=0")  # a later page
+    first = phone.locator(f"main a[href='/meetings/{meeting.id}/board']")
+    assert first.evaluate("el => el.getBoundingClientRect().height") >= 44
+    phone.goto(f"{live_server}/meetings/{meeting.id}/notice")
+    for href in (f"/meetings/{meeting.id}/results", f"/meetings/{meeting.id}/board"):
+        link = phone.locator(f"main a[href='{href}']")
+        assert link.evaluate("el => el.getBoundingClientRect().height") >= 44, href
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
