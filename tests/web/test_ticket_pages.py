@@ -111,6 +111,12 @@ def test_a_refused_filing_keeps_what_was_typed(app, served) -> None:  # type: ig
     assert "漏水.jpg 不是 JPEG 或 PNG 图片" in page and "楼下花园水管爆了" in page
     assert "请重新选择照片" in page
     assert db.session.scalar(select(func.count(Ticket.id))) == 0
+    # Refused with no photo chosen: nothing to choose again.
+    answer = post_form(client, "/owner/tickets/new/repair", "/owner/tickets/new/repair",
+                       {"community_id": served.community.id, "category": "water", "place": "estate",
+                        "description": ""})  # fmt: skip
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "请重新选择照片" not in page
 
 
 def test_photos_larger_than_the_general_upload_limit_reach_the_photo_check(app, served) -> None:  # type: ignore[no-untyped-def]

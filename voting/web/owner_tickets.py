@@ -69,6 +69,8 @@ def _render_form(kind: Kind, values: dict[str, str], status: int = 200) -> tuple
         places=places,
         values=values,
         max_photos=MAX_PHOTOS,
+        # A file input cannot be filled in again: the page asks for photos only if some came.
+        photos_dropped=request.method == "POST" and bool(photo_files()),
     ), status
 
 
