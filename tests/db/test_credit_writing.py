@@ -144,6 +144,10 @@ def test_one_firm_serves_an_estate_on_a_given_day(app, make) -> None:  # type: i
         contracts.record(community.id, second.id, date(2026, 12, 31), date(2029, 12, 31))
     assert "2026-12-31" in refused.value.message and first.name in refused.value.message
     contract = contracts.serving(community.id, date(2026, 6, 1))
+    for day, said in ((None, "请填写终止日期"), (date(2027, 1, 1), "终止日期须在合同期内")):
+        with pytest.raises(InvalidInput) as refused:
+            contracts.terminate(contract.id, day, None)
+        assert (refused.value.message, refused.value.field) == (said, "terminated_on")
     contracts.terminate(contract.id, date(2026, 6, 30), None)
     contracts.record(community.id, second.id, date(2026, 7, 1), date(2029, 6, 30))
     assert contracts.serving(community.id, date(2026, 6, 30)).firm_id == first.id

@@ -146,7 +146,9 @@ def terminate(contract_id: int, terminated_on: date | None, by: User | None) -> 
     _community(contract.community_id, by)
     if contract.terminated_on is not None:
         raise Conflict(_("该合同已提前终止"))
-    if terminated_on is None or not contract.starts_on <= terminated_on <= contract.ends_on:
+    if terminated_on is None:
+        raise InvalidInput(_("请填写终止日期"), "terminated_on")
+    if not contract.starts_on <= terminated_on <= contract.ends_on:
         raise InvalidInput(_("终止日期须在合同期内"), "terminated_on")
     contract.terminated_on = terminated_on
     db.session.commit()
