@@ -167,40 +167,36 @@ def problems_of(meeting: Any) -> list[str]:
 
 def until_a_meeting_lock_is_awaited() -> None:
     """Until a backend waits for a row lock of the meetings table (a cast or a locking read,
-    blocked by the lock this session holds): a bounded wait, not a timed assertion.
+    blocked by the lock this session holds)."""
+    _until_waiting(
+        "SELECT count(*) FROM pg_locks w JOIN pg_locks t ON t.pid = w.pid WHERE NOT w.granted"
+        " AND t.locktype = 'tuple' AND t.relation = 'meetings'::regclass",
+        "nothing waited for the meeting's lock",
+    )
+
+
+def until_this_session_blocks_another() -> None:
+    """Until another backend waits for a lock this session's transaction holds (a row it
+    wrote, deleted or locked)."""
+    _until_waiting(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted"
+        " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))",
+        "nothing waited for this session's locks",
+    )
+
+
+def _until_waiting(count_waiting: str, failure: str) -> None:
+    """Until ``count_waiting`` counts a waiter: a bounded wait, not a timed assertion.
     PostgreSQL only. Read live from pg_locks: pg_stat_activity is kept for the transaction."""
     from sqlalchemy import text
 
     from voting.extensions import db
 
-    blocked = text(
-        "SELECT count(*) FROM pg_locks w JOIN pg_locks t ON t.pid = w.pid WHERE NOT w.granted"
-        " AND t.locktype = 'tuple' AND t.relation = 'meetings'::regclass"
-    )
     for _ in range(1200):
-        if db.session.scalar(blocked):
+        if db.session.scalar(text(count_waiting)):
             return
         time.sleep(0.05)
-    raise AssertionError("nothing waited for the meeting's lock")
-
-
-def until_this_session_blocks_another() -> None:
-    """Until another backend waits for a lock this session's transaction holds (a row it
-    wrote, deleted or locked): a bounded wait, not a timed assertion. PostgreSQL only; read
-    live from pg_locks (pg_stat_activity is kept for the transaction)."""
-    from sqlalchemy import text
-
-    from voting.extensions import db
-
-    blocked = text(
-        "SELECT count(*) FROM pg_locks WHERE NOT granted"
-        " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
-    )
-    for _ in range(1200):
-        if db.session.scalar(blocked):
-            return
-        time.sleep(0.05)
-    raise AssertionError("nothing waited for this session's locks")
+    raise AssertionError(failure)
 
 
 def at_once(app: Flask, actions: list[Callable[[], object]], pause_after: str) -> list[Any]:
