@@ -72,7 +72,8 @@ TEXT = {
         "cannot": "cannot attest: {error}",
         "log_key": "that is the log key; attest with your own key",
         "valid": "bundle valid; meeting {meeting}; head {head}",
-        "written": "attestation written to {path}: upload it on the meeting's page (上传审核签名)",
+        "written": "attestation written to {path}: upload it on the meeting's page"
+        " (Upload the attestation; 上传审核签名 on a Chinese page)",
     },
 }
 
