@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.meeting_builders import T0, estate
+from voting.services import keys
 from voting.services.assembly import meetings
 from voting.services.errors import Conflict
 
@@ -91,3 +92,25 @@ def test_about_publishes_each_key_and_its_fingerprint(app, client, runner):
     assert first_public in card_of[first] and "当前使用" not in card_of[first]
     shown = runner.invoke(args=["keys", "show"]).output.splitlines()
     assert sorted(shown) == sorted([f"* {second} {second_public}", f"  {first} {first_public}"])
+
+
+def test_keys_init_makes_the_bureau_key_the_hosts_copy(app, runner):
+    """``keys init`` makes the bureau's attestation key with the log key, so the folder the
+    README copies onto each app host holds it; once made it is kept."""
+    assert runner.invoke(args=["keys", "init"]).exit_code == 0
+    bureau = app.config["SETTINGS"].key_dir / "bureau.pem"
+    assert stat.S_IMODE(bureau.stat().st_mode) == 0o600
+    pem = bureau.read_bytes()
+    assert runner.invoke(args=["keys", "init"]).exit_code == 0
+    assert bureau.read_bytes() == pem
+
+
+def test_a_host_given_the_log_key_alone_makes_no_bureau_key_of_its_own(app, runner):
+    """A second host whose folder lacks the bureau's key refuses to sign as the bureau (the
+    credit register, a certification) instead of making a key no other host has."""
+    assert runner.invoke(args=["keys", "init"]).exit_code == 0
+    bureau = app.config["SETTINGS"].key_dir / "bureau.pem"
+    bureau.unlink()  # copied from a host where the key was not made yet
+    with pytest.raises(Conflict, match="复制 instance/keys/"):
+        keys.party_key(keys.BUREAU)
+    assert not bureau.exists()

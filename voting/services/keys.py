@@ -23,6 +23,7 @@ from voting.domain.signing import public_key_text
 from voting.services.errors import Conflict
 
 CURRENT = "current"
+BUREAU = "bureau"  # the bureau's attestation key, ``party_key(BUREAU)``
 
 
 def _directory() -> Path:
@@ -36,7 +37,13 @@ def fingerprint(key: Ed25519PrivateKey) -> str:
 
 
 def init() -> tuple[str, bool]:
-    """Make the first key if there is none; returns (fingerprint, whether made now)."""
+    """Make the first key if there is none; returns (fingerprint, whether made now).
+
+    Makes the bureau's attestation key too (``party_key``), so that the folder the operator
+    copies onto every app host after ``keys init`` already holds it: made later, on first
+    use, each host would make its own, and the credit register and the certified results
+    would be signed by several "bureau" keys, each failing the audit on the other hosts."""
+    _make_party_key(BUREAU)
     existing = current_fingerprint()
     if existing is not None:
         return existing, False
@@ -101,26 +108,46 @@ def all_fingerprints() -> list[str]:
 
 
 def party_key(role: str) -> Ed25519PrivateKey:
-    """This deployment's own attestation key for ``role`` (the bureau's), made on first use.
+    """This deployment's own attestation key for ``role`` (the bureau's).
 
     Never a log key: an attestation must come from a party other than the log signer.
+    ``keys init`` makes it with the log key. Made here on first use only on a host without
+    a log key either (a test, a new development copy): on a host that has one, the folder
+    was set up, or copied from another host, without it, and a key made here would differ
+    from every other host's (the operator copies ``instance/keys/`` instead).
     """
+    path = _directory() / f"{role}.pem"
+    if not path.exists():
+        if current_fingerprint() is not None:
+            raise Conflict(
+                _(
+                    "本服务器没有住建部门的签名密钥（instance/keys/%(file)s）：请运维人员从其他应用服务器"
+                    "复制 instance/keys/，只有一台服务器时运行 flask --app wsgi keys init",
+                    file=path.name,
+                )
+            )
+        _make_party_key(role)
+    return _load(str(path))
+
+
+def _make_party_key(role: str) -> None:
+    """Write a new key for ``role`` unless there is one (mode 0600, never overwritten)."""
     directory = _directory()
     path = directory / f"{role}.pem"
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return _load(str(path))  # made meanwhile by another worker
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-    return _load(str(path))
+    if path.exists():
+        return
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # made meanwhile by another worker
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
 
 
 def party_public_text(role: str) -> str | None:
