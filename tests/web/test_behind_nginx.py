@@ -21,6 +21,7 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -327,3 +328,52 @@ def test_gunicorn_runs_one_worker_per_core_unless_told_otherwise(monkeypatch):
     assert runpy.run_path(conf)["workers"] == os.cpu_count()
     monkeypatch.setenv("WEB_CONCURRENCY", "5")
     assert runpy.run_path(conf)["workers"] == 5
+
+
+def test_an_upgrade_restarts_gunicorn_as_a_reload_keeps_the_old_code(tmp_path):
+    """With ``preload_app`` a HUP (``systemctl reload``) forks new workers from the master's
+    app as it was loaded: new code is served only after a restart, which the README says."""
+    (tmp_path / "hup_app.py").write_text(
+        "import os\n\n\n"
+        "def app(environ, start):\n"
+        "    start('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [f'old {os.getpid()}'.encode()]\n"
+    )
+    port = free_port()
+    environment = {**os.environ, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+         "hup_app:app"],
+        cwd=tmp_path, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+
+    def served() -> bytes:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+                    return answer.read()
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not answer"
+                time.sleep(0.2)
+
+    try:
+        code, worker = served().split()
+        assert code == b"old"
+        (tmp_path / "hup_app.py").write_text(
+            (tmp_path / "hup_app.py").read_text().replace("old", "new")
+        )
+        server.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while (answer := served().split())[1] == worker:  # until a new worker answers
+            assert time.monotonic() < deadline, "no new worker after the HUP"
+            time.sleep(0.2)
+        assert answer[0] == b"old"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "systemctl reload voting" not in readme
+    assert readme.count("`db upgrade`, then `systemctl restart voting`") == 1
+    assert "`db upgrade` 后\n`systemctl restart voting`" in readme
