@@ -114,3 +114,36 @@ def test_a_host_given_the_log_key_alone_makes_no_bureau_key_of_its_own(app, runn
     with pytest.raises(Conflict, match="复制 instance/keys/"):
         keys.party_key(keys.BUREAU)
     assert not bureau.exists()
+
+
+def test_a_host_without_the_meetings_log_key_answers_try_later_and_writes_nothing(
+    app, make, client
+):
+    """A key rotated on one host and not yet copied to this one: a cast here is a 503 with
+    what to do, not a 500, and nothing is written; once the key is copied, it casts."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from tests.meeting_builders import OPENS, open_meeting
+    from voting.extensions import db
+    from voting.models import Ballot
+    from voting.services.assembly import ballots
+
+    home = estate(make, ["100.00"])
+    meeting = open_meeting(home)
+    holder = home.holder(home.phones[0])
+    key_file = app.config["SETTINGS"].key_dir / f"log-{meeting.key_fingerprint}.pem"
+    elsewhere = key_file.with_name("copied-later.pem")
+    key_file.rename(elsewhere)
+    keys._load.cache_clear()  # a worker started after the rotation never read it
+    with pytest.raises(keys.KeyMissing) as refused:
+        ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS + timedelta(minutes=5))
+    assert refused.value.status == 503 and key_file.name in refused.value.message
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Ballot.id))) == 0
+    page = client.get(f"/log/{meeting.public_id}")  # the public page that shows the log's key
+    assert page.status_code == 503 and key_file.name in page.get_data(as_text=True)
+    elsewhere.rename(key_file)
+    receipt = ballots.cast(meeting.id, holder.id, {"m1": "agree"}, now=OPENS + timedelta(minutes=6))
+    assert receipt.seq == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,9 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from voting.domain.signing import public_key_text
-from voting.services.errors import Conflict
+from voting.services.errors import Conflict, ServiceError
+
+log = logging.getLogger("voting.keys")
 
 CURRENT = "current"
 BUREAU = "bureau"  # the bureau's attestation key, ``party_key(BUREAU)``
@@ -82,8 +85,26 @@ def require_current() -> str:
     return found
 
 
+class KeyMissing(ServiceError):
+    """This host lacks a log key the database names (a key rotated on another host and not
+    copied here yet): nothing can be signed or shown with it here, while another host may."""
+
+    status = 503
+    code = "unavailable"
+
+
 def load(name: str) -> Ed25519PrivateKey:
-    return _load(str(_directory() / f"log-{name}.pem"))
+    path = _directory() / f"log-{name}.pem"
+    if not path.exists():
+        log.error("log key %s is not on this host (%s): copy instance/keys/", name, path)
+        raise KeyMissing(
+            _(
+                "本服务器缺少日志签名密钥（instance/keys/%(file)s），暂时无法处理：请稍后再试；"
+                "运维人员须把 instance/keys/ 复制到每一台应用服务器",
+                file=path.name,
+            )
+        )
+    return _load(str(path))
 
 
 @cache

@@ -60,6 +60,7 @@ from voting.services.errors import (
     NotFound,
     ServiceError,
 )
+from voting.services.keys import KeyMissing
 from voting.services.messaging import links, sms
 
 MAX_REQUEST_KEY = 255  # characters of an Idempotency-Key
@@ -112,7 +113,7 @@ def _try_again() -> str:
 # ballot itself.
 _REFUSALS: dict[str, type[ServiceError]] = {
     kind.__name__: kind
-    for kind in (VotingClosed, AlreadyVoted, KeyReused, Forbidden, NotFound, TryAgain)
+    for kind in (VotingClosed, AlreadyVoted, KeyReused, Forbidden, NotFound, TryAgain, KeyMissing)
 }
 _WAITING = "waiting"
 _FAILED = "failed"  # set aside by its batch: not appended, answered TryAgain
