@@ -471,3 +471,33 @@ def test_rows_before_an_unreadable_one_are_checked():
         (2, "专有部分面积"),
         (3, ""),
     ]
+
+
+def test_title_rows_above_the_header_are_skipped():
+    """Committees' sheets start with a merged title ("嘉陵雅苑业主名册（2026年12月）") and a
+    blank line: that title was taken for the header, and every row was refused as longer
+    than it (331 problems for one title)."""
+    title = "嘉陵雅苑业主名册（2026年12月更新）" + "," * 11
+    csv_content = sheet(row(), row(room="0102", phone="13800000002"), header=f"{title}\n\n{HEADER}")
+    report = checked("roll.csv", csv_content)
+    assert errors_of(report) == [] and len(report.rows) == 2
+
+    book = openpyxl.Workbook()
+    book.active.append(["嘉陵雅苑业主名册（2026年12月更新）"])
+    book.active.merge_cells("A1:L1")
+    book.active.append([])
+    book.active.append(HEADER.split(","))
+    book.active.append(row().split(","))
+    book.active.append(row(room="0201", area="9o.00").split(","))
+    out = io.BytesIO()
+    book.save(out)
+    assert errors_of(checked("roll.xlsx", out.getvalue())) == [
+        (5, "专有部分面积", "面积“9o.00”不是数字")
+    ]
+
+
+def test_a_sheet_without_a_header_after_its_title_still_names_the_missing_columns():
+    content = "名册\n1栋,0101,89.45,张三\n".encode()
+    assert errors_of(checked("roll.csv", content))[:1] == [
+        (1, "专有部分面积", "缺少必需的列“专有部分面积”")
+    ]

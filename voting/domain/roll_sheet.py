@@ -32,6 +32,9 @@ MAX_ROWS = 50_000
 # A roll has a dozen columns; a sheet wider than this holds something else as well.
 MAX_COLUMNS = 256
 MAX_PROBLEMS = 1_000
+# Title rows above the header (a merged "XX小区业主名册" cell, a date line) that are skipped;
+# past this many the first of them is taken as the header, as with no title at all.
+MAX_TITLE_ROWS = 5
 ECHO_LENGTH = 40
 MAX_AREA_M2 = 10**10  # far beyond any estate; keeps every sum well inside 64 bits
 DEVELOPER_KEY = "developer"
@@ -158,6 +161,7 @@ class TableBuilder:
         self.max_rows = max_rows
         self.is_over = False
         self._formulas: list[tuple[int, int]] = []
+        self._titles: list[tuple[int, list[str]]] = []
 
     def add(self, number: int, cells: list[str]) -> bool:
         cells = [cell.strip() for cell in cells]
@@ -167,13 +171,27 @@ class TableBuilder:
         if not table.header_row:
             while cells and not cells[-1]:
                 cells.pop()
-            table.header, table.header_row = cells, number
-            return True
+            if _is_title(cells) and len(self._titles) < MAX_TITLE_ROWS:
+                self._titles.append((number, cells))
+                return True
+            if self._titles and not column_positions(cells):
+                # No header after the titles: the first row is the header, as before.
+                self._take_titles_as_header()
+            else:
+                self._titles = []
+                table.header, table.header_row = cells, number
+                return True
         if len(table.rows) == self.max_rows:
             self.is_over = True
             return False
         table.rows.append((number, cells))
         return True
+
+    def _take_titles_as_header(self) -> None:
+        (number, header), *rest = self._titles
+        self.table.header, self.table.header_row = header, number
+        self.table.rows.extend(rest)
+        self._titles = []
 
     def formula(self, number: int, index: int) -> None:
         self._formulas.append((number, index))
@@ -184,6 +202,8 @@ class TableBuilder:
     def finish(self, unreadable: SheetProblem | None = None) -> Table:
         """The table; ``unreadable``: where the file stopped being readable (the rows
         before it are still checked)."""
+        if self._titles and not self.table.header_row:
+            self._take_titles_as_header()
         table = self.table
         problems = table.problems
         if unreadable is not None:
@@ -210,6 +230,17 @@ class TableBuilder:
         if not table.rows and not problems:
             problems.add(0, "", "header_only")
         return table
+
+
+def _is_title(cells: list[str]) -> bool:
+    """Whether a row above the header is a title: one cell of text (a merged "嘉陵雅苑业主名册
+    （2026年12月）" row, as committees' sheets start) that names no column. No header has a
+    single cell, so skipping it hides nothing; a CSV header joined by semicolons or tabs is
+    not a title (it is refused for its separator)."""
+    filled = [cell for cell in cells if cell]
+    if len(filled) != 1 or column_positions(filled):
+        return False
+    return not any(is_roll_header(filled[0].split(separator)) for separator in ";\t")
 
 
 def _only(row: int, column: str, code: str, **values: Any) -> Problems:
