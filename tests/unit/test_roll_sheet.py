@@ -106,6 +106,7 @@ BAD_ROWS = [
     ("group after a zero", row(area='"012,345"'), 2, "专有部分面积", "面积“012,345”不是数字"),
     ("comma after point", row(area='"1.234,5"'), 2, "专有部分面积", "面积“1.234,5”不是数字"),
     ("full-width comma", row(area="８９，４５"), 2, "专有部分面积", "面积“８９，４５”不是数字"),
+    ("a unit and no number", row(area="㎡"), 2, "专有部分面积", "面积“㎡”不是数字"),
     ("underscore", row(area="1_000"), 2, "专有部分面积", "面积“1_000”不是数字"),
     ("Arabic-Indic digits", row(area="٣٣"), 2, "专有部分面积", "面积“٣٣”不是数字"),
     ("no digit before the point", row(area=".5"), 2, "专有部分面积", "面积“.5”不是数字"),
@@ -302,6 +303,13 @@ def test_commas_inside_quotes_do_not_make_a_line_too_wide():
         ('"12,345,678"', 1234567800),
         ("８９．４５", 8945),
         ('"１，２３４．５"', 123450),
+        # The unit typed after the number, as in a committee's sheet (walkthrough: refused).
+        ("89.5㎡", 8950),
+        ("８９．５㎡", 8950),
+        ("89.45 m²", 8945),
+        ("89.45m2", 8945),
+        ("89.45平方米", 8945),
+        ("89.45平米", 8945),
     ],
 )
 def test_a_plain_decimal_area_is_read_exactly(text, hundredths):

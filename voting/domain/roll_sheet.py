@@ -89,6 +89,9 @@ _QUOTED = re.compile(r'"[^"]*"')
 # comma (89,45) and refused, never read as 8945.
 _AREA = re.compile(r"-?(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 _FULL_WIDTH_NUMBER = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+# The unit written after the number (``89.5㎡``, ``89.5 平方米``), as committees type it when
+# the header does not say it: square metres are what the column holds anyway.
+_AREA_UNIT = re.compile(r"\s*(?:㎡|[mMｍＭ][²2２]|平方米|平米)\Z")
 # A date where the area should be: Excel turned the number into one (or the cell is a
 # date); quoted as it is, since a date is no one's phone number.
 _DATE = re.compile(
@@ -546,6 +549,7 @@ class _RowReader:
 
     def _area(self, row: int, text: str) -> int | None:
         number = text.translate(_FULL_WIDTH_NUMBER)
+        number = _AREA_UNIT.sub("", number, count=1)
         if _DATE.fullmatch(text):
             self._fail(row, "area", "area_date", value=text)
             return None
