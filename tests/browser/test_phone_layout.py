@@ -9,10 +9,11 @@ from datetime import timedelta
 
 from tests.browser.signing_in import owner_sign_in, staff_sign_in
 from tests.certified_builders import attest, tallied
-from tests.meeting_builders import CLOSES, OPENS, estate, open_meeting
+from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meeting
 from voting.models.base import utcnow
-from voting.services.assembly import ballots, meetings
+from voting.services.assembly import ballots, meetings, paper
 
+PDF = b"%PDF-1.4\n% the draft service contract\n"
 MOTIONS = [
     {"kind": "approval", "item": 5, "title": "使用维修资金更换2栋电梯"},
     {"kind": "approval", "item": 9, "title": "调整停车收费标准"},
@@ -202,3 +203,44 @@ def test_the_board_and_the_notice_link_on_with_touch_targets(app, live_server, p
         link = phone.locator(f"main a[href='{href}']")
         assert link.evaluate("el => el.getBoundingClientRect().height") >= 44, href
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_committees_document_scan_and_template_links_are_touch_targets(
+    app, live_server, phone, make
+):
+    """Walkthrough as the committee on a phone: the motion's attached contract, 纸质/委托表决票的
+    录入与复核, the second member's 查看扫描件 (what they check the entry against) and the roll's
+    下载模板 were 15–17 px high."""
+    home = estate(make, ["100.00", "80.00"])
+    now = utcnow()
+    meeting = draft(
+        home, MOTIONS, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
+    )
+    meetings.attach_document(meeting, meeting.motions[0].id, "合同草案.pdf", PDF, home.committee)
+    meetings.announce(meeting.id, home.committee, now=T0)
+    meetings.open_voting(meeting.id, home.committee, now=meeting.opens_at)
+    holder = home.holder(home.phones[0]).id
+    entry = paper.enter(
+        meeting, holder, {"m1": "agree"}, "paper", "表决票.pdf", PDF, home.committee
+    )
+
+    staff_sign_in(phone, live_server, home.second.username)
+    phone.wait_for_selector(f"h1:has-text('{home.community.name}')")
+    upload_id = meeting.motions[0].documents[0].upload_id
+    targets = {
+        f"/meetings/{meeting.id}": [
+            f"/meetings/{meeting.id}/documents/{upload_id}",
+            f"/meetings/{meeting.id}/paper",
+        ],
+        f"/meetings/{meeting.id}/paper": [f"/meetings/{meeting.id}/paper/{entry.id}/scan"],
+        f"/communities/{home.community.id}/roll": [
+            f"/communities/{home.community.id}/roll/template.csv"
+        ],
+    }
+    for path, hrefs in targets.items():
+        phone.goto(live_server + path)
+        for href in hrefs:
+            links = phone.locator(f"main a[href='{href}']")  # every link there (去复核 too)
+            lowest = "els => Math.min(...els.map(el => el.getBoundingClientRect().height))"
+            assert links.count() and links.evaluate_all(lowest) >= 44, href
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
