@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from tests import ticket_builders
 from tests.browser.signing_in import owner_sign_in, staff_sign_in
 from tests.certified_builders import attest, tallied
 from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meeting
@@ -244,3 +245,24 @@ def test_the_committees_document_scan_and_template_links_are_touch_targets(
             lowest = "els => Math.min(...els.map(el => el.getBoundingClientRect().height))"
             assert links.count() and links.evaluate_all(lowest) >= 44, href
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+
+
+def test_the_committees_ticket_list_links_are_touch_targets(app, live_server, phone, make):
+    """Walkthrough as the committee on a phone: each ticket's link in the list (its only way
+    in) and the empty 待我办理's 查看未办结的工单 were 16 px high."""
+    home = ticket_builders.estate(
+        make, serving=ticket_builders.firm("重庆渝中物业管理有限公司", ticket_builders.USCC[0])
+    )
+    ticket = ticket_builders.file_repair(home)
+    member = ticket_builders.staff(make, "committee", home.community, signs_in=True)
+
+    staff_sign_in(phone, live_server, member.username)
+    phone.wait_for_selector(f"h1:has-text('{home.community.name}')")
+    lowest = "els => Math.min(...els.map(el => el.getBoundingClientRect().height))"
+    phone.goto(f"{live_server}/tickets/")  # nothing for the committee to do: where to look
+    links = phone.locator("#no-tickets a")
+    assert links.count() == 2 and links.evaluate_all(lowest) >= 44
+    phone.goto(f"{live_server}/tickets/?view=all")
+    link = phone.locator(f"main a[href='/tickets/{ticket.id}']")
+    assert link.evaluate("el => el.getBoundingClientRect().height") >= 44
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
