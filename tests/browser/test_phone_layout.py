@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from tests import ticket_builders
 from tests.browser.signing_in import owner_sign_in, staff_sign_in
-from tests.certified_builders import attest, tallied
+from tests.certified_builders import attest, certified, tallied
 from tests.meeting_builders import CLOSES, OPENS, T0, draft, estate, open_meeting
 from voting.models.base import utcnow
 from voting.services.assembly import ballots, meetings, paper
@@ -266,3 +266,32 @@ def test_the_committees_ticket_list_links_are_touch_targets(app, live_server, ph
     link = phone.locator(f"main a[href='/tickets/{ticket.id}']")
     assert link.evaluate("el => el.getBoundingClientRect().height") >= 44
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_committees_other_ways_on_are_touch_targets(app, live_server, phone, make):
+    """Walkthrough as the committee on a phone, 15–17 px: a meeting's link in the list, the
+    rule set's way back to the estate, an error page's 返回首页, and a certified result's
+    查看认证 (results and notice). The meeting list was a table of three columns, each title
+    squeezed into 100 px (six lines for one title): it folds into cards, the title across."""
+    done = certified(make)
+    home, meeting = done.home, done.meeting
+    staff_sign_in(phone, live_server, home.committee.username)
+    phone.wait_for_selector(f"h1:has-text('{home.community.name}')")
+    community = home.community.id
+    lowest = "els => Math.min(...els.map(el => el.getBoundingClientRect().height))"
+    verify = f"main a[href^='/verify/{meeting.public_id}/']"
+    targets = {
+        f"/communities/{community}/meetings": f"main a[href='/meetings/{meeting.id}']",
+        f"/communities/{community}/rules": f"main a[href='/communities/{community}']",
+        "/tickets/999999": "main a[href='/']",
+        f"/meetings/{meeting.id}/results": verify,
+        f"/meetings/{meeting.id}/notice": verify,
+    }
+    for path, selector in targets.items():
+        phone.goto(live_server + path)
+        links = phone.locator(selector)
+        assert links.count() and links.evaluate_all(lowest) >= 44, path
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+        if path.endswith("/meetings"):
+            width = "el => el.closest('td').getBoundingClientRect().width"
+            assert links.first.evaluate(width) > 300  # the whole card's width
