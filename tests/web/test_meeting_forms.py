@@ -312,3 +312,27 @@ def test_closing_shows_when_until_the_time_or_everyone_voted(app, client, make):
     assert done.status_code == 302
     db.session.refresh(meeting)
     assert meeting.state == MeetingState.tallied
+
+
+def test_a_collective_discussion_is_not_announced_without_its_place(app, client, make):
+    """Walkthrough: a 集体讨论 meeting with no place was announced, and every owner texted a
+    notice of a discussion held nowhere. Refused, saying where to fill it in; then it goes."""
+    home = estate(make, ["100.00"])
+    meeting = draft(home, form="collective")
+    url = f"/meetings/{meeting.id}"
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        refused = client.post(
+            url + "/announce", data={"csrf_token": token, "confirm": "yes"}, follow_redirects=True
+        )
+    assert "集体讨论须在公告中写明会议地点：请在“会议信息”中填写地点并保存，再发布公告" in (
+        refused.get_data(as_text=True)
+    )
+    assert meeting.state == MeetingState.draft and meeting.announced_at is None
+    meetings.update(
+        meeting, title=meeting.title, form="collective", opens_at=OPENS, closes_at=CLOSES,
+        place="小区会所二楼",
+    )  # fmt: skip
+    meetings.announce(meeting.id, home.committee, now=T0)
+    assert meeting.state == MeetingState.announced

@@ -317,6 +317,12 @@ def announce(
         )
     if not meeting.motions:  # the one problem a draft can have (draft_motion checks the rest)
         raise InvalidInput(_("会议还没有议题：请先添加至少一项议题，再发布公告"))
+    if meeting.form == MeetingForm.collective and not meeting.place:
+        # The notice must name the meeting's time, place and method: owners cannot attend a
+        # discussion held nowhere. A draft may wait for its place; its notice may not.
+        raise InvalidInput(
+            _("集体讨论须在公告中写明会议地点：请在“会议信息”中填写地点并保存，再发布公告")
+        )
     problems = motions_problems(motions_data(meeting))
     if problems:
         raise InvalidInput(_("议题不完整：%(problems)s", problems=labels.clauses(problems)))
