@@ -124,7 +124,7 @@ def test_refusals_are_shown_and_write_nothing(app, client, make):
             m1="abstain",
         )
         page = fake.get_data(as_text=True)
-        assert fake.status_code == 400 and "只接受 PDF、JPEG 或 PNG 文件" in page
+        assert fake.status_code == 422 and "只接受 PDF、JPEG 或 PNG 文件" in page
         assert 'value="abstain" checked' in page  # the choices are kept for another try
         assert count(PaperBallot) == 0 and count(Upload) == 0
 
@@ -142,7 +142,7 @@ def test_refusals_are_shown_and_write_nothing(app, client, make):
             agent_id_number="110105198001011230", m1="maybe",
         )  # fmt: skip
         page = no_agent.get_data(as_text=True)
-        assert no_agent.status_code == 400  # every problem at once, each beside its field
+        assert no_agent.status_code == 422  # every problem at once, each beside its field
         for said in (
             "委托表决须填写受托人姓名（不超过 80 字）</p>\n      <label>",
             "请填写受托人正确的身份证号（18 位，见委托书）</p>\n    </div>",
@@ -295,7 +295,7 @@ def test_a_refused_entry_keeps_its_scan_for_the_next_try(app, client, make):
         token = csrf_from(client.get(action).get_data(as_text=True))
         no_agent = post_entry(client, meeting, holder, token, channel="proxy", name="票.pdf")
         page = no_agent.get_data(as_text=True)
-        assert no_agent.status_code == 400 and "委托表决须填写受托人姓名" in page
+        assert no_agent.status_code == 422 and "委托表决须填写受托人姓名" in page
         assert "已保留刚才选择的文件“票.pdf”，提交时一并提交，无需重新选择" in page
         form = form_to(page, action)
         assert "required" not in form.input("scan")  # nothing to choose again
@@ -307,7 +307,7 @@ def test_a_refused_entry_keeps_its_scan_for_the_next_try(app, client, make):
 
         # Kept through a second refusal (a bad choice), then sent with the entry.
         bad_choice = again({**form.values, "channel": "paper", "m1": "bogus"})
-        assert bad_choice.status_code == 400
+        assert bad_choice.status_code == 422
         form = form_to(bad_choice.get_data(as_text=True), action)
         assert form.values["held_scan_name"] == "票.pdf"
         # Sealed to its holder and member: not another holder's scan, nor another member's.

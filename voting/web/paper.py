@@ -96,7 +96,7 @@ def enter(meeting_id: int) -> ResponseReturnValue:
     problems.update({f"paper.{field}": message for field, message in own.items()})
     if problems:
         g.field_errors = problems
-        return _entry_form(meeting, holder, chosen, 400, scan_name, scan_bytes)
+        return _entry_form(meeting, holder, chosen, 422, scan_name, scan_bytes)
     try:
         paper.enter(
             meeting,
@@ -111,7 +111,7 @@ def enter(meeting_id: int) -> ResponseReturnValue:
         )
     except ServiceError as error:
         flash(error.message, "error")
-        return _entry_form(meeting, holder, chosen, 400, scan_name, scan_bytes)
+        return _entry_form(meeting, holder, chosen, 422, scan_name, scan_bytes)
     flash(_("已录入，等待另一名委员复核后写入日志"), "info")
     return redirect(back)
 
