@@ -24,6 +24,17 @@ from voting.services.assembly import certify, meetings
 LATER = CLOSES + timedelta(hours=1)
 
 
+def post_attestation(client, meeting, content: bytes, filename: str = "a.json") -> str:  # type: ignore[no-untyped-def]
+    """Upload ``content`` as the meeting's attestation file from its page; the page after."""
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    return client.post(
+        f"/meetings/{meeting.id}/attestation",
+        data={"csrf_token": csrf_from(page), "file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+
+
 def tallied(make):  # type: ignore[no-untyped-def]
     return agreed_and_tallied(make)
 
@@ -95,16 +106,8 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
         assert "上传审核签名" in page
         head = meetings.head(meeting)
         signed = make_attestation("street-office", "大坪街道办事处", head.hash, LATER, office_key)
-        uploaded = street.post(
-            f"/meetings/{meeting.id}/attestation",
-            data={
-                "csrf_token": csrf_from(page),
-                "file": (io.BytesIO(json.dumps(signed).encode()), "a.json"),
-            },
-            content_type="multipart/form-data",
-            follow_redirects=True,
-        )
-        assert "已接受街道办事处的审核签名" in uploaded.get_data(as_text=True)
+        uploaded = post_attestation(street, meeting, json.dumps(signed).encode())
+        assert "已接受街道办事处的审核签名" in uploaded
         assert certify.state(meeting) == "attested"
 
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
@@ -153,14 +156,7 @@ def test_a_wrong_attestation_file_is_refused_for_what_it_is(app, client, make, c
     home, meeting = tallied(make)
     with time_machine.travel(LATER, tick=False):
         sign_in(client, make.user("street", home.community.street_office))
-        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-        response = client.post(
-            f"/meetings/{meeting.id}/attestation",
-            data={"csrf_token": csrf_from(page), "file": (io.BytesIO(content), "a.json")},
-            content_type="multipart/form-data",
-            follow_redirects=True,
-        )
-    text = response.get_data(as_text=True)
+        text = post_attestation(client, meeting, content)
     assert said in text
     assert ("文件太大" in text) == said.startswith("文件太大")
     assert certify.state(meeting) == "tallied"
@@ -171,14 +167,7 @@ def test_an_attestation_sent_without_a_name_is_read_not_taken_for_none(app, clie
     home, meeting = tallied(make)
     with time_machine.travel(LATER, tick=False):
         sign_in(client, make.user("street", home.community.street_office))
-        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-        response = client.post(
-            f"/meetings/{meeting.id}/attestation",
-            data={"csrf_token": csrf_from(page), "file": (io.BytesIO(b"not json at all"), "")},
-            content_type="multipart/form-data",
-            follow_redirects=True,
-        )
-    text = response.get_data(as_text=True)
+        text = post_attestation(client, meeting, b"not json at all", filename="")
     assert "不是审核签名文件" in text and "请选择审核签名文件" not in text
 
 
@@ -196,16 +185,7 @@ def test_an_attestation_is_refused_in_chinese_for_what_is_wrong(app, client, mak
     cut = {key: value for key, value in edited.items() if key != "sig"}
 
     def upload(attestation):  # type: ignore[no-untyped-def]
-        page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-        return client.post(
-            f"/meetings/{meeting.id}/attestation",
-            data={
-                "csrf_token": csrf_from(page),
-                "file": (io.BytesIO(json.dumps(attestation).encode()), "a.json"),
-            },
-            content_type="multipart/form-data",
-            follow_redirects=True,
-        ).get_data(as_text=True)
+        return post_attestation(client, meeting, json.dumps(attestation).encode())
 
     with time_machine.travel(LATER, tick=False):
         sign_in(client, make.user("street", home.community.street_office))
@@ -256,15 +236,7 @@ def test_the_english_meeting_page_says_attestation_and_its_history_in_the_past(a
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         assert "Upload the attestation" in page
         signed = make_attestation("street-office", "大坪街道办事处", head.hash, LATER, office_key)
-        uploaded = client.post(
-            f"/meetings/{meeting.id}/attestation",
-            data={
-                "csrf_token": csrf_from(page),
-                "file": (io.BytesIO(json.dumps(signed).encode()), "a.json"),
-            },
-            content_type="multipart/form-data",
-            follow_redirects=True,
-        ).get_data(as_text=True)
+        uploaded = post_attestation(client, meeting, json.dumps(signed).encode())
     assert "The street office&#39;s attestation was accepted" in uploaded
     for words in (page, uploaded):
         assert "audit signature" not in words.lower()
