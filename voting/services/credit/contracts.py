@@ -20,7 +20,6 @@ from voting.models import (
     Community,
     Firm,
     FirmAction,
-    FirmPosition,
     Meeting,
     Motion,
     Person,
@@ -31,7 +30,7 @@ from voting.models import (
 )
 from voting.services.access import scope
 from voting.services.assembly import outcomes
-from voting.services.credit import firms
+from voting.services.credit import firms, people
 from voting.services.errors import Conflict, InvalidInput, NotFound
 from voting.services.locks import lock_row
 
@@ -288,18 +287,7 @@ def _check_manager(person_id: int, firm_id: int, starts_on: date, ends_on: date)
     was published as this firm's manager of the estate)."""
     if db.session.get(Person, person_id) is None:
         raise NotFound(_("找不到该项目经理"), "project_manager_id")
-    in_post = db.session.scalar(
-        select(FirmPosition.id)
-        .where(
-            FirmPosition.person_id == person_id,
-            FirmPosition.firm_id == firm_id,
-            FirmPosition.role == PersonRole.project_manager,
-            FirmPosition.started_on <= ends_on,
-            FirmPosition.ended_on.is_(None) | (FirmPosition.ended_on >= starts_on),
-        )
-        .limit(1)
-    )
-    if in_post is None:
+    if not people.held(person_id, firm_id, starts_on, ends_on, PersonRole.project_manager):
         raise InvalidInput(
             _("此人在合同期内不是该企业登记的项目经理：请先登记其任职"), "project_manager_id"
         )

@@ -168,6 +168,22 @@ def positions_on(firm_id: int, day: date, role: PersonRole | None = None) -> lis
     return list(db.session.scalars(statement.order_by(FirmPosition.started_on, FirmPosition.id)))
 
 
+def held(
+    person_id: int, firm_id: int, starts_on: date, ends_on: date, role: PersonRole | None = None
+) -> bool:
+    """Whether the person held a post at the firm (of ``role``, when given) on any day from
+    ``starts_on`` through ``ends_on``: a record's fact date (one day), a contract's term."""
+    statement = select(FirmPosition.id).where(
+        FirmPosition.person_id == person_id,
+        FirmPosition.firm_id == firm_id,
+        FirmPosition.started_on <= ends_on,
+        or_(FirmPosition.ended_on.is_(None), FirmPosition.ended_on >= starts_on),
+    )
+    if role is not None:
+        statement = statement.where(FirmPosition.role == role)
+    return db.session.scalar(statement.limit(1)) is not None
+
+
 def positions(firm_id: int) -> list[FirmPosition]:
     """Every position the firm ever had, newest first."""
     return list(

@@ -36,7 +36,6 @@ from voting.models import (
     CreditObjection,
     CreditRecord,
     Firm,
-    FirmPosition,
     Person,
     Role,
     Upload,
@@ -45,7 +44,7 @@ from voting.models import (
 from voting.models.base import utcnow
 from voting.services import uploads
 from voting.services.access import scope
-from voting.services.credit import firms, register
+from voting.services.credit import firms, people, register
 from voting.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 EVIDENCE = "credit"
@@ -266,17 +265,7 @@ def _person_at(person_id: int, firm_id: int, day: date) -> None:
     """A record about a person names the firm they worked for on the fact date."""
     if db.session.get(Person, person_id) is None:
         raise NotFound(_("找不到此人"), "person_id")
-    held = db.session.scalar(
-        select(FirmPosition.id)
-        .where(
-            FirmPosition.person_id == person_id,
-            FirmPosition.firm_id == firm_id,
-            FirmPosition.started_on <= day,
-            (FirmPosition.ended_on.is_(None)) | (FirmPosition.ended_on >= day),
-        )
-        .limit(1)
-    )
-    if held is None:
+    if not people.held(person_id, firm_id, day, day):
         raise InvalidInput(_("事实发生之日此人不在该企业任职"), "person_id")
 
 
