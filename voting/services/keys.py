@@ -95,7 +95,9 @@ class KeyMissing(ServiceError):
 
 def load(name: str) -> Ed25519PrivateKey:
     path = _directory() / f"log-{name}.pem"
-    if not path.exists():
+    try:
+        return _load(str(path))  # cached: a cast reads no file, not even its metadata
+    except FileNotFoundError:
         log.error("log key %s is not on this host (%s): copy instance/keys/", name, path)
         raise KeyMissing(
             _(
@@ -103,8 +105,7 @@ def load(name: str) -> Ed25519PrivateKey:
                 "运维人员须把 instance/keys/ 复制到每一台应用服务器",
                 file=path.name,
             )
-        )
-    return _load(str(path))
+        ) from None
 
 
 @cache
