@@ -138,6 +138,12 @@ def test_texts_of_only_zero_width_characters_are_refused(api, served) -> None:  
     empty = api.post(f"/tickets/{number}/resolve", json={"reply": "\ufeff \u200d"})
     assert (empty.status_code, empty.json["error"]) == (400, "text_required")
     assert api.get(f"/tickets/{number}").json["ticket"]["state"] == "accepted"
+    assert api.post(f"/tickets/{number}/resolve", json={"reply": "已修好"}).status_code == 200
+    # An optional comment of only them is no comment, in the ticket and in its history.
+    api.token = sessions.start(owner_phone=served.phones[0])
+    rated = api.post(f"/tickets/{number}/rate", json={"rating": 4, "comment": "\u200b\ufeff"})
+    assert (rated.status_code, rated.json["rating_comment"]) == (200, "")
+    assert rated.json["events"][-1]["text"] == ""
 
 
 def test_other_estates_and_firms_get_not_found(api, make, served) -> None:  # type: ignore[no-untyped-def]

@@ -330,6 +330,12 @@ def test_a_collective_discussion_is_not_announced_without_its_place(app, client,
         refused.get_data(as_text=True)
     )
     assert meeting.state == MeetingState.draft and meeting.announced_at is None
+    # A place of only zero-width characters (the API takes text as sent) is no place.
+    meetings.update(
+        meeting, title=meeting.title, form="collective", opens_at=OPENS, closes_at=CLOSES,
+        place="\u200b\ufeff ",
+    )  # fmt: skip
+    assert meeting.place == ""
     meetings.update(
         meeting, title=meeting.title, form="collective", opens_at=OPENS, closes_at=CLOSES,
         place="小区会所二楼",

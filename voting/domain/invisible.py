@@ -15,3 +15,10 @@ def without_invisible(text: str) -> str:
     """``text`` with every ``INVISIBLE`` character taken out: for a person's name, where a
     joiner holds nothing together (unlike in free text, where it holds an emoji)."""
     return text.translate(_DROP)
+
+
+def stripped(text: str) -> str:
+    """``text`` without spaces at its ends, or empty when it shows nothing at all: an
+    optional comment of only zero-width characters (the API takes text as sent) is no
+    comment, not one that looks blank."""
+    return text.strip() if without_invisible(text).strip() else ""

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from voting.domain.invisible import without_invisible
+from voting.domain.invisible import stripped, without_invisible
 
 MAX_MOTIONS = 30
 MAX_CANDIDATES = 50
@@ -74,14 +74,14 @@ def draft_motion(
         raise MotionRefused("no_item", "item")
     if kind == "election" and item != ELECTION_ITEM:
         raise MotionRefused("election_item", "item")
-    title = title.strip()
-    # Zero-width characters alone show nothing (the API takes text as sent): no title.
-    if not without_invisible(title).strip() or len(title) > MAX_TITLE:
+    title = stripped(title)  # zero-width characters alone show nothing: no title
+    if not title or len(title) > MAX_TITLE:
         raise MotionRefused("no_title", "title", n=MAX_TITLE)
-    if len(text.strip()) > MAX_TEXT:
+    text = stripped(text)
+    if len(text) > MAX_TEXT:
         raise MotionRefused("long_text", "text", n=MAX_TEXT)
     if kind != "election":
-        return MotionDraft(kind, item, title, text.strip())
+        return MotionDraft(kind, item, title, text)
     # A zero-width character in a name made two 张三 the duplicate check told apart
     names = [without_invisible(name).strip() for name in candidates or []]
     names = [name for name in names if name]

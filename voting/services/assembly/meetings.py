@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from voting.domain.invisible import without_invisible
+from voting.domain.invisible import stripped
 from voting.domain.meeting import MotionRefused, draft_motion, motions_problems, unfilled_seats
 from voting.domain.roll import roll_from_rows
 from voting.domain.rules import explain_item
@@ -148,9 +148,8 @@ def _set_details(
     place: str,
     is_revote_allowed: bool,
 ) -> None:
-    title = title.strip()
-    # Zero-width characters alone show nothing (the API takes text as sent): no title.
-    if not without_invisible(title).strip() or len(title) > 200:
+    title = stripped(title)  # zero-width characters alone show nothing: no title
+    if not title or len(title) > 200:
         raise InvalidInput(_("请填写会议名称（不超过 200 字）"), "title")
     if form not in {f.value for f in MeetingForm}:
         raise InvalidInput(_("请选择会议形式"), "form")
@@ -161,7 +160,7 @@ def _set_details(
     for field, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
         if not earliest <= moment < latest:
             raise InvalidInput(_("会议时间须在 2000 年至 2099 年之间"), field)
-    meeting.title, meeting.form, meeting.place = title, MeetingForm(form), place.strip()[:200]
+    meeting.title, meeting.form, meeting.place = title, MeetingForm(form), stripped(place)[:200]
     meeting.opens_at, meeting.closes_at = _whole_seconds(opens_at), _whole_seconds(closes_at)
     meeting.is_revote_allowed = is_revote_allowed
 

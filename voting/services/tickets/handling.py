@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from voting.domain import ticket_deadlines as deadlines
 from voting.domain import tickets as rules
+from voting.domain.invisible import stripped
 from voting.domain.tickets import NO_DETAILS, Action, Actor, Details, Kind, Level, Refused, State
 from voting.domain.workdays import CalendarUnknown, add_working_days
 from voting.extensions import db
@@ -187,7 +188,7 @@ def record(
         to_state=after.state.value,
         from_level=before.level.value,
         to_level=after.level.value,
-        text=details.text.strip(),
+        text=stripped(details.text),
         handler_name=details.handler_name.strip(),
         rating=details.rating if move.action is Action.confirm else None,
         other_ticket_id=other.id if other is not None else None,
@@ -211,7 +212,7 @@ def _count(ticket: Ticket, action: Action, now: datetime, details: Details) -> N
         ticket.reopen_count += 1
     elif action is Action.confirm:
         ticket.rating, ticket.rated_at = details.rating, now
-        ticket.rating_comment = details.text.strip()
+        ticket.rating_comment = stripped(details.text)
 
 
 def notify(ticket: Ticket, move: rules.Move, details: Details) -> None:
