@@ -35,6 +35,10 @@ graceful_timeout = 30
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
 errorlog = "-"
+# No control socket: its default path is one per user ($XDG_RUNTIME_DIR or ~/.gunicorn), so a
+# second gunicorn on the host took it over and stopping either removed it. Reloads and stops
+# go through signals (deploy/systemd/voting.service).
+control_socket_disable = True
 
 
 def on_starting(server: Any) -> None:

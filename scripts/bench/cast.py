@@ -410,6 +410,7 @@ def gunicorn(
         "--worker-class", worker_class,
         "--threads", str(threads),
         "--backlog", "4096",
+        "--no-control-socket",
         "--preload",
         "--error-logfile", str(log),
         "--log-level", "warning",

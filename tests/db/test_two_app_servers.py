@@ -70,7 +70,8 @@ def app_server(host: Path, environment: dict[str, str]) -> Iterator[str]:
     port = _free_port()
     log = host / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "host_wsgi:app", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", "2", "--error-logfile", str(log), "--log-level", "warning"]
+    command += ["--workers", "2", "--no-control-socket", "--error-logfile", str(log)]
+    command += ["--log-level", "warning"]
     server = subprocess.Popen(command, cwd=host, env=environment, start_new_session=True)
     try:
         deadline = time.monotonic() + 60

@@ -194,6 +194,9 @@ def behind_nginx(app, database_url: str, tmp_path: Path) -> Iterator[tuple[int, 
             )  # fmt: skip
         wait_for(https_port, nginx, folder / "error.log")
         yield https_port, http_port
+        # No control socket: gunicorn's default path is one per user, so a second gunicorn on
+        # the host took it over and stopping either removed it (deploy/gunicorn.conf.py).
+        assert not (folder / ".gunicorn").exists()
     finally:
         if nginx is not None:
             stop(nginx)
