@@ -247,3 +247,37 @@ def test_the_copy_stops_where_the_files_are_not_unless_told_where_or_that_they_a
         )
         assert _copied() == []
         db.engine.dispose()
+
+
+def test_rolls_frozen_before_get_the_labels_their_holders_units_have(
+    empty_database: str, tmp_path: Path
+):
+    """Roll entries frozen before ``unit_labels`` existed are given their holders' units as
+    named now, in the order the units were added; a holder left without units gets none."""
+    from tests.helpers import Builders
+    from tests.meeting_builders import estate, open_meeting
+    from voting.models import RollEntry, Unit
+
+    app = make_app(empty_database, tmp_path / "instance")
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+        home = estate(Builders(), ["100.00", "80.00", "60.00"])
+        meeting_id = open_meeting(home).id
+        first, second, third = (home.holder(phone).id for phone in home.phones)
+        # The second holder also bought the third's flat; the first has an entrance.
+        db.session.execute(sa.update(Unit).where(Unit.holder_id == third).values(holder_id=second))
+        db.session.execute(sa.update(Unit).where(Unit.holder_id == first).values(entrance="2单元"))
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="c3f8a61d2e47")
+        upgrade(directory=str(MIGRATIONS))
+        rows = db.session.execute(
+            sa.select(RollEntry.holder_id, RollEntry.unit_labels).filter_by(meeting_id=meeting_id)
+        )
+        assert dict(rows.all()) == {
+            first: "1栋-2单元-0001",
+            second: "1栋-0002\n1栋-0003",
+            third: "",
+        }
+        db.session.remove()
+        db.engine.dispose()

@@ -4,7 +4,13 @@ meeting opened still decides who votes in that one."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import time_machine
+
+from tests.helpers import sign_in
 from tests.meeting_builders import OPENS, T0, as_owner, draft, estate, open_meeting
+from tests.ticket_builders import texts
 from voting.services.assembly import ballots, meetings
 from voting.services.registry.roll_import import import_roll
 
@@ -47,3 +53,32 @@ def test_a_former_owner_keeps_the_open_meeting_and_loses_those_announced_since(a
     as_owner(client, current)
     page = client.get("/owner/").get_data(as_text=True)
     assert kept.title in page and "2026年第二次业主大会会议" in page
+
+
+def test_the_units_a_former_owner_votes_for_keep_their_names_in_the_open_meeting(app, client, make):
+    """A flat sold while voting is open moves to its buyer in the registry; the frozen roll
+    still lets its seller vote for it, and this meeting's pages and the receipt's SMS must
+    still name it for them (they named nothing, and the paper entry's search by room did
+    not find the seller)."""
+    home = estate(make, ["100.00", "80.00"])
+    meeting = open_meeting(home)
+    seller = home.holder(home.phones[1])
+    lines = ["楼栋,房号,专有部分面积,业主姓名,手机号,共有人",
+             f"1栋,0001,100.00,业主1,{home.phones[0]},", "1栋,0002,80.00,新业主,13800000002,"]  # fmt: skip
+    assert import_roll(home.community, "roll.csv", "\n".join([*lines, ""]).encode()).is_written
+    base = f"/meetings/{meeting.id}"
+    with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        sign_in(client, home.committee)
+        waiting = client.get(base + "/non-voters").get_data(as_text=True)
+        assert "1栋-0002" in waiting and "业主2" in waiting
+        assert "1栋-0002" in client.get(base + "/non-voters.csv").get_data(as_text=True)
+        found = client.get(base + "/paper?q=0002").get_data(as_text=True)
+        assert f"{base}/paper/new?holder={seller.id}" in found and "1栋-0002" in found
+        assert "1栋-0002" in client.get(f"{base}/paper/new?holder={seller.id}").get_data(
+            as_text=True
+        )
+        as_owner(client, home.phones[1])
+        ballot = client.get(f"/owner{base}/holders/{seller.id}").get_data(as_text=True)
+        assert "本户：1栋-0002" in ballot
+    ballots.cast(meeting.id, seller.id, {"m1": "agree"}, now=OPENS + timedelta(hours=1))
+    assert "1栋-0002" in texts(home.phones[1])[-1]

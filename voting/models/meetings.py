@@ -187,3 +187,18 @@ class RollEntry(Base):
     # HMAC of the row under a key derived from the meeting's signing key (on
     # disk, not in the database): the audit can name any row edited later.
     mac: Mapped[str] = mapped_column(String(64), default="")
+    # The holder's units as they were named when the roll froze (1栋-1单元-0101), one per
+    # line: a roll import during the vote moves a sold flat to its buyer, and this meeting's
+    # pages (who has not voted, paper entry, the ballot, the receipt's SMS) must still name
+    # the units this holder votes for. Shown, never counted or signed.
+    unit_labels: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return labels_of(self.unit_labels)
+
+
+def labels_of(unit_labels: str) -> tuple[str, ...]:
+    """A roll entry's ``unit_labels`` as the labels it holds (none for a holder that had no
+    unit left when the roll froze)."""
+    return tuple(unit_labels.split("\n")) if unit_labels else ()

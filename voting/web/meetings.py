@@ -308,7 +308,10 @@ def certify_meeting(meeting_id: int) -> ResponseReturnValue:
 def non_voters(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     return render_template(
-        "meetings/non_voters.html", meeting=meeting, holders=counting.non_voters(meeting)
+        "meetings/non_voters.html",
+        meeting=meeting,
+        holders=counting.non_voters(meeting),
+        units=counting.roll_units(meeting),
     )
 
 
@@ -319,11 +322,12 @@ def non_voters_csv(meeting_id: int) -> ResponseReturnValue:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_("房屋"), _("业主"), _("手机号（隐去中间四位）")])
+    units = counting.roll_units(meeting)
     for holder in counting.non_voters(meeting):
         writer.writerow(
             safe_cells(
                 [
-                    labels.listed(unit.label for unit in holder.units),
+                    labels.listed(units[holder.id]),
                     holder.display_name,
                     " ".join(mask_mobile(o.phone) for o in holder.owners if o.phone),
                 ]

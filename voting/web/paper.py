@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from voting.models import Channel, Holder, Meeting, MeetingState, PaperBallot
 from voting.services.access import scope
-from voting.services.assembly import frozen, meetings, paper
+from voting.services.assembly import counting, frozen, meetings, paper
 from voting.services.errors import ServiceError
 from voting.web.ballot_form import parse_choices
 from voting.web.downloads import send_upload
@@ -51,6 +51,7 @@ def index(meeting_id: int) -> ResponseReturnValue:
         names=paper.staff_names(pending + done.items),
         is_withdrawn=paper.is_withdrawn,
         conflicts=paper.conflicts(meeting),
+        units=counting.roll_units(meeting),
         choices_of=paper.choices_of,
         reveal=lambda entry: _may_see_choices(meeting, entry, can_manage),
     )
@@ -195,6 +196,7 @@ def _entry_form(
             "paper/new.html",
             meeting=meeting,
             holder=holder,
+            units=counting.holder_units(meeting, holder),
             chosen=chosen or {},
             channel=form.get("channel", Channel.paper),
             agent_name=form.get("agent_name", ""),

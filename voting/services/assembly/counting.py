@@ -17,6 +17,7 @@ from voting.domain.tally import ChoiceTotals
 from voting.domain.tally import turnout as domain_turnout
 from voting.extensions import db
 from voting.models import Ballot, Holder, LogEntry, Meeting, MotionKind, RollEntry
+from voting.models.meetings import labels_of
 from voting.services import durable
 from voting.services.assembly.spec_data import meeting_data, motions_data, roll_rows, rules_of
 
@@ -99,10 +100,27 @@ def non_voters(meeting: Meeting) -> list[Holder]:
             select(Holder)
             .join(RollEntry, RollEntry.holder_id == Holder.id)
             .where(RollEntry.meeting_id == meeting.id, Holder.id.not_in(voted))
-            .options(selectinload(Holder.owners), selectinload(Holder.units))
+            .options(selectinload(Holder.owners))
             .order_by(Holder.id)
         )
     )
+
+
+def roll_units(meeting: Meeting) -> dict[int, tuple[str, ...]]:
+    """The units each holder on the meeting's frozen roll votes for, by holder id, named as
+    they were when it froze (``RollEntry.unit_labels``): a roll import since may have moved
+    them to a buyer or removed them."""
+    rows = db.session.execute(
+        select(RollEntry.holder_id, RollEntry.unit_labels).where(RollEntry.meeting_id == meeting.id)
+    )
+    return {holder_id: labels_of(text) for holder_id, text in rows}
+
+
+def holder_units(meeting: Meeting, holder: Holder) -> tuple[str, ...]:
+    """The units ``holder`` votes for in ``meeting``: as its frozen roll names them once
+    voting has opened (``roll_units``), else as the registry has them now."""
+    entry = db.session.get(RollEntry, (meeting.id, holder.id))
+    return entry.labels if entry is not None else tuple(unit.label for unit in holder.units)
 
 
 def results(meeting: Meeting) -> list[dict[str, Any]] | None:

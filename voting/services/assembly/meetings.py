@@ -352,6 +352,7 @@ def open_voting(meeting_id: int, actor: User | None = None, now: datetime | None
     if not rows:
         raise Conflict(_("业主名册为空，无法开始投票"))
     meeting.key_fingerprint = keys.require_current()
+    named = estates.unit_labels(meeting.community)
     # Each meeting's roll gets holder ids of its own, random and never shown before the
     # close: an entry's hash is public while voting is open (the board, the log's proofs),
     # and with the holder ids of an earlier meeting's bundle anyone could hash every
@@ -365,6 +366,7 @@ def open_voting(meeting_id: int, actor: User | None = None, now: datetime | None
                 units=row.units,
                 area=row.area,
                 headcount=row.headcount,
+                unit_labels="\n".join(named.get(row.holder_id, ())),
             )
             for row in rows
         ),

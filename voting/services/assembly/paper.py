@@ -262,7 +262,6 @@ def entries(
         select(PaperBallot)
         .where(PaperBallot.meeting_id == meeting.id)
         .options(
-            selectinload(PaperBallot.holder).selectinload(Holder.units),
             selectinload(PaperBallot.holder).selectinload(Holder.owners),
             selectinload(PaperBallot.evidence),
         )
@@ -324,9 +323,9 @@ def find_holders(meeting: Meeting, query: str, page: int = 1) -> Page[tuple[Hold
             )
         )
     )
-    skip, found = (page - 1) * PAGE, []
+    skip, found, units = (page - 1) * PAGE, [], counting.roll_units(meeting)
     for holder in counting.non_voters(meeting):
-        texts = [unit.label for unit in holder.units] + [o.name for o in holder.owners]
+        texts = [*units[holder.id], *(o.name for o in holder.owners)]
         if any(needle in _squeeze(text) for text in texts):
             if skip:
                 skip -= 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from flask_babel import gettext as _
@@ -26,6 +28,7 @@ from voting.models import (
     Unit,
     UnitKind,
 )
+from voting.models.registry import unit_label
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
 MAX_NOTICE_DAYS = 365  # a notice years ahead is a typo, and past 2099 (meetings.announce)
@@ -114,6 +117,21 @@ def roll(community: Community) -> list[RollRow]:
         .order_by(Holder.id)
     )
     return [RollRow(hid, units, int(area)) for hid, units, area in rows]
+
+
+def unit_labels(community: Community) -> dict[int, tuple[str, ...]]:
+    """Each holder's units as people write them (1栋-1单元-0101), in the order they were
+    added: what a roll frozen at opening keeps to name them by."""
+    rows = db.session.execute(
+        select(Unit.holder_id, Building.name, Unit.entrance, Unit.room)
+        .join(Building, Unit.building_id == Building.id)
+        .where(Building.community_id == community.id)
+        .order_by(Unit.holder_id, Unit.id)
+    )
+    return {
+        holder_id: tuple(unit_label(row[1:]) for row in group)
+        for holder_id, group in groupby(rows, key=itemgetter(0))
+    }
 
 
 def districts() -> list[District]:
