@@ -15,7 +15,7 @@ from tests import meeting_builders
 from tests.helpers import Builders, csrf_from, sign_in
 from tests.html_forms import form_to
 from voting.extensions import db
-from voting.models import LoginSession, Unit
+from voting.models import Community, LoginSession, Unit
 from voting.services.assembly import meetings
 from voting.services.registry.roll_import import import_roll
 
@@ -501,7 +501,18 @@ def test_the_community_form_names_the_proxy_holder_as_the_paper_pages_do(client,
         follow_redirects=True,
     )
     text = refused.get_data(as_text=True)
-    assert "公告天数和每名受托人的委托份数上限须为正整数" in text and "代理人" not in text
+    assert "每名受托人的委托份数上限须为正整数" in text and "代理人" not in text
+    # RULES.md: a meeting is announced at least 15 days ahead; a notice of a day was taken.
+    for days, said in (("14", "公告天数不能少于 15 天"), ("1", "公告天数不能少于 15 天")):
+        refused = post_form(
+            client,
+            "/bureau/communities",
+            {"street_office_id": str(office.id), "name": "新小区", "notice_days": days},
+            page="/bureau/",
+            follow_redirects=True,
+        )
+        assert said in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Community).filter_by(name="新小区")) is None
     # A notice years long: every announcement would fail (past 2099, or past what a date holds).
     refused = post_form(
         client,

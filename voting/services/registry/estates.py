@@ -31,7 +31,10 @@ from voting.models import (
 from voting.models.registry import unit_label
 from voting.services.errors import Conflict, InvalidInput, NotFound
 
-MAX_NOTICE_DAYS = 365  # a notice years ahead is a typo, and past 2099 (meetings.announce)
+# An assembly's meeting is announced at least 15 days ahead (RULES.md, Procedure); a
+# community's rules may ask for more. A notice years ahead is a typo, and past 2099
+# (meetings.announce).
+MIN_NOTICE_DAYS, MAX_NOTICE_DAYS = 15, 365
 
 
 @dataclass(frozen=True)
@@ -208,8 +211,12 @@ def add_community(
         raise InvalidInput(_("请填写小区名称"))
     _refuse_longer(name, Community.name, _("小区名称不能超过 %(n)d 个字符"))
     _refuse_longer(address, Community.address, _("小区地址不能超过 %(n)d 个字符"))
-    if notice_days < 1 or proxy_cap < 1:
-        raise InvalidInput(_("公告天数和每名受托人的委托份数上限须为正整数"))
+    if proxy_cap < 1:
+        raise InvalidInput(_("每名受托人的委托份数上限须为正整数"))
+    if notice_days < MIN_NOTICE_DAYS:
+        raise InvalidInput(
+            _("业主大会会议须至少提前 %(n)d 日公告：公告天数不能少于 %(n)d 天", n=MIN_NOTICE_DAYS)
+        )
     if notice_days > MAX_NOTICE_DAYS:
         raise InvalidInput(_("公告天数不能超过 %(n)d 天", n=MAX_NOTICE_DAYS))
     _refuse_duplicate(
