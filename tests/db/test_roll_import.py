@@ -307,6 +307,28 @@ def test_co_owners_are_one_holder_with_one_voter(app, estate):
     assert holder.voter.name == "李四"
 
 
+def test_co_owners_of_one_name_are_told_apart_by_the_voter_s_phone(app, estate):
+    """Two 张伟 (a couple of one name, two phones): a 表决人 of 张伟 made both the voter and
+    let both phones cast; it is refused, and 张伟(phone) names the one who votes."""
+    line = row(owner="张伟", co_owners="张伟(13900000002)", voter="张伟")
+    refused = import_roll(estate, "roll.csv", sheet(line))
+    assert not refused.is_written
+    assert [p.code for p in refused.errors] == ["voter_ambiguous"]
+    line = row(owner="张伟", co_owners="张伟(13900000002)", voter="张伟（139 0000 0002）")
+    assert import_roll(estate, "roll.csv", sheet(line)).is_written
+    holder = db.session.scalar(select(Holder).where(Holder.kind == HolderKind.co_owners))
+    assert [(o.phone, o.is_voter) for o in holder.owners] == [
+        ("13800000001", False),
+        ("13900000002", True),
+    ]
+    # Without a 表决人 the 业主 votes, whoever shares the name.
+    assert import_roll(
+        estate, "roll.csv", sheet(row(owner="张伟", co_owners="张伟(13900000002)"))
+    ).is_written
+    db.session.refresh(holder)
+    assert [o.is_voter for o in holder.owners] == [True, False]
+
+
 def test_owner_alone_and_as_co_owner_are_two_holders(app, estate):
     report = import_roll(
         estate, "roll.csv", sheet(row("0101"), row("0102", co_owners="李四(13900000002)"))

@@ -178,6 +178,21 @@ BAD_ROWS = [
         "表决人",
         "表决人“路人甲”不是该房屋的业主或共有人",
     ),
+    (
+        "voter's name shared by two owners",
+        row(owner="张伟", co_owners="张伟(13900000002)", voter="张伟"),
+        2,
+        "表决人",
+        "业主和共有人中不止一人名叫“张伟”：请在表决人一栏连同手机号写明是哪一位，"
+        "如 张伟(13800000000)",
+    ),
+    (
+        "voter's phone not the owner's",
+        row(co_owners="李四(13900000002)", voter="李四(13900000003)"),
+        2,
+        "表决人",
+        "表决人“李四(139****0003)”不是该房屋的业主或共有人",  # a phone is masked
+    ),
     ("empty owner", row(owner=""), 2, "业主姓名", "业主姓名不能为空"),
     ("long entrance", row(entrance="1" * 21), 2, "单元", "单元过长（最多 20 个字符）"),
     ("long room", row(room="1" * 41), 2, "房号", "房号过长（最多 40 个字符）"),

@@ -403,7 +403,7 @@ class UnitRow:
     area: int
     source: str
     owners: tuple[OwnerIn, ...]
-    voter: str
+    voter: str  # the voting owner's key
     holder_key: str
 
     @property
@@ -628,13 +628,28 @@ class _RowReader:
             if match.group("phone"):
                 co_phone = self._phone(row, "co_owners", match.group("phone"))
             owners.append(self._owner(co_name, co_phone, None, None))
-        voter = self._cell(cells, "voter").strip() or name
+        said = self._cell(cells, "voter").strip()
+        voter = main.key
         # Whom the voter must be is unknown while the owner's name is wrong.
-        if "owner" not in self.failed and voter not in {owner.name for owner in owners}:
-            self._fail(row, "voter", "voter_not_owner", value=echo(voter))
+        if said and "owner" not in self.failed:
+            voter = self._voter(row, said, owners)
         if len({owner.key for owner in owners}) != len(owners):
             self._fail(row, "co_owners", "owner_twice")
         return tuple(owners), voter
+
+    def _voter(self, row: int, said: str, owners: list[OwnerIn]) -> str:
+        """The key of the one owner the 表决人 cell names: by name, or by name and phone
+        (张伟(13800000001)) where co-owners share a name; two 张伟 named by a name alone
+        both became the voter, and both phones could cast for the unit."""
+        match = _CO_OWNER_ITEM.match(said)
+        name = match.group("name").strip() if match else said
+        phone = normalize_mobile(match.group("phone")) if match and match.group("phone") else None
+        named = [o for o in owners if o.name == name and (phone is None or o.phone == phone)]
+        if not named:
+            self._fail(row, "voter", "voter_not_owner", value=echo(said))
+        elif len(named) > 1:
+            self._fail(row, "voter", "voter_ambiguous", value=echo(name))
+        return named[0].key if len(named) == 1 else ""
 
     def _owner(
         self, name: str, phone: str | None, id_hash: str | None, last4: str | None
@@ -672,7 +687,7 @@ def _holder_key(owners: tuple[OwnerIn, ...]) -> str:
 
 
 def _owner_facts(owners: tuple[OwnerIn, ...], voter: str) -> list[tuple[str, ...]]:
-    return sorted((o.key, o.name, o.phone or "", str(o.name == voter)) for o in owners)
+    return sorted((o.key, o.name, o.phone or "", str(o.key == voter)) for o in owners)
 
 
 class _AcrossRows:

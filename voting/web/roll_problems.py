@@ -87,6 +87,11 @@ def _words() -> dict[str, Callable[[dict[str, Any]], str]]:
         ),
         "co_owner_too_long": lambda v: _("共有人姓名过长（最多 %(n)d 个字符）", n=v["n"]),
         "voter_not_owner": lambda v: _("表决人“%(name)s”不是该房屋的业主或共有人", name=v["value"]),
+        "voter_ambiguous": lambda v: _(
+            "业主和共有人中不止一人名叫“%(name)s”：请在表决人一栏连同手机号写明是哪一位，"
+            "如 %(name)s(13800000000)",
+            name=v["value"],
+        ),
         "owner_twice": lambda v: _("同一人在业主和共有人中出现了两次"),
         "id_number_as_number": lambda v: _(
             "身份证号被 Excel 存成了数字，末几位已丢失；请把该列设为文本后重新填写"

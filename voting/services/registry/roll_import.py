@@ -333,8 +333,8 @@ def _apply_owners(
             owners, voter = (_developer(group),), ""
         else:
             owners, voter = group[0].owners, group[0].voter
-        voter = voter or owners[0].name
-        wanted = [(o.name, o.phone, o.id_hash, o.id_last4, o.name == voter) for o in owners]
+        voter = voter or owners[0].key
+        wanted = [(o.name, o.phone, o.id_hash, o.id_last4, o.key == voter) for o in owners]
         holder_id = holder_ids[key]
         if current.get(holder_id, []) == wanted:
             continue
