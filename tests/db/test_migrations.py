@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -279,5 +280,40 @@ def test_rolls_frozen_before_get_the_labels_their_holders_units_have(
             second: "1栋-0002\n1栋-0003",
             third: "",
         }
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_rejected_tickets_waiting_for_their_owner_are_woken_to_go_up(
+    empty_database: str, tmp_path: Path
+):
+    """Before rejected work went up by itself, a rejected repair waited a week for its owner:
+    such a ticket is woken at once, with no owner's window left as its deadline."""
+    from tests.helpers import Builders
+    from tests.ticket_builders import T0, USCC, as_staff, estate, file_repair, firm, staff
+    from voting.domain.tickets import Action, Details
+    from voting.models import Ticket
+    from voting.services.tickets import handling
+
+    app = make_app(empty_database, tmp_path / "instance")
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+        make = Builders()
+        served = estate(make, serving=firm("渝中物业", USCC[0]))
+        waiting, other = file_repair(served), file_repair(served, phone=served.phones[1])
+        desk = as_staff(staff(make, "firm", served.firm))
+        handling.act(waiting.id, desk, Action.reject, Details(text="业主自家管道"), now=T0)
+        number, other_number, other_wake = waiting.id, other.id, other.wake_at
+        week = T0 + timedelta(days=7)
+        db.session.execute(  # as the code before left it
+            sa.update(Ticket).where(Ticket.id == number).values(wake_at=week, due_at=week)
+        )
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="a9c4e1f07b3d")
+        upgrade(directory=str(MIGRATIONS))
+        rejected, untouched = db.session.get(Ticket, number), db.session.get(Ticket, other_number)
+        assert (rejected.wake_at, rejected.due_at) == (rejected.stage_at, None)
+        assert untouched.wake_at == other_wake
         db.session.remove()
         db.engine.dispose()

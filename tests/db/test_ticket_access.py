@@ -25,6 +25,7 @@ from voting.extensions import db
 from voting.models import User
 from voting.services.errors import NotFound
 from voting.services.tickets import handling, lists
+from voting.services.tickets.sweep import sweep
 
 
 @dataclass
@@ -58,7 +59,7 @@ def city(app, make) -> City:  # type: ignore[no-untyped-def]
     t5 = file_repair(e2, phone=e2.phones[1], place=e2.building_key(), now=T0)
     f2_staff = staff(make, "firm", f2)
     handling.act(t5.id, as_staff(f2_staff), Action.reject, Details(text="不归我们管"), now=T0)
-    handling.act(t5.id, owner(e2.phones[1]), Action.appeal, now=T0 + timedelta(hours=1))
+    sweep(T0 + timedelta(hours=1))  # rejected work goes up by itself
     return City(
         e1, e2, e3,
         f1=staff(make, "firm", f1),

@@ -29,6 +29,7 @@ from voting.models import Ticket, TicketEvent, TicketPhoto
 from voting.services.errors import NotFound, TooManyAttempts
 from voting.services.tickets import filing, handling, photos
 from voting.services.tickets.refusals import TicketRefused
+from voting.services.tickets.sweep import sweep
 
 
 def bj(month: int, day: int, hour: int = 0, minute: int = 0):  # type: ignore[no-untyped-def]
@@ -247,9 +248,7 @@ def test_reopening_counts_and_keeps_the_first_resolution(app, served) -> None:  
     assert ticket.resolved_at == T0 + timedelta(hours=3)
 
 
-def test_a_rejection_goes_to_the_street_office_on_the_owners_appeal_and_back(
-    app, make, served
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_rejection_goes_to_the_street_office_by_itself_and_back(app, make, served) -> None:  # type: ignore[no-untyped-def]
     ticket = file_repair(served, place="estate", kind="suggestion", category="greening",
                          description="多种树")  # fmt: skip
     street = staff(make, "street", served.community.street_office)
@@ -259,7 +258,10 @@ def test_a_rejection_goes_to_the_street_office_on_the_owners_appeal_and_back(
     with pytest.raises(TicketRefused) as refused:  # not theirs yet
         step(ticket, as_staff(street), Action.resolve, T0 + timedelta(hours=2), text="x")
     assert (refused.value.code, refused.value.status) == ("not_holder", 403)
-    step(ticket, owner(served.phones[0]), Action.appeal, T0 + timedelta(hours=2))
+    with pytest.raises(TicketRefused) as refused:  # nothing waits for the owner
+        step(ticket, owner(served.phones[0]), Action.appeal, T0 + timedelta(hours=2))
+    assert refused.value.code == "wrong_state"
+    assert sweep(T0 + timedelta(hours=2)) == {"escalate": 1}
     db.session.expire_all()
     ticket = db.session.get(Ticket, ticket.id)
     assert (ticket.state, ticket.level) == ("escalated", "street")

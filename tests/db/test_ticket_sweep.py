@@ -83,32 +83,32 @@ def test_unaccepted_work_is_reminded_then_goes_up_level_by_level(app, make, serv
     ]
 
 
-def test_a_complaint_the_firm_rejects_goes_to_the_street_office_at_once(app, served) -> None:  # type: ignore[no-untyped-def]
-    ticket = file_repair(served, kind="complaint", category="attitude", place="estate",
-                         description="保安态度恶劣")  # fmt: skip
-    handling.act(ticket.id, as_staff(served.firm_staff), Action.reject,
-                 Details(text="不是我们的人"), now=T0 + timedelta(hours=1))  # fmt: skip
-    assert "该投诉将由街道办事处督办" in texts(served.phones[0])[-1]
-    assert sweep(T0 + timedelta(hours=1, minutes=1)) == {"escalate": 1}
-    assert (fresh(ticket).state, fresh(ticket).level) == ("escalated", "street")
+def test_rejected_work_goes_to_the_street_office_at_once(app, served) -> None:  # type: ignore[no-untyped-def]
+    """RULES.md: rejected work goes up by itself. A complaint the firm rejected did; a repair
+    it rejected waited a week for its owner and closed."""
+    complaint = file_repair(served, kind="complaint", category="attitude", place="estate",
+                            description="保安态度恶劣")  # fmt: skip
+    repair = file_repair(served, phone=served.phones[1], place="estate")
+    for ticket, reason in ((complaint, "不是我们的人"), (repair, "业主自家管道")):
+        handling.act(ticket.id, as_staff(served.firm_staff), Action.reject,
+                     Details(text=reason), now=T0 + timedelta(hours=1))  # fmt: skip
+    assert "该工单将转街道办事处督办" in texts(served.phones[0])[-1]
+    assert "该工单将转街道办事处督办" in texts(served.phones[1])[-1]
+    assert sweep(T0 + timedelta(hours=1, minutes=1)) == {"escalate": 2}
+    for ticket in (complaint, repair):
+        assert (fresh(ticket).state, fresh(ticket).level) == ("escalated", "street")
 
 
 def test_what_the_owner_leaves_unanswered_for_seven_days_closes_unrated(app, served) -> None:  # type: ignore[no-untyped-def]
     resolved = file_repair(served)
-    rejected = file_repair(served, phone=served.phones[1], place="estate")
     desk = as_staff(served.firm_staff)
     handling.act(resolved.id, desk, Action.accept, now=T0)
     handling.act(
         resolved.id, desk, Action.resolve, Details(text="已修"), now=T0 + timedelta(hours=2)
     )
-    handling.act(
-        rejected.id, desk, Action.reject, Details(text="业主自家管道"), now=T0 + timedelta(hours=3)
-    )
     assert sweep(T0 + timedelta(days=7, hours=1, minutes=59)) == {}
     assert sweep(T0 + timedelta(days=7, hours=2)) == {"close": 1}
-    assert sweep(T0 + timedelta(days=7, hours=3)) == {"close": 1}
     assert (fresh(resolved).state, fresh(resolved).rating) == ("closed", None)
-    assert fresh(rejected).state == "closed"
     assert "7 天内未确认，已关闭" in texts(served.phones[0])[-1]
     with pytest.raises(Exception) as refused:
         handling.act(resolved.id, owner(served.phones[0]), Action.confirm, Details(rating=5),

@@ -87,13 +87,14 @@ def stage(state: State, kind: Kind = Kind.repair, emergency: bool = False) -> St
         (State.accepted, Kind.suggestion, False, beijing(2026, 10, 10, 16)),
         # The authority's 5 working days: 10-08, 09, 10, 12, 13.
         (State.escalated, Kind.complaint, False, beijing(2026, 10, 14)),
-        # The owner's 7 days count from the resolution or rejection (stage_at).
+        # The owner's 7 days count from the resolution (stage_at); rejected work goes up at
+        # once, with no deadline of its own.
         (State.resolved, Kind.repair, False, beijing(2026, 10, 9, 16)),
-        (State.rejected, Kind.repair, False, beijing(2026, 10, 9, 16)),
+        (State.rejected, Kind.repair, False, None),
     ],
 )
 def test_the_default_deadline_of_each_stage(
-    state: State, kind: Kind, emergency: bool, due: datetime
+    state: State, kind: Kind, emergency: bool, due: datetime | None
 ) -> None:
     assert due_at(stage(state, kind, emergency), add_working_days) == due
 

@@ -63,9 +63,8 @@ for handler_state in (State.submitted, State.accepted, State.assigned, State.reo
     else:
         _allow(handler_state, H, Action.assign, "holder", State.assigned)
         _allow(handler_state, H, Action.resolve, "holder", State.resolved)
-_allow(State.rejected, H, Action.appeal, Actor.owner, State.escalated, Level.street)
 _allow(State.rejected, H, Action.withdraw, Actor.owner, State.withdrawn)
-_allow(State.rejected, H, Action.close, Actor.clock, State.closed)
+_allow(State.rejected, H, Action.escalate, Actor.clock, State.escalated, Level.street)
 _allow(State.escalated, A, Action.resolve, "holder", State.resolved)
 _allow(State.escalated, (Level.street,), Action.transfer, "holder", State.escalated, Level.bureau)
 _allow(State.escalated, A, Action.withdraw, Actor.owner, State.withdrawn)
@@ -114,9 +113,7 @@ def ticket(state: State, level: Level, kind: Kind = Kind.repair, **changes) -> T
 def when(state: State, action: Action) -> datetime:
     """The clock acts after the deadline, and so may the owner's appeal of open work; the
     rest happens before it (the owner's window included)."""
-    if action in (Action.escalate, Action.close):
-        return LATE
-    if action is Action.appeal and state is not State.rejected:
+    if action in (Action.escalate, Action.close, Action.appeal):
         return LATE
     return EARLY
 
@@ -140,7 +137,6 @@ def test_every_action_by_every_actor_either_moves_as_the_rules_say_or_is_refused
                 "not_holder",
                 "wrong_state",
                 "wrong_level",
-                "owner_decides",
             }, (action, actor, refused.value.code)
             continue
         move = apply(before, action, actor, when(state, action), DETAILS)
@@ -149,8 +145,8 @@ def test_every_action_by_every_actor_either_moves_as_the_rules_say_or_is_refused
 
 def test_the_table_names_only_moves_the_machine_knows() -> None:
     # At a handler: submitted 8 moves and accepted, assigned, reopened 9 each, per level
-    # (70), rejected 3 per level (6); escalated 12; resolved 3 per level (12).
-    assert len(ALLOWED) == 70 + 6 + 12 + 12
+    # (70), rejected 2 per level (4); escalated 12; resolved 3 per level (12).
+    assert len(ALLOWED) == 70 + 4 + 12 + 12
     assert {pair for pair in PAIRS} >= {(s, lv) for s, lv, _a, _w in ALLOWED}
 
 
@@ -282,14 +278,6 @@ def test_reopening_needs_a_reason_and_gives_the_handler_a_fresh_start() -> None:
     assert (after.received_at, after.stage_at) == (EARLY, EARLY)
 
 
-def test_a_rejection_can_be_appealed_within_the_window_only() -> None:
-    rejected = ticket(State.rejected, Level.firm)
-    assert apply(rejected, Action.appeal, Actor.owner, EARLY).after.level is Level.street
-    with pytest.raises(Refused) as refused:
-        apply(rejected, Action.appeal, Actor.owner, DUE)
-    assert refused.value.code == "window_closed"
-
-
 def test_open_work_is_appealed_only_once_overdue() -> None:
     assigned = ticket(State.assigned, Level.firm)
     with pytest.raises(Refused) as refused:
@@ -309,26 +297,26 @@ def test_the_clock_escalates_only_overdue_work() -> None:
         assert refused.value.code == "not_overdue"
 
 
-def test_a_complaint_the_firm_rejects_goes_to_the_street_office_not_to_the_owner() -> None:
-    rejected = ticket(State.rejected, Level.firm, Kind.complaint)
-    assert due_action(rejected, EARLY) is Action.escalate
-    move = apply(rejected, Action.escalate, Actor.clock, EARLY)
-    assert (move.after.state, move.after.level) == (State.escalated, Level.street)
-    with pytest.raises(Refused) as refused:
-        apply(rejected, Action.close, Actor.clock, LATE)
-    assert refused.value.code == "complaint_against_firm"
-    # The owner may still take it there at once, or withdraw it.
-    assert apply(rejected, Action.appeal, Actor.owner, EARLY).after.level is Level.street
-    # A repair the firm rejects, or a complaint the committee rejects, waits for the owner.
-    for other in (
+def test_rejected_work_goes_to_the_street_office_by_itself() -> None:
+    """RULES.md, Escalation: overdue or rejected work goes up by itself. Only a complaint the
+    firm rejected did; a repair the firm rejected, or anything the committee rejected,
+    waited a week for its owner and then closed."""
+    for rejected in (
+        ticket(State.rejected, Level.firm, Kind.complaint),
         ticket(State.rejected, Level.firm),
-        ticket(State.rejected, Level.committee, Kind.complaint),
+        ticket(State.rejected, Level.committee, Kind.inquiry),
     ):
-        assert due_action(other, EARLY) is None
-        with pytest.raises(Refused) as refused:
-            apply(other, Action.escalate, Actor.clock, EARLY)
-        assert refused.value.code == "owner_decides"
-        assert due_action(other, LATE) is Action.close
+        assert due_action(rejected, EARLY) is Action.escalate
+        assert next_wake(rejected) == rejected.stage_at
+        move = apply(rejected, Action.escalate, Actor.clock, EARLY)
+        assert (move.after.state, move.after.level) == (State.escalated, Level.street)
+        for action in (Action.close, Action.appeal):  # nothing waits for the owner
+            with pytest.raises(Refused) as refused:
+                apply(
+                    rejected, action, Actor.clock if action is Action.close else Actor.owner, LATE
+                )
+            assert refused.value.code == "wrong_state"
+        assert offered(rejected, Actor.owner, EARLY) == [Action.withdraw]
 
 
 def test_no_handler_action_ends_a_complaint() -> None:

@@ -245,8 +245,8 @@ def test_other_firms_and_streets_get_not_found(app, make, served) -> None:  # ty
         assert f'href="/tickets/{ticket.id}"' not in listing
 
 
-def test_a_rejected_complaint_sent_up_is_not_called_overdue(app, make, served) -> None:  # type: ignore[no-untyped-def]
-    """The sweep sends a complaint the firm rejected to the street office at once; the
+def test_rejected_work_sent_up_is_not_called_overdue(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    """The sweep sends work the firm rejected to the street office at once; the
     timeline named that step 超期上报 ("escalated when overdue"), as if the firm had been late,
     to the street office, the firm and the owner alike."""
     ticket = file_repair(
@@ -259,10 +259,10 @@ def test_a_rejected_complaint_sent_up_is_not_called_overdue(app, make, served) -
     office, _user = staff_client(app, make, "street", served.community.street_office)
     page = office.get(url).get_data(as_text=True)
     assert "上级督办" in page and "不归物业处理" in page
-    assert "超期上报" not in page and "被退回的投诉转上级督办" in page
+    assert "超期上报" not in page and "退回后转上级督办" in page
     office.set_cookie("lang", "en")
     english = office.get(url).get_data(as_text=True)
-    assert "overdue" not in english and "Rejected complaint sent up" in english
+    assert "overdue" not in english and "Sent up after rejection" in english
     overdue = file_repair(served, now=NOW)  # a repair left unaccepted still goes up as overdue
     sweep(NOW + timedelta(days=3))
     assert "超期上报" in desk.get(f"/tickets/{overdue.id}").get_data(as_text=True)

@@ -120,7 +120,8 @@ class Stage:
 def due_at(
     stage: Stage, add_working_days: AddWorkingDays, deadlines: Deadlines = DEFAULT
 ) -> datetime | None:
-    """The deadline of whoever must act now; None in a final state."""
+    """The deadline of whoever must act now; None in a final state, and for rejected work,
+    which the clock sends up at once."""
     state = stage.state
     if state is State.submitted:
         span = deadlines.accept_for(stage.is_emergency)
@@ -128,7 +129,7 @@ def due_at(
         span = deadlines.resolve_for(stage.kind, stage.is_emergency)
     elif state is State.escalated:
         span = deadlines.authority
-    elif state in (State.resolved, State.rejected):
+    elif state is State.resolved:
         return end_of(stage.stage_at, deadlines.owner_window, add_working_days)
     else:
         return None

@@ -11,14 +11,15 @@ one level, the one that must act on it now:
 The flow at a handler: submitted → accepted (受理) → assigned (派单, to a named
 person) → resolved (a reply, photos). The owner then confirms and rates 1–5 or
 reopens it within 7 days; no answer closes it unrated. A handler may reject
-work outside its duty with a reason; the owner may take a rejection to the
-street office within 7 days. An authority answers (resolved, as above), sends
+work outside its duty with a reason; rejected work goes up by itself, like
+overdue work (RULES.md, Escalation): the clock sends it to the street office,
+which decides whose it is. An authority answers (resolved, as above), sends
 it back to the handler with an instruction, or (the street office) passes it
 to the bureau.
 
 A firm cannot close a complaint against itself: no handler action ends a
-ticket. A resolved ticket ends only by the owner or the clock, and a complaint
-the firm rejects goes up to the street office by itself (``due_action``).
+ticket. A resolved ticket ends only by the owner or the clock, and work the
+firm rejects goes up to the street office by itself (``due_action``).
 Merging a duplicate ends it, but its owner hears the outcome of the ticket it
 joined.
 
@@ -78,7 +79,7 @@ class State(enum.StrEnum):
     assigned = "assigned"
     resolved = "resolved"  # waiting for the owner: confirm and rate, or reopen
     reopened = "reopened"  # back with the handler after the owner reopened it
-    rejected = "rejected"  # by the handler, with a reason; the owner may appeal
+    rejected = "rejected"  # by the handler, with a reason: the clock sends it up
     escalated = "escalated"  # with an authority (street office or bureau)
     confirmed = "confirmed"  # rated by the owner: final
     closed = "closed"  # no answer from the owner in time: final, unrated
@@ -92,7 +93,7 @@ WITH_HOLDER = frozenset(
     {State.submitted, State.accepted, State.assigned, State.reopened, State.escalated}
 )
 # States in which the owner must act before the window ends.
-WITH_OWNER = frozenset({State.resolved, State.rejected})
+WITH_OWNER = frozenset({State.resolved})
 AT_HANDLER = frozenset({State.submitted, State.accepted, State.assigned, State.reopened})
 
 
@@ -132,7 +133,7 @@ class Action(enum.StrEnum):
     reopen = "reopen"
     withdraw = "withdraw"
     urge = "urge"  # 催办: no change of state
-    escalate = "escalate"  # the clock: overdue, or a complaint the firm rejected
+    escalate = "escalate"  # the clock: overdue, or rejected
     close = "close"  # the clock: the owner's window ran out
     remind = "remind"  # the clock: no change of state
 
@@ -165,13 +166,13 @@ RULES: dict[Action, Rule] = {
     Action.refer: Rule(frozenset({State.escalated}), Who.holder, AUTHORITIES),
     Action.transfer: Rule(frozenset({State.escalated}), Who.holder, frozenset({Level.street})),
     Action.merge: Rule(AT_HANDLER, Who.holder, HANDLERS),
-    Action.appeal: Rule(AT_HANDLER | {State.rejected}, Who.owner, HANDLERS),
+    Action.appeal: Rule(AT_HANDLER, Who.owner, HANDLERS),
     Action.confirm: Rule(frozenset({State.resolved}), Who.owner, _ALL_LEVELS),
     Action.reopen: Rule(frozenset({State.resolved}), Who.owner, _ALL_LEVELS),
     Action.withdraw: Rule(WITH_HOLDER | {State.rejected}, Who.owner, _ALL_LEVELS),
     Action.urge: Rule(WITH_HOLDER, Who.owner, _ALL_LEVELS),
     Action.escalate: Rule(WITH_HOLDER | {State.rejected}, Who.clock, frozenset(ABOVE)),
-    Action.close: Rule(WITH_OWNER, Who.clock, _ALL_LEVELS),
+    Action.close: Rule(frozenset({State.resolved}), Who.clock, _ALL_LEVELS),
     Action.remind: Rule(WITH_HOLDER, Who.clock, _ALL_LEVELS),
 }
 
@@ -298,8 +299,7 @@ def offered(ticket: Ticket, actor: Actor, now: datetime) -> list[Action]:
         in_window = ticket.due_at is None or now < ticket.due_at
         if ticket.state in WITH_OWNER and actor is Actor.owner and not in_window:
             continue
-        open_work = ticket.state is not State.rejected
-        if action is Action.appeal and open_work and not ticket.is_overdue(now):
+        if action is Action.appeal and not ticket.is_overdue(now):
             continue
         found.append(action)
     return found
@@ -370,9 +370,7 @@ def _merge(ticket: Ticket, now: datetime, details: Details) -> Ticket:
 
 
 def _appeal(ticket: Ticket, now: datetime, details: Details) -> Ticket:
-    if ticket.state is State.rejected:
-        _within_window(ticket, now)
-    elif not ticket.is_overdue(now):
+    if not ticket.is_overdue(now):
         raise Refused("not_overdue", due_at=ticket.due_at)
     return _stage(ticket, State.escalated, now, level=Level.street, received_at=now)
 
@@ -403,17 +401,12 @@ def _urge(ticket: Ticket, now: datetime, details: Details) -> Ticket:
 
 
 def _escalate(ticket: Ticket, now: datetime, details: Details) -> Ticket:
-    if ticket.state is State.rejected:
-        if not goes_up_when_rejected(ticket):
-            raise Refused("owner_decides")
-    elif not ticket.is_overdue(now):
+    if ticket.state is not State.rejected and not ticket.is_overdue(now):
         raise Refused("not_overdue", due_at=ticket.due_at)
     return _stage(ticket, State.escalated, now, level=ABOVE[ticket.level], received_at=now)
 
 
 def _close(ticket: Ticket, now: datetime, details: Details) -> Ticket:
-    if goes_up_when_rejected(ticket):
-        raise Refused("complaint_against_firm")
     if ticket.due_at is None or now < ticket.due_at:
         raise Refused("window_open", ends_at=ticket.due_at)
     return _stage(ticket, State.closed, now)
@@ -442,16 +435,6 @@ _MOVES = {
 }
 
 
-def goes_up_when_rejected(ticket: Ticket) -> bool:
-    """A complaint the firm rejected: the firm cannot end a complaint against itself,
-    so it goes to the street office instead of waiting for the owner."""
-    return (
-        ticket.state is State.rejected
-        and ticket.kind is Kind.complaint
-        and ticket.level is Level.firm
-    )
-
-
 # --- the clock --------------------------------------------------------------------------
 
 REMIND_SHARE = (3, 4)  # the holder is reminded when this share of its time has passed
@@ -470,9 +453,9 @@ def remind_at(ticket: Ticket) -> datetime | None:
 def due_action(ticket: Ticket, now: datetime) -> Action | None:
     """What the clock does to ``ticket`` at ``now``, if anything (one step at a time:
     the sweep applies it and asks again)."""
+    if ticket.state is State.rejected:
+        return Action.escalate
     if ticket.state in WITH_OWNER:
-        if goes_up_when_rejected(ticket):
-            return Action.escalate
         if ticket.due_at is not None and now >= ticket.due_at:
             return Action.close
         return None
@@ -494,8 +477,10 @@ def due_action(ticket: Ticket, now: datetime) -> Action | None:
 def next_wake(ticket: Ticket) -> datetime | None:
     """The first moment ``due_action`` has something to do for ``ticket`` as it is (None:
     nothing until it changes). Kept on the row, so the sweep looks only at what is due."""
+    if ticket.state is State.rejected:
+        return ticket.stage_at
     if ticket.state in WITH_OWNER:
-        return ticket.stage_at if goes_up_when_rejected(ticket) else ticket.due_at
+        return ticket.due_at
     point = remind_at(ticket)
     if point is None or ticket.due_at is None:
         return None

@@ -194,7 +194,7 @@ TICKET_ACTIONS: Names = {
 # The clock's ``escalate`` from 已退回 is a complaint the firm rejected, sent to the street
 # office at once (a firm cannot end a complaint against itself): nothing was overdue, so it
 # is not named 超期上报 to the street office, the firm and the owner who read the timeline.
-REJECTED_COMPLAINT_SENT_UP = _l("被退回的投诉转上级督办")
+REJECTED_SENT_UP = _l("退回后转上级督办")
 # Whose ticket figures: one scope each, so singular ("Estate · 阳光花园", not "Estates").
 FIGURE_SCOPES: Names = {
     "city": _l("全市"),

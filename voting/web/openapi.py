@@ -1030,10 +1030,10 @@ PATHS.update(
         "/tickets/{ticket_id}/appeal": {
             "post": _ticket_step(
                 "appealTicket",
-                "Take a rejection, or overdue work, to the street office",
+                "Take overdue work to the street office",
                 OWNER,
                 "NoBody",
-                "A rejection within 7 days; open work once overdue. " + _REFUSALS,
+                "Open work once overdue (rejected work goes there by itself). " + _REFUSALS,
             )
         },
         "/tickets/{ticket_id}/withdraw": {
@@ -1074,8 +1074,7 @@ PATHS.update(
                 "Reject work outside the handler's duty, with the reason",
                 STAFF,
                 "TicketReason",
-                "The owner may take it to the street office; a complaint the firm rejects "
-                "goes there by itself. " + _REFUSALS,
+                "It goes to the street office by itself, which decides whose it is. " + _REFUSALS,
             )
         },
     }

@@ -38,10 +38,10 @@ def ticket_context() -> dict[str, Any]:
 
 
 def step_name(action: str, from_state: str | None) -> str:
-    """A timeline step's name: the action's, except the clock's sending up of a rejected
-    complaint, which shares ``escalate`` with overdue work but was not late."""
+    """A timeline step's name: the action's, except the clock's sending up of rejected work,
+    which shares ``escalate`` with overdue work but was not late."""
     if action == "escalate" and from_state == "rejected":
-        return str(names.REJECTED_COMPLAINT_SENT_UP)
+        return str(names.REJECTED_SENT_UP)
     return str(names.TICKET_ACTIONS[action])
 
 

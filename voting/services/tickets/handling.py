@@ -226,8 +226,7 @@ def notify(ticket: Ticket, move: rules.Move, details: Details) -> None:
     elif action is Action.resolve:
         body = notices.resolved(ticket, details.text)
     elif action is Action.reject:
-        goes_up = rules.goes_up_when_rejected(move.after)
-        body = notices.rejected(ticket, details.text, goes_up)
+        body = notices.rejected(ticket, details.text)
     elif action in (Action.escalate, Action.transfer, Action.appeal):
         body = notices.escalated(ticket)
     elif action is Action.refer:

@@ -81,11 +81,11 @@ def resolved(ticket: Ticket, reply: str) -> str:
     )
 
 
-def rejected(ticket: Ticket, reason: str, goes_up: bool) -> str:
-    then = (
-        "该投诉将由街道办事处督办。" if goes_up else "如有异议，可在 7 天内登录提交街道办事处处理。"
+def rejected(ticket: Ticket, reason: str) -> str:
+    return (
+        f"{SIGNATURE}您的工单 {ticket.reference} 被退回，理由：{excerpt(reason)}。"
+        "该工单将转街道办事处督办。"
     )
-    return f"{SIGNATURE}您的工单 {ticket.reference} 被退回，理由：{excerpt(reason)}。{then}"
 
 
 def escalated(ticket: Ticket) -> str:
