@@ -24,7 +24,7 @@ from tests.unit.builders import (
 from voting.domain.bundle import verify_bundle, verify_bundle_data, write_bundle
 from voting.domain.checkpoints import log_origin_of, meeting_origin, tree_heads, witness_name
 from voting.domain.merkle import inclusion_proof
-from voting.domain.notes import Note, parse_note
+from voting.domain.notes import Note, cosign, parse_note
 from voting.domain.signing import public_key_text
 
 
@@ -146,6 +146,29 @@ def test_a_witness_cosigning_twice_is_reported(example: dict[str, Any]) -> None:
     note = whole(example, cosigners=((WITNESS, OFFICE_KEY), (WITNESS, OFFICE_KEY)))
     problems = check_10(witnessed(example, [note]))
     assert problems == [f"checkpoints.notes[0] (size 9): cosigned twice by {WITNESS}"]
+
+
+@pytest.mark.parametrize(
+    ("at", "shown"),
+    [
+        (2**40, "POSIX 1099511627776"),
+        (2**63 - 1, f"POSIX {2**63 - 1}"),
+        (0, "1970-01-01T00:00:00Z"),
+    ],
+)
+def test_a_cosignature_after_the_year_9999_is_reported_not_a_crash(
+    example: dict[str, Any], at: int, shown: str
+) -> None:
+    """A witness may sign any 63-bit time (C2SP); past 9999 the spec's time format cannot
+    write it (the verifier stopped with "usage error: year 36812 is out of range")."""
+    note = whole(example, cosigners=())
+    note = note.with_signature(cosign(note.text, WITNESS, OFFICE_KEY, at))
+    report = verify_bundle_data(witnessed(example, [note]), workers=1)
+    assert report.valid, report.problems
+    assert report.checkpoints is not None
+    assert report.checkpoints["notes"][0]["cosignatures"] == [
+        {"name": WITNESS, "at": shown, "valid": True}
+    ]
 
 
 def test_the_origin_names_the_meeting(example: dict[str, Any]) -> None:

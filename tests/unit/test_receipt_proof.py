@@ -17,7 +17,7 @@ from tests.unit.builders import (
     receipt_proof,
 )
 from voting.domain.merkle import consistency_proof
-from voting.domain.notes import raw_public_key
+from voting.domain.notes import Note, cosign, raw_public_key
 from voting.domain.receipt_proof import (
     FORMAT,
     ProofFileError,
@@ -71,6 +71,21 @@ def test_a_later_cosigned_checkpoint_shows_the_ballot_is_still_there(
     own = checkpoint_note(example, 4)
     assert check_receipt_proof(receipt_proof(example, 3), LOG, own, None, {WITNESS: OFFICE})[
         "valid"
+    ]
+
+
+def test_a_cosignature_after_the_year_9999_is_shown_as_its_posix_time(
+    example: dict[str, Any],
+) -> None:
+    note, consistency = later(example)
+    note = Note(note.text, note.signatures[:1])
+    note = note.with_signature(cosign(note.text, WITNESS, OFFICE_KEY, 2**40))
+    report = check_receipt_proof(
+        receipt_proof(example, 3), LOG, note, consistency, {WITNESS: OFFICE}
+    )
+    assert report["valid"], report["problems"]
+    assert report["later"]["cosignatures"] == [
+        {"name": WITNESS, "at": "POSIX 1099511627776", "valid": True}
     ]
 
 

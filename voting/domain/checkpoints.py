@@ -53,8 +53,16 @@ def log_origin_of(origin: str, meeting_id: str) -> str | None:
     return None
 
 
+# 9999-12-31T23:59:59Z: the last time the spec's time format can write. A cosignature's time
+# is any 63-bit number (C2SP), so a witness may sign a later one.
+LAST_WRITABLE_TIME = 253402300799
+
+
 def cosigned_at(timestamp: int) -> str:
-    """A cosignature's POSIX time as the spec writes times (UTC)."""
+    """A cosignature's POSIX time as the spec writes times (UTC); a time after the year 9999,
+    which that format cannot write, as its POSIX seconds."""
+    if timestamp > LAST_WRITABLE_TIME:
+        return f"POSIX {timestamp}"
     return format_time(datetime.fromtimestamp(timestamp, UTC))
 
 
