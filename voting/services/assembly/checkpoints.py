@@ -211,7 +211,9 @@ def accept(meeting: Meeting, head: MeetingHead, body: bytes) -> list[Cosignature
         name, raw = witness_name_of(key.street_office), public_key_raw(key.public_key)
         registered[(name, key_id(name, COSIGNATURE, raw))] = (key, raw)
     kept = []
-    latest_allowed = utcnow() + CLOCK_SKEW
+    # Compared as POSIX seconds: a witness may sign any 63-bit time, most of which no
+    # datetime can hold (past the year 9999).
+    latest_allowed = (utcnow() + CLOCK_SKEW).timestamp()
     for line in lines:
         found = registered.get((line.name, line.key_id))
         if found is None:
@@ -220,9 +222,9 @@ def accept(meeting: Meeting, head: MeetingHead, body: bytes) -> list[Cosignature
         timestamp = cosignature_time(note.text, line, line.name, raw)
         if timestamp is None:
             raise Unprocessable(_("%(name)s 的共同签名无效", name=line.name))
-        at = datetime.fromtimestamp(timestamp, UTC)
-        if at > latest_allowed:
+        if timestamp > latest_allowed:
             raise Unprocessable(_("共同签名的时间在将来"))
+        at = datetime.fromtimestamp(timestamp, UTC)
         kept.append(_keep(meeting, posted.size, key, line.line(), at))
     db.session.commit()
     return kept
