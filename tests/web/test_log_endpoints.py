@@ -172,6 +172,35 @@ def test_a_registered_witness_cosigns_and_the_checkpoint_carries_it(
     )
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",  # what `curl --data-binary @note` says
+        "multipart/form-data; boundary=x",
+        "application/octet-stream",
+        None,
+    ],
+)
+def test_a_cosignature_is_read_whatever_content_type_it_is_said_to_be(
+    client: Any, voting: Any, content_type: str | None
+) -> None:
+    """The note is the body: a form content type made it a form, read (and emptied) before
+    the view, and the witness was told its note was not one (422)."""
+    _, meeting, witness = voting
+    response = client.post(
+        f"/log/{meeting.public_id}/cosignature",
+        data=cosigned(client, meeting, witness).encode(),
+        content_type=content_type,
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Cosignature)) == 1
+    # Its query string is still text, checked as every page's.
+    refused = client.post(
+        f"/log/{meeting.public_id}/cosignature?x=%00", data=b"", content_type=content_type
+    )
+    assert refused.status_code == 400
+
+
 def test_what_is_refused_and_why(client: Any, voting: Any) -> None:
     _, meeting, witness = voting
     log_key = keys.load(meeting.key_fingerprint)

@@ -20,6 +20,7 @@ from voting.services import keys
 from voting.services.access import scope
 from voting.services.assembly import checkpoints
 from voting.services.errors import ServiceError
+from voting.web import text_input
 from voting.web.qr import absolute_url
 
 bp = Blueprint("log", __name__, url_prefix="/log")
@@ -97,6 +98,7 @@ def consistency(public_id: str) -> ResponseReturnValue:
 
 @bp.post("/<public_id>/cosignature")
 @limiter.limit("60 per minute")
+@text_input.raw_body  # a note, whatever Content-Type the witness's client says (curl: a form)
 def cosignature(public_id: str) -> ResponseReturnValue:
     """A witness's cosignature of a checkpoint the log issued: 201, else 409 or 422."""
     if (request.content_length or 0) > MAX_NOTE_BYTES:

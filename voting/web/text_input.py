@@ -16,9 +16,10 @@ string the ``TEXT_PATTERN`` so that a client (or a fuzzer) knows beforehand.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -78,12 +79,27 @@ def refuse(value: Any, where: str = "") -> None:
         raise ControlCharacter(message(found))
 
 
+def raw_body(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that reads its body as bytes whatever its content type (a witness's signed
+    note): nothing here parses it as a form, which would leave the view an empty body."""
+    view.reads_raw_body = True  # type: ignore[attr-defined]
+    return view
+
+
+def _reads_raw_body() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "reads_raw_body", False)
+
+
 def refuse_in_request() -> None:
     """Every page's form fields, query string, path and upload file names (the JSON API's
-    bodies are checked where they are read, by ``jsonbody``)."""
+    bodies are checked where they are read, by ``jsonbody``; a ``raw_body`` view's, by it)."""
     if request.path.startswith("/api/"):
         return
     refuse(dict(request.view_args or {}), "")
+    if _reads_raw_body():
+        refuse(dict(request.args.items(multi=True)))
+        return
     for source in (request.args, request.form):
         for key, value in source.items(multi=True):
             refuse({key: value})
@@ -104,7 +120,7 @@ def tidy_fields() -> None:
     form with what else was typed, like one of spaces; inside a value they stay, where a
     joiner holds an emoji together), and each line break one ``\\n``, as the browser
     counted it. A password is kept as it was typed."""
-    if request.path.startswith("/api/") or not request.form:
+    if request.path.startswith("/api/") or _reads_raw_body() or not request.form:
         return
     request.form = ImmutableMultiDict(
         [
