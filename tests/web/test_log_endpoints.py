@@ -4,10 +4,11 @@ proofs of every size, 400 (never 500) on bad numbers, and 201/409/422 on cosigna
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.meeting_builders import OPENS, as_owner, estate, open_meeting
 from tests.unit.builders import OFFICE_KEY, OTHER_KEY
@@ -199,6 +200,41 @@ def test_a_cosignature_is_read_whatever_content_type_it_is_said_to_be(
         f"/log/{meeting.public_id}/cosignature?x=%00", data=b"", content_type=content_type
     )
     assert refused.status_code == 400
+
+
+def test_the_same_cosignature_reaching_two_workers_at_once_is_kept_once(
+    client: Any, voting: Any
+) -> None:
+    """Another worker's insert of the same line lands between this one's look and its insert
+    (the witness's post sent twice at once): 201 for both, one row; it was a 500."""
+    _, meeting, witness = voting
+    body = cosigned(client, meeting, witness)
+    note = parse_note(body)
+    size = Checkpoint.parse(note.text).size
+    office_key = certify.office_keys(meeting.community.street_office_id)[0]
+    other_worker = {
+        "meeting_id": meeting.id,
+        "size": size,
+        "office_key_id": office_key.id,
+        "line": note.signatures[1].line(),
+        "cosigned_at": datetime.now(UTC).replace(microsecond=0),
+        "received_at": datetime.now(UTC).replace(microsecond=0),
+    }
+    raced = []
+
+    def first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO COSIGNATURES") and not raced:
+            raced.append(True)
+            with db.engine.begin() as other:
+                other.execute(Cosignature.__table__.insert().values(**other_worker))
+
+    event.listen(db.engine, "before_cursor_execute", first)
+    try:
+        post(client, meeting, body, 201)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", first)
+    assert raced
+    assert db.session.scalar(select(func.count()).select_from(Cosignature)) == 1
 
 
 def test_what_is_refused_and_why(client: Any, voting: Any) -> None:

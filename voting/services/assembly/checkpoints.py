@@ -43,7 +43,7 @@ from voting.domain.signing import public_key_raw
 from voting.extensions import db
 from voting.models import Cosignature, LogEntry, Meeting, MeetingHead, OfficeKey, StreetOffice
 from voting.models.base import utcnow
-from voting.services import durable, keys
+from voting.services import durable, keys, upserts
 from voting.services.assembly import tree
 from voting.services.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
@@ -231,22 +231,27 @@ def accept(meeting: Meeting, head: MeetingHead, body: bytes) -> list[Cosignature
 
 
 def _keep(meeting: Meeting, size: int, key: OfficeKey, line: str, at: datetime) -> Cosignature:
-    """The first cosignature of a size by a key is kept; posting again changes nothing."""
-    existing = db.session.scalar(
+    """The first cosignature of a size by a key is kept; posting again changes nothing, also
+    when the same post reaches two workers at once (one insert, no unique-index error)."""
+    db.session.execute(
+        upserts.insert(Cosignature)
+        .values(
+            meeting_id=meeting.id,
+            size=size,
+            office_key_id=key.id,
+            line=line,
+            cosigned_at=at,
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["meeting_id", "size", "office_key_id"])
+    )
+    return db.session.scalars(
         select(Cosignature).where(
             Cosignature.meeting_id == meeting.id,
             Cosignature.size == size,
             Cosignature.office_key_id == key.id,
         )
-    )
-    if existing is not None:
-        return existing
-    row = Cosignature(
-        meeting_id=meeting.id, size=size, office_key_id=key.id, line=line, cosigned_at=at
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
+    ).one()
 
 
 def witnessed(meeting: Meeting) -> Witnessed | None:
