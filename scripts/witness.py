@@ -172,6 +172,10 @@ class Witness:
         except CannotCheck as error:
             print(self.text["failed"].format(url=base, reason=error), file=sys.stderr)
             return FAILED
+        except Exception as error:  # never a traceback, and the other logs still get their round
+            reason = f"{type(error).__name__}: {error}"
+            print(self.text["failed"].format(url=base, reason=reason), file=sys.stderr)
+            return FAILED
         return OK
 
     def _fetch_checkpoint(self, base: str) -> tuple[Any, Any]:
@@ -249,7 +253,7 @@ class Witness:
             proof = json.loads(body)
             assert proof["from"] == old and proof["size"] == new
             return [bytes.fromhex(node) for node in proof["path"]]
-        except (ValueError, KeyError, TypeError, AssertionError) as error:
+        except (ValueError, KeyError, TypeError, AssertionError, RecursionError) as error:
             raise CannotCheck(f"not a consistency proof from {old} to {new}") from error
 
     def _post(self, base: str, cosigned: str, origin: str) -> None:
@@ -290,14 +294,15 @@ class StateFolder:
             state = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             raise CannotCheck(f"{path}: {error}") from error
         if not (
             isinstance(state, dict)
             and state.get("origin") == origin
             and type(state.get("size")) is int
-            and isinstance(state.get("root"), str)
-            and isinstance(state.get("log_key"), str)
+            and 1 <= state["size"] < 2**63
+            and _is_hash_b64(state.get("root"))
+            and _is_hash_b64(state.get("log_key"))
         ):
             raise CannotCheck(f"{path} is not a witness state file")
         return state
@@ -412,6 +417,16 @@ def _key_text(raw: bytes) -> str:
     from voting.domain.canonical import b64url_encode
 
     return b64url_encode(raw)
+
+
+def _is_hash_b64(value: Any) -> bool:
+    """Whether ``value`` is 32 bytes (a root or a key) in standard base64, as ``save`` writes."""
+    import binascii
+
+    try:
+        return isinstance(value, str) and len(_b64(value)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _b64(text: str) -> bytes:

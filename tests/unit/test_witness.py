@@ -71,6 +71,8 @@ class LogServer(ThreadingHTTPServer):
         self.logs: dict[str, Log] = {}
         self.witnesses = {WITNESS: raw_public_key(OFFICE_KEY)}
         self.posts: list[str] = []
+        # What a broken or hostile server says instead, by "<meeting>/<endpoint>".
+        self.answers: dict[str, str] = {}
 
     @property
     def base(self) -> str:
@@ -106,6 +108,8 @@ class Handler(BaseHTTPRequestHandler):
         log, what, query = self._log()
         if log is None:
             return self._answer(404, "not found")
+        if f"{log.meeting}/{what}" in self.server.answers:
+            return self._answer(200, self.server.answers[f"{log.meeting}/{what}"])
         if what == "checkpoint":
             note = log.checkpoint()
             return self._answer(200, str(note) + "".join(log.cosignatures.get(len(log.leaves), [])))
@@ -297,6 +301,60 @@ def test_a_refused_cosignature_is_a_failure_not_an_alarm(
     assert run_witness(url) == 0
     assert "大小 2，重新提交共同签名" in capsys.readouterr().out
     assert list(log.cosignatures) == [2]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["[" * 30000 + "]" * 30000, '{"a":' * 10000 + "1" + "}" * 10000, "[]", '{"path": 1}'],
+)
+def test_a_proof_that_is_no_json_proof_cannot_be_checked_and_the_next_log_still_can(
+    server: LogServer, run_witness: Any, capsys: pytest.CaptureFixture[str], answer: str
+) -> None:
+    """Nested deeper than Python's JSON reader goes, within the 64 KiB it reads: that was a
+    RecursionError's traceback, exit 1 as an alarm, and no round for the logs after it."""
+    first, second = server.add("c1-2026-01", 2), server.add("c2-2026-01", 2)
+    urls = (f"{server.base}/c1-2026-01", f"{server.base}/c2-2026-01")
+    assert run_witness(*urls) == 0
+    first.append(), second.append()
+    server.answers["c1-2026-01/proof/consistency"] = answer
+    capsys.readouterr()
+    assert run_witness(*urls) == 2
+    err = capsys.readouterr().err
+    assert f"无法核对 {urls[0]}：not a consistency proof from 2 to 3" in err
+    assert list(first.cosignatures) == [2] and list(second.cosignatures) == [2, 3]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"root": "not base64!"},
+        {"log_key": "@@"},
+        {"log_key": "AAAA"},  # base64, not a key
+        {"size": -1},
+        {"size": 0},
+        {"size": 10**30},
+        {"size": True},
+    ],
+)
+def test_a_damaged_state_file_is_named_not_a_traceback_nor_an_alarm(
+    server: LogServer,
+    run_witness: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, Any],
+) -> None:
+    log = server.add("c1-2026-01", 2)
+    url = f"{server.base}/c1-2026-01"
+    assert run_witness(url) == 0
+    path = tmp_path / "state" / (urllib.parse.quote(log.origin, safe="") + ".json")
+    path.write_text(json.dumps({**state_of(tmp_path, log), **change}), encoding="utf-8")
+    capsys.readouterr()
+    assert run_witness(url) == 2
+    err = capsys.readouterr().err
+    assert f"{path} is not a witness state file" in err and "Traceback" not in err
+    path.write_text("[" * 100000, encoding="utf-8")
+    assert run_witness(url) == 2
+    assert str(path) in capsys.readouterr().err
 
 
 def test_an_unreachable_server_cannot_be_checked(
