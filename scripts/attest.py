@@ -40,6 +40,8 @@ TEXT = {
         "key_written": "私钥已写入 {path}（请妥善保管；它由您的口令保护）",
         "public_key": "公钥（交给住建部门在“街道公钥”页登记）：",
         "unreadable": "无法读取 {path}：{error}",
+        "unwritable": "无法写入 {path}：{error}",
+        "no_passphrase": "需要口令：请设置 ATTEST_PASSPHRASE，或在终端中运行以便输入",
         "problem": "检查 {check}{where}：{message}",
         "seq": "，seq {seq}",
         "invalid": "审计包无效：没有签署任何内容",
@@ -62,6 +64,9 @@ TEXT = {
         " passphrase)",
         "public_key": "public key (give it to the housing bureau to register on 街道公钥):",
         "unreadable": "cannot read {path}: {error}",
+        "unwritable": "cannot write {path}: {error}",
+        "no_passphrase": "a passphrase is needed: set ATTEST_PASSPHRASE, or run it in a terminal"
+        " to type it",
         "problem": "check {check}{where}: {message}",
         "seq": " seq {seq}",
         "invalid": "the bundle is NOT valid: nothing signed",
@@ -129,6 +134,7 @@ def new_key(path: Path, text: dict[str, str]) -> int:
 def attest(
     bundle: Path, key_path: Path, name: str, role: str, out: str | None, text: dict[str, str]
 ) -> int:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -152,8 +158,12 @@ def attest(
     except OSError as error:
         return _refuse(text["unreadable"].format(path=key_path, error=error), UNUSABLE)
     try:
-        key = serialization.load_pem_private_key(key_bytes, password=_passphrase(text))
-    except (ValueError, TypeError):
+        passphrase = _passphrase(text)
+    except ValueError as error:
+        return _refuse(str(error), UNUSABLE)
+    try:
+        key = serialization.load_pem_private_key(key_bytes, password=passphrase)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # the last: a curve it cannot load
         return _refuse(text["bad_key"].format(path=key_path), UNUSABLE)
     if not isinstance(key, Ed25519PrivateKey):
         return _refuse(text["not_ed25519"].format(path=key_path), UNUSABLE)
@@ -169,7 +179,10 @@ def attest(
     if attestation["key"] == report.log_key:
         return _refuse(text["log_key"], UNUSABLE)
     target = Path(out) if out else bundle.with_name(bundle.stem + ".attestation.json")
-    target.write_text(json.dumps(attestation, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    try:
+        target.write_text(json.dumps(attestation, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    except OSError as error:
+        return _refuse(text["unwritable"].format(path=target, error=error), UNUSABLE)
     meeting = (report.meeting or {}).get("id", "?")
     print(text["valid"].format(meeting=meeting, head=report.head))
     print(text["written"].format(path=target))
@@ -185,8 +198,12 @@ def _passphrase(text: dict[str, str], confirm: bool = False) -> bytes:
     given = os.environ.get("ATTEST_PASSPHRASE")
     if given is not None:
         return given.encode()
-    first = getpass.getpass(text["prompt"])
-    if confirm and getpass.getpass(text["again"]) != first:
+    try:
+        first = getpass.getpass(text["prompt"])
+        again = getpass.getpass(text["again"]) if confirm else first
+    except EOFError:  # no terminal and nothing on standard input (cron, a pipe)
+        raise ValueError(text["no_passphrase"]) from None
+    if again != first:
         raise ValueError(text["differ"])
     if confirm and len(first) < 8:
         raise ValueError(text["short"])
