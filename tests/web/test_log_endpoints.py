@@ -137,6 +137,40 @@ def test_no_log_no_endpoint(client: Any, make: Any, voting: Any) -> None:
     )
 
 
+def test_refusals_made_before_the_view_are_in_the_endpoints_format(
+    client: Any, voting: Any
+) -> None:
+    """A 404 for an id that cannot be one, a control character, a wrong method and the
+    rate limit were the site's HTML error page, which witness.py printed, 1,000 characters
+    of it, as the server's reason."""
+    _, meeting, _ = voting
+    log = f"/log/{meeting.public_id}"
+    for path, status in (
+        (f"/log/{'a' * 65}/checkpoint", 404),
+        (f"/log/{'a' * 65}/key", 404),
+        (f"{log}/checkpoint?x=%01", 400),
+    ):
+        response = client.get(path)
+        assert (
+            response.status_code == status and response.content_type == "text/plain; charset=utf-8"
+        )
+        assert "<html" not in response.get_data(as_text=True)
+    response = client.get(f"{log}/proof/consistency?from=%01&size=1")
+    assert response.status_code == 400 and response.json["error"] == "control_character"
+    assert "from" in response.json["message"]
+    response = client.get(f"/log/{'a' * 65}/proof/inclusion?index=0&size=1")
+    assert response.status_code == 404 and response.json["error"] == "404"
+    response = client.put(f"{log}/cosignature")
+    assert response.status_code == 405 and response.content_type.startswith("text/plain")
+    for _ in range(60):
+        client.post(f"{log}/cosignature", data=b"x")
+    response = client.post(f"{log}/cosignature", data=b"x")
+    assert response.status_code == 429 and response.content_type.startswith("text/plain")
+    assert "<html" not in response.get_data(as_text=True)
+    # The log's page is a page: its refusals stay the site's error pages.
+    assert "<html" in client.get(f"/log/{'a' * 65}").get_data(as_text=True)
+
+
 def cosigned(
     client: Any, meeting: Any, name: str, key: Any = OFFICE_KEY, at: int | None = None
 ) -> str:

@@ -1,5 +1,6 @@
 """One place that turns refusals and failures into answers: an error page, or under
-``/api/`` the API's JSON (``{"error": code, "message": …}``), for every blueprint.
+``/api/`` the API's JSON (``{"error": code, "message": …}``), for every blueprint; the log's
+machine endpoints answer in their own format (text, or JSON for the proofs).
 
 Each error becomes a ``Refusal`` (status, code, message, headers) in ``refusal_for``; only
 the last step, ``answer``, differs between pages and the API. The request's transaction is
@@ -11,6 +12,7 @@ logged and answered with a plain 500 (a database connection lost mid-request, in
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, current_app, render_template, request
@@ -89,6 +91,23 @@ def _is_api() -> bool:
     return request.path.startswith(API)
 
 
+# The log's machine endpoints (spec checkpoints-v1 §5): a witness's script reads their
+# refusals (a 429, a 404, a control character in the query), so they are in the endpoint's
+# own format, as web.log answers its own: plain text, or JSON for the proofs.
+# By path, not endpoint: a wrong method (405) matches no endpoint.
+_LOG_MACHINE = re.compile(
+    r"/log/[^/]+/(checkpoint|key|cosignature|proof/inclusion|proof/consistency)"
+)
+
+
+def _log_format() -> str | None:
+    """``json``, ``text``, or None when the request is not for one of those endpoints."""
+    match = _LOG_MACHINE.fullmatch(request.path)
+    if match is None:
+        return None
+    return "json" if match[1].startswith("proof/") else "text"
+
+
 def refusal_for(error: BaseException) -> Refusal:
     """What to answer for ``error``, in the words of the page or of the API."""
     api = _is_api()
@@ -136,6 +155,15 @@ def answer(refusal: Refusal) -> ResponseReturnValue:
             mimetype="application/json",
             headers=headers,
         )
+    log_format = _log_format()
+    if log_format == "json":
+        body = {"error": refusal.code, "message": refusal.message}
+        return Response(
+            json.dumps(body, ensure_ascii=False), refusal.status, headers, "application/json"
+        )
+    if log_format == "text":
+        text = refusal.message + "\n"
+        return Response(text, refusal.status, headers, content_type="text/plain; charset=utf-8")
     title = _titles().get(refusal.status, _("出错了"))
     page = render_template(
         "errors.html", status=refusal.status, title=title, message=refusal.message
