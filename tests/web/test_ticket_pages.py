@@ -353,6 +353,13 @@ def test_a_handlers_steps_on_the_page_are_capped_per_address(app, make, served) 
     assert len(texts(phone)) == 10  # the number's own cap an hour
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).handler_name == "师傅28"
+    # A merge texts the merged ticket's owner too: it had no cap of its own per address.
+    merges = {
+        post_form(desk, url, f"{url}/merge", {"duplicate": "999999"}).status_code
+        for _n in range(30)
+    }
+    assert 429 not in merges
+    assert post_form(desk, url, f"{url}/merge", {"duplicate": "999999"}).status_code == 429
 
 
 def test_a_photo_sent_without_a_name_is_kept_not_dropped(app, served) -> None:  # type: ignore[no-untyped-def]

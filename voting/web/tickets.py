@@ -117,6 +117,7 @@ def act(ticket_id: int, action: str) -> ResponseReturnValue:
 
 
 @bp.post("/<int:ticket_id>/merge")
+@limiter.limit(STEP_LIMIT)  # texts the merged ticket's owner
 @staff_required()
 def merge(ticket_id: int) -> ResponseReturnValue:
     """The duplicate named in the form joins this ticket."""
