@@ -42,7 +42,8 @@ def test_the_fixture_really_carries_gps() -> None:
 def test_a_stored_photo_has_no_exif(app, make) -> None:  # type: ignore[no-untyped-def]
     community = make.community()
     content = jpeg_with_gps()
-    [(full, thumb)] = photos.store_all(community, [("IMG_0001.jpg", content)], None, 4)
+    [photo] = photos.prepare_all([("IMG_0001.jpg", content)], 4)
+    full, thumb = photos.store(community, photo, None)
     for upload in (full, thumb):
         stored = uploads.content_of(upload.sha256)
         assert stored is not None
@@ -149,14 +150,11 @@ def gif() -> bytes:
     ],
     ids=["empty", "text", "broken-jpeg", "pdf", "gif", "over-10-mb"],
 )
-def test_anything_else_is_refused_and_leaves_no_file(app, make, content: bytes, code: str) -> None:  # type: ignore[no-untyped-def]
-    community = make.community()
+def test_anything_else_is_refused_and_leaves_no_file(app, content: bytes, code: str) -> None:  # type: ignore[no-untyped-def]
     before = stored_files()
     with pytest.raises(photos.PhotoRefused) as refused:
         # A good photo first: it must not be written either.
-        photos.store_all(
-            community, [("ok.jpg", jpeg_with_gps()), ("IMG_0002.jpg", content)], None, 4
-        )
+        photos.prepare_all([("ok.jpg", jpeg_with_gps()), ("IMG_0002.jpg", content)], 4)
     assert refused.value.code == code
     assert "IMG_0002.jpg" in refused.value.message
     assert stored_files() == before  # not even in the transaction: refused before any write
@@ -173,5 +171,5 @@ def test_an_image_bomb_is_refused_before_it_is_decoded(app) -> None:  # type: ig
 
 def test_at_most_four(app, make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(photos.PhotoRefused) as refused:
-        photos.store_all(make.community(), [("a.jpg", jpeg_with_gps())] * 5, None, 4)
+        photos.prepare_all([("a.jpg", jpeg_with_gps())] * 5, 4)
     assert refused.value.code == "too_many_photos"

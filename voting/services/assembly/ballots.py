@@ -1075,11 +1075,6 @@ def owners_of(holder_id: int) -> list[Owner]:
     return list(db.session.scalars(_OWNERS, {"holder_id": holder_id}))
 
 
-def voters_for(phone: str) -> list[Owner]:
-    """The owner rows behind a phone that may cast (the named voter of each holder)."""
-    return list(db.session.scalars(select(Owner).where(Owner.phone == phone, Owner.is_voter)))
-
-
 def holder_of(meeting: Meeting, seq: int) -> int | None:
     return db.session.scalar(
         select(Ballot.holder_id).where(Ballot.meeting_id == meeting.id, Ballot.seq == seq)

@@ -16,10 +16,9 @@ from flask_babel import gettext as _
 
 from voting.domain.canonical import format_area, parse_area
 from voting.domain.rules import Bar, RuleSet
+from voting.domain.tally import APPROVAL_OPTIONS
 from voting.models import Meeting, MeetingHead, Motion, MotionKind
 from voting.services.assembly import counting, meetings, spec_data
-
-APPROVAL_OPTIONS = ("agree", "oppose", "abstain")
 
 
 @dataclass(frozen=True)

@@ -211,8 +211,3 @@ def person(person_id: int) -> Person:
     if found is None:
         raise NotFound(_("找不到此人"))
     return found
-
-
-def masked_id(person: Person) -> str:
-    """What pages show of an ID number: its last four characters."""
-    return f"**************{person.id_last4}"

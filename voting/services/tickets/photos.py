@@ -180,13 +180,6 @@ def prepare_all(files: Sequence[tuple[str, bytes]], limit: int) -> list[Photo]:
     return [prepare(content, name) for name, content in files]
 
 
-def store_all(
-    community: Community, files: Sequence[tuple[str, bytes]], user: User | None, limit: int
-) -> list[tuple[Upload, Upload]]:
-    """Check every file, then keep them all: a refusal leaves nothing on disk."""
-    return [store(community, photo, user) for photo in prepare_all(files, limit)]
-
-
 def store(community: Community, photo: Photo, user: User | None) -> tuple[Upload, Upload]:
     """Keep a prepared photo and its thumbnail; rows added to the session, not committed."""
     extension = "png" if photo.content_type == FORMATS["PNG"] else "jpg"
