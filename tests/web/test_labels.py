@@ -66,15 +66,13 @@ def test_a_list_in_running_text_is_joined_in_the_readers_language(app):
 
 
 # Chinese by contract, or below the layer that knows the reader: the Holder's display name
-# (a model), the roll sheet's accepted words (pure domain), the certified result's PDF, a
-# meeting's text messages, and the roll import's examples of units it would remove (the
-# "；" joins are Chinese too).
+# (a model), the roll sheet's accepted words (pure domain), the certified result's PDF and a
+# meeting's text messages.
 CHINESE_ONLY_LISTS = {
     "voting/models/registry.py",
     "voting/domain/roll_sheet.py",
     "voting/services/assembly/certificate.py",
     "voting/services/assembly/notices.py",
-    "voting/services/registry/roll_import.py",
 }
 
 

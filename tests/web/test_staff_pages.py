@@ -209,6 +209,18 @@ def test_roll_page_lists_added_changed_and_removed_units(client, make):
     assert "<summary>新增的房屋</summary><ul><li>1栋-0103</li></ul>" in page
     assert "<li>1栋-0102：面积 100.00 → 100.50</li>" in page
     assert "<summary>移除的房屋</summary><ul><li>1栋-0101</li></ul>" in page
+    # In English, with English separators (they were "；" and "："); two changes of one unit.
+    client.set_cookie("lang", "en")
+    sold = updated.replace("王五,13800000005".encode(), "赵六,13800000006".encode())
+    response = post_form(
+        client,
+        f"/communities/{community.id}/roll",
+        {"file": (io.BytesIO(sold), "roll.csv"), "dry_run": "on", "allow_removals": "1"},
+        content_type="multipart/form-data",
+    )
+    assert "<li>1栋-0102: Area 100.00 → 100.50; Owner changed</li>" in response.get_data(
+        as_text=True
+    )
 
 
 def upload(client, community, content: bytes, **fields: str):  # type: ignore[no-untyped-def]

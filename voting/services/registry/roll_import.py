@@ -51,6 +51,7 @@ from voting.models import (
     Unit,
 )
 from voting.models.registry import unit_label
+from voting.services import labels
 from voting.services.locks import lock_row
 from voting.services.registry.roll_table import read_table
 
@@ -202,11 +203,11 @@ def _with_tickets(missing: dict[str, int]) -> list[str]:
     return [label for label, unit_id in missing.items() if unit_id in ticketed]
 
 
-def _removals_refused(labels: list[str], code: str) -> SheetProblem:
-    examples = "、".join(labels[:REMOVAL_EXAMPLES])
-    if len(labels) > REMOVAL_EXAMPLES:
-        examples += "……"
-    return SheetProblem(0, "", code, {"n": len(labels), "examples": examples})
+def _removals_refused(units: list[str], code: str) -> SheetProblem:
+    examples = labels.listed(units[:REMOVAL_EXAMPLES])
+    if len(units) > REMOVAL_EXAMPLES:
+        examples += _("……")
+    return SheetProblem(0, "", code, {"n": len(units), "examples": examples})
 
 
 OwnerFacts = tuple[str, str | None, str | None, str | None, bool]
@@ -382,7 +383,9 @@ def _apply_units(
         unit_id, kind, area, source, old_holder = found
         changes = _describe_changes((kind, area, source, old_holder), row, holder_id)
         if changes:
-            report.changed.append(f"{unit_label(row.unit_key)}：{changes}")
+            report.changed.append(
+                _("%(unit)s：%(changes)s", unit=unit_label(row.unit_key), changes=changes)
+            )
             changed.append((unit_id, row))
     table = Unit.__table__
     _write(
@@ -458,7 +461,7 @@ def _describe_changes(unit: tuple[str, int, str, int], row: UnitRow, holder_id: 
         changes.append(_("房屋类型变更"))
     if old_holder != holder_id:
         changes.append(_("业主变更"))
-    return "；".join(changes)
+    return labels.clauses(changes)
 
 
 def _developer(group: list[UnitRow]) -> OwnerIn:
