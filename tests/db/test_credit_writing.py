@@ -587,7 +587,7 @@ def test_a_penalty_is_due_seven_working_days_after_its_decision(app, decided, de
 
 
 def test_a_year_the_calendar_does_not_know_is_refused(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from voting.domain import workdays
+    from voting.services import workdays
 
     company = firm()
     monkeypatch.setattr(workdays, "known_years", lambda: range(2004, 2026))

@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from tests.helpers import csrf_from, sign_in
 from voting.domain.bundle import verify_bundle
 from voting.domain.signing import public_key_text
-from voting.domain.workdays import CalendarUnknown
 from voting.extensions import db
 from voting.models import (
     Ballot,
@@ -34,6 +33,7 @@ from voting.models import (
 )
 from voting.services.assembly import certify, checkpoints, export, history
 from voting.services.demo import estate, sample_meetings, street_office_key
+from voting.services.workdays import CalendarUnknown
 
 ROOT = Path(__file__).resolve().parents[2]
 

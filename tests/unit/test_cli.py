@@ -328,3 +328,23 @@ def test_the_street_offices_steps_in_auditors_md_work_as_written(tmp_path: Path)
         )
         assert result.returncode == 0, (command, result.stdout, result.stderr)
     assert (downloads / "c1-2026-02.bundle.attestation.json").exists()  # beside the bundle
+
+
+def test_every_module_of_the_domain_imports_with_the_stdlib_and_cryptography_alone(
+    tmp_path: Path,
+) -> None:
+    """``/verify/verifier.zip`` ships the whole of ``voting/domain`` to auditors' laptops; the
+    working-day calendar (``chinesecalendar``) sat there, importable on none of them."""
+    modules = sorted(p.stem for p in (ROOT / "voting" / "domain").glob("*.py"))
+    script = tmp_path / "import_domain.py"
+    script.write_text(
+        "import importlib\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module('voting.domain.' + name)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", ONLY_STDLIB_AND_CRYPTOGRAPHY, str(script)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY: []" in done.stderr

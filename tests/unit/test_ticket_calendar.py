@@ -1,4 +1,4 @@
-"""Ticket deadlines on the State Council's calendar (voting.domain.workdays): holidays
+"""Ticket deadlines on the State Council's calendar (voting.services.workdays): holidays
 and make-up working Saturdays count as the notices say."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from voting.domain.ticket_deadlines import BEIJING, Stage, due_at, targets
 from voting.domain.tickets import Kind, State
-from voting.domain.workdays import CalendarUnknown, add_working_days
+from voting.services.workdays import CalendarUnknown, add_working_days
 
 
 def bj(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voting.domain.workdays import CalendarUnknown, add_working_days, is_working_day, known_years
+from voting.services.workdays import CalendarUnknown, add_working_days, is_working_day, known_years
 
 
 @pytest.mark.parametrize(

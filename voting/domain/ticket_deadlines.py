@@ -15,7 +15,7 @@ referral back, reopening), so accepting late does not buy more time to
 resolve. "Within N working days" ends at midnight, Beijing time, closing the
 Nth working day after the day it started: State Council holidays and make-up
 working weekends (调休) come from the calendar the caller passes
-(``voting.domain.workdays.add_working_days``), which raises when it has no
+(``voting.services.workdays.add_working_days``), which raises when it has no
 data for a date; this module never guesses one.
 
 A community's rules may be stricter, never looser (``looser_than``).

@@ -5,7 +5,7 @@ moment it is confirmed: confirming stamps ``published_at`` and appends it to
 the signed register. Entering and confirming at once (``publish=True``) is the
 usual way; a draft left unconfirmed is what the bureau's warning list and
 ``flask credit overdue`` are for. The deadline, the decision date plus 7
-working days, is counted by ``voting.domain.workdays`` with the State
+working days, is counted by ``voting.services.workdays`` with the State
 Council's holidays and make-up working days; a year the calendar does not know
 is refused, never guessed.
 """
@@ -19,12 +19,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from voting.domain.identifiers import normalize_uscc
-from voting.domain.workdays import CalendarUnknown, add_working_days
 from voting.extensions import db
 from voting.models import Firm, Penalty, PersonRole, User
 from voting.models.base import utcnow
 from voting.services.credit import firms, people, register
 from voting.services.errors import Conflict, InvalidInput, NotFound
+from voting.services.workdays import CalendarUnknown, add_working_days
 
 WORKING_DAYS = 7
 WARN_DAYS = 2  # a draft this many calendar days (or fewer) before its deadline is "near"

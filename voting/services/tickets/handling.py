@@ -20,7 +20,6 @@ from voting.domain import ticket_deadlines as deadlines
 from voting.domain import tickets as rules
 from voting.domain.invisible import stripped
 from voting.domain.tickets import NO_DETAILS, Action, Actor, Details, Kind, Level, Refused, State
-from voting.domain.workdays import CalendarUnknown, add_working_days
 from voting.extensions import db
 from voting.models import Ticket, TicketEvent, TicketPhoto, User
 from voting.models.base import utcnow
@@ -29,6 +28,7 @@ from voting.services.errors import NotFound
 from voting.services.locks import lock_row
 from voting.services.tickets import notices, photos
 from voting.services.tickets.refusals import TicketRefused
+from voting.services.workdays import CalendarUnknown, add_working_days
 
 
 @dataclass(frozen=True)
