@@ -156,3 +156,24 @@ def test_a_community_may_be_stricter_never_looser() -> None:
 def test_a_span_is_at_least_one_unit() -> None:
     with pytest.raises(ValueError):
         Span(0, Unit.days)
+
+
+def test_a_community_shortens_only_the_handler_s_deadlines_in_their_own_units() -> None:
+    from voting.domain.ticket_deadlines import HANDLER_DEADLINES, shortened, span_named
+
+    chosen = shortened({"resolve.complaint": 7, "accept_emergency": 15})
+    assert chosen.resolve[Kind.complaint] == Span(7, Unit.days)
+    assert chosen.accept_emergency == Span(15, Unit.minutes)
+    assert chosen.resolve[Kind.repair] == DEFAULT.resolve[Kind.repair]
+    assert looser_than(chosen) == []
+    assert [item.name for item in looser_than(shortened({"resolve.repair": 4}))] == [
+        "resolve.repair"
+    ]
+    assert all(
+        span_named(shortened({}), name) == span_named(DEFAULT, name) for name in HANDLER_DEADLINES
+    )
+    for other in ({"authority": 3}, {"owner_window": 5}, {"resolve.gossip": 1}):
+        with pytest.raises(ValueError):
+            shortened(other)
+    with pytest.raises(ValueError):
+        shortened({"accept": 0})

@@ -18,14 +18,15 @@ working weekends (调休) come from the calendar the caller passes
 (``voting.services.workdays.add_working_days``), which raises when it has no
 data for a date; this module never guesses one.
 
-A community's rules may be stricter, never looser (``looser_than``).
+A community's rules may be stricter, never looser: its committee shortens the handler's
+deadlines (``shortened``), and ``looser_than`` refuses any longer than the default.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from voting.domain.tickets import Kind, State
@@ -96,6 +97,44 @@ DEFAULT = Deadlines(
     authority=Span(5, Unit.working_days),
     owner_window=Span(7, Unit.days),
 )
+
+
+# The handler's deadlines a community's rules may shorten (RULES.md: stricter, never looser),
+# each in its default's unit: the street office's and the bureau's time is theirs, not the
+# community's to set, and the owner's window protects the owner.
+HANDLER_DEADLINES = (
+    "accept",
+    "accept_emergency",
+    *(f"resolve.{kind}" for kind in Kind),
+    "resolve_emergency",
+)
+
+
+def span_named(deadlines: Deadlines, name: str) -> Span:
+    """One of ``HANDLER_DEADLINES`` (or ``authority``, ``owner_window``) of ``deadlines``."""
+    head, _dot, kind = name.partition(".")
+    return deadlines.resolve[Kind(kind)] if kind else getattr(deadlines, head)
+
+
+def shortened(amounts: Mapping[str, int], default: Deadlines = DEFAULT) -> Deadlines:
+    """``default`` with the handler's deadlines named in ``amounts`` set to those amounts, in
+    their own units; ValueError for another name or an amount below one. Whether the result
+    is looser than the default is ``looser_than``'s to say."""
+    unknown = set(amounts) - set(HANDLER_DEADLINES)
+    if unknown:
+        raise ValueError(f"not a handler's deadline: {sorted(unknown)}")
+
+    def span(name: str) -> Span:
+        kept = span_named(default, name)
+        return Span(amounts[name], kept.unit) if name in amounts else kept
+
+    return replace(
+        default,
+        accept=span("accept"),
+        accept_emergency=span("accept_emergency"),
+        resolve={kind: span(f"resolve.{kind}") for kind in Kind},
+        resolve_emergency=span("resolve_emergency"),
+    )
 
 
 def end_of(start: datetime, span: Span, add_working_days: AddWorkingDays) -> datetime:

@@ -95,6 +95,9 @@ class Community(Base):
     # A rule set of the community's own (spec JSON) where its rules of
     # procedure set higher thresholds; None means civil-code-2021.
     rules_json: Mapped[str | None] = mapped_column(Text)
+    # The handler's ticket deadlines its rules shorten, as amounts by name (None: the
+    # defaults; services/tickets/time_limits).
+    ticket_deadlines_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     street_office: Mapped[StreetOffice] = relationship(back_populates="communities")

@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_babel.speaklater import LazyString
 
 from voting.domain.credit import DEFAULT_SCHEME
 from voting.domain.rules import DEFAULT_RULES
+from voting.domain.ticket_deadlines import Span, Unit
 from voting.domain.tickets import Action, Kind, Level, State
 from voting.models import (
     AreaSource,
@@ -216,6 +217,40 @@ TICKET_FIELDS: Names = {
     "place": _l("位置"),
     "comment": _l("评价意见"),
 }
+
+
+# A community's ticket deadlines (ticket_deadlines.HANDLER_DEADLINES) and their units.
+TICKET_DEADLINES: Names = {
+    "accept": _l("受理"),
+    "accept_emergency": _l("紧急报修受理"),
+    "resolve.repair": _l("报修办结"),
+    "resolve.complaint": _l("投诉答复"),
+    "resolve.inquiry": _l("咨询答复"),
+    "resolve.suggestion": _l("建议答复"),
+    "resolve_emergency": _l("紧急报修排除险情"),
+}
+SPAN_UNITS: Names = {
+    Unit.minutes: _l("分钟"),
+    Unit.hours: _l("小时"),
+    Unit.days: _l("天"),
+    Unit.working_days: _l("个工作日"),
+}
+
+
+def ticket_deadline_name(name: str) -> str:
+    return str(TICKET_DEADLINES[name])
+
+
+def span(length: Span) -> str:
+    """A deadline's length as people say it: 3 个工作日, 1 working day, 30 minutes."""
+    n = length.amount
+    if length.unit is Unit.minutes:
+        return ngettext("%(num)d 分钟", "%(num)d 分钟", n)
+    if length.unit is Unit.hours:
+        return ngettext("%(num)d 小时", "%(num)d 小时", n)
+    if length.unit is Unit.days:
+        return ngettext("%(num)d 天", "%(num)d 天", n)
+    return ngettext("%(num)d 个工作日", "%(num)d 个工作日", n)
 
 
 def chinese(names: Mapping[Any, LazyString], code: Any) -> str:

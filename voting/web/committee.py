@@ -1,4 +1,5 @@
-"""Community pages: the roll (buildings, units, holders, totals) and its import.
+"""Community pages: the roll (buildings, units, holders, totals) and its import, the rules
+of procedure and the ticket deadlines the community's rules set.
 
 Any staff member in scope may look; only the community's committee may change
 its roll.
@@ -13,12 +14,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from voting.domain import ticket_deadlines
 from voting.domain.rules import DEFAULT_RULES, explain_item, explain_quorum
 from voting.models import Role
+from voting.services import labels
 from voting.services.access import scope
 from voting.services.assembly import certify, rulesets
-from voting.services.errors import ServiceError
+from voting.services.errors import InvalidInput, ServiceError
 from voting.services.registry import estates, roll_import
+from voting.services.tickets import time_limits
 from voting.web import roll_problems
 from voting.web.forms import attempt, posted_files
 from voting.web.guards import staff_required
@@ -172,3 +176,61 @@ def _rules_from_form() -> dict[str, Any]:
         if bar != "quorum":
             data[bar]["base"] = "total" if form.get(f"{bar}_base") == "total" else "participating"
     return data
+
+
+@bp.route("/<int:community_id>/ticket-deadlines", methods=["GET", "POST"])
+@staff_required()
+def ticket_deadlines_page(community_id: int) -> ResponseReturnValue:
+    """The handler's ticket deadlines: RULES.md's defaults, or the shorter ones the
+    community's rules set, entered by its committee. A refused form keeps what was typed."""
+    found = scope.community_for(g.user, community_id, manage=request.method == "POST")
+    typed: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "reset":
+                time_limits.reset(found, g.user)
+                flash(_("已恢复为默认工单时限"), "info")
+            else:
+                typed = {
+                    name: request.form.get(name, "") for name in ticket_deadlines.HANDLER_DEADLINES
+                }
+                time_limits.adopt(found, _amounts(typed), g.user)
+                flash(_("已保存工单时限，此后开始的办理环节按新时限计算"), "info")
+            return redirect(url_for("committee.ticket_deadlines_page", community_id=found.id))
+        except ServiceError as error:
+            flash(error.message, "error")
+            status = 422
+    current = time_limits.for_community(found)
+    rows = []
+    for name in ticket_deadlines.HANDLER_DEADLINES:
+        default = ticket_deadlines.span_named(ticket_deadlines.DEFAULT, name)
+        now = ticket_deadlines.span_named(current, name)
+        rows.append(
+            {
+                "name": name,
+                "label": labels.ticket_deadline_name(name),
+                "unit": labels.SPAN_UNITS[default.unit],
+                "default": default.amount,
+                "default_text": labels.span(default),
+                "value": typed.get(name, str(now.amount)),
+            }
+        )
+    return render_template(
+        "committee/ticket_deadlines.html",
+        community=found,
+        rows=rows,
+        is_default=current == ticket_deadlines.DEFAULT,
+        can_manage=scope.can_manage(g.user, found),
+    ), status
+
+
+def _amounts(typed: dict[str, str]) -> dict[str, int]:
+    """Whole numbers by name, or a refusal naming the first field that is not one."""
+    amounts = {}
+    for name, text in typed.items():
+        text = text.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 6):
+            raise InvalidInput(_("%(name)s须填写正整数", name=labels.ticket_deadline_name(name)))
+        amounts[name] = int(text)
+    return amounts

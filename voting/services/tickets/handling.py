@@ -26,7 +26,7 @@ from voting.models.base import utcnow
 from voting.services.access import scope
 from voting.services.errors import NotFound
 from voting.services.locks import lock_row
-from voting.services.tickets import notices, photos
+from voting.services.tickets import notices, photos, time_limits
 from voting.services.tickets.refusals import TicketRefused
 from voting.services.workdays import CalendarUnknown, add_working_days
 
@@ -64,7 +64,9 @@ def deadline_of(ticket: Ticket) -> datetime | None:
         ticket.stage_at,
     )
     try:
-        return deadlines.due_at(stage, add_working_days)
+        return deadlines.due_at(
+            stage, add_working_days, time_limits.for_community(ticket.community)
+        )
     except CalendarUnknown:
         return None
 
@@ -72,7 +74,7 @@ def deadline_of(ticket: Ticket) -> datetime | None:
 def fix_targets(ticket: Ticket) -> None:
     """The handler's deadlines as of filing, each once the calendar reaches it."""
     kind, filed_at = Kind(ticket.kind), ticket.filed_at
-    spans = deadlines.DEFAULT
+    spans = time_limits.for_community(ticket.community)
     if ticket.accept_by is None:
         ticket.accept_by = _end(filed_at, spans.accept_for(ticket.is_emergency))
     if ticket.resolve_by is None:
