@@ -39,3 +39,15 @@ def test_the_forms_we_hand_out_parse_and_nothing_else_does():
     ):
         with pytest.raises(ValueError):
             ReceiptQuery.parse(text)
+
+
+def test_a_pasted_receipt_with_zero_width_characters_and_direction_marks_parses():
+    # A copy from a chat or a phone's notes keeps characters nobody sees: the check page
+    # called such a receipt malformed (walkthrough as an owner).
+    assert ReceiptQuery.parse("\u202d125\u200b:bb95e4f25801\u202c") == ReceiptQuery(
+        "bb95e4f25801", None, 125
+    )
+    full = "ab" * 32
+    assert ReceiptQuery.parse(f"c1-2026-01\u200b:3:\ufeff{full}\u2069") == ReceiptQuery(
+        full, "c1-2026-01", 3
+    )

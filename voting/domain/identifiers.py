@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from voting.domain.invisible import typed_code
+
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -20,8 +22,10 @@ _SEPARATORS = str.maketrans("", "", " -\u3000")
 
 def typed_digits(text: str) -> str:
     """A number as people type it, in ASCII: full-width digits and spaces from a Chinese
-    keyboard folded (NFKC), spaces and dashes dropped."""
-    return unicodedata.normalize("NFKC", text).strip().translate(_SEPARATORS)
+    keyboard folded (NFKC), spaces and dashes dropped, and the zero-width characters and
+    direction marks a copy from contacts or a chat leaves (they made a pasted number
+    "not a mobile number")."""
+    return unicodedata.normalize("NFKC", typed_code(text)).strip().translate(_SEPARATORS)
 
 
 def normalize_mobile(text: str) -> str | None:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _DROP = dict.fromkeys(map(ord, INVISIBLE))
+# Direction marks and embeddings: a number copied from a phone's contacts or a chat arrives
+# wrapped in them (iOS: U+202D … U+202C), as invisible as the characters above.
+DIRECTION_MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_DROP_FROM_CODES = dict.fromkeys(map(ord, INVISIBLE + DIRECTION_MARKS))
 
 
 def without_invisible(text: str) -> str:
@@ -22,3 +26,10 @@ def stripped(text: str) -> str:
     optional comment of only zero-width characters (the API takes text as sent) is no
     comment, not one that looks blank."""
     return text.strip() if without_invisible(text).strip() else ""
+
+
+def typed_code(text: str) -> str:
+    """``text`` without any ``INVISIBLE`` character or direction mark: for what an owner
+    types or pastes that is made of digits and letters only (a phone number, a sign-in
+    code, a receipt, a credit code), where none of them can mean anything."""
+    return text.translate(_DROP_FROM_CODES)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voting.domain.canonical import MAX_INT, is_hash, is_identifier
+from voting.domain.invisible import typed_code
 
 HASH_DIGITS = 64
 SHORT_HASH_DIGITS = 12  # the SMS and the receipt page's short form: 48 bits
@@ -75,7 +76,8 @@ class ReceiptQuery:
 
     ``MEETING:SEQ:HASH`` (the receipt page, its QR code), ``SEQ:SHORT`` (the SMS), the hash
     or its short form alone (the receipt page); any letter case, full-width characters from a
-    Chinese keyboard, spaces around the parts. A hash shorter than 64 digits is a prefix
+    Chinese keyboard, spaces around the parts, zero-width characters and direction marks
+    from a copy anywhere. A hash shorter than 64 digits is a prefix
     (at least ``SHORT_HASH_DIGITS``). The meeting is lower-cased: compare it so.
     """
 
@@ -86,7 +88,7 @@ class ReceiptQuery:
     @classmethod
     def parse(cls, text: str) -> ReceiptQuery:
         """Raises ValueError for anything that is not one of the forms above."""
-        typed = unicodedata.normalize("NFKC", text).strip().lower()
+        typed = unicodedata.normalize("NFKC", typed_code(text)).strip().lower()
         typed = _TRAILING.sub("", _LABEL.sub("", typed))
         match = _TYPED.fullmatch(typed)
         if match is None or (match["seq"] is not None and int(match["seq"]) > MAX_INT):
