@@ -114,7 +114,7 @@ GET /meetings/{m}/board
     firm                 404       404       404       404       404
     owner_in             404       200       200       200       200
     owner_out            404       404       404       404       404
-    signed_out           404       404       404       404       404
+    signed_out           302       302       302       302       302
 GET /meetings/{m}/results
     bureau               404       404       404       200       200
     street_in            404       404       404       200       200
@@ -124,7 +124,7 @@ GET /meetings/{m}/results
     firm                 404       404       404       404       404
     owner_in             404       404       404       200       200
     owner_out            404       404       404       404       404
-    signed_out           404       404       404       404       404
+    signed_out           302       302       302       302       302
 GET /meetings/{m}/notice
     bureau               404       404       404       200       200
     street_in            404       404       404       200       200
@@ -134,7 +134,7 @@ GET /meetings/{m}/notice
     firm                 404       404       404       404       404
     owner_in             404       404       404       200       200
     owner_out            404       404       404       404       404
-    signed_out           404       404       404       404       404
+    signed_out           302       302       302       302       302
 GET /owner/meetings/{m}/holders/{h}
     bureau               302       302       302       302       302
     street_in            302       302       302       302       302

@@ -147,7 +147,7 @@ def test_owners_and_staff_read_the_printable_notice(app, client, make):
     assert "决定公告（可打印）" in shown and "<dd>民法典默认规则（civil-code-2021）</dd>" in shown
 
     stranger = app.test_client()
-    assert stranger.get(url).status_code == 404
+    assert stranger.get(url).status_code == 302  # asked to sign in: see test_owner_pages
     elsewhere = estate(make, ["70.00"])
     as_owner(stranger, elsewhere.phones[0])
     assert stranger.get(url).status_code == 404
@@ -156,8 +156,9 @@ def test_owners_and_staff_read_the_printable_notice(app, client, make):
 def test_notice_only_after_the_tally(app, client, make):
     home = estate(make, ["100.00"])
     meeting = open_meeting(home)
-    as_owner(client, home.phones[0])
     with time_machine.travel(OPENS + timedelta(hours=1), tick=False):
+        as_owner(client, home.phones[0])  # a session begun now: one begun later is not one yet
+        assert client.get(f"/meetings/{meeting.id}/board").status_code == 200
         assert client.get(f"/meetings/{meeting.id}/notice").status_code == 404
 
 

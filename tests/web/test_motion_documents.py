@@ -142,9 +142,11 @@ def test_owners_of_the_community_download_attachments_others_get_404(app, client
         other_committee = app.test_client()
         sign_in(other_committee, elsewhere.committee)
         anonymous = app.test_client()
-        for visitor in (outsider, other_committee, anonymous):
+        for visitor in (outsider, other_committee):
             answer = visitor.get(owner_url)
             assert answer.status_code == 404 and answer.data != PDF
+        answer = anonymous.get(owner_url)  # asked to sign in
+        assert answer.status_code == 302 and answer.data != PDF
         assert other_committee.get(staff_url).status_code == 404
 
         # Only files attached to this meeting: another meeting's attachment is not served here.

@@ -184,6 +184,29 @@ def test_an_owner_finds_the_way_back_and_the_bulletin_board(app, client, make):
         assert client.get(f"/meetings/{meeting.id}/board").status_code == 200
 
 
+def test_an_owner_whose_session_ended_is_asked_to_sign_in_on_the_meeting_pages(app, client, make):
+    """Signed out (idle, or 退出), the board, the results, the notice and a document said
+    "no such meeting"; they ask to sign in and come back, for a meeting that does not exist
+    as well (nothing is told about which exist)."""
+    from tests.certified_builders import tallied
+
+    home, meeting = tallied(make)
+    pages = [f"/meetings/{meeting.id}/{page}" for page in ("board", "results", "notice")]
+    pages += [f"/meetings/{meeting.id}/files/1", "/meetings/999999/board"]
+    for page in pages:
+        answer = client.get(page)
+        assert answer.status_code == 302, page
+        assert answer.headers["Location"] == f"/sign-in?next={page}", page
+    # Staff whose session ended land here too: their sign-in link leads back as well.
+    assert f'href="/login?next={pages[0]}"' in client.get(f"/sign-in?next={pages[0]}").get_data(
+        as_text=True
+    )
+    as_owner(client, home.phones[0])
+    for page in pages[:3]:
+        assert client.get(page).status_code == 200, page
+    assert client.get("/meetings/999999/board").status_code == 404
+
+
 def test_the_english_pages_read_as_english(app, client, make):
     """Plural people, a space before an ASCII parenthesis and after a colon, no full-width
     brackets around English words."""

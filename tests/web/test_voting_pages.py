@@ -208,6 +208,9 @@ def test_bulletin_board_shows_hashes_but_no_holder_or_choice(app, client, make):
     )
     assert roll_id not in board and "oppose" not in board and "反对" not in board
     stranger = app.test_client()
+    assert stranger.get(f"/meetings/{meeting.id}/board").status_code == 302  # to sign in
+    elsewhere = estate(make, ["70.00"])
+    as_owner(stranger, elsewhere.phones[0])
     assert stranger.get(f"/meetings/{meeting.id}/board").status_code == 404
 
 

@@ -57,6 +57,21 @@ def staff_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...,
     return decorate
 
 
+def reader_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page about a meeting for its owners and staff (its board, results, notice,
+    documents): nobody signed in is sent to the owner sign-in and back here, whether or not
+    the meeting exists. It said "no such meeting" to an owner whose session had ended (idle
+    30 minutes, or signed out) and who reloaded the board or opened a document again."""
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None and g.owner_phone is None:
+            return redirect(url_for("auth.owner_sign_in", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return guarded
+
+
 def safe_next(target: str | None, fallback: str) -> str:
     """Only same-site relative paths, so ``next=`` cannot send anyone elsewhere: printable
     ASCII only, since browsers drop tabs and newlines ("/", a tab, "/evil.example" is

@@ -14,6 +14,7 @@ from voting.services.access import scope
 from voting.services.assembly import certify, checkpoints, ledger, meetings, outcomes, receipts
 from voting.services.messaging import links
 from voting.web.forms import form_int
+from voting.web.guards import reader_required
 from voting.web.meetings import send_document
 
 bp = Blueprint("public", __name__)
@@ -27,6 +28,7 @@ def _readable(meeting_id: int) -> Meeting:
 
 
 @bp.get("/meetings/<int:meeting_id>/board")
+@reader_required
 def board(meeting_id: int) -> ResponseReturnValue:
     """Every entry's seq, type, time and hash: no holder, no choice."""
     meeting = _readable(meeting_id)
@@ -43,6 +45,7 @@ def board(meeting_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/meetings/<int:meeting_id>/results")
+@reader_required
 def results(meeting_id: int) -> ResponseReturnValue:
     meeting = _readable(meeting_id)
     found = outcomes.of(meeting)
@@ -59,6 +62,7 @@ def results(meeting_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/meetings/<int:meeting_id>/files/<int:upload_id>")
+@reader_required
 def document(meeting_id: int, upload_id: int) -> ResponseReturnValue:
     return send_document(_readable(meeting_id), upload_id)
 

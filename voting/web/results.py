@@ -35,7 +35,7 @@ from voting.services.assembly import (
 )
 from voting.services.assembly.outcomes import MotionOutcome
 from voting.web.downloads import send_spooled
-from voting.web.guards import staff_required
+from voting.web.guards import reader_required, staff_required
 from voting.web.meetings import _meeting
 from voting.web.public import _readable
 from voting.web.qr import absolute_url, receipt_qr_svg
@@ -160,6 +160,7 @@ def outcome_text(motion: MotionOutcome) -> str:
 
 
 @bp.get("/meetings/<int:meeting_id>/notice")
+@reader_required
 def notice(meeting_id: int) -> ResponseReturnValue:
     """决定公告: printable (the stylesheet's print rules), for the community's owners and staff."""
     meeting = _readable(meeting_id)
