@@ -83,6 +83,23 @@ def test_the_lookup_finds_firms_by_name_or_code_page_by_page(app, client):
     assert "没有找到匹配的企业" in client.get("/credit?q=_").get_data(as_text=True)
 
 
+def test_the_lookup_finds_a_code_typed_full_width_or_pasted_with_invisible_characters(app, client):
+    """A Chinese keyboard in full-width mode types "９１５０…", a copy brings a zero-width
+    space or spaces between the groups: each found nothing (walkthrough as an owner)."""
+    db.session.add(Firm(name="渝中物业", uscc=USCC[0]))
+    db.session.add(Firm(name="重庆（集团）物业", uscc=CODES[0]))
+    db.session.commit()
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in USCC[0])
+    for typed in (full_width, f"{USCC[0][:8]} {USCC[0][8:]}", f"\u200b{USCC[0]}\u202c"):
+        page = client.get("/credit", query_string={"q": typed}).get_data(as_text=True)
+        assert "找到 1 家企业" in page and "渝中物业" in page, typed
+    named = client.get("/credit", query_string={"q": "渝\u200b中"}).get_data(as_text=True)
+    assert "找到 1 家企业" in named
+    # A name's full-width brackets stay as typed; a dash alone is no code that matches all.
+    assert "找到 1 家企业" in client.get("/credit?q=（集团）").get_data(as_text=True)
+    assert "没有找到匹配的企业" in client.get("/credit?q=-").get_data(as_text=True)
+
+
 def test_the_api_searches_and_pages_like_the_page(app, api):
     db.session.add_all([Firm(name="渝中物业", uscc=USCC[0]), Firm(name="江北物业", uscc=USCC[1])])
     db.session.commit()

@@ -16,9 +16,11 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 
 from voting.domain.credit import Standing, scheme_on
+from voting.domain.identifiers import typed_digits
+from voting.domain.invisible import without_invisible
 from voting.domain.ticket_figures import Month
 from voting.extensions import db
 from voting.models import (
@@ -54,15 +56,19 @@ class Found:
 
 def search(query: str, page: int = 1) -> Found:
     """Firms whose name contains ``query`` or whose code starts with it, by name; every
-    firm for an empty query. A page beyond the last is empty, not an error."""
-    query = " ".join(query.split())[:MAX_QUERY]
+    firm for an empty query. A page beyond the last is empty, not an error.
+
+    The code is compared as typed on a Chinese keyboard too (full-width letters and digits,
+    spaces, a zero-width character from a copy): "９１５００１０３ＭＡ…" found nothing. The
+    name is not folded (NFKC would turn a name's full-width brackets into ASCII ones)."""
+    query = " ".join(without_invisible(query).split())[:MAX_QUERY]
     page = max(1, min(page, 10_000))
     condition = None
     if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        code = typed_digits(query).upper()  # "-" alone leaves nothing: no code matches it
         condition = or_(
-            Firm.name.like(f"%{escaped}%", escape="\\"),
-            Firm.uscc.like(f"{escaped.upper()}%", escape="\\"),
+            Firm.name.like(f"%{_escaped(query)}%", escape="\\"),
+            Firm.uscc.like(f"{_escaped(code)}%", escape="\\") if code else false(),
         )
     count = select(func.count(Firm.id))
     rows = select(Firm).order_by(Firm.name, Firm.id)
@@ -71,6 +77,11 @@ def search(query: str, page: int = 1) -> Found:
     total = db.session.scalar(count) or 0
     firms = list(db.session.scalars(rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return Found(firms=firms, total=total, page=page, query=query)
+
+
+def _escaped(text: str) -> str:
+    """``text`` for LIKE: % and _ are letters here, not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def by_code(uscc: str) -> Firm:
