@@ -133,3 +133,14 @@ def test_a_short_receipt_shared_by_two_ballots_is_ambiguous_not_a_guess(app, cli
     assert FOUND.format(seq=receipt.seq) in check(client, receipt.text)
     short_in_meeting = f"{meeting.public_id}:{receipt.seq}:{receipt.hash[:12]}"
     assert FOUND.format(seq=receipt.seq) in check(client, short_in_meeting)
+
+
+def test_the_receipt_field_takes_no_more_than_the_check_reads(app, client):
+    """A long paste went out in the address: past gunicorn's 4094-byte request line the
+    owner got its bare "414 Request-URI Too Large". The field stops where the check stops
+    reading, which even in Chinese characters (9 bytes each, encoded) fits the line."""
+    from voting.web.public import MAX_RECEIPT_TEXT
+
+    field = re.search(r'<input name="r"[^>]*>', client.get("/check").get_data(as_text=True))
+    assert field is not None and f'maxlength="{MAX_RECEIPT_TEXT}"' in field.group()
+    assert len("/check?r=") + MAX_RECEIPT_TEXT * 9 < 4094 - len("GET  HTTP/1.1")

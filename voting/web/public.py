@@ -20,6 +20,10 @@ from voting.web.meetings import send_document
 bp = Blueprint("public", __name__)
 PAGE = 200
 MAX_PROOF_BYTES = 1 << 20
+# What the check reads of a typed receipt (a pasted SMS, with its words, fits). The field
+# says so too: a longer paste went out in the address and gunicorn answered its bare
+# "414 Request-URI Too Large" instead of the page.
+MAX_RECEIPT_TEXT = 200
 
 
 def _readable(meeting_id: int) -> Meeting:
@@ -70,7 +74,7 @@ def document(meeting_id: int, upload_id: int) -> ResponseReturnValue:
 @bp.get(links.CHECK_PATH)
 def check() -> ResponseReturnValue:
     """Type or scan a receipt: is it in the log, and is it still the holder's ballot?"""
-    text = request.args.get("r", "").strip()[:200]
+    text = request.args.get("r", "").strip()[:MAX_RECEIPT_TEXT]
     outcome = None
     query = None
     if text:
@@ -113,6 +117,7 @@ def _check_page(
     return render_template(
         "public/check.html",
         text=text,
+        max_receipt_text=MAX_RECEIPT_TEXT,
         query=query,
         outcome=outcome,
         final_head=final_head,
