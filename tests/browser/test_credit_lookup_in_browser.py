@@ -46,6 +46,8 @@ def test_look_a_firm_up_then_see_its_grade_on_the_ballot(app, live_server, phone
     phone.fill("input[name=q]", "诚信")
     phone.click("button:has-text('查询')")
     assert "找到 1 家企业" in phone.inner_text("main")
+    found = phone.locator("main a:has-text('重庆诚信物业服务有限公司')")  # was 17 px high
+    assert found.evaluate("el => el.getBoundingClientRect().height") >= 44
     phone.click("a:has-text('重庆诚信物业服务有限公司')")
     page = phone.inner_text("main")
     assert "B · 得分 65" in page and "渝建罚〔2026〕86号" in page and "重庆市住建委" in page
@@ -53,6 +55,8 @@ def test_look_a_firm_up_then_see_its_grade_on_the_ballot(app, live_server, phone
 
     owner_sign_in(phone, live_server, home.phones[0])
     phone.click(f"text={meeting.title}")
+    to_credit = phone.locator(f"fieldset a[href='/firms/{firm.id}']")  # was 15 px high
+    assert to_credit.evaluate("el => el.getBoundingClientRect().height") >= 44
     ballot = phone.inner_text("fieldset")
     assert "信用等级 B（65 分）" in ballot and "渝建罚〔2026〕86号" in ballot
     assert "截至公告日" in ballot

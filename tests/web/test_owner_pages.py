@@ -226,7 +226,7 @@ def test_the_english_pages_read_as_english(app, client, make):
             f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[1]).id}"
         )
         text = ballot.get_data(as_text=True)
-        assert f"{firm.name}</a> (view credit records)</p>" in text and "（" not in text
+        assert f"{firm.name} (view credit records)</a></p>" in text and "（" not in text
         as_owner(client, home.phones[0])
         page = client.get(f"/owner/meetings/{meeting.id}/receipts/{receipt.seq}")
         assert "81.61 ㎡ · 1 person</dd>" in page.get_data(as_text=True)
