@@ -439,3 +439,18 @@ def test_the_handling_firm_is_named_in_the_readers_brackets(app, served) -> None
     client.set_cookie("lang", "en")
     page = client.get(f"/owner/tickets/{ticket.id}").get_data(as_text=True)
     assert "Handled by: Property firm (渝中物业)" in page
+
+
+def test_an_owner_withdraws_a_ticket_in_english_as_the_page_says(app, served) -> None:  # type: ignore[no-untyped-def]
+    """The summary said "Withdraw the ticket" and the state "Withdrawn", but the button and
+    the timeline said "Revoke": the word of a staff role's or a credit record's 撤销."""
+    ticket = file_repair(served, now=NOW)
+    client = owner_client(app, ticket.owner_phone)
+    client.set_cookie("lang", "en")
+    url = f"/owner/tickets/{ticket.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Withdraw the ticket" in page and ">Withdraw</button>" in page
+    assert "Revoke" not in page
+    assert post_form(client, url, f"{url}/withdraw", {"confirm": "yes"}).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Withdrawn" in page and "Revoke" not in page

@@ -186,7 +186,8 @@ TICKET_ACTIONS: Names = {
     Action.appeal: _l("提交街道办事处"),
     Action.confirm: _l("评价"),
     Action.reopen: _l("重新打开"),
-    Action.withdraw: _l("撤销"),
+    # The owner withdraws a ticket: not the "Revoke" of a staff role or a credit record.
+    Action.withdraw: _lp("ticket", "撤销"),
     Action.urge: _l("催办"),
     Action.escalate: _l("超期上报"),
     Action.close: _l("关闭"),
