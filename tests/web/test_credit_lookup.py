@@ -194,3 +194,28 @@ def test_the_bureau_exports_every_firms_grade_exactly(app, make, client):
     committee = app.test_client()
     sign_in(committee, make.user("committee", make.community()))
     assert committee.get("/bureau/firms/grades.csv").status_code == 403
+
+
+def test_a_firms_people_in_english_are_separated_as_english(app, make, client):
+    """ "Legal representative: 王建国；Principal: 赵敏": the Chinese semicolon was written into
+    the English page between the people (and between a record's corrections, and after a
+    penalty's party)."""
+    firm = firm_with_people(make)
+    principal = Person(name="赵敏", id_hash="c" * 64, id_last4="1234")
+    db.session.add(principal)
+    db.session.flush()
+    db.session.add(
+        FirmPosition(
+            firm_id=firm.id,
+            person_id=principal.id,
+            role=PersonRole.principal,
+            started_on=date(2020, 1, 1),
+        )
+    )
+    db.session.commit()
+    assert "法定代表人：王建国；主要负责人：赵敏" in client.get(f"/firms/{firm.id}").get_data(
+        as_text=True
+    )
+    client.set_cookie("lang", "en")
+    page = client.get(f"/firms/{firm.id}").get_data(as_text=True)
+    assert "Legal representative: 王建国; Principal: 赵敏" in page and "；" not in page

@@ -288,6 +288,11 @@ def listed(items: Iterable[object]) -> str:
 _CLAUSE_SEPARATOR = _l("；")
 
 
+def clause_separator() -> str:
+    """What ``clauses`` puts between two, for a page that writes them out one by one."""
+    return str(_CLAUSE_SEPARATOR)
+
+
 def clauses(items: Iterable[object]) -> str:
     """Sentences or problems said one after another in the reader's language (…；… in
     Chinese, "…; …" in English)."""

@@ -105,6 +105,7 @@ def register_web(app: Flask) -> None:
         language_links=_language_links,
         current_locale=get_locale,
         colon=_colon,
+        clause_separator=names.clause_separator,
         field_error=field_error,
     )
     app.context_processor(labels)
