@@ -51,3 +51,12 @@ def test_a_pasted_receipt_with_zero_width_characters_and_direction_marks_parses(
     assert ReceiptQuery.parse(f"c1-2026-01\u200b:3:\ufeff{full}\u2069") == ReceiptQuery(
         full, "c1-2026-01", 3
     )
+
+
+def test_the_receipt_as_the_sms_link_writes_it_parses():
+    # The SMS ends with https://HOST/c/125-bb95e4f25801: an owner who copied that part was
+    # told the receipt was malformed.
+    assert ReceiptQuery.parse("125-bb95e4f25801") == ReceiptQuery("bb95e4f25801", None, 125)
+    assert ReceiptQuery.parse("125 - BB95E4F25801") == ReceiptQuery("bb95e4f25801", None, 125)
+    with pytest.raises(ValueError):
+        ReceiptQuery.parse("c1-2026-01-125-bb95e4f25801")  # only the seq may end with a dash

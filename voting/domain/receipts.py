@@ -23,7 +23,7 @@ _LABEL = re.compile(r"^(?:回执\s*:?|receipt(?:\s*:|\s))\s*")
 _TRAILING = re.compile(r"[\s。.,，;；]+$")
 _SEQ_DIGITS = len(str(MAX_INT))
 _TYPED = re.compile(
-    rf"(?:(?:(?P<meeting>[a-z0-9._-]{{1,64}})\s*:\s*)?(?P<seq>[0-9]{{1,{_SEQ_DIGITS}}})\s*:\s*)?"
+    rf"(?:(?:(?P<meeting>[a-z0-9._-]{{1,64}})\s*:\s*)?(?P<seq>[0-9]{{1,{_SEQ_DIGITS}}})\s*[:-]\s*)?"
     rf"(?P<hash>[0-9a-f]{{{SHORT_HASH_DIGITS},{HASH_DIGITS}}})"
 )
 
@@ -74,7 +74,8 @@ class ReceiptFound:
 class ReceiptQuery:
     """A receipt as an owner types it on the check page, in any form we hand out.
 
-    ``MEETING:SEQ:HASH`` (the receipt page, its QR code), ``SEQ:SHORT`` (the SMS), the hash
+    ``MEETING:SEQ:HASH`` (the receipt page, its QR code), ``SEQ:SHORT`` (the SMS; or
+    ``SEQ-SHORT``, as the SMS's link ``/c/SEQ-SHORT`` writes it), the hash
     or its short form alone (the receipt page); any letter case, full-width characters from a
     Chinese keyboard, spaces around the parts, zero-width characters and direction marks
     from a copy anywhere. A hash shorter than 64 digits is a prefix
