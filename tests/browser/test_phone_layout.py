@@ -295,3 +295,28 @@ def test_the_committees_other_ways_on_are_touch_targets(app, live_server, phone,
         if path.endswith("/meetings"):
             width = "el => el.closest('td').getBoundingClientRect().width"
             assert links.first.evaluate(width) > 300  # the whole card's width
+
+
+def test_an_owners_ways_to_the_log_and_to_the_staff_sign_in_are_touch_targets(
+    app, live_server, phone, make
+):
+    """The ballot's 公示栏（日志）, the receipt's 日志检查点与见证 and the owner sign-in's
+    工作人员请由此登录 were lines of small text, 15 px high (walkthrough as an owner)."""
+    home = estate(make, ["100.00", "80.00"])
+    now = utcnow()
+    meeting = open_meeting(
+        home, MOTIONS, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1)
+    )
+    height = "el => el.getBoundingClientRect().height"
+    phone.goto(live_server + "/sign-in")
+    assert phone.locator("main a[href^='/login']").evaluate(height) >= 44
+    owner_sign_in(phone, live_server, home.phones[0])
+    phone.click(f"text={meeting.title}")
+    phone.wait_for_url(re.compile(r"/holders/\d+$"))
+    assert phone.locator(f"main a[href='/meetings/{meeting.id}/board']").evaluate(height) >= 44
+    phone.check("input[name=m1][value=agree]")
+    phone.click("button:has-text('下一步：确认')")
+    phone.click("button:has-text('确认投票')")
+    phone.wait_for_url(re.compile(r"/receipts/\d+$"))
+    assert phone.locator(f"main a[href='/log/{meeting.public_id}']").evaluate(height) >= 44
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360

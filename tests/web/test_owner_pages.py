@@ -166,7 +166,7 @@ def test_an_owner_finds_the_way_back_and_the_bulletin_board(app, client, make):
     meetings.announce(meeting.id, home.committee, now=T0, grade_c_acknowledged=True)
     ballot = f"/owner/meetings/{meeting.id}/holders/{home.holder(home.phones[0]).id}"
     back = '<a href="/owner/">← 我的投票</a>'
-    board = f'<a href="/meetings/{meeting.id}/board">公示栏（日志）</a>'
+    board = f'<a class="row-link" href="/meetings/{meeting.id}/board">公示栏（日志）</a>'
     stranger = app.test_client()
     for page in (f"/firms/{firm.id}", "/check", f"/check?r={'ab' * 32}"):
         assert back not in stranger.get(page).get_data(as_text=True), page
