@@ -11,9 +11,9 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 
-from voting.domain.tickets import Actor
+from voting.domain.tickets import Actor, Level
 from voting.extensions import db
 from voting.models import (
     Community,
@@ -242,6 +242,32 @@ def visible_tickets(user: User) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
+def held_tickets(user: User) -> ColumnElement[bool]:
+    """The condition on ``Ticket`` for those held by a level ``user`` acts for (its work
+    list): its firm's, its estate's committee's, its street's, or the bureau's."""
+    levels: list[ColumnElement[bool]] = []
+    for grant in user.grants:
+        if grant.role == Role.firm:
+            levels.append(and_(Ticket.level == Level.firm.value, Ticket.firm_id == grant.firm_id))
+        elif grant.role == Role.committee:
+            levels.append(
+                and_(
+                    Ticket.level == Level.committee.value,
+                    Ticket.community_id == grant.community_id,
+                )
+            )
+        elif grant.role == Role.street:
+            in_street = select(Community.id).where(
+                Community.street_office_id == grant.street_office_id
+            )
+            levels.append(
+                and_(Ticket.level == Level.street.value, Ticket.community_id.in_(in_street))
+            )
+        elif grant.role == Role.bureau:
+            levels.append(Ticket.level == Level.bureau.value)
+    return or_(*levels) if levels else false()
+
+
 def sees_owner_phone(actor: Actor, ticket: Ticket) -> bool:
     """The owner's number is shown to those who handle the ticket, and only when the
     owner agreed to be called; never to the committee, which watches the firm."""
@@ -298,6 +324,15 @@ def may_write_credit(user: User | None, community: Community | None) -> bool:
         return True
     streets = _granted(user, Role.street, "street_office_id")
     return community is not None and community.street_office_id in streets
+
+
+def credit_communities(user: User) -> list[Community]:
+    """The estates ``user`` records credit facts about (``may_write_credit``), by name."""
+    estates = select(Community).order_by(Community.name)
+    if not has_role(user, Role.bureau):
+        streets = _granted(user, Role.street, "street_office_id")
+        estates = estates.where(Community.street_office_id.in_(streets))
+    return list(db.session.scalars(estates))
 
 
 def may_see_firm(user: User, firm_id: int) -> bool:

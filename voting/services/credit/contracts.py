@@ -24,7 +24,6 @@ from voting.models import (
     Motion,
     Person,
     PersonRole,
-    Role,
     ServiceContract,
     User,
 )
@@ -264,14 +263,9 @@ def offers(meeting_id: int, user: User) -> list[Offer]:
 
 def may_record(user: User | None, community: Community) -> bool:
     """The bureau, the estate's street office or its committee record its contracts."""
-    if user is None:
+    if scope.may_write_credit(user, community):
         return True
-    if scope.has_role(user, Role.bureau) or scope.can_manage(user, community):
-        return True
-    return any(
-        g.role == Role.street and g.street_office_id == community.street_office_id
-        for g in user.grants
-    )
+    return user is not None and scope.can_manage(user, community)
 
 
 def _community(community_id: int, by: User | None) -> Community:

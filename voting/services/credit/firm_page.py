@@ -71,7 +71,7 @@ def page(user: User, firm_id: int) -> FirmPage:
         served = contracts.of_firm(firm.id)
     else:  # the firm's own staff: the estates it serves now
         served = contracts.of_firm(firm.id, today, scope.firm_served_community_ids(user, today))
-    writable = _writable_communities(user) if (is_bureau or is_street) else []
+    writable = scope.credit_communities(user) if (is_bureau or is_street) else []
     listed = records.of_firm(firm.id, user)
     return FirmPage(
         firm=firm,
@@ -108,19 +108,6 @@ def _penalties(firm_id: int, is_bureau: bool) -> list[Penalty]:
     )
 
 
-def _writable_communities(user: User) -> list[Community]:
-    if scope.has_role(user, Role.bureau):
-        return list(db.session.scalars(select(Community).order_by(Community.name)))
-    streets = [g.street_office_id for g in user.grants if g.role == Role.street]
-    return list(
-        db.session.scalars(
-            select(Community)
-            .where(Community.street_office_id.in_(streets))
-            .order_by(Community.name)
-        )
-    )
-
-
 def own_firms(user: User) -> list[Firm]:
     """The firms ``user`` is staff of."""
     ids = scope.firm_ids(user)
@@ -139,7 +126,7 @@ def evidence(user: User, record_id: int) -> Upload:
 def firms_for_writer(user: User) -> tuple[list[Firm], set[int]]:
     """Every firm, and the ids of those serving an estate ``user`` may record in today (a
     street office's own estates; all, for the bureau)."""
-    estates = [c.id for c in _writable_communities(user)]
+    estates = [c.id for c in scope.credit_communities(user)]
     today = register.local_day()
     serving = set(
         db.session.scalars(

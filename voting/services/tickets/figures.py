@@ -22,6 +22,7 @@ from voting.domain.tickets import Kind
 from voting.extensions import db
 from voting.models import Community, Firm, Role, StreetOffice, Ticket, User
 from voting.services import labels
+from voting.services.access import scope
 from voting.services.errors import NotFound
 
 KINDS = ("city", "street", "estate", "firm")
@@ -50,30 +51,23 @@ class Group:
         return true()
 
 
-def _ids(user: User, role: Role, attribute: str) -> list[int]:
-    return [getattr(grant, attribute) for grant in user.grants if grant.role == role]
-
-
 def groups_for(user: User) -> list[Group]:
     """Every group ``user`` may see figures of, widest first."""
-    is_bureau = any(grant.role == Role.bureau for grant in user.grants)
-    streets = select(StreetOffice).order_by(StreetOffice.name)
-    estates = select(Community).order_by(Community.name)
-    firms = select(Firm).order_by(Firm.name)
+    is_bureau = scope.has_role(user, Role.bureau)
+    streets = select(StreetOffice).where(StreetOffice.id.in_(scope.visible_street_office_ids(user)))
+    estates = select(Community).where(Community.id.in_(scope.visible_community_ids(user)))
+    firms = select(Firm)
     if not is_bureau:
-        street_ids = _ids(user, Role.street, "street_office_id")
-        streets = streets.where(StreetOffice.id.in_(street_ids))
-        estates = estates.where(
-            or_(
-                Community.street_office_id.in_(street_ids),
-                Community.id.in_(_ids(user, Role.committee, "community_id")),
-            )
-        )
-        firms = firms.where(Firm.id.in_(_ids(user, Role.firm, "firm_id")))
+        firms = firms.where(Firm.id.in_(scope.firm_ids(user)))
     found = [Group("city", None, _("全市"))] if is_bureau else []
-    found += [Group("street", s.id, s.name) for s in db.session.scalars(streets)]
-    found += [Group("estate", c.id, c.name) for c in db.session.scalars(estates)]
-    found += [Group("firm", f.id, f.name) for f in db.session.scalars(firms)]
+    found += [
+        Group("street", s.id, s.name)
+        for s in db.session.scalars(streets.order_by(StreetOffice.name))
+    ]
+    found += [
+        Group("estate", c.id, c.name) for c in db.session.scalars(estates.order_by(Community.name))
+    ]
+    found += [Group("firm", f.id, f.name) for f in db.session.scalars(firms.order_by(Firm.name))]
     return found
 
 

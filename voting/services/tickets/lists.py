@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from voting.domain import tickets as rules
-from voting.domain.tickets import Actor, Level
+from voting.domain.tickets import Actor
 from voting.extensions import db
-from voting.models import Community, Role, Ticket, TicketEvent, TicketPhoto, Upload
+from voting.models import Ticket, TicketEvent, TicketPhoto, Upload
 from voting.models.base import utcnow
 from voting.services.access import scope
 from voting.services.errors import NotFound
@@ -78,33 +78,6 @@ def find_by_reference(principal: Principal, reference: str) -> Seen:
     return seen
 
 
-def _holds(principal: Principal) -> ColumnElement[bool]:
-    """Tickets held by a level the user acts for, within their scope."""
-    user = principal.user
-    assert user is not None
-    levels = []
-    for grant in user.grants:
-        if grant.role == Role.firm:
-            levels.append(and_(Ticket.level == Level.firm.value, Ticket.firm_id == grant.firm_id))
-        elif grant.role == Role.committee:
-            levels.append(
-                and_(
-                    Ticket.level == Level.committee.value,
-                    Ticket.community_id == grant.community_id,
-                )
-            )
-        elif grant.role == Role.street:
-            in_street = select(Community.id).where(
-                Community.street_office_id == grant.street_office_id
-            )
-            levels.append(
-                and_(Ticket.level == Level.street.value, Ticket.community_id.in_(in_street))
-            )
-        elif grant.role == Role.bureau:
-            levels.append(Ticket.level == Level.bureau.value)
-    return or_(*levels) if levels else Ticket.id.is_(None)
-
-
 def staff_tickets(
     principal: Principal, view: str = "todo", community_id: int | None = None, page: int = 1
 ) -> tuple[list[Ticket], int]:
@@ -117,7 +90,7 @@ def staff_tickets(
     with_holder = [state.value for state in rules.WITH_HOLDER]
     conditions = [scope.visible_tickets(principal.user)]
     if view == "todo":
-        conditions += [_holds(principal), Ticket.state.in_(with_holder)]
+        conditions += [scope.held_tickets(principal.user), Ticket.state.in_(with_holder)]
     elif view == "overdue":
         conditions += [Ticket.state.in_(with_holder), Ticket.due_at <= utcnow()]
     elif view == "open":
