@@ -16,7 +16,6 @@ from voting.domain.ticket_deadlines import (
     due_at,
     end_of,
     looser_than,
-    targets,
 )
 from voting.domain.tickets import Kind, State
 
@@ -104,12 +103,13 @@ def test_final_states_have_no_deadline() -> None:
         assert due_at(stage(state), add_working_days) is None
 
 
-def test_targets_fixed_at_filing() -> None:
-    found = targets(Kind.repair, True, beijing(2026, 9, 30, 16), add_working_days)
-    assert (found.accept_by, found.resolve_by) == (
-        beijing(2026, 9, 30, 16, 30),
-        beijing(2026, 10, 1, 16),
-    )
+def test_an_emergency_s_targets_run_by_the_clock() -> None:
+    filed = beijing(2026, 9, 30, 16)
+    found = [
+        end_of(filed, span, add_working_days)
+        for span in (DEFAULT.accept_for(True), DEFAULT.resolve_for(Kind.repair, True))
+    ]
+    assert found == [beijing(2026, 9, 30, 16, 30), beijing(2026, 10, 1, 16)]
 
 
 def test_the_calendar_failing_is_the_callers_to_handle() -> None:

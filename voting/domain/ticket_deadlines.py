@@ -176,27 +176,6 @@ def due_at(
 
 
 @dataclass(frozen=True)
-class Targets:
-    """The handler's deadlines fixed at filing: the figures judge on-time work by these."""
-
-    accept_by: datetime
-    resolve_by: datetime
-
-
-def targets(
-    kind: Kind,
-    is_emergency: bool,
-    filed_at: datetime,
-    add_working_days: AddWorkingDays,
-    deadlines: Deadlines = DEFAULT,
-) -> Targets:
-    return Targets(
-        accept_by=end_of(filed_at, deadlines.accept_for(is_emergency), add_working_days),
-        resolve_by=end_of(filed_at, deadlines.resolve_for(kind, is_emergency), add_working_days),
-    )
-
-
-@dataclass(frozen=True)
 class Looser:
     """One deadline of a community's set that is longer than the default (or not comparable)."""
 

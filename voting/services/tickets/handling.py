@@ -72,7 +72,8 @@ def deadline_of(ticket: Ticket) -> datetime | None:
 
 
 def fix_targets(ticket: Ticket) -> None:
-    """The handler's deadlines as of filing, each once the calendar reaches it."""
+    """The handler's deadlines as of filing (the figures judge on-time work by these), each
+    once the calendar reaches it, by the community's deadlines."""
     kind, filed_at = Kind(ticket.kind), ticket.filed_at
     spans = time_limits.for_community(ticket.community)
     if ticket.accept_by is None:
