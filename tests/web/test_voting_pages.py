@@ -48,6 +48,17 @@ def test_owner_votes_confirms_and_gets_a_receipt(app, client, make):
         cast = client.post(url + "/cast", data={"csrf_token": token, "m1": "agree", "m2": "c2"})
         assert cast.status_code == 302
         receipt_page = client.get(cast.headers["Location"]).get_data(as_text=True)
+        # Back from the receipt and "submit again": the confirm page is posted once more with
+        # the same choices. It cast them a second time; it now says the ballot holds them.
+        again = client.post(
+            url + "/confirm", data={"csrf_token": token, "m1": "agree", "m2": "c2"}
+        ).get_data(as_text=True)
+        assert "就是这些选择，无需再次提交" in again and "确认投票" not in again
+        changed = client.post(
+            url + "/confirm", data={"csrf_token": token, "m1": "oppose", "m2": "c2"}
+        ).get_data(as_text=True)
+        assert "无需再次提交" not in changed and "确认投票" in changed
+    assert len(db.session.scalars(select(Ballot)).all()) == 1
     assert "投票回执" in receipt_page and "<svg" in receipt_page
     seq_hash = re.search(r"(c\d+-2026-\d+):(\d+):([0-9a-f]{64})", receipt_page)
     assert seq_hash is not None

@@ -129,6 +129,7 @@ def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
     if problems:
         return _ballot_page(meeting, held, chosen, problems)
     earlier = ballots.effective_ballot(meeting, held.holder.id)
+    earlier_choices = ballots.choices_of(meeting, earlier) if earlier and held.is_voter else None
     return render_template(
         "owner/confirm.html",
         meeting=meeting,
@@ -136,7 +137,10 @@ def confirm(meeting_id: int, holder_id: int) -> ResponseReturnValue:
         units=counting.holder_units(meeting, held.holder),
         chosen=chosen,
         earlier=earlier,
-        earlier_choices=ballots.choices_of(meeting, earlier) if earlier and held.is_voter else None,
+        earlier_choices=earlier_choices,
+        # The ballot that counts already says this: Back from the receipt, and the browser's
+        # "submit again", cast the same ballot a second time; now it is said, not cast.
+        unchanged=earlier_choices == ballots.normalize_choices(chosen),
         fields=request.form,
         # Sent back with the cast: a browser that posts it again (the answer was lost, the
         # page reloaded) gets the receipt of the ballot it cast, never "already voted".
