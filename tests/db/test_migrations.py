@@ -317,3 +317,36 @@ def test_rejected_tickets_waiting_for_their_owner_are_woken_to_go_up(
         assert untouched.wake_at == other_wake
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_holder_left_with_two_voters_keeps_its_first_and_short_notices_become_15_days(
+    empty_database: str, tmp_path: Path
+):
+    """What the earlier code let in: a 表决人 naming two co-owners of one name made both the
+    voter, and the bureau's form took a notice period of a day."""
+    from tests.helpers import Builders
+    from tests.meeting_builders import estate
+    from voting.models import Community, Owner
+
+    app = make_app(empty_database, tmp_path / "instance")
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="7c1d5f3a9e62")
+        home = estate(Builders(), ["100.00", "80.00"], co_owned=True)
+        holder_id, community_id = home.holder(home.phones[0]).id, home.community.id
+        db.session.execute(sa.update(Owner).filter_by(holder_id=holder_id).values(is_voter=True))
+        db.session.execute(sa.update(Community).filter_by(id=community_id).values(notice_days=1))
+        db.session.commit()
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+        voters = db.session.execute(
+            sa.select(Owner.id, Owner.is_voter).filter_by(holder_id=holder_id).order_by(Owner.id)
+        ).all()
+        assert [is_voter for _id, is_voter in voters] == [True, False]
+        assert db.session.get(Community, community_id).notice_days == 15
+        with pytest.raises(sa.exc.IntegrityError):  # and the database keeps it so
+            db.session.execute(
+                sa.update(Owner).filter_by(holder_id=holder_id).values(is_voter=True)
+            )
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()

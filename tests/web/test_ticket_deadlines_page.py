@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.helpers import csrf_from, sign_in
+from tests.meeting_builders import as_owner
 from tests.ticket_builders import T0, USCC, estate, file_repair, firm, staff
 from voting.domain.ticket_deadlines import DEFAULT, HANDLER_DEADLINES, span_named
 from voting.extensions import db
@@ -36,6 +37,10 @@ def test_the_committee_shortens_the_deadlines_and_new_stages_follow_them(app, cl
     stored = json.loads(served.community.ticket_deadlines_json)
     assert stored == {"accept_emergency": 15, "resolve.complaint": 7}
 
+    owner = app.test_client()
+    as_owner(owner, served.phones[0])
+    form = owner.get("/owner/tickets/new/repair").get_data(as_text=True)
+    assert "紧急：漏水、停电、有人被困电梯等（15 分钟内受理）" in form
     complaint = file_repair(served, kind="complaint", category="attitude", place="estate")
     assert complaint.resolve_by == T0 + timedelta(days=7)
     leak = file_repair(served, is_emergency=True, now=T0 + timedelta(hours=1))

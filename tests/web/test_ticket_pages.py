@@ -254,6 +254,7 @@ def test_rejected_work_sent_up_is_not_called_overdue(app, make, served) -> None:
     )
     desk, _user = staff_client(app, make, "firm", served.firm)
     url = f"/tickets/{ticket.id}"
+    assert "退回后将转街道办事处督办" in desk.get(url).get_data(as_text=True)
     assert post_form(desk, url, f"{url}/reject", {"text": "不归物业处理"}).status_code == 302
     sweep(NOW + timedelta(minutes=1))
     office, _user = staff_client(app, make, "street", served.community.street_office)
@@ -264,6 +265,7 @@ def test_rejected_work_sent_up_is_not_called_overdue(app, make, served) -> None:
     english = office.get(url).get_data(as_text=True)
     assert "overdue" not in english and "Sent up after rejection" in english
     overdue = file_repair(served, now=NOW)  # a repair left unaccepted still goes up as overdue
+    assert "退回后将转街道办事处督办" in desk.get(f"/tickets/{overdue.id}").get_data(as_text=True)
     sweep(NOW + timedelta(days=3))
     assert "超期上报" in desk.get(f"/tickets/{overdue.id}").get_data(as_text=True)
 

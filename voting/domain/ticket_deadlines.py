@@ -7,8 +7,8 @@
   art. 50); inquiries within 3 working days and suggestions within 10 days
   (RULES.md is silent on these two: the repair and complaint figures);
 - the street office or the bureau answers within 5 working days;
-- the owner has 7 days to confirm or reopen a resolution, or to appeal a
-  rejection.
+- the owner has 7 days to confirm or reopen a resolution (rejected work goes
+  up at once, with no deadline of its own).
 
 A handler's deadlines count from when it received the ticket (filing,
 referral back, reopening), so accepting late does not buy more time to
@@ -75,7 +75,7 @@ class Deadlines:
     resolve: Mapping[Kind, Span]
     resolve_emergency: Span
     authority: Span  # the street office's (and the bureau's) answer
-    owner_window: Span  # to confirm, reopen or appeal
+    owner_window: Span  # to confirm or reopen
 
     def resolve_for(self, kind: Kind, is_emergency: bool) -> Span:
         return self.resolve_emergency if is_emergency else self.resolve[kind]

@@ -15,10 +15,12 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -188,6 +190,17 @@ class Owner(Base):
     """
 
     __tablename__ = "owners"
+    __table_args__ = (
+        # Co-owners name one voter (RULES.md): two of one name both became it once, and
+        # both phones could cast for the unit.
+        Index(
+            "uq_owners_one_voter",
+            "holder_id",
+            unique=True,
+            sqlite_where=text("is_voter"),
+            postgresql_where=text("is_voter"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)

@@ -193,9 +193,9 @@ TICKET_ACTIONS: Names = {
     Action.close: _l("关闭"),
     Action.remind: _l("提醒"),
 }
-# The clock's ``escalate`` from 已退回 is a complaint the firm rejected, sent to the street
-# office at once (a firm cannot end a complaint against itself): nothing was overdue, so it
-# is not named 超期上报 to the street office, the firm and the owner who read the timeline.
+# The clock's ``escalate`` from 已退回 is rejected work, sent to the street office at once
+# (RULES.md: rejected work goes up by itself): nothing was overdue, so it is not named
+# 超期上报 to the street office, the firm and the owner who read the timeline.
 REJECTED_SENT_UP = _l("退回后转上级督办")
 # Whose ticket figures: one scope each, so singular ("Estate · 阳光花园", not "Estates").
 FIGURE_SCOPES: Names = {

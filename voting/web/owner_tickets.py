@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 
 from voting.domain.tickets import CATEGORIES, MAX_PHOTOS, Action, Details, Kind, offered
 from voting.models.base import utcnow
+from voting.services import labels
 from voting.services.errors import ServiceError
-from voting.services.tickets import filing, handling, lists
+from voting.services.tickets import filing, handling, lists, time_limits
 from voting.web.forms import attempt, confirmed, form_int, typed
 from voting.web.owner import owner_required
 from voting.web.ticket_pages import photo_files, refused, ticket_context, with_photo_limit
@@ -69,6 +70,10 @@ def _render_form(kind: Kind, values: dict[str, str], status: int = 200) -> tuple
         places=places,
         values=values,
         max_photos=MAX_PHOTOS,
+        # The estate's own time to accept an emergency: its rules may shorten the default's.
+        emergency_accept=labels.span(time_limits.for_community(estate).accept_emergency)
+        if estate is not None
+        else None,
         # A file input cannot be filled in again: the page asks for photos only if some came.
         photos_dropped=request.method == "POST" and bool(photo_files()),
     ), status

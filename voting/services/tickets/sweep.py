@@ -1,8 +1,8 @@
 """The clock's work on tickets (``flask --app wsgi tickets sweep``, from cron every minute).
 
 It reminds the holder three quarters into its time, sends overdue work up a
-level (firm or committee → street office → bureau) and a complaint the firm
-rejected to the street office, and closes what the owner left unanswered for
+level (firm or committee → street office → bureau) and rejected work to the
+street office, and closes what the owner left unanswered for
 7 days. It also fills in deadlines the holiday calendar could not reach when
 the ticket moved (a new year's notice arrived).
 

@@ -4,7 +4,8 @@ The committee enters the handler's deadlines its rules of procedure or property 
 set (to accept, to resolve each kind, emergencies), each in its default's unit and never
 longer (``ticket_deadlines.looser_than``). A ticket's deadlines are worked out from the
 community's set when each stage begins: a change applies to the stages that begin after it,
-and the targets fixed at filing stay as they were.
+and the targets fixed at filing stay as they were. (A deadline the holiday calendar could
+not reach yet is worked out once it can, by the set in force then: ``sweep.fill_deadlines``.)
 """
 
 from __future__ import annotations
