@@ -63,6 +63,7 @@ def test_the_committee_shortens_the_deadlines_and_new_stages_follow_them(app, cl
     client.set_cookie("lang", "en")
     english = client.get(url).get_data(as_text=True)
     assert "Answering a complaint" in english and "1 working day<" in english
+    assert "Answering a complaint (days, at most 10)" in english and "，" not in english
     assert "7 days" in english and "10 days" in english
     back = client.post(url, data={"action": "reset", "csrf_token": csrf_from(page)})
     assert back.status_code == 302

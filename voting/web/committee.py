@@ -213,6 +213,7 @@ def ticket_deadlines_page(community_id: int) -> ResponseReturnValue:
                 "unit": labels.SPAN_UNITS[default.unit],
                 "default": default.amount,
                 "default_text": labels.span(default),
+                "now_text": labels.span(now),
                 "value": typed.get(name, str(now.amount)),
             }
         )
