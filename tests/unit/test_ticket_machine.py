@@ -284,6 +284,10 @@ def test_open_work_is_appealed_only_once_overdue() -> None:
         apply(assigned, Action.appeal, Actor.owner, DUE - timedelta(seconds=1))
     assert (refused.value.code, refused.value.values) == ("not_overdue", {"due_at": DUE})
     assert apply(assigned, Action.appeal, Actor.owner, DUE).after.state is State.escalated
+    # Its optional text is the form's 说明 ("note"), not a reason, when it is too long.
+    with pytest.raises(Refused) as refused:
+        apply(assigned, Action.appeal, Actor.owner, DUE, Details(text="说" * 2001))
+    assert refused.value.values == {"field": "note", "limit": 2000}
     # A deadline the calendar could not compute yet is never overdue.
     with pytest.raises(Refused):
         apply(replace(assigned, due_at=None), Action.appeal, Actor.owner, LATE)

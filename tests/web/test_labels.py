@@ -93,3 +93,12 @@ def test_no_list_is_joined_with_a_dunhao_written_in_the_code():
         for match in joins.finditer(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_every_text_a_ticket_step_refuses_has_a_name():
+    # A refusal names the field ("说明不能超过 2000 字"): a code with no name printed the
+    # code itself ("note不能超过…").
+    from voting.domain.tickets import _TEXT_FIELDS
+
+    fields = set(_TEXT_FIELDS.values()) | {"reason", "handler", "description", "place"}
+    assert fields <= set(labels.TICKET_FIELDS)

@@ -271,6 +271,7 @@ _TEXT_FIELDS = {
     Action.resolve: "reply",
     Action.refer: "instruction",
     Action.confirm: "comment",
+    Action.appeal: "note",
 }
 
 

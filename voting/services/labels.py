@@ -217,6 +217,7 @@ TICKET_FIELDS: Names = {
     "description": _l("问题描述"),
     "place": _l("位置"),
     "comment": _l("评价意见"),
+    "note": _l("说明"),
 }
 
 
