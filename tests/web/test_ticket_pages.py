@@ -152,7 +152,8 @@ def test_the_firm_handles_it_and_the_owner_rates_it(app, make, served) -> None: 
     assert f'href="/tickets/{ticket.id}"' in todo
     url = f"/tickets/{ticket.id}"
     page = desk.get(url).get_data(as_text=True)
-    assert served.phones[0] in page  # the owner agreed to be called
+    # The owner agreed to be called: the handler's number is a link to call, a thumb high.
+    assert f'<a href="tel:{served.phones[0]}" class="mono tel">' in page
     assert post_form(desk, url, f"{url}/accept", {}).status_code == 302
     # A name longer than the API allows (the column holds 80: a 500 on PostgreSQL before).
     too_long = post_form(desk, url, f"{url}/assign", {"handler_name": "王" * 81})
@@ -168,6 +169,8 @@ def test_the_firm_handles_it_and_the_owner_rates_it(app, make, served) -> None: 
         own = f"/owner/tickets/{ticket.id}"
         page = owner.get(own).get_data(as_text=True)
         assert 'name="rating"' in page and "重新打开" in page
+        # The owner's own number is shown to them as text, not offered as a call.
+        assert served.phones[0] in page and "tel:" not in page
         answer = post_form(owner, own, f"{own}/confirm", {"rating": "4", "text": "挺快"})
         assert answer.status_code == 302
         page = owner.get(own).get_data(as_text=True)
