@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from sqlalchemy import delete, func, select
 
 from tests.conftest import RequestScopedClient
 from tests.helpers import csrf_from, make_app, sign_in
 from voting.extensions import db
-from voting.models import LoginSession, OtpChallenge, RateCounter, SmsMessage
+from voting.models import LoginSession, OtpChallenge, RateCounter, SmsMessage, Ticket
 from voting.services.access import counters
 from voting.services.registry.roll_import import import_roll
 
@@ -136,6 +138,36 @@ def test_a_form_sent_after_the_sign_in_ended_says_it_was_not_saved(client, roll)
     page = client.get("/sign-in").get_data(as_text=True)
     assert "登录已结束（长时间未操作会自动退出），刚才提交的内容没有保存" in page
     assert "没有保存" not in client.get("/sign-in").get_data(as_text=True)  # said once
+
+
+def test_a_description_sent_after_the_sign_in_ended_comes_back_to_copy(client, roll):
+    """Minutes of typing on a phone are not thrown away with the session: the sign-in page
+    shows them to copy, and the sign-in returns to the form's page."""
+    ask_for_code(client, KNOWN)
+    send_code(client, code_from_outbox())
+    form = "/owner/tickets/new/repair"
+    token = csrf_from(client.get(form).get_data(as_text=True))
+    db.session.execute(delete(LoginSession))
+    db.session.commit()
+    written = "3栋2单元电梯门关不上，<已经两天>，老人上下楼很不方便"
+    sent = client.post(
+        form,
+        data={"csrf_token": token, "category": "lift", "description": f"  {written}\n"},
+        headers={"Referer": f"http://localhost{form}"},
+    )
+    page = sent.get_data(as_text=True)
+    assert sent.status_code == 401
+    assert "刚才提交的内容没有保存" in page and "请先复制保存" in page
+    assert (
+        f'readonly rows="4" aria-label="刚才填写的内容">{written.replace("<", "&lt;").replace(">", "&gt;")}</textarea>'
+        in page
+    )
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2)):  # a new code may go
+        token = csrf_from(page)
+        phone_form = client.post("/sign-in", data={"phone": KNOWN, "csrf_token": token})
+        assert phone_form.headers["Location"] == "/sign-in/code"
+        assert send_code(client, code_from_outbox()).headers["Location"] == form
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
 def test_a_wrong_code_is_refused_on_the_page(client, roll):
