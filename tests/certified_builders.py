@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.meeting_builders import CLOSES, OPENS, Estate, estate, open_meeting
 from voting.domain.bundle import make_attestation
 from voting.domain.signing import public_key_text
+from voting.extensions import db
 from voting.models import Meeting, User
 from voting.services.assembly import ballots, certify, meetings
 
@@ -63,6 +64,8 @@ class Certified:
 
 def tallied(make: Any, *, title: str = "2026年第一次业主大会会议") -> tuple[Estate, Meeting]:
     home = estate(make, AREAS)
+    home.community.street_office.name = STREET_NAME  # the name the street office signs with
+    db.session.commit()
     meeting = open_meeting(home, MOTIONS, title=title)
     for phone, choices in zip(home.phones, CHOICES, strict=False):
         ballots.cast(meeting.id, home.holder(phone).id, choices, now=OPENS)
@@ -77,7 +80,11 @@ def attest(meeting: Meeting, auditor: User, bureau: User) -> None:
     head = meetings.head(meeting)
     assert head is not None
     signed = make_attestation(
-        "street-office", STREET_NAME, head.hash, head.at + timedelta(hours=2), key
+        "street-office",
+        meeting.community.street_office.name,
+        head.hash,
+        head.at + timedelta(hours=2),
+        key,
     )
     certify.accept(meeting, json.dumps(signed, ensure_ascii=False).encode(), auditor)
 

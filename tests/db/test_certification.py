@@ -54,7 +54,11 @@ def test_attest_certify_round_trip(tallied, make, tmp_path):
     certify.register_key(home.community.street_office, public, bureau)
     bundle = write_bundle(meeting, tmp_path / "meeting.json")
     signed = attest_py(
-        str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "大坪街道办事处"
+        str(bundle),
+        "--key",
+        str(tmp_path / "office.pem"),
+        "--name",
+        home.community.street_office.name,
     )
     assert signed.returncode == 0, signed.stderr
     attestation_file = tmp_path / "meeting.attestation.json"
@@ -88,7 +92,11 @@ def test_attest_dates_no_earlier_than_the_tally_when_the_laptop_clock_is_behind(
     )
     bundle = write_bundle(meeting, tmp_path / "meeting.json")
     signed = attest_py(
-        str(bundle), "--key", str(tmp_path / "office.pem"), "--name", "大坪街道办事处"
+        str(bundle),
+        "--key",
+        str(tmp_path / "office.pem"),
+        "--name",
+        home.community.street_office.name,
     )
     assert signed.returncode == 0, signed.stderr
     attestation = (tmp_path / "meeting.attestation.json").read_bytes()
@@ -127,12 +135,16 @@ def test_attest_with_a_wrong_passphrase(tallied, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def _attestation(meeting, key, *, role="street-office", head=None, at=None) -> bytes:  # type: ignore[no-untyped-def]
+def _attestation(meeting, key, *, role="street-office", head=None, at=None, name=None) -> bytes:  # type: ignore[no-untyped-def]
     from voting.services.assembly import meetings as m
 
     current = m.head(meeting)
     signed = make_attestation(
-        role, "大坪街道办事处", head or current.hash, at or current.at + timedelta(minutes=5), key
+        role,
+        name or meeting.community.street_office.name,
+        head or current.hash,
+        at or current.at + timedelta(minutes=5),
+        key,
     )
     return json.dumps(signed).encode()
 
@@ -146,6 +158,10 @@ def test_refusals(tallied, make):
 
     with pytest.raises(InvalidInput, match="未由住建部门登记"):
         certify.accept(meeting, _attestation(meeting, stranger), auditor)
+    # Signed by the office's key under another name: the result's pages would show it.
+    office = home.community.street_office.name
+    with pytest.raises(InvalidInput, match=f"签名中的名称“重庆市住建委”.*--name {office}"):
+        certify.accept(meeting, _attestation(meeting, key, name="重庆市住建委"), auditor)
     with pytest.raises(InvalidInput, match="所签的不是本会议日志的最终哈希"):
         certify.accept(meeting, _attestation(meeting, key, head="ab" * 32), auditor)
     forged = json.loads(_attestation(meeting, key))

@@ -104,8 +104,12 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
         sign_in(street, auditor)
         page = street.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         assert "上传审核签名" in page
+        # The name to sign with is the registry's, and the page says it.
+        assert f"--name {home.community.street_office.name}</span>" in page
         head = meetings.head(meeting)
-        signed = make_attestation("street-office", "大坪街道办事处", head.hash, LATER, office_key)
+        signed = make_attestation(
+            "street-office", home.community.street_office.name, head.hash, LATER, office_key
+        )
         uploaded = post_attestation(street, meeting, json.dumps(signed).encode())
         assert "已接受街道办事处的审核签名" in uploaded
         assert certify.state(meeting) == "attested"
@@ -118,7 +122,9 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
         )
         assert "住建部门已认证" in certified.get_data(as_text=True)
         signed_at = (LATER + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")  # Beijing time
-        assert f"大坪街道办事处 · {signed_at}" in certified.get_data(as_text=True)
+        assert f"{home.community.street_office.name} · {signed_at}" in certified.get_data(
+            as_text=True
+        )
         client.set_cookie("lang", "en")
         english = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         assert "Certification progress: " in english and "Signature: " in english
@@ -179,7 +185,9 @@ def test_an_attestation_is_refused_in_chinese_for_what_is_wrong(app, client, mak
     head = meetings.head(meeting)
     assert head is not None
     early = head.at - timedelta(days=1)
-    other_head = make_attestation("street-office", "大坪街道办事处", "0" * 64, early, office_key)
+    other_head = make_attestation(
+        "street-office", home.community.street_office.name, "0" * 64, early, office_key
+    )
     edited = {**make_attestation("street-office", "大坪", head.hash, LATER, office_key)}
     edited["name"] = "另一个街道"
     cut = {key: value for key, value in edited.items() if key != "sig"}
@@ -235,7 +243,9 @@ def test_the_english_meeting_page_says_attestation_and_its_history_in_the_past(a
         client.set_cookie("lang", "en")
         page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         assert "Upload the attestation" in page
-        signed = make_attestation("street-office", "大坪街道办事处", head.hash, LATER, office_key)
+        signed = make_attestation(
+            "street-office", home.community.street_office.name, head.hash, LATER, office_key
+        )
         uploaded = post_attestation(client, meeting, json.dumps(signed).encode())
     assert "The street office&#39;s attestation was accepted" in uploaded
     for words in (page, uploaded):

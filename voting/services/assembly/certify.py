@@ -147,6 +147,14 @@ def accept(meeting: Meeting, content: bytes, by: User, now: datetime | None = No
     )
     if registered is None:
         raise InvalidInput(_("签名所用的公钥未由住建部门登记为本街道办事处的公钥"))
+    # The result's pages name the signer as signed: the registry's name, not a free text
+    # (a typo, or another authority's name, under the office's key).
+    office = meeting.community.street_office.name
+    if data["name"] != office:
+        raise InvalidInput(
+            _("签名中的名称“%(signed)s”不是登记的街道办事处名称；请用 --name %(name)s 重新签署",
+              signed=data["name"], name=office)
+        )  # fmt: skip
     if attestation(meeting, STREET) is not None:
         raise Conflict(_("本会议已有街道办事处的审核签名"))
     record = _keep(meeting, data, by, now or utcnow())
