@@ -219,3 +219,26 @@ def test_a_firms_people_in_english_are_separated_as_english(app, make, client):
     client.set_cookie("lang", "en")
     page = client.get(f"/firms/{firm.id}").get_data(as_text=True)
     assert "Legal representative: 王建国; Principal: 赵敏" in page and "；" not in page
+
+
+def test_a_default_record_category_is_named_in_the_readers_language(app, make, client):
+    """The default categories are the migration's rows with Chinese names: the English page
+    printed 违规收取费用 beside "Bad". A category the bureau adds is named as typed."""
+    from voting.domain.credit import DEFAULT_CATEGORIES
+    from voting.services import labels
+    from voting.services.credit import categories, records
+
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert {c.code: c.name for c in DEFAULT_CATEGORIES} == {
+            code: str(name) for code, name in labels.CREDIT_CATEGORIES.items()
+        }
+    firm = firm_with_people(make)
+    categories.add("B-NOISE", "bad", "夜间施工噪音扰民", "1", 12, False)
+    today = date.today()
+    records.record(firm.id, "B-FEES", today, "市住建委", "渝建罚〔2026〕2号", "违规收费")
+    records.record(firm.id, "B-NOISE", today, "街道办", "渝中〔2026〕3号", "夜间施工")
+    assert "违规收取费用" in client.get(f"/firms/{firm.id}").get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    page = client.get(f"/firms/{firm.id}").get_data(as_text=True)
+    assert "Charging fees against the rules" in page and "违规收取费用" not in page
+    assert "夜间施工噪音扰民" in page

@@ -272,6 +272,34 @@ def scheme_name(name: str) -> str:
     return str(_l("默认办法")) if name == DEFAULT_SCHEME.name else name
 
 
+# The default record categories (``voting.domain.credit.DEFAULT_CATEGORIES``, put in by the
+# migration with their Chinese names) by code; a category the bureau adds is named as typed.
+CREDIT_CATEGORIES: Names = {
+    "G-HONOUR-NATIONAL": _l("获得国家级表彰或荣誉"),
+    "G-HONOUR-PROVINCE": _l("获得省级表彰或荣誉"),
+    "G-HONOUR-CITY": _l("获得市级表彰或荣誉"),
+    "G-SATISFACTION": _l("业主满意度高（月度工单统计）"),
+    "B-CONTRACT": _l("未按物业服务合同约定提供服务"),
+    "B-FEES": _l("违规收取费用"),
+    "B-PUBLICITY": _l("未按规定公示收费项目、标准或公共收益"),
+    "B-RECTIFY": _l("拒不整改或整改不到位"),
+    "B-COMPLAINT": _l("经查实的有效投诉"),
+    "B-LATE": _l("投诉处理超时（月度工单统计）"),
+    "S-LIFT": _l("电梯安全责任事故"),
+    "S-FIRE": _l("消防安全责任事故"),
+    "S-ABSCOND-FEES": _l("合同终止时卷走预收的物业费"),
+    "S-ABSCOND-DEPOSIT": _l("合同终止时卷走装修押金"),
+    "S-ABSCOND-REVENUE": _l("合同终止时卷走业主共有收益"),
+}
+
+
+def category_name(category: Any) -> str:
+    """A record category's name in the reader's language: a default's is the table's, one
+    the bureau added is its own (data, as typed)."""
+    default = CREDIT_CATEGORIES.get(category.code)
+    return str(default) if default is not None else category.name
+
+
 def rules_name(name: str) -> str:
     """A rule set's name as pages show it: the default's is a code (``civil-code-2021``, the
     name the log and the bundle hold), said in words with the code after it."""

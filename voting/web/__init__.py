@@ -100,6 +100,7 @@ def register_web(app: Flask) -> None:
         listed=names.listed,
         scheme_name=names.scheme_name,
         rules_name=names.rules_name,
+        category_name=names.category_name,
     )
     app.jinja_env.globals.update(
         language_links=_language_links,

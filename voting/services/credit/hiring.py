@@ -91,7 +91,7 @@ def freeze(meeting: Meeting, day: date, acknowledged: bool) -> None:
         assert firm is not None
         if grade.blacklisted:
             serious = labels.clauses(
-                f"{row.category.name}（{row.authority} {row.document_number}）"
+                f"{labels.category_name(row.category)}（{row.authority} {row.document_number}）"
                 for row in grade.bad_records
                 if row.is_serious
             )
