@@ -131,6 +131,12 @@ def test_the_ballot_shows_the_credit_as_announced_not_as_recorded_later(app, cli
         assert "信用等级 B（65 分）" in hiring_part and "截至公告日 2026-03-01" in hiring_part
         assert "渝建罚〔2026〕3号" in hiring_part and "渝建罚〔2026〕9号" not in hiring_part
         assert "信用等级" not in other
+        # The frozen category, a default's Chinese name, is said in the reader's language.
+        assert "违规收取费用" in hiring_part
+        client.set_cookie("lang", "en")
+        english = client.get(f"/owner/meetings/{meeting.id}/holders/{holder.id}")
+        assert "Charging fees against the rules" in english.get_data(as_text=True)
+        client.set_cookie("lang", "zh")
         public = client.get(f"/firms/{candidate.id}").get_data(as_text=True)
     assert "渝建罚〔2026〕9号" in public and "列入黑名单（严重失信）" in public
 

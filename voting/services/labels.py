@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_babel.speaklater import LazyString
 
-from voting.domain.credit import DEFAULT_SCHEME
+from voting.domain.credit import DEFAULT_CATEGORIES, DEFAULT_SCHEME
 from voting.domain.rules import DEFAULT_RULES
 from voting.domain.ticket_deadlines import Span, Unit
 from voting.domain.tickets import Action, Kind, Level, State
@@ -293,11 +293,15 @@ CREDIT_CATEGORIES: Names = {
 }
 
 
-def category_name(category: Any) -> str:
-    """A record category's name in the reader's language: a default's is the table's, one
-    the bureau added is its own (data, as typed)."""
-    default = CREDIT_CATEGORIES.get(category.code)
-    return str(default) if default is not None else category.name
+_DEFAULT_CATEGORY_NAMES = {c.name: CREDIT_CATEGORIES[c.code] for c in DEFAULT_CATEGORIES}
+
+
+def category_name(name: str) -> str:
+    """A record category's name in the reader's language: a default's Chinese name (as the
+    migration wrote it, or as a hiring motion froze it) is the table's, one the bureau
+    added is its own (data, as typed)."""
+    default = _DEFAULT_CATEGORY_NAMES.get(name)
+    return str(default) if default is not None else name
 
 
 def rules_name(name: str) -> str:

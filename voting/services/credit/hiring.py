@@ -90,8 +90,9 @@ def freeze(meeting: Meeting, day: date, acknowledged: bool) -> None:
         grade, firm = candidate.grade, candidate.motion.firm
         assert firm is not None
         if grade.blacklisted:
+            named = labels.category_name
             serious = labels.clauses(
-                f"{labels.category_name(row.category)}（{row.authority} {row.document_number}）"
+                f"{named(row.category.name)}（{row.authority} {row.document_number}）"
                 for row in grade.bad_records
                 if row.is_serious
             )
