@@ -167,7 +167,7 @@ def test_the_bureau_exports_every_firms_grade_exactly(app, make, client):
 
     good = Firm(name="甲物业", uscc=USCC[0], registered_address="渝中区")
     plain = Firm(name="乙物业", uscc=USCC[1])
-    db.session.add_all([good, plain])
+    db.session.add_all([good, plain, Firm(name="癸物业", uscc=CODES[1])])
     db.session.commit()
     today = date.today()
     records.record(good.id, "G-HONOUR-CITY", today, "市住建委", "渝建表〔2026〕1号", "表彰",
@@ -191,6 +191,9 @@ def test_the_bureau_exports_every_firms_grade_exactly(app, make, client):
     # numbers in the sheet, written from the exact decimal text
     assert Decimal(str(rows[2][4])) == Decimal("84.99") and rows[2][3] == "AA"
     assert Decimal(str(rows[1][4])) == Decimal("-5") and rows[1][3] == "C"
+    # An all-digit credit code is text, never a number guessed from it (9.14403E+17 in Excel).
+    digits = {row[0]: row[1] for row in rows}["癸物业"]
+    assert digits == CODES[1] and isinstance(digits, str)
     committee = app.test_client()
     sign_in(committee, make.user("committee", make.community()))
     assert committee.get("/bureau/firms/grades.csv").status_code == 403

@@ -4,32 +4,25 @@ and as CSV and XLSX exports (text cells neutralised against spreadsheet formulas
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from voting.domain.years import YEARS
 from voting.models import Motion, Role
 from voting.services import labels as names
 from voting.services.assembly import overview
+from voting.web import sheets
 from voting.web.forms import form_int
 from voting.web.guards import staff_required
-from voting.web.meetings import safe_cells
 from voting.web.results import outcome_text
 
 bp = Blueprint("bureau_meetings", __name__)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/bureau/meetings")
@@ -49,37 +42,17 @@ def page() -> ResponseReturnValue:
 @bp.get("/bureau/meetings.csv")
 @staff_required(Role.bureau)
 def csv_file() -> ResponseReturnValue:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in _sheet():
-        writer.writerow(["" if cell is None else str(cell) for cell in row])
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),  # the BOM makes Excel read UTF-8
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=meetings.csv"},
-    )
+    return sheets.csv_download(_sheet(), "meetings.csv")
 
 
 @bp.get("/bureau/meetings.xlsx")
 @staff_required(Role.bureau)
 def xlsx_file() -> ResponseReturnValue:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("会议与表决结果"))
-    for row in _sheet():
-        sheet.append(
-            [_area_cell(sheet, cell) if isinstance(cell, Decimal) else cell for cell in row]
-        )
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": "attachment; filename=meetings.xlsx"},
-    )
+    return sheets.xlsx_download(_sheet(), _("会议与表决结果"), "meetings.xlsx")
 
 
-def _sheet() -> list[list[Any]]:
-    """One row per motion (a meeting without motions: one row), text cells neutralised."""
+def _sheet() -> list[list[sheets.Cell]]:
+    """One row per motion (a meeting without motions: one row); areas exact (Decimal)."""
     district_id, period = _filters()
     header = [
         _("区县"),
@@ -102,7 +75,7 @@ def _sheet() -> list[list[Any]]:
         _("同意人数"),
         _("结果"),
     ]
-    sheet: list[list[Any]] = [header]
+    sheet: list[list[sheets.Cell]] = [header]
     for row in overview.rows(district_id, period, _zone()):
         meeting = row.meeting
         start = [
@@ -122,10 +95,10 @@ def _sheet() -> list[list[Any]]:
         motions: list[Motion | None] = [*meeting.motions] or [None]
         for motion in motions:
             if motion is None:
-                sheet.append(_neutralised([*start, *[None] * 8]))
+                sheet.append([*start, *[None] * 8])
                 continue
             result = tallied.get(motion.id)
-            numbers: list[Any] = [None] * 4
+            numbers: list[sheets.Cell] = [None] * 4
             if result is not None:
                 agree = result.options.get("agree")
                 numbers = [
@@ -135,25 +108,8 @@ def _sheet() -> list[list[Any]]:
                     agree.amount.headcount if agree else None,
                 ]
             outcome = outcome_text(result) if result else str(names.CERTIFICATION_STATES["pending"])
-            sheet.append(
-                _neutralised(
-                    [*start, motion.public_id, motion.title, motion.item, *numbers, outcome]
-                )
-            )
+            sheet.append([*start, motion.public_id, motion.title, motion.item, *numbers, outcome])
     return sheet
-
-
-def _area_cell(sheet: Any, area: Decimal) -> WriteOnlyCell:
-    """An area (the only Decimal in the sheet) as a number shown with its two decimals, as
-    the page and the CSV show it: Excel's General format turns 339.30 into 339.3."""
-    cell = WriteOnlyCell(sheet, value=area)
-    cell.number_format = "0.00"
-    return cell
-
-
-def _neutralised(row: list[Any]) -> list[Any]:
-    """Text cells through ``safe_cells`` (formula injection); numbers stay numbers."""
-    return [safe_cells([cell])[0] if isinstance(cell, str) else cell for cell in row]
 
 
 def _filters() -> tuple[int | None, overview.Period]:

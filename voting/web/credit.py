@@ -3,29 +3,22 @@ page, no sign-in) and the bureau's registry of firms."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from decimal import Decimal
 from fractions import Fraction
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from voting.domain.credit import format_points
 from voting.models import Role
 from voting.models.base import utcnow
 from voting.services.credit import firms, grade_table, grades, lookup, register
 from voting.services.tickets.figures import decimal
+from voting.web import sheets
 from voting.web.forms import attempt, form_int
 from voting.web.guards import staff_required
-from voting.web.meetings import safe_cells
-from voting.web.ticket_figures import XLSX
 
 bp = Blueprint("credit", __name__)
-_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @bp.get("/credit")
@@ -50,42 +43,19 @@ def firm_list() -> ResponseReturnValue:
 
 
 def _grade_rows() -> list[list[object]]:
-    rows = grade_table.rows(register.local_day(utcnow()))
-    return [
-        [safe_cells([c])[0] if isinstance(c, str) and i < 2 else c for i, c in enumerate(row)]
-        for row in rows
-    ]
+    return grade_table.rows(register.local_day(utcnow()))
 
 
 @bp.get("/bureau/firms/grades.csv")
 @staff_required(Role.bureau)
 def grades_csv() -> ResponseReturnValue:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(_grade_rows())
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=firm-grades.csv"},
-    )
+    return sheets.csv_download(_grade_rows(), "firm-grades.csv")
 
 
 @bp.get("/bureau/firms/grades.xlsx")
 @staff_required(Role.bureau)
 def grades_xlsx() -> ResponseReturnValue:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("企业信用等级"))
-    for row in _grade_rows():  # scores as exact decimals in the spreadsheet
-        sheet.append(
-            [Decimal(c) if isinstance(c, str) and _NUMBER.fullmatch(c) else c for c in row]
-        )
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": "attachment; filename=firm-grades.xlsx"},
-    )
+    return sheets.xlsx_download(_grade_rows(), _("企业信用等级"), "firm-grades.xlsx")
 
 
 @bp.post("/bureau/firms")

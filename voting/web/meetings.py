@@ -3,8 +3,6 @@ the bureau follow them (turnout, results) within their scope."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from functools import partial
@@ -12,7 +10,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -46,6 +43,7 @@ from voting.services.assembly import (
 )
 from voting.services.credit import contracts, firms, hiring, register
 from voting.services.errors import InvalidInput
+from voting.web import sheets
 from voting.web.downloads import send_spooled, send_upload
 from voting.web.forms import (
     attempt,
@@ -319,25 +317,17 @@ def non_voters(meeting_id: int) -> ResponseReturnValue:
 @staff_required()
 def non_voters_csv(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_("房屋"), _("业主"), _("手机号（隐去中间四位）")])
     units = counting.roll_units(meeting)
-    for holder in counting.non_voters(meeting):
-        writer.writerow(
-            safe_cells(
-                [
-                    labels.listed(units[holder.id]),
-                    holder.display_name,
-                    " ".join(mask_mobile(o.phone) for o in holder.owners if o.phone),
-                ]
-            )
-        )
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={meeting.public_id}-non-voters.csv"},
-    )
+    rows = [
+        [
+            labels.listed(units[holder.id]),
+            holder.display_name,
+            " ".join(mask_mobile(o.phone) for o in holder.owners if o.phone),
+        ]
+        for holder in counting.non_voters(meeting)
+    ]
+    header = [_("房屋"), _("业主"), _("手机号（隐去中间四位）")]
+    return sheets.csv_download([header, *rows], f"{meeting.public_id}-non-voters.csv")
 
 
 @bp.get("/meetings/<int:meeting_id>/documents/<int:upload_id>")
@@ -355,11 +345,6 @@ def send_document(meeting: Meeting, upload_id: int) -> ResponseReturnValue:
 
 def _problems(run) -> list[str]:
     return json.loads(run.problems)[:50] if run is not None else []
-
-
-def safe_cells(cells: list[str]) -> list[str]:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ is prefixed with '."""
-    return ["'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in cells]
 
 
 def _details() -> dict[str, Any]:

@@ -42,9 +42,6 @@ from voting.web.qr import absolute_url, receipt_qr_svg
 
 bp = Blueprint("results", __name__)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 # --- the certified result ---------------------------------------------------------------
 
 

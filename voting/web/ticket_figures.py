@@ -3,32 +3,25 @@ SVG), a table and CSV/XLSX downloads."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from decimal import Decimal
 from fractions import Fraction
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from voting.domain.ticket_figures import Figures, Month
 from voting.domain.tickets import Action, Kind
 from voting.models.base import utcnow
 from voting.services import labels as names
 from voting.services.tickets import figures
+from voting.web import sheets
 from voting.web.guards import staff_required
-from voting.web.meetings import safe_cells
 from voting.web.svg_charts import Series, bars, lines, number, percent
 from voting.web.ticket_pages import ticket_context
 
 bp = Blueprint("ticket_figures", __name__, url_prefix="/tickets/figures")
 bp.context_processor(ticket_context)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
 LONGEST = 24  # months on one page or file
 
 
@@ -128,37 +121,16 @@ def page() -> ResponseReturnValue:
 
 def _rows() -> list[list[object]]:
     first, last = _period()
-    table = figures.table(_groups(), first, last, utcnow())
-    return [[safe_cells([c])[0] if isinstance(c, str) else c for c in row] for row in table]
+    return figures.table(_groups(), first, last, utcnow())
 
 
 @bp.get("/tickets.csv")
 @staff_required()
 def csv_file() -> ResponseReturnValue:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in _rows():
-        writer.writerow(row)
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=ticket-figures.csv"},
-    )
+    return sheets.csv_download(_rows(), "ticket-figures.csv")
 
 
 @bp.get("/tickets.xlsx")
 @staff_required()
 def xlsx_file() -> ResponseReturnValue:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("工单统计"))
-    for row in _rows():  # exact decimals as numbers in the spreadsheet
-        sheet.append(
-            [Decimal(c) if isinstance(c, str) and _DECIMAL.fullmatch(c) else c for c in row]
-        )
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": "attachment; filename=ticket-figures.xlsx"},
-    )
+    return sheets.xlsx_download(_rows(), _("工单统计"), "ticket-figures.xlsx")

@@ -1,13 +1,13 @@
 """Every firm's grade on a day, as rows for the bureau's CSV and XLSX export (issue 11 §5).
 
-Points are exact decimal strings (``format_points``: 84.99), never floats; the
-spreadsheet turns them into exact decimals. The grading itself is
-``grades.grades_on``.
+Points are exact decimals (``format_points``: 84.99, as a Decimal), never floats. The
+grading itself is ``grades.grades_on``.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import gettext as _
 
@@ -43,10 +43,10 @@ def rows(day: date) -> list[list[object]]:
                 firm.uscc,
                 day.isoformat(),
                 grade.grade.value,
-                format_points(grade.score),
-                format_points(standing.basic),
-                format_points(standing.good),
-                format_points(standing.bad),
+                Decimal(format_points(grade.score)),
+                Decimal(format_points(standing.basic)),
+                Decimal(format_points(standing.good)),
+                Decimal(format_points(standing.bad)),
                 yes if grade.blacklisted else no,
                 yes if grade.exemplary else no,
                 len(grade.good_records),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
@@ -124,7 +125,8 @@ def series(group: Group, first: Month, last: Month, now: datetime) -> list[Figur
 
 def table(groups: Sequence[Group], first: Month, last: Month, now: datetime) -> list[list[object]]:
     """Rows for the CSV/XLSX export: a header, then one row per group and month. Rates are
-    written as exact decimals to four places; durations in hours to two."""
+    exact decimals (Decimal) to four places, durations in hours to two; None where there is
+    nothing to measure."""
     header: list[object] = [
         _("范围"),
         _("名称"),
@@ -154,23 +156,27 @@ def table(groups: Sequence[Group], first: Month, last: Month, now: datetime) -> 
                     group.name,
                     str(figures.month),
                     *(figures.filed[kind] for kind in Kind),
-                    hours(figures.to_accept.median),
-                    hours(figures.to_accept.p90),
-                    hours(figures.to_resolve.median),
-                    hours(figures.to_resolve.p90),
+                    _exact(hours(figures.to_accept.median)),
+                    _exact(hours(figures.to_accept.p90)),
+                    _exact(hours(figures.to_resolve.median)),
+                    _exact(hours(figures.to_resolve.p90)),
                     figures.due,
                     figures.on_time,
-                    decimal(figures.on_time_rate, 4),
+                    _exact(decimal(figures.on_time_rate, 4)),
                     figures.overdue_now,
                     figures.rated,
-                    decimal(figures.mean_rating, 2),
-                    decimal(figures.satisfaction, 4),
+                    _exact(decimal(figures.mean_rating, 2)),
+                    _exact(decimal(figures.satisfaction, 4)),
                     figures.resolved,
                     figures.reopened,
-                    decimal(figures.reopen_rate, 4),
+                    _exact(decimal(figures.reopen_rate, 4)),
                 ]
             )
     return rows
+
+
+def _exact(text: str) -> Decimal | None:
+    return Decimal(text) if text else None
 
 
 def decimal(value: Fraction | int | None, places: int) -> str:
