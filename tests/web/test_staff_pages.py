@@ -545,3 +545,53 @@ def test_a_table_heads_its_estate_column_in_the_singular(client, make):
     page = client.get("/communities/").get_data(as_text=True)
     assert "<h1>Estates</h1>" in page
     assert "<th>Estate</th>" in page and "<th>Estates</th>" not in page
+
+
+def test_the_roll_is_exported_for_checking_without_full_phones_or_id_numbers(client, make):
+    """One row per unit in the import template's order of columns, areas exact; a phone as
+    138****5678 and an ID number by its last four, in both files; another estate's committee
+    gets nothing."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    community = make.community("嘉陵雅苑")
+    make.buildings(community, "1栋", "地下车库")
+    lines = [
+        "楼栋,单元,房号,房屋类型,专有部分面积,业主姓名,手机号,身份证号,共有人,表决人,是否已售/交付",
+        "1栋,1单元,0102,住宅,100.00,王五,13800000005,,,,是",
+        "1栋,1单元,0101,住宅,89.40,张三,13812345678,11010519491231002X,李四(13987654321),李四,是",
+        "地下车库,,B-001,车位,12.50,重庆某某房地产开发有限公司,,,,,否",
+    ]
+    assert import_roll(community, "roll.csv", ("\n".join(lines) + "\n").encode()).is_written
+    sign_in(client, make.user("committee", community))
+    page = client.get(f"/communities/{community.id}/holders").get_data(as_text=True)
+    assert f'href="/communities/{community.id}/roll.xlsx"' in page
+
+    answer = client.get(f"/communities/{community.id}/roll.csv")
+    text = answer.get_data().decode("utf-8-sig")
+    assert answer.headers["Content-Disposition"] == f"attachment; filename=roll-{community.id}.csv"
+    assert "13812345678" not in text and "11010519491231002X" not in text
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:5] == ["楼栋", "单元", "房号", "房屋类型", "专有部分面积（㎡）"]
+    assert rows[1:] == [
+        ["1栋", "1单元", "0101", "住宅", "89.40", "不动产登记", "张三", "138****5678", "002X",
+         "李四(139****4321)", "李四", "是"],
+        ["1栋", "1单元", "0102", "住宅", "100.00", "不动产登记", "王五", "138****0005", "", "", "",
+         "是"],
+        ["地下车库", "", "B-001", "车位", "12.50", "不动产登记", "重庆某某房地产开发有限公司", "", "", "",
+         "",
+         "否"],
+    ]  # fmt: skip
+
+    book = load_workbook(io.BytesIO(client.get(f"/communities/{community.id}/roll.xlsx").data))
+    sheet = book.active
+    assert sheet.title == "业主名册" and sheet.max_row == 4
+    area = sheet.cell(row=2, column=5)
+    assert area.value == 89.4 and area.number_format == "0.00"  # a number, shown as 89.40
+    assert [c.value for c in sheet[2]][6:9] == ["张三", "138****5678", "002X"]
+
+    stranger = make.user("committee", make.community())
+    other = client.application.test_client()
+    sign_in(other, stranger)
+    assert other.get(f"/communities/{community.id}/roll.csv").status_code == 404

@@ -21,9 +21,9 @@ from voting.services import labels
 from voting.services.access import scope
 from voting.services.assembly import certify, rulesets
 from voting.services.errors import InvalidInput, ServiceError
-from voting.services.registry import estates, roll_import
+from voting.services.registry import estates, roll_export, roll_import
 from voting.services.tickets import time_limits
-from voting.web import roll_problems
+from voting.web import roll_problems, sheets
 from voting.web.forms import attempt, posted_files
 from voting.web.guards import staff_required
 
@@ -73,6 +73,17 @@ def holders(community_id: int) -> ResponseReturnValue:
         query=query,
         totals=estates.community_totals(found),
     )
+
+
+@bp.get("/<int:community_id>/roll.<any(csv, xlsx):form>")
+@staff_required()
+def roll_file(community_id: int, form: str) -> ResponseReturnValue:
+    """The roll as it stands, for checking and posting (no full phone, no ID number)."""
+    found = scope.community_for(g.user, community_id)
+    name = f"roll-{found.id}.{form}"
+    if form == "csv":
+        return sheets.csv_download(roll_export.rows(found), name)
+    return sheets.xlsx_download(roll_export.rows(found), _("业主名册"), name)
 
 
 @bp.post("/<int:community_id>/buildings")
