@@ -164,7 +164,9 @@ def test_a_description_sent_after_the_sign_in_ended_comes_back_to_copy(client, r
     )
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2)):  # a new code may go
         token = csrf_from(page)
-        phone_form = client.post("/sign-in", data={"phone": KNOWN, "csrf_token": token})
+        action = f"/sign-in?next={form}"  # the page's form goes back to the form's page
+        assert f'action="{action}"' in page
+        phone_form = client.post(action, data={"phone": KNOWN, "csrf_token": token})
         assert phone_form.headers["Location"] == "/sign-in/code"
         assert send_code(client, code_from_outbox()).headers["Location"] == form
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0

@@ -459,3 +459,44 @@ def test_an_owner_withdraws_a_ticket_in_english_as_the_page_says(app, served) ->
     assert post_form(client, url, f"{url}/withdraw", {"confirm": "yes"}).status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "Withdrawn" in page and "Revoke" not in page
+
+
+def test_a_reply_sent_after_the_staff_sign_in_ended_comes_back_and_so_does_the_page(
+    app, make, served
+) -> None:  # type: ignore[no-untyped-def]
+    """The form's address is a POST-only step: signing in again went to a GET of it (405),
+    and the reply typed was lost. Now the login page shows the reply to copy, and the
+    sign-in returns to the ticket's page."""
+    from sqlalchemy import delete
+
+    from tests.helpers import sign_in
+    from voting.models import LoginSession
+
+    ticket = file_repair(served, now=NOW)
+    desk, user = staff_client(app, make, "firm", served.firm)
+    url = f"/tickets/{ticket.id}"
+    assert post_form(desk, url, f"{url}/accept", {}).status_code == 302
+    token = csrf_from(desk.get(url).get_data(as_text=True))
+    db.session.execute(delete(LoginSession))
+    db.session.commit()
+    reply = "已更换 3 栋 2 单元的水管阀门，<请业主确认>"
+    sent = desk.post(
+        f"{url}/resolve",
+        data={"csrf_token": token, "text": reply},
+        headers={"Referer": f"http://localhost{url}"},
+    )
+    page = sent.get_data(as_text=True)
+    assert sent.status_code == 401 and "刚才提交的内容没有保存" in page
+    assert reply.replace("<", "&lt;").replace(">", "&gt;") + "</textarea>" in page
+    assert f'action="/login?next={url}"' in page
+    assert sign_in(desk, user, next=url).headers["Location"] == url
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).state == "accepted"  # nothing was saved
+    # A form with nothing written goes to the sign-in, which comes back to its page too.
+    db.session.execute(delete(LoginSession))
+    db.session.commit()
+    token = csrf_from(desk.get("/login").get_data(as_text=True))
+    accepted = desk.post(
+        f"{url}/accept", data={"csrf_token": token}, headers={"Referer": f"http://localhost{url}"}
+    )
+    assert accepted.status_code == 302 and accepted.headers["Location"] == f"/login?next={url}"

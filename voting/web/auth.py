@@ -206,7 +206,9 @@ def owner_sign_in() -> ResponseReturnValue:
     """Owners sign in with their mobile number and a code sent by SMS."""
     if g.owner_phone is not None:
         return redirect(safe_next(request.args.get("next"), url_for("owner.home")))
-    if request.method == "GET":  # a sign-in begun afresh forgets an abandoned one's page
+    # A sign-in begun afresh forgets an abandoned one's page; the page shown for a form sent
+    # after the sign-in ended posts its own.
+    if request.method == "GET" or "next" in request.args:
         session["owner_next"] = safe_next(request.args.get("next"), "")
     if request.method == "POST":
         phone_text = request.form.get("phone", "")

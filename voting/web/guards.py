@@ -8,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from voting.models import Role, User
 from voting.services.access import accounts, sessions
@@ -47,6 +50,8 @@ def staff_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...,
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if g.user is None:
+                if request.method != "GET":
+                    return sent_after_sign_in_ended("auth.login", "auth/login.html")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if roles and not any(has_role(g.user, role) for role in roles):
                 abort(403)
@@ -70,6 +75,33 @@ def reader_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return guarded
+
+
+# The form fields people write in (a ticket's description, a reply, a reason, a record's
+# facts): minutes of typing that a form sent after the sign-in ended must not throw away.
+_WRITTEN_FIELDS = ("description", "text", "reason", "basis", "result", "candidates", "rules")
+
+
+def sent_after_sign_in_ended(sign_in: str, template: str) -> ResponseReturnValue:
+    """A form sent after the sign-in ended (idle, or signed out) saved nothing, and says so.
+    The sign-in then returns to the page the form was on, not to the form's address (a GET
+    of a POST-only step was a 405). What was written in it comes back on the sign-in page
+    (``template``, of the endpoint ``sign_in``) to copy."""
+    flash(_("登录已结束（长时间未操作会自动退出），刚才提交的内容没有保存。请重新登录后再提交。"),
+          "error")  # fmt: skip
+    back = _same_site_referrer()
+    written = [t for t in (request.form.get(k, "").strip() for k in _WRITTEN_FIELDS) if t]
+    if not written:
+        return redirect(url_for(sign_in, next=back or None))
+    return render_template(template, written=written, next=back, phone="", username=""), 401
+
+
+def _same_site_referrer() -> str:
+    """The page a form was on, when the browser says so and it is this site's."""
+    sent = urlsplit(request.referrer or "")
+    if sent.netloc != request.host:
+        return ""
+    return safe_next(sent.path + (f"?{sent.query}" if sent.query else ""), "")
 
 
 def safe_next(target: str | None, fallback: str) -> str:

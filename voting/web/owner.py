@@ -11,20 +11,8 @@ import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -47,7 +35,7 @@ from voting.services.errors import NotFound, ServiceError
 from voting.services.registry import owners
 from voting.web import repostable
 from voting.web.ballot_form import parse_choices
-from voting.web.guards import safe_next
+from voting.web.guards import sent_after_sign_in_ended
 from voting.web.qr import receipt_check_url, receipt_qr_svg
 
 bp = Blueprint("owner", __name__, url_prefix="/owner")
@@ -61,38 +49,10 @@ def owner_required(view: Callable[..., Any]) -> Callable[..., Any]:
             # form's address is not a page to come back to.
             if request.method == "GET":
                 return redirect(url_for("auth.owner_sign_in", next=request.full_path.rstrip("?")))
-            return _form_after_sign_in_ended()
+            return sent_after_sign_in_ended("auth.owner_sign_in", "auth/owner_sign_in.html")
         return view(*args, **kwargs)
 
     return guarded
-
-
-# What an owner writes in a form (a ticket's description, a reason, a comment): minutes of
-# typing on a phone, which a form sent after the sign-in ended must not throw away.
-_TYPED_TEXTS = ("description", "text")
-
-
-def _form_after_sign_in_ended() -> ResponseReturnValue:
-    """A form sent after the sign-in ended (idle, or signed out) saved nothing. Its text
-    comes back on the sign-in page to copy, and the sign-in returns to the page the form was
-    on; with no text typed, the sign-in page alone says so."""
-    message = _(
-        "登录已结束（长时间未操作会自动退出），刚才提交的内容没有保存。请重新登录后再提交。"
-    )
-    flash(message, "error")
-    typed = [t for t in (request.form.get(k, "").strip() for k in _TYPED_TEXTS) if t]
-    if not typed:
-        return redirect(url_for("auth.owner_sign_in"))
-    session["owner_next"] = _same_site_referrer()
-    return render_template("auth/owner_sign_in.html", phone="", typed=typed), 401
-
-
-def _same_site_referrer() -> str:
-    """The page the form was on, when the browser says so and it is this site's."""
-    sent = urlsplit(request.referrer or "")
-    if sent.netloc != request.host:
-        return ""
-    return safe_next(sent.path + (f"?{sent.query}" if sent.query else ""), "")
 
 
 @bp.get("/")
