@@ -58,6 +58,11 @@ def test_the_bureau_registers_firms_and_a_bad_check_character_is_refused(app, cl
     add_firm(client, "深圳某物业管理有限公司", VALID[1])
     again = add_firm(client, "另一家", VALID[0]).get_data(as_text=True)
     assert "该统一社会信用代码已登记" in again
+    # typed full-width, in groups: the same code, not "a wrong check character"
+    wide = VALID[0].translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    for typed in (wide, f"{VALID[0][:8]} {VALID[0][8:]}"):
+        page = add_firm(client, "另一家", typed).get_data(as_text=True)
+        assert "该统一社会信用代码已登记" in page and REFUSED not in page
 
     firms = {f.uscc: f for f in db.session.scalars(select(Firm))}
     assert sorted(firms) == sorted(VALID)  # stored upper case, the duplicate not stored

@@ -53,8 +53,11 @@ def id_number_check_char(first17: str) -> str:
 
 
 def normalize_id_number(text: str) -> str | None:
-    """An 18-character resident ID number with a valid check character, or None."""
-    value = text.strip().upper()
+    """An 18-character resident ID number with a valid check character, or None; typed as a
+    mobile number is (``typed_digits``): full-width, in groups (``110105 19491231 002X``),
+    from a copy. A right number so typed was refused as one whose check character is wrong
+    (a roll's row, a firm's person), where a proxy's agent was already folded."""
+    value = typed_digits(text).upper()
     if not _ID_NUMBER.match(value):
         return None
     return value if id_number_check_char(value[:17]) == value[17] else None
@@ -70,8 +73,11 @@ def uscc_check_char(first17: str) -> str:
 
 
 def normalize_uscc(text: str) -> str | None:
-    """An 18-character unified social credit code with a valid check character, or None."""
-    value = text.strip().upper()
+    """An 18-character unified social credit code with a valid check character, or None;
+    typed as the public lookup takes it (``typed_digits``: full-width, spaces, a copy's
+    zero-width characters): the bureau's form called such a right code's check character
+    wrong, while the lookup found the firm by it."""
+    value = typed_digits(text).upper()
     if len(value) != 18 or any(char not in _USCC_ALPHABET for char in value):
         return None
     return value if uscc_check_char(value[:17]) == value[17] else None
