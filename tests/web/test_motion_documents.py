@@ -229,6 +229,9 @@ def test_a_stored_name_is_its_own_stored_name():
         ("预算", "application/pdf", "预算.pdf"),
         ("\u200b", "application/pdf", "未命名.pdf"),  # nothing to see: not a link of no text
         ("合\u200b同.pdf", "application/pdf", "合同.pdf"),
+        # an override turned the name around: 合同fdp.jpg on the page, a PDF all the same
+        ("合同\u202egpj.pdf", "application/pdf", "合同gpj.pdf"),
+        ("\u2067报价\u2069\u200f.png", "image/png", "报价.png"),
     ):
         assert uploads.stored_name(sent, kind) == kept, sent
         assert uploads.stored_name(kept, kind) == kept

@@ -21,6 +21,13 @@ def without_invisible(text: str) -> str:
     return text.translate(_DROP)
 
 
+def without_marks(text: str) -> str:
+    """``text`` without any ``INVISIBLE`` character or direction mark: for a file's name, which
+    needs neither, and where an override (U+202E) turns the end of the name around and the
+    text after it on the page too: ``合同\u202egpj.pdf``, a PDF, showed as 合同fdp.jpg."""
+    return text.translate(_DROP_FROM_CODES)
+
+
 def stripped(text: str) -> str:
     """``text`` without spaces at its ends, or empty when it shows nothing at all: an
     optional comment of only zero-width characters (the API takes text as sent) is no

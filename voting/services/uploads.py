@@ -27,7 +27,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, exists, select
 
-from voting.domain.invisible import without_invisible
+from voting.domain.invisible import without_marks
 from voting.extensions import db
 from voting.models import Community, FileContent, Firm, Upload, User
 from voting.models.base import utcnow
@@ -59,12 +59,13 @@ def content_type_of(content: bytes) -> str | None:
 def stored_name(filename: str, kind: str) -> str:
     """The name a file is kept and offered under, from the name the client sent: the last part
     of a path (either slash), control characters and tabs as one space, zero-width characters
-    dropped, at most ``MAX_NAME`` characters with the extension kept when cut; a name left
-    empty, or only dots (``..``), becomes 未命名. It ends in the extension of the detected
+    and direction marks dropped (an override showed a PDF's name as a picture's), at most
+    ``MAX_NAME`` characters with the extension kept when cut; a name left empty, or only
+    dots (``..``), becomes 未命名. It ends in the extension of the detected
     ``kind``: a PDF sent as ``report.exe`` is offered as ``report.pdf``, not saved by whoever
     downloads it as a program. The same name twice is the same name: ``held`` checks the
     name ``hold`` gave."""
-    cleaned = without_invisible(re.split(r"[\\/]", filename or "")[-1])
+    cleaned = without_marks(re.split(r"[\\/]", filename or "")[-1])
     name = CONTROL_OR_SPACE.sub(" ", cleaned).strip()
     if not name.strip("."):
         return UNNAMED + EXTENSIONS[kind]
