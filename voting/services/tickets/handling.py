@@ -236,17 +236,17 @@ def notify(ticket: Ticket, move: rules.Move, details: Details) -> None:
         body = notices.referred(ticket, move.before.level.value)
     elif action is Action.close:
         body = notices.closed(ticket)
-    if body is not None:
-        notices.tell(ticket.owner_phone, body, ticket.community_id, capped=by_person)
+    texts = [] if body is None else [(ticket.owner_phone, body)]
     if action in (Action.resolve, Action.reject):
         verb = "办结" if action is Action.resolve else "退回"
-        for joined in merged_into(ticket):
-            notices.tell(
-                joined.owner_phone,
-                notices.outcome_of_merged(joined, ticket, verb, details.text),
-                ticket.community_id,
-                capped=by_person,
-            )
+        texts += [
+            (joined.owner_phone, notices.outcome_of_merged(joined, ticket, verb, details.text))
+            for joined in merged_into(ticket)
+        ]
+    # By number: each capped text waits on its number's count, and two steps that tell the
+    # same two owners must take those in the same order, or each would wait for the other.
+    for phone, text in sorted(texts, key=lambda told: told[0]):
+        notices.tell(phone, text, ticket.community_id, capped=by_person)
 
 
 def filed(ticket: Ticket) -> rules.Filed:

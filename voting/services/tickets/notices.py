@@ -16,6 +16,7 @@ from voting.domain.identifiers import mask_mobile
 from voting.extensions import db
 from voting.models import SmsMessage, Ticket
 from voting.models.base import utcnow
+from voting.services.access import counters
 from voting.services.labels import TICKET_KINDS, TICKET_LEVELS, chinese
 from voting.services.messaging import sms
 from voting.services.messaging.sms import SIGNATURE
@@ -37,6 +38,11 @@ def tell(phone: str, body: str, community_id: int, *, capped: bool = True) -> No
     if not capped:
         sms.queue(phone, body, "ticket", community_id)
         return
+    # Steps at once on several tickets of one owner (each ticket locks only its own row)
+    # each counted before any of them had queued its text, and all sent past the cap
+    # (PostgreSQL, read committed). Taking the number's counter row first makes them wait
+    # for each other's commit, so the count below sees the texts they queued.
+    counters.hit(f"ticket:texts:{counters.tag(phone)}", timedelta(hours=1))
     since = utcnow() - timedelta(hours=1)
     sent = db.session.execute(
         select(func.count())
