@@ -136,13 +136,23 @@ def test_only_the_holder_acts_and_the_street_office_reads_the_rest(city: City) -
         handling.act(t2, as_staff(city.f1), Action.accept, now=T0)
 
 
-def test_the_owners_number_only_to_handlers_and_only_when_allowed(city: City) -> None:
+def test_the_owners_number_only_to_handlers_and_only_when_allowed(city: City, make) -> None:  # type: ignore[no-untyped-def]
     t1, t3 = city.tickets["t1"], city.tickets["t3"]
     assert lists.ticket_for(as_staff(city.f1), t1).shows_phone  # the owner allowed calls
     assert not lists.ticket_for(as_staff(city.f1), t3).shows_phone  # this one did not
-    assert not lists.ticket_for(as_staff(city.e1.committee), t1).shows_phone  # never the committee
-    assert lists.ticket_for(as_staff(city.street1), t1).shows_phone
+    assert not lists.ticket_for(as_staff(city.e1.committee), t1).shows_phone  # it watches
+    # The street office reads its street's tickets; it calls the owner once it holds one.
+    assert not lists.ticket_for(as_staff(city.street1), t1).shows_phone
     assert lists.ticket_for(owner(city.e1.phones[0]), t1).shows_phone
+    sent_up = file_repair(city.e2, may_call=True, now=T0).id
+    handling.act(sent_up, as_staff(city.f2), Action.reject, Details(text="不归我们管"), now=T0)
+    sweep(T0 + timedelta(hours=1))
+    assert lists.ticket_for(as_staff(city.street1), sent_up).shows_phone
+    assert not lists.ticket_for(as_staff(city.f2), sent_up).shows_phone  # no longer its own
+    # Where no firm serves, the committee handles the ticket and may call.
+    unserved = estate(make)
+    ticket = file_repair(unserved, may_call=True, now=T0).id
+    assert lists.ticket_for(as_staff(unserved.committee), ticket).shows_phone
 
 
 def test_photos_only_to_those_who_see_the_ticket(city: City) -> None:

@@ -223,6 +223,7 @@ def test_the_committee_watches_without_the_owners_number(app, make, served) -> N
     watcher, _user = staff_client(app, make, "committee", served.community)
     page = watcher.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert ticket.reference in page and served.phones[0] not in page
+    assert "电话只向当前办理方显示" in page  # the owner allowed calls: by the firm holding it
     assert "/accept" not in page and "该工单现由物业服务企业办理" in page
     link = f'href="/tickets/{ticket.id}"'
     assert link in watcher.get("/tickets/?view=all").get_data(as_text=True)

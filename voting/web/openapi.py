@@ -901,8 +901,8 @@ SCHEMAS.update(
                             {
                                 "type": "string",
                                 "description": (
-                                    "To the owner, and to handlers when the owner agreed to "
-                                    "be called; never to the committee"
+                                    "To the owner, and to whoever holds the ticket now when "
+                                    "the owner agreed to be called; not to those who watch it"
                                 ),
                             }
                         ),

@@ -269,11 +269,13 @@ def held_tickets(user: User) -> ColumnElement[bool]:
 
 
 def sees_owner_phone(actor: Actor, ticket: Ticket) -> bool:
-    """The owner's number is shown to those who handle the ticket, and only when the
-    owner agreed to be called; never to the committee, which watches the firm."""
+    """The owner's number is shown to whoever holds the ticket now (the firm, the committee
+    where no firm serves, the street office or the bureau once it reaches them), and only
+    when the owner agreed to be called; not to those who watch it (the committee watching
+    the firm, the street office reading its street's tickets)."""
     if actor is Actor.owner:
         return True
-    return ticket.may_call and actor is not Actor.committee
+    return ticket.may_call and actor.value == ticket.level
 
 
 # --- property-firm credit (issue 11 §1–§2) ------------------------------------------
