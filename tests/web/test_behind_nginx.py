@@ -23,6 +23,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -264,6 +265,17 @@ def test_behind_nginx(app, make, behind_nginx):  # type: ignore[no-untyped-def]
     assert ask_code(https_port, "127.0.0.2", 20) == 429
     assert ask_code(https_port, "127.0.0.2", 21, {"X-Forwarded-For": "198.51.100.9"}) == 429
     assert ask_code(https_port, "127.0.0.3", 22) == 202  # another address: its own count
+
+    # Public reads (no sign-in) are capped per address by nginx: a burst of 100, then 429;
+    # another address, and the pages behind a sign-in, are not held back.
+    with ThreadPoolExecutor(8) as pool:  # faster than the 10 a second that refill the burst
+        answers = list(pool.map(
+            lambda _: request(https_port, "GET", "/credit?q=x", source="127.0.0.4").status,
+            range(200),
+        ))  # fmt: skip
+    assert set(answers) == {200, 429} and answers.count(200) >= 100
+    assert request(https_port, "GET", "/credit?q=x", source="127.0.0.5").status == 200
+    assert request(https_port, "GET", "/sign-in", source="127.0.0.4").status == 200
 
     # A client-sent host changes no absolute link.
     for headers in ({"X-Forwarded-Host": "evil.example"}, {"Host": "evil.example"}):
