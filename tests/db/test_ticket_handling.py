@@ -324,6 +324,31 @@ def test_duplicates_are_offered_and_merged_and_the_joined_owner_hears_the_outcom
     assert any(e.action == "merge" and e.other_ticket_id == second.id for e in events)
 
 
+def test_the_firm_merges_no_complaint_against_itself(app, served, make) -> None:  # type: ignore[no-untyped-def]
+    """RULES.md: the firm cannot close a complaint against itself without the owner. A merged
+    complaint ended without its owner's rating or reopening; the committee, handling where no
+    firm serves, may merge."""
+    noise = {"kind": "complaint", "category": "noise", "place": "estate"}
+    first = file_repair(served, description="夜间装修噪音", **noise)
+    second = file_repair(served, phone=served.phones[1], now=T0 + timedelta(hours=1),
+                         description="晚上十一点还在施工", **noise)  # fmt: skip
+    assert handling.duplicates(first) == []  # none offered
+    with pytest.raises(TicketRefused) as refused:
+        handling.merge(
+            second.id, first.id, as_staff(served.firm_staff), now=T0 + timedelta(hours=2)
+        )
+    assert refused.value.code == "complaint_not_merged" and "不能合并" in refused.value.message
+    db.session.expire_all()
+    assert db.session.get(Ticket, second.id).state == "submitted"
+    unserved = estate(make)
+    one = file_repair(unserved, description="夜间装修噪音", **noise)
+    two = file_repair(unserved, phone=unserved.phones[1], now=T0 + timedelta(hours=1), **noise)
+    assert [t.id for t in handling.duplicates(one)] == [two.id]
+    handling.merge(two.id, one.id, as_staff(unserved.committee), now=T0 + timedelta(hours=2))
+    db.session.expire_all()
+    assert db.session.get(Ticket, two.id).state == "merged"
+
+
 def test_photos_only_on_a_reply(app, served) -> None:  # type: ignore[no-untyped-def]
     ticket = file_repair(served)
     with pytest.raises(TicketRefused):

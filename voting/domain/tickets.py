@@ -366,7 +366,15 @@ def _transfer(ticket: Ticket, now: datetime, details: Details) -> Ticket:
     return _stage(ticket, State.escalated, now, level=Level.bureau, received_at=now)
 
 
+def mergeable(ticket: Ticket) -> bool:
+    """RULES.md: the firm cannot close a complaint against itself without the owner, and a
+    merged ticket ends without its owner's word; the committee, where no firm serves, may."""
+    return not (ticket.kind is Kind.complaint and ticket.level is Level.firm)
+
+
 def _merge(ticket: Ticket, now: datetime, details: Details) -> Ticket:
+    if not mergeable(ticket):
+        raise Refused("complaint_not_merged")
     return _stage(ticket, State.merged, now)
 
 

@@ -299,7 +299,7 @@ def merge(
 def duplicates(ticket: Ticket) -> list[Ticket]:
     """Open tickets that could join this one: same estate, category and place, filed
     within 24 hours of it, still with their handler."""
-    if ticket.state in rules.FINAL:
+    if ticket.state in rules.FINAL or not rules.mergeable(snapshot(ticket)):
         return []
     window = rules.DUPLICATE_WINDOW
     near = db.session.scalars(

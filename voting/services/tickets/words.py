@@ -49,6 +49,7 @@ def refusal(code: str, values: Mapping[str, Any]) -> str:
         "unknown_category": _("请选择问题类别"),
         "emergency_repairs_only": _("只有报修可以标为紧急"),
         "merge_into_itself": _("不能与自身合并"),
+        "complaint_not_merged": _("针对物业服务企业的投诉须由投诉的业主本人确认办理结果，不能合并"),
         "merge_into_final": _("要并入的工单已经结束"),
         "not_duplicate": _("只能合并同一小区、同一类别、同一位置、24 小时内提交的工单"),
         "unknown_place": _("请选择您的房屋、所在楼栋或小区公共区域"),
