@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from voting.domain.invisible import typed_code
+from voting.domain.invisible import without_marks
 
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -25,7 +25,7 @@ def typed_digits(text: str) -> str:
     keyboard folded (NFKC), spaces and dashes dropped, and the zero-width characters and
     direction marks a copy from contacts or a chat leaves (they made a pasted number
     "not a mobile number")."""
-    return unicodedata.normalize("NFKC", typed_code(text)).strip().translate(_SEPARATORS)
+    return unicodedata.normalize("NFKC", without_marks(text)).strip().translate(_SEPARATORS)
 
 
 def normalize_mobile(text: str) -> str | None:

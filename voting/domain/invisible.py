@@ -22,9 +22,11 @@ def without_invisible(text: str) -> str:
 
 
 def without_marks(text: str) -> str:
-    """``text`` without any ``INVISIBLE`` character or direction mark: for a file's name, which
-    needs neither, and where an override (U+202E) turns the end of the name around and the
-    text after it on the page too: ``合同\u202egpj.pdf``, a PDF, showed as 合同fdp.jpg."""
+    """``text`` without any ``INVISIBLE`` character or direction mark. For what is typed or
+    pasted of digits and letters only (a phone number, a sign-in code, a receipt, a credit
+    code), where none of them can mean anything; and for a file's name, which needs neither,
+    and where an override (U+202E) turns the end of the name around and the text after it on
+    the page too: ``合同\u202egpj.pdf``, a PDF, showed as 合同fdp.jpg."""
     return text.translate(_DROP_FROM_CODES)
 
 
@@ -33,10 +35,3 @@ def stripped(text: str) -> str:
     optional comment of only zero-width characters (the API takes text as sent) is no
     comment, not one that looks blank."""
     return text.strip() if without_invisible(text).strip() else ""
-
-
-def typed_code(text: str) -> str:
-    """``text`` without any ``INVISIBLE`` character or direction mark: for what an owner
-    types or pastes that is made of digits and letters only (a phone number, a sign-in
-    code, a receipt, a credit code), where none of them can mean anything."""
-    return text.translate(_DROP_FROM_CODES)

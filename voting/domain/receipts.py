@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voting.domain.canonical import MAX_INT, is_hash, is_identifier
-from voting.domain.invisible import typed_code
+from voting.domain.invisible import without_marks
 
 HASH_DIGITS = 64
 SHORT_HASH_DIGITS = 12  # the SMS and the receipt page's short form: 48 bits
@@ -89,7 +89,7 @@ class ReceiptQuery:
     @classmethod
     def parse(cls, text: str) -> ReceiptQuery:
         """Raises ValueError for anything that is not one of the forms above."""
-        typed = unicodedata.normalize("NFKC", typed_code(text)).strip().lower()
+        typed = unicodedata.normalize("NFKC", without_marks(text)).strip().lower()
         typed = _TRAILING.sub("", _LABEL.sub("", typed))
         match = _TYPED.fullmatch(typed)
         if match is None or (match["seq"] is not None and int(match["seq"]) > MAX_INT):
