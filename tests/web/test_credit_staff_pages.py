@@ -263,8 +263,8 @@ def test_the_bureau_keeps_the_list_of_categories(app, make, client) -> None:  # 
         client,
         page,
         page,
-        {"code": "b-noise", "record_class": "bad", "name": "夜间施工噪声扰民", "points": "2.5",
-         "validity_months": "6"},
+        {"code": "b-noise", "record_class": "bad", "name": "夜间施工噪声扰民", "points": "２．５",
+         "validity_months": "6"},  # points typed on a Chinese keyboard: full-width
     )  # fmt: skip
     added = db.session.scalar(select(CreditCategory).where(CreditCategory.code == "B-NOISE"))
     assert added is not None and (added.points, added.validity_months) == (250, 6)
@@ -286,6 +286,13 @@ def test_the_bureau_keeps_the_list_of_categories(app, make, client) -> None:  # 
         {"code": "G-X", "record_class": "good", "name": "x", "points": "1", "is_serious": "yes"},
     )
     assert db.session.scalar(select(CreditCategory).where(CreditCategory.code == "G-X")) is None
+    _post(
+        client,
+        page,
+        page,
+        {"code": "B-Y", "record_class": "bad", "name": "y", "points": "-1", "validity_months": "6"},
+    )  # a sign stays a sign: refused, not taken as 1
+    assert db.session.scalar(select(CreditCategory).where(CreditCategory.code == "B-Y")) is None
 
 
 def test_a_form_sent_twice_files_one_objection_and_one_position(app, make, client) -> None:  # type: ignore[no-untyped-def]

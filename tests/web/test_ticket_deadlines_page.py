@@ -30,7 +30,8 @@ def test_the_committee_shortens_the_deadlines_and_new_stages_follow_them(app, cl
     assert f'href="{url}"' in client.get(f"/communities/{served.community.id}").get_data(
         as_text=True
     )
-    shorter = {**DEFAULTS, "resolve.complaint": "7", "accept_emergency": "15"}
+    # Typed on a Chinese keyboard: full-width digits are the same numbers.
+    shorter = {**DEFAULTS, "resolve.complaint": "７", "accept_emergency": "１５"}
     saved = client.post(url, data={**shorter, "csrf_token": csrf_from(page)})
     assert saved.status_code == 302
     db.session.expire_all()
@@ -57,6 +58,10 @@ def test_the_committee_shortens_the_deadlines_and_new_stages_follow_them(app, cl
         url, data={**shorter, "resolve.inquiry": "两", "csrf_token": csrf_from(page)}
     )
     assert "咨询答复须填写正整数" in not_a_number.get_data(as_text=True)
+    negative = client.post(
+        url, data={**shorter, "resolve.inquiry": "-3", "csrf_token": csrf_from(page)}
+    )
+    assert "咨询答复须填写正整数" in negative.get_data(as_text=True)
     db.session.expire_all()
     assert json.loads(served.community.ticket_deadlines_json) == stored
 

@@ -25,7 +25,14 @@ def typed_digits(text: str) -> str:
     keyboard folded (NFKC), spaces and dashes dropped, and the zero-width characters and
     direction marks a copy from contacts or a chat leaves (they made a pasted number
     "not a mobile number")."""
-    return unicodedata.normalize("NFKC", without_marks(text)).strip().translate(_SEPARATORS)
+    return typed_number(text).translate(_SEPARATORS)
+
+
+def typed_number(text: str) -> str:
+    """An amount as people type it (points, days): full-width digits and point folded
+    (``２．５``: a Chinese keyboard), invisible characters dropped, spaces at its ends cut;
+    a sign stays what it is (``-1`` is not 1)."""
+    return unicodedata.normalize("NFKC", without_marks(text)).strip()
 
 
 def normalize_mobile(text: str) -> str | None:

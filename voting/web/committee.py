@@ -15,6 +15,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from voting.domain import ticket_deadlines
+from voting.domain.identifiers import typed_number
 from voting.domain.rules import DEFAULT_RULES, explain_item, explain_quorum
 from voting.models import Role
 from voting.services import labels
@@ -241,7 +242,7 @@ def _amounts(typed: dict[str, str]) -> dict[str, int]:
     """Whole numbers by name, or a refusal naming the first field that is not one."""
     amounts = {}
     for name, text in typed.items():
-        text = text.strip()
+        text = typed_number(text)  # a Chinese keyboard's full-width ３
         if not (text.isascii() and text.isdigit() and len(text) <= 6):
             raise InvalidInput(_("%(name)s须填写正整数", name=labels.ticket_deadline_name(name)))
         amounts[name] = int(text)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from voting.domain.credit import parse_points
+from voting.domain.identifiers import typed_number
 from voting.models import Role
 from voting.services import uploads
 from voting.services.credit import (
@@ -53,7 +54,7 @@ def _firm_url(firm_id: int) -> str:
 
 
 def _points(text: str | None) -> int | None:
-    text = (text or "").strip()
+    text = typed_number(text or "")  # a Chinese keyboard's full-width ２．５
     if not text:
         return None
     points = parse_points(text)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from voting.domain.credit import MAX_VALIDITY_MONTHS, parse_points
+from voting.domain.identifiers import typed_number
 from voting.extensions import db
 from voting.models import CreditCategory
 from voting.services.credit import register
@@ -41,7 +42,7 @@ def add(
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput(_("请填写类别名称（不超过 120 字）"), "name")
-    hundredths = parse_points(points)
+    hundredths = parse_points(typed_number(points))  # a Chinese keyboard's full-width ２．５
     if hundredths is None:
         raise InvalidInput(_("分值须在 0 至 100 之间，最多两位小数"), "points")
     if is_serious:
