@@ -349,6 +349,24 @@ def test_the_firm_merges_no_complaint_against_itself(app, served, make) -> None:
     assert db.session.get(Ticket, two.id).state == "merged"
 
 
+def test_no_web_address_staff_write_reaches_the_owner_under_our_signature(app, served) -> None:  # type: ignore[no-untyped-def]
+    """A reply or a handler's name is quoted in the owner's text, which carries the system's
+    signature: a link in it (full-width, or with 。 for a dot) is left out; the page has it."""
+    phone = served.phones[0]
+    ticket = file_repair(served)
+    desk = as_staff(served.firm_staff)
+    step(ticket, desk, Action.accept, T0 + timedelta(minutes=20))
+    step(ticket, desk, Action.assign, T0 + timedelta(hours=1), handler_name="王师傅 ｗｘ．ｃｎ")
+    reply = "已修好，维修费请到 http://pay.example.cn/x 或 pay。cn 缴纳，谢谢。"
+    step(ticket, desk, Action.resolve, T0 + timedelta(hours=2), text=reply)
+    assigned, resolved = texts(phone)[-2:]
+    assert assigned.endswith("处理人：王师傅 [链接已略去]。")
+    assert "已修好，维修费请到 [链接已略去] 或 [链接已略去] 缴纳" in resolved
+    assert not any(word in resolved for word in ("http", "example", "pay"))
+    events = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+    assert reply in [event.text for event in events]  # the page shows it as written
+
+
 def test_photos_only_on_a_reply(app, served) -> None:  # type: ignore[no-untyped-def]
     ticket = file_repair(served)
     with pytest.raises(TicketRefused):

@@ -1,13 +1,15 @@
 """The text messages an owner gets as their ticket moves (fixed Chinese, as carriers require).
 
 Queued in the transaction of the change they announce (``tell``); they
-leave only after it commits. Replies and reasons are cut short: the whole
-text is on the ticket's page.
+leave only after it commits. Replies and reasons are cut short, and any web address in them
+left out: the whole text is on the ticket's page.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -59,9 +61,42 @@ def tell(phone: str, body: str, community_id: int, *, capped: bool = True) -> No
     sms.queue(phone, body, "ticket", community_id)
 
 
+# A web address in what staff wrote (a reply, a reason, a handler's name) would reach the
+# owner under the system's signature: a way to send anyone's link as ours ("请到 pay.example.cn
+# 缴费"). The text keeps its words, the address is left out; the page shows it in full.
+_LINK = re.compile(
+    r"(?:https?://|www\.)[!-~]+"
+    r"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:cn|com|net|org|top|xyz|vip|cc|me|info|io|co|biz"
+    r"|shop|site|online|link|ltd|club|fun|icu|work|ink|wang|asia|tv|app)(?![A-Za-z0-9-])"
+    r"(?:[/:?#][!-~]*)?",
+    re.IGNORECASE,
+)
+LINK_LEFT_OUT = "[链接已略去]"
+
+
 def excerpt(text: str) -> str:
-    flat = " ".join(text.split())
+    """Staff's text for a message: on one line, without web addresses, cut short."""
+    flat = _without_links(" ".join(text.split()))
     return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
+
+
+def _without_links(text: str) -> str:
+    """Addresses found in ``text`` read as ASCII (ＰＡＹ．ｃｎ or pay。cn is pay.cn), taken out
+    of ``text`` as written (its ，and 。 stay Chinese)."""
+    seen = "".join(_ascii(character) for character in text)
+    spans = [match.span() for match in _LINK.finditer(seen)]
+    for start, end in reversed(spans):
+        text = text[:start] + LINK_LEFT_OUT + text[end:]
+    return text
+
+
+def _ascii(character: str) -> str:
+    """One character as ASCII when it stands for one (a full-width letter, digit or dot, and
+    the ideographic full stop, which a link is written with to get past filters); else as is."""
+    if character in "。｡":
+        return "."
+    folded = unicodedata.normalize("NFKC", character)
+    return folded if len(folded) == 1 and folded.isascii() else character
 
 
 def filed(ticket: Ticket) -> str:
