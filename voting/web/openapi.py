@@ -1226,10 +1226,11 @@ PATHS.update(
                 "Find property-service firms by name or code (public, no sign-in)",
                 "credit",
                 (200, "A page of at most 20 firms, by name", "CreditFirmList"),
-                (400,),
+                (400, 429),
                 description=(
                     "q: part of the name, or the start of the unified social credit code; "
-                    "empty lists every firm. page from 1."
+                    "empty lists every firm. page from 1. Behind the deployment's nginx, more "
+                    "than 10 a second from one address (bursts of 100) are refused: 429."
                 ),
                 parameters=[
                     {"name": "q", "in": "query", "required": False, "schema": text(60)},
@@ -1248,10 +1249,11 @@ PATHS.update(
                 "A firm's public credit: grade, valid records, penalties, estates, tickets",
                 "credit",
                 (200, "The firm as the public page shows it", "CreditFirm"),
-                (404,),
+                (404, 429),
                 description=(
                     "No ID number and no phone number, ever: people by name and role. "
-                    "Records are those valid today (Beijing time); penalties once published."
+                    "Records are those valid today (Beijing time); penalties once published. "
+                    "Capped like the search (429)."
                 ),
             )
         },
