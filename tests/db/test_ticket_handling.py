@@ -296,6 +296,23 @@ def test_a_rejection_goes_to_the_street_office_by_itself_and_back(app, make, ser
     assert "交回物业服务企业办理" in texts(served.phones[0])[-1]
 
 
+def test_a_reason_or_reply_ending_in_a_full_stop_reads_with_one(app, served) -> None:  # type: ignore[no-untyped-def]
+    """Walkthrough as the committee: a reason typed as a sentence, 噪音属于治安管理。, read
+    理由：噪音属于治安管理。。该工单… on the owner's phone; a reply ending in ！ took a 。 too."""
+    phone = served.phones[0]
+    desk = as_staff(served.firm_staff)
+    refused = file_repair(served, place="estate", kind="complaint", category="noise",
+                          description="夜间噪音")  # fmt: skip
+    reason = "噪音属于治安管理，请向派出所反映。"
+    step(refused, desk, Action.reject, T0 + timedelta(hours=1), text=reason)
+    assert "理由：噪音属于治安管理，请向派出所反映。该工单将转街道办事处督办。" in texts(phone)[-1]
+    ticket = file_repair(served, now=T0 + timedelta(hours=2))
+    step(ticket, desk, Action.accept, T0 + timedelta(hours=3))
+    step(ticket, desk, Action.resolve, T0 + timedelta(hours=4), text="已更换水管接头！ ")
+    assert "已办结：已更换水管接头！请在 7 天内" in texts(phone)[-1]
+    assert not any("。。" in text or "！。" in text for text in texts(phone))
+
+
 def test_duplicates_are_offered_and_merged_and_the_joined_owner_hears_the_outcome(
     app, served
 ) -> None:  # type: ignore[no-untyped-def]

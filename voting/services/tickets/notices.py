@@ -99,6 +99,20 @@ def _ascii(character: str) -> str:
     return folded if len(folded) == 1 and folded.isascii() else character
 
 
+# What a reply or reason may end with that the message's own full stop replaces, and the
+# marks that end a sentence by themselves.
+_WEAK_ENDS = "。．.，,、；;：: "
+_STRONG_ENDS = ("！", "？", "!", "?", "…")
+
+
+def sentence(text: str) -> str:
+    """The excerpt of a reply or reason as a sentence inside a text message: staff end
+    theirs with 。 as often as not, and the message's own 。 after it read 。。 on the
+    owner's phone; one that ends in ！ or ？ (or was cut short, …) takes no 。 at all."""
+    cut = excerpt(text).rstrip(_WEAK_ENDS)
+    return cut if cut.endswith(_STRONG_ENDS) else cut + "。"
+
+
 def filed(ticket: Ticket) -> str:
     return (
         f"{SIGNATURE}您的{chinese(TICKET_KINDS, ticket.kind)}已提交，工单号 {ticket.reference}，"
@@ -117,14 +131,14 @@ def assigned(ticket: Ticket) -> str:
 
 def resolved(ticket: Ticket, reply: str) -> str:
     return (
-        f"{SIGNATURE}您的工单 {ticket.reference} 已办结：{excerpt(reply)}"
-        "。请在 7 天内登录确认并评价，如未解决可重新打开。"
+        f"{SIGNATURE}您的工单 {ticket.reference} 已办结：{sentence(reply)}"
+        "请在 7 天内登录确认并评价，如未解决可重新打开。"
     )
 
 
 def rejected(ticket: Ticket, reason: str) -> str:
     return (
-        f"{SIGNATURE}您的工单 {ticket.reference} 被退回，理由：{excerpt(reason)}。"
+        f"{SIGNATURE}您的工单 {ticket.reference} 被退回，理由：{sentence(reason)}"
         "该工单将转街道办事处督办。"
     )
 
@@ -157,5 +171,5 @@ def outcome_of_merged(own: Ticket, main: Ticket, verb: str, text: str) -> str:
     """To the owner of a ticket merged into ``main``: what became of it."""
     return (
         f"{SIGNATURE}与您的工单 {own.reference} 合并办理的工单 {main.reference} "
-        f"已{verb}：{excerpt(text)}。"
+        f"已{verb}：{sentence(text)}"
     )
