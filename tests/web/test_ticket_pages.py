@@ -501,3 +501,18 @@ def test_a_reply_sent_after_the_staff_sign_in_ended_comes_back_and_so_does_the_p
         f"{url}/accept", data={"csrf_token": token}, headers={"Referer": f"http://localhost{url}"}
     )
     assert accepted.status_code == 302 and accepted.headers["Location"] == f"/login?next={url}"
+
+
+def test_a_merge_names_the_other_ticket_by_its_number(app, make, served) -> None:  # type: ignore[no-untyped-def]
+    """Walkthrough as the committee and the owner: the timeline said 合并的工单：#63, the
+    database id, where the owner's text message and every list say 261206-63."""
+    first = file_repair(served, now=NOW, place=served.building_key())
+    second = file_repair(served, phone=served.phones[1], now=NOW, place=served.building_key())
+    desk, _user = staff_client(app, make, "firm", served.firm)
+    url = f"/tickets/{first.id}"
+    assert post_form(desk, url, f"{url}/merge", {"duplicate": second.id}).status_code == 302
+    page = desk.get(url).get_data(as_text=True)
+    assert f'合并的工单：<span class="mono">{second.reference}</span>' in page
+    assert f"#{second.id}" not in page
+    mine = owner_client(app, served.phones[1]).get(f"/owner/tickets/{second.id}")
+    assert f'合并的工单：<span class="mono">{first.reference}</span>' in mine.get_data(as_text=True)

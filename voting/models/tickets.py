@@ -136,6 +136,10 @@ class TicketEvent(Base):
     other_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="events", foreign_keys=[ticket_id])
+    # Read for its number (261206-66): the timeline names it as owners and texts do.
+    other_ticket: Mapped[Ticket | None] = relationship(
+        foreign_keys=[other_ticket_id], viewonly=True
+    )
     photos: Mapped[list[TicketPhoto]] = relationship(
         back_populates="event", order_by="TicketPhoto.id"
     )

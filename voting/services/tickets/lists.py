@@ -123,7 +123,7 @@ def timeline(ticket: Ticket) -> list[TicketEvent]:
         db.session.scalars(
             select(TicketEvent)
             .where(TicketEvent.ticket_id == ticket.id)
-            .options(selectinload(TicketEvent.photos))
+            .options(selectinload(TicketEvent.photos), selectinload(TicketEvent.other_ticket))
             .order_by(TicketEvent.id)
         )
     )
