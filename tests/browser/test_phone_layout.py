@@ -320,3 +320,52 @@ def test_an_owners_ways_to_the_log_and_to_the_staff_sign_in_are_touch_targets(
     phone.wait_for_url(re.compile(r"/receipts/\d+$"))
     assert phone.locator(f"main a[href='/log/{meeting.public_id}']").evaluate(height) >= 44
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+SHORTEST_SIDE = """els => Math.min(...els.map(el => {
+  const r = el.getBoundingClientRect(); return Math.min(r.width, r.height); }))"""
+
+
+def test_the_bureaus_short_words_and_table_links_are_touch_targets(app, live_server, phone, make):
+    """Walkthrough as the bureau on a phone: the menu's 小区, 工单 and 退出 were 42 px wide,
+    the tickets' 全部 (All) 38, 撤销 37 and CSV 28; the estates' links in the overview, a
+    firm's people, its records and 登记行政处罚, 信用记录类别目录 and the rule set's link on
+    the meeting list were 15 to 41 px high."""
+    from datetime import date
+
+    from voting.services.credit import firms, people, records
+
+    home = estate(make, ["100.00", "80.00"])
+    firm = firms.add_firm("重庆诚信物业服务有限公司", "91350100M000100Y43", "重庆市渝中区")
+    people.add(firm.id, "冯丽", "11010519491231002X", "principal", date(2024, 1, 1), None)
+    records.record(
+        firm.id, "B-PUBLICITY", date(2026, 3, 10), "渝中区住建委", "渝中住建〔2026〕7号",
+        "未公示停车收费标准",
+    )  # fmt: skip
+    bureau = make.user("bureau")
+    staff_sign_in(phone, live_server, bureau.username)
+    community = home.community.id
+    targets = {
+        "/bureau/": ["nav.menu a", "nav.menu button", f"main a[href='/communities/{community}']"],
+        "/communities/": [f"main a[href='/communities/{community}']"],
+        "/bureau/staff": ["main button.link"],
+        "/bureau/firms": ["main .actions > a"],
+        "/bureau/credit-schemes": ["main a[href='/bureau/credit-categories']"],
+        "/tickets/": [".tabs a"],
+        f"/staff/firms/{firm.id}": [
+            "main a[href^='/staff/people/']",
+            "main a[href^='/staff/credit-records/']",
+            "main a[href='/bureau/penalties']",
+        ],
+    }
+    for path, selectors in targets.items():
+        phone.goto(live_server + path)
+        for selector in selectors:
+            links = phone.locator(selector)
+            assert links.count() and links.evaluate_all(SHORTEST_SIDE) >= 44, (path, selector)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+    phone.click("nav.menu button:has-text('退出')")
+    staff_sign_in(phone, live_server, home.committee.username)
+    phone.goto(f"{live_server}/communities/{community}/meetings")
+    rules = phone.locator(f"main a[href='/communities/{community}/rules']")
+    assert rules.evaluate_all(SHORTEST_SIDE) >= 44
