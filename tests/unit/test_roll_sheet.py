@@ -524,3 +524,44 @@ def test_a_sheet_without_a_header_after_its_title_still_names_the_missing_column
     assert errors_of(checked("roll.csv", content))[:1] == [
         (1, "专有部分面积", "缺少必需的列“专有部分面积”")
     ]
+
+
+MERGED = "这一格在合并单元格中，内容只在第 {} 行：请取消合并，在每一行填写后再导入"
+
+
+def test_a_building_merged_down_its_rows_is_named_as_merged_not_empty():
+    """Walkthrough as a committee: a roll with 1栋 merged down A3:A5, as committees lay
+    them out, was refused with 楼栋不能为空 on rows 4 and 5, where the sheet shows 1栋."""
+    book = openpyxl.Workbook()
+    sheet_ = book.active
+    sheet_.append(["滨江花园业主名册"])
+    sheet_.merge_cells("A1:L1")  # the title: not a roll row
+    sheet_.append([*HEADER.split(","), "备注"])
+    for room, phone in (("0101", "13800000001"), ("0102", "13800000002"), ("0201", "13800000003")):
+        sheet_.append(row(room=room, phone=phone).split(","))
+    sheet_.merge_cells("A3:A5")
+    sheet_.append([*row(room="0202", phone="13800000004").split(","), "备注"])
+    sheet_.append([*row(room="0301", phone="13800000005").split(","), ""])
+    sheet_.merge_cells("M6:M7")  # a column the roll does not read: nothing to say
+    out = io.BytesIO()
+    book.save(out)
+    assert errors_of(checked("roll.xlsx", out.getvalue())) == [
+        (4, "楼栋", MERGED.format(3)),
+        (5, "楼栋", MERGED.format(3)),
+    ]
+
+
+def test_a_kind_merged_down_its_rows_is_not_read_as_the_default():
+    """房屋类型 车位 merged down three parking spaces read 车位, 住宅, 住宅: two spaces
+    counted in the voting area, silently."""
+    book = openpyxl.Workbook()
+    book.active.append(HEADER.split(","))
+    for room in ("B-001", "B-002", "B-003"):
+        book.active.append(row(room=room, kind="车位", building="车库").split(","))
+    book.active.merge_cells("D2:D4")
+    out = io.BytesIO()
+    book.save(out)
+    assert errors_of(checked("roll.xlsx", out.getvalue())) == [
+        (3, "房屋类型", MERGED.format(2)),
+        (4, "房屋类型", MERGED.format(2)),
+    ]

@@ -178,3 +178,22 @@ def test_a_roll_with_blank_rows_between_its_rows_is_read():
     for n in range(2, 2_000, 2):
         rows += [text_row(n, "1栋"), b'<row r="%d" ht="20" customHeight="1"/>' % (n + 1)]
     assert len(read_table("roll.xlsx", workbook(sheet_xml(rows))).rows) == 999
+
+
+def test_more_merged_ranges_than_a_roll_has_are_refused_before_openpyxl_holds_them():
+    """openpyxl keeps an object per merged range: a sheet of nothing else, a few bytes a
+    range, is refused as too large at the range past the cap."""
+    from voting.domain.roll_sheet import MAX_MERGED_RANGES
+
+    def sheet(count: int):  # type: ignore[no-untyped-def]
+        rows = sheet_xml([text_row(1, *HEADER), text_row(2, "1栋", "0101", "89.45", "张三")])
+        *body, end = list(rows)
+        merges = b"".join(b'<mergeCell ref="F%d:G%d"/>' % (n, n) for n in range(3, count + 3))
+        tail = end.replace(b"</worksheet>", b"")
+        return [*body, tail, b"<mergeCells>", merges, b"</mergeCells></worksheet>"]
+
+    assert codes(read_table("roll.xlsx", workbook(sheet(MAX_MERGED_RANGES)))) != [
+        (0, "xlsx_too_large")
+    ]
+    over = read_table("roll.xlsx", workbook(sheet(MAX_MERGED_RANGES + 1)))
+    assert codes(over) == [(0, "xlsx_too_large")]

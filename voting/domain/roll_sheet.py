@@ -16,6 +16,7 @@ repeated in full).
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import hmac
@@ -35,6 +36,12 @@ MAX_PROBLEMS = 1_000
 # Title rows above the header (a merged "XX小区业主名册" cell, a date line) that are skipped;
 # past this many the first of them is taken as the header, as with no title at all.
 MAX_TITLE_ROWS = 5
+# Merged ranges of a sheet looked at, and the covered cells of the roll's columns reported:
+# a roll merges a building or an entrance down its rows, a few hundred ranges; past the
+# cells' cap the file is refused already (nothing is written while a problem stands).
+MAX_MERGED_RANGES = 10_000
+MAX_MERGED_CELLS = MAX_PROBLEMS
+MAX_MERGED_VISITS = 2 * MAX_ROWS
 ECHO_LENGTH = 40
 MAX_AREA_M2 = 10**10  # far beyond any estate; keeps every sum well inside 64 bits
 DEVELOPER_KEY = "developer"
@@ -151,6 +158,12 @@ class Table:
     # (row, column index) of formula cells, already reported: the row's other cells are
     # still checked, these are not checked twice.
     formula_cells: set[tuple[int, int]] = field(default_factory=set)
+    # (row, column index) of cells under a merged range that are not its first cell: they
+    # read as empty, whatever the sheet shows there; reported as merged, not checked.
+    merged_cells: set[tuple[int, int]] = field(default_factory=set)
+
+    def is_reported(self, row: int, position: int) -> bool:
+        return (row, position) in self.formula_cells or (row, position) in self.merged_cells
 
 
 class TableBuilder:
@@ -164,6 +177,7 @@ class TableBuilder:
         self.max_rows = max_rows
         self.is_over = False
         self._formulas: list[tuple[int, int]] = []
+        self._merges: list[tuple[int, int, int, int]] = []
         self._titles: list[tuple[int, list[str]]] = []
 
     def add(self, number: int, cells: list[str]) -> bool:
@@ -202,6 +216,14 @@ class TableBuilder:
     def numeric(self, number: int, index: int) -> None:
         self.table.numeric_cells.add((number, index))
 
+    def merged(self, first_column: int, first_row: int, last_column: int, last_row: int) -> None:
+        """A merged range of the sheet (1-based, inclusive), as Excel keeps it: only its
+        first cell holds a value. A committee merges 楼栋 (or 单元, 房屋类型) down a
+        building's rows; the rows below then read an empty building, or silently the
+        default kind, where the sheet shows one."""
+        if len(self._merges) < MAX_MERGED_RANGES:
+            self._merges.append((first_column, first_row, last_column, last_row))
+
     def finish(self, unreadable: SheetProblem | None = None) -> Table:
         """The table; ``unreadable``: where the file stopped being readable (the rows
         before it are still checked)."""
@@ -230,9 +252,36 @@ class TableBuilder:
         table.formula_cells.update(self._formulas)
         for number, index in self._formulas:
             problems.add(number, table.header[index] if index < width else "", "formula")
+        self._report_merged(table)
         if not table.rows and not problems:
             problems.add(0, "", "header_only")
         return table
+
+    def _report_merged(self, table: Table) -> None:
+        """Each cell of a roll column that a merged range covers below or beside its first
+        cell, once: unmerge and fill every row. At most ``MAX_MERGED_CELLS`` reported and
+        ``MAX_MERGED_VISITS`` cells looked at (ten thousand ranges down 50,000 rows would be
+        half a billion); what is left unreported is refused anyway, as the file is."""
+        roll_columns = sorted(column_positions(table.header).values())
+        numbers = sorted(number for number, _cells in table.rows)
+        visits = 0
+        for first_column, first_row, last_column, last_row in self._merges:
+            covered = [index for index in roll_columns if first_column - 1 <= index < last_column]
+            if not covered:
+                continue
+            start = bisect.bisect_left(numbers, first_row)
+            for position in range(start, bisect.bisect_right(numbers, last_row)):
+                number = numbers[position]
+                for index in covered:
+                    visits += 1
+                    if visits > MAX_MERGED_VISITS or len(table.merged_cells) == MAX_MERGED_CELLS:
+                        return
+                    if (number, index) == (first_row, first_column - 1):
+                        continue
+                    if table.is_reported(number, index):
+                        continue
+                    table.merged_cells.add((number, index))
+                    table.problems.add(number, table.header[index], "merged_cell", first=first_row)
 
 
 def _is_title(cells: list[str]) -> bool:
@@ -497,7 +546,7 @@ class _RowReader:
         position = self.index.get(column)
         if position is None and column in REQUIRED:
             return
-        if position is not None and (row, position) in self.table.formula_cells:
+        if position is not None and self.table.is_reported(row, position):
             return
         if name is None:
             name = self.table.header[position] if position is not None else COLUMNS[column][0]
@@ -507,7 +556,7 @@ class _RowReader:
         self.failed = {
             column
             for column, position in self.index.items()
-            if (row, position) in self.table.formula_cells
+            if self.table.is_reported(row, position)
         }
         building = normalize_name(self._cell(cells, "building"))
         entrance = normalize_name(self._cell(cells, "entrance"))

@@ -46,6 +46,10 @@ def _words() -> dict[str, Callable[[dict[str, Any]], str]]:
         "header_only": lambda v: _("文件只有表头，没有数据行"),
         "row_too_long": lambda v: _("这一行有 %(n)d 列，比表头多", n=v["n"]),
         "formula": lambda v: _("单元格是公式，请先复制并“粘贴为数值”后再导入"),
+        "merged_cell": lambda v: _(
+            "这一格在合并单元格中，内容只在第 %(first)d 行：请取消合并，在每一行填写后再导入",
+            first=v["first"],
+        ),
         "missing_column": lambda v: _("缺少必需的列“%(name)s”", name=v["name"]),
         "more_problems": lambda v: _("另有 %(n)d 处问题未列出：请先改正以上问题", n=v["n"]),
         # a cell

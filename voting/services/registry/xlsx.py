@@ -36,11 +36,13 @@ from xml.parsers import expat
 
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS
 
 from voting.domain.roll_sheet import (
     MAX_COLUMNS,
+    MAX_MERGED_RANGES,
     MAX_ROWS,
     REQUIRED,
     Table,
@@ -94,6 +96,8 @@ def read_xlsx(content: bytes, max_rows: int = MAX_ROWS) -> Table:
                     values[index] = _cell_text(value)
                 if not builder.add(number, values):
                     break
+            for first_column, first_row, last_column, last_row in reader.merged_ranges():
+                builder.merged(first_column, first_row, last_column, last_row)
     except TooLarge as error:
         if error.row:
             return problem_table("row_too_wide", row=error.row, n=MAX_COLUMNS)
@@ -193,8 +197,8 @@ class _Workbook(ExcelReader):
         """The first worksheet's rows as its parser yields them: (row number, cells), only
         the rows and cells the file holds."""
         raw = self.archive.open(self.worksheets[0][1], limit=MAX_SHEET_BYTES)
-        with _Guarded(raw, count="c", max_count=MAX_CELLS, row="row") as source:
-            parser = WorkSheetParser(
+        with _Guarded(raw, count="c", max_count=MAX_CELLS, row="row", merge="mergeCell") as source:
+            parser = self.sheet_parser = WorkSheetParser(
                 source,
                 self.shared_strings,
                 data_only=False,
@@ -203,6 +207,20 @@ class _Workbook(ExcelReader):
                 timedelta_formats=self.wb._timedelta_formats,
             )
             yield parser.parse()
+
+    def merged_ranges(self) -> list[tuple[int, int, int, int]]:
+        """The first sheet's merged ranges (first column, first row, last column, last row),
+        which its parser reads after the rows (``mergeCells`` follows ``sheetData``)."""
+        merged = self.sheet_parser.merged_cells
+        ranges = []
+        for cell in merged.mergeCell if merged is not None else []:
+            try:
+                first_column, first_row, last_column, last_row = range_boundaries(cell.ref)
+            except (TypeError, ValueError):
+                continue  # not a range: Excel would not open the file either
+            if None not in (first_column, first_row, last_column, last_row):
+                ranges.append((first_column, first_row, last_column, last_row))
+        return ranges
 
 
 class _SharedStrings:
@@ -259,10 +277,14 @@ class _Guarded(io.RawIOBase):
     elements, its column and the row's number checked (and the rows themselves counted);
     past a limit the read stops with TooLarge before openpyxl has built the element."""
 
-    def __init__(self, raw: IO[bytes], *, count: str, max_count: int, row: str = "") -> None:
+    def __init__(
+        self, raw: IO[bytes], *, count: str, max_count: int, row: str = "", merge: str = ""
+    ) -> None:
         super().__init__()
         self.raw = raw
         self.count_tag, self.max_count, self.row_tag = count, max_count, row
+        self.merge_tag = merge
+        self.merges = 0
         self.counted = 0
         self.rows = 0
         self.row_number = 0
@@ -296,6 +318,10 @@ class _Guarded(io.RawIOBase):
             self.row_number = _number(attributes.get("r"), self.row_number + 1)
             self.column = 0
             if self.row_number > EXCEL_ROWS or self.rows > MAX_SHEET_ROWS:
+                raise TooLarge()
+        elif tag == self.merge_tag:
+            self.merges += 1  # openpyxl holds the sheet's merged ranges, each an object
+            if self.merges > MAX_MERGED_RANGES:
                 raise TooLarge()
         elif tag == self.count_tag:
             self.counted += 1
