@@ -177,6 +177,10 @@ def test_a_ticket_found_by_its_reference(city: City) -> None:
     assert lists.find_by_reference(as_staff(city.bureau), t1.reference).ticket.id == t1.id
     with pytest.raises(NotFound):
         lists.find_by_reference(as_staff(city.bureau), "990101-" + str(t1.id))
+    # As a Chinese keyboard types it (walkthrough as the bureau): full-width, with spaces.
+    wide = t1.reference.translate({ord(c): 0xFF10 + int(c) for c in "0123456789"})
+    for typed in (wide.replace("-", "－"), wide, t1.reference.replace("-", " - ")):
+        assert lists.find_by_reference(as_staff(city.bureau), typed).ticket.id == t1.id
     for typed in ("²", "990101-1²"):  # a superscript is a digit to str.isdigit, not to int()
         with pytest.raises(NotFound):
             lists.find_by_reference(as_staff(city.bureau), typed)

@@ -66,14 +66,20 @@ def ticket_for(principal: Principal, ticket_id: int) -> Seen:
     return Seen(ticket, actor)
 
 
+# A reference as a Chinese keyboard types it: full-width digits and hyphen (２６０３０２－１７).
+_FULL_WIDTH_REFERENCE = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)}, "－": "-"})
+
+
 def find_by_reference(principal: Principal, reference: str) -> Seen:
-    """The ticket an owner quotes (260302-17, or just 17)."""
-    number = reference.strip().rpartition("-")[2]
-    # isdecimal: what int() reads (full-width digits too); isdigit also passes ², which it refuses
+    """The ticket an owner quotes (260302-17, or just 17), typed full-width or with spaces
+    (260302 - 17): the whole reference so typed was never the ticket's, only a bare number."""
+    typed = "".join(reference.translate(_FULL_WIDTH_REFERENCE).split())
+    number = typed.rpartition("-")[2]
+    # isdecimal: what int() reads; isdigit also passes ², which it refuses
     if not number.isdecimal() or len(number) > 9:
         raise NotFound(_("找不到该工单，或您无权查看"))
     seen = ticket_for(principal, int(number))
-    if "-" in reference.strip() and seen.ticket.reference != reference.strip():
+    if "-" in typed and seen.ticket.reference != typed:
         raise NotFound(_("找不到该工单，或您无权查看"))
     return seen
 
