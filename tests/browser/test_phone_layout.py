@@ -95,6 +95,10 @@ def test_the_log_page_wraps_its_checkpoint_on_a_phone(app, live_server, phone, m
     # The signed note's signature line is one unbroken ~130-character line of monospace.
     assert "\n— " in phone.locator("pre").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    # Its 纯文本 (the checkpoint for a witness's script) was 41 x 15 px (walkthrough as the
+    # street office).
+    plain = phone.locator(f"main a[href='/log/{meeting.public_id}/checkpoint']")
+    assert plain.evaluate_all(SHORTEST_SIDE) >= 44
 
 
 CELLS_CUT_BY_THEIR_WRAP = """() => [...document.querySelectorAll('main .table-wrap td')]
