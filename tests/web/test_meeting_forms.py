@@ -342,3 +342,16 @@ def test_a_collective_discussion_is_not_announced_without_its_place(app, client,
     )  # fmt: skip
     meetings.announce(meeting.id, home.committee, now=T0)
     assert meeting.state == MeetingState.announced
+
+
+def test_the_list_of_meetings_is_called_meetings_in_english(app, client, make):
+    """Walkthrough in English: the estate's button to its meetings, and the list's title,
+    said "Owners' assembly meeting", one meeting, over a table of them all."""
+    home = estate(make, ["100.00"])
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, home.committee)
+        client.set_cookie("lang", "en")
+        estate_page = client.get(f"/communities/{home.community.id}").get_data(as_text=True)
+        listed = client.get(f"/communities/{home.community.id}/meetings").get_data(as_text=True)
+    assert "assembly meetings</a>" in estate_page
+    assert "assembly meetings</h1>" in listed
