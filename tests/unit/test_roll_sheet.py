@@ -565,3 +565,20 @@ def test_a_kind_merged_down_its_rows_is_not_read_as_the_default():
         (3, "房屋类型", MERGED.format(2)),
         (4, "房屋类型", MERGED.format(2)),
     ]
+
+
+def test_an_area_summed_in_the_sheet_is_read_as_excel_shows_it():
+    """Walkthrough as a committee: 64.6 + 25.1 computed in the sheet and pasted as a value
+    is stored as 89.69999999999999, shown by Excel as 89.7, and was refused as more than
+    two decimals; what Excel keeps, 15 significant digits, is what is read."""
+    content = xlsx(
+        [
+            ["楼栋", "房号", "面积", "业主", "手机号"],
+            ["1栋", "0101", 64.6 + 25.1, "张三", "13800000001"],
+            ["1栋", "0102", 0.1 + 0.2 + 89.15, "李四", "13800000002"],
+            ["1栋", "0103", 89.455, "王五", "13800000003"],  # three decimals: still refused
+        ]
+    )
+    report = checked("roll.xlsx", content)
+    assert [unit.area for unit in report.rows] == [8970, 8945]
+    assert errors_of(report) == [(4, "面积", "面积最多保留两位小数（单位：平方米）")]

@@ -137,12 +137,15 @@ def _directory_entries(content: bytes) -> int:
 
 
 def _cell_text(value: object) -> str:
-    """Cell text as the user sees it; a number Excel stored as binary float is read
-    back through its shortest decimal form (89.45 stays 89.45), never used as float."""
+    """Cell text as the user sees it; a number Excel stored as binary float is read back
+    to the 15 significant digits Excel keeps and shows (89.45 stays 89.45), never used as
+    float: an area summed in the sheet (64.6 + 25.1) and pasted as a value is stored as
+    89.69999999999999, which Excel shows as 89.7 and the import refused as more than two
+    decimals."""
     if value is None:
         return ""
     if isinstance(value, float):
-        text = format(Decimal(repr(value)), "f")
+        text = format(Decimal(f"{value:.15g}"), "f")
         return text[:-2] if text.endswith(".0") else text
     return str(value)
 
