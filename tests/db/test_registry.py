@@ -171,6 +171,8 @@ def test_the_holders_page_is_searched_by_room_or_name_and_paged(app, make):
 
     assert names("0061") == ["住户61"]
     assert names("1栋1单元0005") == ["业主5"]
+    # The label as the pages and texts write it (walkthrough: a label copied from the list).
+    assert names("1栋-1单元-0005") == ["业主5"] and names("2栋-2单元-0001") == ["张_三%"]
     assert names("住户11") == [
         "住户110",
         "住户111",

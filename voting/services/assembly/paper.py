@@ -325,7 +325,11 @@ def find_holders(meeting: Meeting, query: str, page: int = 1) -> Page[tuple[Hold
     )
     skip, found, units = (page - 1) * PAGE, [], counting.roll_units(meeting)
     for holder in counting.non_voters(meeting):
-        texts = [*units[holder.id], *(o.name for o in holder.owners)]
+        # A label as pages write it (1栋-1单元-1201) or run together (1栋1单元1201), as the
+        # holders page finds it.
+        labels = units[holder.id]
+        texts = [*labels, *(label.replace("-", "") for label in labels)]
+        texts += [o.name for o in holder.owners]
         if any(needle in _squeeze(text) for text in texts):
             if skip:
                 skip -= 1

@@ -268,13 +268,7 @@ def search_units(community: Community, query: str = "", limit: int = 200) -> lis
     if query:
         pattern = f"%{_escape_like(query)}%"
         owner_match = select(Owner.holder_id).where(Owner.name.like(pattern, escape="\\"))
-        statement = statement.where(
-            or_(
-                Unit.room.like(pattern, escape="\\"),
-                (Building.name + Unit.entrance + Unit.room).like(pattern, escape="\\"),
-                Unit.holder_id.in_(owner_match),
-            )
-        )
+        statement = statement.where(or_(_room_like(pattern), Unit.holder_id.in_(owner_match)))
     return list(db.session.scalars(statement))
 
 
@@ -290,13 +284,7 @@ def holders_page(
         by_room = (
             select(Unit.holder_id)
             .join(Building)
-            .where(
-                Building.community_id == community.id,
-                or_(
-                    Unit.room.like(pattern, escape="\\"),
-                    (Building.name + Unit.entrance + Unit.room).like(pattern, escape="\\"),
-                ),
-            )
+            .where(Building.community_id == community.id, _room_like(pattern))
         )
         by_name = select(Owner.holder_id).where(Owner.name.like(pattern, escape="\\"))
         statement = statement.where(or_(Holder.id.in_(by_room), Holder.id.in_(by_name)))
@@ -334,6 +322,18 @@ def _voting_areas(holder_ids: list[int]) -> dict[int, tuple[int, int]]:
         .group_by(Unit.holder_id)
     )
     return {holder_id: (int(area), int(left_out)) for holder_id, area, left_out in rows}
+
+
+def _room_like(pattern: str) -> ColumnElement[bool]:
+    """A unit whose room contains ``pattern``, or its label as the pages, receipts and
+    tickets write it (1栋-1单元-1201, 1栋-商铺1) or run together (1栋1单元1201): a label
+    copied from the holders list or an owner's text found nothing."""
+    return or_(
+        Unit.room.like(pattern, escape="\\"),
+        (Building.name + Unit.entrance + Unit.room).like(pattern, escape="\\"),
+        (Building.name + "-" + Unit.entrance + "-" + Unit.room).like(pattern, escape="\\"),
+        (Building.name + "-" + Unit.room).like(pattern, escape="\\"),
+    )
 
 
 def _escape_like(text: str) -> str:
