@@ -135,3 +135,29 @@ def test_the_service_refuses_anyone_but_the_committee(app, make):
     with pytest.raises(Forbidden):
         rulesets.reset(home.community, auditor)
     assert home.community.rules_json is None
+
+
+def test_a_refused_rule_set_names_every_reason_at_once(app, make):
+    """Walkthrough as the committee: a name in Chinese hid the rest (a share of 1/3 for
+    ordinary matters, item 6 not major); fixing the name brought the next refusal. README
+    promises every reason; a share that is no fraction still comes before the law's bars,
+    which cannot be measured without it."""
+    home = estate(make, ["100.00"])
+    weaker = {
+        **STRICTER,
+        "name": "滨江-2026",
+        "ordinary": {**STRICTER["ordinary"], "area": "1/3"},
+        "major_items": [7, 8],
+    }
+    with pytest.raises(InvalidInput) as refused:
+        rulesets.adopt(home.community, weaker, home.committee)
+    said = str(refused.value.message)
+    assert "规则名称只能用字母" in said
+    assert "一般事项的专有部分面积比例须超过 1/2" in said and "第 6 项须按重大事项表决" in said
+    unreadable = {**weaker, "quorum": {**STRICTER["quorum"], "area": "0.7"}}
+    with pytest.raises(InvalidInput) as refused:
+        rulesets.adopt(home.community, unreadable, home.committee)
+    said = str(refused.value.message)
+    assert (
+        "规则名称只能用字母" in said and "参与表决的专有部分面积比例应写成不大于 1 的分数" in said
+    )
