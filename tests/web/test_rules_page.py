@@ -161,3 +161,24 @@ def test_a_refused_rule_set_names_every_reason_at_once(app, make):
     assert (
         "规则名称只能用字母" in said and "参与表决的专有部分面积比例应写成不大于 1 的分数" in said
     )
+
+
+def test_the_reasons_read_as_english_sentences(app, client, make):
+    """Walkthrough in English: "the Exclusive floor area share" (a heading's capital inside
+    a sentence) and "Items 6 must be voted as major matters" for one item."""
+    home = estate(make, ["100.00"])
+    sign_in(client, home.committee)
+    client.set_cookie("lang", "en")
+    url = f"/communities/{home.community.id}/rules"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    weaker = {
+        **STRICTER,
+        "ordinary": {**STRICTER["ordinary"], "area": "1/3"},
+        "major_items": [7, 8],
+    }
+    body = client.post(url, data=form_of(weaker, token)).get_data(as_text=True)
+    assert "Ordinary matters: the exclusive floor area share must be more than 1/2" in body
+    assert "Item 6 must be voted as a major matter" in body
+    fewer = {**STRICTER, "major_items": [8]}
+    body = client.post(url, data=form_of(fewer, token)).get_data(as_text=True)
+    assert "Items 6, 7 must be voted as major matters" in body

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 
 from voting.domain.canonical import EncodingError, is_identifier, parse_fraction
 from voting.domain.rules import (
@@ -108,7 +109,12 @@ def _shortfall(short: Shortfall) -> str:
     """One shortfall in words: which bar, and what the law asks there."""
     if short.bar == "major_items":
         assert isinstance(short.least, tuple)
-        return _("第 %(items)s 项须按重大事项表决", items=labels.listed(short.least))
+        return ngettext(
+            "第 %(items)s 项须按重大事项表决",
+            "第 %(items)s 项须按重大事项表决",
+            len(short.least),
+            items=labels.listed(short.least),
+        )
     if short.part == "base":
         return _("%(bar)s的比例须以全体业主为基数", bar=_bar_name(short.bar))
     least = short.least
@@ -128,4 +134,9 @@ def _bar_name(bar: str) -> str:
 
 
 def _part_name(part: str) -> str:
-    return {"area": _("专有部分面积"), "headcount": _("人数")}[part]
+    """The part inside a sentence ("the exclusive floor area share"), not a heading's."""
+    names = {
+        "area": pgettext("share of", "专有部分面积"),
+        "headcount": pgettext("share of", "人数"),
+    }
+    return names[part]
