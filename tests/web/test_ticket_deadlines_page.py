@@ -70,6 +70,13 @@ def test_the_committee_shortens_the_deadlines_and_new_stages_follow_them(app, cl
     assert "Answering a complaint" in english and "1 working day<" in english
     assert "Answering a complaint (days, at most 10)" in english and "，" not in english
     assert "7 days" in english and "10 days" in english
+    # A step beside "Accepting an emergency repair", not the button's "Accept"; a refusal
+    # that reads as English, not "Enter Answering an inquiry as a whole number".
+    assert "Accepting a ticket (working days, at most 1)" in english
+    refused = client.post(
+        url, data={**shorter, "resolve.inquiry": "两", "csrf_token": csrf_from(page)}
+    )
+    assert "Answering an inquiry: enter a whole number" in refused.get_data(as_text=True)
     back = client.post(url, data={"action": "reset", "csrf_token": csrf_from(page)})
     assert back.status_code == 302
     db.session.expire_all()

@@ -223,7 +223,8 @@ TICKET_FIELDS: Names = {
 
 # A community's ticket deadlines (ticket_deadlines.HANDLER_DEADLINES) and their units.
 TICKET_DEADLINES: Names = {
-    "accept": _l("受理"),
+    # a step of the deadlines' table, beside "Accepting an emergency repair"; not the button
+    "accept": _lp("ticket deadline", "受理"),
     "accept_emergency": _l("紧急报修受理"),
     "resolve.repair": _l("报修办结"),
     "resolve.complaint": _l("投诉答复"),
