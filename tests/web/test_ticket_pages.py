@@ -516,3 +516,53 @@ def test_a_merge_names_the_other_ticket_by_its_number(app, make, served) -> None
     assert f"#{second.id}" not in page
     mine = owner_client(app, served.phones[1]).get(f"/owner/tickets/{second.id}")
     assert f'合并的工单：<span class="mono">{first.reference}</span>' in mine.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "referrer",
+    ["http://evil.example/tickets/1", "http://localhost//evil.example/x",
+     "http://localhost/\\evil.example", "javascript:alert(1)"],
+)  # fmt: skip
+def test_a_form_sent_after_the_sign_in_ended_never_sends_anyone_elsewhere(
+    app, make, served, referrer
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete
+
+    from voting.models import LoginSession
+
+    ticket = file_repair(served, now=NOW)
+    desk, _user = staff_client(app, make, "firm", served.firm)
+    url = f"/tickets/{ticket.id}"
+    token = csrf_from(desk.get(url).get_data(as_text=True))
+    db.session.execute(delete(LoginSession))
+    db.session.commit()
+    sent = desk.post(f"{url}/reject", data={"csrf_token": token, "text": "不归我们管"},
+                     headers={"Referer": referrer})  # fmt: skip
+    assert sent.status_code == 401
+    assert '<form method="post" action="/login" class="stack">' in sent.get_data(as_text=True)
+
+
+def test_every_text_box_comes_back_after_the_sign_in_ended() -> None:
+    """What a form writes in a text box is listed in the guard's fields, or a new box's
+    words would be lost with the session again."""
+    from pathlib import Path
+
+    from voting.web.guards import _WRITTEN_FIELDS
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    names = {
+        name
+        for page in templates.rglob("*.html")
+        for name in re.findall(r'<textarea[^>]*name="([a-z_]+)"', page.read_text("utf-8"))
+    }
+    assert names and names <= set(_WRITTEN_FIELDS)
+
+
+def test_a_head_request_signed_out_is_no_form_sent(app, served) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import RequestScopedClient
+
+    app.test_client_class = RequestScopedClient
+    client = app.test_client()
+    answer = client.head("/tickets/")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/login?next=/tickets/"
+    assert "没有保存" not in client.get("/login").get_data(as_text=True)

@@ -21,7 +21,7 @@ from voting.models.base import MAX_INTEGER
 from voting.services import durable
 from voting.services import labels as names
 from voting.web.forms import field_error
-from voting.web.guards import signed_in
+from voting.web.guards import same_site_referrer, signed_in
 
 
 class RowIdConverter(IntegerConverter):
@@ -253,7 +253,7 @@ def _language_links() -> list[LanguageLink]:
         if g.get("may_repost") and request.method == "POST":
             fields = list(request.form.items(multi=True))
         else:
-            back = _referring_page()
+            back = same_site_referrer(url_for("main.home"))
     return [
         LanguageLink(
             url_for("main.set_language", code=code, next=back),
@@ -263,11 +263,3 @@ def _language_links() -> list[LanguageLink]:
         )
         for code in LANGUAGES
     ]
-
-
-def _referring_page() -> str:
-    """The page on this site the submitted form was on; the front page if none is known."""
-    referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
-        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
-    return url_for("main.home")

@@ -50,7 +50,7 @@ def staff_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...,
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if g.user is None:
-                if request.method != "GET":
+                if request.method not in ("GET", "HEAD"):
                     return sent_after_sign_in_ended("auth.login", "auth/login.html")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if roles and not any(has_role(g.user, role) for role in roles):
@@ -89,19 +89,19 @@ def sent_after_sign_in_ended(sign_in: str, template: str) -> ResponseReturnValue
     (``template``, of the endpoint ``sign_in``) to copy."""
     flash(_("登录已结束（长时间未操作会自动退出），刚才提交的内容没有保存。请重新登录后再提交。"),
           "error")  # fmt: skip
-    back = _same_site_referrer()
+    back = same_site_referrer("")
     written = [t for t in (request.form.get(k, "").strip() for k in _WRITTEN_FIELDS) if t]
     if not written:
         return redirect(url_for(sign_in, next=back or None))
     return render_template(template, written=written, next=back, phone="", username=""), 401
 
 
-def _same_site_referrer() -> str:
-    """The page a form was on, when the browser says so and it is this site's."""
+def same_site_referrer(fallback: str) -> str:
+    """The page on this site a form was on, when the browser says so; else ``fallback``."""
     sent = urlsplit(request.referrer or "")
     if sent.netloc != request.host:
-        return ""
-    return safe_next(sent.path + (f"?{sent.query}" if sent.query else ""), "")
+        return fallback
+    return safe_next(sent.path + (f"?{sent.query}" if sent.query else ""), fallback)
 
 
 def safe_next(target: str | None, fallback: str) -> str:

@@ -47,7 +47,7 @@ def owner_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if g.owner_phone is None:
             # Back to the page asked for once signed in (a link in a notice, a QR code); a
             # form's address is not a page to come back to.
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):
                 return redirect(url_for("auth.owner_sign_in", next=request.full_path.rstrip("?")))
             return sent_after_sign_in_ended("auth.owner_sign_in", "auth/owner_sign_in.html")
         return view(*args, **kwargs)
