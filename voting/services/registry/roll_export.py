@@ -1,9 +1,9 @@
-"""The roll as the committee downloads it: one row per unit, in the import template's order
-of columns, so it lines up with the spreadsheet it came from.
+"""The roll as the committee downloads it to check: one row per unit, in the import
+template's order of columns, so it lines up with the spreadsheet it came from.
 
 An export leaves the system, so it carries no ID number (its last four characters only) and
-no full phone number (138****5678): it is for checking and for posting, not for importing
-again, and the page says so.
+no full phone number (138****5678): it is for checking, not for importing again, and the page
+says so. It is not a roll to post for the estate: that needs less than owners' numbers.
 """
 
 from __future__ import annotations
@@ -66,11 +66,20 @@ def rows(community: Community) -> list[list[object]]:
                 _masked(first),
                 (first.id_last4 or "") if first else "",
                 labels.listed(f"{o.name}({_masked(o)})" if o.phone else o.name for o in others),
-                voter.name if voter is not None and len(holder.owners) > 1 else "",
+                _voter(holder.owners, voter),
                 no if holder.kind == HolderKind.developer else yes,
             ]
         )
     return found
+
+
+def _voter(owners: list[Owner], voter: Owner | None) -> str:
+    """The co-owners' voter by name, and by masked number too when two of them share the
+    name (as the import asks for it: 张三(139****4321)); nothing for a sole owner."""
+    if voter is None or len(owners) < 2:
+        return ""
+    namesakes = sum(owner.name == voter.name for owner in owners) > 1
+    return f"{voter.name}({_masked(voter)})" if namesakes and voter.phone else voter.name
 
 
 def _masked(owner: Owner | None) -> str:
