@@ -7,13 +7,12 @@ log was changed, so it makes the whole bundle invalid (check 9).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from voting.domain.canonical import MAX_INT, is_hash, is_identifier
-from voting.domain.invisible import without_marks
+from voting.domain.identifiers import typed_number
 
 HASH_DIGITS = 64
 SHORT_HASH_DIGITS = 12  # the SMS and the receipt page's short form: 48 bits
@@ -89,7 +88,7 @@ class ReceiptQuery:
     @classmethod
     def parse(cls, text: str) -> ReceiptQuery:
         """Raises ValueError for anything that is not one of the forms above."""
-        typed = unicodedata.normalize("NFKC", without_marks(text)).strip().lower()
+        typed = typed_number(text).lower()
         typed = _TRAILING.sub("", _LABEL.sub("", typed))
         match = _TYPED.fullmatch(typed)
         if match is None or (match["seq"] is not None and int(match["seq"]) > MAX_INT):

@@ -342,7 +342,7 @@ def find_holders(meeting: Meeting, query: str, page: int = 1) -> Page[tuple[Hold
 
 def agent_key(id_number: str) -> str:
     """The keyed hash that identifies an agent; raises InvalidInput when the number is unusable."""
-    identity = normalize_id_number(_squeeze(id_number or ""))
+    identity = normalize_id_number(id_number or "")
     if identity is None:
         raise InvalidInput(_("请填写受托人正确的身份证号（18 位，见委托书）"))
     secret = current_app.config["SETTINGS"].id_hash_key.encode()
