@@ -160,7 +160,7 @@ def test_refusals(tallied, make):
         certify.accept(meeting, _attestation(meeting, stranger), auditor)
     # Signed by the office's key under another name: the result's pages would show it.
     office = home.community.street_office.name
-    with pytest.raises(InvalidInput, match=f"签名中的名称“重庆市住建委”.*--name {office}"):
+    with pytest.raises(InvalidInput, match=f"签名中的名称“重庆市住建委”.*--name '{office}'"):
         certify.accept(meeting, _attestation(meeting, key, name="重庆市住建委"), auditor)
     with pytest.raises(InvalidInput, match="所签的不是本会议日志的最终哈希"):
         certify.accept(meeting, _attestation(meeting, key, head="ab" * 32), auditor)

@@ -105,7 +105,8 @@ def test_attestation_and_certification_through_the_pages(app, client, make):
         page = street.get(f"/meetings/{meeting.id}").get_data(as_text=True)
         assert "上传审核签名" in page
         # The name to sign with is the registry's, and the page says it.
-        assert f"--name {home.community.street_office.name}</span>" in page
+        # quoted as one word for the shell, which a space or a bracket in it would split
+        assert f"--name &#39;{home.community.street_office.name}&#39;</span>" in page
         head = meetings.head(meeting)
         signed = make_attestation(
             "street-office", home.community.street_office.name, head.hash, LATER, office_key

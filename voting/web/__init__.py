@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -98,6 +99,7 @@ def register_web(app: Flask) -> None:
         localtime=_localtime,
         deadline=_deadline,
         listed=names.listed,
+        shell_word=shlex.quote,  # a name in a command to copy: one word to the shell
         scheme_name=names.scheme_name,
         rules_name=names.rules_name,
         category_name=names.category_name,

@@ -13,6 +13,7 @@ import codecs
 import enum
 import json
 import re
+import shlex
 from datetime import datetime
 from typing import Any
 
@@ -153,7 +154,7 @@ def accept(meeting: Meeting, content: bytes, by: User, now: datetime | None = No
     if data["name"] != office:
         raise InvalidInput(
             _("签名中的名称“%(signed)s”不是登记的街道办事处名称；请用 --name %(name)s 重新签署",
-              signed=data["name"], name=office)
+              signed=data["name"], name=shlex.quote(office))
         )  # fmt: skip
     if attestation(meeting, STREET) is not None:
         raise Conflict(_("本会议已有街道办事处的审核签名"))
