@@ -34,6 +34,10 @@ graceful_timeout = 30
 # the app reads through werkzeug's ProxyFix, not gunicorn's own handling.
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
+# The access log names the path, never the query or the referrer: a staff search for an
+# owner's number (/communities/3/holders?q=13812345678) wrote it there in full. scripts/demo
+# reads this line too.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 errorlog = "-"
 # No control socket: its default path is one per user ($XDG_RUNTIME_DIR or ~/.gunicorn), so a
 # second gunicorn on the host took it over and stopping either removed it. Reloads and stops

@@ -96,6 +96,7 @@ def nginx_conf(folder: Path, app_port: int, http_port: int, https_port: int) -> 
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
         ("/etc/letsencrypt/live/vote.example.org/fullchain.pem", str(cert)),
         ("/etc/letsencrypt/live/vote.example.org/privkey.pem", str(key)),
+        ("/var/log/nginx/voting.access.log", str(folder / "voting.access.log")),
     ]:
         assert old in site, old
         site = site.replace(old, new)
@@ -244,7 +245,7 @@ def ask_code(port: int, source: str, n: int, headers: dict[str, str] | None = No
     ).status
 
 
-def test_behind_nginx(app, make, behind_nginx):  # type: ignore[no-untyped-def]
+def test_behind_nginx(app, make, behind_nginx, tmp_path):  # type: ignore[no-untyped-def]
     https_port, http_port = behind_nginx
     meeting = open_meeting(estate(make, ["100.00", "80.00"]))
 
@@ -294,6 +295,13 @@ def test_behind_nginx(app, make, behind_nginx):  # type: ignore[no-untyped-def]
     assert cosigned.status != 429
     assert request(https_port, "GET", "/credit?q=x", source="127.0.0.5").status == 200
     assert request(https_port, "GET", "/sign-in", source="127.0.0.4").status == 200
+
+    # Neither access log writes a query or a referrer: a search for an owner's number.
+    searched = "/communities/1/holders?q=13812345678"
+    assert request(https_port, "GET", searched, headers={"Referer": f"{PUBLIC}{searched}"}).status
+    logs = [tmp_path / "proxy" / name for name in ("voting.access.log", "gunicorn.log")]
+    assert all("/communities/1/holders" in log.read_text() for log in logs)
+    assert not any("13812345678" in log.read_text() for log in logs)
 
     # A client-sent host changes no absolute link.
     for headers in ({"X-Forwarded-Host": "evil.example"}, {"Host": "evil.example"}):
