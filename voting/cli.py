@@ -107,6 +107,9 @@ def roll_import_command(
         dry_run=dry_run,
         allowed_removals=None if allow_removals else 0,
     )
+    if report.other_sheets:
+        names = ", ".join(report.other_sheets)
+        click.echo(f"note: only the first sheet was read; not read: {names}", err=True)
     if as_json:
         click.echo(json.dumps(roll_problems.summary(report), ensure_ascii=False))
     else:

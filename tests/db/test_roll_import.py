@@ -602,3 +602,33 @@ def test_cli_lists_added_changed_and_removed_units(app, estate, runner, tmp_path
     # A number no id can be is looked up as a name, not sent to overflow the query.
     huge = runner.invoke(args=["roll", "import", "9" * 30, str(second)])
     assert huge.exit_code == 1 and "no single community" in huge.output
+
+
+def test_the_sheets_after_a_roll_are_named_not_passed_over(app, estate, runner, tmp_path):
+    """Parking spaces on a second sheet (车位) were left out of the roll without a word: only
+    the first sheet is read, and the report names the others."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    flats = book.active
+    flats.title = "住宅"
+    flats.append(HEADER.split(","))
+    flats.append(row().split(","))
+    spaces = book.create_sheet("车位")
+    spaces.append(HEADER.split(","))
+    spaces.append(row(building="车库", room="B-001").split(","))
+    book.create_sheet("说明")
+    out = io.BytesIO()
+    book.save(out)
+    report = import_roll(estate, "roll.xlsx", out.getvalue(), dry_run=True)
+    assert not report.errors and report.units == 1
+    assert report.other_sheets == ["车位", "说明"]
+    path = tmp_path / "roll.xlsx"
+    path.write_bytes(out.getvalue())
+    result = runner.invoke(args=["roll", "import", str(estate.id), str(path), "--dry-run"])
+    assert "only the first sheet was read; not read: 车位, 说明" in result.output
+    # A roll alone in its workbook, or in CSV, has nothing to say.
+    assert import_roll(estate, "roll.xlsx", xlsx([HEADER.split(","), row().split(",")]),
+                       dry_run=True).other_sheets == []  # fmt: skip

@@ -601,3 +601,26 @@ def test_the_roll_is_exported_for_checking_without_full_phones_or_id_numbers(cli
     other = client.application.test_client()
     sign_in(other, stranger)
     assert other.get(f"/communities/{community.id}/roll.csv").status_code == 404
+
+
+def test_the_import_page_names_the_sheets_it_did_not_read(client, make):
+    import openpyxl
+
+    community = estate(make)
+    sign_in(client, make.user("committee", community))
+    book = openpyxl.Workbook()
+    book.active.append(["楼栋", "房号", "专有部分面积", "业主姓名", "手机号"])
+    book.active.append(["1栋", "0101", "89.45", "张三", "13812345678"])
+    book.create_sheet("车位")
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    response = post_form(
+        client,
+        f"/communities/{community.id}/roll",
+        {"file": (out, "roll.xlsx"), "dry_run": "on"},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "检查通过" in page
+    assert "文件中的其他工作表（车位）没有导入" in page

@@ -161,6 +161,9 @@ class Table:
     # (row, column index) of cells under a merged range that are not its first cell: they
     # read as empty, whatever the sheet shows there; reported as merged, not checked.
     merged_cells: set[tuple[int, int]] = field(default_factory=set)
+    # The workbook's other sheets, not read (quoted as ``echo`` quotes them): a roll's
+    # parking spaces on a second sheet were left out without a word.
+    other_sheets: list[str] = field(default_factory=list)
 
     def is_reported(self, row: int, position: int) -> bool:
         return (row, position) in self.formula_cells or (row, position) in self.merged_cells

@@ -93,6 +93,7 @@ class ImportReport:
     removed: list[str] = field(default_factory=list)
     retired_holders: int = 0
     is_written: bool = False
+    other_sheets: list[str] = field(default_factory=list)  # an XLSX's sheets not read
 
 
 def import_roll(
@@ -116,8 +117,8 @@ def import_roll(
     table = read_table(filename, content)
     buildings = {building.name for building in community.buildings}
     sheet = check_sheet(table, buildings, settings.id_hash_key.encode(), LIMITS)
+    report = ImportReport(errors=sheet.problems, other_sheets=table.other_sheets)
     del table
-    report = ImportReport(errors=sheet.problems)
     report.units, report.holders, report.area, report.headcount = counted_totals(
         sheet.rows, community.is_parking_counted
     )

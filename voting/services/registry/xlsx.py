@@ -113,10 +113,14 @@ def read_xlsx(content: bytes, max_rows: int = MAX_ROWS) -> Table:
 def _first_sheet_only(builder: TableBuilder, worksheets: list[str]) -> Table:
     """The table; where the workbook has more sheets and the first names none of the
     required columns, the table also says that only the first sheet is read (the roll is
-    often a second sheet after a 说明), instead of only "empty" or "columns missing"."""
+    often a second sheet after a 说明), instead of only "empty" or "columns missing". Where
+    the first is a roll, the others are named in ``other_sheets``, for the report's note."""
     table = builder.finish()
     found = column_positions(table.header).keys() & set(REQUIRED)
-    if len(worksheets) < 2 or builder.is_over or found:
+    if len(worksheets) < 2 or builder.is_over:
+        return table
+    if found:
+        table.other_sheets = [echo(name) for name in worksheets[1:]]
         return table
     name = echo(worksheets[0])
     if not table.header_row:
