@@ -245,3 +245,11 @@ def test_a_default_record_category_is_named_in_the_readers_language(app, make, c
     page = client.get(f"/firms/{firm.id}").get_data(as_text=True)
     assert "Charging fees against the rules" in page and "违规收取费用" not in page
     assert "夜间施工噪音扰民" in page
+
+
+def test_a_firm_name_with_letters_is_found_in_either_case(app):
+    """PostgreSQL's LIKE is case-sensitive where SQLite's is not: "abc" found nothing there."""
+    db.session.add(Firm(name="重庆ABC物业服务有限公司", uscc=CODES[0]))
+    db.session.commit()
+    for typed in ("abc", "ABC", "Abc物业"):
+        assert [firm.name for firm in lookup.search(typed, 1).firms] == ["重庆ABC物业服务有限公司"]

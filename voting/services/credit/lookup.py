@@ -67,7 +67,7 @@ def search(query: str, page: int = 1) -> Found:
     if query:
         code = typed_digits(query).upper()  # "-" alone leaves nothing: no code matches it
         condition = or_(
-            Firm.name.like(f"%{_escaped(query)}%", escape="\\"),
+            Firm.name.ilike(f"%{_escaped(query)}%", escape="\\"),
             Firm.uscc.like(f"{_escaped(code)}%", escape="\\") if code else false(),
         )
     count = select(func.count(Firm.id))

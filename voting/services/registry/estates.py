@@ -267,7 +267,7 @@ def search_units(community: Community, query: str = "", limit: int = 200) -> lis
     query = normalize_name(query)
     if query:
         pattern = f"%{_escape_like(query)}%"
-        owner_match = select(Owner.holder_id).where(Owner.name.like(pattern, escape="\\"))
+        owner_match = select(Owner.holder_id).where(Owner.name.ilike(pattern, escape="\\"))
         statement = statement.where(or_(_room_like(pattern), Unit.holder_id.in_(owner_match)))
     return list(db.session.scalars(statement))
 
@@ -286,7 +286,7 @@ def holders_page(
             .join(Building)
             .where(Building.community_id == community.id, _room_like(pattern))
         )
-        by_name = select(Owner.holder_id).where(Owner.name.like(pattern, escape="\\"))
+        by_name = select(Owner.holder_id).where(Owner.name.ilike(pattern, escape="\\"))
         statement = statement.where(or_(Holder.id.in_(by_room), Holder.id.in_(by_name)))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     pages = max(1, -(-total // per_page))
@@ -329,10 +329,10 @@ def _room_like(pattern: str) -> ColumnElement[bool]:
     tickets write it (1栋-1单元-1201, 1栋-商铺1) or run together (1栋1单元1201): a label
     copied from the holders list or an owner's text found nothing."""
     return or_(
-        Unit.room.like(pattern, escape="\\"),
-        (Building.name + Unit.entrance + Unit.room).like(pattern, escape="\\"),
-        (Building.name + "-" + Unit.entrance + "-" + Unit.room).like(pattern, escape="\\"),
-        (Building.name + "-" + Unit.room).like(pattern, escape="\\"),
+        Unit.room.ilike(pattern, escape="\\"),
+        (Building.name + Unit.entrance + Unit.room).ilike(pattern, escape="\\"),
+        (Building.name + "-" + Unit.entrance + "-" + Unit.room).ilike(pattern, escape="\\"),
+        (Building.name + "-" + Unit.room).ilike(pattern, escape="\\"),
     )
 
 
