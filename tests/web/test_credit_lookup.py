@@ -90,6 +90,7 @@ def test_the_lookup_finds_a_code_typed_full_width_or_pasted_with_invisible_chara
     db.session.add(Firm(name="重庆（集团）物业", uscc=CODES[0]))
     db.session.commit()
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in USCC[0])
+    assert lookup.search("重庆 银行", 1).firms == []
     for typed in (full_width, f"{USCC[0][:8]} {USCC[0][8:]}", f"\u200b{USCC[0]}\u202c"):
         page = client.get("/credit", query_string={"q": typed}).get_data(as_text=True)
         assert "找到 1 家企业" in page and "渝中物业" in page, typed
@@ -247,9 +248,11 @@ def test_a_default_record_category_is_named_in_the_readers_language(app, make, c
     assert "夜间施工噪音扰民" in page
 
 
-def test_a_firm_name_with_letters_is_found_in_either_case(app):
-    """PostgreSQL's LIKE is case-sensitive where SQLite's is not: "abc" found nothing there."""
+def test_a_firm_name_is_found_by_its_words_in_either_case(app):
+    """PostgreSQL's LIKE is case-sensitive where SQLite's is not: "abc" found nothing there;
+    and two words typed ("重庆 物业") found nothing anywhere."""
     db.session.add(Firm(name="重庆ABC物业服务有限公司", uscc=CODES[0]))
     db.session.commit()
-    for typed in ("abc", "ABC", "Abc物业"):
+    assert lookup.search("重庆 银行", 1).firms == []
+    for typed in ("abc", "ABC", "Abc物业", "重庆 物业", "物业  abc"):  # words in any order
         assert [firm.name for firm in lookup.search(typed, 1).firms] == ["重庆ABC物业服务有限公司"]

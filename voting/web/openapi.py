@@ -1228,9 +1228,10 @@ PATHS.update(
                 (200, "A page of at most 20 firms, by name", "CreditFirmList"),
                 (400, 429),
                 description=(
-                    "q: part of the name, or the start of the unified social credit code; "
-                    "empty lists every firm. page from 1. Behind the deployment's nginx, more "
-                    "than 10 a second from one address (bursts of 100) are refused: 429."
+                    "q: words of the name (each in it, any order), or the start of the unified "
+                    "social credit code; empty lists every firm. page from 1. Behind the "
+                    "deployment's nginx, more than 10 a second from one address (bursts of 100) "
+                    "are refused: 429."
                 ),
                 parameters=[
                     {"name": "q", "in": "query", "required": False, "schema": text(60)},

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 
 from voting.domain.credit import Standing, scheme_on
 from voting.domain.identifiers import typed_digits
@@ -55,8 +55,8 @@ class Found:
 
 
 def search(query: str, page: int = 1) -> Found:
-    """Firms whose name contains ``query`` or whose code starts with it, by name; every
-    firm for an empty query. A page beyond the last is empty, not an error.
+    """Firms whose name contains every word of ``query`` or whose code starts with it, by
+    name; every firm for an empty query. A page beyond the last is empty, not an error.
 
     The code is compared as typed on a Chinese keyboard too (full-width letters and digits,
     spaces, a zero-width character from a copy): "９１５００１０３ＭＡ…" found nothing. The
@@ -66,8 +66,10 @@ def search(query: str, page: int = 1) -> Found:
     condition = None
     if query:
         code = typed_digits(query).upper()  # "-" alone leaves nothing: no code matches it
+        # Every word in the name, in any order ("重庆 物业" is 重庆诚信物业…).
+        words = [Firm.name.ilike(f"%{_escaped(word)}%", escape="\\") for word in query.split()]
         condition = or_(
-            Firm.name.ilike(f"%{_escaped(query)}%", escape="\\"),
+            and_(*words),
             Firm.uscc.like(f"{_escaped(code)}%", escape="\\") if code else false(),
         )
     count = select(func.count(Firm.id))
