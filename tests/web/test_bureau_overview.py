@@ -188,7 +188,10 @@ def test_the_city_overview_says_its_units_are_those_counted_in_votes(app, client
     page = client.get("/bureau/").get_data(as_text=True)
     assert '<th class="num">计入表决的房屋</th>' in page
     row = page[page.index(f">{community.name}</a>") :]
-    assert '<td class="num">1</td>' in row[: row.index("</tr>")]
+    # Each estate one card at 360 px, its figures labelled (the name was squeezed to two
+    # characters a line in a four-column table wider than the phone).
+    assert '<td class="num" data-label="计入表决的房屋">1</td>' in row[: row.index("</tr>")]
+    assert '<table class="stacked cols-3">' in page
 
 
 def test_a_certified_meetings_row_says_certified_once(city, client):
