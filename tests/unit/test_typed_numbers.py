@@ -13,8 +13,11 @@ from voting.domain.identifiers import (
 
 def test_a_mobile_number_as_typed_on_a_chinese_phone():
     for typed in ("13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678",
-                  "１３８１２３４５６７８", "008613812345678"):  # fmt: skip
+                  "１３８１２３４５６７８", "008613812345678", "86-138-1234-5678",
+                  "8613812345678"):  # fmt: skip
         assert normalize_mobile(typed) == "13812345678", typed
+    for typed in ("861381234567", "86138123456789", "8612345678901"):  # not one with 86
+        assert normalize_mobile(typed) is None, typed
 
 
 def test_zero_width_characters_and_direction_marks_from_a_copy_are_dropped():

@@ -38,13 +38,18 @@ def typed_number(text: str) -> str:
 def normalize_mobile(text: str) -> str | None:
     """A mainland mobile number as 11 digits, or None when it is not one.
 
-    Accepts what people type: full-width digits, spaces, dashes and a +86 / 0086 prefix.
+    Accepts what people type: full-width digits, spaces, dashes and a +86 / 0086 prefix, or
+    86 without the plus (86-138…, as contacts and forms abroad write it: a mobile number
+    never starts with 86, so 13 digits that do are one with the country code).
     """
     digits = typed_digits(text)
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):
             digits = digits[len(prefix) :]
             break
+    else:
+        if len(digits) == 13 and digits.startswith("86"):
+            digits = digits[2:]
     return digits if _MOBILE.match(digits) else None
 
 
