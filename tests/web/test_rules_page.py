@@ -44,7 +44,9 @@ def test_the_committee_adopts_stricter_rules_and_new_meetings_use_them(app, clie
     page = client.get(url).get_data(as_text=True)
     assert "civil-code-2021" in page and "参与表决的专有部分面积不少于总面积的 2/3" in page
     assert 'name="quorum_area" required maxlength="9" value="2/3"' in page
-    done = client.post(url, data=form_of(STRICTER, csrf_from(page)), follow_redirects=True)
+    typed = form_of(STRICTER, csrf_from(page))
+    typed["quorum_area"], typed["major_headcount"] = "３／４", " ４/５ "  # a Chinese keyboard
+    done = client.post(url, data=typed, follow_redirects=True)
     body = done.get_data(as_text=True)
     assert "已采用表决规则“jialing-2025”" in body
     assert "4/5" in body  # the page now explains the community's own bars

@@ -176,14 +176,15 @@ def rules(community_id: int) -> ResponseReturnValue:
 
 
 def _rules_from_form() -> dict[str, Any]:
-    """The spec's ``rules`` object from the form's fields (fractions stay text)."""
+    """The spec's ``rules`` object from the form's fields (fractions stay text, typed on a
+    Chinese keyboard too: ３／４ is 3/4)."""
     form = request.form
     data: dict[str, Any] = {
         "name": form.get("name", "").strip(),
         "major_items": sorted({int(v) for v in form.getlist("major_items") if v in ITEMS}),
     }
     for bar in rulesets.BARS:
-        data[bar] = {part: form.get(f"{bar}_{part}", "").strip() for part in rulesets.PARTS}
+        data[bar] = {part: typed_number(form.get(f"{bar}_{part}", "")) for part in rulesets.PARTS}
         data[bar]["strict"] = form.get(f"{bar}_strict") == "more-than"
         if bar != "quorum":
             data[bar]["base"] = "total" if form.get(f"{bar}_base") == "total" else "participating"
